@@ -1,0 +1,182 @@
+"""Command line: ``workbench`` opens the app; ``workbench fit FILE`` fits a file headless (no Qt import).
+
+Exit codes of ``workbench fit``: 0 success, 2 bad input or arguments (one ``error: ...`` line on
+stderr, never a traceback), 3 the run diverged (its output is still printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED = 0, 2, 3
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument as one ``error: ...`` line and exit code 2."""
+
+    def error(self, message: str):  # noqa: D102 - argparse API
+        raise _UsageError(f"{message} (see 'workbench fit --help')")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def build_fit_parser() -> argparse.ArgumentParser:
+    """Options of ``workbench fit``."""
+    from workbench.fitting.basis import BASIS_KINDS
+    from workbench.fitting.losses import LOSS_KINDS
+    from workbench.fitting.optimizers import OPTIMIZER_KINDS
+
+    parser = _ArgumentParser(prog="workbench fit", description="Fit a polynomial to a CSV file, headless.")
+    parser.add_argument("file", help="CSV/TSV/whitespace file with x and y columns")
+    parser.add_argument("--degree", type=int, default=5, help="polynomial degree 0..15 (default 5)")
+    parser.add_argument("--optimizer", choices=(*OPTIMIZER_KINDS, "exact"), default="gd",
+                        help="gd, momentum, nesterov, adam, or exact least squares (default gd)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="learning rate (default: 0.9 × the stability limit 2/λ_max for gd, momentum "
+                             "and nesterov; 0.01 for adam)")
+    parser.add_argument("--steps", type=int, default=10000, help="step limit (default 10000)")
+    parser.add_argument("--tol", type=float, default=1e-10,
+                        help="stop when the relative loss change per step is below this (0 runs all steps)")
+    parser.add_argument("--basis", choices=BASIS_KINDS, default="scaled", help="basis (default scaled)")
+    parser.add_argument("--loss", choices=LOSS_KINDS, default="mse", help="loss (default mse)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    return parser
+
+
+def fit_command(argv: list[str]) -> int:
+    """Run ``workbench fit``; returns the exit code."""
+    try:
+        args = build_fit_parser().parse_args(argv)
+        report = _fit(args)
+    except _UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (OSError, ValueError) as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(report, allow_nan=False, default=_json_default))
+    else:
+        print(_format_text(report))
+    if report["stop_reason"] == "diverged":
+        print(f"error: the run diverged: {report['message']}", file=sys.stderr)
+        return EXIT_DIVERGED
+    return EXIT_OK
+
+
+def _fit(args) -> dict:
+    import numpy as np
+
+    from workbench.fitting.data import load_dataset
+    from workbench.fitting.losses import Loss
+    from workbench.fitting.problem import FitProblem
+    from workbench.fitting.training import StopRules
+
+    started = time.perf_counter()
+    if not 0 <= args.degree <= 15:
+        raise _UsageError(f"--degree must be from 0 to 15, got {args.degree}")
+    if args.steps < 0:
+        raise _UsageError(f"--steps must be zero or more, got {args.steps}")
+    if not (math.isfinite(args.tol) and args.tol >= 0):
+        raise _UsageError(f"--tol must be zero or a positive number, got {args.tol}")
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        raise _UsageError(f"--lr must be a positive number, got {args.lr}")
+    dataset = load_dataset(args.file, min_points=1)
+    problem = FitProblem.polynomial(dataset.x, dataset.y, args.degree, args.basis, Loss(args.loss))
+    exact = problem.exact
+    lr = args.lr
+    if args.optimizer == "exact":
+        params, loss, steps, reason, message = exact.coefficients, exact.loss, 0, "converged", "exact solve"
+    else:
+        if lr is None:
+            lr = 0.01 if args.optimizer == "adam" else 0.9 * problem.conditioning.max_stable_lr
+            if not math.isfinite(lr):
+                lr = 0.01
+        rules = StopRules(max_steps=args.steps, tol=args.tol)
+        result = problem.trainer(args.optimizer, lr, problem.model.initial_params(), rules).run_to_end()
+        params, loss, steps = result.params, result.loss, result.steps
+        reason, message = result.stop_reason.value, result.message
+    fitted = problem.predict(params)
+    residuals = fitted - dataset.y
+    rss = float(np.sum(residuals ** 2))
+    dof = dataset.n - (args.degree + 1)
+    tss = float(np.sum((dataset.y - np.mean(dataset.y)) ** 2))
+    return {
+        "file": str(args.file),
+        "n_points": dataset.n,
+        "degree": args.degree,
+        "basis": args.basis,
+        "loss_kind": args.loss,
+        "optimizer": args.optimizer,
+        "lr": lr,
+        "coefficients": problem.monomial_coefficients(params).tolist(),
+        "basis_coefficients": np.asarray(params).tolist(),
+        "fitted": fitted.tolist(),
+        "loss": loss,
+        "exact_loss": exact.loss,
+        "gap": loss - exact.loss,
+        "residual_sd": math.sqrt(rss / dof) if dof > 0 else None,
+        "r_squared": 1.0 - rss / tss if tss > 0 else None,
+        "steps": steps,
+        "stop_reason": reason,
+        "message": message,
+        "elapsed_s": time.perf_counter() - started,
+    }
+
+
+def _format_text(report: dict) -> str:
+    lines = [f"{report['file']}: {report['n_points']} points, degree {report['degree']}, "
+             f"{report['basis']} basis, {report['loss_kind']} loss, optimizer {report['optimizer']}"
+             + (f", lr {report['lr']:.6g}" if report["lr"] is not None else "")]
+    lines.append("coefficients (y = k0 + k1·x + … in your x):")
+    lines += [f"  k{i} = {c:.12g}" for i, c in enumerate(report["coefficients"])]
+    lines.append(f"loss        {report['loss']:.10g}")
+    lines.append(f"exact loss  {report['exact_loss']:.10g}  (gap {report['gap']:.3g})")
+    if report["r_squared"] is not None:
+        lines.append(f"R²          {report['r_squared']:.6f}")
+    lines.append(f"steps       {report['steps']}  (stopped: {report['stop_reason']}"
+                 + (f", {report['message']})" if report["message"] else ")"))
+    return "\n".join(lines)
+
+
+def _json_default(value):
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``workbench`` command."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "fit":
+        return fit_command(argv[1:])
+    if argv and argv[0] in ("-h", "--help"):
+        print("usage: workbench [FILE.csv]       open the Curve Fitter window (optionally with a dataset)\n"
+              "       workbench fit FILE [...]   fit a file headless (workbench fit --help for options)")
+        return EXIT_OK
+    return _launch_app(argv)
+
+
+def _launch_app(argv: list[str]) -> int:
+    """Open the desktop window (Qt is imported only here)."""
+    try:
+        from workbench.qt.app import run_app
+    except ImportError as exc:  # the window does not exist yet, or Qt is missing
+        print(f"error: the desktop app is not available ({_one_line(exc)}); "
+              "try 'workbench fit FILE' for a headless fit", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return run_app(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The fitting core: data, models, losses, optimisers, training loop, exact solve, surfaces (no Qt)."""

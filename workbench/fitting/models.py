@@ -1,0 +1,233 @@
+"""Models whose loss the engine differentiates: polynomials (two graph shapes) and a small tanh MLP.
+
+A model knows its parameters as one flat vector ``theta`` (the knobs).  ``loss_graph`` builds the
+engine graph of the loss once for a dataset; ``LossGraph.value_and_grad`` then replays it for any theta.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from workbench.engine import Graph, Node, constant, ops, parameter
+
+from .basis import Basis, check_degree
+from .losses import Loss
+
+GRAPH_KINDS = ("fused", "expanded")
+
+
+class LossGraph:
+    """A compiled loss graph and the parameter leaves that a flat theta is written into."""
+
+    def __init__(self, output: Node, params: list[Node], kind: str):
+        self.output = output
+        self.params = params
+        self.kind = kind
+        self.graph = Graph(output)
+        self._shapes = [p.value.shape for p in params]
+        self._sizes = [int(np.prod(s)) for s in self._shapes]
+        self.n_params = sum(self._sizes)
+
+    def set_params(self, theta: np.ndarray) -> None:
+        """Write theta into the parameter leaves (copied: the caller may reuse its array)."""
+        theta = np.asarray(theta, dtype=np.float64)
+        if theta.shape != (self.n_params,):
+            raise ValueError(f"expected {self.n_params} parameters, got shape {theta.shape}")
+        start = 0
+        for node, shape, size in zip(self.params, self._shapes, self._sizes):
+            node.value = theta[start:start + size].reshape(shape).copy()
+            start += size
+
+    def gradient(self) -> np.ndarray:
+        """The parameters' gradients from the last backward pass, as one flat vector."""
+        if len(self.params) == 1:
+            return self.params[0].grad.reshape(-1).copy()
+        return np.concatenate([p.grad.reshape(-1) for p in self.params])
+
+    def value(self, theta: np.ndarray) -> float:
+        """Forward pass only: the loss at theta."""
+        self.set_params(theta)
+        return self.graph.forward()
+
+    def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """One forward pass and one backward pass: the loss at theta and ∂L/∂theta."""
+        self.set_params(theta)
+        loss = self.graph.forward()
+        self.graph.backward()
+        return loss, self.gradient()
+
+
+@dataclass(frozen=True)
+class PolynomialModel:
+    """y = Σ k_i·φ_i(x), i = 0..degree, with φ from ``basis`` (the knobs k_i are its coefficients)."""
+
+    degree: int = 5
+    basis: Basis = field(default_factory=Basis)
+
+    def __post_init__(self):
+        check_degree(self.degree)
+
+    @property
+    def n_params(self) -> int:
+        """Number of knobs: degree + 1."""
+        return self.degree + 1
+
+    def initial_params(self, seed: int | None = None) -> np.ndarray:
+        """All knobs at zero: the Curve Fitter 6000 fresh out of the box."""
+        return np.zeros(self.n_params)
+
+    def predict(self, theta, x) -> np.ndarray:
+        """The curve's values at x."""
+        return self.basis.evaluate(theta, x)
+
+    def penalty_mask(self) -> np.ndarray:
+        """Which coefficients the L2 penalty applies to (all but the intercept)."""
+        mask = np.ones(self.n_params)
+        mask[0] = 0.0
+        return mask
+
+    def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused") -> LossGraph:
+        """The engine graph of the loss on (x, y): ``fused`` (X·k, fast) or ``expanded`` (as drawn)."""
+        if kind == "fused":
+            return self._fused_graph(x, y, loss)
+        if kind == "expanded":
+            return self._expanded_graph(x, y, loss)
+        raise ValueError(f"unknown graph kind {kind!r}: choose one of {', '.join(GRAPH_KINDS)}")
+
+    def _fused_graph(self, x, y, loss: Loss) -> LossGraph:
+        k = parameter(np.zeros(self.n_params), label="k")
+        X = constant(self.basis.design_matrix(x, self.degree), label="X")
+        prediction = ops.matmul(X, k)
+        prediction.label = "ŷ"
+        residual = ops.sub(prediction, constant(y, label="y"))
+        residual.label = "r"
+        total = loss.data_term(residual)
+        if loss.l2:
+            penalty = ops.sum(ops.square(ops.mul(k, constant(self.penalty_mask(), label="mask"))))
+            total = ops.add(total, ops.mul(penalty, loss.l2))
+        total.label = "L"
+        return LossGraph(total, [k], "fused")
+
+    def _expanded_graph(self, x, y, loss: Loss) -> LossGraph:
+        """One power (or P_i), one product and one sum node per term: the articles' picture."""
+        x_leaf = constant(self.basis.to_t(x), label="x" if self.basis.kind == "monomial" else "t")
+        knobs = [parameter(0.0, label=f"k{i}") for i in range(self.n_params)]
+        terms = []
+        for i, k in enumerate(knobs):
+            if self.basis.kind == "legendre":
+                phi = ops.legendre(x_leaf, i)
+            else:
+                phi = ops.pow(x_leaf, i)
+                phi.label = f"{x_leaf.label}^{i}"
+            term = ops.mul(k, phi)
+            term.label = f"k{i}·{phi.label}"
+            terms.append(term)
+        prediction = ops.sum_all(terms)
+        prediction.label = "ŷ"
+        residual = ops.sub(prediction, constant(y, label="y"))
+        residual.label = "r"
+        total = loss.data_term(residual)
+        if loss.l2:
+            squares = [ops.square(k) for k in knobs[1:]]
+            if squares:
+                total = ops.add(total, ops.mul(ops.sum_all(squares), loss.l2))
+        total.label = "L"
+        return LossGraph(total, knobs, "expanded")
+
+
+@dataclass(frozen=True)
+class MLPModel:
+    """ŷ = w·tanh(…tanh(W₁·t + b₁)…) + b: 1 input, one or two tanh hidden layers, 1 output.
+
+    The input is x scaled to [−1, 1] by ``basis`` (raw x in the thousands would saturate tanh).
+    """
+
+    hidden: tuple[int, ...] = (8,)
+    basis: Basis = field(default_factory=lambda: Basis("scaled"))
+
+    def __post_init__(self):
+        if not 1 <= len(self.hidden) <= 2 or any(int(h) < 1 or int(h) > 256 for h in self.hidden):
+            raise ValueError(f"hidden layers must be one or two widths from 1 to 256, got {self.hidden!r}")
+
+    @property
+    def shapes(self) -> list[tuple[int, ...]]:
+        """Shapes of W₁, b₁, (W₂, b₂), w_out, b_out in theta order."""
+        sizes = (1, *self.hidden)
+        shapes: list[tuple[int, ...]] = []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            shapes += [(n_in, n_out), (n_out,)]
+        return shapes + [(sizes[-1],), ()]
+
+    @property
+    def parameter_names(self) -> list[str]:
+        """Names of the parameter groups, by layer (for the knob panel)."""
+        names = []
+        for layer in range(len(self.hidden)):
+            names += [f"W{layer + 1}", f"b{layer + 1}"]
+        return names + ["w_out", "b_out"]
+
+    @property
+    def n_params(self) -> int:
+        """Total number of weights and biases."""
+        return int(sum(int(np.prod(s)) for s in self.shapes))
+
+    def initial_params(self, seed: int | None = 0) -> np.ndarray:
+        """Small random weights (Xavier-scaled) and zero biases, reproducible from ``seed``."""
+        rng = np.random.default_rng(seed)
+        parts = []
+        for shape in self.shapes:
+            if len(shape) == 2:
+                parts.append(rng.normal(0.0, np.sqrt(1.0 / shape[0]), size=shape).ravel())
+            elif shape == (self.hidden[-1],):
+                parts.append(rng.normal(0.0, np.sqrt(1.0 / shape[0]), size=shape))
+            else:
+                parts.append(np.zeros(int(np.prod(shape))))
+        return np.concatenate(parts)
+
+    def _unflatten(self, theta) -> list[np.ndarray]:
+        theta = np.asarray(theta, dtype=np.float64)
+        out, start = [], 0
+        for shape in self.shapes:
+            size = int(np.prod(shape))
+            out.append(theta[start:start + size].reshape(shape))
+            start += size
+        return out
+
+    def predict(self, theta, x) -> np.ndarray:
+        """The net's output at x (plain NumPy, for drawing)."""
+        values = self._unflatten(theta)
+        h = self.basis.to_t(x)[:, None]
+        for layer in range(len(self.hidden)):
+            h = np.tanh(h @ values[2 * layer] + values[2 * layer + 1])
+        return h @ values[-2] + values[-1]
+
+    def penalty_mask(self) -> np.ndarray:
+        """The L2 penalty applies to weights, not biases."""
+        return np.concatenate([np.full(int(np.prod(shape)), 1.0 if _is_weight(name) else 0.0)
+                               for shape, name in zip(self.shapes, self.parameter_names)])
+
+    def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused") -> LossGraph:
+        """The engine graph of the net's loss on (x, y) (one shape only: ``kind`` is accepted and ignored)."""
+        params = [parameter(np.zeros(s), label=name) for s, name in zip(self.shapes, self.parameter_names)]
+        h: Node = constant(self.basis.to_t(x)[:, None], label="t")
+        for layer in range(len(self.hidden)):
+            W, b = params[2 * layer], params[2 * layer + 1]
+            h = ops.tanh(ops.add(ops.matmul(h, W), b))
+            h.label = f"h{layer + 1}"
+        prediction = ops.add(ops.matmul(h, params[-2]), params[-1])
+        prediction.label = "ŷ"
+        residual = ops.sub(prediction, constant(y, label="y"))
+        residual.label = "r"
+        total = loss.data_term(residual)
+        if loss.l2:
+            weights = [p for p, name in zip(params, self.parameter_names) if _is_weight(name)]
+            total = ops.add(total, ops.mul(ops.sum_all([ops.sum(ops.square(w)) for w in weights]), loss.l2))
+        total.label = "L"
+        return LossGraph(total, params, "fused")
+
+
+def _is_weight(name: str) -> bool:
+    """Weights (W1, W2, w_out) are penalised by L2; biases are not."""
+    return name[0] in "Ww"

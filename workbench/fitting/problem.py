@@ -1,0 +1,124 @@
+"""A fitting problem: one dataset, one model, one loss, and everything derived from them.
+
+The CLI and the desktop app both work through this object, so "the loss", "the gradient", "the exact
+optimum" and "the stability limit" mean exactly the same thing everywhere.  Derived facts are computed
+on first use and cached; a problem never changes (build a new one when data or settings change).
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+
+import numpy as np
+
+from .basis import Basis
+from .conditioning import Conditioning, conditioning
+from .exact import ExactFit, solve_exact
+from .losses import Loss
+from .models import LossGraph, MLPModel, PolynomialModel
+from .optimizers import make_optimizer
+from .surface import numeric_surface, polynomial_surface
+from .training import StopRules, Trainer
+
+Model = PolynomialModel | MLPModel
+
+
+class FitProblem:
+    """Data (x, y) + model + loss: the loss and its gradient, the exact optimum, conditioning, surfaces."""
+
+    def __init__(self, x, y, model: Model, loss: Loss = Loss()):
+        self.x = np.asarray(x, dtype=np.float64)
+        self.y = np.asarray(y, dtype=np.float64)
+        if self.x.shape != self.y.shape or self.x.ndim != 1:
+            raise ValueError("x and y must be 1-D arrays of the same length")
+        self.model = model
+        self.loss = loss
+        self._lock = threading.Lock()  # a LossGraph holds state: one pass at a time
+
+    @classmethod
+    def polynomial(cls, x, y, degree: int = 5, basis: str = "monomial", loss: Loss = Loss()) -> "FitProblem":
+        """A polynomial problem whose scaled/Legendre basis spans the data's x range."""
+        return cls(x, y, PolynomialModel(degree, Basis.for_data(basis, x)), loss)
+
+    @property
+    def is_polynomial(self) -> bool:
+        """True for polynomial models (closed-form optimum, quadratic loss surface)."""
+        return isinstance(self.model, PolynomialModel)
+
+    @property
+    def n_params(self) -> int:
+        """How many knobs."""
+        return self.model.n_params
+
+    # -- the loss and its gradient -----------------------------------------------------------------
+    @cached_property
+    def objective(self) -> LossGraph:
+        """The fused (fast) loss graph."""
+        return self.model.loss_graph(self.x, self.y, self.loss, "fused")
+
+    def expanded_graph(self) -> LossGraph:
+        """A fresh expanded graph (one node per term), for display and for checking the fused one."""
+        return self.model.loss_graph(self.x, self.y, self.loss, "expanded")
+
+    def value_and_grad(self, theta) -> tuple[float, np.ndarray]:
+        """L(θ) and ∂L/∂θ by one forward and one backward pass through the engine."""
+        with self._lock:
+            return self.objective.value_and_grad(theta)
+
+    def loss_at(self, theta) -> float:
+        """L(θ) by a forward pass only."""
+        with self._lock:
+            return self.objective.value(theta)
+
+    def predict(self, theta, x=None) -> np.ndarray:
+        """The model's values at x (default: the data x), computed in a numerically stable basis."""
+        x = self.x if x is None else np.asarray(x, dtype=np.float64)
+        if self.is_polynomial:
+            stable = Basis.for_data("legendre", self.x)
+            coefficients = stable.from_monomial(self.model.basis.to_monomial(theta))
+            return stable.evaluate(coefficients, x)
+        return self.model.predict(theta, x)
+
+    def monomial_coefficients(self, theta) -> np.ndarray:
+        """k0..kD as powers of the user's original x (polynomials only)."""
+        return self.model.basis.to_monomial(theta)
+
+    # -- landmarks ------------------------------------------------------------------------------
+    @cached_property
+    def exact(self) -> ExactFit | None:
+        """The least-squares optimum in the model's basis (None for the neural net or no data)."""
+        if not self.is_polynomial or self.x.size == 0:
+            return None
+        return solve_exact(self.x, self.y, self.model.degree, self.model.basis, self.loss)
+
+    @cached_property
+    def design_matrix(self) -> np.ndarray:
+        """Columns φ_i(x) of the polynomial model at the data x."""
+        return self.model.basis.design_matrix(self.x, self.model.degree)
+
+    @cached_property
+    def conditioning(self) -> Conditioning | None:
+        """Hessian spectrum and 2/λ_max of the squared-error loss (polynomials only)."""
+        if not self.is_polynomial:
+            return None
+        return conditioning(self.design_matrix, self.loss, self.model.penalty_mask())
+
+    # -- running and mapping -------------------------------------------------------------------
+    def trainer(self, optimizer: str, lr: float, params, rules: StopRules = StopRules(),
+                stop_event: threading.Event | None = None) -> Trainer:
+        """A trainer on this problem's engine graph, starting from ``params``."""
+        return Trainer(self.value_and_grad, make_optimizer(optimizer, lr), params, rules, stop_event)
+
+    def surface(self, theta, i: int, j: int, a_values, b_values,
+                stop: threading.Event | None = None) -> np.ndarray | None:
+        """Loss over a grid of coefficients i (columns) and j (rows), the others fixed at theta."""
+        if self.is_polynomial:
+            return polynomial_surface(self.design_matrix, self.y, theta, i, j, a_values, b_values,
+                                      self.loss, self.model.penalty_mask())
+        mask = self.model.penalty_mask()
+
+        def loss_at(probe):
+            return self.loss.value(self.model.predict(probe, self.x) - self.y, probe * mask)
+
+        return numeric_surface(loss_at, theta, i, j, a_values, b_values, stop)

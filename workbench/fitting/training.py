@@ -1,0 +1,183 @@
+"""The training loop: forward, backward, update, repeat, from any starting knobs, on any thread.
+
+``Trainer.step()`` is one step (for teaching: one forward pass, one backward pass, one update).
+``Trainer.run()`` is a generator of ``StepRecord``s that ends by itself on convergence, on the step
+limit, on divergence, or when another thread sets ``stop_event``; ``Trainer.result`` then says why.
+On divergence (or at any stop) the best finite coefficients seen are kept, never NaNs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from enum import Enum
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .optimizers import Optimizer
+
+ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray]]
+
+
+class StopReason(str, Enum):
+    """Why a run ended."""
+
+    CONVERGED = "converged"
+    MAX_STEPS = "max_steps"
+    DIVERGED = "diverged"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One step: the loss and gradient at ``params_before``, and the knobs after the update."""
+
+    step: int                    # 1-based step number
+    loss: float                  # L(params_before)
+    grad: np.ndarray             # ∂L/∂k at params_before
+    params_before: np.ndarray
+    params: np.ndarray           # after the update
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """How a run ended: the coefficients it leaves behind, their loss, and why it stopped."""
+
+    params: np.ndarray
+    loss: float
+    steps: int
+    stop_reason: StopReason
+    elapsed_s: float
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class StopRules:
+    """When a run ends by itself.
+
+    ``tol``: converged when the relative loss change of a step is at most tol (0 disables);
+    ``grad_tol``: converged when the gradient norm is at most grad_tol (0 disables);
+    ``divergence_factor``: diverged when the loss exceeds this multiple of the starting loss.
+    """
+
+    max_steps: int = 1000
+    tol: float = 1e-10
+    grad_tol: float = 0.0
+    divergence_factor: float = 1e8
+
+    def __post_init__(self):
+        if int(self.max_steps) < 0:
+            raise ValueError(f"step limit must be zero or more, got {self.max_steps!r}")
+        if not (self.tol >= 0 and self.grad_tol >= 0):
+            raise ValueError("tolerances must be zero or positive numbers")
+        if not self.divergence_factor > 1:
+            raise ValueError("divergence factor must be greater than 1")
+
+
+class Trainer:
+    """Drives an optimiser over a loss from given starting knobs; stoppable from another thread."""
+
+    def __init__(self, value_and_grad: ValueAndGrad, optimizer: Optimizer, params: np.ndarray,
+                 rules: StopRules = StopRules(), stop_event: threading.Event | None = None):
+        self.value_and_grad = value_and_grad
+        self.optimizer = optimizer
+        self.params = np.array(params, dtype=np.float64)
+        if not np.all(np.isfinite(self.params)):
+            raise ValueError("starting coefficients must be finite numbers")
+        self.rules = rules
+        self.stop_event = stop_event or threading.Event()
+        self.steps = 0
+        self.best_params = self.params.copy()
+        self.best_loss = np.inf
+        self.start_loss: float | None = None
+        self.last_loss: float | None = None
+        self.result: TrainResult | None = None
+
+    def stop(self) -> None:
+        """Ask the run to end after the step in progress (safe from any thread)."""
+        self.stop_event.set()
+
+    def step(self) -> StepRecord:
+        """Exactly one forward pass, one backward pass and one update of the knobs."""
+        before = self.params
+        loss, grad = self.value_and_grad(before)
+        loss = float(loss)
+        if self.start_loss is None:
+            self.start_loss = loss
+        if np.isfinite(loss) and np.all(np.isfinite(grad)) and loss < self.best_loss:
+            self.best_loss, self.best_params = loss, before.copy()
+        self.params = self.optimizer.update(before, grad)
+        self.steps += 1
+        record = StepRecord(self.steps, loss, np.array(grad, copy=True), before.copy(), self.params.copy())
+        self.last_loss = loss
+        return record
+
+    def run(self) -> Iterator[StepRecord]:
+        """Step until a stop rule fires, yielding every step; sets ``result`` when it ends."""
+        started = time.perf_counter()
+        previous: float | None = None
+        reason, message = StopReason.MAX_STEPS, ""
+        while True:
+            if self.stop_event.is_set():
+                reason, message = StopReason.STOPPED, "stopped by the user"
+                break
+            if self.steps >= self.rules.max_steps:
+                reason, message = StopReason.MAX_STEPS, f"reached the step limit of {self.rules.max_steps}"
+                break
+            record = self.step()
+            yield record
+            diverged = self._divergence(record)
+            if diverged:
+                reason, message = StopReason.DIVERGED, diverged
+                break
+            if self._converged(previous, record):
+                reason, message = StopReason.CONVERGED, "the loss stopped changing"
+                break
+            previous = record.loss
+        self.result = self._finish(reason, message, time.perf_counter() - started)
+
+    def run_to_end(self, on_step: Callable[[StepRecord], None] | None = None) -> TrainResult:
+        """Run without a consumer loop; ``on_step`` (if given) sees every record."""
+        for record in self.run():
+            if on_step is not None:
+                on_step(record)
+        assert self.result is not None
+        return self.result
+
+    def _divergence(self, record: StepRecord) -> str:
+        if not np.isfinite(record.loss) or not np.all(np.isfinite(record.grad)):
+            return "the loss became infinite or not a number"
+        if not np.all(np.isfinite(record.params)):
+            return "the coefficients overflowed"
+        start = self.start_loss if self.start_loss else 0.0
+        bound = self.rules.divergence_factor * max(start, np.finfo(float).tiny)
+        if record.loss > bound and record.loss > self.best_loss:
+            return f"the loss grew more than {self.rules.divergence_factor:g} times its starting value"
+        return ""
+
+    def _converged(self, previous: float | None, record: StepRecord) -> bool:
+        rules = self.rules
+        if rules.grad_tol and float(np.linalg.norm(record.grad)) <= rules.grad_tol:
+            return True
+        if rules.tol and previous is not None:
+            change = abs(previous - record.loss)
+            return change <= rules.tol * max(abs(previous), np.finfo(float).tiny)
+        return False
+
+    def _finish(self, reason: StopReason, message: str, elapsed: float) -> TrainResult:
+        """Evaluate where the run ended; fall back to the best finite knobs if that is worse or broken."""
+        params = self.params
+        if self.steps == 0:
+            loss, _ = self.value_and_grad(params)
+            loss = float(loss)
+        else:
+            loss = float(self.value_and_grad(params)[0]) if np.all(np.isfinite(params)) else np.inf
+        if not np.isfinite(loss) or (reason is StopReason.DIVERGED and loss > self.best_loss):
+            params, loss = self.best_params.copy(), float(self.best_loss)
+        elif loss > self.best_loss:
+            # A last overshoot (momentum, Adam) is not what the user should be left with.
+            params, loss = self.best_params.copy(), float(self.best_loss)
+        self.params = params
+        return TrainResult(params.copy(), loss, self.steps, reason, elapsed, message)
