@@ -1,0 +1,1 @@
+"""Sample datasets shipped with the app (File > Samples); a package so editable installs can find them."""
