@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
@@ -159,7 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``workbench`` command."""
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "fit":
-        return fit_command(argv[1:])
+        try:
+            return fit_command(argv[1:])
+        except BrokenPipeError:  # output piped into `head` and the like: not an error of ours
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+            return EXIT_OK
     if argv and argv[0] in ("-h", "--help"):
         print("usage: workbench [FILE.csv]       open the Curve Fitter window (optionally with a dataset)\n"
               "       workbench fit FILE [...]   fit a file headless (workbench fit --help for options)")

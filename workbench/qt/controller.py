@@ -1,0 +1,345 @@
+"""The controller: turns user intent into document changes, and owns the gradient-descent run.
+
+Every edit of data or model stops a running run first (and finalises it synchronously), so the
+worker's late signals can never overwrite an edit: they carry a run id that is no longer active and
+are ignored.  Views call these methods; they never change the document themselves.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import replace
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from workbench.fitting.basis import Basis, check_degree
+from workbench.fitting.data import Dataset, DataError, load_dataset
+from workbench.fitting.losses import Loss
+from workbench.fitting.problem import FitProblem
+from workbench.fitting.models import PolynomialModel
+from workbench.fitting.training import StopReason, StopRules
+
+from .document import FitDocument, RunRecord, RunSettings
+from .worker import FitWorker, RunHandle, RunOutcome, RunProgress, SpeedSetting
+
+
+class Controller(QObject):
+    """User intent → document.  Also starts, stops and finalises gradient-descent runs."""
+
+    runningChanged = Signal(bool)
+    notice = Signal(str, str)        # (level: "info" | "warning" | "error", message) for status/notices
+    runFinished = Signal(object)     # TrainResult, after the document has been updated
+
+    def __init__(self, document: FitDocument, parent: QObject | None = None):
+        super().__init__(parent)
+        self.doc = document
+        self.speed = SpeedSetting(0.0)
+        self._run: RunHandle | None = None
+        self._run_ids = itertools.count(1)
+        self._active_run_id = 0
+        self._run_start_state = None
+        self._drag_ids = itertools.count(1)
+
+    # -- data -------------------------------------------------------------------------------------
+    def add_point(self, x: float, y: float) -> None:
+        """Add a data point (a click on the plot or the table's add button)."""
+        if not (math.isfinite(x) and math.isfinite(y)):
+            self.notice.emit("warning", "A point needs finite x and y values.")
+            return
+        self._edit_data(self.doc.dataset.with_point(x, y), "Add point")
+
+    def move_point(self, index: int, x: float, y: float, drag_id: object = None) -> None:
+        """Move a point; moves sharing ``drag_id`` are one undo step."""
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return
+        self._edit_data(self.doc.dataset.with_point_moved(index, x, y), "Move point",
+                        merge_key=("move", drag_id) if drag_id is not None else None)
+
+    def remove_points(self, indices) -> None:
+        """Remove points by index (right-click, Delete, or the table's remove button)."""
+        indices = sorted({int(i) for i in indices if 0 <= int(i) < self.doc.dataset.n}, reverse=True)
+        if not indices:
+            return
+        data = self.doc.dataset
+        for i in indices:
+            data = data.without_point(i)
+        self._edit_data(data, "Remove point" if len(indices) == 1 else f"Remove {len(indices)} points")
+
+    def edit_cell(self, row: int, column: int, text: str) -> bool:
+        """Set x (column 0) or y (column 1) of a point from typed text; refuse bad input with a notice."""
+        try:
+            value = float(str(text).strip().replace(",", "."))
+        except ValueError:
+            self.notice.emit("warning", f"Row {row + 1}: '{text}' is not a number. "
+                                        "Type a decimal number such as 1.5 or -2e3.")
+            return False
+        if not math.isfinite(value):
+            self.notice.emit("warning", f"Row {row + 1}: values must be finite numbers, not '{text}'.")
+            return False
+        data = self.doc.dataset
+        x, y = float(data.x[row]), float(data.y[row])
+        x, y = (value, y) if column == 0 else (x, value)
+        self._edit_data(data.with_point_moved(row, x, y), "Edit point")
+        return True
+
+    def clear_data(self) -> None:
+        """Remove every point (undoable)."""
+        if self.doc.dataset.n:
+            self._edit_data(Dataset(np.empty(0), np.empty(0), self.doc.dataset.name), "Clear data")
+
+    def replace_data(self, dataset: Dataset, text: str = "Replace data") -> None:
+        """New data (a generated set, an opened file); the scaled bases follow its x range."""
+        self.stop_run()
+        state = self.doc.state
+        basis = Basis.for_data(state.basis.kind, dataset.x) if dataset.n else state.basis
+        theta = basis.from_monomial(state.basis.to_monomial(state.theta)) if basis != state.basis \
+            else state.theta
+        if not np.all(np.isfinite(theta)):
+            theta = np.zeros_like(state.theta)
+        self.doc.apply(replace(state, dataset=dataset, basis=basis, theta=theta), text)
+
+    def open_file(self, path) -> bool:
+        """Load a CSV file as the data; a bad file changes nothing and says why."""
+        try:
+            dataset = load_dataset(path)
+        except (DataError, OSError) as exc:
+            self.notice.emit("error", f"Could not open the file: {exc}")
+            return False
+        self.replace_data(dataset, f"Open {dataset.name or 'data'}")
+        self.notice.emit("info", f"Opened {path} ({dataset.n} points).")
+        return True
+
+    def _edit_data(self, dataset: Dataset, text: str, merge_key: object = None) -> None:
+        self.stop_run()
+        self.doc.apply(replace(self.doc.state, dataset=dataset), text, merge_key)
+
+    # -- model ------------------------------------------------------------------------------------
+    def set_degree(self, degree: int) -> None:
+        """Change the degree, keeping the knobs of the terms that remain and adding new ones at 0."""
+        check_degree(degree)
+        state = self.doc.state
+        if degree == state.degree:
+            return
+        self.stop_run()
+        theta = np.zeros(degree + 1)
+        keep = min(degree + 1, state.theta.size)
+        theta[:keep] = state.theta[:keep]
+        self.doc.apply(replace(state, degree=degree, theta=theta), f"Degree {degree}")
+
+    def set_basis(self, kind: str) -> None:
+        """Switch basis; the knobs are converted so that the curve stays where it is."""
+        state = self.doc.state
+        if kind == state.basis.kind:
+            return
+        self.stop_run()
+        basis = Basis.for_data(kind, state.dataset.x)
+        theta = basis.from_monomial(state.basis.to_monomial(state.theta))
+        if not np.all(np.isfinite(theta)):
+            theta = np.zeros_like(state.theta)
+            self.notice.emit("warning", "The curve could not be expressed in the new basis; knobs reset to 0.")
+        self.doc.apply(replace(state, basis=basis, theta=theta), f"Basis {kind}")
+
+    def set_loss(self, loss: Loss) -> None:
+        """Change the loss function (MSE, SSE, MAE, Huber, L2 penalty)."""
+        if loss == self.doc.state.loss:
+            return
+        self.stop_run()
+        self.doc.apply(replace(self.doc.state, loss=loss), f"Loss {loss.kind}")
+
+    def set_run_settings(self, **changes) -> None:
+        """Optimiser, learning rate, step limit (take effect at the next run)."""
+        self.doc.set_settings(replace(self.doc.settings, **changes))
+
+    def set_speed(self, delay_s: float) -> None:
+        """Pause after each step of a run (0 = full speed); applies immediately, even mid-run."""
+        self.speed.delay_s = max(0.0, float(delay_s))
+
+    # -- knobs ------------------------------------------------------------------------------------
+    def new_drag_id(self) -> int:
+        """A key that makes the knob moves of one drag a single undo step."""
+        return next(self._drag_ids)
+
+    def set_knob(self, index: int, value: float, drag_id: object = None) -> None:
+        """Turn knob ``index`` to ``value`` by hand."""
+        if not math.isfinite(value):
+            return
+        self.stop_run()
+        theta = self.doc.theta
+        if not 0 <= index < theta.size or theta[index] == value:
+            return
+        theta[index] = value
+        merge = ("knob", index, drag_id) if drag_id is not None else None
+        self.doc.apply(replace(self.doc.state, theta=theta), f"Turn k{index}", merge)
+        self.doc.record_manual_move()
+
+    def set_knobs(self, theta, text: str) -> None:
+        """Set all knobs at once (reset, restore manual fit, exact solution)."""
+        self.stop_run()
+        theta = np.array(theta, dtype=np.float64)
+        if theta.shape != self.doc.state.theta.shape or not np.all(np.isfinite(theta)):
+            self.notice.emit("warning", "Those coefficients do not fit the current model.")
+            return
+        self.doc.apply(replace(self.doc.state, theta=theta), text)
+
+    def reset_knobs(self) -> None:
+        """All knobs back to 0 (undoable)."""
+        self.set_knobs(np.zeros_like(self.doc.state.theta), "Reset knobs")
+
+    def restore_manual_fit(self) -> None:
+        """Bring back the best knobs the user found by hand."""
+        if self.doc.best_manual is None:
+            self.notice.emit("info", "There is no manual fit yet: turn some knobs first.")
+            return
+        self.set_knobs(self.doc.best_manual[1], "Restore my manual fit")
+
+    def show_exact(self, show: bool = True) -> None:
+        """Show the least-squares optimum as a ghost curve, with its loss."""
+        exact = self.doc.exact
+        if exact is None:
+            self.notice.emit("warning", "Add at least one data point to solve exactly.")
+            return
+        self.doc.set_overlays(exact=show)
+        if show:
+            extra = " (degree ≥ points − 1: the curve passes through every point)" if exact.is_interpolating else ""
+            self.notice.emit("info", f"Exact least-squares optimum: loss {exact.loss:.6g}{extra}.")
+
+    # -- gradient descent ---------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """True while a run is in progress."""
+        return self._run is not None
+
+    def _rules(self) -> StopRules:
+        s = self.doc.settings
+        return StopRules(max_steps=s.max_steps, tol=s.tol)
+
+    def step_once(self) -> None:
+        """Exactly one forward pass, one backward pass and one update (undoable)."""
+        if not self._check_runnable():
+            return
+        self.stop_run()
+        s = self.doc.settings
+        trainer = self.doc.problem.trainer(s.optimizer, s.lr, self.doc.theta, StopRules(max_steps=1))
+        record = trainer.step()
+        if not np.all(np.isfinite(record.params)):
+            self.notice.emit("warning", self._divergence_text("the step overflowed"))
+            return
+        self.doc.apply(replace(self.doc.state, theta=record.params), "Gradient descent step")
+        self.doc.gd_trajectory.extend([record.params_before, record.params])
+        self.doc.trailChanged.emit()
+
+    def start_run(self) -> None:
+        """Start gradient descent from the current knobs on a worker thread."""
+        if self.running or not self._check_runnable():
+            return
+        s = self.doc.settings
+        state = self.doc.state
+        problem = FitProblem(state.dataset.x, state.dataset.y, PolynomialModel(state.degree, state.basis),
+                             state.loss)  # the worker's own graph: no state shared with the GUI thread
+        run_id = next(self._run_ids)
+        worker = FitWorker(run_id, problem, s.optimizer, s.lr, state.theta, self._rules(), self.speed)
+        worker.progressed.connect(self._on_worker_progressed)
+        worker.finished.connect(self._on_worker_finished)
+        self._active_run_id = run_id
+        self._run_start_state = state
+        self._run = RunHandle(worker)
+        self.doc.gd_trajectory = [state.theta.copy()]
+        self.doc.loss_history.append(np.empty(0))
+        self.doc.trailChanged.emit()
+        self._run.start()
+        self.runningChanged.emit(True)
+
+    def stop_run(self) -> None:
+        """Stop a run at once and finalise it here, so no later signal from it can change anything."""
+        handle = self._run
+        if handle is None:
+            return
+        if not handle.stop_and_wait():
+            self.notice.emit("error", "The gradient-descent thread did not stop in time.")
+        outcome = handle.worker.outcome
+        self._finalise(outcome)
+
+    def toggle_run(self) -> None:
+        """Run if idle, stop if running (the Run/Stop button)."""
+        if self.running:
+            self.stop_run()
+        else:
+            self.start_run()
+
+    def shutdown(self) -> None:
+        """Stop any run and wait for its thread (window closing, application quitting)."""
+        self.stop_run()
+
+    @Slot(object)
+    def _on_worker_progressed(self, progress: RunProgress) -> None:
+        if progress.run_id != self._active_run_id:
+            return
+        self._absorb(progress)
+
+    @Slot(object)
+    def _on_worker_finished(self, outcome: RunOutcome) -> None:
+        if outcome.run_id != self._active_run_id or self._run is None:
+            return
+        self._run.thread.wait(2000)  # the thread is quitting; make sure it has
+        self._finalise(outcome)
+
+    def _absorb(self, progress: RunProgress) -> None:
+        self.doc.set_theta_live(progress.theta)
+        if progress.losses.size:
+            self.doc.loss_history[-1] = np.concatenate([self.doc.loss_history[-1], progress.losses])
+        if len(progress.trajectory):
+            self.doc.gd_trajectory.extend(progress.trajectory)
+        self.doc.trailChanged.emit()
+
+    def _finalise(self, outcome: RunOutcome | None) -> None:
+        handle, self._run = self._run, None
+        self._active_run_id = 0
+        start = self._run_start_state
+        if outcome is not None and start is not None:
+            result = outcome.result
+            # The knobs end at the run's result (the best finite coefficients if it diverged).
+            self.doc.apply(replace(start, theta=result.params), f"Gradient descent ({result.steps} steps)",
+                           before=start)
+            self.doc.last_run = RunRecord(result, start.theta.copy(), self.doc.settings)
+            self.doc.trailChanged.emit()
+            self.doc.overlaysChanged.emit()
+            self._report(result)
+            self.runFinished.emit(result)
+        if handle is not None:
+            handle.worker.deleteLater()
+            handle.thread.deleteLater()
+        self.runningChanged.emit(False)
+
+    def _report(self, result) -> None:
+        if result.stop_reason is StopReason.DIVERGED:
+            self.notice.emit("error", self._divergence_text(result.message, result.loss))
+        elif result.stop_reason is StopReason.CONVERGED:
+            self.notice.emit("info", f"Gradient descent converged after {result.steps} steps: loss {result.loss:.6g}.")
+        elif result.stop_reason is StopReason.MAX_STEPS:
+            self.notice.emit("info", f"Gradient descent reached the step limit ({result.steps} steps): "
+                                     f"loss {result.loss:.6g}.")
+        else:
+            self.notice.emit("info", f"Gradient descent stopped after {result.steps} steps: loss {result.loss:.6g}.")
+
+    def _divergence_text(self, why: str, loss: float | None = None) -> str:
+        s = self.doc.settings
+        cond = self.doc.problem.conditioning
+        limit = cond.max_stable_lr if cond is not None else float("nan")
+        text = f"Gradient descent diverged ({why}). "
+        if s.optimizer == "gd" and math.isfinite(limit):
+            relation = "above" if s.lr > limit else "near"
+            text += (f"Learning rate {s.lr:.3g} is {relation} the stability limit {limit:.3g} (2/λ_max); "
+                     f"try {0.9 * limit:.3g} or less. ")
+        elif math.isfinite(limit):
+            text += f"Try a smaller learning rate (plain GD is stable below {limit:.3g}). "
+        if loss is not None:
+            text += f"Knobs restored to the last finite values (loss {loss:.6g})."
+        return text
+
+    def _check_runnable(self) -> bool:
+        if self.doc.dataset.n == 0:
+            self.notice.emit("warning", "There are no data points to fit: click on the plot to add some.")
+            return False
+        return True

@@ -1,0 +1,235 @@
+"""The fit plot: data points, the current curve, residual segments and ghost curves.
+
+Clicking empty space asks to add a point; dragging a point asks to move it; right-click or Delete
+asks to remove it.  Those are requests (signals) for the controller: the plot itself only draws what
+the document says.  Pan and zoom are pyqtgraph's own (a drag on empty space pans; it never adds).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal, Slot
+
+from .document import FitDocument
+
+CURVE_SAMPLES = 600
+POINT_BRUSH = pg.mkBrush(40, 110, 220, 220)
+SELECTED_BRUSH = pg.mkBrush(255, 150, 0, 255)
+
+
+class _PointsItem(pg.ScatterPlotItem):
+    """Data points that can be dragged, selected and removed; clicks elsewhere fall through."""
+
+    def __init__(self, plot: "FitPlot"):
+        super().__init__(size=10, pen=pg.mkPen("w", width=1), brush=POINT_BRUSH, hoverable=True,
+                         hoverSize=14, tip=None)
+        self._plot = plot
+        self._drag_index: int | None = None
+        self._drag_id = None
+        self._drag_offset = QPointF(0, 0)
+
+    def _point_index_at(self, pos) -> int | None:
+        points = self.pointsAt(pos)
+        return int(points[0].index()) if len(points) else None
+
+    def mouseClickEvent(self, ev):  # noqa: N802 - Qt API
+        index = self._point_index_at(ev.pos())
+        if index is None:
+            ev.ignore()
+            return
+        ev.accept()
+        if ev.button() == Qt.MouseButton.RightButton:
+            self._plot.pointRemoveRequested.emit(index)
+        elif ev.button() == Qt.MouseButton.LeftButton:
+            self._plot.select_point(index)
+
+    def mouseDragEvent(self, ev):  # noqa: N802 - Qt API
+        if ev.button() != Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        if ev.isStart():
+            index = self._point_index_at(ev.buttonDownPos())
+            if index is None:
+                ev.ignore()  # not on a point: let the view pan
+                return
+            self._drag_index = index
+            self._drag_id = next(self._plot.drag_ids)
+            data = self._plot.document.dataset
+            self._drag_offset = QPointF(data.x[index], data.y[index]) - ev.buttonDownPos()
+            self._plot.select_point(index)
+        elif self._drag_index is None:
+            ev.ignore()
+            return
+        ev.accept()
+        target = ev.pos() + self._drag_offset
+        self._plot.pointMoveRequested.emit(self._drag_index, target.x(), target.y(), self._drag_id)
+        if ev.isFinish():
+            self._drag_index = None
+
+
+class _FitViewBox(pg.ViewBox):
+    """A ViewBox whose plain left click on empty space requests a new point there."""
+
+    def __init__(self, plot: "FitPlot"):
+        super().__init__()
+        self._plot = plot
+
+    def mouseClickEvent(self, ev):  # noqa: N802 - Qt API
+        if ev.button() == Qt.MouseButton.LeftButton and ev.modifiers() == Qt.KeyboardModifier.NoModifier:
+            ev.accept()
+            pos = self.mapToView(ev.pos())
+            self._plot.pointAddRequested.emit(pos.x(), pos.y())
+            return
+        super().mouseClickEvent(ev)
+
+
+class FitPlot(pg.PlotWidget):
+    """Data, current curve, residuals, and the manual / GD / exact ghost curves."""
+
+    pointAddRequested = Signal(float, float)
+    pointMoveRequested = Signal(int, float, float, object)  # index, x, y, drag id (one undo step per drag)
+    pointRemoveRequested = Signal(int)
+    pointSelected = Signal(int)
+
+    def __init__(self, document: FitDocument, parent=None):
+        self.drag_ids = itertools.count(1)
+        self.document = document
+        super().__init__(parent, viewBox=_FitViewBox(self))
+        self.setObjectName("fitPlot")
+        self.setToolTip("Click to add a point · drag a point to move it · right-click or Delete removes it\n"
+                        "Drag empty space to pan · wheel to zoom")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.selected: int | None = None
+        item = self.getPlotItem()
+        item.showGrid(x=True, y=True, alpha=0.25)
+        item.setLabel("bottom", "x")
+        item.setLabel("left", "y")
+        item.setMenuEnabled(True)
+        self.legend = item.addLegend(offset=(10, 10))
+        # Created once; afterwards only setData.
+        self.residuals = pg.PlotDataItem(pen=pg.mkPen(220, 60, 60, 170, width=1.5), connect="pairs",
+                                         name="residuals")
+        self.exact_curve = pg.PlotDataItem(pen=pg.mkPen(40, 170, 80, width=2.5, style=Qt.PenStyle.DashLine),
+                                           name="exact optimum")
+        self.manual_curve = pg.PlotDataItem(pen=pg.mkPen(230, 140, 20, width=2, style=Qt.PenStyle.DashDotLine),
+                                            name="my best manual fit")
+        self.gd_curve = pg.PlotDataItem(pen=pg.mkPen(150, 80, 200, width=2, style=Qt.PenStyle.DotLine),
+                                        name="gradient-descent fit")
+        self.curve = pg.PlotDataItem(pen=pg.mkPen(20, 60, 160, width=3), name="current curve")
+        self.points = _PointsItem(self)
+        for it in (self.residuals, self.exact_curve, self.manual_curve, self.gd_curve, self.curve):
+            it.setClipToView(True)
+            self.addItem(it)
+        self.addItem(self.points)
+        self.points.setZValue(10)
+        self.curve.setZValue(5)
+        item.getViewBox().sigXRangeChanged.connect(self._on_view_x_range_changed)
+        document.dataChanged.connect(self._on_data_changed)
+        document.knobsChanged.connect(self._redraw_fit)
+        document.modelChanged.connect(self._redraw_overlays)
+        document.overlaysChanged.connect(self._redraw_overlays)
+        document.trailChanged.connect(self._redraw_overlays)
+        self._draw_points()
+        self.reframe()
+        self._redraw_fit()
+        self._redraw_overlays()
+
+    # -- view ---------------------------------------------------------------------------------------
+    def reframe(self) -> None:
+        """Fit the view to the data (on open), then keep it still while points are added."""
+        data = self.document.dataset
+        vb = self.getPlotItem().getViewBox()
+        if data.n == 0:
+            vb.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0.05)
+        else:
+            x0, x1 = float(np.min(data.x)), float(np.max(data.x))
+            y0, y1 = float(np.min(data.y)), float(np.max(data.y))
+            dx = (x1 - x0) or max(abs(x0), 1.0)
+            dy = (y1 - y0) or max(abs(y0), 1.0)
+            vb.setRange(xRange=(x0 - 0.08 * dx, x1 + 0.08 * dx), yRange=(y0 - 0.15 * dy, y1 + 0.15 * dy),
+                        padding=0)
+        vb.disableAutoRange()
+
+    def visible_x(self) -> np.ndarray:
+        """Sample positions across the visible x range (the curve is drawn where the user looks)."""
+        (x0, x1), _ = self.getPlotItem().getViewBox().viewRange()
+        return np.linspace(x0, x1, CURVE_SAMPLES)
+
+    def select_point(self, index: int | None) -> None:
+        """Highlight a point (from a click here or a row chosen in the table)."""
+        if index is not None and not 0 <= index < self.document.dataset.n:
+            index = None
+        self.selected = index
+        self._draw_points()
+        if index is not None:
+            self.pointSelected.emit(index)
+
+    def keyPressEvent(self, ev):  # noqa: N802 - Qt API
+        if ev.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.selected is not None:
+            self.pointRemoveRequested.emit(self.selected)
+            ev.accept()
+            return
+        super().keyPressEvent(ev)
+
+    # -- drawing ------------------------------------------------------------------------------------
+    @Slot()
+    def _on_data_changed(self) -> None:
+        if self.selected is not None and self.selected >= self.document.dataset.n:
+            self.selected = None
+        self._draw_points()
+
+    def _draw_points(self) -> None:
+        data = self.document.dataset
+        brushes = None
+        if self.selected is not None and self.selected < data.n:
+            brushes = [POINT_BRUSH] * data.n
+            brushes[self.selected] = SELECTED_BRUSH
+        self.points.setData(x=np.asarray(data.x), y=np.asarray(data.y), brush=brushes or POINT_BRUSH)
+
+    @Slot()
+    def _redraw_fit(self) -> None:
+        xs = self.visible_x()
+        self.curve.setData(xs, self.document.curve(xs))
+        data = self.document.dataset
+        if data.n:
+            fitted = self.document.fitted()
+            self.residuals.setData(np.repeat(data.x, 2), np.column_stack([data.y, fitted]).ravel())
+        else:
+            self.residuals.setData([], [])
+
+    @Slot()
+    def _redraw_overlays(self) -> None:
+        doc = self.document
+        xs = self.visible_x()
+        exact = doc.exact if doc.show_exact else None
+        if exact is not None:
+            self.exact_curve.setData(xs, exact.evaluate(xs))
+        else:
+            self.exact_curve.setData([], [])
+        manual = doc.best_manual if doc.show_manual else None
+        if manual is not None and manual[1].size == doc.state.theta.size:
+            self.manual_curve.setData(xs, doc.curve(xs, manual[1]))
+        else:
+            self.manual_curve.setData([], [])
+        run = doc.last_run if doc.show_gd else None
+        if run is not None and run.result.params.size == doc.state.theta.size:
+            self.gd_curve.setData(xs, doc.curve(xs, run.result.params))
+        else:
+            self.gd_curve.setData([], [])
+        self._sync_legend()
+
+    def _sync_legend(self) -> None:
+        """List only the curves that are drawn (hidden ghost curves would only confuse)."""
+        self.legend.clear()
+        for item in (self.curve, self.residuals, self.exact_curve, self.manual_curve, self.gd_curve):
+            x, _ = item.getData()
+            if x is not None and len(x):
+                self.legend.addItem(item, item.name())
+
+    @Slot()
+    def _on_view_x_range_changed(self, *_):
+        self._redraw_fit()
+        self._redraw_overlays()

@@ -1,0 +1,645 @@
+"""The loss surface: a heat map of the loss over two chosen knobs, the others held where they are.
+
+Colour is log₁₀ of the loss, with contour lines at log-spaced levels.  On top: the current knobs, the
+exact optimum, the user's manual trail and the gradient-descent trajectory, all projected onto the two
+chosen coefficients.  The grid depends on the data, the model and the *other* knobs only, so moving one
+of the two displayed knobs just moves the marker.  Squared-error grids come from the closed form in a
+few milliseconds on the GUI thread; MAE/Huber grids are computed on a background thread, coarser, and
+late results are dropped by a generation counter.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from workbench.fitting.basis import Basis
+from workbench.fitting.losses import Loss
+from workbench.fitting.models import PolynomialModel
+from workbench.fitting.problem import FitProblem
+
+from .document import FitDocument
+
+GRID_EXACT = 200          # closed-form (squared-error) grids: GUI thread, milliseconds
+GRID_NUMERIC = 80         # MAE/Huber grids: background thread
+ROWS_PER_CHUNK = 10       # a background grid checks for cancellation this often
+CONTOUR_LEVELS = 8
+RECOMPUTE_DELAY_MS = 40   # coalesces a knob drag into at most ~25 recomputes a second
+MAX_TRAIL_POINTS = 2000
+COLOUR_SPAN_DECADES = 8.0  # the colour scale never spans more than this many decades
+EDGE_MARGIN = 0.02        # a marker this close to the edge (fraction of the range) triggers a re-range
+
+# The same colours as the fit plot's curves, so "orange is my manual fit" holds everywhere.
+OVERLAY_COLOURS = {
+    "current": (20, 60, 160),
+    "manual": (230, 140, 20),
+    "gd": (150, 80, 200),
+    "exact": (40, 170, 80),
+}
+HALO = (255, 255, 255, 170)
+COLOUR_MAP = "viridis"
+
+
+# -- contour lines ------------------------------------------------------------------------------------
+# Marching squares.  Cell corners: v00 (row r, col c), v01 (r, c+1), v11 (r+1, c+1), v10 (r+1, c);
+# edges: 0 = v00–v01, 1 = v01–v11, 2 = v10–v11, 3 = v00–v10.  Case bit k is set when corner k is above.
+_SEGMENTS = {1: ((3, 0),), 2: ((0, 1),), 3: ((3, 1),), 4: ((1, 2),), 6: ((0, 2),), 7: ((3, 2),),
+             8: ((2, 3),), 9: ((0, 2),), 11: ((1, 2),), 12: ((1, 3),), 13: ((0, 1),), 14: ((3, 0),)}
+# Saddles (two opposite corners above): which pairs to join depends on whether the cell centre is above.
+_SADDLES = {5: (((3, 0), (1, 2)), ((0, 1), (2, 3))), 10: (((0, 1), (2, 3)), ((3, 0), (1, 2)))}
+
+
+def contour_segments(field: np.ndarray, levels) -> tuple[np.ndarray, np.ndarray]:
+    """Contour lines of ``field[row, col]`` as segment end points (col, row) in pairs, all levels at once.
+
+    Vectorised marching squares (pyqtgraph's own ``isocurve`` loops in Python and takes ~100 ms for
+    eight levels of a 200×200 grid; this takes a few).  Draw the result with ``connect="pairs"``.
+    """
+    f = np.asarray(field, dtype=np.float64)
+    if f.ndim != 2 or min(f.shape) < 2:
+        return np.empty(0), np.empty(0)
+    width = f.shape[1] - 1
+    corners = [f[:-1, :-1].ravel(), f[:-1, 1:].ravel(), f[1:, 1:].ravel(), f[1:, :-1].ravel()]
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    for level in levels:
+        above = [c > level for c in corners]
+        case = above[0] * 1 + above[1] * 2 + above[2] * 4 + above[3] * 8
+        cells = np.flatnonzero((case != 0) & (case != 15))
+        if cells.size == 0:
+            continue
+        case = case[cells]
+        v00, v01, v11, v10 = (c[cells] for c in corners)
+        row, col = np.divmod(cells, width)
+
+        def cross(va, vb):
+            span = vb - va
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = np.where(span != 0, (level - va) / span, 0.5)
+            return np.clip(t, 0.0, 1.0)
+
+        edge_x = (col + cross(v00, v01), col + 1.0, col + cross(v10, v11), col * 1.0)
+        edge_y = (row * 1.0, row + cross(v01, v11), row + 1.0, row + cross(v00, v10))
+        centre_above = (v00 + v01 + v11 + v10) / 4 > level
+        for value, pairs in _SEGMENTS.items():
+            mask = case == value
+            for a, b in pairs:
+                _add_segments(xs, ys, edge_x, edge_y, mask, a, b)
+        for value, (if_centre_below, if_centre_above) in _SADDLES.items():
+            for pairs, mask in ((if_centre_below, (case == value) & ~centre_above),
+                                (if_centre_above, (case == value) & centre_above)):
+                for a, b in pairs:
+                    _add_segments(xs, ys, edge_x, edge_y, mask, a, b)
+    if not xs:
+        return np.empty(0), np.empty(0)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def _add_segments(xs, ys, edge_x, edge_y, mask, a, b) -> None:
+    if mask.any():
+        xs.append(np.column_stack([edge_x[a][mask], edge_x[b][mask]]).ravel())
+        ys.append(np.column_stack([edge_y[a][mask], edge_y[b][mask]]).ravel())
+
+
+# -- the background computation ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class _GridJob:
+    """Everything a background grid needs, as immutable values: no object shared with the GUI thread."""
+
+    generation: int
+    x: np.ndarray            # a Dataset's read-only arrays
+    y: np.ndarray
+    degree: int
+    basis: Basis
+    loss: Loss
+    theta: np.ndarray        # a private copy
+    i: int
+    j: int
+    a_values: np.ndarray
+    b_values: np.ndarray
+
+
+class _GridRelay(QObject):
+    """Carries finished grids from the pool thread to the GUI thread (a queued signal)."""
+
+    computed = Signal(object)   # (generation, a_values, b_values, Z)
+    failed = Signal(object)     # (generation, message)
+
+
+def _compute_grid(job: _GridJob, stop: threading.Event, relay: _GridRelay) -> None:
+    """Runs on the pool thread: a private FitProblem, row chunks, a cancellation check between them."""
+    try:
+        problem = FitProblem(job.x, job.y, PolynomialModel(job.degree, job.basis), job.loss)
+        parts = []
+        for start in range(0, len(job.b_values), ROWS_PER_CHUNK):
+            if stop.is_set():
+                return
+            part = problem.surface(job.theta, job.i, job.j, job.a_values,
+                                   job.b_values[start:start + ROWS_PER_CHUNK], stop)
+            if part is None:
+                return
+            parts.append(part)
+        if not stop.is_set():
+            relay.computed.emit((job.generation, job.a_values, job.b_values, np.vstack(parts)))
+    except Exception as exc:  # noqa: BLE001 - reported in the view, never lost in a future
+        if not stop.is_set():
+            relay.failed.emit((job.generation, f"{type(exc).__name__}: {exc}"))
+
+
+class _JobControl:
+    """The pool and the current job's stop flag; shut down by the view, or when the view is destroyed."""
+
+    def __init__(self):
+        self.executor: ThreadPoolExecutor | None = None
+        self.stop: threading.Event | None = None
+        self.closed = False
+
+    def cancel(self) -> None:
+        if self.stop is not None:
+            self.stop.set()
+            self.stop = None
+
+    def submit(self, job: _GridJob, relay: _GridRelay) -> None:
+        self.cancel()
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loss-surface")
+        self.stop = threading.Event()
+        self.executor.submit(_compute_grid, job, self.stop, relay)
+
+    def shutdown(self, *_args) -> None:
+        self.closed = True
+        self.cancel()
+        if self.executor is not None:
+            # Bounded: a cancelled job returns within one chunk of rows.
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+
+
+# -- the view -----------------------------------------------------------------------------------------
+def _pen(colour, width: float, alpha: int = 255):
+    return pg.mkPen(*colour[:3], alpha, width=width)
+
+
+def _decimated(n: int, limit: int) -> np.ndarray:
+    """At most ``limit`` indices spread over range(n), always keeping the first and the last."""
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, limit).round().astype(int))
+
+
+def _project(trail, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """Columns i and j of a list of knob vectors (decimated for drawing); non-finite points dropped."""
+    need = max(i, j) + 1
+    points = [trail[k] for k in _decimated(len(trail), MAX_TRAIL_POINTS)]
+    points = [p for p in points if np.size(p) >= need]
+    if not points:
+        return np.empty(0), np.empty(0)
+    xy = np.array([(p[i], p[j]) for p in points], dtype=np.float64)
+    xy = xy[np.all(np.isfinite(xy), axis=1)]
+    return xy[:, 0], xy[:, 1]
+
+
+class SurfacePlot(QWidget):
+    """Heat map and contours of the loss over two knobs, with the knob, optimum, trail and GD path."""
+
+    gridUpdated = Signal()   # a new grid has been drawn
+
+    def __init__(self, document: FitDocument, controller=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("surfacePlot")
+        self.document = document
+        self._controller = controller
+        self._i, self._j = 0, 1
+        self._grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._grid_key: tuple | None = None     # what the drawn (or pending) grid depends on
+        self._range: tuple[float, float, float, float] | None = None
+        self._range_key: tuple | None = None    # problem + axes the range was chosen for
+        self._generation = 0
+        self.recompute_count = 0                # grids computed and drawn (for tests and curiosity)
+        self._jobs = _JobControl()
+        self._relay = _GridRelay()
+        self._relay.computed.connect(self._on_grid_computed)
+        self._relay.failed.connect(self._on_grid_failed)
+        # A widget deleted without shutdown() (its window destroyed) still stops its thread.
+        self.destroyed.connect(partial(_JobControl.shutdown, self._jobs))
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(RECOMPUTE_DELAY_MS)
+        self._timer.timeout.connect(self._recompute)
+
+        self._build_ui()
+        document.modelChanged.connect(self._on_model_changed)
+        document.knobsChanged.connect(self._on_knobs_changed)
+        document.trailChanged.connect(self._draw_trails)
+        self._fill_axis_combos()
+        self._on_knobs_changed()
+        self._recompute()
+
+    # -- public API --------------------------------------------------------------------------------
+    def axes(self) -> tuple[int, int]:
+        """The coefficients shown horizontally (i) and vertically (j)."""
+        return self._i, self._j
+
+    def set_axes(self, i: int, j: int) -> None:
+        """Show the loss over knobs k_i (horizontal) and k_j (vertical); they must differ."""
+        n = self.document.state.theta.size
+        i, j = int(i), int(j)
+        if i == j or not (0 <= i < n and 0 <= j < n):
+            raise ValueError(f"choose two different coefficients among k0..k{n - 1}, got k{i} and k{j}")
+        if (i, j) == (self._i, self._j):
+            return
+        self._i, self._j = i, j
+        self._sync_combos()
+        self._label_axes()
+        self._draw_markers()
+        self._draw_trails()
+        self._recompute()   # one user choice, no drag to coalesce: redraw at once
+
+    def surface_grid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(a_values, b_values, Z) of the grid last drawn: Z[row, col] = L at k_j = b[row], k_i = a[col]."""
+        return self._grid
+
+    def grid_range(self) -> tuple[float, float, float, float] | None:
+        """(k_i low, k_i high, k_j low, k_j high) of the current grid."""
+        return self._range
+
+    def is_computing(self) -> bool:
+        """True while a grid is scheduled or being computed in the background."""
+        return self._timer.isActive() or self._jobs.stop is not None
+
+    def shutdown(self) -> None:
+        """Cancel any background grid and stop the thread (the main window calls this on close)."""
+        self._timer.stop()
+        self._cancel_job()
+        self._jobs.shutdown()
+
+    # -- building ----------------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+
+        self.axis_x_combo = QComboBox(objectName="surfaceAxisX")
+        self.axis_y_combo = QComboBox(objectName="surfaceAxisY")
+        self.axis_x_combo.setToolTip("The knob shown left to right")
+        self.axis_y_combo.setToolTip("The knob shown bottom to top")
+        self.axis_x_combo.activated.connect(self._on_axis_x_activated)
+        self.axis_y_combo.activated.connect(self._on_axis_y_activated)
+        self.status_label = QLabel(objectName="surfaceStatus")
+        self.status_label.setWordWrap(True)
+        self.status_label.setMinimumWidth(40)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Loss over"))
+        bar.addWidget(self.axis_x_combo)
+        bar.addWidget(QLabel("→ and"))
+        bar.addWidget(self.axis_y_combo)
+        bar.addWidget(QLabel("↑"))
+        bar.addSpacing(6)
+        bar.addWidget(self.status_label, 1)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.plot = self.graphics.addPlot(row=0, col=0)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setZValue(0)
+        self.plot.addItem(self.image)
+        colour_map = pg.colormap.get(COLOUR_MAP)
+        self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colour_map, label="log₁₀ loss",
+                                          interactive=False, rounding=1e-6, width=18, colorMapMenu=False)
+        self.colour_bar.setImageItem(self.image)
+        self.graphics.addItem(self.colour_bar, row=0, col=1)
+        self._style_plot()
+        self.contours = pg.PlotDataItem(connect="pairs", pen=pg.mkPen(255, 255, 255, 110, width=1))
+        self.contours.setZValue(1)
+        self.gd_halo = pg.PlotDataItem(pen=_pen(HALO, 5, HALO[3]))
+        self.gd_line = pg.PlotDataItem(pen=_pen(OVERLAY_COLOURS["gd"], 3))
+        self.manual_halo = pg.PlotDataItem(pen=_pen(HALO, 5, HALO[3]))
+        self.manual_line = pg.PlotDataItem(pen=_pen(OVERLAY_COLOURS["manual"], 2.5), symbol="o", symbolSize=7,
+                                           symbolBrush=pg.mkBrush(*OVERLAY_COLOURS["manual"]),
+                                           symbolPen=pg.mkPen("w", width=1))
+        self.exact_marker = pg.ScatterPlotItem(symbol="star", size=26, pen=pg.mkPen("w", width=2),
+                                               brush=pg.mkBrush(*OVERLAY_COLOURS["exact"]))
+        self.knob_marker = pg.ScatterPlotItem(symbol="o", size=18, pen=pg.mkPen("w", width=3),
+                                              brush=pg.mkBrush(*OVERLAY_COLOURS["current"]))
+        self.plot.addItem(self.contours)
+        for z, item in enumerate((self.gd_halo, self.gd_line, self.manual_halo, self.manual_line,
+                                  self.exact_marker, self.knob_marker), start=2):
+            item.setZValue(z)
+            self.plot.addItem(item)
+        self.graphics.scene().sigMouseClicked.connect(self._on_scene_clicked)
+
+        self.message = QLabel(objectName="surfaceMessage", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setMargin(24)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.graphics)
+        self.stack.addWidget(self.message)
+
+        self.legend = QLabel(objectName="surfaceLegend")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)
+        small = QFont(self.font())
+        small.setPointSizeF(self.font().pointSizeF() * 0.9)
+        self.legend.setFont(small)
+        self.status_label.setFont(small)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.legend)
+        self._update_legend()
+
+    def _style_plot(self) -> None:
+        plot = self.plot
+        plot.setMouseEnabled(x=False, y=False)   # the range follows the knobs; a click picks knobs
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.getViewBox().setDefaultPadding(0.0)
+        tick_font = QFont(self.font())
+        tick_font.setPointSizeF(self.font().pointSizeF())
+        label_font = QFont(tick_font)
+        label_font.setPointSizeF(tick_font.pointSizeF() + 2)
+        label_font.setBold(True)
+        bar_label = self.colour_bar.getAxis("left")   # where a vertical ColorBarItem puts its label
+        for axis in (plot.getAxis("bottom"), plot.getAxis("left"), self.colour_bar.axis, bar_label):
+            axis.setStyle(tickFont=tick_font)
+            axis.label.setFont(label_font)   # (an HTML font-size style hides pyqtgraph's bottom label)
+            axis.enableAutoSIPrefix(False)   # "k0 (×0.001)" would only confuse
+        bar_label.setLabel("log₁₀ loss")
+        if self._controller is not None:
+            plot.getViewBox().setToolTip("Click to set the two knobs to that point")
+        self._label_axes()
+
+    def _label_axes(self) -> None:
+        self.plot.getAxis("bottom").setLabel(f"k{self._i}")
+        self.plot.getAxis("left").setLabel(f"k{self._j}")
+
+    def _update_legend(self) -> None:
+        def swatch(key, glyph):
+            r, g, b = OVERLAY_COLOURS[key]
+            return f'<span style="color: rgb({r},{g},{b}); font-size: large;">{glyph}</span>'
+
+        exact = "exact optimum"
+        if not self.document.state.loss.is_squared_error:
+            exact = "least-squares optimum"
+        self.legend.setText(
+            f"{swatch('current', '●')} current knobs &nbsp;&nbsp; {swatch('exact', '★')} {exact} &nbsp;&nbsp; "
+            f"{swatch('manual', '—●—')} your knob trail &nbsp;&nbsp; {swatch('gd', '———')} gradient descent")
+        self.legend.setToolTip("Heat map: the loss over the two chosen knobs, the other knobs held at their "
+                               "current values; white lines join points of equal loss")
+
+    # -- axis choice -------------------------------------------------------------------------------
+    def _fill_axis_combos(self) -> None:
+        n = self.document.state.theta.size
+        if not (self._i < n and self._j < n and self._i != self._j):
+            self._i, self._j = 0, 1   # (with one knob there is no surface: a message is shown instead)
+        for combo in (self.axis_x_combo, self.axis_y_combo):
+            if combo.count() != n:
+                combo.blockSignals(True)
+                combo.clear()
+                combo.addItems([f"k{k}" for k in range(n)])
+                combo.blockSignals(False)
+            combo.setEnabled(n >= 2)
+        self._sync_combos()
+        self._label_axes()
+
+    def _sync_combos(self) -> None:
+        for combo, index in ((self.axis_x_combo, self._i), (self.axis_y_combo, self._j)):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(index)
+            combo.blockSignals(False)
+
+    @Slot(int)
+    def _on_axis_x_activated(self, index: int) -> None:
+        j = self._i if index == self._j else self._j   # picking the other axis's knob swaps the two
+        self.set_axes(index, j)
+
+    @Slot(int)
+    def _on_axis_y_activated(self, index: int) -> None:
+        i = self._j if index == self._i else self._i
+        self.set_axes(i, index)
+
+    # -- reacting to the document ------------------------------------------------------------------
+    @Slot()
+    def _on_model_changed(self) -> None:
+        self._fill_axis_combos()
+        self._update_legend()
+
+    @Slot()
+    def _on_knobs_changed(self) -> None:
+        if self._explain_if_undrawable():
+            return
+        self._draw_markers()
+        if self._grid_out_of_date():
+            self._schedule()
+
+    def _explain_if_undrawable(self) -> bool:
+        doc = self.document
+        text = ""
+        if doc.dataset.n == 0:
+            text = ("No data points yet.\n\nAdd points on the fit plot (or open a sample) to see the loss "
+                    "landscape: how the loss changes as you turn two knobs.")
+        elif doc.state.theta.size < 2:
+            text = ("A degree-0 curve has a single knob (k0): its loss is a curve, not a surface.\n\n"
+                    "Raise the degree to 1 or more to see the landscape over two knobs.")
+        if text:
+            self._timer.stop()
+            self._cancel_job()
+            self._grid_key = None
+            self.message.setText(text)
+            self.stack.setCurrentWidget(self.message)
+            self.status_label.clear()
+            return True
+        self.stack.setCurrentWidget(self.graphics)
+        return False
+
+    def _problem_key(self) -> tuple:
+        s = self.document.state
+        return (s.dataset, s.degree, s.basis, s.loss)
+
+    def _grid_key_for(self, theta: np.ndarray) -> tuple:
+        others = theta.copy()
+        others[[self._i, self._j]] = 0.0
+        return self._problem_key() + (self._i, self._j, others.tobytes())
+
+    def _grid_out_of_date(self) -> bool:
+        if self._grid_key != self._grid_key_for(self.document.state.theta) or self._range is None:
+            return True
+        return not self._inside(self._range, self._landmarks(), margin=EDGE_MARGIN)
+
+    def _schedule(self) -> None:
+        if not self._timer.isActive():   # not restarted: a long drag still redraws every interval
+            self._timer.start()
+
+    # -- the grid ----------------------------------------------------------------------------------
+    def _landmarks(self) -> list[tuple[float, float]]:
+        """The points the grid must show: the current knobs and the exact optimum."""
+        theta = self.document.state.theta
+        points = [(float(theta[self._i]), float(theta[self._j]))]
+        exact = self.document.exact
+        if exact is not None and np.all(np.isfinite(exact.coefficients[[self._i, self._j]])):
+            points.append((float(exact.coefficients[self._i]), float(exact.coefficients[self._j])))
+        return points
+
+    @staticmethod
+    def _inside(rng, points, margin: float) -> bool:
+        a_lo, a_hi, b_lo, b_hi = rng
+        da, db = margin * (a_hi - a_lo), margin * (b_hi - b_lo)
+        return all(a_lo + da <= a <= a_hi - da and b_lo + db <= b <= b_hi - db for a, b in points)
+
+    def _choose_range(self) -> tuple[float, float, float, float]:
+        """Cover the knobs and the optimum with a margin; keep the old range while that still works."""
+        points = self._landmarks()
+        wanted = []
+        for axis, k in enumerate((self._i, self._j)):
+            values = [p[axis] for p in points]
+            lo, hi = min(values), max(values)
+            floor = max(self._natural_scale(k), 0.25 * max(abs(lo), abs(hi)), 1e-9)
+            half = max(1.5 * (hi - lo), floor)
+            centre = 0.5 * (lo + hi)
+            wanted.append((centre - half, centre + half))
+        new = (*wanted[0], *wanted[1])
+        key = self._problem_key() + (self._i, self._j)
+        old = self._range
+        if old is not None and self._range_key == key and self._inside(old, points, margin=EDGE_MARGIN):
+            old_halves = (old[1] - old[0], old[3] - old[2])
+            new_halves = (new[1] - new[0], new[3] - new[2])
+            if all(n >= 0.3 * o for n, o in zip(new_halves, old_halves)):
+                return old   # hysteresis: the picture stays still while the knobs move inside it
+        self._range_key = key
+        return new
+
+    def _natural_scale(self, k: int) -> float:
+        """How far knob k must move to change the fit by about the spread of y (a floor for the range)."""
+        problem = self.document.problem
+        y = problem.y
+        spread = float(np.std(y)) if y.size > 1 else 0.0
+        if spread == 0.0:
+            spread = max(float(np.max(np.abs(y))) if y.size else 0.0, 1.0)
+        column = problem.design_matrix[:, k]
+        rms = float(np.sqrt(np.mean(column * column))) if column.size else 0.0
+        return spread / rms if rms > 0 and np.isfinite(rms) else spread
+
+    @Slot()
+    def _recompute(self) -> None:
+        self._timer.stop()
+        if self._jobs.closed or self._explain_if_undrawable():
+            return
+        doc = self.document
+        theta = doc.state.theta.copy()
+        self._range = rng = self._choose_range()
+        self._grid_key = self._grid_key_for(theta)
+        squared = doc.state.loss.is_squared_error
+        n = GRID_EXACT if squared else GRID_NUMERIC
+        a_values = np.linspace(rng[0], rng[1], n)
+        b_values = np.linspace(rng[2], rng[3], n)
+        self._cancel_job()
+        if squared:
+            z = doc.problem.surface(theta, self._i, self._j, a_values, b_values)
+            self._draw_grid(a_values, b_values, z)
+            return
+        s = doc.state
+        job = _GridJob(self._generation, s.dataset.x, s.dataset.y, s.degree, s.basis, s.loss, theta,
+                       self._i, self._j, a_values, b_values)
+        self._jobs.submit(job, self._relay)
+        self.status_label.setText(f"computing {s.loss.kind} surface…")
+
+    def _cancel_job(self) -> None:
+        self._generation += 1   # whatever is still in flight is stale now
+        self._jobs.cancel()
+
+    @Slot(object)
+    def _on_grid_computed(self, payload) -> None:
+        generation, a_values, b_values, z = payload
+        if generation != self._generation or self._jobs.closed:
+            return   # a stale grid: the knobs, data or model moved on while it was computed
+        self._jobs.stop = None
+        self._draw_grid(a_values, b_values, z)
+
+    @Slot(object)
+    def _on_grid_failed(self, payload) -> None:
+        generation, message = payload
+        if generation == self._generation:
+            self._jobs.stop = None
+            self.status_label.setText(f"surface failed: {message}")
+
+    def _draw_grid(self, a_values: np.ndarray, b_values: np.ndarray, z: np.ndarray) -> None:
+        finite = np.isfinite(z)
+        if not finite.any():
+            self.status_label.setText("the loss overflows everywhere on this grid")
+            return
+        top = float(np.max(z[finite]))
+        floor = max(top * 1e-300, np.finfo(float).tiny) if top > 0 else np.finfo(float).tiny
+        log_z = np.log10(np.maximum(np.where(finite, z, top), floor))
+        hi = float(log_z.max())
+        lo = max(float(log_z.min()), hi - COLOUR_SPAN_DECADES)
+        if hi - lo < 1e-9:
+            lo, hi = lo - 0.5, hi + 0.5
+        da = (a_values[-1] - a_values[0]) / max(len(a_values) - 1, 1)
+        db = (b_values[-1] - b_values[0]) / max(len(b_values) - 1, 1)
+        self.image.setImage(log_z, autoLevels=False, levels=(lo, hi))
+        self.image.setRect(QRectF(a_values[0] - da / 2, b_values[0] - db / 2, da * len(a_values),
+                                  db * len(b_values)))
+        self.colour_bar.setLevels((lo, hi))
+        levels = np.linspace(lo, hi, CONTOUR_LEVELS + 2)[1:-1]
+        cols, rows = contour_segments(np.maximum(log_z, lo), levels)
+        self.contours.setData(a_values[0] + cols * da, b_values[0] + rows * db)
+        self.plot.getViewBox().setRange(xRange=(a_values[0], a_values[-1]), yRange=(b_values[0], b_values[-1]),
+                                        padding=0.0)
+        self._grid = (a_values, b_values, z)
+        self.recompute_count += 1
+        where = "" if self.document.state.loss.is_squared_error else f"{len(a_values)}×{len(b_values)} grid"
+        self.status_label.setText(where)
+        self.status_label.setToolTip("The other knobs are held at their current values")
+        self.gridUpdated.emit()
+
+    # -- markers -----------------------------------------------------------------------------------
+    def _draw_markers(self) -> None:
+        theta = self.document.state.theta
+        if max(self._i, self._j) >= theta.size:
+            return
+        self.knob_marker.setData([theta[self._i]], [theta[self._j]])
+        exact = self.document.exact
+        point = exact.coefficients[[self._i, self._j]] if exact is not None else np.full(2, np.nan)
+        if np.all(np.isfinite(point)):
+            self.exact_marker.setData([point[0]], [point[1]])
+        else:
+            self.exact_marker.setData([], [])
+
+    def knob_marker_position(self) -> tuple[float, float] | None:
+        """Where the current-knobs dot is drawn (k_i, k_j)."""
+        xs, ys = self.knob_marker.getData()
+        return (float(xs[0]), float(ys[0])) if len(xs) else None
+
+    @Slot()
+    def _draw_trails(self) -> None:
+        doc = self.document
+        for trail, items in ((doc.manual_trail, (self.manual_halo, self.manual_line)),
+                             (doc.gd_trajectory, (self.gd_halo, self.gd_line))):
+            xs, ys = _project(trail, self._i, self._j)
+            for item in items:
+                item.setData(xs, ys)
+        self._draw_markers()
+
+    # -- clicking picks knobs ----------------------------------------------------------------------
+    @Slot(object)
+    def _on_scene_clicked(self, event) -> None:
+        if (self._controller is None or event.button() != Qt.MouseButton.LeftButton or event.double()
+                or self._range is None or self.stack.currentWidget() is not self.graphics):
+            return
+        view = self.plot.getViewBox()
+        if not view.sceneBoundingRect().contains(event.scenePos()):
+            return
+        point = view.mapSceneToView(event.scenePos())
+        a, b = point.x(), point.y()
+        if not self._inside(self._range, [(a, b)], margin=0.0):
+            return
+        event.accept()
+        theta = self.document.theta
+        theta[self._i], theta[self._j] = a, b
+        self._controller.set_knobs(theta, f"Pick k{self._i}, k{self._j} on the loss surface")

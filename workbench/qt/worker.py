@@ -1,0 +1,136 @@
+"""Gradient descent on a worker thread: drives the core's ``Trainer`` and emits throttled snapshots.
+
+The worker never touches widgets or the document.  It owns its own ``FitProblem`` (its own engine
+graph), so the GUI thread can keep evaluating the knobs while it runs.  Stopping is a
+``threading.Event`` checked every step (a queued "stop" signal would never reach a busy loop).
+Progress is throttled at the source (~30 emits a second, always including the final state) and every
+payload is an immutable snapshot of copies.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from workbench.fitting.problem import FitProblem
+from workbench.fitting.training import StopReason, StopRules, TrainResult
+
+EMIT_INTERVAL_S = 1.0 / 30.0
+MAX_TRAJECTORY_POINTS = 4000  # per payload chunk; the view decimates further
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """What the GUI needs to redraw: the latest knobs and the losses/trajectory since the last emit."""
+
+    run_id: int
+    step: int
+    loss: float
+    theta: np.ndarray
+    losses: np.ndarray        # losses of the steps since the previous payload
+    trajectory: np.ndarray    # knob positions since the previous payload (rows), possibly decimated
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How the run ended (the core's ``TrainResult``), tagged with its run id."""
+
+    run_id: int
+    result: TrainResult
+
+
+class SpeedSetting:
+    """Seconds to pause after each step (0 = full speed); written by the GUI, read by the worker."""
+
+    def __init__(self, delay_s: float = 0.0):
+        self.delay_s = float(delay_s)
+
+
+class FitWorker(QObject):
+    """Runs one gradient-descent run when its thread starts; emits ``progressed`` and ``finished``."""
+
+    progressed = Signal(object)  # RunProgress
+    finished = Signal(object)    # RunOutcome
+
+    def __init__(self, run_id: int, problem: FitProblem, optimizer: str, lr: float, theta0: np.ndarray,
+                 rules: StopRules, speed: SpeedSetting):
+        super().__init__()
+        self.run_id = run_id
+        self.stop_event = threading.Event()
+        self.speed = speed
+        self.trainer = problem.trainer(optimizer, lr, theta0, rules, self.stop_event)
+        self.outcome: RunOutcome | None = None
+
+    def stop(self) -> None:
+        """Ask the run to end after the current step (callable from any thread)."""
+        self.stop_event.set()
+
+    @Slot()
+    def run(self) -> None:
+        """Drive the trainer to its end (runs on the worker thread)."""
+        started = last_emit = time.perf_counter()
+        losses: list[float] = []
+        trajectory: list[np.ndarray] = []
+        record = None
+        try:
+            for record in self.trainer.run():
+                losses.append(record.loss)
+                trajectory.append(record.params)
+                now = time.perf_counter()
+                if now - last_emit >= EMIT_INTERVAL_S:
+                    self._emit(record.step, record.loss, record.params, losses, trajectory, now - started)
+                    losses, trajectory, last_emit = [], [], now
+                delay = self.speed.delay_s
+                if delay > 0:
+                    self.stop_event.wait(delay)
+        finally:
+            result = self.trainer.result
+            if result is None:  # the loop raised: keep the knobs where they were
+                result = TrainResult(self.trainer.best_params, float(self.trainer.best_loss),
+                                     self.trainer.steps, StopReason.STOPPED, time.perf_counter() - started,
+                                     "the run failed")
+            self._emit(result.steps, result.loss, result.params, losses, trajectory,
+                       time.perf_counter() - started)
+            self.outcome = RunOutcome(self.run_id, result)
+            self.finished.emit(self.outcome)
+
+    def _emit(self, step, loss, theta, losses, trajectory, elapsed) -> None:
+        traj = np.array(trajectory) if trajectory else np.empty((0, theta.size))
+        if len(traj) > MAX_TRAJECTORY_POINTS:
+            traj = traj[np.linspace(0, len(traj) - 1, MAX_TRAJECTORY_POINTS).astype(int)]
+        self.progressed.emit(RunProgress(self.run_id, int(step), float(loss), np.array(theta, copy=True),
+                                         np.array(losses, dtype=np.float64), traj, float(elapsed)))
+
+
+class RunHandle:
+    """A worker and its QThread, kept referenced from start until the thread has finished."""
+
+    def __init__(self, worker: FitWorker):
+        self.worker = worker
+        self.thread = QThread()
+        self.thread.setObjectName(f"fit-run-{worker.run_id}")
+        worker.moveToThread(self.thread)
+        self.thread.started.connect(worker.run)
+        # Direct: the GUI thread may be blocked in wait() and could not deliver a queued quit.
+        worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
+
+    def start(self) -> None:
+        """Begin the run."""
+        self.thread.start()
+
+    def stop_and_wait(self, timeout_ms: int = 5000) -> bool:
+        """Stop the run and wait (bounded) for its thread to end; True if it ended."""
+        self.worker.stop()
+        if self.thread.isRunning():
+            return self.thread.wait(timeout_ms)
+        return True
+
+    @property
+    def running(self) -> bool:
+        """True while the worker thread is alive."""
+        return self.thread.isRunning()
