@@ -39,8 +39,8 @@ def build_fit_parser() -> argparse.ArgumentParser:
     parser.add_argument("--optimizer", choices=(*OPTIMIZER_KINDS, "exact"), default="gd",
                         help="gd, momentum, nesterov, adam, or exact least squares (default gd)")
     parser.add_argument("--lr", type=float, default=None,
-                        help="learning rate (default: 0.9 × the stability limit 2/λ_max for gd, momentum "
-                             "and nesterov; 0.01 for adam)")
+                        help="learning rate (default: 0.9 × the stability limit, 2/λ_max for gd and "
+                             "momentum, 2(1+β)/((1+2β)·λ_max) for nesterov; 0.01 for adam)")
     parser.add_argument("--steps", type=int, default=10000, help="step limit (default 10000)")
     parser.add_argument("--tol", type=float, default=1e-10,
                         help="stop when the relative loss change per step is below this (0 runs all steps)")
@@ -75,9 +75,6 @@ def _fit(args) -> dict:
     import numpy as np
 
     from workbench.fitting.data import load_dataset
-    from workbench.fitting.losses import Loss
-    from workbench.fitting.problem import FitProblem
-    from workbench.fitting.training import StopRules
 
     started = time.perf_counter()
     if not 0 <= args.degree <= 15:
@@ -89,16 +86,48 @@ def _fit(args) -> dict:
     if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
         raise _UsageError(f"--lr must be a positive number, got {args.lr}")
     dataset = load_dataset(args.file, min_points=1)
+    # Overflow inside a run is reported as divergence, and data beyond double range is refused below,
+    # so NumPy's RuntimeWarnings would only add lines to stderr (and LAPACK's own complaints, for an
+    # overflowed design matrix, would reach the terminal before any message of ours).
+    with np.errstate(all="ignore"):
+        try:
+            report = _fit_dataset(args, dataset, started)
+        except ArithmeticError:  # an exact (rational) coefficient beyond float range
+            raise ValueError(_out_of_range(dataset, "coefficients overflow double precision")) from None
+    numbers = [report[k] for k in ("loss", "exact_loss", "gap", "residual_sd", "r_squared")
+               if report[k] is not None]
+    if not np.all(np.isfinite(np.concatenate([report["coefficients"], report["fitted"], numbers]))):
+        raise ValueError(_out_of_range(dataset, "the fit's numbers overflow double precision"))
+    return report
+
+
+def _out_of_range(dataset, what: str) -> str:
+    """A one-line explanation for data whose scale a double-precision fit cannot handle."""
+    import numpy as np
+
+    return (f"{what}: x runs from {np.min(dataset.x):.3g} to {np.max(dataset.x):.3g} and |y| reaches "
+            f"{np.max(np.abs(dataset.y)):.3g}; rescale x or y (e.g. other units) and try again")
+
+
+def _fit_dataset(args, dataset, started: float) -> dict:
+    import numpy as np
+
+    from workbench.fitting.losses import Loss
+    from workbench.fitting.problem import FitProblem
+    from workbench.fitting.training import StopRules
+
     problem = FitProblem.polynomial(dataset.x, dataset.y, args.degree, args.basis, Loss(args.loss))
     exact = problem.exact
     lr = args.lr
+    if args.optimizer != "exact" and not np.all(np.isfinite(problem.design_matrix)):
+        raise ValueError(f"x values up to {np.max(np.abs(dataset.x)):.3g} raised to the power "
+                         f"{args.degree} overflow double precision in the {args.basis} basis; "
+                         "use --basis scaled or legendre")
     if args.optimizer == "exact":
         params, loss, steps, reason, message = exact.coefficients, exact.loss, 0, "converged", "exact solve"
     else:
         if lr is None:
-            lr = 0.01 if args.optimizer == "adam" else 0.9 * problem.conditioning.max_stable_lr
-            if not math.isfinite(lr):
-                lr = 0.01
+            lr = _default_lr(args.optimizer, problem)
         rules = StopRules(max_steps=args.steps, tol=args.tol)
         result = problem.trainer(args.optimizer, lr, problem.model.initial_params(), rules).run_to_end()
         params, loss, steps = result.params, result.loss, result.steps
@@ -127,8 +156,37 @@ def _fit(args) -> dict:
         "steps": steps,
         "stop_reason": reason,
         "message": message,
+        "note": _degree_note(args.degree, dataset.n, int(np.unique(dataset.x).size)),
         "elapsed_s": time.perf_counter() - started,
     }
+
+
+def _default_lr(optimizer: str, problem) -> float:
+    """0.01 for Adam; otherwise 0.9 × the optimiser's own stability limit on the squared-error loss."""
+    from workbench.fitting.optimizers import make_optimizer
+
+    if optimizer == "adam":
+        return 0.01
+    limit = problem.conditioning.max_stable_lr  # 2/λ_max: the limit of plain gradient descent
+    if optimizer == "nesterov":
+        # k ← k − lr·(g + β·v) is stable only while lr·λ_max < 2(1+β)/(1+2β), about 1.36 for
+        # β = 0.9: 0.9 × 2/λ_max diverges on every dataset.  (Heavy ball is stable up to 2(1+β).)
+        beta = make_optimizer(optimizer, 1.0).beta
+        limit *= (1 + beta) / (1 + 2 * beta)
+    lr = 0.9 * limit
+    return lr if math.isfinite(lr) else 0.01
+
+
+def _degree_note(degree: int, n_points: int, n_distinct: int) -> str | None:
+    """What a degree too high for the data means, or None when the fit is an ordinary one."""
+    if degree + 1 > n_distinct:
+        return (f"degree {degree} has {degree + 1} coefficients but the data has only {n_distinct} distinct "
+                f"x value{'s' if n_distinct != 1 else ''}: many curves fit equally well, so these "
+                "coefficients are one choice of many")
+    if degree + 1 == n_points:
+        return (f"degree {degree} through {n_points} points: the curve passes through every point "
+                "(an interpolation, not a fit), and there is no residual standard deviation")
+    return None
 
 
 def _format_text(report: dict) -> str:
@@ -143,6 +201,8 @@ def _format_text(report: dict) -> str:
         lines.append(f"R²          {report['r_squared']:.6f}")
     lines.append(f"steps       {report['steps']}  (stopped: {report['stop_reason']}"
                  + (f", {report['message']})" if report["message"] else ")"))
+    if report["note"]:
+        lines.append(f"note: {report['note']}")
     return "\n".join(lines)
 
 

@@ -60,7 +60,9 @@ class Graph:
     def backward(self) -> None:
         """Zero, seed d(output)/d(output) = 1, then apply the chain rule from the output back to the leaves."""
         self.zero_grad()
-        self.output.grad = np.ones_like(self.output.value)
+        if self.output.grad.shape != self.output.value.shape:
+            self.output.grad = np.zeros_like(self.output.value)
+        self.output.grad.fill(1.0)
         for node in reversed(self.backward_nodes):
             if node.backward_fn is not None:
                 node.backward_fn(node)

@@ -45,11 +45,11 @@ class Node:
 
     def __init__(self, value, *, label: str = "", requires_grad: bool = False):
         self.value = np.asarray(value, dtype=np.float64)
-        self.grad = np.zeros_like(self.value)
+        self.requires_grad = requires_grad
+        self.grad = _gradient_storage(self.value, requires_grad)
         self.parents: tuple[Node, ...] = ()
         self.op = "leaf"
         self.label = label
-        self.requires_grad = requires_grad
         self.forward: ForwardFn | None = None
         self.backward_fn: BackwardFn | None = None
         self.meta: dict = {}
@@ -67,15 +67,21 @@ class Node:
         out.backward_fn = backward
         out.meta = meta
         forward(out)
-        out.grad = np.zeros_like(out.value)
+        out.grad = _gradient_storage(out.value, out.requires_grad)
         return out
 
     # -- gradient plumbing -------------------------------------------------------------------------
     def accumulate(self, grad) -> None:
-        """Add one downstream contribution to this node's gradient (a node used twice gets both)."""
+        """Add one downstream contribution to this node's gradient (a node used twice gets both).
+
+        A contribution with more elements than the value was broadcast in the forward pass and is
+        summed back down; one with fewer (a scalar spread over a vector) broadcasts up by itself.
+        """
         if not self.requires_grad:
             return
-        grad = unbroadcast(np.asarray(grad, dtype=np.float64), self.value.shape)
+        if getattr(grad, "shape", None) != self.grad.shape and (np.ndim(grad) > self.grad.ndim
+                                                                 or np.size(grad) > self.grad.size):
+            grad = unbroadcast(np.asarray(grad, dtype=np.float64), self.grad.shape)
         self.grad += grad
 
     def zero_grad(self) -> None:
@@ -139,6 +145,17 @@ class Node:
 
     def __repr__(self) -> str:
         return f"Node({self.label or self.op}, shape={self.value.shape})"
+
+
+def _gradient_storage(value: np.ndarray, requires_grad: bool) -> np.ndarray:
+    """Zeros shaped like ``value``; for constants a read-only view that costs no memory.
+
+    Data (the design matrix, y) never receives a gradient, and at a million points a real array of
+    zeros for it would be tens of megabytes spent on nothing.
+    """
+    if requires_grad:
+        return np.zeros_like(value)
+    return np.broadcast_to(np.zeros((), dtype=np.float64), value.shape)
 
 
 def as_node(value) -> Node:

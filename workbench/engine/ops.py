@@ -113,7 +113,7 @@ def sum(a) -> Node:  # noqa: A001 - reads like the maths
         out.value = np.sum(a.value)
 
     def backward(out: Node) -> None:
-        a.accumulate(np.broadcast_to(out.grad, a.value.shape))
+        a.accumulate(out.grad)  # a scalar: broadcast to every element (copied)
 
     return Node.from_op("sum", (a,), forward, backward, label="Σ")
 
@@ -127,9 +127,24 @@ def mean(a) -> Node:
         out.value = np.sum(a.value) / count
 
     def backward(out: Node) -> None:
-        a.accumulate(np.broadcast_to(out.grad / count, a.value.shape))
+        a.accumulate(out.grad / count)  # a scalar: broadcast to every element, divided by the count
 
     return Node.from_op("mean", (a,), forward, backward, label="mean")
+
+
+def mean_square(a) -> Node:
+    """mean(a²) in one node (the fused graph's MSE): the power rule and the mean's copy, d/da = 2a/N."""
+    a = as_node(a)
+    count = max(a.value.size, 1)
+
+    def forward(out: Node) -> None:
+        v = a.value.ravel()
+        out.value = np.asarray(v @ v / count)
+
+    def backward(out: Node) -> None:
+        a.accumulate(a.value * (2.0 * out.grad / count))
+
+    return Node.from_op("mean_square", (a,), forward, backward, label="mean(·²)")
 
 
 def matmul(a, b) -> Node:

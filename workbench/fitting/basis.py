@@ -85,27 +85,40 @@ class Basis:
 
     # -- conversions -------------------------------------------------------------------------------
     def to_monomial(self, coefficients, low_part=None) -> np.ndarray:
-        """The same curve as coefficients of 1, x, x², … in the user's original x.
+        """The same curve as coefficients of 1, x, x², … in the user's original x (rounded to floats).
 
-        ``low_part`` optionally carries extra precision: each coefficient is then ``hi + lo`` exactly.
+        Rounding is the last step: for x far from 0 the rounded powers-of-x coefficients no longer pin
+        the curve down, so conversions between bases use ``convert`` and never pass through floats.
         """
+        return np.array([float(c) for c in self.to_exact_monomial(coefficients, low_part)])
+
+    def to_exact_monomial(self, coefficients, low_part=None) -> list[Fraction]:
+        """Powers-of-x coefficients as exact fractions (``low_part``: extra precision, hi + lo exactly)."""
         exact = [Fraction(float(c)) for c in coefficients]
         if low_part is not None:
             exact = [c + Fraction(float(lo)) for c, lo in zip(exact, low_part)]
-        exact = self._to_monomial_exact(exact)
-        return np.array([float(c) for c in exact])
+        return self._to_monomial_exact(exact)
 
     def from_monomial(self, monomial) -> np.ndarray:
-        """Coefficients in this basis of the curve Σ m_i·x^i (used to keep the curve when switching basis)."""
-        m = [Fraction(float(c)) for c in monomial]
+        """Coefficients in this basis of the curve Σ m_i·x^i."""
+        return self.from_exact_monomial([Fraction(float(c)) for c in monomial])
+
+    def from_exact_monomial(self, monomial: list[Fraction]) -> np.ndarray:
+        """Coefficients in this basis of Σ m_i·x^i given exactly; rounded to floats only at the end."""
         if self.kind == "monomial":
-            return np.array([float(c) for c in m])
+            return np.array([float(c) for c in monomial])
         # x = centre + half_width·t: expand each x^i in powers of t.
         c, h = Fraction(self.centre), Fraction(self.half_width)
-        power_t = _compose_linear(m, c, h)
+        power_t = _compose_linear(list(monomial), c, h)
         if self.kind == "scaled":
             return np.array([float(v) for v in power_t])
         return np.array([float(v) for v in _power_to_legendre(power_t)])
+
+    def convert(self, coefficients, target: "Basis", low_part=None) -> np.ndarray:
+        """The same curve's coefficients in ``target`` (exact in between; one rounding at the end)."""
+        if target == self and low_part is None:
+            return np.array(coefficients, dtype=np.float64)
+        return target.from_exact_monomial(self.to_exact_monomial(coefficients, low_part))
 
     def _to_monomial_exact(self, coefficients: list[Fraction]) -> list[Fraction]:
         if self.kind == "monomial":

@@ -83,12 +83,13 @@ def solve_exact(x, y, degree: int, basis: Basis | None = None, loss: Loss = Loss
         low_part, fitted = None, stable.evaluate(stable_coefficients, x)
     else:
         stable_coefficients, low_part, fitted, rank = _solve_refined(x, y, stable, degree)
-    monomial_exact = stable.to_monomial(stable_coefficients, low_part)
-    coefficients = basis.from_monomial(monomial_exact)
+    exact_monomial = stable.to_exact_monomial(stable_coefficients, low_part)
+    monomial = np.array([float(c) for c in exact_monomial])
+    coefficients = basis.from_exact_monomial(exact_monomial)
     residuals = fitted - y
     penalised = coefficients[1:] if loss.l2 else None
     return ExactFit(
-        degree=degree, basis=basis, coefficients=coefficients, monomial=monomial_exact,
+        degree=degree, basis=basis, coefficients=coefficients, monomial=monomial,
         stable_basis=stable, stable_coefficients=stable_coefficients, fitted=fitted,
         residuals=residuals, rss=float(np.sum(residuals ** 2)), loss=loss.value(residuals, penalised),
         rank=rank, n_points=int(x.size),
@@ -113,7 +114,7 @@ def _solve_ridge(x, y, degree, basis: Basis, stable: Basis, loss: Loss) -> tuple
     augmented = np.vstack([design, penalty_rows])
     target = np.concatenate([y, np.zeros(degree)])
     coefficients, rank = _solve_stable(augmented, target)
-    return stable.from_monomial(basis.to_monomial(coefficients)), rank
+    return basis.convert(coefficients, stable), rank
 
 
 def _solve_refined(x, y, stable: Basis, degree: int, rounds: int = 3):
@@ -130,7 +131,7 @@ def _solve_refined(x, y, stable: Basis, degree: int, rounds: int = 3):
     wide = np.longdouble if x.size <= EXTENDED_PRECISION_POINTS else np.float64
     t = (x.astype(wide) - wide(stable.centre)) / wide(stable.half_width)
     design_wide = legendre_columns(t, degree)
-    design = design_wide.astype(np.float64)
+    design = design_wide.astype(np.float64, copy=False)
     norms = np.linalg.norm(design, axis=0)
     norms[norms == 0] = 1.0
     scaled = design / norms

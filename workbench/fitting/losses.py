@@ -42,10 +42,14 @@ class Loss:
         """True for MSE and SSE: the loss is then an exact quadratic in polynomial coefficients."""
         return self.kind in ("mse", "sse")
 
-    def data_term(self, residual: Node) -> Node:
-        """The loss of the residual node r = ŷ − y, as engine nodes (so backprop can differentiate it)."""
+    def data_term(self, residual: Node, fused: bool = False) -> Node:
+        """The loss of the residual node r = ŷ − y, as engine nodes (so backprop can differentiate it).
+
+        ``fused`` computes MSE as one mean-of-squares node instead of a square node and a mean node
+        (the same numbers, one node fewer per pass: it is what the fast graph uses).
+        """
         if self.kind == "mse":
-            return ops.mean(ops.square(residual))
+            return ops.mean_square(residual) if fused else ops.mean(ops.square(residual))
         if self.kind == "sse":
             return ops.sum(ops.square(residual))
         if self.kind == "mae":

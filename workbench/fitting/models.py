@@ -35,6 +35,9 @@ class LossGraph:
         theta = np.asarray(theta, dtype=np.float64)
         if theta.shape != (self.n_params,):
             raise ValueError(f"expected {self.n_params} parameters, got shape {theta.shape}")
+        if len(self.params) == 1 and theta.shape == self._shapes[0]:
+            self.params[0].value = theta.copy()
+            return
         start = 0
         for node, shape, size in zip(self.params, self._shapes, self._sizes):
             node.value = theta[start:start + size].reshape(shape).copy()
@@ -88,22 +91,25 @@ class PolynomialModel:
         mask[0] = 0.0
         return mask
 
-    def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused") -> LossGraph:
-        """The engine graph of the loss on (x, y): ``fused`` (X·k, fast) or ``expanded`` (as drawn)."""
+    def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused", design=None) -> LossGraph:
+        """The engine graph of the loss on (x, y): ``fused`` (X·k, fast) or ``expanded`` (as drawn).
+
+        ``design`` optionally passes in an already computed design matrix (saves memory at 10⁶ points).
+        """
         if kind == "fused":
-            return self._fused_graph(x, y, loss)
+            return self._fused_graph(x, y, loss, design)
         if kind == "expanded":
             return self._expanded_graph(x, y, loss)
         raise ValueError(f"unknown graph kind {kind!r}: choose one of {', '.join(GRAPH_KINDS)}")
 
-    def _fused_graph(self, x, y, loss: Loss) -> LossGraph:
+    def _fused_graph(self, x, y, loss: Loss, design=None) -> LossGraph:
         k = parameter(np.zeros(self.n_params), label="k")
-        X = constant(self.basis.design_matrix(x, self.degree), label="X")
+        X = constant(self.basis.design_matrix(x, self.degree) if design is None else design, label="X")
         prediction = ops.matmul(X, k)
         prediction.label = "ŷ"
         residual = ops.sub(prediction, constant(y, label="y"))
         residual.label = "r"
-        total = loss.data_term(residual)
+        total = loss.data_term(residual, fused=True)
         if loss.l2:
             penalty = ops.sum(ops.square(ops.mul(k, constant(self.penalty_mask(), label="mask"))))
             total = ops.add(total, ops.mul(penalty, loss.l2))
@@ -208,8 +214,8 @@ class MLPModel:
         return np.concatenate([np.full(int(np.prod(shape)), 1.0 if _is_weight(name) else 0.0)
                                for shape, name in zip(self.shapes, self.parameter_names)])
 
-    def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused") -> LossGraph:
-        """The engine graph of the net's loss on (x, y) (one shape only: ``kind`` is accepted and ignored)."""
+    def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused", design=None) -> LossGraph:
+        """The engine graph of the net's loss on (x, y) (one shape only: ``kind`` and ``design`` are ignored)."""
         params = [parameter(np.zeros(s), label=name) for s, name in zip(self.shapes, self.parameter_names)]
         h: Node = constant(self.basis.to_t(x)[:, None], label="t")
         for layer in range(len(self.hidden)):

@@ -35,6 +35,7 @@ class FitProblem:
         self.model = model
         self.loss = loss
         self._lock = threading.Lock()  # a LossGraph holds state: one pass at a time
+        self._stable_memo: tuple[bytes, np.ndarray] | None = None
 
     @classmethod
     def polynomial(cls, x, y, degree: int = 5, basis: str = "monomial", loss: Loss = Loss()) -> "FitProblem":
@@ -55,7 +56,8 @@ class FitProblem:
     @cached_property
     def objective(self) -> LossGraph:
         """The fused (fast) loss graph."""
-        return self.model.loss_graph(self.x, self.y, self.loss, "fused")
+        design = self.design_matrix if self.is_polynomial else None
+        return self.model.loss_graph(self.x, self.y, self.loss, "fused", design)
 
     def expanded_graph(self) -> LossGraph:
         """A fresh expanded graph (one node per term), for display and for checking the fused one."""
@@ -75,10 +77,24 @@ class FitProblem:
         """The model's values at x (default: the data x), computed in a numerically stable basis."""
         x = self.x if x is None else np.asarray(x, dtype=np.float64)
         if self.is_polynomial:
-            stable = Basis.for_data("legendre", self.x)
-            coefficients = stable.from_monomial(self.model.basis.to_monomial(theta))
-            return stable.evaluate(coefficients, x)
+            return self.stable_basis.evaluate(self._stable_coefficients(theta), x)
         return self.model.predict(theta, x)
+
+    @cached_property
+    def stable_basis(self) -> Basis:
+        """Legendre polynomials on the data's x range: where curves are evaluated without cancellation."""
+        return Basis.for_data("legendre", self.x)
+
+    def _stable_coefficients(self, theta) -> np.ndarray:
+        """θ re-expressed in the stable basis (exact conversion; the last one is remembered, since a
+        redraw asks for the curve, the fitted values and the formula of the same knobs)."""
+        theta = np.asarray(theta, dtype=np.float64)
+        key = theta.tobytes()
+        memo = self._stable_memo
+        if memo is None or memo[0] != key:
+            memo = (key, self.model.basis.convert(theta, self.stable_basis))
+            self._stable_memo = memo
+        return memo[1]
 
     def monomial_coefficients(self, theta) -> np.ndarray:
         """k0..kD as powers of the user's original x (polynomials only)."""
