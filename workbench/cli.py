@@ -133,6 +133,7 @@ def _fit_dataset(args, dataset, started: float) -> dict:
         params, loss, steps = result.params, result.loss, result.steps
         reason, message = result.stop_reason.value, result.message
     fitted = problem.predict(params)
+    coefficients = problem.monomial_coefficients(params)
     residuals = fitted - dataset.y
     rss = float(np.sum(residuals ** 2))
     dof = dataset.n - (args.degree + 1)
@@ -145,7 +146,7 @@ def _fit_dataset(args, dataset, started: float) -> dict:
         "loss_kind": args.loss,
         "optimizer": args.optimizer,
         "lr": lr,
-        "coefficients": problem.monomial_coefficients(params).tolist(),
+        "coefficients": coefficients.tolist(),
         "basis_coefficients": np.asarray(params).tolist(),
         "fitted": fitted.tolist(),
         "loss": loss,
@@ -156,7 +157,10 @@ def _fit_dataset(args, dataset, started: float) -> dict:
         "steps": steps,
         "stop_reason": reason,
         "message": message,
-        "note": _degree_note(args.degree, dataset.n, int(np.unique(dataset.x).size)),
+        "condition_number": _finite_or_none(problem.conditioning.condition_number),
+        "max_stable_lr": _finite_or_none(problem.conditioning.max_stable_lr),
+        "note": "; ".join(filter(None, [_degree_note(args.degree, dataset.n, int(np.unique(dataset.x).size)),
+                                        _powers_note(dataset.x, coefficients, fitted)])) or None,
         "elapsed_s": time.perf_counter() - started,
     }
 
@@ -175,6 +179,30 @@ def _default_lr(optimizer: str, problem) -> float:
         limit *= (1 + beta) / (1 + 2 * beta)
     lr = 0.9 * limit
     return lr if math.isfinite(lr) else 0.01
+
+
+def _finite_or_none(value: float) -> float | None:
+    """JSON has no infinity: an unbounded condition number or stability limit is reported as null."""
+    return float(value) if math.isfinite(value) else None
+
+
+def _powers_note(x, coefficients, fitted) -> str | None:
+    """A warning when the printed powers-of-x coefficients no longer reproduce the curve.
+
+    Far from x = 0 (years, say) the curve is a tiny difference of huge terms c_i·x^i: rounding each
+    c_i to a double moves it visibly, although the fit itself (``fitted``) is accurate.
+    """
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        via_powers = np.polynomial.polynomial.polyval(x, coefficients)
+        scale = max(float(np.max(np.abs(fitted))), np.finfo(float).tiny) if len(fitted) else 1.0
+        drift = float(np.max(np.abs(via_powers - fitted))) / scale if len(fitted) else 0.0
+    if drift <= 1e-9 and np.isfinite(drift):
+        return None
+    return (f"x is far from 0 for this degree: the coefficients k0..kD, as printed, reproduce the curve only "
+            f"to a relative error of {drift:.1g}; use 'fitted' (computed in a stable basis) or the "
+            "basis coefficients instead")
 
 
 def _degree_note(degree: int, n_points: int, n_distinct: int) -> str | None:
@@ -199,6 +227,10 @@ def _format_text(report: dict) -> str:
     lines.append(f"exact loss  {report['exact_loss']:.10g}  (gap {report['gap']:.3g})")
     if report["r_squared"] is not None:
         lines.append(f"R²          {report['r_squared']:.6f}")
+    if report["max_stable_lr"] is not None:
+        condition = report["condition_number"]
+        lines.append(f"stability   plain GD is stable below lr {report['max_stable_lr']:.4g} (condition number "
+                     + (f"{condition:.3g})" if condition is not None else "infinite: some direction is flat)"))
     lines.append(f"steps       {report['steps']}  (stopped: {report['stop_reason']}"
                  + (f", {report['message']})" if report["message"] else ")"))
     if report["note"]:

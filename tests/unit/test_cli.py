@@ -445,3 +445,30 @@ def test_fitted_values_are_the_reported_loss_on_the_co2_sample_at_high_degree(ar
     report = run_json(path, *args)
     assert loss_of("mse", np.asarray(report["fitted"]) - y) == pytest.approx(report["loss"], rel=1e-6)
     assert report["r_squared"] > 0.99
+
+
+# --- conditioning facts and the warning on powers-of-x coefficients ----------------------------------------
+
+def test_json_reports_the_stability_limit_and_condition_number_of_the_chosen_basis(near_zero_file):
+    path, x, _ = near_zero_file
+    report = run_json(str(path), "--degree", "3", "--basis", "monomial", "--optimizer", "exact")
+    X = np.vander(x, 4, increasing=True)
+    eig = np.linalg.eigvalsh(2.0 / x.size * X.T @ X)
+    assert report["max_stable_lr"] == pytest.approx(2.0 / eig[-1], rel=1e-9)
+    assert report["condition_number"] == pytest.approx(eig[-1] / eig[0], rel=1e-6)
+
+
+def test_far_from_zero_the_report_warns_that_printed_coefficients_lose_the_curve(tmp_path):
+    x = 1000.0 + np.linspace(0.0, 50.0, 60)
+    y = np.sin((x - 1000.0) / 8.0)
+    report = run_json(str(write_csv(tmp_path, x, y)), "--degree", "7", "--optimizer", "exact")
+    assert report["note"] and "far from 0" in report["note"]
+    # ...while the fitted values, computed in the stable basis, are the least-squares fit.
+    t = (x - 1025.0) / 25.0
+    reference = np.polynomial.legendre.legval(t, np.polynomial.legendre.legfit(t, y, 7))
+    np.testing.assert_allclose(report["fitted"], reference, rtol=0, atol=1e-9)
+
+
+def test_near_zero_no_warning_about_coefficients(near_zero_file):
+    path, _, _ = near_zero_file
+    assert run_json(str(path), "--degree", "3", "--optimizer", "exact")["note"] is None

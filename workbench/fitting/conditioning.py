@@ -32,8 +32,12 @@ class Conditioning:
 
     @property
     def condition_number(self) -> float:
-        """λ_max / λ_min; infinite when some direction has no curvature at all."""
-        if self.lambda_min <= self.lambda_max * 1e-300 or self.lambda_min <= 0:
+        """λ_max / λ_min; infinite when some direction has no curvature at all.
+
+        "No curvature" means below what rounding can resolve: n·ε·λ_max.
+        """
+        resolution = max(self.eigenvalues.size, 1) * np.finfo(np.float64).eps * self.lambda_max
+        if self.lambda_min <= resolution or self.lambda_min <= 0:
             return float("inf")
         return self.lambda_max / self.lambda_min
 
