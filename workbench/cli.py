@@ -114,6 +114,7 @@ def _fit_dataset(args, dataset, started: float) -> dict:
 
     from workbench.fitting.losses import Loss
     from workbench.fitting.problem import FitProblem
+    from workbench.fitting.race import default_lr
     from workbench.fitting.training import StopRules
 
     problem = FitProblem.polynomial(dataset.x, dataset.y, args.degree, args.basis, Loss(args.loss))
@@ -127,7 +128,7 @@ def _fit_dataset(args, dataset, started: float) -> dict:
         params, loss, steps, reason, message = exact.coefficients, exact.loss, 0, "converged", "exact solve"
     else:
         if lr is None:
-            lr = _default_lr(args.optimizer, problem)
+            lr = default_lr(args.optimizer, problem.conditioning)
         rules = StopRules(max_steps=args.steps, tol=args.tol)
         result = problem.trainer(args.optimizer, lr, problem.model.initial_params(), rules).run_to_end()
         params, loss, steps = result.params, result.loss, result.steps
@@ -163,22 +164,6 @@ def _fit_dataset(args, dataset, started: float) -> dict:
                                         _powers_note(dataset.x, coefficients, fitted)])) or None,
         "elapsed_s": time.perf_counter() - started,
     }
-
-
-def _default_lr(optimizer: str, problem) -> float:
-    """0.01 for Adam; otherwise 0.9 × the optimiser's own stability limit on the squared-error loss."""
-    from workbench.fitting.optimizers import make_optimizer
-
-    if optimizer == "adam":
-        return 0.01
-    limit = problem.conditioning.max_stable_lr  # 2/λ_max: the limit of plain gradient descent
-    if optimizer == "nesterov":
-        # k ← k − lr·(g + β·v) is stable only while lr·λ_max < 2(1+β)/(1+2β), about 1.36 for
-        # β = 0.9: 0.9 × 2/λ_max diverges on every dataset.  (Heavy ball is stable up to 2(1+β).)
-        beta = make_optimizer(optimizer, 1.0).beta
-        limit *= (1 + beta) / (1 + 2 * beta)
-    lr = 0.9 * limit
-    return lr if math.isfinite(lr) else 0.01
 
 
 def _finite_or_none(value: float) -> float | None:
