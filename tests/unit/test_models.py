@@ -289,3 +289,24 @@ def test_degree_outside_range_is_refused(degree):
 def test_degree_limits_are_accepted(degree):
     assert PolynomialModel(degree).n_params == degree + 1
     assert Basis("legendre").design_matrix(np.linspace(-1, 1, 20), degree).shape == (20, degree + 1)
+
+
+# --- per-point forces: −∂L/∂ŷ_i read off the engine's ŷ node ---------------------------------------------
+
+@pytest.mark.parametrize("kind", ["mse", "sse", "mae", "huber"])
+def test_point_forces_are_minus_the_loss_gradient_with_respect_to_each_prediction(kind):
+    from workbench.fitting.problem import FitProblem
+    from workbench.fitting.losses import Loss as _Loss
+
+    rng = np.random.default_rng(7)
+    x = np.linspace(-1, 1, 25)
+    y = np.cos(2 * x) + 0.1 * rng.normal(size=x.size)
+    loss = _Loss(kind, huber_delta=0.2)
+    problem = FitProblem.polynomial(x, y, 3, "scaled", loss)
+    theta = rng.normal(size=4)
+    forces = problem.point_forces(theta)
+    yhat = problem.model.predict(theta, x)
+    numeric = numerical_gradient(lambda p: loss.value(p - y), yhat)
+    np.testing.assert_allclose(forces, -numeric, rtol=1e-6, atol=1e-9)
+    if kind == "mse":
+        np.testing.assert_allclose(forces, -2.0 * (yhat - y) / x.size, rtol=1e-12)

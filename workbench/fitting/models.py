@@ -21,8 +21,9 @@ GRAPH_KINDS = ("fused", "expanded")
 class LossGraph:
     """A compiled loss graph and the parameter leaves that a flat theta is written into."""
 
-    def __init__(self, output: Node, params: list[Node], kind: str):
+    def __init__(self, output: Node, params: list[Node], kind: str, prediction: Node | None = None):
         self.output = output
+        self.prediction = prediction  # the ŷ node: its gradient ∂L/∂ŷ_i is each point's pull
         self.params = params
         self.kind = kind
         self.graph = Graph(output)
@@ -53,6 +54,17 @@ class LossGraph:
         """Forward pass only: the loss at theta."""
         self.set_params(theta)
         return self.graph.forward()
+
+    def prediction_gradient(self, theta: np.ndarray) -> np.ndarray:
+        """∂L/∂ŷ_i for every data point, read off the ŷ node after a backward pass.
+
+        Its negative is the force each point exerts on the curve: the direction and strength with
+        which that point pulls the fit (the residual's share of the loss, per the loss's shape).
+        """
+        if self.prediction is None:
+            raise ValueError("this graph has no prediction node")
+        self.value_and_grad(theta)
+        return np.array(self.prediction.grad, dtype=np.float64).reshape(-1)
 
     def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """One forward pass and one backward pass: the loss at theta and ∂L/∂theta."""
@@ -114,7 +126,7 @@ class PolynomialModel:
             penalty = ops.sum(ops.square(ops.mul(k, constant(self.penalty_mask(), label="mask"))))
             total = ops.add(total, ops.mul(penalty, loss.l2))
         total.label = "L"
-        return LossGraph(total, [k], "fused")
+        return LossGraph(total, [k], "fused", prediction)
 
     def _expanded_graph(self, x, y, loss: Loss) -> LossGraph:
         """One power (or P_i), one product and one sum node per term: the articles' picture."""
@@ -140,7 +152,7 @@ class PolynomialModel:
             if squares:
                 total = ops.add(total, ops.mul(ops.sum_all(squares), loss.l2))
         total.label = "L"
-        return LossGraph(total, knobs, "expanded")
+        return LossGraph(total, knobs, "expanded", prediction)
 
 
 @dataclass(frozen=True)
@@ -231,7 +243,7 @@ class MLPModel:
             weights = [p for p, name in zip(params, self.parameter_names) if _is_weight(name)]
             total = ops.add(total, ops.mul(ops.sum_all([ops.sum(ops.square(w)) for w in weights]), loss.l2))
         total.label = "L"
-        return LossGraph(total, params, "fused")
+        return LossGraph(total, params, "fused", prediction)
 
 
 def _is_weight(name: str) -> bool:

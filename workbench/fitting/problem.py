@@ -68,6 +68,11 @@ class FitProblem:
         with self._lock:
             return self.objective.value_and_grad(theta)
 
+    def point_forces(self, theta) -> np.ndarray:
+        """−∂L/∂ŷ_i from the engine: how hard, and which way, each point pulls the curve."""
+        with self._lock:
+            return -self.objective.prediction_gradient(theta)
+
     def loss_at(self, theta) -> float:
         """L(θ) by a forward pass only."""
         with self._lock:
