@@ -14,3 +14,48 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/gui/" in item.nodeid.replace("\\", "/") and item.get_closest_marker("qt_log_ignore") is None:
             item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+
+
+@pytest.fixture
+def make_main_window(qtbot):
+    """Build the real ``MainWindow`` as the app does; at teardown stop its threads and close it.
+
+    ``make_main_window()`` opens the default sample, ``make_main_window(argv=[path])`` a file (as the
+    command line would), ``make_main_window(dataset=...)`` a given ``Dataset``.  The window is shown,
+    exposed and active (keyboard shortcuts need an active window) unless ``show=False``.
+    ``configure_application`` changes process-wide looks (style sheet, pyqtgraph colours); they are put
+    back afterwards so that other tests see what they always saw.
+    """
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QApplication
+
+    from workbench.qt.app import configure_application, create_main_window
+    from workbench.qt.main_window import MainWindow
+
+    app = QApplication.instance()
+    saved_style = app.styleSheet()
+    saved_pg = {key: pg.getConfigOption(key) for key in ("antialias", "background", "foreground")}
+    windows: list[MainWindow] = []
+
+    def shut_down(window: MainWindow) -> None:
+        window.controller.shutdown()
+        window.surface_plot.shutdown()
+
+    def factory(argv: list[str] | None = None, dataset=None, show: bool = True) -> MainWindow:
+        configure_application(app)
+        window = MainWindow(dataset) if dataset is not None else create_main_window(list(argv or []))
+        qtbot.addWidget(window, before_close_func=shut_down)
+        windows.append(window)
+        if show:
+            window.show()
+            qtbot.waitExposed(window)
+            window.activateWindow()
+            qtbot.waitUntil(window.isActiveWindow)
+        return window
+
+    yield factory
+    for window in windows:
+        shut_down(window)
+        window.close()
+    app.setStyleSheet(saved_style)
+    pg.setConfigOptions(**saved_pg)

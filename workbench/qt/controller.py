@@ -12,7 +12,7 @@ import math
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from workbench.fitting.basis import Basis, check_degree
 from workbench.fitting.data import Dataset, DataError, load_dataset
@@ -41,6 +41,7 @@ class Controller(QObject):
         self._active_run_id = 0
         self._run_start_state = None
         self._drag_ids = itertools.count(1)
+        self._last_knob_merge: object = None
 
     # -- data -------------------------------------------------------------------------------------
     def add_point(self, x: float, y: float) -> None:
@@ -94,8 +95,7 @@ class Controller(QObject):
         self.stop_run()
         state = self.doc.state
         basis = Basis.for_data(state.basis.kind, dataset.x) if dataset.n else state.basis
-        theta = basis.from_monomial(state.basis.to_monomial(state.theta)) if basis != state.basis \
-            else state.theta
+        theta = state.basis.convert(state.theta, basis)
         if not np.all(np.isfinite(theta)):
             theta = np.zeros_like(state.theta)
         self.doc.apply(replace(state, dataset=dataset, basis=basis, theta=theta), text)
@@ -135,7 +135,7 @@ class Controller(QObject):
             return
         self.stop_run()
         basis = Basis.for_data(kind, state.dataset.x)
-        theta = basis.from_monomial(state.basis.to_monomial(state.theta))
+        theta = state.basis.convert(state.theta, basis)
         if not np.all(np.isfinite(theta)):
             theta = np.zeros_like(state.theta)
             self.notice.emit("warning", "The curve could not be expressed in the new basis; knobs reset to 0.")
@@ -172,7 +172,8 @@ class Controller(QObject):
         theta[index] = value
         merge = ("knob", index, drag_id) if drag_id is not None else None
         self.doc.apply(replace(self.doc.state, theta=theta), f"Turn k{index}", merge)
-        self.doc.record_manual_move()
+        self.doc.record_manual_move(new_move=merge is None or merge != self._last_knob_merge)
+        self._last_knob_merge = merge
 
     def set_knobs(self, theta, text: str) -> None:
         """Set all knobs at once (reset, restore manual fit, exact solution)."""
@@ -277,6 +278,13 @@ class Controller(QObject):
         if progress.run_id != self._active_run_id:
             return
         self._absorb(progress)
+        # Resume the worker once the event loop has handled what this payload set off (see worker.py).
+        QTimer.singleShot(0, self, self._on_progress_absorbed)
+
+    @Slot()
+    def _on_progress_absorbed(self) -> None:
+        if self._run is not None:
+            self._run.worker.acknowledge()
 
     @Slot(object)
     def _on_worker_finished(self, outcome: RunOutcome) -> None:

@@ -193,12 +193,13 @@ class FitDocument(QObject):
             self.settings = settings
             self.settingsChanged.emit()
 
-    def record_manual_move(self) -> None:
-        """Remember where the user's hand put the knobs (trail, move count, best manual loss)."""
+    def record_manual_move(self, new_move: bool = True) -> None:
+        """Remember where the user's hand put the knobs (trail, best manual loss, and the move count:
+        a drag is one move however many pixels it passes, so ``new_move`` is False within a drag)."""
         theta = self.theta
         loss = self.loss_value
         self.manual_trail.append(theta)
-        self.manual_moves += 1
+        self.manual_moves += 1 if new_move else 0
         if self.best_manual is None or loss < self.best_manual[0]:
             self.best_manual = (loss, theta)
         self.trailChanged.emit()

@@ -103,6 +103,7 @@ class FitPlot(pg.PlotWidget):
                         "Drag empty space to pan · wheel to zoom")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.selected: int | None = None
+        self._legend_items: list = []
         item = self.getPlotItem()
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setLabel("bottom", "x")
@@ -111,7 +112,7 @@ class FitPlot(pg.PlotWidget):
         self.legend = item.addLegend(offset=(10, 10))
         # Created once; afterwards only setData.
         self.residuals = pg.PlotDataItem(pen=pg.mkPen(220, 60, 60, 170, width=1.5), connect="pairs",
-                                         name="residuals")
+                                         name="residuals", antialias=False)  # vertical: nothing to smooth
         self.exact_curve = pg.PlotDataItem(pen=pg.mkPen(40, 170, 80, width=2.5, style=Qt.PenStyle.DashLine),
                                            name="exact optimum")
         self.manual_curve = pg.PlotDataItem(pen=pg.mkPen(230, 140, 20, width=2, style=Qt.PenStyle.DashDotLine),
@@ -120,8 +121,9 @@ class FitPlot(pg.PlotWidget):
                                         name="gradient-descent fit")
         self.curve = pg.PlotDataItem(pen=pg.mkPen(20, 60, 160, width=3), name="current curve")
         self.points = _PointsItem(self)
+        # No clip-to-view: the curves are already sampled over the visible range, and clipping assumes
+        # sorted x, which the residual segments (points in the user's order) are not.
         for it in (self.residuals, self.exact_curve, self.manual_curve, self.gd_curve, self.curve):
-            it.setClipToView(True)
             self.addItem(it)
         self.addItem(self.points)
         self.points.setZValue(10)
@@ -223,11 +225,17 @@ class FitPlot(pg.PlotWidget):
 
     def _sync_legend(self) -> None:
         """List only the curves that are drawn (hidden ghost curves would only confuse)."""
-        self.legend.clear()
+        shown = []
         for item in (self.curve, self.residuals, self.exact_curve, self.manual_curve, self.gd_curve):
             x, _ = item.getData()
             if x is not None and len(x):
-                self.legend.addItem(item, item.name())
+                shown.append(item)
+        if shown == self._legend_items:
+            return  # rebuilding a legend re-lays it out: not on every knob move
+        self._legend_items = shown
+        self.legend.clear()
+        for item in shown:
+            self.legend.addItem(item, item.name())
 
     @Slot()
     def _on_view_x_range_changed(self, *_):

@@ -28,10 +28,12 @@ class LossHistoryPlot(pg.PlotWidget):
         item.getAxis("left").enableAutoSIPrefix(False)
         self.setToolTip("Loss after each gradient-descent step; the dashed line is the exact optimum")
         self.curves = []
+        self._newest_size = 0
         for i in range(MAX_RUNS_SHOWN):
-            curve = pg.PlotDataItem(pen=pg.mkPen(*RUN_COLORS[i % len(RUN_COLORS)], width=1.5))
+            curve = pg.PlotDataItem(pen=pg.mkPen(*RUN_COLORS[i % len(RUN_COLORS)], width=1.5), antialias=False)
+            # Peak downsampling keeps long histories cheap to draw.  No clip-to-view: it would feed the
+            # autorange only the part already visible, and a growing run would never come into view.
             curve.setDownsampling(auto=True, method="peak")
-            curve.setClipToView(True)
             self.addItem(curve)
             self.curves.append(curve)
         self.optimum_line = pg.InfiniteLine(angle=0, movable=False,
@@ -45,6 +47,11 @@ class LossHistoryPlot(pg.PlotWidget):
     def redraw(self) -> None:
         """Draw the last few runs' histories (the newest last and widest)."""
         histories = self.document.loss_history[-MAX_RUNS_SHOWN:]
+        newest = histories[-1].size if histories else 0
+        if newest and newest != self._newest_size:
+            # Follow the newest run (older, longer runs are context and may run off the right edge).
+            self.getPlotItem().setXRange(0, max(newest, 10), padding=0.02)
+        self._newest_size = newest
         for i, curve in enumerate(self.curves):
             if i < len(histories) and histories[i].size:
                 losses = np.maximum(histories[i], TINY)

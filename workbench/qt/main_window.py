@@ -133,14 +133,10 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Close the window", "quitAction")
 
         edit = menu.addMenu("&Edit")
-        undo = stack.createUndoAction(self, "&Undo")
-        undo.setShortcuts([QKeySequence.StandardKey.Undo])
-        undo.setObjectName("undoAction")
-        redo = stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        redo.setObjectName("redoAction")
-        undo.triggered.connect(ctl.stop_run)
-        redo.triggered.connect(ctl.stop_run)
+        undo = self._history_action("&Undo", "undoAction", [QKeySequence.StandardKey.Undo], stack.undo,
+                                    stack.canUndo(), stack.canUndoChanged, stack.undoTextChanged)
+        redo = self._history_action("&Redo", "redoAction", [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")],
+                                    stack.redo, stack.canRedo(), stack.canRedoChanged, stack.redoTextChanged)
         edit.addAction(undo)
         edit.addAction(redo)
         self.undo_action, self.redo_action = undo, redo
@@ -172,6 +168,27 @@ class MainWindow(QMainWindow):
 
         help_menu = menu.addMenu("&Help")
         self._action(help_menu, "&About Curve Fitter Workbench", self._about, None, "", "aboutAction")
+
+    def _history_action(self, prefix, name, shortcuts, step, enabled, enabled_changed, text_changed) -> QAction:
+        """Undo or redo that stops a running run first.
+
+        Not ``QUndoStack.createUndoAction``: its action steps the stack before any slot of ours runs, so a
+        run in progress would be finalised on top of the undone state, and the undone step lost for good.
+        Stopped first, the run becomes a step of its own, which the undo then takes back.
+        """
+        action = QAction(prefix, self)
+        action.setObjectName(name)
+        action.setShortcuts(shortcuts)
+        action.setEnabled(enabled)
+        enabled_changed.connect(action.setEnabled)
+        text_changed.connect(lambda text: action.setText(f"{prefix} {text}".rstrip()))
+
+        def trigger(_checked=False):
+            self.controller.stop_run()
+            step()
+
+        action.triggered.connect(trigger)
+        return action
 
     def _action(self, menu, text, slot, shortcut, tip, name, shortcut_context_widget=False) -> QAction:
         action = QAction(text, self)

@@ -116,7 +116,10 @@ class ModelPanel(QWidget):
         self.step_button.clicked.connect(controller.step_once)
         self.solve_button.toggled.connect(controller.show_exact)
         self.reset_button.clicked.connect(controller.reset_knobs)
-        document.stateChanged.connect(self.refresh)
+        # Not stateChanged: it fires on every knob move (~30 times a second during a run), and each
+        # refresh would reset the text of a box the user is typing in.  Knobs show nowhere here.
+        document.dataChanged.connect(self.refresh)
+        document.modelChanged.connect(self.refresh)
         document.settingsChanged.connect(self.refresh)
         document.overlaysChanged.connect(self.refresh)
         controller.runningChanged.connect(self._on_running_changed)

@@ -3,8 +3,9 @@
 The worker never touches widgets or the document.  It owns its own ``FitProblem`` (its own engine
 graph), so the GUI thread can keep evaluating the knobs while it runs.  Stopping is a
 ``threading.Event`` checked every step (a queued "stop" signal would never reach a busy loop).
-Progress is throttled at the source (~30 emits a second, always including the final state) and every
-payload is an immutable snapshot of copies.
+Progress is throttled at the source (~30 emits a second, always including the final state), with at
+most one payload in flight: the run pauses until the GUI acknowledges it, so a slow redraw means fewer,
+bigger payloads, never a backlog.  Every payload is an immutable snapshot of copies.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from workbench.fitting.problem import FitProblem
 from workbench.fitting.training import StopReason, StopRules, TrainResult
 
 EMIT_INTERVAL_S = 1.0 / 30.0
+MAX_DRAW_WAIT_S = 0.5      # the longest a run pauses for the GUI to take in a payload
 MAX_TRAJECTORY_POINTS = 4000  # per payload chunk; the view decimates further
 
 
@@ -62,6 +64,8 @@ class FitWorker(QObject):
         super().__init__()
         self.run_id = run_id
         self.stop_event = threading.Event()
+        self.delivered = threading.Event()  # the GUI has absorbed the last payload
+        self.delivered.set()
         self.speed = speed
         self.trainer = problem.trainer(optimizer, lr, theta0, rules, self.stop_event)
         self.outcome: RunOutcome | None = None
@@ -69,6 +73,11 @@ class FitWorker(QObject):
     def stop(self) -> None:
         """Ask the run to end after the current step (callable from any thread)."""
         self.stop_event.set()
+        self.delivered.set()
+
+    def acknowledge(self) -> None:
+        """The GUI has taken in the last payload: computing and sending resume (callable from any thread)."""
+        self.delivered.set()
 
     @Slot()
     def run(self) -> None:
@@ -82,9 +91,14 @@ class FitWorker(QObject):
                 losses.append(record.loss)
                 trajectory.append(record.params)
                 now = time.perf_counter()
-                if now - last_emit >= EMIT_INTERVAL_S:
+                # At most one payload in flight, and none computed while the GUI takes it in: both
+                # threads need the GIL, and a worker that never lets go of it (or a queue of payloads
+                # growing faster than the GUI draws them) starves the GUI's input, timers and Stop.
+                if now - last_emit >= EMIT_INTERVAL_S and self.delivered.is_set():
                     self._emit(record.step, record.loss, record.params, losses, trajectory, now - started)
-                    losses, trajectory, last_emit = [], [], now
+                    losses, trajectory = [], []
+                    self.delivered.wait(MAX_DRAW_WAIT_S)
+                    last_emit = time.perf_counter()
                 delay = self.speed.delay_s
                 if delay > 0:
                     self.stop_event.wait(delay)
@@ -100,6 +114,7 @@ class FitWorker(QObject):
             self.finished.emit(self.outcome)
 
     def _emit(self, step, loss, theta, losses, trajectory, elapsed) -> None:
+        self.delivered.clear()
         traj = np.array(trajectory) if trajectory else np.empty((0, theta.size))
         if len(traj) > MAX_TRAJECTORY_POINTS:
             traj = traj[np.linspace(0, len(traj) - 1, MAX_TRAJECTORY_POINTS).astype(int)]

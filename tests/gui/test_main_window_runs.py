@@ -1,0 +1,364 @@
+"""Gradient descent in the real main window: run, stop, close mid-run, edits mid-run, divergence.
+
+The run lives on a worker QThread.  These tests check what the user sees (buttons, labels, notices,
+plots) and that no thread outlives its run: a QThread destroyed while running aborts the process, so
+the close-during-a-run case is also tested in a subprocess, where such an abort is a failed exit code.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shiboken6
+from PySide6.QtCore import QPointF, Qt, QtMsgType, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+LEFT = Qt.MouseButton.LeftButton
+RUN_TEXT = "Run gradient descent"
+OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints()"
+REPO = Path(__file__).resolve().parents[2]
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+def find(window, name: str) -> QWidget:
+    """The widget with this objectName (the tests' contract with the window)."""
+    widget = window.findChild(QWidget, name)
+    assert widget is not None, f"no widget named {name!r}"
+    return widget
+
+
+def numpy_mse(window, theta=None) -> float:
+    """MSE of the monomial polynomial at the knobs, by plain NumPy (not the engine)."""
+    assert window.document.state.basis.kind == "monomial"
+    data = window.document.dataset
+    theta = window.document.theta if theta is None else theta
+    return float(np.mean((np.vander(data.x, theta.size, increasing=True) @ theta - data.y) ** 2))
+
+
+def loss_on_label(window) -> float:
+    return float(find(window, "lossLabel").text().split()[-1])
+
+
+def run_progressed(window) -> bool:
+    history = window.document.loss_history
+    return bool(history) and history[-1].size > 0
+
+
+def start_run(qtbot, window, *, wait_for_progress: bool = True):
+    """Click Run; return the run's QThread once the worker has reported some steps."""
+    button = find(window, "runButton")
+    assert button.text() == RUN_TEXT
+    qtbot.mouseClick(button, LEFT)
+    assert window.controller.running and button.text() == "Stop"
+    # No public handle on the worker thread exists (nor should one): the controller's run handle is
+    # the only way to check that the thread itself has ended, not just the controller's bookkeeping.
+    thread = window.controller._run.thread
+    assert thread.isRunning()
+    if wait_for_progress:
+        qtbot.waitUntil(lambda: run_progressed(window), timeout=5000)
+    return thread
+
+
+def endless(window) -> None:
+    """Runs that only end when stopped, as far as a test can tell.
+
+    Not truly endless: should the GUI ever be starved by the run again (a backlog of payloads, or a
+    worker hogging the GIL), the run ends within about ten seconds and the test fails instead of hanging.
+    """
+    window.controller.set_run_settings(max_steps=200_000, tol=0.0)
+
+
+def assert_thread_gone(qtbot, thread) -> None:
+    """The run's thread has finished, and its QThread object is deleted once events are processed."""
+    assert not shiboken6.isValid(thread) or thread.isFinished()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(thread), timeout=2000)
+
+
+def assert_no_qt_warnings(qtlog) -> None:
+    bad = [r.message for r in qtlog.records if r.type != QtMsgType.QtDebugMsg and r.message != OFFSCREEN_NOISE]
+    assert bad == []
+
+
+# -- run, stop -----------------------------------------------------------------------------------------
+def test_run_lowers_the_loss_finishes_and_is_one_undo_step(qtbot, make_main_window):
+    window = make_main_window()
+    stack, button = window.document.undo_stack, find(window, "runButton")
+    find(window, "stepsSpin").setValue(1500)
+    find(window, "knobValue1").setValue(0.5)                 # start from the user's own knobs
+    start_theta, start_loss = window.document.theta, loss_on_label(window)
+    steps = stack.count()
+
+    thread = start_run(qtbot, window, wait_for_progress=False)
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=10_000)
+
+    assert_thread_gone(qtbot, thread)
+    assert button.text() == RUN_TEXT
+    loss = loss_on_label(window)
+    assert loss < 0.05 * start_loss
+    assert loss == pytest.approx(numpy_mse(window), abs=1e-6)
+    assert stack.count() == steps + 1
+    assert stack.undoText() == "Gradient descent (1500 steps)"
+    assert "step limit" in window.statusBar().currentMessage()
+    loss_curves = [item for item in find(window, "lossPlot").getPlotItem().listDataItems()
+                   if item.getData()[0] is not None and len(item.getData()[0])]
+    assert len(loss_curves) == 1 and len(loss_curves[0].getData()[0]) == 1500
+
+    stack.undo()                                             # the whole run is one step
+    np.testing.assert_array_equal(window.document.theta, start_theta)
+    assert loss_on_label(window) == start_loss
+
+
+@pytest.mark.parametrize("speed", [100, 0], ids=["full-speed", "slowest"])
+def test_stop_during_a_run_stops_it_at_once(qtbot, make_main_window, speed):
+    window = make_main_window()
+    endless(window)
+    find(window, "speedSlider").setValue(speed)
+    start_loss, steps = loss_on_label(window), window.document.undo_stack.count()
+    thread = start_run(qtbot, window)
+    button = find(window, "runButton")
+    assert button.text() == "Stop"
+
+    started = time.perf_counter()
+    qtbot.mouseClick(button, LEFT)
+    assert not window.controller.running
+    assert thread.isFinished()
+    assert time.perf_counter() - started < 1.0
+
+    assert button.text() == RUN_TEXT
+    assert np.all(np.isfinite(window.document.theta))
+    assert loss_on_label(window) < start_loss
+    assert window.document.undo_stack.count() == steps + 1
+    assert "stopped" in window.statusBar().currentMessage()
+    assert_thread_gone(qtbot, thread)
+
+
+def test_the_window_stays_responsive_during_a_full_speed_run(qtbot, make_main_window):
+    # The worker and the GUI share the GIL: a worker that never lets go of it, or payloads queued
+    # faster than they are drawn, left timers (and clicks) waiting for seconds, or for ever.
+    window = make_main_window()
+    endless(window)
+    ticks: list[float] = []
+    timer = QTimer(window)
+    timer.setInterval(50)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    start_run(qtbot, window)
+    timer.start()
+    qtbot.waitUntil(lambda: len(ticks) >= 10, timeout=5000)
+    timer.stop()
+    assert window.controller.running
+    assert max(np.diff(ticks)) < 1.0
+    progressed = window.document.loss_history[-1].size
+    qtbot.mouseClick(find(window, "runButton"), LEFT)
+    assert not window.controller.running
+    assert progressed > 1000                # and the run itself was not starved either
+
+
+def test_undo_during_a_run_stops_it_and_undoes_the_run(qtbot, make_main_window):
+    window = make_main_window()
+    stack = window.document.undo_stack
+    find(window, "knobValue0").setValue(0.25)               # a step of the user's own, before the run
+    start = window.document.theta
+    endless(window)
+    thread = start_run(qtbot, window)
+
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+
+    assert not window.controller.running and thread.isFinished()
+    np.testing.assert_array_equal(window.document.theta, start)        # back where the run started …
+    assert stack.undoText() == "Turn k0"                                # … and the user's step is kept
+    stack.undo()
+    np.testing.assert_array_equal(window.document.theta, np.zeros(6))
+    stack.redo()
+    stack.redo()                                                        # the run can be redone
+    assert numpy_mse(window) < numpy_mse(window, start)
+    assert_thread_gone(qtbot, thread)
+
+
+# -- closing during a run -----------------------------------------------------------------------------
+def test_closing_the_window_during_a_run_stops_it_cleanly(qtbot, qtlog, make_main_window):
+    window = make_main_window()
+    endless(window)
+    thread = start_run(qtbot, window)
+
+    window.close()
+
+    assert not window.isVisible()
+    assert not window.controller.running
+    assert thread.isFinished()
+    assert np.all(np.isfinite(window.document.theta))
+    assert_thread_gone(qtbot, thread)       # late signals of the run are processed here, harmlessly
+    assert_no_qt_warnings(qtlog)
+
+
+CLOSE_DURING_RUN = textwrap.dedent("""
+    import sys
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QPushButton
+    from workbench.qt.app import run_app
+    from workbench.qt.main_window import MainWindow
+
+    app = QApplication([sys.argv[0]])
+
+    def window():
+        return next(w for w in app.topLevelWidgets() if isinstance(w, MainWindow))
+
+    def start():
+        window().controller.set_run_settings(max_steps=200_000, tol=0.0)
+        window().findChild(QPushButton, "runButton").click()
+
+    def close():
+        w = window()
+        steps = w.document.loss_history[-1].size
+        if not steps:                                    # a slow machine: wait for the first payload
+            QTimer.singleShot(50, close)
+            return
+        print("running at close:", w.controller.running, "steps:", steps, flush=True)
+        w.close()
+        print("running after close:", w.controller.running, flush=True)
+
+    QTimer.singleShot(0, start)
+    QTimer.singleShot(300, close)
+    QTimer.singleShot(20_000, lambda: app.exit(3))       # a safety net: never hang the test suite
+    code = run_app([])
+    print("event loop ended:", code, flush=True)
+    sys.exit(code)
+""")
+
+
+def test_closing_during_a_run_exits_the_process_cleanly():
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONFAULTHANDLER="1")
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    done = subprocess.run([sys.executable, "-c", CLOSE_DURING_RUN], capture_output=True, text=True,
+                          timeout=60, env=env, cwd=REPO)
+    report = f"exit code {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    assert done.returncode == 0, report
+    assert "running at close: True" in done.stdout, report
+    steps = int(done.stdout.split("steps:")[1].split()[0])
+    assert steps > 0, report
+    assert "running after close: False" in done.stdout, report
+    assert "event loop ended: 0" in done.stdout, report
+    noise = [line for line in done.stderr.splitlines() if line.strip() and line.strip() != OFFSCREEN_NOISE]
+    assert noise == [], report          # no "QThread: Destroyed while thread is still running", no warning
+
+
+# -- edits during a run ---------------------------------------------------------------------------------
+def change_degree(qtbot, window) -> None:
+    find(window, "degreeSpin").setValue(3)
+
+
+def change_basis(qtbot, window) -> None:
+    combo = find(window, "basisCombo")
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Down)          # monomial → scaled, as the keyboard does it
+
+
+def edit_table(qtbot, window) -> None:
+    model = find(window, "dataTable").model()
+    assert model.setData(model.index(0, 1), "2.5", Qt.ItemDataRole.EditRole)
+
+
+def click_plot(qtbot, window) -> None:
+    plot = find(window, "fitPlot")
+    pos = plot.mapFromScene(plot.getPlotItem().getViewBox().mapViewToScene(QPointF(0.3, 0.5)))
+    qtbot.mouseClick(plot.viewport(), LEFT, pos=pos)
+
+
+EDITS = {"degree": change_degree, "basis": change_basis, "table-edit": edit_table, "plot-click": click_plot}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_an_edit_during_a_run_stops_the_run_first(qtbot, make_main_window, edit):
+    window = make_main_window()
+    stack, doc = window.document.undo_stack, window.document
+    endless(window)
+    start_theta, start_data = doc.theta, doc.dataset
+    thread = start_run(qtbot, window)
+
+    EDITS[edit](qtbot, window)
+
+    assert not window.controller.running and thread.isFinished()
+    assert find(window, "runButton").text() == RUN_TEXT
+    assert stack.text(stack.count() - 2).startswith("Gradient descent (")     # the run: one step …
+    assert not stack.text(stack.count() - 1).startswith("Gradient descent")   # … then the edit
+    state = doc.state
+    if edit == "degree":
+        assert state.degree == 3 and doc.theta.size == 4
+        assert find(window, "degreeSpin").value() == 3
+    elif edit == "basis":
+        assert state.basis.kind == "scaled" and find(window, "basisCombo").currentData() == "scaled"
+    elif edit == "table-edit":
+        assert doc.dataset.y[0] == 2.5 and doc.dataset.n == start_data.n
+    else:
+        assert doc.dataset.n == start_data.n + 1
+    n = doc.theta.size
+    qtbot.waitUntil(lambda: window.findChild(QWidget, f"knob{n}") is None)     # removed knobs are gone
+    for i in range(n):
+        assert find(window, f"knobValue{i}").value() == doc.theta[i]
+    assert np.all(np.isfinite(doc.theta))
+    assert_thread_gone(qtbot, thread)
+
+    window.controller.set_run_settings(max_steps=50)      # and the window still runs
+    start_run(qtbot, window, wait_for_progress=False)
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=5000)
+    stack.undo()
+    stack.undo()
+    stack.undo()                                           # run, edit, first run: back to the start
+    assert doc.dataset == start_data and doc.state.degree == 5 and doc.state.basis.kind == "monomial"
+    np.testing.assert_array_equal(doc.theta, start_theta)
+
+
+def test_typing_a_learning_rate_during_a_run_is_not_overwritten(qtbot, make_main_window):
+    window = make_main_window()
+    endless(window)
+    spin = find(window, "learningRateSpin")
+    start_run(qtbot, window)
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, "0.3")
+    seen = window.document.loss_history[-1].size
+    qtbot.waitUntil(lambda: window.document.loss_history[-1].size > seen)   # the run redraws meanwhile
+    assert spin.lineEdit().text() == "0.3"
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert window.document.settings.lr == 0.3
+
+
+# -- divergence -----------------------------------------------------------------------------------------
+def test_a_diverging_learning_rate_is_caught_and_explained(qtbot, make_main_window):
+    window = make_main_window()
+    spin = find(window, "learningRateSpin")
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, "10")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert window.document.settings.lr == 10.0
+    assert find(window, "optimizerCombo").currentData() == "gd"
+    assert window.document.state.basis.kind == "monomial"
+    data = window.document.dataset
+    X = np.vander(data.x, 6, increasing=True)
+    limit = 2.0 / np.linalg.eigvalsh(2.0 / data.n * X.T @ X)[-1]      # 2/λ_max of the MSE Hessian
+    assert 0.1 < limit < 10
+    assert "above" in find(window, "stabilityLabel").text()            # warned before the run, too
+    start_loss = numpy_mse(window)
+
+    thread = start_run(qtbot, window, wait_for_progress=False)
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=10_000)
+
+    theta = window.document.theta
+    assert np.all(np.isfinite(theta))
+    loss = numpy_mse(window)
+    assert math.isfinite(loss) and loss <= start_loss
+    assert loss_on_label(window) == pytest.approx(loss, abs=1e-6)
+    message = window.statusBar().currentMessage()
+    assert "diverged" in message and f"{limit:.3g}" in message, message
+    notice = find(window, "noticeLabel")
+    assert notice.isVisible() and "diverged" in notice.text() and f"{limit:.3g}" in notice.text()
+    assert QApplication.activeModalWidget() is None                     # non-modal: nothing to dismiss
+    assert_thread_gone(qtbot, thread)
