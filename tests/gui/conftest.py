@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import pytest
 
 # Qt's offscreen platform plugin (headless CI) warns whenever a top-level window with size limits is
@@ -59,3 +60,15 @@ def make_main_window(qtbot):
         window.close()
     app.setStyleSheet(saved_style)
     pg.setConfigOptions(**saved_pg)
+
+
+@pytest.fixture(autouse=True)
+def collect_qt_garbage(qapp):
+    """Collect reference cycles holding Qt wrappers after every GUI test, while the QApplication lives.
+
+    Left for the interpreter's final collection (pytest runs gc at exit), a cycle holding a wrapper of
+    a widget Qt has already deleted segfaults the whole run after every test has passed.
+    """
+    yield
+    qapp.processEvents()
+    gc.collect()

@@ -89,6 +89,10 @@ class PolynomialModel:
         """Number of knobs: degree + 1."""
         return self.degree + 1
 
+    def parameter_labels(self) -> list[str]:
+        """A name per knob, in theta order: k0 … kD."""
+        return [f"k{i}" for i in range(self.n_params)]
+
     def initial_params(self, seed: int | None = None) -> np.ndarray:
         """All knobs at zero: the Curve Fitter 6000 fresh out of the box."""
         return np.zeros(self.n_params)
@@ -185,6 +189,14 @@ class MLPModel:
         for layer in range(len(self.hidden)):
             names += [f"W{layer + 1}", f"b{layer + 1}"]
         return names + ["w_out", "b_out"]
+
+    def parameter_labels(self) -> list[str]:
+        """A name per weight, in theta order: W1[0,j], b1[j], (W2[i,j], b2[j],) w_out[j], b_out."""
+        labels = []
+        for shape, group in zip(self.shapes, self.parameter_names):
+            for position in (np.ndindex(*shape) if shape else [()]):
+                labels.append(group + (f"[{','.join(map(str, position))}]" if position else ""))
+        return labels
 
     @property
     def n_params(self) -> int:

@@ -115,7 +115,9 @@ class FitProblem:
 
     @cached_property
     def design_matrix(self) -> np.ndarray:
-        """Columns φ_i(x) of the polynomial model at the data x."""
+        """Columns φ_i(x) of the polynomial model at the data x (polynomials only)."""
+        if not self.is_polynomial:
+            raise ValueError("a neural net has no design matrix")
         return self.model.basis.design_matrix(self.x, self.model.degree)
 
     @cached_property

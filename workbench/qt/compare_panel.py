@@ -238,7 +238,9 @@ class ComparisonPanel(QWidget):
 
     def _fill_exact(self, exact) -> None:
         if exact is None:
-            self._fill("exact", None, None, "needs at least one data point")
+            why = ("the neural net has no closed-form optimum" if not self.document.problem.is_polynomial
+                   else "needs at least one data point")
+            self._fill("exact", None, None, why)
             return
         loss_kind = self.document.state.loss
         if not loss_kind.is_squared_error:

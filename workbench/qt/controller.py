@@ -17,11 +17,10 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from workbench.fitting.basis import Basis, check_degree
 from workbench.fitting.data import Dataset, DataError, load_dataset
 from workbench.fitting.losses import Loss
-from workbench.fitting.problem import FitProblem
-from workbench.fitting.models import PolynomialModel
+from workbench.fitting.models import MLPModel
 from workbench.fitting.training import StopReason, StopRules
 
-from .document import FitDocument, RunRecord, RunSettings
+from .document import FitDocument, RunRecord
 from .worker import FitWorker, RunHandle, RunOutcome, RunProgress, SpeedSetting
 
 
@@ -95,7 +94,7 @@ class Controller(QObject):
         self.stop_run()
         state = self.doc.state
         basis = Basis.for_data(state.basis.kind, dataset.x) if dataset.n else state.basis
-        theta = state.basis.convert(state.theta, basis)
+        theta = state.basis.convert(state.theta, basis) if state.model == "polynomial" else state.theta
         if not np.all(np.isfinite(theta)):
             theta = np.zeros_like(state.theta)
         self.doc.apply(replace(state, dataset=dataset, basis=basis, theta=theta), text)
@@ -116,11 +115,35 @@ class Controller(QObject):
         self.doc.apply(replace(self.doc.state, dataset=dataset), text, merge_key)
 
     # -- model ------------------------------------------------------------------------------------
+    def set_model(self, kind: str, hidden: tuple[int, ...] | None = None) -> None:
+        """Switch between the polynomial and the neural net (1 → H tanh → 1, one or two hidden layers).
+
+        The net starts from small random weights (all zeros would be a saddle where every hidden
+        weight's gradient vanishes); the polynomial from all knobs at 0.  Undo brings the old model back.
+        """
+        state = self.doc.state
+        hidden = tuple(int(h) for h in (hidden or state.hidden))
+        if kind == state.model and (kind == "polynomial" or hidden == state.hidden):
+            return
+        self.stop_run()
+        if kind == "mlp":
+            try:
+                theta = MLPModel(hidden).initial_params(seed=0)
+            except ValueError as exc:
+                self.notice.emit("warning", str(exc))
+                return
+            text = "Neural net " + " → ".join(["1", *map(str, hidden), "1"])
+        elif kind == "polynomial":
+            theta, text = np.zeros(state.degree + 1), "Polynomial model"
+        else:
+            raise ValueError(f"unknown model {kind!r}")
+        self.doc.apply(replace(state, model=kind, hidden=hidden, theta=theta), text)
+
     def set_degree(self, degree: int) -> None:
         """Change the degree, keeping the knobs of the terms that remain and adding new ones at 0."""
         check_degree(degree)
         state = self.doc.state
-        if degree == state.degree:
+        if degree == state.degree or state.model != "polynomial":
             return
         self.stop_run()
         theta = np.zeros(degree + 1)
@@ -131,7 +154,7 @@ class Controller(QObject):
     def set_basis(self, kind: str) -> None:
         """Switch basis; the knobs are converted so that the curve stays where it is."""
         state = self.doc.state
-        if kind == state.basis.kind:
+        if kind == state.basis.kind or state.model != "polynomial":
             return
         self.stop_run()
         basis = Basis.for_data(kind, state.dataset.x)
@@ -185,8 +208,12 @@ class Controller(QObject):
         self.doc.apply(replace(self.doc.state, theta=theta), text)
 
     def reset_knobs(self) -> None:
-        """All knobs back to 0 (undoable)."""
-        self.set_knobs(np.zeros_like(self.doc.state.theta), "Reset knobs")
+        """All knobs back to 0 (undoable); the net's weights back to their small random start."""
+        state = self.doc.state
+        if state.model == "mlp":
+            self.set_knobs(state.build_model().initial_params(seed=0), "Reset weights")
+        else:
+            self.set_knobs(np.zeros_like(state.theta), "Reset knobs")
 
     def restore_manual_fit(self) -> None:
         """Bring back the best knobs the user found by hand."""
@@ -237,8 +264,7 @@ class Controller(QObject):
             return
         s = self.doc.settings
         state = self.doc.state
-        problem = FitProblem(state.dataset.x, state.dataset.y, PolynomialModel(state.degree, state.basis),
-                             state.loss)  # the worker's own graph: no state shared with the GUI thread
+        problem = state.build_problem()  # the worker's own graph: no state shared with the GUI thread
         run_id = next(self._run_ids)
         worker = FitWorker(run_id, problem, s.optimizer, s.lr, state.theta, self._rules(), self.speed)
         worker.progressed.connect(self._on_worker_progressed)

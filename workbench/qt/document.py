@@ -19,24 +19,45 @@ from workbench.fitting.basis import Basis
 from workbench.fitting.data import Dataset
 from workbench.fitting.exact import ExactFit
 from workbench.fitting.losses import Loss
+from workbench.fitting.models import MLPModel, PolynomialModel
 from workbench.fitting.problem import FitProblem
 from workbench.fitting.training import TrainResult
 
 
+MODEL_KINDS = ("polynomial", "mlp")
+
+
 @dataclass(frozen=True)
 class FitState:
-    """Everything one undo step restores."""
+    """Everything one undo step restores.
+
+    ``model`` is "polynomial" (knobs: coefficients of ``degree`` in ``basis``) or "mlp" (knobs: the
+    weights of a 1 → ``hidden`` tanh → 1 net whose input is x scaled by ``basis``'s interval).
+    """
 
     dataset: Dataset
     degree: int = 5
     basis: Basis = field(default_factory=Basis)
     loss: Loss = field(default_factory=Loss)
     theta: np.ndarray = field(default_factory=lambda: np.zeros(6))
+    model: str = "polynomial"
+    hidden: tuple[int, ...] = (8,)
 
     def same_problem(self, other: "FitState") -> bool:
         """True when only the knobs differ (the loss function itself is unchanged)."""
         return (self.dataset is other.dataset and self.degree == other.degree
-                and self.basis == other.basis and self.loss == other.loss)
+                and self.basis == other.basis and self.loss == other.loss
+                and self.model == other.model and self.hidden == other.hidden)
+
+    def build_model(self):
+        """The core model this state describes."""
+        if self.model == "mlp":
+            return MLPModel(self.hidden, Basis("scaled", self.basis.lo, self.basis.hi))
+        return PolynomialModel(self.degree, self.basis)
+
+    def build_problem(self) -> FitProblem:
+        """A fresh FitProblem (its own engine graph: give one to each thread that needs one)."""
+        return FitProblem(self.dataset.x, self.dataset.y, self.build_model(), self.loss)
 
 
 @dataclass(frozen=True)
@@ -133,9 +154,7 @@ class FitDocument(QObject):
     def problem(self) -> FitProblem:
         """Data + model + loss, rebuilt lazily when one of them changes."""
         if self._problem is None:
-            s = self._state
-            from workbench.fitting.models import PolynomialModel
-            self._problem = FitProblem(s.dataset.x, s.dataset.y, PolynomialModel(s.degree, s.basis), s.loss)
+            self._problem = self._state.build_problem()
         return self._problem
 
     def evaluation(self) -> tuple[float, np.ndarray]:
@@ -227,7 +246,8 @@ class FitDocument(QObject):
         old, self._state = self._state, state
         self._evaluated = None
         data_changed = old.dataset is not state.dataset
-        model_changed = (old.degree, old.basis, old.loss) != (state.degree, state.basis, state.loss)
+        model_changed = ((old.degree, old.basis, old.loss, old.model, old.hidden)
+                         != (state.degree, state.basis, state.loss, state.model, state.hidden))
         if data_changed or model_changed:
             self._problem = None
             self.clear_trails()

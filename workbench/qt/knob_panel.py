@@ -70,7 +70,8 @@ class GradientBar(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._share = 0.0
-        self.setMinimumSize(60, 14)
+        self.setMinimumSize(44, 14)
+        self.setMaximumWidth(90)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_share(self, share: float) -> None:
@@ -104,13 +105,14 @@ class GradientBar(QWidget):
 class KnobRow:
     """One coefficient's widgets: label, dial, number box, gradient bar and gradient number."""
 
-    def __init__(self, index: int, grid: QGridLayout, row: int, panel: "KnobPanel"):
+    def __init__(self, index: int, grid: QGridLayout, row: int, panel: "KnobPanel", name: str = ""):
         self.index = index
+        self.name = name or f"k{index}"
         self.range = 1.0
         self._panel = panel
         self._drag_id = None
         self._updating = False
-        self.label = QLabel(f"k{index}")
+        self.label = QLabel(self.name)
         self.label.setFont(_bold())
         self.dial = KnobDial()
         self.dial.setObjectName(f"knob{index}")
@@ -118,11 +120,11 @@ class KnobRow:
         self.dial.setNotchesVisible(True)
         self.dial.setWrapping(False)
         self.dial.setFixedSize(44, 44)
-        self.dial.setToolTip(f"Turn k{index}: drag, mouse wheel or arrow keys (Shift coarse, Ctrl fine)")
+        self.dial.setToolTip(f"Turn {self.name}: drag, mouse wheel or arrow keys (Shift coarse, Ctrl fine)")
         self.spin = SciSpinBox()
         self.spin.setObjectName(f"knobValue{index}")
         self.spin.setRange(-1e300, 1e300)
-        self.spin.setMinimumWidth(96)
+        self.spin.setMinimumWidth(88)
         self.spin.setToolTip(f"Type an exact value for k{index}")
         self.bar = GradientBar()
         self.bar.setObjectName(f"knobGradientBar{index}")
@@ -188,6 +190,7 @@ class KnobPanel(QWidget):
         self.document = document
         self.controller = controller
         self.rows: list[KnobRow] = []
+        self._headers: list[QLabel] = []
         outer = QVBoxLayout(self)
         outer.setContentsMargins(2, 2, 2, 2)
         self.loss_label = QLabel()
@@ -229,16 +232,28 @@ class KnobPanel(QWidget):
 
     @Slot()
     def _rebuild(self) -> None:
-        n = self.document.state.theta.size
-        while len(self.rows) > n:
-            row = self.rows.pop()
+        """One row per knob; the net's weights come grouped under a header per layer."""
+        for row in self.rows:
             for w in row.widgets():
                 self._grid.removeWidget(w)
+                w.hide()  # at once: deleteLater only acts when control returns to the event loop
                 w.deleteLater()
-        while len(self.rows) < n:
-            i = len(self.rows)
-            self.rows.append(KnobRow(i, self._grid, i, self))
-        self._grid.setRowStretch(n, 1)
+        for header in self._headers:
+            self._grid.removeWidget(header)
+            header.hide()
+            header.deleteLater()
+        self.rows, self._headers = [], []
+        grid_row = 0
+        for index, name, header in knob_names(self.document.state):
+            if header:
+                label = QLabel(header)
+                label.setStyleSheet("color: gray; font-weight: bold; padding-top: 6px")
+                self._grid.addWidget(label, grid_row, 0, 1, 5)
+                self._headers.append(label)
+                grid_row += 1
+            self.rows.append(KnobRow(index, self._grid, grid_row, self, name))
+            grid_row += 1
+        self._grid.setRowStretch(grid_row, 1)
         self.refresh()
 
     @Slot()
@@ -264,6 +279,11 @@ class KnobPanel(QWidget):
 
     def _formula(self) -> str:
         doc = self.document
+        if doc.state.model == "mlp":
+            layers = " ".join(f"tanh(W{i + 1}·" for i in range(len(doc.state.hidden)))
+            inner = "t" + "".join(f" + b{i + 1})" for i in range(len(doc.state.hidden)))
+            return (f"ŷ = w_out·{layers}{inner} + b_out, with t = x scaled to [−1, 1]  "
+                    f"({doc.state.theta.size} weights)")
         coefficients = doc.problem.monomial_coefficients(doc.state.theta)
         terms = []
         for i, c in enumerate(coefficients):
@@ -275,6 +295,24 @@ class KnobPanel(QWidget):
         basis = doc.state.basis.kind
         note = "" if basis == "monomial" else f"  (knobs are {basis}-basis coefficients)"
         return f"y = {text}{note}"
+
+
+GROUP_TITLES = {"W": "layer {n} weights W{n}", "b": "layer {n} biases b{n}", "w_out": "output weights w_out",
+                "b_out": "output bias b_out"}
+
+
+def knob_names(state) -> list[tuple[int, str, str]]:
+    """(theta index, knob name, header to show above it or "") for every knob of the state's model."""
+    labels = state.build_model().parameter_labels()
+    out = []
+    for index, label in enumerate(labels):
+        group = label.split("[")[0]
+        first_of_group = index == 0 or labels[index - 1].split("[")[0] != group
+        header = ""
+        if state.model == "mlp" and first_of_group:
+            header = GROUP_TITLES.get(group) or GROUP_TITLES[group[0]].format(n=group[1:])
+        out.append((index, label, header))
+    return out
 
 
 def format_loss(value: float) -> str:

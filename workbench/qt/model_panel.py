@@ -39,6 +39,14 @@ class ModelPanel(QWidget):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
 
+        self.model_combo = QComboBox(objectName="modelCombo")
+        self.model_combo.addItem("Polynomial", "polynomial")
+        self.model_combo.addItem("Neural net 1 → H → 1", "mlp1")
+        self.model_combo.addItem("Neural net 1 → H → H → 1", "mlp2")
+        self.model_combo.setToolTip("What the knobs define: a polynomial's coefficients, or the weights of a small "
+                                    "neural net with tanh hidden units, trained by the same engine and loop")
+        self.hidden_spin = QSpinBox(objectName="hiddenSpin", minimum=1, maximum=64)
+        self.hidden_spin.setToolTip("Hidden units H per layer of the neural net")
         self.degree_spin = QSpinBox(objectName="degreeSpin", minimum=0, maximum=MAX_DEGREE)
         self.degree_spin.setToolTip("Polynomial degree D: the curve has knobs k0..kD")
         self.basis_combo = QComboBox(objectName="basisCombo")
@@ -71,6 +79,8 @@ class ModelPanel(QWidget):
         self.speed_slider.setToolTip("Watch slowly (left: 2 steps a second) or run at full speed (right)")
         self.speed_label = QLabel()
 
+        form.addRow("Model", self.model_combo)
+        form.addRow("Hidden units", self.hidden_spin)
         form.addRow("Degree", self.degree_spin)
         form.addRow("Basis", self.basis_combo)
         form.addRow("Loss", self.loss_combo)
@@ -106,6 +116,8 @@ class ModelPanel(QWidget):
         layout.addLayout(buttons)
 
         self.degree_spin.valueChanged.connect(self._on_degree_changed)
+        self.model_combo.activated.connect(self._on_model_activated)
+        self.hidden_spin.valueChanged.connect(self._on_hidden_changed)
         self.basis_combo.activated.connect(self._on_basis_activated)
         self.loss_combo.activated.connect(self._on_loss_activated)
         self.optimizer_combo.activated.connect(self._on_optimizer_activated)
@@ -131,11 +143,20 @@ class ModelPanel(QWidget):
         """Show the document's model and settings without emitting user edits."""
         state, settings = self.document.state, self.document.settings
         widgets = (self.degree_spin, self.basis_combo, self.loss_combo, self.optimizer_combo, self.lr_spin,
-                   self.steps_spin, self.solve_button)
+                   self.steps_spin, self.solve_button, self.model_combo, self.hidden_spin)
         for w in widgets:
             w.blockSignals(True)
         try:
             self.degree_spin.setValue(state.degree)
+            net = state.model == "mlp"
+            self.model_combo.setCurrentIndex(self.model_combo.findData(f"mlp{len(state.hidden)}" if net else "polynomial"))
+            self.hidden_spin.setValue(state.hidden[0])
+            self.hidden_spin.setEnabled(net)
+            self.degree_spin.setEnabled(not net)
+            self.basis_combo.setEnabled(not net)
+            self.solve_button.setEnabled(not net)
+            self.solve_button.setToolTip("Show the least-squares optimum as a ghost curve, with its loss (F9)"
+                                         if not net else "The neural net has no closed-form optimum")
             self.basis_combo.setCurrentIndex(self.basis_combo.findData(state.basis.kind))
             self.loss_combo.setCurrentIndex(self.loss_combo.findData(state.loss.kind))
             self.optimizer_combo.setCurrentIndex(self.optimizer_combo.findData(settings.optimizer))
@@ -158,6 +179,20 @@ class ModelPanel(QWidget):
         above = lr > limit and self.document.settings.optimizer == "gd"
         self.lr_limit_label.setText(f"stable below {limit:.3g} (2/λ_max)" + ("  ⚠ above!" if above else ""))
         self.lr_spin.setStyleSheet("QDoubleSpinBox { background: #f7c6c0; color: black; }" if above else "")
+
+    @Slot(int)
+    def _on_model_activated(self, index: int):
+        choice = self.model_combo.itemData(index)
+        if choice == "polynomial":
+            self.controller.set_model("polynomial")
+        else:
+            self.controller.set_model("mlp", (self.hidden_spin.value(),) * int(choice[-1]))
+
+    @Slot(int)
+    def _on_hidden_changed(self, value: int):
+        state = self.document.state
+        if state.model == "mlp":
+            self.controller.set_model("mlp", (value,) * len(state.hidden))
 
     @Slot(int)
     def _on_degree_changed(self, value: int):

@@ -22,12 +22,8 @@ from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from workbench.fitting.basis import Basis
-from workbench.fitting.losses import Loss
-from workbench.fitting.models import PolynomialModel
-from workbench.fitting.problem import FitProblem
 
-from .document import FitDocument
+from .document import FitDocument, FitState
 
 GRID_EXACT = 200          # closed-form (squared-error) grids: GUI thread, milliseconds
 GRID_NUMERIC = 80         # MAE/Huber grids: background thread
@@ -116,11 +112,7 @@ class _GridJob:
     """Everything a background grid needs, as immutable values: no object shared with the GUI thread."""
 
     generation: int
-    x: np.ndarray            # a Dataset's read-only arrays
-    y: np.ndarray
-    degree: int
-    basis: Basis
-    loss: Loss
+    state: FitState          # immutable: data, model and loss (the pool builds its own FitProblem)
     theta: np.ndarray        # a private copy
     i: int
     j: int
@@ -138,7 +130,7 @@ class _GridRelay(QObject):
 def _compute_grid(job: _GridJob, stop: threading.Event, relay: _GridRelay) -> None:
     """Runs on the pool thread: a private FitProblem, row chunks, a cancellation check between them."""
     try:
-        problem = FitProblem(job.x, job.y, PolynomialModel(job.degree, job.basis), job.loss)
+        problem = job.state.build_problem()
         parts = []
         for start in range(0, len(job.b_values), ROWS_PER_CHUNK):
             if stop.is_set():
@@ -287,6 +279,8 @@ class SurfacePlot(QWidget):
 
         self.axis_x_combo = QComboBox(objectName="surfaceAxisX")
         self.axis_y_combo = QComboBox(objectName="surfaceAxisY")
+        for combo in (self.axis_x_combo, self.axis_y_combo):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.axis_x_combo.setToolTip("The knob shown left to right")
         self.axis_y_combo.setToolTip("The knob shown bottom to top")
         self.axis_x_combo.activated.connect(self._on_axis_x_activated)
@@ -378,8 +372,10 @@ class SurfacePlot(QWidget):
         self._label_axes()
 
     def _label_axes(self) -> None:
-        self.plot.getAxis("bottom").setLabel(f"k{self._i}")
-        self.plot.getAxis("left").setLabel(f"k{self._j}")
+        labels = self.document.problem.model.parameter_labels()
+        if max(self._i, self._j) < len(labels):
+            self.plot.getAxis("bottom").setLabel(labels[self._i])
+            self.plot.getAxis("left").setLabel(labels[self._j])
 
     def _update_legend(self) -> None:
         def swatch(key, glyph):
@@ -401,10 +397,10 @@ class SurfacePlot(QWidget):
         if not (self._i < n and self._j < n and self._i != self._j):
             self._i, self._j = 0, 1   # (with one knob there is no surface: a message is shown instead)
         for combo in (self.axis_x_combo, self.axis_y_combo):
-            if combo.count() != n:
+            if combo.count() != n or combo.itemText(0) != self.document.problem.model.parameter_labels()[0]:
                 combo.blockSignals(True)
                 combo.clear()
-                combo.addItems([f"k{k}" for k in range(n)])
+                combo.addItems(self.document.problem.model.parameter_labels())
                 combo.blockSignals(False)
             combo.setEnabled(n >= 2)
         self._sync_combos()
@@ -519,6 +515,8 @@ class SurfacePlot(QWidget):
     def _natural_scale(self, k: int) -> float:
         """How far knob k must move to change the fit by about the spread of y (a floor for the range)."""
         problem = self.document.problem
+        if not problem.is_polynomial:
+            return 2.0  # a net's weights: tanh saturates beyond a few units, so ±2 shows the landscape
         y = problem.y
         spread = float(np.std(y)) if y.size > 1 else 0.0
         if spread == 0.0:
@@ -546,7 +544,7 @@ class SurfacePlot(QWidget):
         theta = doc.state.theta.copy()
         self._range = rng = self._choose_range()
         self._grid_key = self._grid_key_for(theta)
-        squared = doc.state.loss.is_squared_error
+        squared = doc.state.loss.is_squared_error and doc.problem.is_polynomial  # closed form
         n = GRID_EXACT if squared else GRID_NUMERIC
         a_values = np.linspace(rng[0], rng[1], n)
         b_values = np.linspace(rng[2], rng[3], n)
@@ -556,7 +554,7 @@ class SurfacePlot(QWidget):
             self._draw_grid(a_values, b_values, z)
             return
         s = doc.state
-        job = _GridJob(self._generation, s.dataset.x, s.dataset.y, s.degree, s.basis, s.loss, theta,
+        job = _GridJob(self._generation, s, theta,
                        self._i, self._j, a_values, b_values)
         self._jobs.submit(job, self._relay)
         self.status_label.setText(f"computing {s.loss.kind} surface…")
