@@ -9,6 +9,7 @@ data or model change.  Views read; only the controller writes.
 from __future__ import annotations
 
 import itertools
+import weakref
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -87,7 +88,11 @@ class _StateCommand(QUndoCommand):
     def __init__(self, document: "FitDocument", before: FitState, after: FitState, text: str,
                  merge_key: object = None):
         super().__init__(text)
-        self._document, self.before, self.after, self.merge_key = document, before, after, merge_key
+        # A weak reference: the document owns its undo stack, which owns the commands; a strong one
+        # back would make a cycle that Python's collector may break in an order that makes Qt delete
+        # a command twice (a segfault when a parentless document is collected).
+        self._document = weakref.ref(document)
+        self.before, self.after, self.merge_key = before, after, merge_key
 
     def id(self) -> int:  # noqa: A003 - Qt API
         return 1 if self.merge_key is not None else -1
@@ -99,10 +104,14 @@ class _StateCommand(QUndoCommand):
         return True
 
     def redo(self) -> None:
-        self._document._set_state(self.after)
+        document = self._document()
+        if document is not None:
+            document._set_state(self.after)
 
     def undo(self) -> None:
-        self._document._set_state(self.before)
+        document = self._document()
+        if document is not None:
+            document._set_state(self.before)
 
 
 class FitDocument(QObject):

@@ -191,6 +191,7 @@ class KnobPanel(QWidget):
         self.controller = controller
         self.rows: list[KnobRow] = []
         self._headers: list[QLabel] = []
+        self._names: list[tuple[int, str, str]] = []
         outer = QVBoxLayout(self)
         outer.setContentsMargins(2, 2, 2, 2)
         self.loss_label = QLabel()
@@ -233,18 +234,19 @@ class KnobPanel(QWidget):
     @Slot()
     def _rebuild(self) -> None:
         """One row per knob; the net's weights come grouped under a header per layer."""
-        for row in self.rows:
-            for w in row.widgets():
-                self._grid.removeWidget(w)
-                w.hide()  # at once: deleteLater only acts when control returns to the event loop
-                w.deleteLater()
-        for header in self._headers:
-            self._grid.removeWidget(header)
-            header.hide()
-            header.deleteLater()
+        names = knob_names(self.document.state)
+        if names == self._names:
+            self.refresh()
+            return
+        self._names = names
+        for widget in [w for row in self.rows for w in row.widgets()] + self._headers:
+            self._grid.removeWidget(widget)
+            widget.hide()            # at once: deleteLater acts only back in the event loop, and
+            widget.setObjectName("")  # until then findChild("knob3") must not find a dead row
+            widget.deleteLater()
         self.rows, self._headers = [], []
         grid_row = 0
-        for index, name, header in knob_names(self.document.state):
+        for index, name, header in names:
             if header:
                 label = QLabel(header)
                 label.setStyleSheet("color: gray; font-weight: bold; padding-top: 6px")
