@@ -11,7 +11,9 @@ import itertools
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal, Slot
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QPainterPath
+from PySide6.QtWidgets import QGraphicsPathItem
 
 from .document import FitDocument
 
@@ -120,11 +122,25 @@ class FitPlot(pg.PlotWidget):
         self.gd_curve = pg.PlotDataItem(pen=pg.mkPen(150, 80, 200, width=2, style=Qt.PenStyle.DotLine),
                                         name="gradient-descent fit")
         self.curve = pg.PlotDataItem(pen=pg.mkPen(20, 60, 160, width=3), name="current curve")
+        # Per-point forces −∂L/∂ŷ_i (arrows from the curve towards each point) and residual squares.
+        self.show_forces = False
+        self.show_squares = False
+        self.force_shafts = pg.PlotDataItem(pen=pg.mkPen(230, 120, 0, width=2.5), connect="pairs",
+                                            name="pull on the curve (−∂L/∂ŷ)")
+        self.force_heads = pg.ScatterPlotItem(size=11, pen=None, brush=pg.mkBrush(230, 120, 0))
+        self.squares = QGraphicsPathItem()
+        self.squares.setPen(pg.mkPen(220, 60, 60, 160, width=1))
+        self.squares.setBrush(pg.mkBrush(220, 60, 60, 45))
         self.points = _PointsItem(self)
         # No clip-to-view: the curves are already sampled over the visible range, and clipping assumes
         # sorted x, which the residual segments (points in the user's order) are not.
         for it in (self.residuals, self.exact_curve, self.manual_curve, self.gd_curve, self.curve):
             self.addItem(it)
+        for it in (self.squares, self.force_shafts, self.force_heads):
+            self.addItem(it)
+        self.squares.setZValue(1)
+        self.force_shafts.setZValue(6)
+        self.force_heads.setZValue(7)
         self.addItem(self.points)
         self.points.setZValue(10)
         self.curve.setZValue(5)
@@ -191,6 +207,21 @@ class FitPlot(pg.PlotWidget):
             brushes[self.selected] = SELECTED_BRUSH
         self.points.setData(x=np.asarray(data.x), y=np.asarray(data.y), brush=brushes or POINT_BRUSH)
 
+    def set_show_forces(self, show: bool) -> None:
+        """Show each point's pull on the curve: an arrow from the curve towards it, length ∝ |∂L/∂ŷ_i|."""
+        self.show_forces = bool(show)
+        self._redraw_fit()
+
+    def set_show_squares(self, show: bool) -> None:
+        """Show each residual as a square of side |ŷ_i − y_i|: the areas the squared-error loss adds up."""
+        self.show_squares = bool(show)
+        self._redraw_fit()
+
+    def force_vectors(self) -> np.ndarray:
+        """−∂L/∂ŷ_i for every point, from the engine (what the arrows show, before scaling)."""
+        doc = self.document
+        return doc.problem.point_forces(doc.state.theta) if doc.dataset.n else np.empty(0)
+
     @Slot()
     def _redraw_fit(self) -> None:
         xs = self.visible_x()
@@ -200,7 +231,32 @@ class FitPlot(pg.PlotWidget):
             fitted = self.document.fitted()
             self.residuals.setData(np.repeat(data.x, 2), np.column_stack([data.y, fitted]).ravel())
         else:
+            fitted = np.empty(0)
             self.residuals.setData([], [])
+        self._draw_forces(data, fitted)
+        self._draw_squares(data, fitted)
+        self._sync_legend()
+
+    def _draw_forces(self, data, fitted) -> None:
+        forces = self.force_vectors() if self.show_forces and data.n else np.empty(0)
+        steepest = float(np.max(np.abs(forces))) if forces.size else 0.0
+        if steepest <= 0 or not np.isfinite(steepest):
+            self.force_shafts.setData([], [])
+            self.force_heads.setData([], [])
+            return
+        _, (y0, y1) = self.getPlotItem().getViewBox().viewRange()
+        tips = fitted + forces / steepest * 0.2 * (y1 - y0)  # the strongest pull: a fifth of the view
+        self.force_shafts.setData(np.repeat(data.x, 2), np.column_stack([fitted, tips]).ravel())
+        symbols = np.where(forces >= 0, "t1", "t")  # triangles pointing up or down
+        self.force_heads.setData(x=np.asarray(data.x), y=tips, symbol=list(symbols))
+
+    def _draw_squares(self, data, fitted) -> None:
+        path = QPainterPath()
+        if self.show_squares and data.n:
+            for x, y, f in zip(data.x, data.y, fitted):
+                side = abs(f - y)
+                path.addRect(QRectF(x, min(y, f), side, side))
+        self.squares.setPath(path)
 
     @Slot()
     def _redraw_overlays(self) -> None:
@@ -226,7 +282,8 @@ class FitPlot(pg.PlotWidget):
     def _sync_legend(self) -> None:
         """List only the curves that are drawn (hidden ghost curves would only confuse)."""
         shown = []
-        for item in (self.curve, self.residuals, self.exact_curve, self.manual_curve, self.gd_curve):
+        for item in (self.curve, self.residuals, self.exact_curve, self.manual_curve, self.gd_curve,
+                     self.force_shafts):
             x, _ = item.getData()
             if x is not None and len(x):
                 shown.append(item)

@@ -17,6 +17,7 @@ from .controller import Controller
 from .data_panel import DataPanel
 from .document import FitDocument
 from .fit_plot import FitPlot
+from .graph_view import GraphView
 from .knob_panel import KnobPanel
 from .loss_plot import LossHistoryPlot
 from .model_panel import ModelPanel
@@ -70,12 +71,14 @@ class MainWindow(QMainWindow):
         self.loss_plot = LossHistoryPlot(doc)
         self.surface_plot = SurfacePlot(doc, ctl)
         self.compare_panel = ComparisonPanel(doc, ctl)
+        self.graph_view = GraphView(doc)
 
         self.fit_plot.pointAddRequested.connect(ctl.add_point)
         self.fit_plot.pointMoveRequested.connect(ctl.move_point)
         self.fit_plot.pointRemoveRequested.connect(self._on_point_remove_requested)
         self.fit_plot.pointSelected.connect(self.data_panel.select_row)
         self.data_panel.rowSelected.connect(self.fit_plot.select_point)
+        self.fit_plot.pointSelected.connect(self.graph_view.set_point)
 
         model_scroll = QScrollArea()
         model_scroll.setWidgetResizable(True)
@@ -90,16 +93,21 @@ class MainWindow(QMainWindow):
                                   Qt.DockWidgetArea.BottomDockWidgetArea),
             "compare": self._dock("Manual vs gradient descent", "compareDock", self.compare_panel,
                                   Qt.DockWidgetArea.BottomDockWidgetArea),
+            "graph": self._dock("Computational graph", "graphDock", self.graph_view,
+                                Qt.DockWidgetArea.BottomDockWidgetArea),
         }
         # Right column (full height): model controls above the knobs.  Bottom row, under the plot and
         # the data table: loss history, loss surface, comparison.  Fits a 1366×768 screen.
         self.splitDockWidget(self.docks["model"], self.docks["knobs"], Qt.Orientation.Vertical)
         self.splitDockWidget(self.docks["loss"], self.docks["surface"], Qt.Orientation.Horizontal)
         self.splitDockWidget(self.docks["surface"], self.docks["compare"], Qt.Orientation.Horizontal)
+        # The graph view shares the comparison's place as a tab: one click away, no space taken.
+        self.tabifyDockWidget(self.docks["compare"], self.docks["graph"])
+        self.docks["compare"].raise_()
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.docks["data"], self.docks["knobs"]], [250, 370], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["loss"], self.docks["surface"], self.docks["compare"]], [300, 360, 330],
+        self.resizeDocks([self.docks["loss"], self.docks["surface"], self.docks["compare"]], [320, 330, 440],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["loss"]], [250], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["model"]], [290], Qt.Orientation.Vertical)
@@ -163,6 +171,14 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
+        self.forces_action = self._toggle(view, "Show each point's &pull (−∂L/∂ŷ)", self.fit_plot.set_show_forces,
+                                          "Arrows from the curve towards each point: how hard and which way it "
+                                          "pulls the fit (switch the loss to MAE or Huber to see the pulls change)",
+                                          "showForcesAction", QKeySequence("Ctrl+P"))
+        self.squares_action = self._toggle(view, "Show residual &squares", self.fit_plot.set_show_squares,
+                                           "A square of side |ŷ − y| on each point: the areas squared error adds up",
+                                           "showSquaresAction", QKeySequence("Ctrl+Shift+S"))
+        view.addSeparator()
         self._action(view, "&Fit view to data", self.fit_plot.reframe, QKeySequence("Ctrl+0"),
                      "Zoom the fit plot to show all points", "reframeAction")
 
@@ -188,6 +204,17 @@ class MainWindow(QMainWindow):
             step()
 
         action.triggered.connect(trigger)
+        return action
+
+    def _toggle(self, menu, text, slot, tip, name, shortcut) -> QAction:
+        """A checkable menu action whose state is passed to ``slot``."""
+        action = QAction(text, self, checkable=True)
+        action.setObjectName(name)
+        action.setShortcut(shortcut)
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.toggled.connect(slot)
+        menu.addAction(action)
         return action
 
     def _action(self, menu, text, slot, shortcut, tip, name, shortcut_context_widget=False) -> QAction:
