@@ -8,6 +8,7 @@ On divergence (or at any stop) the best finite coefficients seen are kept, never
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -32,13 +33,17 @@ class StopReason(str, Enum):
 
 @dataclass(frozen=True)
 class StepRecord:
-    """One step: the loss and gradient at ``params_before``, and the knobs after the update."""
+    """One step: the loss and gradient at ``params_before``, and the knobs after the update.
+
+    The arrays are copies: whoever receives a record may keep or change them without touching the run.
+    """
 
     step: int                    # 1-based step number
     loss: float                  # L(params_before)
     grad: np.ndarray             # ∂L/∂k at params_before
     params_before: np.ndarray
     params: np.ndarray           # after the update
+    finite: bool = True          # loss and gradient were finite
 
 
 @dataclass(frozen=True)
@@ -106,13 +111,14 @@ class Trainer:
         loss = float(loss)
         if self.start_loss is None:
             self.start_loss = loss
-        if np.isfinite(loss) and np.all(np.isfinite(grad)) and loss < self.best_loss:
-            self.best_loss, self.best_params = loss, before.copy()
+        finite = math.isfinite(loss) and bool(np.isfinite(grad).all())
+        if finite and loss < self.best_loss:
+            # Optimisers return new arrays and never modify ``before``: keeping it needs no copy.
+            self.best_loss, self.best_params = loss, before
         self.params = self.optimizer.update(before, grad)
         self.steps += 1
-        record = StepRecord(self.steps, loss, np.array(grad, copy=True), before.copy(), self.params.copy())
         self.last_loss = loss
-        return record
+        return StepRecord(self.steps, loss, grad.copy(), before.copy(), self.params.copy(), finite)
 
     def run(self) -> Iterator[StepRecord]:
         """Step until a stop rule fires, yielding every step; sets ``result`` when it ends."""
@@ -147,7 +153,7 @@ class Trainer:
         return self.result
 
     def _divergence(self, record: StepRecord) -> str:
-        if not np.isfinite(record.loss) or not np.all(np.isfinite(record.grad)):
+        if not record.finite:
             return "the loss became infinite or not a number"
         if not np.all(np.isfinite(record.params)):
             return "the coefficients overflowed"
