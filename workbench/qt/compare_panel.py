@@ -119,7 +119,7 @@ class ComparisonPanel(QWidget):
     # -- building ----------------------------------------------------------------------------------
     def _build_ui(self) -> None:
         base = QFont(self.font())
-        base.setPointSizeF(max(base.pointSizeF(), 10.5))
+        base.setPointSizeF(max(base.pointSizeF(), 9.5))
         self.setFont(base)
         numbers = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         numbers.setPointSizeF(base.pointSizeF())

@@ -109,6 +109,7 @@ class GraphView(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.point_box)
+        self.point_info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.point_info, 1)
         for button in (self.forward_button, self.backward_button, self.run_button, self.reset_button,
                        self.fit_button):
@@ -416,6 +417,10 @@ class GraphView(QWidget):
         button.setObjectName(name)
         button.setToolTip(tip)
         button.setAutoDefault(False)
+        # Narrow enough that the view fits a bottom dock beside the plots on a 1366-pixel screen.
+        button.setMinimumWidth(button.fontMetrics().horizontalAdvance(text) + 14)
+        button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+        button.setStyleSheet("QPushButton { padding: 2px 6px; }")
         return button
 
 

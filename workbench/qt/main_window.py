@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.docks["data"], self.docks["knobs"]], [250, 370], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["loss"], self.docks["surface"], self.docks["compare"]], [320, 330, 440],
+        self.resizeDocks([self.docks["loss"], self.docks["surface"], self.docks["compare"]], [330, 330, 400],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["loss"]], [250], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["model"]], [290], Qt.Orientation.Vertical)
