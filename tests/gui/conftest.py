@@ -39,8 +39,7 @@ def make_main_window(qtbot):
     windows: list[MainWindow] = []
 
     def shut_down(window: MainWindow) -> None:
-        window.controller.shutdown()
-        window.surface_plot.shutdown()
+        window.shutdown()
 
     def factory(argv: list[str] | None = None, dataset=None, show: bool = True) -> MainWindow:
         configure_application(app)

@@ -15,13 +15,14 @@ def _switch_to_net(window, layers: int = 1, width: int = 6):
     combo.activated.emit(layers)
 
 
-def test_the_net_replaces_the_polynomial_as_one_undo_step(make_main_window):
+def test_the_net_replaces_the_polynomial_as_one_undo_step(make_main_window, qtbot):
     window = make_main_window()
     doc = window.document
     _switch_to_net(window, layers=1, width=6)
+    qtbot.waitUntil(lambda: window.findChild(QWidget, "knob0").isVisible())  # new rows show on the next loop
     assert doc.state.model == "mlp" and doc.state.hidden == (6,)
     assert doc.state.theta.size == 6 + 6 + 6 + 1          # W1, b1, w_out, b_out
-    labels = [w.text() for w in window.knob_panel.findChildren(QLabel) if not w.isHidden()]
+    labels = [w.text() for w in window.knob_panel.findChildren(QLabel) if w.isVisible()]
     assert "W1[0,0]" in labels and "b_out" in labels and "layer 1 weights W1" in labels
     assert window.findChild(QWidget, "knob18") is not None and window.findChild(QWidget, "knob19") is None
     assert not window.findChild(QSpinBox, "degreeSpin").isEnabled()

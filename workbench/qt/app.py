@@ -45,6 +45,6 @@ def run_app(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     configure_application(app)
     window = create_main_window([a for a in argv if not a.startswith("-")])
-    app.aboutToQuit.connect(window.controller.shutdown)
+    app.aboutToQuit.connect(window.shutdown)
     window.show()
     return app.exec()

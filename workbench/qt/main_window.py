@@ -17,6 +17,8 @@ from .controller import Controller
 from .data_panel import DataPanel
 from .document import FitDocument
 from .fit_plot import FitPlot
+from .conditioning_lab import ConditioningLab
+from .gradcheck_panel import GradientCheckPanel
 from .graph_view import GraphView
 from .knob_panel import KnobPanel
 from .loss_plot import LossHistoryPlot
@@ -72,6 +74,8 @@ class MainWindow(QMainWindow):
         self.surface_plot = SurfacePlot(doc, ctl)
         self.compare_panel = ComparisonPanel(doc, ctl)
         self.graph_view = GraphView(doc)
+        self.conditioning_lab = ConditioningLab(doc, ctl)
+        self.gradcheck_panel = GradientCheckPanel(doc)
 
         self.fit_plot.pointAddRequested.connect(ctl.add_point)
         self.fit_plot.pointMoveRequested.connect(ctl.move_point)
@@ -95,6 +99,10 @@ class MainWindow(QMainWindow):
                                   Qt.DockWidgetArea.BottomDockWidgetArea),
             "graph": self._dock("Computational graph", "graphDock", self.graph_view,
                                 Qt.DockWidgetArea.BottomDockWidgetArea),
+            "lab": self._dock("Conditioning lab", "conditioningDock", self.conditioning_lab,
+                              Qt.DockWidgetArea.BottomDockWidgetArea),
+            "gradcheck": self._dock("Gradient check", "gradCheckDock", self.gradcheck_panel,
+                                    Qt.DockWidgetArea.BottomDockWidgetArea),
         }
         # Right column (full height): model controls above the knobs.  Bottom row, under the plot and
         # the data table: loss history, loss surface, comparison.  Fits a 1366×768 screen.
@@ -103,7 +111,10 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.docks["surface"], self.docks["compare"], Qt.Orientation.Horizontal)
         # The graph view shares the comparison's place as a tab: one click away, no space taken.
         self.tabifyDockWidget(self.docks["compare"], self.docks["graph"])
-        self.docks["compare"].raise_()
+        self.tabifyDockWidget(self.docks["compare"], self.docks["lab"])
+        self.tabifyDockWidget(self.docks["surface"], self.docks["gradcheck"])
+        for name in ("compare", "loss", "surface"):
+            self.docks[name].raise_()
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.docks["data"], self.docks["knobs"]], [250, 370], Qt.Orientation.Horizontal)
@@ -315,10 +326,15 @@ class MainWindow(QMainWindow):
                           "watch gradient descent — with gradients from a backpropagation engine — turn them "
                           "for you, and compare both with the exact least-squares optimum.</p>")
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
-        """Stop a running run and background work, and wait for their threads, before closing."""
+    def shutdown(self) -> None:
+        """Stop every background job (run, surface, sweep) and wait for its thread; safe to repeat."""
         self.controller.shutdown()
         self.surface_plot.shutdown()
+        self.conditioning_lab.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        """Stop a running run and background work, and wait for their threads, before closing."""
+        self.shutdown()
         super().closeEvent(event)
 
 
