@@ -1,16 +1,26 @@
-"""The loss-history plot: loss against step on a log scale, one curve per run, drawn live."""
+"""The loss-history plot: loss against step on a log scale, one curve per run, drawn live.
+
+The optimiser race adds one curve per contender, in the race colours shared with the loss surface and
+the scoreboard, named in a legend (the gradient-descent runs stay unnamed: the legend is the race's).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QGraphicsItem
 
-from .document import FitDocument
+from .colours import RACE_COLOURS
+from .document import FitDocument, RaceView
 
 RUN_COLORS = [(20, 60, 160), (150, 80, 200), (30, 150, 70), (200, 110, 20), (200, 50, 60)]
 MAX_RUNS_SHOWN = 5
 TINY = 1e-300  # log scale: a loss of exactly 0 is drawn at the bottom, not dropped
+RACE_CEILING = 100.0    # a diverging race contender is drawn at most this many times the starting loss
+LEGEND_ROW = 4           # the plot item's layout: row 3 holds the bottom axis, column 1 the view
+MANUAL_SYMBOLS_UP_TO = 150  # the manual entry's moves get dots while there are few of them
 
 
 class LossHistoryPlot(pg.PlotWidget):
@@ -26,22 +36,51 @@ class LossHistoryPlot(pg.PlotWidget):
         item.setLabel("bottom", "step")
         item.setLabel("left", "loss (log scale)")
         item.getAxis("left").enableAutoSIPrefix(False)
-        self.setToolTip("Loss after each gradient-descent step; the dashed line is the exact optimum")
+        self.setToolTip("Loss after each gradient-descent step (and each race contender's, in its colour); "
+                        "the dashed line is the exact optimum")
+        # Peak downsampling keeps long histories cheap to draw.  Set on the plot item: it hands its own
+        # mode to every curve it is given (a curve's own setting would be overwritten by addItem).  No
+        # clip-to-view: it would feed the autorange only the part already visible, and a growing run
+        # would never come into view.
+        item.setDownsampling(auto=True, mode="peak")
+        # The grid belongs to the axes, so every curve update repaints them, minor grid lines and all:
+        # cached as pixmaps they are redrawn only when their ticks change.
+        for name in ("left", "bottom"):
+            item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.curves = []
         self._newest_size = 0
         for i in range(MAX_RUNS_SHOWN):
             curve = pg.PlotDataItem(pen=pg.mkPen(*RUN_COLORS[i % len(RUN_COLORS)], width=1.5), antialias=False)
-            # Peak downsampling keeps long histories cheap to draw.  No clip-to-view: it would feed the
-            # autorange only the part already visible, and a growing run would never come into view.
-            curve.setDownsampling(auto=True, method="peak")
             self.addItem(curve)
             self.curves.append(curve)
+        self.race_curves: dict[str, pg.PlotDataItem] = {}
+        for kind, colour in RACE_COLOURS.items():
+            # Five race curves redrawn ~30 times a second: one min/max pair per pixel is plenty.
+            curve = pg.PlotDataItem(pen=pg.mkPen(*colour, width=2), antialias=False, autoDownsampleFactor=1.0,
+                                    skipFiniteCheck=True)
+            curve.setZValue(2)
+            if kind == "manual":
+                curve.setSymbolBrush(pg.mkBrush(*colour))
+                curve.setSymbolPen(None)
+                curve.setSymbolSize(5)
+            self.addItem(curve)
+            self.race_curves[kind] = curve
+        # The legend sits under the step axis, where it never hides a curve, as many entries to a row as
+        # the width allows (a wider legend would widen the plot beyond its dock); it joins the plot's
+        # layout only while there is a race to name.
+        self.legend = pg.LegendItem(labelTextSize="8pt", colCount=1, verSpacing=-8, horSpacing=12)
+        self.legend.setVisible(False)
+        self._legend_names: tuple = ()
+        self._race_x_end = 0
+        self._steps = np.arange(1, 1025, dtype=np.float64)   # shared x values, grown by doubling
         self.optimum_line = pg.InfiniteLine(angle=0, movable=False,
                                             pen=pg.mkPen(40, 170, 80, width=1.5, style=Qt.PenStyle.DashLine))
         self.addItem(self.optimum_line)
         document.trailChanged.connect(self.redraw)
         document.stateChanged.connect(self._redraw_optimum)
+        document.raceChanged.connect(self.redraw_race)
         self.redraw()
+        self.redraw_race()
 
     @Slot()
     def redraw(self) -> None:
@@ -71,3 +110,75 @@ class LossHistoryPlot(pg.PlotWidget):
             self.optimum_line.show()
         else:
             self.optimum_line.hide()
+
+    @Slot()
+    def redraw_race(self) -> None:
+        """Draw each race contender's losses in its colour, named in the legend."""
+        race: RaceView | None = self.document.race
+        tracks = race.tracks if race is not None else {}
+        longest = 0
+        for kind, curve in self.race_curves.items():
+            track = tracks.get(kind)
+            if track is None or track.steps == 0:
+                curve.setData([], [])
+                continue
+            losses = track.losses
+            start = losses[0] if np.isfinite(losses[0]) and losses[0] > 0 else 1.0
+            # log10 of an overflowing loss warns; a diverging run is drawn up to a ceiling instead.
+            drawn = np.clip(np.nan_to_num(losses, nan=np.inf, posinf=np.inf), TINY, RACE_CEILING * start)
+            longest = max(longest, drawn.size)
+            if kind == "manual":
+                curve.setSymbol("o" if drawn.size <= MANUAL_SYMBOLS_UP_TO else None)
+            curve.setData(self._x_values(drawn.size), drawn)
+        # While the race runs the step axis grows in round jumps (1, 1.5, 2, 3, 5, 7.5 × 10ⁿ), so the
+        # axis is not redrawn at every payload; at the end it fits the race.
+        end = max(_round_up(longest) if race is not None and race.running else longest, 10) if longest else 0
+        if end and end != self._race_x_end:
+            self.getPlotItem().setXRange(0, end, padding=0.02)
+        self._race_x_end = end
+        self._update_legend(race)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """One to three legend entries a row, whatever fits the plot's width."""
+        if not getattr(self, "_legend_names", None):   # (pyqtgraph resizes during construction)
+            return
+        font = QFont(self.font())
+        font.setPointSizeF(8.0)
+        metrics = QFontMetrics(font)
+        entry = 40 + max(metrics.horizontalAdvance(name) for _, name in self._legend_names)
+        room = self.width() - self.getPlotItem().getAxis("left").width() - 20
+        columns = int(max(1, min(3, room // entry)))
+        if columns != self.legend.columnCount:
+            self.legend.setColumnCount(columns)
+
+    def _x_values(self, n: int) -> np.ndarray:
+        if n > self._steps.size:
+            self._steps = np.arange(1, max(n, 2 * self._steps.size) + 1, dtype=np.float64)
+        return self._steps[:n]
+
+    def _update_legend(self, race: RaceView | None) -> None:
+        names = tuple((k, t.name) for k, t in race.tracks.items() if t.steps) if race is not None else ()
+        if names == self._legend_names:
+            return
+        self._legend_names = names
+        self.legend.clear()
+        for kind, name in names:
+            self.legend.addItem(self.race_curves[kind], name)
+        self._fit_legend()
+        layout = self.getPlotItem().layout
+        placed = self.legend.parentLayoutItem() is not None
+        if names and not placed:
+            layout.addItem(self.legend, LEGEND_ROW, 1)
+        elif not names and placed:
+            layout.removeItem(self.legend)
+        self.legend.setVisible(bool(names))
+
+
+def _round_up(n: int) -> int:
+    """The smallest of 1, 1.5, 2, 3, 5, 7.5 × 10ᵏ that is at least ``n``."""
+    power = 10 ** max(0, len(str(int(n))) - 1)
+    return int(next(m * power for m in (1, 1.5, 2, 3, 5, 7.5, 10) if m * power >= n))

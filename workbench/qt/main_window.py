@@ -20,6 +20,7 @@ from .fit_plot import FitPlot
 from .conditioning_lab import ConditioningLab
 from .gradcheck_panel import GradientCheckPanel
 from .graph_view import GraphView
+from .race_panel import RacePanel
 from .knob_panel import KnobPanel
 from .loss_plot import LossHistoryPlot
 from .model_panel import ModelPanel
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self.graph_view = GraphView(doc)
         self.conditioning_lab = ConditioningLab(doc, ctl)
         self.gradcheck_panel = GradientCheckPanel(doc)
+        self.race_panel = RacePanel(doc, ctl)
 
         self.fit_plot.pointAddRequested.connect(ctl.add_point)
         self.fit_plot.pointMoveRequested.connect(ctl.move_point)
@@ -84,9 +86,7 @@ class MainWindow(QMainWindow):
         self.data_panel.rowSelected.connect(self.fit_plot.select_point)
         self.fit_plot.pointSelected.connect(self.graph_view.set_point)
 
-        model_scroll = QScrollArea()
-        model_scroll.setWidgetResizable(True)
-        model_scroll.setWidget(self.model_panel)
+        model_scroll = _scrolling(self.model_panel)
         self.docks = {
             "data": self._dock("Data", "dataDock", self.data_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
             "model": self._dock("Model and gradient descent", "modelDock", model_scroll,
@@ -103,6 +103,8 @@ class MainWindow(QMainWindow):
                               Qt.DockWidgetArea.BottomDockWidgetArea),
             "gradcheck": self._dock("Gradient check", "gradCheckDock", self.gradcheck_panel,
                                     Qt.DockWidgetArea.BottomDockWidgetArea),
+            "race": self._dock("Optimiser race", "raceDock", _scrolling(self.race_panel),
+                               Qt.DockWidgetArea.BottomDockWidgetArea),
         }
         # Right column (full height): model controls above the knobs.  Bottom row, under the plot and
         # the data table: loss history, loss surface, comparison.  Fits a 1366×768 screen.
@@ -112,6 +114,7 @@ class MainWindow(QMainWindow):
         # The graph view shares the comparison's place as a tab: one click away, no space taken.
         self.tabifyDockWidget(self.docks["compare"], self.docks["graph"])
         self.tabifyDockWidget(self.docks["compare"], self.docks["lab"])
+        self.tabifyDockWidget(self.docks["compare"], self.docks["race"])
         self.tabifyDockWidget(self.docks["surface"], self.docks["gradcheck"])
         for name in ("compare", "loss", "surface"):
             self.docks[name].raise_()
@@ -331,11 +334,20 @@ class MainWindow(QMainWindow):
         self.controller.shutdown()
         self.surface_plot.shutdown()
         self.conditioning_lab.shutdown()
+        self.race_panel.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         """Stop a running run and background work, and wait for their threads, before closing."""
         self.shutdown()
         super().closeEvent(event)
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    """``widget`` in a scroll area, for panels taller than their dock on a small screen."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setWidget(widget)
+    return area
 
 
 def load_initial_dataset(path) -> tuple[Dataset | None, str | None]:

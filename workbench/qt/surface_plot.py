@@ -1,11 +1,12 @@
 """The loss surface: a heat map of the loss over two chosen knobs, the others held where they are.
 
 Colour is log₁₀ of the loss, with contour lines at log-spaced levels.  On top: the current knobs, the
-exact optimum, the user's manual trail and the gradient-descent trajectory, all projected onto the two
-chosen coefficients.  The grid depends on the data, the model and the *other* knobs only, so moving one
-of the two displayed knobs just moves the marker.  Squared-error grids come from the closed form in a
-few milliseconds on the GUI thread; MAE/Huber grids are computed on a background thread, coarser, and
-late results are dropped by a generation counter.
+exact optimum, the user's manual trail, the gradient-descent trajectory and the optimiser race's paths
+(one colour per contender, as on the loss history), all projected onto the two chosen coefficients.
+The grid depends on the data, the model and the *other* knobs only, so moving one of the two displayed
+knobs just moves the marker.  Squared-error grids come from the closed form in a few milliseconds on
+the GUI thread; MAE/Huber grids are computed on a background thread, coarser, and late results are
+dropped by a generation counter.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 
+from .colours import RACE_COLOURS, rgb_css
 from .document import FitDocument, FitState
 
 GRID_EXACT = 200          # closed-form (squared-error) grids: GUI thread, milliseconds
@@ -31,6 +33,10 @@ ROWS_PER_CHUNK = 10       # a background grid checks for cancellation this often
 CONTOUR_LEVELS = 8
 RECOMPUTE_DELAY_MS = 40   # coalesces a knob drag into at most ~25 recomputes a second
 MAX_TRAIL_POINTS = 2000
+MAX_RACE_POINTS = 1000    # per race contender (the document already keeps its paths thinned)
+RACE_REACH = 2.0          # race paths widen the surface at most this far beyond the knobs and optimum
+RACE_DEPTH = ("nudge", "momentum", "adam", "nesterov", "gd")   # race paths, bottom to top
+RACE_SHORT_NAMES = {"gd": "GD", "momentum": "momentum", "nesterov": "Nesterov", "adam": "Adam", "nudge": "nudge"}
 COLOUR_SPAN_DECADES = 8.0  # the colour scale never spans more than this many decades
 EDGE_MARGIN = 0.02        # a marker this close to the edge (fraction of the range) triggers a re-range
 
@@ -232,8 +238,10 @@ class SurfacePlot(QWidget):
         document.modelChanged.connect(self._on_model_changed)
         document.knobsChanged.connect(self._on_knobs_changed)
         document.trailChanged.connect(self._draw_trails)
+        document.raceChanged.connect(self._draw_race)
         self._fill_axis_combos()
         self._on_knobs_changed()
+        self._draw_race()
         self._recompute()
 
     # -- public API --------------------------------------------------------------------------------
@@ -254,6 +262,7 @@ class SurfacePlot(QWidget):
         self._label_axes()
         self._draw_markers()
         self._draw_trails()
+        self._draw_race()
         self._recompute()   # one user choice, no drag to coalesce: redraw at once
 
     def surface_grid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -326,6 +335,26 @@ class SurfacePlot(QWidget):
                                   self.exact_marker, self.knob_marker), start=2):
             item.setZValue(z)
             self.plot.addItem(item)
+        # The race's paths (the manual entry is the manual trail, drawn above): under the optimum's
+        # star and the knob dot, over the trails, with a white halo like theirs (paths run along the dark
+        # valley).  The blind nudge at the bottom, the wide-swinging momentum next, plain GD on top.
+        self.race_halos: dict[str, pg.PlotDataItem] = {}
+        self.race_lines: dict[str, pg.PlotDataItem] = {}
+        for kind, colour in RACE_COLOURS.items():
+            if kind == "manual":
+                continue
+            halo = pg.PlotDataItem(pen=_pen(HALO, 4.5, 140), antialias=False)
+            line = pg.PlotDataItem(pen=_pen(colour, 2.2), antialias=False)
+            depth = RACE_DEPTH.index(kind) * 0.01
+            halo.setZValue(5.1 + depth)
+            line.setZValue(5.3 + depth)
+            self.plot.addItem(halo)
+            self.plot.addItem(line)
+            self.race_halos[kind], self.race_lines[kind] = halo, line
+        self.race_ends = pg.ScatterPlotItem(symbol="o", size=9, pen=pg.mkPen("w", width=1.5))
+        self.race_ends.setZValue(5.6)
+        self.plot.addItem(self.race_ends)
+        self._race_kinds: tuple = ()
         self.graphics.scene().sigMouseClicked.connect(self._on_scene_clicked)
 
         self.message = QLabel(objectName="surfaceMessage", alignment=Qt.AlignmentFlag.AlignCenter)
@@ -385,9 +414,16 @@ class SurfacePlot(QWidget):
         exact = "exact optimum"
         if not self.document.state.loss.is_squared_error:
             exact = "least-squares optimum"
-        self.legend.setText(
-            f"{swatch('current', '●')} current knobs &nbsp;&nbsp; {swatch('exact', '★')} {exact} &nbsp;&nbsp; "
-            f"{swatch('manual', '—●—')} your knob trail &nbsp;&nbsp; {swatch('gd', '———')} gradient descent")
+        text = (f"{swatch('current', '●')} current knobs &nbsp;&nbsp; {swatch('exact', '★')} {exact} "
+                f"&nbsp;&nbsp; {swatch('manual', '—●—')} your knob trail &nbsp;&nbsp; "
+                f"{swatch('gd', '———')} gradient descent")
+        race = self.document.race
+        if race is not None and race.contenders:
+            runners = " &nbsp;".join(f'<span style="color: {rgb_css(RACE_COLOURS[t.kind])}; font-size: large;">'
+                                     f'━</span>&nbsp;{RACE_SHORT_NAMES.get(t.kind, t.name)}'
+                                     for t in race.contenders)
+            text += f"<br>Race (● where each ended): {runners}"
+        self.legend.setText(text)
         self.legend.setToolTip("Heat map: the loss over the two chosen knobs, the other knobs held at their "
                                "current values; white lines join points of equal loss")
 
@@ -476,13 +512,38 @@ class SurfacePlot(QWidget):
 
     # -- the grid ----------------------------------------------------------------------------------
     def _landmarks(self) -> list[tuple[float, float]]:
-        """The points the grid must show: the current knobs and the exact optimum."""
+        """The points the grid must show: the current knobs, the exact optimum and the race's paths."""
         theta = self.document.state.theta
         points = [(float(theta[self._i]), float(theta[self._j]))]
         exact = self.document.exact
         if exact is not None and np.all(np.isfinite(exact.coefficients[[self._i, self._j]])):
             points.append((float(exact.coefficients[self._i]), float(exact.coefficients[self._j])))
-        return points
+        return points + self._race_corners(points)
+
+    def _race_corners(self, anchors: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        """Corners of the box around the race's paths (diverged contenders left out), kept within
+        ``RACE_REACH`` times the knobs-to-optimum box so that one wild path cannot shrink the bowl away."""
+        race = self.document.race
+        if race is None:
+            return []
+        boxes = []
+        for track in race.contenders:
+            if track.diverged:
+                continue
+            xs, ys = self._project_race(track.trajectory())
+            if xs.size:
+                boxes.append((xs.min(), xs.max(), ys.min(), ys.max()))
+        if not boxes:
+            return []
+        lo_x, hi_x = min(b[0] for b in boxes), max(b[1] for b in boxes)
+        lo_y, hi_y = min(b[2] for b in boxes), max(b[3] for b in boxes)
+        ax = [a[0] for a in anchors]
+        ay = [a[1] for a in anchors]
+        reach_x = RACE_REACH * max(max(ax) - min(ax), self._natural_scale(self._i), 1e-9)
+        reach_y = RACE_REACH * max(max(ay) - min(ay), self._natural_scale(self._j), 1e-9)
+        lo_x, hi_x = max(lo_x, min(ax) - reach_x), min(hi_x, max(ax) + reach_x)
+        lo_y, hi_y = max(lo_y, min(ay) - reach_y), min(hi_y, max(ay) + reach_y)
+        return [(float(lo_x), float(lo_y)), (float(hi_x), float(hi_y))]
 
     @staticmethod
     def _inside(rng, points, margin: float) -> bool:
@@ -637,6 +698,38 @@ class SurfacePlot(QWidget):
             for item in items:
                 item.setData(xs, ys)
         self._draw_markers()
+
+    @Slot()
+    def _draw_race(self) -> None:
+        """Each race contender's path on the two displayed knobs, in its colour, with a dot where it is."""
+        race = self.document.race
+        tracks = {t.kind: t for t in race.contenders} if race is not None else {}
+        ends_x, ends_y, brushes = [], [], []
+        for kind, line in self.race_lines.items():
+            track = tracks.get(kind)
+            xs, ys = (np.empty(0), np.empty(0)) if track is None else self._project_race(track.trajectory())
+            line.setData(xs, ys)
+            self.race_halos[kind].setData(xs, ys)
+            if xs.size:
+                ends_x.append(xs[-1])
+                ends_y.append(ys[-1])
+                brushes.append(pg.mkBrush(*RACE_COLOURS[kind]))
+        self.race_ends.setData(ends_x, ends_y, brush=brushes)
+        if tracks and not self._explain_if_undrawable() and self._grid_out_of_date():
+            self._schedule()   # a path left the picture: widen it (coalesced like a knob drag)
+        kinds = tuple(tracks)
+        if kinds != self._race_kinds:
+            self._race_kinds = kinds
+            self._update_legend()
+
+    def _project_race(self, path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Columns i and j of a path array (at most ``MAX_RACE_POINTS`` rows, non-finite rows dropped)."""
+        i, j = self._i, self._j
+        if path.ndim != 2 or path.shape[1] <= max(i, j) or not len(path):
+            return np.empty(0), np.empty(0)
+        xy = path[_decimated(len(path), MAX_RACE_POINTS)][:, [i, j]]
+        xy = xy[np.all(np.isfinite(xy), axis=1)]
+        return xy[:, 0], xy[:, 1]
 
     # -- clicking picks knobs ----------------------------------------------------------------------
     @Slot(object)

@@ -1,0 +1,26 @@
+"""Colours shared between views, so that a contender of the optimiser race looks the same everywhere."""
+
+from __future__ import annotations
+
+# One colour per race entry: the loss-history plot, the loss surface and the scoreboard all use these.
+# Picked to stay apart from each other, from the exact optimum's green and from the viridis surface.
+# "manual" is the orange of the user's own knob trail everywhere in the app.
+RACE_COLOURS = {
+    "gd": (31, 100, 220),         # blue
+    "momentum": (220, 30, 40),    # red
+    "nesterov": (0, 190, 215),    # cyan
+    "adam": (225, 60, 200),       # magenta
+    "nudge": (110, 110, 110),     # grey: the blind baseline
+    "manual": (230, 140, 20),     # orange: your hand
+}
+
+
+def race_colour(kind: str) -> tuple[int, int, int]:
+    """The race colour of ``kind`` (grey for anything unknown)."""
+    return RACE_COLOURS.get(kind, (128, 128, 128))
+
+
+def rgb_css(colour) -> str:
+    """``rgb(r,g,b)`` for Qt rich text and style sheets."""
+    r, g, b = colour[:3]
+    return f"rgb({r},{g},{b})"
