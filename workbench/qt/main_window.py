@@ -97,25 +97,23 @@ class MainWindow(QMainWindow):
                                   Qt.DockWidgetArea.BottomDockWidgetArea),
             "compare": self._dock("Manual vs gradient descent", "compareDock", self.compare_panel,
                                   Qt.DockWidgetArea.BottomDockWidgetArea),
-            "graph": self._dock("Computational graph", "graphDock", self.graph_view,
-                                Qt.DockWidgetArea.BottomDockWidgetArea),
-            "lab": self._dock("Conditioning lab", "conditioningDock", self.conditioning_lab,
-                              Qt.DockWidgetArea.BottomDockWidgetArea),
-            "gradcheck": self._dock("Gradient check", "gradCheckDock", self.gradcheck_panel,
-                                    Qt.DockWidgetArea.BottomDockWidgetArea),
-            "race": self._dock("Optimiser race", "raceDock", _scrolling(self.race_panel),
-                               Qt.DockWidgetArea.BottomDockWidgetArea),
+            # Tabs beside the comparison and the surface (placed by tabifyDockWidget below).
+            "graph": self._dock("Computational graph", "graphDock", self.graph_view, None),
+            "lab": self._dock("Conditioning lab", "conditioningDock", self.conditioning_lab, None),
+            "race": self._dock("Optimiser race", "raceDock", _scrolling(self.race_panel), None),
+            "gradcheck": self._dock("Gradient check", "gradCheckDock", self.gradcheck_panel, None),
         }
         # Right column (full height): model controls above the knobs.  Bottom row, under the plot and
         # the data table: loss history, loss surface, comparison.  Fits a 1366×768 screen.
         self.splitDockWidget(self.docks["model"], self.docks["knobs"], Qt.Orientation.Vertical)
         self.splitDockWidget(self.docks["loss"], self.docks["surface"], Qt.Orientation.Horizontal)
         self.splitDockWidget(self.docks["surface"], self.docks["compare"], Qt.Orientation.Horizontal)
+
         # The graph view shares the comparison's place as a tab: one click away, no space taken.
         self.tabifyDockWidget(self.docks["compare"], self.docks["graph"])
         self.tabifyDockWidget(self.docks["compare"], self.docks["lab"])
         self.tabifyDockWidget(self.docks["compare"], self.docks["race"])
-        self.tabifyDockWidget(self.docks["surface"], self.docks["gradcheck"])
+        self.tabifyDockWidget(self.docks["compare"], self.docks["gradcheck"])
         for name in ("compare", "loss", "surface"):
             self.docks[name].raise_()
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -124,7 +122,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["loss"], self.docks["surface"], self.docks["compare"]], [330, 330, 400],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["loss"]], [250], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["model"]], [290], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["model"], self.docks["knobs"]], [345, 375], Qt.Orientation.Vertical)
+
 
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -133,7 +132,8 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(area, dock)
+        if area is not None:
+            self.addDockWidget(area, dock)
         return dock
 
     def _build_menus(self) -> None:

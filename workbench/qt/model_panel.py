@@ -38,6 +38,7 @@ class ModelPanel(QWidget):
         self.controller = controller
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setVerticalSpacing(3)
 
         self.model_combo = QComboBox(objectName="modelCombo")
         self.model_combo.addItem("Polynomial", "polynomial")
