@@ -25,6 +25,7 @@ from .controller import Controller
 from .document import FitDocument
 from .sweep_plot import LIMIT_COLOUR, SweepPlot
 from .sweep_worker import THREAD_WAIT_MS, SweepControl, SweepHandle, SweepWorker
+from .worker import WorkerThread
 
 WARNING_STYLE = "color: #c62828; font-weight: bold;"
 
@@ -121,7 +122,7 @@ class ConditioningLab(QWidget):
         self._sweep_key: tuple | None = None    # (problem key, optimizer) the points belong to
         self._sweep_result: SweepResult | None = None
         self._stale = False
-        self._unfinished: list[SweepHandle] = []
+        self._unfinished: list[WorkerThread] = []
 
         self._build_ui()
         document.stateChanged.connect(self._on_document_changed)
@@ -336,7 +337,7 @@ class ConditioningLab(QWidget):
         return _same_problem(problem_key, key) and optimizer == self.document.settings.optimizer
 
     # -- finishing a sweep ---------------------------------------------------------------------------
-    def _finish_sweep(self, handle: SweepHandle, result: SweepResult | None, ended: bool) -> None:
+    def _finish_sweep(self, handle: WorkerThread, result: SweepResult | None, ended: bool) -> None:
         self._active_sweep = 0
         if result is not None:
             self._points = list(result.points)

@@ -21,7 +21,7 @@ from workbench.fitting.models import MLPModel
 from workbench.fitting.training import StopReason, StopRules
 
 from .document import FitDocument, RunRecord
-from .worker import FitWorker, RunHandle, RunOutcome, RunProgress, SpeedSetting
+from .worker import FitWorker, RunHandle, RunOutcome, RunProgress, SpeedSetting, WorkerThread
 
 
 class Controller(QObject):
@@ -35,7 +35,7 @@ class Controller(QObject):
         super().__init__(parent)
         self.doc = document
         self.speed = SpeedSetting(0.0)
-        self._run: RunHandle | None = None
+        self._run: WorkerThread | None = None
         self._run_ids = itertools.count(1)
         self._active_run_id = 0
         self._run_start_state = None

@@ -29,7 +29,7 @@ from workbench.fitting.race import RACE_KINDS, RACE_NAMES, Race, RaceSnapshot, m
 
 from .colours import RACE_COLOURS
 from .document import FitDocument, FitState, RaceView, race_path_stride
-from .worker import EMIT_INTERVAL_S, MAX_DRAW_WAIT_S, RunHandle
+from .worker import EMIT_INTERVAL_S, MAX_DRAW_WAIT_S, WorkerThread
 
 DEFAULT_STEPS = 2000
 MAX_STEPS = 1_000_000
@@ -194,7 +194,7 @@ class _RaceSlot:
     """The running race's handle, stoppable even when the Qt objects around it are being destroyed."""
 
     def __init__(self):
-        self.handle: RunHandle | None = None
+        self.handle: WorkerThread | None = None
 
     def shutdown(self, *_args) -> bool:
         handle, self.handle = self.handle, None
@@ -217,7 +217,7 @@ class RaceController(QObject):
         self._ids = itertools.count(1)
         self._active_id = 0
         self._absorbed_seq = 0
-        self._unfinished: list[RunHandle] = []
+        self._unfinished: list[WorkerThread] = []
         self.last_error = ""
         self.stopped_by_edit = False
         document.dataChanged.connect(self._on_problem_changed)
@@ -244,8 +244,7 @@ class RaceController(QObject):
         worker = RaceWorker(run_id, state, state.theta, kinds, steps, trail)
         worker.progressed.connect(self._on_worker_progressed)
         worker.finished.connect(self._on_worker_finished)
-        handle = RunHandle(worker)   # the same lifecycle as a gradient-descent run
-        handle.thread.setObjectName(f"optimiser-race-{run_id}")
+        handle = WorkerThread(worker, f"optimiser-race-{run_id}")   # a gradient-descent run's lifecycle
         self._slot.handle, self._active_id, self._absorbed_seq = handle, run_id, 0
         self._view = RaceView(run_id, kinds, RACE_NAMES, state.theta, steps)
         self.last_error = ""
@@ -316,7 +315,7 @@ class RaceController(QObject):
         view.elapsed_s = progress.elapsed_s
         self.doc.raceChanged.emit()
 
-    def _finalise(self, handle: RunHandle, progress: RaceProgress | None, ended: bool) -> None:
+    def _finalise(self, handle: WorkerThread, progress: RaceProgress | None, ended: bool) -> None:
         self._slot.handle, self._active_id = None, 0
         if progress is not None:
             self._absorb(progress)   # the final payload: everything since the last one

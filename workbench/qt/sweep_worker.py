@@ -11,11 +11,13 @@ import threading
 import time
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from workbench.fitting.losses import Loss
 from workbench.fitting.problem import FitProblem, Model
 from workbench.fitting.sweep import SweepPoint, SweepResult, lr_sweep
+
+from .worker import WorkerThread
 
 THREAD_WAIT_MS = 5000
 EMIT_INTERVAL_S = 1.0 / 30.0
@@ -98,33 +100,16 @@ class SweepWorker(QObject):
             self._pending, self._last_emit = [], now
 
 
-class SweepHandle:
-    """A sweep worker and its QThread, kept referenced from start until the thread has finished."""
-
-    def __init__(self, worker: SweepWorker):
-        self.worker = worker
-        self.thread = QThread()
-        self.thread.setObjectName(f"lr-sweep-{worker.sweep_id}")
-        worker.moveToThread(self.thread)
-        self.thread.started.connect(worker.run)
-        # Direct: the GUI thread may be blocked in wait() and could not deliver a queued quit.
-        worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
-
-    def start(self) -> None:
-        """Begin the sweep."""
-        self.thread.start()
-
-    def stop_and_wait(self, timeout_ms: int = THREAD_WAIT_MS) -> bool:
-        """Stop the sweep and wait (bounded) for its thread; True if it ended."""
-        self.worker.stop()
-        return self.thread.wait(timeout_ms) if self.thread.isRunning() else True
+def SweepHandle(worker: SweepWorker) -> WorkerThread:  # noqa: N802 - reads as the type it makes
+    """The thread of one learning-rate sweep."""
+    return WorkerThread(worker, f"lr-sweep-{worker.sweep_id}")
 
 
 class SweepControl:
     """The current sweep, stoppable by the view or when the view is destroyed without ``shutdown()``."""
 
     def __init__(self):
-        self.handle: SweepHandle | None = None
+        self.handle: WorkerThread | None = None
 
     def shutdown(self, *_args) -> bool:
         """Stop the current sweep, if any, and wait for its thread; True if it ended (or none ran)."""

@@ -122,24 +122,28 @@ class FitWorker(QObject):
                                          np.array(losses, dtype=np.float64), traj, float(elapsed)))
 
 
-class RunHandle:
-    """A worker and its QThread, kept referenced from start until the thread has finished."""
+class WorkerThread:
+    """A parentless QObject worker and its QThread, kept referenced from start until the thread ends.
 
-    def __init__(self, worker: FitWorker):
+    Any worker with a ``run`` slot, a ``finished`` signal and a thread-safe ``stop()`` fits: the
+    gradient-descent run, the learning-rate sweep and the optimiser race all use it.
+    """
+
+    def __init__(self, worker: QObject, name: str):
         self.worker = worker
         self.thread = QThread()
-        self.thread.setObjectName(f"fit-run-{worker.run_id}")
+        self.thread.setObjectName(name)
         worker.moveToThread(self.thread)
         self.thread.started.connect(worker.run)
         # Direct: the GUI thread may be blocked in wait() and could not deliver a queued quit.
         worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
 
     def start(self) -> None:
-        """Begin the run."""
+        """Begin the work."""
         self.thread.start()
 
     def stop_and_wait(self, timeout_ms: int = 5000) -> bool:
-        """Stop the run and wait (bounded) for its thread to end; True if it ended."""
+        """Stop the work and wait (bounded) for its thread to end; True if it ended."""
         self.worker.stop()
         if self.thread.isRunning():
             return self.thread.wait(timeout_ms)
@@ -149,3 +153,8 @@ class RunHandle:
     def running(self) -> bool:
         """True while the worker thread is alive."""
         return self.thread.isRunning()
+
+
+def RunHandle(worker: FitWorker) -> WorkerThread:  # noqa: N802 - reads as the type it makes
+    """The thread of one gradient-descent run."""
+    return WorkerThread(worker, f"fit-run-{worker.run_id}")
