@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import threading
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -29,7 +28,7 @@ from workbench.fitting.race import RACE_KINDS, RACE_NAMES, Race, RaceSnapshot, m
 
 from .colours import RACE_COLOURS
 from .document import FitDocument, FitState, RaceView, race_path_stride
-from .worker import EMIT_INTERVAL_S, MAX_DRAW_WAIT_S, WorkerThread
+from .worker import EMIT_INTERVAL_S, MAX_DRAW_WAIT_S, PacedWorker, WorkerThread
 
 DEFAULT_STEPS = 2000
 MAX_STEPS = 1_000_000
@@ -97,7 +96,7 @@ class RaceProgress:
     elapsed_s: float
 
 
-class RaceWorker(QObject):
+class RaceWorker(PacedWorker):
     """Runs one race when its thread starts; emits ``progressed`` (throttled) and ``finished`` (final)."""
 
     progressed = Signal(object)  # RaceProgress
@@ -112,21 +111,9 @@ class RaceWorker(QObject):
         self.kinds = tuple(kinds)
         self.steps = int(steps)
         self.manual_trail = None if manual_trail is None else [np.array(t, dtype=np.float64) for t in manual_trail]
-        self.stop_event = threading.Event()
-        self.delivered = threading.Event()     # the GUI has absorbed the last payload
-        self.delivered.set()
         self.in_flight: RaceProgress | None = None   # the last progress payload sent (read once finished)
         self.outcome: RaceProgress | None = None
         self._seq = 0
-
-    def stop(self) -> None:
-        """Ask the race to end after the current round (callable from any thread)."""
-        self.stop_event.set()
-        self.delivered.set()
-
-    def acknowledge(self) -> None:
-        """The GUI has taken in the last payload (callable from any thread)."""
-        self.delivered.set()
 
     @Slot()
     def run(self) -> None:

@@ -53,7 +53,31 @@ class SpeedSetting:
         self.delay_s = float(delay_s)
 
 
-class FitWorker(QObject):
+class PacedWorker(QObject):
+    """What every background worker shares: a stop flag checked each step, and a delivery flag.
+
+    ``delivered`` keeps at most one payload in flight: the worker clears it when it emits and waits
+    for the GUI's ``acknowledge()`` before computing on (both threads need the GIL, and a queue of
+    payloads growing faster than the GUI draws them starves the GUI's input, timers and Stop).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.stop_event = threading.Event()
+        self.delivered = threading.Event()
+        self.delivered.set()
+
+    def stop(self) -> None:
+        """Ask the work to end after the current step (callable from any thread)."""
+        self.stop_event.set()
+        self.delivered.set()
+
+    def acknowledge(self) -> None:
+        """The GUI has taken in the last payload: computing and sending resume (callable from any thread)."""
+        self.delivered.set()
+
+
+class FitWorker(PacedWorker):
     """Runs one gradient-descent run when its thread starts; emits ``progressed`` and ``finished``."""
 
     progressed = Signal(object)  # RunProgress
@@ -63,21 +87,9 @@ class FitWorker(QObject):
                  rules: StopRules, speed: SpeedSetting):
         super().__init__()
         self.run_id = run_id
-        self.stop_event = threading.Event()
-        self.delivered = threading.Event()  # the GUI has absorbed the last payload
-        self.delivered.set()
         self.speed = speed
         self.trainer = problem.trainer(optimizer, lr, theta0, rules, self.stop_event)
         self.outcome: RunOutcome | None = None
-
-    def stop(self) -> None:
-        """Ask the run to end after the current step (callable from any thread)."""
-        self.stop_event.set()
-        self.delivered.set()
-
-    def acknowledge(self) -> None:
-        """The GUI has taken in the last payload: computing and sending resume (callable from any thread)."""
-        self.delivered.set()
 
     @Slot()
     def run(self) -> None:
