@@ -15,8 +15,18 @@ from workbench.paths import default_sample, resources_dir
 from .main_window import MainWindow, load_initial_dataset
 
 
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
 def configure_application(app: QApplication) -> None:
-    """Names for QSettings, the app icon, and pyqtgraph's global look."""
+    """Names for QSettings, the app icon, pyqtgraph's global look, and a GIL fair to the GUI thread.
+
+    A worker computing in Python holds the GIL; each time the GUI thread comes back from Qt it waits
+    for it up to the switch interval (5 ms by default), and a redraw crosses into Qt hundreds of times.
+    At 1 ms the window's timers keep a ~11 ms median instead of ~37 ms during a full-speed run, for
+    about a fifth of the worker's speed (measured with a 10 ms QTimer probe).
+    """
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     QCoreApplication.setOrganizationName("CurveFitterWorkbench")
     QCoreApplication.setApplicationName("Curve Fitter Workbench")
     QCoreApplication.setApplicationVersion(__version__)

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from workbench.fitting.problem import FitProblem
 from workbench.fitting.training import StopReason, StopRules, TrainResult
 
-EMIT_INTERVAL_S = 1.0 / 30.0
+EMIT_INTERVAL_S = 1.0 / 50.0
 MAX_DRAW_WAIT_S = 0.5      # the longest a run pauses for the GUI to take in a payload
 MAX_TRAJECTORY_POINTS = 4000  # per payload chunk; the view decimates further
 
