@@ -15,7 +15,8 @@ from workbench.fitting.problem import FitProblem
 from workbench.qt.compare_panel import ComparisonPanel, format_gap, format_loss
 from workbench.qt.controller import Controller
 from workbench.qt.document import FitDocument
-from workbench.qt.surface_plot import GRID_EXACT, GRID_NUMERIC, SurfacePlot, contour_segments
+from workbench.qt.contours import contour_segments
+from workbench.qt.surface_plot import GRID_EXACT, GRID_NUMERIC, SurfacePlot
 
 
 def noisy_sine() -> Dataset:
