@@ -24,6 +24,30 @@ from .document import FitDocument, RunRecord
 from .worker import FitWorker, RunHandle, RunOutcome, RunProgress, SpeedSetting, WorkerThread
 
 
+MAX_TRAJECTORY_KEPT = 20_000   # knob positions kept of a run's path (for drawing on the surface)
+
+
+class GrowingArray:
+    """Losses of a run as they arrive: appends in amortised O(1) (a run may take millions of steps)."""
+
+    def __init__(self, capacity: int = 1024):
+        self._data = np.empty(capacity)
+        self._size = 0
+
+    def extend(self, values: np.ndarray) -> np.ndarray:
+        """Append ``values``; returns a read-only view of everything so far."""
+        needed = self._size + len(values)
+        if needed > self._data.size:
+            grown = np.empty(max(needed, 2 * self._data.size))
+            grown[:self._size] = self._data[:self._size]
+            self._data = grown
+        self._data[self._size:needed] = values
+        self._size = needed
+        view = self._data[:needed]
+        view.flags.writeable = False
+        return view
+
+
 class Controller(QObject):
     """User intent → document.  Also starts, stops and finalises gradient-descent runs."""
 
@@ -41,6 +65,7 @@ class Controller(QObject):
         self._run_start_state = None
         self._drag_ids = itertools.count(1)
         self._last_knob_merge: object = None
+        self._history = GrowingArray()
 
     # -- data -------------------------------------------------------------------------------------
     def add_point(self, x: float, y: float) -> None:
@@ -273,7 +298,8 @@ class Controller(QObject):
         self._run_start_state = state
         self._run = RunHandle(worker)
         self.doc.gd_trajectory = [state.theta.copy()]
-        self.doc.loss_history.append(np.empty(0))
+        self._history = GrowingArray()
+        self.doc.loss_history.append(self._history.extend(np.empty(0)))
         self.doc.trailChanged.emit()
         self._run.start()
         self.runningChanged.emit(True)
@@ -322,9 +348,13 @@ class Controller(QObject):
     def _absorb(self, progress: RunProgress) -> None:
         self.doc.set_theta_live(progress.theta)
         if progress.losses.size:
-            self.doc.loss_history[-1] = np.concatenate([self.doc.loss_history[-1], progress.losses])
+            self.doc.loss_history[-1] = self._history.extend(progress.losses)
         if len(progress.trajectory):
-            self.doc.gd_trajectory.extend(progress.trajectory)
+            trail = self.doc.gd_trajectory
+            trail.extend(progress.trajectory)
+            if len(trail) > MAX_TRAJECTORY_KEPT:
+                # Drawn decimated anyway: thin the path (keeping both ends) so memory stays bounded.
+                self.doc.gd_trajectory = trail[:-1:2] + [trail[-1]]
         self.doc.trailChanged.emit()
 
     def _finalise(self, outcome: RunOutcome | None) -> None:
