@@ -251,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _launch_app(argv: list[str]) -> int:
     """Open the desktop window (Qt is imported only here)."""
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
+        # Without this, Qt aborts the process with a plugin error that says nothing about the cause.
+        print("error: no display found (DISPLAY and WAYLAND_DISPLAY are not set): the window needs a desktop "
+              "session; 'workbench fit FILE' fits a file without one", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         from workbench.qt.app import run_app
     except ImportError as exc:  # the window does not exist yet, or Qt is missing

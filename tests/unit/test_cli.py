@@ -472,3 +472,17 @@ def test_far_from_zero_the_report_warns_that_printed_coefficients_lose_the_curve
 def test_near_zero_no_warning_about_coefficients(near_zero_file):
     path, _, _ = near_zero_file
     assert run_json(str(path), "--degree", "3", "--optimizer", "exact")["note"] is None
+
+
+def test_the_app_without_a_display_says_why_instead_of_aborting():
+    import os
+    import sys as _sys
+
+    if not _sys.platform.startswith("linux"):
+        pytest.skip("the check is for Linux desktops")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([_sys.executable, "-m", "workbench"], capture_output=True, text=True, env=env,
+                            timeout=60)
+    assert result.returncode == 2
+    assert "no display found" in result.stderr and "workbench fit" in result.stderr
+    assert "Traceback" not in result.stderr
