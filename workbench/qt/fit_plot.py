@@ -15,11 +15,15 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem
 
+from workbench.fitting.stats import bands as stat_bands, fit_report
+
 from .document import FitDocument
 
 CURVE_SAMPLES = 600
 POINT_BRUSH = pg.mkBrush(40, 110, 220, 220)
 SELECTED_BRUSH = pg.mkBrush(255, 150, 0, 255)
+BAND_LEVEL = 0.95
+BANDS_MAX_POINTS = 100_000   # above this the bands (a full least-squares report) are not drawn
 
 
 class _PointsItem(pg.ScatterPlotItem):
@@ -131,6 +135,20 @@ class FitPlot(pg.PlotWidget):
         self.squares = QGraphicsPathItem()
         self.squares.setPen(pg.mkPen(220, 60, 60, 160, width=1))
         self.squares.setBrush(pg.mkBrush(220, 60, 60, 45))
+        # 95% confidence (filled) and prediction (dashed) bands of the exact least-squares fit.
+        self.show_bands = False
+        self._band_report = None
+        self._band_key = None
+        self.conf_lo = pg.PlotDataItem(pen=pg.mkPen(40, 170, 80, 90, width=1))
+        self.conf_hi = pg.PlotDataItem(pen=pg.mkPen(40, 170, 80, 90, width=1),
+                                       name=f"{BAND_LEVEL:.0%} confidence band")
+        self.conf_fill = pg.FillBetweenItem(self.conf_lo, self.conf_hi, brush=pg.mkBrush(40, 170, 80, 45))
+        band_pen = pg.mkPen(40, 170, 80, 200, width=1.5, style=Qt.PenStyle.DashLine)
+        self.pred_lo = pg.PlotDataItem(pen=band_pen)
+        self.pred_hi = pg.PlotDataItem(pen=band_pen, name=f"{BAND_LEVEL:.0%} prediction band")
+        for it in (self.conf_fill, self.conf_lo, self.conf_hi, self.pred_lo, self.pred_hi):
+            self.addItem(it)
+            it.setZValue(0.5)
         self.points = _PointsItem(self)
         # No clip-to-view: the curves are already sampled over the visible range, and clipping assumes
         # sorted x, which the residual segments (points in the user's order) are not.
@@ -146,6 +164,7 @@ class FitPlot(pg.PlotWidget):
         self.curve.setZValue(5)
         item.getViewBox().sigXRangeChanged.connect(self._on_view_x_range_changed)
         document.dataChanged.connect(self._on_data_changed)
+        document.dataChanged.connect(self._draw_bands)
         document.knobsChanged.connect(self._redraw_fit)
         document.modelChanged.connect(self._redraw_overlays)
         document.overlaysChanged.connect(self._redraw_overlays)
@@ -277,13 +296,49 @@ class FitPlot(pg.PlotWidget):
             self.gd_curve.setData(xs, doc.curve(xs, run.result.params))
         else:
             self.gd_curve.setData([], [])
+        self._draw_bands()
         self._sync_legend()
+
+    def set_show_bands(self, show: bool) -> None:
+        """Show the 95% confidence band (filled) and prediction band (dashed) of the least-squares fit."""
+        self.show_bands = bool(show)
+        self._draw_bands()
+        self._sync_legend()
+
+    def band_report(self):
+        """The exact least-squares ``FitReport`` the bands come from (None for the net or without data)."""
+        doc = self.document
+        state = doc.state
+        if state.model != "polynomial" or not 0 < doc.dataset.n <= BANDS_MAX_POINTS:
+            return None
+        key = self._band_key
+        if key is None or key[0] is not state.dataset or key[1] != state.degree:
+            self._band_key = (state.dataset, state.degree)
+            try:
+                self._band_report = fit_report(state.dataset.x, state.dataset.y, state.degree)
+            except ValueError:
+                self._band_report = None
+        return self._band_report
+
+    @Slot()
+    def _draw_bands(self) -> None:
+        items = (self.conf_lo, self.conf_hi, self.pred_lo, self.pred_hi)
+        report = self.band_report() if self.show_bands else None
+        if report is not None:
+            xs = self.visible_x()
+            _, c_lo, c_hi, p_lo, p_hi = stat_bands(report, xs, BAND_LEVEL)
+            if all(np.all(np.isfinite(a)) for a in (c_lo, c_hi, p_lo, p_hi)):
+                for item, ys in zip(items, (c_lo, c_hi, p_lo, p_hi)):
+                    item.setData(xs, ys)
+                return
+        for item in items:
+            item.setData([], [])
 
     def _sync_legend(self) -> None:
         """List only the curves that are drawn (hidden ghost curves would only confuse)."""
         shown = []
         for item in (self.curve, self.residuals, self.exact_curve, self.manual_curve, self.gd_curve,
-                     self.force_shafts):
+                     self.force_shafts, self.conf_hi, self.pred_hi):
             x, _ = item.getData()
             if x is not None and len(x):
                 shown.append(item)

@@ -21,6 +21,7 @@ from .conditioning_lab import ConditioningLab
 from .gradcheck_panel import GradientCheckPanel
 from .graph_view import GraphView
 from .race_panel import RacePanel
+from .report_panel import ReportPanel
 from .knob_panel import KnobPanel
 from .loss_plot import LossHistoryPlot
 from .model_panel import ModelPanel
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.conditioning_lab = ConditioningLab(doc, ctl)
         self.gradcheck_panel = GradientCheckPanel(doc)
         self.race_panel = RacePanel(doc, ctl)
+        self.report_panel = ReportPanel(doc)
 
         self.fit_plot.pointAddRequested.connect(ctl.add_point)
         self.fit_plot.pointMoveRequested.connect(ctl.move_point)
@@ -102,6 +104,7 @@ class MainWindow(QMainWindow):
             "lab": self._dock("Conditioning lab", "conditioningDock", self.conditioning_lab, None),
             "race": self._dock("Optimiser race", "raceDock", _scrolling(self.race_panel), None),
             "gradcheck": self._dock("Gradient check", "gradCheckDock", self.gradcheck_panel, None),
+            "report": self._dock("Fit report", "reportDock", self.report_panel, None),
         }
         # Right column (full height): model controls above the knobs.  Bottom row, under the plot and
         # the data table: loss history, loss surface, comparison.  Fits a 1366×768 screen.
@@ -114,6 +117,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["compare"], self.docks["lab"])
         self.tabifyDockWidget(self.docks["compare"], self.docks["race"])
         self.tabifyDockWidget(self.docks["compare"], self.docks["gradcheck"])
+        self.tabifyDockWidget(self.docks["compare"], self.docks["report"])
         for name in ("compare", "loss", "surface"):
             self.docks[name].raise_()
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -192,6 +196,9 @@ class MainWindow(QMainWindow):
         self.squares_action = self._toggle(view, "Show residual &squares", self.fit_plot.set_show_squares,
                                            "A square of side |ŷ − y| on each point: the areas squared error adds up",
                                            "showSquaresAction", QKeySequence("Ctrl+Shift+S"))
+        self.bands_action = self._toggle(view, "Show confidence and prediction &bands", self.fit_plot.set_show_bands,
+                                         "95% confidence band (shaded) and prediction band (dashed) of the exact "
+                                         "least-squares polynomial fit", "showBandsAction", QKeySequence("Ctrl+B"))
         view.addSeparator()
         self._action(view, "&Fit view to data", self.fit_plot.reframe, QKeySequence("Ctrl+0"),
                      "Zoom the fit plot to show all points", "reframeAction")
