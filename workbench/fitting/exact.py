@@ -117,7 +117,7 @@ def _solve_ridge(x, y, degree, basis: Basis, stable: Basis, loss: Loss) -> tuple
     return basis.convert(coefficients, stable), rank
 
 
-def _solve_refined(x, y, stable: Basis, degree: int, rounds: int = 3):
+def _solve_refined(x, y, stable: Basis, degree: int, rounds: int = 3, root_weights=None):
     """Least squares in the Legendre basis, polished by Björck's augmented-system refinement.
 
     Refining the residual r together with the coefficients c in [I A; Aᵀ 0]·[r; c] = [y; 0] (not c
@@ -127,17 +127,22 @@ def _solve_refined(x, y, stable: Basis, degree: int, rounds: int = 3):
     and in double beyond.  Returns (hi, lo, fitted, rank): coefficients as a double ``hi`` plus a small
     double ``lo`` (together the extended value), and fitted values rounded from extended precision.
     Rank-deficient designs are returned as the SVD's minimum-norm solution, unrefined.
+    ``root_weights`` (√w per point) turns it into weighted least squares: rows and y are scaled, and
+    the fitted values are those of the unweighted curve.
     """
     wide = np.longdouble if x.size <= EXTENDED_PRECISION_POINTS else np.float64
     t = (x.astype(wide) - wide(stable.centre)) / wide(stable.half_width)
-    design_wide = legendre_columns(t, degree)
+    plain_wide = legendre_columns(t, degree)
+    design_wide, y_wide = plain_wide, y.astype(wide)
+    if root_weights is not None:
+        scale = np.asarray(root_weights).astype(wide)
+        design_wide, y_wide = plain_wide * scale[:, None], y_wide * scale
     design = design_wide.astype(np.float64, copy=False)
     norms = np.linalg.norm(design, axis=0)
     norms[norms == 0] = 1.0
     scaled = design / norms
-    start, _, rank, _ = np.linalg.lstsq(scaled, y, rcond=None)
+    start, _, rank, _ = np.linalg.lstsq(scaled, y_wide.astype(np.float64), rcond=None)
     solution = (start / norms).astype(wide)
-    y_wide = y.astype(wide)
     if rank == degree + 1:
         r_factor = np.linalg.qr(scaled, mode="r")
         residual = y_wide - design_wide @ solution
@@ -149,7 +154,7 @@ def _solve_refined(x, y, stable: Basis, degree: int, rounds: int = 3):
             residual = residual + (f - scaled @ step).astype(wide)
     hi = solution.astype(np.float64)
     lo = (solution - hi.astype(wide)).astype(np.float64)
-    fitted = (design_wide @ solution).astype(np.float64)
+    fitted = (plain_wide @ solution).astype(np.float64)
     return hi, lo, fitted, int(rank)
 
 

@@ -30,7 +30,7 @@ from statistics import NormalDist
 import numpy as np
 
 from .basis import Basis, check_degree, legendre_columns
-from .exact import ExactFit, solve_exact
+from .exact import ExactFit, _solve_refined, solve_exact
 
 FAR_FROM_ZERO = 2.0
 """Warn about the powers-of-x coefficients when |centre of the x range| ≥ this many half-widths."""
@@ -107,7 +107,7 @@ def fit_report(x, y, degree: int, weights=None) -> FitReport:
             raise ValueError("weights (1/σ²) must be positive finite numbers")
         root_w = np.sqrt(w)
         stable = Basis.for_data("legendre", x)
-        stable_coefficients, low, fitted, rank = _solve_weighted(x, y, root_w, stable, degree)
+        stable_coefficients, low, fitted, rank = _solve_refined(x, y, stable, degree, root_weights=root_w)
         monomial = np.array([float(c) for c in stable.to_exact_monomial(stable_coefficients, low)])
         residuals = fitted - y
         rss = float(np.sum(w * residuals ** 2))
@@ -211,39 +211,6 @@ def bands(report_or_fit, x_new, level: float = 0.95, *, x=None):
 
 
 # -- the stable pieces -------------------------------------------------------------------------------------
-def _solve_weighted(x, y, root_w, stable: Basis, degree: int, rounds: int = 3):
-    """Weighted least squares in the Legendre basis (rows scaled by √w), with iterative refinement.
-
-    Like ``exact._solve_refined``: column-equilibrated SVD start, then Björck's augmented-system refinement
-    with the system's residuals computed in ``np.longdouble``.  Returns (hi, lo, fitted, rank).
-    """
-    wide = np.longdouble
-    t = (x.astype(wide) - wide(stable.centre)) / wide(stable.half_width)
-    plain_wide = legendre_columns(t, degree)
-    rw = root_w.astype(wide)
-    design_wide = plain_wide * rw[:, None]
-    design = design_wide.astype(np.float64)
-    norms = np.linalg.norm(design, axis=0)
-    norms[norms == 0] = 1.0
-    scaled = design / norms
-    target = (y.astype(wide) * rw)
-    start, _, rank, _ = np.linalg.lstsq(scaled, target.astype(np.float64), rcond=None)
-    solution = (start / norms).astype(wide)
-    if rank == degree + 1:
-        r_factor = np.linalg.qr(scaled, mode="r")
-        residual = target - design_wide @ solution
-        for _ in range(rounds):
-            f = (target - residual - design_wide @ solution).astype(np.float64)
-            g = (-(design_wide.T @ residual)).astype(np.float64) / norms
-            step = np.linalg.solve(r_factor, np.linalg.solve(r_factor.T, scaled.T @ f - g))
-            solution = solution + (step / norms).astype(wide)
-            residual = residual + (f - scaled @ step).astype(wide)
-    hi = solution.astype(np.float64)
-    lo = (solution - hi.astype(wide)).astype(np.float64)
-    fitted = (plain_wide @ solution).astype(np.float64)
-    return hi, lo, fitted, int(rank)
-
-
 def _stable_factor(x, stable: Basis, degree: int, root_w) -> np.ndarray | None:
     """L = D⁻¹·R⁻¹ from the column-scaled stable design A·D⁻¹ = Q·R, so (AᵀA)⁻¹ = L·Lᵀ."""
     t = (x.astype(np.longdouble) - np.longdouble(stable.centre)) / np.longdouble(stable.half_width)

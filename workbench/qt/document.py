@@ -24,6 +24,7 @@ from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel, PolynomialModel
 from workbench.fitting.problem import FitProblem
 from workbench.fitting.training import TrainResult
+from workbench.session import RunSettings  # how gradient descent runs (not part of undo)
 
 
 MODEL_KINDS = ("polynomial", "mlp")
@@ -60,16 +61,6 @@ class FitState:
     def build_problem(self) -> FitProblem:
         """A fresh FitProblem (its own engine graph: give one to each thread that needs one)."""
         return FitProblem(self.dataset.x, self.dataset.y, self.build_model(), self.loss)
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """How gradient descent runs (not part of undo: changing them changes no result)."""
-
-    optimizer: str = "gd"
-    lr: float = 0.5
-    max_steps: int = 10000
-    tol: float = 1e-10
 
 
 @dataclass
