@@ -35,6 +35,13 @@ def build_fit_parser() -> argparse.ArgumentParser:
 
     parser = _ArgumentParser(prog="workbench fit", description="Fit a polynomial to a CSV file, headless.")
     parser.add_argument("file", help="CSV/TSV/whitespace file with x and y columns")
+    parser.add_argument("--x-column", type=int, default=0, metavar="N",
+                        help="0-based index of the x column (default 0)")
+    parser.add_argument("--y-column", type=int, default=1, metavar="N",
+                        help="0-based index of the y column (default 1)")
+    parser.add_argument("--sigma-column", type=int, default=None, metavar="N",
+                        help="0-based index of a column of uncertainties σ (> 0): weighted least squares "
+                             "with weights 1/σ², every loss on residuals/σ (default: no weights)")
     parser.add_argument("--degree", type=int, default=5, help="polynomial degree 0..15 (default 5)")
     parser.add_argument("--optimizer", choices=(*OPTIMIZER_KINDS, "exact"), default="gd",
                         help="gd, momentum, nesterov, adam, or exact least squares (default gd)")
@@ -85,7 +92,8 @@ def _fit(args) -> dict:
         raise _UsageError(f"--tol must be zero or a positive number, got {args.tol}")
     if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
         raise _UsageError(f"--lr must be a positive number, got {args.lr}")
-    dataset = load_dataset(args.file, min_points=1)
+    dataset = load_dataset(args.file, x_column=args.x_column, y_column=args.y_column,
+                           sigma_column=args.sigma_column, min_points=1)
     # Overflow inside a run is reported as divergence, and data beyond double range is refused below,
     # so NumPy's RuntimeWarnings would only add lines to stderr (and LAPACK's own complaints, for an
     # overflowed design matrix, would reach the terminal before any message of ours).
@@ -117,7 +125,8 @@ def _fit_dataset(args, dataset, started: float) -> dict:
     from workbench.fitting.race import default_lr
     from workbench.fitting.training import StopRules
 
-    problem = FitProblem.polynomial(dataset.x, dataset.y, args.degree, args.basis, Loss(args.loss))
+    problem = FitProblem.polynomial(dataset.x, dataset.y, args.degree, args.basis, Loss(args.loss),
+                                    sigma=dataset.sigma)
     exact = problem.exact
     lr = args.lr
     if args.optimizer != "exact" and not np.all(np.isfinite(problem.design_matrix)):
@@ -135,13 +144,16 @@ def _fit_dataset(args, dataset, started: float) -> dict:
         reason, message = result.stop_reason.value, result.message
     fitted = problem.predict(params)
     coefficients = problem.monomial_coefficients(params)
-    residuals = fitted - dataset.y
-    rss = float(np.sum(residuals ** 2))
+    # Weighted: RSS is χ² = Σ((ŷ − y)/σ)² and TSS is about the weighted mean, so R² is the weighted one.
+    rss = float(np.sum(problem.scaled_residuals(fitted) ** 2))
     dof = dataset.n - (args.degree + 1)
-    tss = float(np.sum((dataset.y - np.mean(dataset.y)) ** 2))
+    w = np.ones(dataset.n) if dataset.weights is None else dataset.weights
+    tss = float(np.sum(w * (dataset.y - np.sum(w * dataset.y) / np.sum(w)) ** 2))
     return {
         "file": str(args.file),
         "n_points": dataset.n,
+        "weighted": dataset.sigma is not None,
+        "sigma_column": args.sigma_column,
         "degree": args.degree,
         "basis": args.basis,
         "loss_kind": args.loss,
@@ -206,6 +218,9 @@ def _format_text(report: dict) -> str:
     lines = [f"{report['file']}: {report['n_points']} points, degree {report['degree']}, "
              f"{report['basis']} basis, {report['loss_kind']} loss, optimizer {report['optimizer']}"
              + (f", lr {report['lr']:.6g}" if report["lr"] is not None else "")]
+    if report["weighted"]:
+        lines.append(f"weighted by 1/σ² (σ from column {report['sigma_column']}): "
+                     "losses and R² use residuals/σ")
     lines.append("coefficients (y = k0 + k1·x + … in your x):")
     lines += [f"  k{i} = {c:.12g}" for i, c in enumerate(report["coefficients"])]
     lines.append(f"loss        {report['loss']:.10g}")

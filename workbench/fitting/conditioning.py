@@ -3,6 +3,8 @@
 For squared error the loss is quadratic in the coefficients with Hessian H = (2/N)·XᵀX (MSE) or 2·XᵀX
 (SSE).  Plain gradient descent converges only if lr < 2/λ_max, and crawls along the direction of λ_min:
 the condition number λ_max/λ_min tells how badly.  Raw powers of a wide x range make it astronomical.
+With uncertainties σ the loss is that of residuals/σ, so X becomes W^½·X (each row divided by its σ) and
+H = (2/N)·XᵀWX: precise points steepen the valley along the directions they pin down.
 """
 
 from __future__ import annotations
@@ -47,8 +49,17 @@ class Conditioning:
         return 2.0 / self.lambda_max if self.lambda_max > 0 else float("inf")
 
 
-def squared_error_hessian(design: np.ndarray, loss: Loss = Loss(), penalty_mask=None) -> np.ndarray:
-    """The exact Hessian of MSE or SSE (plus the L2 penalty) in the coefficients."""
+def weighted_design(design: np.ndarray, sigma=None) -> np.ndarray:
+    """X with each row divided by its σ (X itself when ``sigma`` is None): the design of residuals/σ."""
+    if sigma is None:
+        return design
+    return design * (1.0 / np.asarray(sigma, dtype=np.float64))[:, None]
+
+
+def squared_error_hessian(design: np.ndarray, loss: Loss = Loss(), penalty_mask=None,
+                          sigma=None) -> np.ndarray:
+    """The exact Hessian of MSE or SSE (plus the L2 penalty) in the coefficients, weighted by 1/σ²."""
+    design = weighted_design(design, sigma)
     n = max(design.shape[0], 1)
     scale = 2.0 / n if loss.kind != "sse" else 2.0
     hessian = scale * design.T @ design
@@ -58,8 +69,10 @@ def squared_error_hessian(design: np.ndarray, loss: Loss = Loss(), penalty_mask=
     return hessian
 
 
-def conditioning(design: np.ndarray, loss: Loss = Loss(), penalty_mask=None) -> Conditioning:
-    """Spectrum of the squared-error Hessian for this design matrix (MAE/Huber: that of MSE, as a guide)."""
+def conditioning(design: np.ndarray, loss: Loss = Loss(), penalty_mask=None, sigma=None) -> Conditioning:
+    """Spectrum of the squared-error Hessian for this design matrix (MAE/Huber: that of MSE, as a guide),
+    of the weighted loss when ``sigma`` is given."""
+    design = weighted_design(design, sigma)
     if loss.l2:
         eig = np.linalg.eigvalsh(squared_error_hessian(design, loss, penalty_mask))
     else:

@@ -6,6 +6,9 @@ residuals are computed in extended precision (``np.longdouble``), which carries 
 full double precision even where they are tiny beside the data's scale (NIST Wampler1–5).  Fitted
 values come from that stable basis; coefficients in any other basis, or as powers of the user's x,
 come from an exact rational change of basis, so the only rounding is in the stable solve itself.
+
+With uncertainties σ it is weighted least squares (weights 1/σ²): the rows of the design and y are
+scaled by 1/σ before the same solve, and ``rss``, R² and the loss are the weighted ones.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 
 from .basis import Basis, check_degree, legendre_columns
 from .losses import Loss
+from .models import inverse_sigma
 
 
 @dataclass(frozen=True)
@@ -29,11 +33,12 @@ class ExactFit:
     stable_basis: Basis           # Legendre on the data range: where the solve happened
     stable_coefficients: np.ndarray
     fitted: np.ndarray            # ŷ at the data x, in file order, from the stable basis
-    residuals: np.ndarray         # ŷ − y
-    rss: float                    # Σ residual²
-    loss: float                   # the chosen loss at this solution
+    residuals: np.ndarray         # ŷ − y (not divided by σ)
+    rss: float                    # Σ w·residual² (w = 1/σ², or 1 when unweighted): χ² when weighted
+    loss: float                   # the chosen loss at this solution (on residuals/σ when weighted)
     rank: int                     # numerical rank of the design matrix
     n_points: int
+    weights: np.ndarray | None = None  # 1/σ² per point, or None when unweighted
 
     @property
     def dof(self) -> int:
@@ -47,9 +52,13 @@ class ExactFit:
 
     @property
     def r_squared(self) -> float:
-        """1 − RSS/TSS; NaN when y does not vary."""
+        """1 − RSS/TSS (both weighted when weighted); NaN when y does not vary."""
         y = self.fitted - self.residuals
-        tss = float(np.sum((y - np.mean(y)) ** 2)) if y.size else 0.0
+        if self.weights is None:
+            tss = float(np.sum((y - np.mean(y)) ** 2)) if y.size else 0.0
+        else:
+            w = self.weights
+            tss = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2)) if y.size else 0.0
         return 1.0 - self.rss / tss if tss > 0 else float("nan")
 
     @property
@@ -62,12 +71,14 @@ class ExactFit:
         return self.stable_basis.evaluate(self.stable_coefficients, x)
 
 
-def solve_exact(x, y, degree: int, basis: Basis | None = None, loss: Loss = Loss()) -> ExactFit:
+def solve_exact(x, y, degree: int, basis: Basis | None = None, loss: Loss = Loss(),
+                sigma=None) -> ExactFit:
     """Least-squares polynomial of ``degree`` through (x, y), reported in ``basis`` (default monomial).
 
     With an L2 penalty the minimiser of penalised MSE/SSE in ``basis`` is returned instead (ridge).
     For MAE or Huber the least-squares solution is still returned (their optimum has no closed form)
-    and ``loss`` is that loss evaluated at it.
+    and ``loss`` is that loss evaluated at it.  ``sigma`` (one uncertainty per point, finite and > 0)
+    makes every one of these weighted: residuals are divided by σ, as in the engine's loss graph.
     """
     check_degree(degree)
     x = np.asarray(x, dtype=np.float64)
@@ -76,23 +87,27 @@ def solve_exact(x, y, degree: int, basis: Basis | None = None, loss: Loss = Loss
         raise ValueError("x and y must be 1-D arrays of the same length")
     if x.size == 0:
         raise ValueError("no data points: add at least one point to fit a curve")
+    root_weights = inverse_sigma(sigma, x.size)
     basis = basis or Basis.for_data("monomial", x)
     stable = Basis.for_data("legendre", x)
     if loss.l2 and loss.is_squared_error:
-        stable_coefficients, rank = _solve_ridge(x, y, degree, basis, stable, loss)
+        stable_coefficients, rank = _solve_ridge(x, y, degree, basis, stable, loss, root_weights)
         low_part, fitted = None, stable.evaluate(stable_coefficients, x)
     else:
-        stable_coefficients, low_part, fitted, rank = _solve_refined(x, y, stable, degree)
+        stable_coefficients, low_part, fitted, rank = _solve_refined(x, y, stable, degree,
+                                                                     root_weights=root_weights)
     exact_monomial = stable.to_exact_monomial(stable_coefficients, low_part)
     monomial = np.array([float(c) for c in exact_monomial])
     coefficients = basis.from_exact_monomial(exact_monomial)
     residuals = fitted - y
+    scaled = residuals if root_weights is None else residuals * root_weights
     penalised = coefficients[1:] if loss.l2 else None
     return ExactFit(
         degree=degree, basis=basis, coefficients=coefficients, monomial=monomial,
         stable_basis=stable, stable_coefficients=stable_coefficients, fitted=fitted,
-        residuals=residuals, rss=float(np.sum(residuals ** 2)), loss=loss.value(residuals, penalised),
+        residuals=residuals, rss=float(np.sum(scaled ** 2)), loss=loss.value(scaled, penalised),
         rank=rank, n_points=int(x.size),
+        weights=None if root_weights is None else root_weights * root_weights,
     )
 
 
@@ -106,9 +121,15 @@ def _solve_stable(design: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int]:
     return (solution + correction) / norms, int(rank)
 
 
-def _solve_ridge(x, y, degree, basis: Basis, stable: Basis, loss: Loss) -> tuple[np.ndarray, int]:
-    """Penalised least squares: the penalty lives in ``basis``, so solve there with extra rows."""
+def _solve_ridge(x, y, degree, basis: Basis, stable: Basis, loss: Loss,
+                 root_weights=None) -> tuple[np.ndarray, int]:
+    """Penalised least squares: the penalty lives in ``basis``, so solve there with extra rows.
+
+    ``root_weights`` (1/σ per point) scale the data rows, so the data term is that of residuals/σ.
+    """
     design = basis.design_matrix(x, degree)
+    if root_weights is not None:
+        design, y = design * root_weights[:, None], y * root_weights
     weight = np.sqrt(loss.l2 * (x.size if loss.kind == "mse" else 1.0))
     penalty_rows = weight * np.eye(degree + 1)[1:]
     augmented = np.vstack([design, penalty_rows])

@@ -2,6 +2,8 @@
 
 A model knows its parameters as one flat vector ``theta`` (the knobs).  ``loss_graph`` builds the
 engine graph of the loss once for a dataset; ``LossGraph.value_and_grad`` then replays it for any theta.
+With uncertainties σ the loss sees each residual divided by its σ (weighted least squares): the graph
+gets one more node, r·(1/σ), so backprop differentiates the weighting like any other step.
 """
 
 from __future__ import annotations
@@ -13,9 +15,38 @@ import numpy as np
 from workbench.engine import Graph, Node, constant, ops, parameter
 
 from .basis import Basis, check_degree
+from .data import first_bad_sigma
 from .losses import Loss
 
 GRAPH_KINDS = ("fused", "expanded")
+
+
+def inverse_sigma(sigma, n: int) -> np.ndarray | None:
+    """1/σ as a float64 vector of length ``n`` (None for no σ); refuses σ that cannot weight a fit."""
+    if sigma is None:
+        return None
+    sigma = np.asarray(sigma, dtype=np.float64)
+    if sigma.shape != (n,):
+        raise ValueError(f"sigma must hold one value per point ({n}), got shape {sigma.shape}")
+    problem = first_bad_sigma(sigma)
+    if problem is not None:
+        raise ValueError(f"sigma[{problem[0]}] = {problem[1]}")
+    return 1.0 / sigma
+
+
+def residual_node(prediction: Node, y, sigma=None) -> Node:
+    """r = ŷ − y, or r·(1/σ) when σ is given: the residual every loss is computed from.
+
+    The scaling is a ``mul`` by a constant node, so ∂L/∂ŷ (each point's pull) flows back through it.
+    """
+    residual = ops.sub(prediction, constant(y, label="y"))
+    residual.label = "r"
+    scale = inverse_sigma(sigma, residual.value.size)
+    if scale is None:
+        return residual
+    scaled = ops.mul(residual, constant(scale, label="1/σ"))
+    scaled.label = "r/σ"
+    return scaled
 
 
 class LossGraph:
@@ -107,32 +138,32 @@ class PolynomialModel:
         mask[0] = 0.0
         return mask
 
-    def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused", design=None) -> LossGraph:
+    def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused", design=None,
+                   sigma=None) -> LossGraph:
         """The engine graph of the loss on (x, y): ``fused`` (X·k, fast) or ``expanded`` (as drawn).
 
         ``design`` optionally passes in an already computed design matrix (saves memory at 10⁶ points).
+        ``sigma`` (one uncertainty per point) makes the loss work on residuals divided by σ.
         """
         if kind == "fused":
-            return self._fused_graph(x, y, loss, design)
+            return self._fused_graph(x, y, loss, design, sigma)
         if kind == "expanded":
-            return self._expanded_graph(x, y, loss)
+            return self._expanded_graph(x, y, loss, sigma)
         raise ValueError(f"unknown graph kind {kind!r}: choose one of {', '.join(GRAPH_KINDS)}")
 
-    def _fused_graph(self, x, y, loss: Loss, design=None) -> LossGraph:
+    def _fused_graph(self, x, y, loss: Loss, design=None, sigma=None) -> LossGraph:
         k = parameter(np.zeros(self.n_params), label="k")
         X = constant(self.basis.design_matrix(x, self.degree) if design is None else design, label="X")
         prediction = ops.matmul(X, k)
         prediction.label = "ŷ"
-        residual = ops.sub(prediction, constant(y, label="y"))
-        residual.label = "r"
-        total = loss.data_term(residual, fused=True)
+        total = loss.data_term(residual_node(prediction, y, sigma), fused=True)
         if loss.l2:
             penalty = ops.sum(ops.square(ops.mul(k, constant(self.penalty_mask(), label="mask"))))
             total = ops.add(total, ops.mul(penalty, loss.l2))
         total.label = "L"
         return LossGraph(total, [k], "fused", prediction)
 
-    def _expanded_graph(self, x, y, loss: Loss) -> LossGraph:
+    def _expanded_graph(self, x, y, loss: Loss, sigma=None) -> LossGraph:
         """One power (or P_i), one product and one sum node per term: the articles' picture."""
         x_leaf = constant(self.basis.to_t(x), label="x" if self.basis.kind == "monomial" else "t")
         knobs = [parameter(0.0, label=f"k{i}") for i in range(self.n_params)]
@@ -148,9 +179,7 @@ class PolynomialModel:
             terms.append(term)
         prediction = ops.sum_all(terms)
         prediction.label = "ŷ"
-        residual = ops.sub(prediction, constant(y, label="y"))
-        residual.label = "r"
-        total = loss.data_term(residual)
+        total = loss.data_term(residual_node(prediction, y, sigma))
         if loss.l2:
             squares = [ops.square(k) for k in knobs[1:]]
             if squares:
@@ -238,8 +267,10 @@ class MLPModel:
         return np.concatenate([np.full(int(np.prod(shape)), 1.0 if _is_weight(name) else 0.0)
                                for shape, name in zip(self.shapes, self.parameter_names)])
 
-    def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused", design=None) -> LossGraph:
-        """The engine graph of the net's loss on (x, y) (one shape only: ``kind`` and ``design`` are ignored)."""
+    def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused", design=None,
+                   sigma=None) -> LossGraph:
+        """The engine graph of the net's loss on (x, y), residuals divided by ``sigma`` if given
+        (one shape only: ``kind`` and ``design`` are ignored)."""
         params = [parameter(np.zeros(s), label=name) for s, name in zip(self.shapes, self.parameter_names)]
         h: Node = constant(self.basis.to_t(x)[:, None], label="t")
         for layer in range(len(self.hidden)):
@@ -248,9 +279,7 @@ class MLPModel:
             h.label = f"h{layer + 1}"
         prediction = ops.add(ops.matmul(h, params[-2]), params[-1])
         prediction.label = "ŷ"
-        residual = ops.sub(prediction, constant(y, label="y"))
-        residual.label = "r"
-        total = loss.data_term(residual)
+        total = loss.data_term(residual_node(prediction, y, sigma))
         if loss.l2:
             weights = [p for p, name in zip(params, self.parameter_names) if _is_weight(name)]
             total = ops.add(total, ops.mul(ops.sum_all([ops.sum(ops.square(w)) for w in weights]), loss.l2))

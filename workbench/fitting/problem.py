@@ -3,6 +3,10 @@
 The CLI and the desktop app both work through this object, so "the loss", "the gradient", "the exact
 optimum" and "the stability limit" mean exactly the same thing everywhere.  Derived facts are computed
 on first use and cached; a problem never changes (build a new one when data or settings change).
+
+With uncertainties σ every one of them is weighted the same way: the loss sees residuals (ŷ − y)/σ (MSE
+becomes χ²/N), the exact optimum is the weighted least-squares one, the Hessian, the surfaces and the
+statistical report are those of the weighted loss.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from .basis import Basis
 from .conditioning import Conditioning, conditioning
 from .exact import ExactFit, solve_exact
 from .losses import Loss
-from .models import LossGraph, MLPModel, PolynomialModel
+from .models import LossGraph, MLPModel, PolynomialModel, inverse_sigma
 from .optimizers import make_optimizer
+from .stats import FitReport, fit_report
 from .surface import numeric_surface, polynomial_surface
 from .training import StopRules, Trainer
 
@@ -25,22 +30,43 @@ Model = PolynomialModel | MLPModel
 
 
 class FitProblem:
-    """Data (x, y) + model + loss: the loss and its gradient, the exact optimum, conditioning, surfaces."""
+    """Data (x, y, optional σ) + model + loss: the loss and its gradient, the exact optimum, conditioning,
+    surfaces, the statistical report."""
 
-    def __init__(self, x, y, model: Model, loss: Loss = Loss()):
+    def __init__(self, x, y, model: Model, loss: Loss = Loss(), sigma=None):
         self.x = np.asarray(x, dtype=np.float64)
         self.y = np.asarray(y, dtype=np.float64)
         if self.x.shape != self.y.shape or self.x.ndim != 1:
             raise ValueError("x and y must be 1-D arrays of the same length")
+        self._inverse_sigma = inverse_sigma(sigma, self.x.size)
+        self.sigma = None if sigma is None else np.array(sigma, dtype=np.float64)  # a copy, read-only
+        if self.sigma is not None:
+            self.sigma.flags.writeable = False
         self.model = model
         self.loss = loss
         self._lock = threading.Lock()  # a LossGraph holds state: one pass at a time
         self._stable_memo: tuple[bytes, np.ndarray] | None = None
 
     @classmethod
-    def polynomial(cls, x, y, degree: int = 5, basis: str = "monomial", loss: Loss = Loss()) -> "FitProblem":
+    def polynomial(cls, x, y, degree: int = 5, basis: str = "monomial", loss: Loss = Loss(),
+                   sigma=None) -> "FitProblem":
         """A polynomial problem whose scaled/Legendre basis spans the data's x range."""
-        return cls(x, y, PolynomialModel(degree, Basis.for_data(basis, x)), loss)
+        return cls(x, y, PolynomialModel(degree, Basis.for_data(basis, x)), loss, sigma)
+
+    @property
+    def is_weighted(self) -> bool:
+        """True when the points carry uncertainties σ (weighted least squares)."""
+        return self.sigma is not None
+
+    @property
+    def weights(self) -> np.ndarray | None:
+        """1/σ² per point, or None when unweighted."""
+        return None if self._inverse_sigma is None else self._inverse_sigma * self._inverse_sigma
+
+    def scaled_residuals(self, prediction) -> np.ndarray:
+        """(ŷ − y)·(1/σ), or ŷ − y when unweighted: exactly what the engine's loss graph sees."""
+        residual = np.asarray(prediction, dtype=np.float64) - self.y
+        return residual if self._inverse_sigma is None else residual * self._inverse_sigma
 
     @property
     def is_polynomial(self) -> bool:
@@ -57,11 +83,11 @@ class FitProblem:
     def objective(self) -> LossGraph:
         """The fused (fast) loss graph."""
         design = self.design_matrix if self.is_polynomial else None
-        return self.model.loss_graph(self.x, self.y, self.loss, "fused", design)
+        return self.model.loss_graph(self.x, self.y, self.loss, "fused", design, self.sigma)
 
     def expanded_graph(self) -> LossGraph:
         """A fresh expanded graph (one node per term), for display and for checking the fused one."""
-        return self.model.loss_graph(self.x, self.y, self.loss, "expanded")
+        return self.model.loss_graph(self.x, self.y, self.loss, "expanded", sigma=self.sigma)
 
     def value_and_grad(self, theta) -> tuple[float, np.ndarray]:
         """L(θ) and ∂L/∂θ by one forward and one backward pass through the engine."""
@@ -111,7 +137,18 @@ class FitProblem:
         """The least-squares optimum in the model's basis (None for the neural net or no data)."""
         if not self.is_polynomial or self.x.size == 0:
             return None
-        return solve_exact(self.x, self.y, self.model.degree, self.model.basis, self.loss)
+        return solve_exact(self.x, self.y, self.model.degree, self.model.basis, self.loss, self.sigma)
+
+    @cached_property
+    def report(self) -> FitReport | None:
+        """The least-squares fit's statistics, weighted by 1/σ² when σ is given (None for the neural net).
+
+        One cached report serves the report panel, the bands and exports.  Raises ValueError (with a
+        message for the user) when there is no data.
+        """
+        if not self.is_polynomial:
+            return None
+        return fit_report(self.x, self.y, self.model.degree, weights=self.weights)
 
     @cached_property
     def design_matrix(self) -> np.ndarray:
@@ -122,10 +159,10 @@ class FitProblem:
 
     @cached_property
     def conditioning(self) -> Conditioning | None:
-        """Hessian spectrum and 2/λ_max of the squared-error loss (polynomials only)."""
+        """Hessian spectrum and 2/λ_max of the (weighted) squared-error loss (polynomials only)."""
         if not self.is_polynomial:
             return None
-        return conditioning(self.design_matrix, self.loss, self.model.penalty_mask())
+        return conditioning(self.design_matrix, self.loss, self.model.penalty_mask(), self.sigma)
 
     # -- running and mapping -------------------------------------------------------------------
     def trainer(self, optimizer: str, lr: float, params, rules: StopRules = StopRules(),
@@ -138,10 +175,10 @@ class FitProblem:
         """Loss over a grid of coefficients i (columns) and j (rows), the others fixed at theta."""
         if self.is_polynomial:
             return polynomial_surface(self.design_matrix, self.y, theta, i, j, a_values, b_values,
-                                      self.loss, self.model.penalty_mask())
+                                      self.loss, self.model.penalty_mask(), self.sigma)
         mask = self.model.penalty_mask()
 
         def loss_at(probe):
-            return self.loss.value(self.model.predict(probe, self.x) - self.y, probe * mask)
+            return self.loss.value(self.scaled_residuals(self.model.predict(probe, self.x)), probe * mask)
 
         return numeric_surface(loss_at, theta, i, j, a_values, b_values, stop)

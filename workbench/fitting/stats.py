@@ -194,7 +194,8 @@ def bands(report_or_fit, x_new, level: float = 0.95, *, x=None):
             raise ValueError("x must be the data the fit was made from")
         stable, coefficients, sigma, dof = fit.stable_basis, fit.stable_coefficients, fit.residual_sd, fit.dof
         usable = dof > 0 and fit.rank == fit.degree + 1 and np.unique(x).size > fit.degree
-        factor = _stable_factor(x, stable, fit.degree, None) if usable else None
+        root_w = None if fit.weights is None else np.sqrt(fit.weights)
+        factor = _stable_factor(x, stable, fit.degree, root_w) if usable else None
     else:
         raise TypeError("bands() takes a FitReport or an ExactFit")
     x_new = np.asarray(x_new, dtype=np.float64)

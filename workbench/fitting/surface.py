@@ -2,6 +2,8 @@
 
 Returned grids are indexed ``[row, column] = [j-value, i-value]``: rows follow the second coefficient
 (drawn vertically), columns the first (drawn horizontally), ready for an image item in row-major order.
+With uncertainties ``sigma`` the loss is that of residuals/σ; only the residual and the two varied
+columns are divided by σ (O(N) extra work, no copy of the whole design matrix).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from .losses import Loss
 
 def quadratic_surface(design: np.ndarray, y: np.ndarray, theta: np.ndarray, i: int, j: int,
                       a_values: np.ndarray, b_values: np.ndarray, loss: Loss = Loss(),
-                      penalty_mask: np.ndarray | None = None) -> np.ndarray:
+                      penalty_mask: np.ndarray | None = None, sigma=None) -> np.ndarray:
     """Exact MSE/SSE surface in closed form: L(θ + a·e_i + b·e_j) is a quadratic in (a, b).
 
     L = L₀ + a·g_i + b·g_j + a²·H_ii/2 + a·b·H_ij + b²·H_jj/2, with g and H the gradient and Hessian at
@@ -31,9 +33,8 @@ def quadratic_surface(design: np.ndarray, y: np.ndarray, theta: np.ndarray, i: i
     n = max(design.shape[0], 1)
     scale = 1.0 / n if loss.kind == "mse" else 1.0
     mask = np.zeros(theta.size) if penalty_mask is None or not loss.l2 else np.asarray(penalty_mask, float)
-    residual = design @ theta - y
+    residual, ci, cj = _scaled(design @ theta - y, design[:, i], design[:, j], sigma=sigma)
     base = loss.value(residual, (theta * mask) if loss.l2 else None)
-    ci, cj = design[:, i], design[:, j]
     grad_i = 2 * scale * (ci @ residual) + 2 * loss.l2 * mask[i] * theta[i]
     grad_j = 2 * scale * (cj @ residual) + 2 * loss.l2 * mask[j] * theta[j]
     h_ii = scale * (ci @ ci) + loss.l2 * mask[i]
@@ -68,18 +69,19 @@ def numeric_surface(loss_at: Callable[[np.ndarray], float], theta: np.ndarray, i
 
 def polynomial_surface(design: np.ndarray, y: np.ndarray, theta: np.ndarray, i: int, j: int,
                        a_values: np.ndarray, b_values: np.ndarray, loss: Loss = Loss(),
-                       penalty_mask: np.ndarray | None = None) -> np.ndarray:
+                       penalty_mask: np.ndarray | None = None, sigma=None) -> np.ndarray:
     """Polynomial models with any loss: closed form for squared error, else vectorised row by row."""
     if loss.is_squared_error:
-        return quadratic_surface(design, y, theta, i, j, a_values, b_values, loss, penalty_mask)
+        return quadratic_surface(design, y, theta, i, j, a_values, b_values, loss, penalty_mask, sigma)
     theta = np.asarray(theta, dtype=np.float64)
     a_values = np.asarray(a_values, dtype=np.float64)
-    rest = design @ theta - y - design[:, i] * theta[i] - design[:, j] * theta[j]
+    ci, cj = design[:, i], design[:, j]
+    rest, ci, cj = _scaled(design @ theta - y - ci * theta[i] - cj * theta[j], ci, cj, sigma=sigma)
     mask = np.zeros(theta.size) if penalty_mask is None else np.asarray(penalty_mask, float)
     fixed_penalty = float(np.sum((theta * mask) ** 2) - (theta[i] * mask[i]) ** 2 - (theta[j] * mask[j]) ** 2)
     out = np.empty((len(b_values), len(a_values)))
     for row, b in enumerate(b_values):
-        residual = rest[None, :] + a_values[:, None] * design[None, :, i] + b * design[None, :, j]
+        residual = rest[None, :] + a_values[:, None] * ci[None, :] + b * cj[None, :]
         if loss.kind == "mae":
             data = np.mean(np.abs(residual), axis=1)
         else:
@@ -88,3 +90,12 @@ def polynomial_surface(design: np.ndarray, y: np.ndarray, theta: np.ndarray, i: 
         penalty = fixed_penalty + (a_values * mask[i]) ** 2 + (b * mask[j]) ** 2
         out[row] = data + loss.l2 * penalty
     return out
+
+
+def _scaled(*vectors: np.ndarray, sigma=None) -> tuple[np.ndarray, ...]:
+    """Each vector times 1/σ (as the engine scales residuals), or a contiguous copy when ``sigma`` is None
+    (so that σ ≡ 1 sums in the same order and gives bit for bit the unweighted surface)."""
+    if sigma is None:
+        return tuple(np.ascontiguousarray(v) for v in vectors)
+    inverse = 1.0 / np.asarray(sigma, dtype=np.float64)
+    return tuple(v * inverse for v in vectors)

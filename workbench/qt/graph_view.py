@@ -128,8 +128,24 @@ class GraphView(QWidget):
     # -- public API ------------------------------------------------------------------------------------
     @Slot(object)
     def set_point(self, index: int | None) -> None:
-        """Show the loss of data point ``index`` alone, or of the whole batch (None or a negative index)."""
-        point = None if index is None or int(index) < 0 else int(index)
+        """Show the loss of data point ``index`` alone, or of the whole batch (None or a negative index).
+
+        With a train/validation split only training points are in the loss: a held-out point shows the
+        whole batch, and the point box counts training points.
+        """
+        self._show_point(self._loss_index(index))
+
+    def _loss_index(self, index: int | None) -> int | None:
+        """A data point's position among the points of the loss (the training points), or None."""
+        if index is None or int(index) < 0:
+            return None
+        split = self.document.state.split_indices()
+        if split is None:
+            return int(index)
+        k = int(np.searchsorted(split[0], int(index)))
+        return k if k < split[0].size and split[0][k] == int(index) else None
+
+    def _show_point(self, point: int | None) -> None:
         if point == self._point and not self._dirty:
             return
         self._point = point
@@ -140,7 +156,8 @@ class GraphView(QWidget):
         self._refresh()
 
     def point(self) -> int | None:
-        """The data point shown (None: the whole batch)."""
+        """The point shown, counted among the loss's points (the training points with a split; None:
+        the whole batch)."""
         self._flush()
         return self._point
 
@@ -283,11 +300,11 @@ class GraphView(QWidget):
 
     # -- building the scene ---------------------------------------------------------------------------
     def _build(self, problem: FitProblem, theta: np.ndarray) -> None:
-        if self._point is None:
-            x, y = problem.x, problem.y
-        else:
-            x, y = problem.x[self._point:self._point + 1], problem.y[self._point:self._point + 1]
-        graph = problem.model.loss_graph(x, y, problem.loss, "expanded")
+        x, y, sigma = problem.x, problem.y, problem.sigma
+        if self._point is not None:
+            one = slice(self._point, self._point + 1)
+            x, y, sigma = x[one], y[one], None if sigma is None else sigma[one]
+        graph = problem.model.loss_graph(x, y, problem.loss, "expanded", sigma=sigma)
         graph.set_params(theta)
         self._graph, self._graph_point = graph, self._point
         self._walker = Walker(graph.graph, node_names(graph.graph))
@@ -405,7 +422,7 @@ class GraphView(QWidget):
 
     @Slot(int)
     def _on_point_box_changed(self, value: int) -> None:
-        self.set_point(None if value < 0 else value)
+        self._show_point(None if value < 0 else value)
 
     @Slot()
     def _on_fit_clicked(self) -> None:

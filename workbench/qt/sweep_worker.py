@@ -55,12 +55,13 @@ class SweepWorker(QObject):
     finished = Signal(object)     # (sweep_id, SweepResult)
 
     def __init__(self, sweep_id: int, x: np.ndarray, y: np.ndarray, model: Model, loss: Loss,
-                 theta0: np.ndarray, rates: np.ndarray, optimizer: str, steps: int):
+                 theta0: np.ndarray, rates: np.ndarray, optimizer: str, steps: int,
+                 sigma: np.ndarray | None = None):
         super().__init__()
         self.sweep_id = sweep_id
         # The worker's own problem (its own engine graph, built on first use on the worker thread):
         # nothing is shared with the GUI thread but immutable data, model and loss.
-        self.problem = YieldingProblem(x, y, model, loss)
+        self.problem = YieldingProblem(x, y, model, loss, sigma=sigma)
         self.theta0 = np.array(theta0, dtype=np.float64)
         self.rates = np.array(rates, dtype=np.float64)
         self.optimizer = optimizer
