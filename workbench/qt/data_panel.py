@@ -2,7 +2,9 @@
 
 The model reads the document's arrays lazily in ``data()`` (only visible cells are ever formatted), so
 a 10⁴-point dataset costs nothing until it is scrolled.  Edits go to the controller; the table changes
-only when the document says the data changed.
+only when the document says the data changed.  Pasting (Ctrl+V in the panel, the Paste button, or
+Edit › Paste points) reads two columns of text, as copied from a spreadsheet or a text file, with the
+same strict reader as File › Open data: one undo step, and text it cannot read changes nothing.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import (QAbstractTableModel, QEvent, QItemSelectionModel, QModelIndex, QObject,
                             QPersistentModelIndex, Qt, Signal, Slot)
-from PySide6.QtGui import QKeySequence, QPalette
+from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QDialog, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView,
                                QVBoxLayout, QWidget)
 
+from workbench.fitting.data import Dataset
 from workbench.fitting.generate import GenerateSettings
+from workbench.fitting.table import DataError, read_table
 
 from .controller import Controller
 from .document import FitDocument
@@ -221,6 +225,10 @@ class DataPanel(QWidget):
         self.generate_button = self._button("Generate…", "generateButton",
                                             f"Replace the data with points sampled from a known curve plus "
                                             f"noise ({undo} to undo).")
+        self.paste_button = self._button("Paste", "pastePointsButton",
+                                         f"Add the points copied to the clipboard: two columns x and y, separated "
+                                         f"by tabs, commas or spaces, with or without a header row ({undo} to undo).")
+        self._build_paste_actions(undo)
         self.count_label = QLabel(objectName="pointCountLabel")
         self.count_label.setToolTip("Number of data points.")
 
@@ -228,6 +236,7 @@ class DataPanel(QWidget):
         self.remove_button.clicked.connect(self._on_remove_clicked)
         self.clear_button.clicked.connect(self._on_clear_clicked)
         self.generate_button.clicked.connect(self._on_generate_clicked)
+        self.paste_button.clicked.connect(self.paste_action.trigger)
         selection = self.table.selectionModel()
         selection.selectionChanged.connect(self._on_selection_changed)
         selection.currentRowChanged.connect(self._on_current_row_changed)
@@ -235,7 +244,8 @@ class DataPanel(QWidget):
 
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
-        for button in (self.add_button, self.remove_button, self.clear_button, self.generate_button):
+        for button in (self.add_button, self.remove_button, self.clear_button, self.paste_button,
+                       self.generate_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -244,6 +254,25 @@ class DataPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.count_label)
         self._update_controls()
+
+    def _build_paste_actions(self, undo: str) -> None:
+        """Paste and paste-replacing actions: Ctrl+V / Ctrl+Shift+V while the panel has focus (cell
+        editors keep their own Ctrl+V), and entries for the window's Edit menu."""
+        self.paste_action = QAction("&Paste points", self, objectName="pastePointsAction")
+        self.paste_action.setShortcut(QKeySequence.StandardKey.Paste)
+        tip = (f"Add the points on the clipboard after the last one: two columns x and y (tab, comma or space "
+               f"separated, optional header row); one undo step ({undo})")
+        self.paste_replace_action = QAction("Paste points, &replacing all", self,
+                                            objectName="pasteReplacePointsAction")
+        self.paste_replace_action.setShortcut(QKeySequence("Ctrl+Shift+V"))
+        replace_tip = f"Replace every point with the points on the clipboard (two columns x and y; {undo} to undo)"
+        for action, text in ((self.paste_action, tip), (self.paste_replace_action, replace_tip)):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.setToolTip(text)
+            action.setStatusTip(text)
+            self.addAction(action)
+        self.paste_action.triggered.connect(self._on_paste_triggered)
+        self.paste_replace_action.triggered.connect(self._on_paste_replace_triggered)
 
     def _button(self, text: str, name: str, tip: str) -> QPushButton:
         button = QPushButton(text, objectName=name)
@@ -285,7 +314,48 @@ class DataPanel(QWidget):
             y = float(self._doc.curve([x])[0])
         return x, (y if np.isfinite(y) else 0.0)
 
+    def paste_text(self, text: str, replace: bool = False) -> bool:
+        """Add (or, with ``replace``, set) the points in ``text``: two columns x and y separated by tabs,
+        commas, semicolons or spaces, with an optional header row.  One undo step; text that is not such
+        a table changes nothing and a notice names the line and column to fix.  True if points were pasted."""
+        if not text.strip():
+            return self._refuse_paste("the clipboard holds no text: copy two columns of numbers (x and y) first")
+        try:
+            table = read_table(text.splitlines(), source="pasted text")
+        except DataError as exc:
+            return self._refuse_paste(str(exc))
+        if table.n_columns != 2:
+            return self._refuse_paste(f"the pasted text has {table.n_columns} column"
+                                      f"{'s' if table.n_columns != 1 else ''}; paste two, x and y (File › Open "
+                                      "data chooses x, y and σ among more columns)")
+        x, y = table.values[:, 0], table.values[:, 1]
+        before = self._doc.dataset
+        try:
+            dataset = Dataset(x, y, before.name) if replace else before.with_points(x, y)
+        except DataError as exc:
+            return self._refuse_paste(str(exc))
+        points = f"{table.n_rows:,} point{'s' if table.n_rows != 1 else ''}"
+        self._controller.replace_data(dataset, f"Paste {points}" + (", replacing all" if replace else ""))
+        if self._doc.dataset is not dataset:
+            return False                  # the controller refused it (and said why)
+        self.select_row(0 if replace else before.n)
+        self._controller.notice.emit("info", f"Pasted {points}" + (" in place of the old data." if replace
+                                                                   else f" after point {before.n}."))
+        return True
+
+    def _refuse_paste(self, why: str) -> bool:
+        self._controller.notice.emit("warning", f"Nothing pasted: {why}.")
+        return False
+
     # -- handlers ----------------------------------------------------------------------------------
+    @Slot()
+    def _on_paste_triggered(self) -> None:
+        self.paste_text(QApplication.clipboard().text())
+
+    @Slot()
+    def _on_paste_replace_triggered(self) -> None:
+        self.paste_text(QApplication.clipboard().text(), replace=True)
+
     @Slot()
     def _on_add_clicked(self) -> None:
         before = self._doc.dataset.n
