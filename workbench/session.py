@@ -20,10 +20,11 @@ import numpy as np
 
 from workbench.fitting.atomic import atomic_write_text
 from workbench.fitting.basis import BASIS_KINDS, MAX_DEGREE, Basis
-from workbench.fitting.data import Dataset
+from workbench.fitting.data import Dataset, first_bad_sigma
 from workbench.fitting.losses import LOSS_KINDS, Loss
 from workbench.fitting.models import MLPModel
 from workbench.fitting.optimizers import OPTIMIZER_KINDS
+from workbench.fitting.split import Split
 from workbench.fitting.training import StopReason
 
 __all__ = [
@@ -36,6 +37,7 @@ MODEL_KINDS = ("polynomial", "mlp")
 STOP_REASONS = tuple(r.value for r in StopReason)
 MAX_BYTES = 200 * 1024 * 1024   # a session bigger than this is refused before parsing
 MAX_DEPTH = 64                  # deepest JSON nesting accepted (the format itself needs 4)
+MAX_SEED = 2**63 - 1            # largest split seed accepted
 APP = "Curve Fitter Workbench"
 
 
@@ -58,6 +60,7 @@ class RunSettings:
     lr: float = 0.5
     max_steps: int = 10000
     tol: float = 1e-10
+    patience: int | None = None   # stop early after this many steps without a better validation loss
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,6 +90,8 @@ class Session:
     ``snapshots`` maps a name ("my best knobs", "GD result", "exact") to (loss, knobs); ``view`` is
     free-form view state made of plain JSON values.  Trails, ``best_manual`` and snapshots hold knobs of
     the current model; ``last_run`` may come from an earlier model (only its two vectors must agree).
+    ``split`` holds points out for validation (None: none); ``val_history`` has one (m, 2) array of
+    (step, validation loss) rows per run of ``loss_history`` (padded with empty ones when shorter).
     """
 
     dataset: Dataset
@@ -105,6 +110,8 @@ class Session:
     last_run: SavedRun | None = None
     snapshots: dict[str, tuple[float, np.ndarray]] = field(default_factory=dict)
     view: dict = field(default_factory=dict)
+    split: Split | None = None
+    val_history: tuple[np.ndarray, ...] = ()
 
     def __post_init__(self):
         put = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
@@ -116,6 +123,8 @@ class Session:
             put("best_manual", (float(self.best_manual[0]), _frozen(self.best_manual[1])))
         put("snapshots", {k: (float(v[0]), _frozen(v[1])) for k, v in self.snapshots.items()})
         put("view", dict(self.view))
+        runs = [_frozen(np.reshape(np.asarray(h, dtype=np.float64), (-1, 2))) for h in self.val_history]
+        put("val_history", tuple(runs + [_frozen(np.empty((0, 2)))] * (len(self.loss_history) - len(runs))))
 
     @property
     def n_params(self) -> int:
@@ -136,7 +145,24 @@ def _vec(a: np.ndarray) -> list:
 
 
 def _settings_dict(s: RunSettings) -> dict:
-    return {"optimizer": s.optimizer, "lr": _num(s.lr), "max_steps": _int(s.max_steps), "tol": _num(s.tol)}
+    out = {"optimizer": s.optimizer, "lr": _num(s.lr), "max_steps": _int(s.max_steps), "tol": _num(s.tol)}
+    if s.patience is not None:     # optional: omitted when early stopping is off
+        out["patience"] = _int(s.patience)
+    return out
+
+
+def _validation_dict(s: Session) -> dict:
+    """The optional validation fields: "split" only when there is one; "val_history" always."""
+    out: dict = {}
+    if s.split is not None:
+        out["split"] = {"fraction": _num(s.split.fraction), "seed": _int(s.split.seed)}
+    for i, h in enumerate(s.val_history):
+        steps = h[:, 0]
+        if not np.all(np.isfinite(steps) & (steps == np.round(steps)) & (np.abs(steps) < 2**62)):
+            raise SessionError(f"the session being saved: val_history[{i}]: step numbers must be whole numbers")
+    out["val_history"] = [{"steps": h[:, 0].astype(np.int64).tolist(), "losses": _vec(h[:, 1])}
+                          for h in s.val_history]
+    return out
 
 
 def _num(v):
@@ -147,11 +173,19 @@ def _int(v):
     return int(v) if isinstance(v, np.integer) else v
 
 
+def _dataset_dict(d: Dataset) -> dict:
+    """The points as JSON; "sigma" only when the dataset has uncertainties (the field is optional)."""
+    out = {"name": d.name, "x": _vec(d.x), "y": _vec(d.y)}
+    if d.sigma is not None:
+        out["sigma"] = _vec(d.sigma)
+    return out
+
+
 def _session_dict(s: Session) -> dict:
     run = s.last_run
     return {
         "schema_version": SCHEMA_VERSION,
-        "dataset": {"name": s.dataset.name, "x": _vec(s.dataset.x), "y": _vec(s.dataset.y)},
+        "dataset": _dataset_dict(s.dataset),
         "degree": _int(s.degree),
         "basis": {"kind": s.basis.kind, "lo": _num(s.basis.lo), "hi": _num(s.basis.hi)},
         "loss": {"kind": s.loss.kind, "huber_delta": _num(s.loss.huber_delta), "l2": _num(s.loss.l2)},
@@ -172,6 +206,7 @@ def _session_dict(s: Session) -> dict:
         "snapshots": {name: {"loss": _num(loss), "theta": _vec(theta)}
                       for name, (loss, theta) in s.snapshots.items()},
         "view": s.view,
+        **_validation_dict(s),
     }
 
 
@@ -368,11 +403,62 @@ class _Reader:
 
     # -- the parts of a session
     def settings(self, v, path: str) -> RunSettings:
-        d = self.obj(v, path, ("optimizer", "lr", "max_steps", "tol"))
+        d = self.obj(v, path, ("optimizer", "lr", "max_steps", "tol"), ("patience",))
+        patience = None
+        if "patience" in d:
+            if d["patience"] is None:
+                self.fail(f"{path}.patience", "null is not a number of steps",
+                          "write a whole number of 1 or more, or remove patience for no early stopping")
+            patience = self.integer(d["patience"], f"{path}.patience", 1)
         return RunSettings(self.choice(d["optimizer"], f"{path}.optimizer", OPTIMIZER_KINDS),
                            self.number(d["lr"], f"{path}.lr", positive=True),
                            self.integer(d["max_steps"], f"{path}.max_steps", 0),
-                           self.number(d["tol"], f"{path}.tol", nonneg=True))
+                           self.number(d["tol"], f"{path}.tol", nonneg=True), patience)
+
+    def split(self, v, path: str) -> Split:
+        if v is None:
+            self.fail(path, "null is not a split", 'write {"fraction": 0.2, "seed": 0}, or remove split to '
+                                                   "fit every point")
+        d = self.obj(v, path, ("fraction", "seed"))
+        fraction = self.number(d["fraction"], f"{path}.fraction")
+        if not 0 < fraction < 1:
+            self.fail(f"{path}.fraction", f"{d['fraction']!r} is not between 0 and 1",
+                      "write the held-out share as a fraction such as 0.2, or remove split to fit every point")
+        return Split(fraction, self.integer(d["seed"], f"{path}.seed", 0, MAX_SEED))
+
+    def steps(self, v: list, path: str, last: int) -> np.ndarray:
+        """Step numbers 1..last in increasing order (checked one by one only when something is wrong)."""
+        arr = np.array(v, dtype=np.int64) if all(type(e) is int and abs(e) < 2**62 for e in v) else None
+        if arr is None or (arr.size and (arr[0] < 1 or arr.max() > last or np.any(np.diff(arr) <= 0))):
+            for k, e in enumerate(v):
+                self.integer(e, f"{path}[{k}]", 1, last)
+                if k and e <= v[k - 1]:
+                    self.fail(f"{path}[{k}]", f"step {e} does not come after step {v[k - 1]}",
+                              "list the steps in increasing order, each once")
+        return arr.astype(np.float64)
+
+    def val_history(self, v, path: str, history: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        """One {"steps", "losses"} per run of ``history``: steps 1-based, increasing, within the run."""
+        if not isinstance(v, list):
+            self.fail(path, f"expected a list, found {_kind_of(v)}", 'write it as [{"steps": [...], "losses": [...]}]')
+        if len(v) != len(history):
+            self.fail(path, f"has {len(v)} runs but loss_history has {len(history)}",
+                      "give one entry per run (empty steps and losses for a run without validation)")
+        runs = []
+        for i, run in enumerate(v):
+            at = f"{path}[{i}]"
+            d = self.obj(run, at, ("steps", "losses"))
+            steps_v = d["steps"]
+            if not isinstance(steps_v, list):
+                self.fail(f"{at}.steps", f"expected a list of step numbers, found {_kind_of(steps_v)}",
+                          "write it as [1, 2, 3]")
+            steps = self.steps(steps_v, f"{at}.steps", int(history[i].size))
+            losses = self.vector(d["losses"], f"{at}.losses", None)
+            if losses.size != steps.size:
+                self.fail(f"{at}.losses", f"has {losses.size} values but {at}.steps has {steps.size}",
+                          "give one validation loss per step")
+            runs.append(np.column_stack([steps, losses]))
+        return tuple(runs)
 
     def scored(self, v, path: str, n: int) -> tuple[float, np.ndarray]:
         d = self.obj(v, path, ("loss", "theta"))
@@ -399,14 +485,9 @@ class _Reader:
         self.schema(v)
         d = self.obj(v, "", ("schema_version", "dataset", "degree", "basis", "loss", "model", "hidden",
                              "theta", "settings", "manual_trail", "manual_moves", "best_manual",
-                             "gd_trajectory", "loss_history", "last_run", "snapshots"), ("view",))
-        ds = self.obj(d["dataset"], "dataset", ("name", "x", "y"))
-        name = self.text(ds["name"], "dataset.name")
-        x = self.vector(ds["x"], "dataset.x")
-        y = self.vector(ds["y"], "dataset.y")
-        if x.size != y.size:
-            self.fail("dataset.y", f"has {y.size} values but dataset.x has {x.size}",
-                      "every point needs both an x and a y")
+                             "gd_trajectory", "loss_history", "last_run", "snapshots"),
+                     ("view", "split", "val_history"))
+        dataset = self.dataset(d["dataset"], "dataset")
         degree = self.integer(d["degree"], "degree", 0, MAX_DEGREE)
         b = self.obj(d["basis"], "basis", ("kind", "lo", "hi"))
         basis_kind = self.choice(b["kind"], "basis.kind", BASIS_KINDS)
@@ -445,8 +526,31 @@ class _Reader:
         view = self.plain(d.get("view", {}), "view")
         if not isinstance(view, dict):
             self.fail("view", f"expected an object, found {_kind_of(view)}", "write it as {} or remove it")
-        return Session(Dataset(x, y, name), degree, Basis(basis_kind, lo, hi), loss, theta, model, hidden,
-                       settings, trail, moves, best, gd, history, last_run, snapshots, view)
+        split = self.split(d["split"], "split") if "split" in d else None
+        val_history = self.val_history(d["val_history"], "val_history", history) if "val_history" in d else ()
+        return Session(dataset, degree, Basis(basis_kind, lo, hi), loss, theta, model, hidden,
+                       settings, trail, moves, best, gd, history, last_run, snapshots, view, split, val_history)
+
+    def dataset(self, v, path: str) -> Dataset:
+        """The points: name, x, y and, optionally, one uncertainty σ > 0 per point."""
+        ds = self.obj(v, path, ("name", "x", "y"), ("sigma",))
+        name = self.text(ds["name"], f"{path}.name")
+        x = self.vector(ds["x"], f"{path}.x")
+        y = self.vector(ds["y"], f"{path}.y")
+        if x.size != y.size:
+            self.fail(f"{path}.y", f"has {y.size} values but {path}.x has {x.size}",
+                      "every point needs both an x and a y")
+        sigma = None
+        if "sigma" in ds:
+            sigma = self.vector(ds["sigma"], f"{path}.sigma")
+            if sigma.size != x.size:
+                self.fail(f"{path}.sigma", f"has {sigma.size} values but {path}.x has {x.size}",
+                          "give one uncertainty per point, or remove sigma to fit without weights")
+            problem = first_bad_sigma(sigma)
+            if problem is not None:
+                self.fail(f"{path}.sigma[{problem[0]}]", problem[1], "fix the value, or remove sigma to fit "
+                          "without weights")
+        return Dataset(x, y, name, sigma)
 
     def run(self, v, path: str) -> SavedRun:
         d = self.obj(v, path, ("params", "loss", "steps", "stop_reason", "elapsed_s", "message",

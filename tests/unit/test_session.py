@@ -15,6 +15,7 @@ from workbench import session as session_module
 from workbench.fitting.basis import Basis
 from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
+from workbench.fitting.split import Split
 from workbench.session import (
     SCHEMA_VERSION, RunSettings, SavedRun, Session, SessionError, load_session, n_params_for, save_session,
     session_from_json, session_to_json,
@@ -35,9 +36,28 @@ def vec(n):
     return st.lists(finite, min_size=n, max_size=n).map(lambda v: np.array(v, dtype=np.float64))
 
 
+# Uncertainties σ: positive, and within the range whose weights 1/σ² are finite, non-zero doubles.
+sigma_value = st.floats(min_value=1e-154, max_value=1e154) | st.sampled_from([1e-154, 1e154, 0.1, 1 / 3, 1.0])
+
+
+def sigmas(n):
+    return st.none() | st.lists(sigma_value, min_size=n, max_size=n).map(lambda v: np.array(v, dtype=np.float64))
+
+
 any_vec = st.integers(0, 6).flatmap(vec)
 run_settings = st.builds(RunSettings, st.sampled_from(["gd", "momentum", "nesterov", "adam"]), positive,
-                         st.integers(0, 10**9), st.floats(min_value=0, max_value=1e300))
+                         st.integers(0, 10**9), st.floats(min_value=0, max_value=1e300),
+                         st.none() | st.integers(1, 10**9))
+splits = st.none() | st.builds(Split, st.floats(min_value=5e-324, max_value=1.0, exclude_max=True),
+                               st.integers(0, 2**63 - 1))
+
+
+def val_histories(loss_history):
+    """One (step, loss) table per run: increasing steps within the run's length."""
+    def run(losses):
+        steps = st.lists(st.integers(1, max(losses.size, 1)), unique=True, max_size=losses.size).map(sorted)
+        return steps.flatmap(lambda ss: vec(len(ss)).map(lambda ls: np.column_stack([np.array(ss, float), ls])))
+    return st.tuples(*(run(h) for h in loss_history)).map(list)
 plain_json = st.recursive(st.none() | st.booleans() | st.integers() | finite | text,
                           lambda c: st.lists(c, max_size=3) | st.dictionaries(text, c, max_size=3),
                           max_leaves=8)
@@ -46,7 +66,7 @@ plain_json = st.recursive(st.none() | st.booleans() | st.integers() | finite | t
 @st.composite
 def sessions(draw):
     n_points = draw(st.integers(0, 8))
-    dataset = Dataset(draw(vec(n_points)), draw(vec(n_points)), draw(text))
+    dataset = Dataset(draw(vec(n_points)), draw(vec(n_points)), draw(text), draw(sigmas(n_points)))
     model = draw(st.sampled_from(["polynomial", "mlp"]))
     degree = draw(st.integers(0, 15))
     hidden = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=2)))
@@ -62,14 +82,16 @@ def sessions(draw):
         SavedRun, vec(m), finite, st.integers(0, 10**6), st.sampled_from(["converged", "max_steps",
                                                                            "diverged", "stopped"]),
         st.floats(min_value=0, max_value=1e9), vec(m), run_settings, text))
+    history = draw(st.lists(any_vec, max_size=3))
     return Session(
         dataset=dataset, degree=degree, basis=basis, loss=loss, theta=draw(vec(n)), model=model,
         hidden=hidden, settings=draw(run_settings),
         manual_trail=draw(st.lists(vec(n), max_size=3)), manual_moves=draw(st.integers(0, 10**6)),
         best_manual=draw(st.none() | scored), gd_trajectory=draw(st.lists(vec(n), max_size=3)),
-        loss_history=draw(st.lists(any_vec, max_size=3)), last_run=last_run,
+        loss_history=history, last_run=last_run,
         snapshots=draw(st.dictionaries(text.filter(bool), scored, max_size=3)),
-        view=draw(st.dictionaries(text, plain_json, max_size=3)))
+        view=draw(st.dictionaries(text, plain_json, max_size=3)),
+        split=draw(splits), val_history=draw(val_histories(history)))
 
 
 def same_array(a, b) -> bool:
@@ -79,9 +101,16 @@ def same_array(a, b) -> bool:
 def assert_same(a: Session, b: Session) -> None:
     assert a.dataset.name == b.dataset.name
     assert same_array(a.dataset.x, b.dataset.x) and same_array(a.dataset.y, b.dataset.y)
+    assert (a.dataset.sigma is None) == (b.dataset.sigma is None)
+    if a.dataset.sigma is not None:
+        assert same_array(a.dataset.sigma, b.dataset.sigma)
+    assert a.dataset == b.dataset
     assert (a.degree, a.basis, a.loss, a.model, a.hidden, a.settings, a.manual_moves, a.view) == \
            (b.degree, b.basis, b.loss, b.model, b.hidden, b.settings, b.manual_moves, b.view)
     assert same_array(a.theta, b.theta)
+    assert a.split == b.split
+    assert len(a.val_history) == len(b.val_history) == len(a.loss_history)
+    assert all(same_array(x, y) for x, y in zip(a.val_history, b.val_history))
     for name in ("manual_trail", "gd_trajectory", "loss_history"):
         xs, ys = getattr(a, name), getattr(b, name)
         assert len(xs) == len(ys) and all(same_array(x, y) for x, y in zip(xs, ys))
@@ -108,7 +137,9 @@ def sample_session() -> Session:
         gd_trajectory=[np.ones(3)], loss_history=[np.array([3.0, 2.0, 1.0]), np.array([])],
         last_run=SavedRun(np.ones(3), 0.5, 10, "converged", 0.01, np.zeros(3), RunSettings()),
         snapshots={"my best knobs": (0.25, np.ones(3)), "exact": (0.125, np.full(3, 0.5))},
-        view={"zoom": [1.0, 2.0], "show_gd": True})
+        view={"zoom": [1.0, 2.0], "show_gd": True},
+        settings=RunSettings(patience=50), split=Split(0.375, 7),
+        val_history=[np.array([[1.0, 3.5], [3.0, 2.5]]), np.empty((0, 2))])
 
 
 def valid_dict() -> dict:
@@ -402,3 +433,71 @@ def test_mutated_generated_sessions_raise_only_session_error(s, data):
     path = data.draw(st.sampled_from(list(_paths(d))[1:]))
     _set(list(path), data.draw(json_values))(d)
     load_or_session_error(json.dumps(d))
+
+
+# -- the train/validation split, its histories and early stopping (optional fields) -------------------------
+VALIDATION_BAD_CASES = [
+    (_set(["split"], None), r"split: null is not a split.*remove split"),
+    (_set(["split", "fraction"], 1.0), r"split\.fraction: 1\.0 is not between 0 and 1"),
+    (_set(["split", "fraction"], 0), r"split\.fraction: 0 is not between 0 and 1"),
+    (_set(["split", "fraction"], "20%"), r"split\.fraction: expected a number"),
+    (_set(["split", "seed"], -1), r"split\.seed: -1 is out of range"),
+    (_set(["split", "seed"], 1.5), r"split\.seed: expected a whole number"),
+    (_set(["split", "seed"], 2**63), r"split\.seed: .* out of range"),
+    (_delete(["split", "seed"]), r"split\.seed: missing"),
+    (_set(["split", "shuffle"], True), r"split\.shuffle: unknown field"),
+    (_set(["settings", "patience"], 0), r"settings\.patience: 0 is out of range"),
+    (_set(["settings", "patience"], None), r"settings\.patience: null.*remove patience"),
+    (_set(["settings", "patience"], 2.0), r"settings\.patience: expected a whole number"),
+    (_set(["val_history"], {}), r"val_history: expected a list"),
+    (_set(["val_history"], []), r"val_history: has 0 runs but loss_history has 2"),
+    (_set(["val_history", 0, "steps", 1], 1), r"val_history\[0\]\.steps\[1\]: step 1 does not come after step 1"),
+    (_set(["val_history", 0, "steps", 1], 4), r"val_history\[0\]\.steps\[1\]: 4 is out of range.*1 to 3"),
+    (_set(["val_history", 0, "steps", 0], 0), r"val_history\[0\]\.steps\[0\]: 0 is out of range"),
+    (_set(["val_history", 0, "steps", 0], 1.0), r"val_history\[0\]\.steps\[0\]: expected a whole number"),
+    (_set(["val_history", 0, "steps"], "all"), r"val_history\[0\]\.steps: expected a list of step numbers"),
+    (_set(["val_history", 0, "losses"], [1.0]), r"val_history\[0\]\.losses: has 1 values but .*steps has 2"),
+    (_set(["val_history", 0, "losses", 0], "NaN"), r"val_history\[0\]\.losses\[0\]: expected a number"),
+    (_set(["val_history", 1, "steps"], [1]), r"val_history\[1\]\.steps\[0\]: 1 is out of range.*1 to 0"),
+    (_delete(["val_history", 0, "losses"]), r"val_history\[0\]\.losses: missing"),
+]
+
+
+@pytest.mark.parametrize("mutate, message", VALIDATION_BAD_CASES)
+def test_every_bad_validation_field_is_named(mutate, message):
+    d = valid_dict()
+    mutate(d)
+    with pytest.raises(SessionError, match=message) as info:
+        session_from_json(json.dumps(d), source="bad.json")
+    assert "bad.json" in str(info.value)
+
+
+def test_validation_fields_are_saved_exactly():
+    d = valid_dict()
+    assert d["split"] == {"fraction": 0.375, "seed": 7}
+    assert d["settings"]["patience"] == 50 and "patience" not in d["last_run"]["settings"]
+    assert d["val_history"] == [{"steps": [1, 3], "losses": [3.5, 2.5]}, {"steps": [], "losses": []}]
+    back = session_from_json(json.dumps(d))
+    assert back.split == Split(0.375, 7) and back.settings.patience == 50
+
+
+def test_a_session_without_validation_fields_loads_with_none_and_empty_histories():
+    d = valid_dict()
+    for key in ("split", "val_history"):
+        del d[key]
+    del d["settings"]["patience"]
+    back = session_from_json(json.dumps(d))
+    assert back.split is None and back.settings.patience is None
+    assert [h.shape for h in back.val_history] == [(0, 2), (0, 2)]   # one per run, beside loss_history
+    again = json.loads(session_to_json(back))
+    assert "split" not in again and "patience" not in again["settings"]
+    assert again["val_history"] == [{"steps": [], "losses": []}] * 2
+
+
+def test_saving_refuses_validation_histories_a_load_would_refuse():
+    s = sample_session()
+    fields = {name: getattr(s, name) for name in s.__dataclass_fields__}
+    with pytest.raises(SessionError, match=r"val_history\[0\]: step numbers must be whole numbers"):
+        session_to_json(Session(**{**fields, "val_history": [np.array([[1.5, 2.0]]), np.empty((0, 2))]}))
+    with pytest.raises(SessionError, match=r"val_history\[0\]\.steps\[0\]: 9 is out of range"):
+        session_to_json(Session(**{**fields, "val_history": [np.array([[9.0, 2.0]])]}))

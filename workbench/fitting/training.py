@@ -4,6 +4,12 @@
 ``Trainer.run()`` is a generator of ``StepRecord``s that ends by itself on convergence, on the step
 limit, on divergence, or when another thread sets ``stop_event``; ``Trainer.result`` then says why.
 On divergence (or at any stop) the best finite coefficients seen are kept, never NaNs.
+
+A ``monitor`` (the loss on held-out validation points, say) is evaluated at the knobs each step is
+taken from, every ``monitor_every`` steps, and recorded beside the training loss.  With
+``StopRules.patience`` the run stops early once the monitored loss has not improved for that many
+steps, and ends at the knobs where it was lowest (Keras's ``restore_best_weights``): over-fitting is
+visible in the history, and the user is left with the model that generalised best.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ class StopReason(str, Enum):
     MAX_STEPS = "max_steps"
     DIVERGED = "diverged"
     STOPPED = "stopped"
+    EARLY_STOP = "early_stop"    # the monitored (validation) loss stopped improving
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class StepRecord:
     params_before: np.ndarray
     params: np.ndarray           # after the update
     finite: bool = True          # loss and gradient were finite
+    val_loss: float | None = None  # the monitor at params_before (None on steps it was not evaluated)
 
 
 @dataclass(frozen=True)
@@ -64,13 +72,15 @@ class StopRules:
 
     ``tol``: converged when the relative loss change of a step is at most tol (0 disables);
     ``grad_tol``: converged when the gradient norm is at most grad_tol (0 disables);
-    ``divergence_factor``: diverged when the loss exceeds this multiple of the starting loss.
+    ``divergence_factor``: diverged when the loss exceeds this multiple of the starting loss;
+    ``patience``: stop early when the monitored loss has not improved for this many steps (None: never).
     """
 
     max_steps: int = 1000
     tol: float = 1e-10
     grad_tol: float = 0.0
     divergence_factor: float = 1e8
+    patience: int | None = None
 
     def __post_init__(self):
         if int(self.max_steps) < 0:
@@ -79,13 +89,23 @@ class StopRules:
             raise ValueError("tolerances must be zero or positive numbers")
         if not self.divergence_factor > 1:
             raise ValueError("divergence factor must be greater than 1")
+        patience = self.patience
+        if patience is not None and (isinstance(patience, bool) or not isinstance(patience, (int, np.integer))
+                                     or patience < 1):
+            raise ValueError(f"early-stopping patience must be a whole number of steps, 1 or more, "
+                             f"got {patience!r} (use None for no early stopping)")
 
 
 class Trainer:
-    """Drives an optimiser over a loss from given starting knobs; stoppable from another thread."""
+    """Drives an optimiser over a loss from given starting knobs; stoppable from another thread.
+
+    ``monitor(params) -> float`` (optional) is evaluated at step 1 and every ``monitor_every``-th step
+    after it (steps 1, 1 + k, 1 + 2k, …); early stopping (``rules.patience``) needs one.
+    """
 
     def __init__(self, value_and_grad: ValueAndGrad, optimizer: Optimizer, params: np.ndarray,
-                 rules: StopRules = StopRules(), stop_event: threading.Event | None = None):
+                 rules: StopRules = StopRules(), stop_event: threading.Event | None = None,
+                 monitor: Callable[[np.ndarray], float] | None = None, monitor_every: int = 1):
         self.value_and_grad = value_and_grad
         self.optimizer = optimizer
         self.params = np.array(params, dtype=np.float64)
@@ -99,6 +119,18 @@ class Trainer:
         self.start_loss: float | None = None
         self.last_loss: float | None = None
         self.result: TrainResult | None = None
+        if rules.patience is not None and monitor is None:
+            raise ValueError("early stopping needs a validation loss to watch: hold out some points "
+                             "for validation, or switch early stopping off")
+        if isinstance(monitor_every, bool) or not isinstance(monitor_every, (int, np.integer)) \
+                or monitor_every < 1:
+            raise ValueError(f"monitor_every must be a whole number of steps, 1 or more, got {monitor_every!r}")
+        self.monitor = monitor
+        self.monitor_every = int(monitor_every)
+        self.best_val_loss = np.inf
+        self.best_val_step = 0          # the step whose starting knobs had the lowest monitored loss
+        self.best_val_params = self.params.copy()
+        self.last_val_step = 0          # the last step the monitor was evaluated at
 
     def stop(self) -> None:
         """Ask the run to end after the step in progress (safe from any thread)."""
@@ -115,10 +147,21 @@ class Trainer:
         if finite and loss < self.best_loss:
             # Optimisers return new arrays and never modify ``before``: keeping it needs no copy.
             self.best_loss, self.best_params = loss, before
+        val_loss = self._watch(before)
         self.params = self.optimizer.update(before, grad)
         self.steps += 1
         self.last_loss = loss
-        return StepRecord(self.steps, loss, grad.copy(), before.copy(), self.params.copy(), finite)
+        return StepRecord(self.steps, loss, grad.copy(), before.copy(), self.params.copy(), finite, val_loss)
+
+    def _watch(self, before: np.ndarray) -> float | None:
+        """The monitor at ``before`` when this step is one it watches; remembers the best."""
+        if self.monitor is None or self.steps % self.monitor_every:
+            return None
+        val = float(self.monitor(before))
+        self.last_val_step = self.steps + 1
+        if val < self.best_val_loss:   # False for NaN: a broken value is never the best
+            self.best_val_loss, self.best_val_step, self.best_val_params = val, self.steps + 1, before
+        return val
 
     def run(self) -> Iterator[StepRecord]:
         """Step until a stop rule fires, yielding every step; sets ``result`` when it ends."""
@@ -137,6 +180,9 @@ class Trainer:
             diverged = self._divergence(record)
             if diverged:
                 reason, message = StopReason.DIVERGED, diverged
+                break
+            if self._stalled():
+                reason, message = StopReason.EARLY_STOP, self._early_stop_text()
                 break
             if self._converged(previous, record):
                 reason, message = StopReason.CONVERGED, "the loss stopped changing"
@@ -163,6 +209,19 @@ class Trainer:
             return f"the loss grew more than {self.rules.divergence_factor:g} times its starting value"
         return ""
 
+    def _stalled(self) -> bool:
+        """True when the monitored loss has not improved for ``patience`` steps (judged on the steps it
+        was evaluated at, so with ``monitor_every`` = k the patience is rounded up to a multiple of k)."""
+        patience = self.rules.patience
+        return patience is not None and self.last_val_step - self.best_val_step >= patience
+
+    def _early_stop_text(self) -> str:
+        patience = self.rules.patience
+        if not math.isfinite(self.best_val_loss):
+            return f"the validation loss was not a finite number for {patience} steps"
+        return (f"the validation loss has not improved for {patience} steps; the knobs are back at step "
+                f"{self.best_val_step}, where it was lowest ({self.best_val_loss:.6g})")
+
     def _converged(self, previous: float | None, record: StepRecord) -> bool:
         rules = self.rules
         if rules.grad_tol and float(np.linalg.norm(record.grad)) <= rules.grad_tol:
@@ -173,8 +232,16 @@ class Trainer:
         return False
 
     def _finish(self, reason: StopReason, message: str, elapsed: float) -> TrainResult:
-        """Evaluate where the run ended; fall back to the best finite knobs if that is worse or broken."""
+        """Evaluate where the run ended; fall back to the best finite knobs if that is worse or broken.
+
+        An early stop ends at the knobs with the lowest validation loss instead (when there are any).
+        """
         params = self.params
+        if reason is StopReason.EARLY_STOP and math.isfinite(self.best_val_loss):
+            params = self.best_val_params.copy()
+            self.params = params
+            return TrainResult(params.copy(), float(self.value_and_grad(params)[0]), self.steps, reason,
+                               elapsed, message)
         if self.steps == 0:
             loss, _ = self.value_and_grad(params)
             loss = float(loss)

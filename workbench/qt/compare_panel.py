@@ -39,7 +39,7 @@ COLUMN_TIPS = {
     "relative": "The gap as a percentage of the optimum's loss (or how many times the optimum's loss).",
 }
 STOP_REASONS = {"converged": "converged", "max_steps": "step limit", "diverged": "diverged",
-                "stopped": "stopped by you"}
+                "stopped": "stopped by you", "early_stop": "stopped early (validation)"}
 OPTIMIZER_NAMES = {"gd": "plain GD", "momentum": "momentum", "nesterov": "Nesterov", "adam": "Adam"}
 
 
@@ -74,7 +74,7 @@ def _plural(count: int, noun: str) -> str:
 
 def _problem_key(document: FitDocument) -> tuple:
     s = document.state
-    return (s.dataset, s.degree, s.basis, s.loss)
+    return (s.dataset, s.degree, s.basis, s.loss, s.split)
 
 
 class ComparisonPanel(QWidget):

@@ -178,7 +178,7 @@ def check_knobs(problem: FitProblem, theta, limit: int = MAX_CHECKED) -> Gradien
 
 def _state_key(document: FitDocument) -> tuple:
     s = document.state
-    return (s.dataset, s.degree, s.basis, s.loss, s.theta.tobytes())
+    return (s.dataset, s.degree, s.basis, s.loss, s.split, s.theta.tobytes())
 
 
 def _same_key(a: tuple | None, b: tuple | None) -> bool:

@@ -1,7 +1,9 @@
 """The loss-history plot: loss against step on a log scale, one curve per run, drawn live.
 
 The optimiser race adds one curve per contender, in the race colours shared with the loss surface and
-the scoreboard, named in a legend (the gradient-descent runs stay unnamed: the legend is the race's).
+the scoreboard, named in a legend.  With a train/validation split the newest run's validation loss is a
+second, dashed curve (the held-out points' colour), with a star at its lowest point ("best validation:
+step N"): where it turns up while the training loss still falls, the fit has started to over-fit.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem
 
-from .colours import RACE_COLOURS
+from .colours import RACE_COLOURS, VALIDATION_COLOUR
 from .document import FitDocument, RaceView
 
 RUN_COLORS = [(20, 60, 160), (150, 80, 200), (30, 150, 70), (200, 110, 20), (200, 50, 60)]
@@ -53,6 +55,19 @@ class LossHistoryPlot(pg.PlotWidget):
             curve = pg.PlotDataItem(pen=pg.mkPen(*RUN_COLORS[i % len(RUN_COLORS)], width=1.5), antialias=False)
             self.addItem(curve)
             self.curves.append(curve)
+        # The newest run's validation loss, and a star at its lowest point (created once, setData after).
+        self.val_curve = pg.PlotDataItem(pen=pg.mkPen(*VALIDATION_COLOUR, width=2.5, style=Qt.PenStyle.DashLine),
+                                         antialias=False, skipFiniteCheck=True)
+        self.val_curve.setZValue(3)
+        self.best_marker = pg.PlotDataItem(pen=None, symbol="star", symbolSize=16, symbolPen=pg.mkPen("w", width=1),
+                                           symbolBrush=pg.mkBrush(*VALIDATION_COLOUR))
+        self.best_marker.setZValue(4)
+        self.best_label = pg.TextItem(color=VALIDATION_COLOUR, anchor=(0.5, 1.25))
+        self.best_label.setZValue(4)
+        self.best_step: int | None = None     # the step of the lowest validation loss drawn (None: none)
+        for it in (self.val_curve, self.best_marker, self.best_label):
+            self.addItem(it)
+        self._val_legend: tuple = ()          # (legend key, name) pairs of the validation entries
         self.race_curves: dict[str, pg.PlotDataItem] = {}
         for kind, colour in RACE_COLOURS.items():
             # Five race curves redrawn ~30 times a second: one min/max pair per pixel is plenty.
@@ -100,7 +115,46 @@ class LossHistoryPlot(pg.PlotWidget):
                 curve.setData(np.arange(1, losses.size + 1), losses)
             else:
                 curve.setData([], [])
+        self._redraw_validation(len(histories) - 1)
         self._redraw_optimum()
+
+    def _redraw_validation(self, newest: int) -> None:
+        """The newest run's validation losses (finite ones: a NaN has no place on a log axis) and the star."""
+        doc = self.document
+        rows = doc.val_history[-1] if doc.loss_history and len(doc.val_history) == len(doc.loss_history) else None
+        finite = rows[np.isfinite(rows[:, 1])] if rows is not None and len(rows) else np.empty((0, 2))
+        if not len(finite):
+            self.val_curve.setData([], [])
+            self.best_marker.setData([], [])
+            self.best_label.setVisible(False)
+            self.best_step = None
+            self._set_val_legend(())
+            return
+        losses = np.maximum(finite[:, 1], TINY)
+        self.val_curve.setData(finite[:, 0], losses)
+        best = int(np.argmin(losses))
+        step, loss = int(finite[best, 0]), float(losses[best])
+        self.best_marker.setData([step], [loss])
+        if step != self.best_step:
+            self.best_label.setText(f"best validation: step {step}")
+        self.best_step = step
+        self.best_label.setPos(step, np.log10(loss))   # the view's y is log10 of the loss
+        self.best_label.setVisible(True)
+        self._set_val_legend(((("training", newest), "training"), ("validation", "validation"),
+                              ("best validation", "best validation")))
+
+    def _set_val_legend(self, entries: tuple) -> None:
+        if entries != self._val_legend:
+            self._val_legend = entries
+            self._update_legend(self.document.race)
+
+    def _legend_item(self, key):
+        """The plot item a legend entry names: a race curve, the newest run, the validation curve or star."""
+        if key in self.race_curves:
+            return self.race_curves[key]
+        if isinstance(key, tuple):    # ("training", index of the newest run's curve)
+            return self.curves[key[1]]
+        return self.best_marker if key == "best validation" else self.val_curve
 
     @Slot()
     def _redraw_optimum(self) -> None:
@@ -162,12 +216,13 @@ class LossHistoryPlot(pg.PlotWidget):
 
     def _update_legend(self, race: RaceView | None) -> None:
         names = tuple((k, t.name) for k, t in race.tracks.items() if t.steps) if race is not None else ()
+        names += self._val_legend
         if names == self._legend_names:
             return
         self._legend_names = names
         self.legend.clear()
-        for kind, name in names:
-            self.legend.addItem(self.race_curves[kind], name)
+        for key, name in names:
+            self.legend.addItem(self._legend_item(key), name)
         self._fit_legend()
         layout = self.getPlotItem().layout
         placed = self.legend.parentLayoutItem() is not None

@@ -14,6 +14,7 @@ from workbench.fitting.optimizers import OPTIMIZER_NAMES
 
 from .controller import Controller
 from .document import FitDocument
+from .validation_controls import ValidationControls
 from .widgets import LogSpinBox
 
 BASIS_LABELS = {"monomial": "Monomial (raw x)", "scaled": "Scaled x ∈ [−1, 1]", "legendre": "Legendre"}
@@ -93,6 +94,8 @@ class ModelPanel(QWidget):
         speed_row.addWidget(self.speed_slider, 1)
         speed_row.addWidget(self.speed_label)
         form.addRow("Speed", speed_row)
+        self.validation = ValidationControls(document, controller)
+        form.addRow("Validation", self.validation)
 
         self.run_button = QPushButton("Run gradient descent", objectName="runButton")
         self.run_button.setToolTip("Let gradient descent turn the knobs from where they are now (F5); "
