@@ -204,7 +204,10 @@ CLOSE_DURING_RUN = textwrap.dedent("""
     from PySide6.QtWidgets import QApplication, QPushButton
     from workbench.qt.app import run_app
     from workbench.qt.main_window import MainWindow
+    from workbench.qt.session_manager import SessionManager
 
+    # The stopped run is an unsaved change: answer the close prompt instead of opening a modal box.
+    SessionManager.ask_unsaved_changes = lambda self: "discard"
     app = QApplication([sys.argv[0]])
 
     def window():

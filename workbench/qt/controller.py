@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from dataclasses import replace
 
 import numpy as np
@@ -18,6 +19,7 @@ from workbench.fitting.basis import Basis, check_degree
 from workbench.fitting.data import Dataset, DataError, load_dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel
+from workbench.fitting.split import Split
 from workbench.fitting.training import StopReason, StopRules
 
 from .document import FitDocument, RunRecord
@@ -28,17 +30,20 @@ MAX_TRAJECTORY_KEPT = 20_000   # knob positions kept of a run's path (for drawin
 
 
 class GrowingArray:
-    """Losses of a run as they arrive: appends in amortised O(1) (a run may take millions of steps)."""
+    """Losses of a run as they arrive: appends in amortised O(1) (a run may take millions of steps).
 
-    def __init__(self, capacity: int = 1024):
-        self._data = np.empty(capacity)
+    With ``columns`` each entry is a row of that many values (the validation history's (step, loss)).
+    """
+
+    def __init__(self, capacity: int = 1024, columns: int | None = None):
+        self._data = np.empty(capacity if columns is None else (capacity, columns))
         self._size = 0
 
     def extend(self, values: np.ndarray) -> np.ndarray:
-        """Append ``values``; returns a read-only view of everything so far."""
+        """Append ``values`` (rows, with ``columns``); returns a read-only view of everything so far."""
         needed = self._size + len(values)
-        if needed > self._data.size:
-            grown = np.empty(max(needed, 2 * self._data.size))
+        if needed > len(self._data):
+            grown = np.empty((max(needed, 2 * len(self._data)),) + self._data.shape[1:])
             grown[:self._size] = self._data[:self._size]
             self._data = grown
         self._data[self._size:needed] = values
@@ -66,6 +71,7 @@ class Controller(QObject):
         self._drag_ids = itertools.count(1)
         self._last_knob_merge: object = None
         self._history = GrowingArray()
+        self._val_history = GrowingArray(columns=2)
 
     # -- data -------------------------------------------------------------------------------------
     def add_point(self, x: float, y: float) -> None:
@@ -131,9 +137,14 @@ class Controller(QObject):
         except (DataError, OSError) as exc:
             self.notice.emit("error", f"Could not open the file: {exc}")
             return False
-        self.replace_data(dataset, f"Open {dataset.name or 'data'}")
-        self.notice.emit("info", f"Opened {path} ({dataset.n} points).")
+        self.open_dataset(dataset, str(path))
         return True
+
+    def open_dataset(self, dataset: Dataset, source: str) -> None:
+        """Make a dataset read from ``source`` (a file) the data: one undo step named "Open <file name>"."""
+        self.replace_data(dataset, f"Open {os.path.basename(source) or dataset.name or 'data'}")
+        weights = " with σ weights" if dataset.sigma is not None else ""
+        self.notice.emit("info", f"Opened {source} ({dataset.n:,} points{weights}).")
 
     def _edit_data(self, dataset: Dataset, text: str, merge_key: object = None) -> None:
         self.stop_run()
@@ -196,8 +207,29 @@ class Controller(QObject):
         self.stop_run()
         self.doc.apply(replace(self.doc.state, loss=loss), f"Loss {loss.kind}")
 
+    def set_split(self, split: Split | None) -> None:
+        """Hold out a share of the points for validation (None: fit them all); one undoable step.
+
+        Gradient descent, the exact optimum and everything derived from the loss then use the training
+        points only; the held-out ones are scored beside them.
+        """
+        if split is not None and not isinstance(split, Split):
+            raise TypeError(f"expected a Split or None, got {type(split).__name__}")
+        state = self.doc.state
+        if split == state.split:
+            return
+        self.stop_run()
+        if split is None:
+            text = "Fit every point (no validation)"
+        else:
+            text = f"Hold out {split.fraction * 100:.0f}% for validation"
+            if split.validation_size(state.dataset.n) == 0:
+                self.notice.emit("info", f"With {state.dataset.n} point(s) none can be held out: validation "
+                                         "starts once there are at least 2 points.")
+        self.doc.apply(replace(state, split=split), text)
+
     def set_run_settings(self, **changes) -> None:
-        """Optimiser, learning rate, step limit (take effect at the next run)."""
+        """Optimiser, learning rate, step limit, early-stopping patience (take effect at the next run)."""
         self.doc.set_settings(replace(self.doc.settings, **changes))
 
     def set_speed(self, delay_s: float) -> None:
@@ -258,15 +290,67 @@ class Controller(QObject):
             extra = " (degree ≥ points − 1: the curve passes through every point)" if exact.is_interpolating else ""
             self.notice.emit("info", f"Exact least-squares optimum: loss {exact.loss:.6g}{extra}.")
 
+    # -- snapshots ----------------------------------------------------------------------------------
+    def take_snapshot(self, slot: str) -> bool:
+        """Fill a snapshot slot with knobs to keep: "my best knobs" (the best manual fit so far), "GD
+        result" (where the last run ended) or "exact" (the least-squares optimum).
+
+        Snapshots are explicit: a slot changes only when taken again, so it stays put as a landmark
+        while the ghost curves follow the latest manual best, run and optimum.
+        """
+        theta, missing = self._snapshot_source(slot)
+        if theta is None:
+            self.notice.emit("info", missing)
+            return False
+        loss = self.doc.set_snapshot(slot, theta)
+        if loss is None:
+            self.notice.emit("warning", f"Snapshot “{slot}” not taken: its loss is not a finite number.")
+            return False
+        self.notice.emit("info", f"Snapshot “{slot}” taken: loss {loss:.6g}.")
+        return True
+
+    def _snapshot_source(self, slot: str) -> tuple[np.ndarray | None, str]:
+        """The knobs ``slot`` would keep now, or None and why there are none."""
+        size = self.doc.state.theta.size
+        if slot == "my best knobs":
+            best = self.doc.best_manual
+            if best is not None and best[1].size == size:
+                return best[1], ""
+            return None, "There is no manual fit yet: turn some knobs first."
+        if slot == "GD result":
+            run = self.doc.last_run
+            if run is not None and run.result.params.size == size:
+                return run.result.params, ""
+            return None, "There is no gradient-descent result for this model yet: run gradient descent first."
+        if slot == "exact":
+            exact = self.doc.exact
+            if exact is not None:
+                return exact.coefficients, ""
+            why = "the neural net has none" if self.doc.state.model == "mlp" else "add at least one data point"
+            return None, f"There is no exact least-squares optimum: {why}."
+        raise ValueError(f"unknown snapshot slot {slot!r}")
+
+    def restore_snapshot(self, name: str) -> None:
+        """Set the knobs to a snapshot's (one undoable step)."""
+        snapshot = self.doc.snapshots.get(name)
+        if snapshot is None:
+            self.notice.emit("info", f"The snapshot “{name}” is empty: take it first.")
+            return
+        self.set_knobs(snapshot[1], f"Restore snapshot “{name}”")
+
+    def clear_snapshots(self) -> None:
+        """Empty every snapshot slot."""
+        self.doc.clear_snapshots()
+
     # -- gradient descent ---------------------------------------------------------------------------
     @property
     def running(self) -> bool:
         """True while a run is in progress."""
         return self._run is not None
 
-    def _rules(self) -> StopRules:
+    def _rules(self, early_stopping: bool = False) -> StopRules:
         s = self.doc.settings
-        return StopRules(max_steps=s.max_steps, tol=s.tol)
+        return StopRules(max_steps=s.max_steps, tol=s.tol, patience=s.patience if early_stopping else None)
 
     def step_once(self) -> None:
         """Exactly one forward pass, one backward pass and one update (undoable)."""
@@ -289,9 +373,13 @@ class Controller(QObject):
             return
         s = self.doc.settings
         state = self.doc.state
-        problem = state.build_problem()  # the worker's own graph: no state shared with the GUI thread
+        problem = state.build_problem()  # the worker's own graphs: no state shared with the GUI thread
+        validation = state.build_validation_problem()
+        if s.patience is not None and validation is None:
+            self.notice.emit("info", "Early stopping is off for this run: no points are held out for validation.")
         run_id = next(self._run_ids)
-        worker = FitWorker(run_id, problem, s.optimizer, s.lr, state.theta, self._rules(), self.speed)
+        worker = FitWorker(run_id, problem, s.optimizer, s.lr, state.theta, self._rules(validation is not None),
+                           self.speed, validation)
         worker.progressed.connect(self._on_worker_progressed)
         worker.finished.connect(self._on_worker_finished)
         self._active_run_id = run_id
@@ -300,6 +388,8 @@ class Controller(QObject):
         self.doc.gd_trajectory = [state.theta.copy()]
         self._history = GrowingArray()
         self.doc.loss_history.append(self._history.extend(np.empty(0)))
+        self._val_history = GrowingArray(capacity=256, columns=2)
+        self.doc.val_history.append(self._val_history.extend(np.empty((0, 2))))
         self.doc.trailChanged.emit()
         self._run.start()
         self.runningChanged.emit(True)
@@ -349,6 +439,9 @@ class Controller(QObject):
         self.doc.set_theta_live(progress.theta)
         if progress.losses.size:
             self.doc.loss_history[-1] = self._history.extend(progress.losses)
+        if progress.val_losses.size and self.doc.val_history:
+            rows = np.column_stack([progress.val_steps, progress.val_losses])
+            self.doc.val_history[-1] = self._val_history.extend(rows)
         if len(progress.trajectory):
             trail = self.doc.gd_trajectory
             trail.extend(progress.trajectory)
@@ -381,6 +474,9 @@ class Controller(QObject):
             self.notice.emit("error", self._divergence_text(result.message, result.loss))
         elif result.stop_reason is StopReason.CONVERGED:
             self.notice.emit("info", f"Gradient descent converged after {result.steps} steps: loss {result.loss:.6g}.")
+        elif result.stop_reason is StopReason.EARLY_STOP:
+            self.notice.emit("info", f"Gradient descent stopped early after {result.steps} steps: {result.message}. "
+                                     f"Training loss {result.loss:.6g}.")
         elif result.stop_reason is StopReason.MAX_STEPS:
             self.notice.emit("info", f"Gradient descent reached the step limit ({result.steps} steps): "
                                      f"loss {result.loss:.6g}.")

@@ -1,9 +1,11 @@
 """The document: the one place the window's state lives, and the signals views redraw from.
 
-State that undo must restore (dataset, degree, basis, loss, knobs) is an immutable ``FitState``; every
-undoable change replaces it through ``apply`` and a ``QUndoCommand``.  Derived facts (the engine's loss
-and gradient at the knobs, the exact optimum, conditioning) come from a ``FitProblem`` rebuilt when
-data or model change.  Views read; only the controller writes.
+State that undo must restore (dataset, degree, basis, loss, knobs, train/validation split) is an
+immutable ``FitState``; every undoable change replaces it through ``apply`` and a ``QUndoCommand``.
+Derived facts (the engine's loss and gradient at the knobs, the exact optimum, conditioning) come from
+a ``FitProblem`` of the *training* points (all points without a split), rebuilt when data, model or
+split change; the held-out points get a ``FitProblem`` of their own.  Views read; only the controller
+writes.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from workbench.fitting.exact import ExactFit
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel, PolynomialModel
 from workbench.fitting.problem import FitProblem
+from workbench.fitting.split import Split
 from workbench.fitting.training import TrainResult
 from workbench.session import RunSettings  # how gradient descent runs (not part of undo)
 
 
 MODEL_KINDS = ("polynomial", "mlp")
+# Named copies of knobs the user keeps to compare with and go back to (filled by the controller).
+SNAPSHOT_SLOTS = ("my best knobs", "GD result", "exact")
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ class FitState:
 
     ``model`` is "polynomial" (knobs: coefficients of ``degree`` in ``basis``) or "mlp" (knobs: the
     weights of a 1 → ``hidden`` tanh → 1 net whose input is x scaled by ``basis``'s interval).
+    ``split`` (None: fit every point) holds some points out for validation; it is a rule, so it
+    follows data edits.
     """
 
     dataset: Dataset
@@ -45,12 +52,14 @@ class FitState:
     theta: np.ndarray = field(default_factory=lambda: np.zeros(6))
     model: str = "polynomial"
     hidden: tuple[int, ...] = (8,)
+    split: Split | None = None
 
     def same_problem(self, other: "FitState") -> bool:
         """True when only the knobs differ (the loss function itself is unchanged)."""
         return (self.dataset is other.dataset and self.degree == other.degree
                 and self.basis == other.basis and self.loss == other.loss
-                and self.model == other.model and self.hidden == other.hidden)
+                and self.model == other.model and self.hidden == other.hidden
+                and self.split == other.split)
 
     def build_model(self):
         """The core model this state describes."""
@@ -59,8 +68,30 @@ class FitState:
         return PolynomialModel(self.degree, self.basis)
 
     def build_problem(self) -> FitProblem:
-        """A fresh FitProblem (its own engine graph: give one to each thread that needs one)."""
-        return FitProblem(self.dataset.x, self.dataset.y, self.build_model(), self.loss)
+        """A fresh FitProblem of the training points (every point without a split; its own engine
+        graph: give one to each thread that needs one), weighted by the dataset's σ when it has them."""
+        split = self.split_indices()
+        return self._problem_on(None if split is None else split[0])
+
+    def build_validation_problem(self) -> FitProblem | None:
+        """A fresh FitProblem of the held-out points: same model, basis and loss as the training one, so
+        the same knobs mean the same curve.  None without a split, or with too few points to hold any out."""
+        split = self.split_indices()
+        if split is None or split[1].size == 0:
+            return None
+        return self._problem_on(split[1])
+
+    def split_indices(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(train_idx, val_idx) into the dataset's points, or None without a split."""
+        return None if self.split is None else self.split.indices(self.dataset.n)
+
+    def _problem_on(self, idx: np.ndarray | None) -> FitProblem:
+        data = self.dataset
+        sigma = data.sigma
+        if idx is None:
+            return FitProblem(data.x, data.y, self.build_model(), self.loss, sigma)
+        return FitProblem(data.x[idx], data.y[idx], self.build_model(), self.loss,
+                          None if sigma is None else sigma[idx])
 
 
 @dataclass
@@ -300,31 +331,42 @@ class FitDocument(QObject):
 
     stateChanged = Signal()          # anything in FitState changed
     dataChanged = Signal()           # the dataset changed
-    modelChanged = Signal()          # degree, basis or loss changed (knob count may differ)
+    modelChanged = Signal()          # degree, basis, loss or split changed (knob count may differ)
+    splitChanged = Signal()          # the train/validation split changed (also emits modelChanged)
     knobsChanged = Signal()          # theta changed
     settingsChanged = Signal()       # run settings changed
     trailChanged = Signal()          # manual trail, GD trajectory or histories changed
     overlaysChanged = Signal()       # ghost curves shown or hidden, or their contents changed
     raceChanged = Signal()           # the optimiser race progressed, ended or was cleared
+    snapshotsChanged = Signal()      # a snapshot slot was filled, re-scored or emptied
 
-    def __init__(self, dataset: Dataset, parent: QObject | None = None):
+    def __init__(self, dataset: Dataset, parent: QObject | None = None, *, degree: int = 5,
+                 optimizer: str = "gd"):
+        """``degree`` and ``optimizer`` are where a new document starts (the user's preferences)."""
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         basis = Basis.for_data("monomial", dataset.x)
-        self._state = FitState(dataset, 5, basis, Loss(), np.zeros(6))
+        self._state = FitState(dataset, degree, basis, Loss(), np.zeros(degree + 1))
         self._problem: FitProblem | None = None
         self._evaluated: tuple[float, np.ndarray] | None = None
-        self.settings = RunSettings()
+        # (the training problem it belongs to, the validation problem): rebuilt with ``problem``
+        self._validation: tuple[FitProblem, FitProblem | None] | None = None
+        self._val_evaluated: tuple[FitState, float | None] | None = None
+        self.settings = RunSettings(optimizer=optimizer)
         self.manual_trail: list[np.ndarray] = []      # knob positions the user dialled, in order
         self.manual_moves = 0
         self.best_manual: tuple[float, np.ndarray] | None = None
         self.gd_trajectory: list[np.ndarray] = []     # knob positions of the current/last run
         self.loss_history: list[np.ndarray] = []      # one array of losses per run
+        # One (m, 2) array of (step, validation loss) rows per run, beside ``loss_history`` (empty for a
+        # run without a split); steps are 1-based like the losses' positions, and may skip some.
+        self.val_history: list[np.ndarray] = []
         self.last_run: RunRecord | None = None
         self.show_exact = False
         self.show_manual = False
         self.show_gd = False
         self.race: RaceView | None = None             # the latest optimiser race (written by the race panel)
+        self.snapshots: dict[str, tuple[float, np.ndarray]] = {}   # slot name -> (loss, knobs), see SNAPSHOT_SLOTS
 
     # -- reading -----------------------------------------------------------------------------------
     @property
@@ -348,6 +390,24 @@ class FitDocument(QObject):
         if self._problem is None:
             self._problem = self._state.build_problem()
         return self._problem
+
+    @property
+    def validation_problem(self) -> FitProblem | None:
+        """The held-out points' problem (None without a split), rebuilt whenever ``problem`` is."""
+        problem = self.problem
+        if self._validation is None or self._validation[0] is not problem:
+            self._validation = (problem, self._state.build_validation_problem())
+        return self._validation[1]
+
+    def validation_loss(self) -> float | None:
+        """The loss on the held-out points at the current knobs (a forward pass), or None without any."""
+        cached = self._val_evaluated
+        if cached is None or cached[0] is not self._state:
+            problem = self.validation_problem
+            with np.errstate(all="ignore"):   # an overflow shows as inf, as the training loss does
+                value = None if problem is None else float(problem.loss_at(self._state.theta))
+            cached = self._val_evaluated = (self._state, value)
+        return cached[1]
 
     def evaluation(self) -> tuple[float, np.ndarray]:
         """The engine's loss and gradient ∂L/∂k at the current knobs (one forward + backward pass)."""
@@ -437,21 +497,101 @@ class FitDocument(QObject):
             self.show_gd = gd
         self.overlaysChanged.emit()
 
+    # -- snapshots --------------------------------------------------------------------------------------
+    def set_snapshot(self, name: str, theta) -> float | None:
+        """Keep a copy of ``theta`` in slot ``name`` with its loss now; returns that loss, or None (and
+        keeps nothing) when the knobs do not fit the model or their loss is not a finite number."""
+        theta = np.array(theta, dtype=np.float64)
+        if not name or theta.shape != self._state.theta.shape or not np.all(np.isfinite(theta)):
+            return None
+        loss = self._loss_at(theta)
+        if not math.isfinite(loss):
+            return None
+        self.snapshots[name] = (loss, theta)
+        self.snapshotsChanged.emit()
+        return loss
+
+    def clear_snapshots(self) -> None:
+        """Empty every snapshot slot."""
+        if self.snapshots:
+            self.snapshots = {}
+            self.snapshotsChanged.emit()
+
+    def _loss_at(self, theta: np.ndarray) -> float:
+        if self.dataset.n == 0:
+            return 0.0   # as ``evaluation``: no points, nothing to miss
+        with np.errstate(all="ignore"):   # an overflow is reported as a non-finite loss, not a warning
+            return float(self.problem.loss_at(theta))
+
+    def _revise_snapshots(self, old: FitState, new: FitState) -> None:
+        """Snapshots keep their knobs while the knobs mean the same curve (same model, degree, basis):
+        new data or another loss re-scores them; any other change empties the slots."""
+        if not self.snapshots:
+            return
+        if (old.model, old.degree, old.basis, old.hidden) != (new.model, new.degree, new.basis, new.hidden):
+            self.snapshots = {}
+        else:
+            rescored = {name: (self._loss_at(theta), theta) for name, (_, theta) in self.snapshots.items()}
+            self.snapshots = {name: v for name, v in rescored.items() if math.isfinite(v[0])}
+        self.snapshotsChanged.emit()
+
+    # -- an opened session ---------------------------------------------------------------------------
+    def reset(self, state: FitState, settings: RunSettings, *, manual_trail=(), manual_moves: int = 0,
+              best_manual=None, gd_trajectory=(), loss_history=(), last_run: RunRecord | None = None,
+              snapshots=None, overlays: tuple[bool, bool, bool] = (False, False, False),
+              val_history=()) -> None:
+        """Start afresh from ``state`` and the history given (an opened session).
+
+        The undo history is emptied: an opened file is a new starting point, not a step (undoing "into"
+        the previous document would mix two documents' trails and snapshots).  Every view redraws once.
+        ``overlays`` is (show_exact, show_manual, show_gd).
+        """
+        self.undo_stack.clear()
+        self._state, self._problem, self._evaluated = state, None, None
+        self.settings = settings
+        self.manual_trail = [np.array(t, dtype=np.float64) for t in manual_trail]
+        self.manual_moves = int(manual_moves)
+        self.best_manual = (None if best_manual is None
+                            else (float(best_manual[0]), np.array(best_manual[1], dtype=np.float64)))
+        self.gd_trajectory = [np.array(t, dtype=np.float64) for t in gd_trajectory]
+        self.loss_history = [np.array(h, dtype=np.float64) for h in loss_history]
+        self.val_history = aligned_val_history(val_history, len(self.loss_history))
+        self.last_run = last_run
+        self.snapshots = {name: (float(loss), np.array(theta, dtype=np.float64))
+                          for name, (loss, theta) in (snapshots or {}).items()}
+        self.show_exact, self.show_manual, self.show_gd = (bool(v) for v in overlays)
+        self.race = None
+        for signal in (self.dataChanged, self.splitChanged, self.modelChanged, self.knobsChanged, self.stateChanged,
+                       self.settingsChanged, self.trailChanged, self.overlaysChanged, self.snapshotsChanged,
+                       self.raceChanged):
+            signal.emit()
+
     def _set_state(self, state: FitState) -> None:
         old, self._state = self._state, state
         self._evaluated = None
         data_changed = old.dataset is not state.dataset
-        model_changed = ((old.degree, old.basis, old.loss, old.model, old.hidden)
-                         != (state.degree, state.basis, state.loss, state.model, state.hidden))
+        split_changed = old.split != state.split
+        model_changed = split_changed or ((old.degree, old.basis, old.loss, old.model, old.hidden)
+                                          != (state.degree, state.basis, state.loss, state.model, state.hidden))
         if data_changed or model_changed:
             self._problem = None
             self.clear_trails()
+            self._revise_snapshots(old, state)
         if data_changed:
             self.dataChanged.emit()
+        if split_changed:
+            self.splitChanged.emit()
         if model_changed:
             self.modelChanged.emit()
         self.knobsChanged.emit()
         self.stateChanged.emit()
+
+
+def aligned_val_history(val_history, runs: int) -> list[np.ndarray]:
+    """Validation histories as (m, 2) float arrays of (step, loss) rows, one per run: missing runs get an
+    empty array and extra ones are dropped, so run i's validation stays beside ``loss_history[i]``."""
+    out = [np.array(h, dtype=np.float64).reshape(-1, 2) for h in list(val_history)[:runs]]
+    return out + [np.empty((0, 2)) for _ in range(runs - len(out))]
 
 
 def _states_equal(a: FitState, b: FitState) -> bool:
