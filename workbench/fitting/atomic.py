@@ -10,8 +10,14 @@ from pathlib import Path
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> None:
     """Replace `path` with `text` atomically, so a crash or error never leaves a half-written file."""
-    target = Path(path)
     data = text.encode(encoding)  # encode first: an encoding error must not even create a temp file
+    atomic_write_bytes(path, data)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Replace `path` with `data` atomically (images and other binary exports, as for text above)."""
+    target = Path(path)
+    data = bytes(data)
     tmp, fd = _create_temp_beside(target)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -12,10 +12,11 @@ import math
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMenu, QPushButton,
+                               QScrollArea, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
-from workbench.fitting.stats import FitReport, fit_report
+from workbench.fitting.export import report_text
+from workbench.fitting.stats import FitReport
 
 from .document import FitDocument
 
@@ -84,6 +85,7 @@ class ReportPanel(QWidget):
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.copy_button)
+        self._button_row = row
         layout.addLayout(row)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -124,7 +126,7 @@ class ReportPanel(QWidget):
             self.message = f"{data.n} points: the report is computed when this panel is shown."
         else:
             try:
-                self.report = fit_report(data.x, data.y, state.degree)
+                self.report = doc.problem.report   # weighted by 1/σ² when the data have σ
             except ValueError as exc:
                 self.message = str(exc)
         self._show()
@@ -165,24 +167,24 @@ class ReportPanel(QWidget):
                 ("residual degrees of freedom", str(r.dof)), ("N", str(r.n_points))]
 
     def as_text(self) -> str:
-        """The report as plain text (what "Copy as text" copies)."""
+        """The report as plain text (what "Copy as text" copies; the same text File › Export writes)."""
         if self.report is None:
             return self.message or ""
-        r = self.report
-        lines = [HEADER, f"Polynomial of degree {r.degree}, powers of x: y = k0 + k1·x + …", ""]
-        lines.append(f"{'':>4}  {'coefficient':>14}  {'std. error':>14}  {'t value':>10}")
-        ses, ts = r.standard_errors, r.t_values
-        for i in range(r.degree + 1):
-            se = None if ses is None else float(ses[i])
-            t = None if ts is None else float(ts[i])
-            lines.append(f"{f'k{i}':>4}  {_fmt(float(r.coefficients[i])):>14}  {_fmt(se):>14}  {_fmt(t):>10}")
-        lines.append("")
-        lines += [f"{name}: {value}" for name, value in self._summary_rows(r)]
-        if r.why:
-            lines += ["", f"Standard errors unavailable: {r.why}"]
-        if r.warnings:
-            lines += ["", "Warnings:"] + [f"  - {w}" for w in r.warnings]
-        return "\n".join(lines) + "\n"
+        return f"{HEADER}\n{report_text(self.report)}"
+
+    def add_export_button(self, actions) -> QToolButton:
+        """An "Export" button beside "Copy as text" whose menu triggers the window's own ``actions``
+        (report as CSV/JSON/text, copy formula): one implementation, two ways in."""
+        button = QToolButton(objectName="exportReportButton", text="Export")
+        button.setToolTip("Save the report as CSV, JSON or text, or copy the fitted formula "
+                          "(also under File › Export and Edit › Copy formula)")
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(button)
+        menu.setToolTipsVisible(True)
+        menu.addActions(list(actions))
+        button.setMenu(menu)
+        self._button_row.addWidget(button)
+        return button
 
     @Slot()
     def copy_to_clipboard(self) -> None:
