@@ -6,20 +6,30 @@ import sys
 
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QTimer
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from workbench import __version__
-from workbench.paths import default_sample, resources_dir
+from workbench.fitting.data import DataError
+from workbench.paths import default_sample
 
+from .icons import app_icon
 from .main_window import MainWindow, load_initial_dataset
+from .preferences import apply_saved_theme
 
 
 GIL_SWITCH_INTERVAL_S = 0.001
 
 
+def set_application_names() -> None:
+    """The names QSettings files its preferences under (and the version shown by Qt)."""
+    QCoreApplication.setOrganizationName("CurveFitterWorkbench")
+    QCoreApplication.setApplicationName("Curve Fitter Workbench")
+    QCoreApplication.setApplicationVersion(__version__)
+
+
 def configure_application(app: QApplication) -> None:
-    """Names for QSettings, the app icon, pyqtgraph's global look, and a GIL fair to the GUI thread.
+    """Names for QSettings, the app icon, the saved theme (palette, style sheet, pyqtgraph's colours), and
+    a GIL fair to the GUI thread.
 
     A worker computing in Python holds the GIL; each time the GUI thread comes back from Qt it waits
     for it up to the switch interval (5 ms by default), and a redraw crosses into Qt hundreds of times.
@@ -27,23 +37,29 @@ def configure_application(app: QApplication) -> None:
     about a fifth of the worker's speed (measured with a 10 ms QTimer probe).
     """
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    QCoreApplication.setOrganizationName("CurveFitterWorkbench")
-    QCoreApplication.setApplicationName("Curve Fitter Workbench")
-    QCoreApplication.setApplicationVersion(__version__)
-    app.setWindowIcon(QIcon(str(resources_dir() / "app_icon.svg")))
-    style = resources_dir() / "style.qss"
-    if style.is_file():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
-    pg.setConfigOptions(antialias=True, background="w", foreground="k")
+    set_application_names()
+    app.setWindowIcon(app_icon())
+    pg.setConfigOptions(antialias=True)
+    apply_saved_theme(app)   # after the names: the preference lives in QSettings
 
 
 def create_main_window(argv: list[str]) -> MainWindow:
-    """The window with the file from ``argv`` (or the default sample); a bad file leaves a notice."""
+    """The window with the file from ``argv`` (or the default sample); a bad file leaves a notice.
+
+    A ``.json`` file is a saved session: the window opens it over the sample (a bad one leaves a notice).
+    """
+    if argv and str(argv[0]).lower().endswith(".json"):
+        window = MainWindow(load_initial_dataset(default_sample())[0])
+        window.session_manager.open_path(argv[0])
+        return window
     path = argv[0] if argv else default_sample()
     dataset, error = load_initial_dataset(path)
     if dataset is None and argv:
         dataset, _ = load_initial_dataset(default_sample())
-    window = MainWindow(dataset)
+    try:
+        window = MainWindow(dataset)
+    except DataError as exc:   # numbers no fit can compute with (workbench.fitting.computable)
+        window, error = MainWindow(load_initial_dataset(default_sample())[0]), f"Could not open {path}: {exc}"
     if error:
         message = error + " — showing the sample dataset instead."
         QTimer.singleShot(0, lambda: window.controller.notice.emit("error", message))
@@ -57,4 +73,5 @@ def run_app(argv: list[str]) -> int:
     window = create_main_window([a for a in argv if not a.startswith("-")])
     app.aboutToQuit.connect(window.shutdown)
     window.show()
+    QTimer.singleShot(0, window.session_manager.offer_recovery)   # after a crash: offer the unsaved work
     return app.exec()

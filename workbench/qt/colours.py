@@ -15,6 +15,11 @@ RACE_COLOURS = {
 }
 
 
+# Held-out validation points and their loss: hollow points on the fit plot, the dashed validation curve
+# on the loss history.  A pink far from every run colour (blue, purple, green, orange, red).
+VALIDATION_COLOUR = (225, 45, 140)
+
+
 def race_colour(kind: str) -> tuple[int, int, int]:
     """The race colour of ``kind`` (grey for anything unknown)."""
     return RACE_COLOURS.get(kind, (128, 128, 128))

@@ -56,7 +56,8 @@ class ExportActions(QObject):
                               lambda p: self.export_plot(p, "svg")))
         for fmt, (name, pattern, suffix) in REPORT_FILES.items():
             add(f"report_{fmt}", f"Report as {'&' + name if fmt != 'text' else '&text'}…",
-                f"exportReport{fmt.capitalize()}Action", None,
+                # Chords (Ctrl+Shift+F, then C, J or T): the plain combinations are taken.
+                f"exportReport{fmt.capitalize()}Action", "Ctrl+Shift+F, " + {"csv": "C", "json": "J", "text": "T"}[fmt],
                 f"Save the fit report (coefficients with standard errors, R², RMSE, dof, warnings) as {name}",
                 lambda f=fmt, n=name, pat=pattern, s=suffix: self._ask(
                     f"Export the fit report as {n}", f"report{s}", pat, lambda p: self.export_report(p, f),

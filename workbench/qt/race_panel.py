@@ -101,6 +101,14 @@ class RacePanel(QWidget):
             check.toggled.connect(self._update_enabled)
             self.checks[kind] = check
             grid.addWidget(check, n // 2, n % 2)
+        for kind, tip in (("gd", "Plain gradient descent: every step moves the knobs straight against the gradient"),
+                          ("momentum", "Momentum: each step keeps part of the previous one, so it speeds up along "
+                                       "a long valley"),
+                          ("nesterov", "Nesterov momentum: takes the gradient a step ahead, where the momentum is "
+                                       "carrying the knobs"),
+                          ("adam", "Adam: a step size of its own for each knob, from running averages of its "
+                                   "gradients")):
+            self.checks[kind].setToolTip(tip)
         self.checks["nudge"].setToolTip("Turn one knob a little at random; keep it if the loss dropped, else undo")
         self.checks["manual"].setToolTip("Your own knob moves join the race: each move is a step and one loss "
                                          "evaluation")

@@ -1,0 +1,277 @@
+"""Preferences: typed and validated over QSettings, remembered between windows, and the layout they keep.
+
+Every test runs with its own empty settings folder (``isolated_settings`` in conftest.py); a "new launch"
+is a second window built while the first one's settings are still on disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDialogButtonBox, QDockWidget, QPushButton, QSpinBox,
+                               QTabBar)
+
+from workbench.fitting.basis import MAX_DEGREE
+from workbench.fitting.optimizers import OPTIMIZER_KINDS
+from workbench.qt.preferences import LAYOUT_VERSION, PREFERENCES, Preferences, dock_names
+from workbench.qt.preferences_dialog import PreferencesDialog
+
+# Offscreen-platform noise (tests/gui/conftest.py ignores the first one in every test that sets no list).
+OFFSCREEN_NOISE = (r"^This plugin does not support propagateSizeHints\(\)$", r"^This plugin does not support raise\(\)$")
+
+
+def raw_settings() -> QSettings:
+    """The settings file the app uses, for writing values the way a hand edit or an old version would."""
+    return QSettings()
+
+
+# -- the typed wrapper ----------------------------------------------------------------------------------
+def test_settings_are_isolated_in_the_tests_folder(isolated_settings):
+    assert Path(QSettings().fileName()).is_relative_to(isolated_settings)
+
+
+def test_missing_preferences_give_their_defaults():
+    prefs = Preferences()
+    assert prefs.theme == "system"
+    assert prefs.default_degree == 5
+    assert prefs.default_optimizer == "gd"
+    assert prefs.last_directory == Path.home()
+    assert prefs.get("window/geometry") is None
+
+
+@pytest.mark.parametrize("key, value", [
+    ("theme", "dark"), ("theme", "light"), ("defaultDegree", 0), ("defaultDegree", MAX_DEGREE),
+    *[("defaultOptimizer", kind) for kind in OPTIMIZER_KINDS],
+])
+def test_valid_values_round_trip_through_a_fresh_settings_object(key, value):
+    Preferences().set(key, value)
+    Preferences().sync()
+    assert Preferences(QSettings()).get(key) == value
+
+
+@pytest.mark.parametrize("key, stored", [
+    ("theme", "purple"), ("theme", 3), ("theme", ""),
+    ("defaultDegree", "abc"), ("defaultDegree", str(MAX_DEGREE + 1)), ("defaultDegree", "-1"),
+    ("defaultDegree", "2.5"), ("defaultDegree", True),
+    ("defaultOptimizer", "sgd"), ("defaultOptimizer", "GD; rm -rf /"),
+    ("lastDirectory", "/no/such/folder/anywhere"), ("lastDirectory", 42),
+    ("window/geometry", "not bytes"), ("window/state", 17), ("window/layoutVersion", "x"),
+])
+def test_a_corrupt_stored_value_falls_back_to_the_default(key, stored):
+    raw_settings().setValue(key, stored)
+    assert Preferences().get(key) == PREFERENCES[key].default
+
+
+def test_values_written_as_text_by_a_hand_edited_file_are_read(isolated_settings):
+    path = Path(QSettings().fileName())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"[General]\ntheme= Dark\ndefaultDegree=3\ndefaultOptimizer=adam\nlastDirectory={path.parent}\n"
+                    "this line is = garbage = \n[[[broken section\ntheme=light\n")
+    prefs = Preferences(QSettings())
+    assert (prefs.theme, prefs.default_degree, prefs.default_optimizer) == ("dark", 3, "adam")
+    assert prefs.last_directory == path.parent
+
+
+def test_an_unreadable_settings_file_gives_defaults_and_no_crash(isolated_settings):
+    path = Path(QSettings().fileName())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x00\xff\xfe[General\ntheme=\x00\x81dark\ndefaultDegree=\xff\n" * 50)
+    prefs = Preferences(QSettings())
+    assert (prefs.theme, prefs.default_degree, prefs.default_optimizer) == ("system", 5, "gd")
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("theme", "purple", ["Theme", "system, light, dark", "Nothing was changed"]),
+    ("defaultDegree", MAX_DEGREE + 1, ["Default degree", f"0–{MAX_DEGREE}"]),
+    ("defaultDegree", 2.0, ["Default degree", "whole number"]),
+    ("defaultOptimizer", "sgd", ["Default optimiser", ", ".join(OPTIMIZER_KINDS)]),
+    ("lastDirectory", "/no/such/folder", ["Last folder", "not an existing folder"]),
+])
+def test_setting_a_bad_value_says_what_is_allowed_and_changes_nothing(key, value, words):
+    prefs = Preferences()
+    before = prefs.get(key)
+    with pytest.raises(ValueError) as excinfo:
+        prefs.set(key, value)
+    for word in words:
+        assert word in str(excinfo.value)
+    assert prefs.get(key) == before
+    assert raw_settings().value(key) is None
+
+
+def test_an_unknown_key_is_refused_with_the_known_ones():
+    with pytest.raises(ValueError, match="unknown preference 'colour'.*theme"):
+        Preferences().set("colour", "red")
+
+
+def test_the_last_folder_is_remembered_from_a_file_path(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    Preferences().remember_directory_of(folder / "points.csv")
+    assert Preferences().last_directory == folder
+
+
+# -- defaults of new documents ---------------------------------------------------------------------------
+def test_a_new_window_starts_with_the_default_degree_and_optimiser(make_main_window):
+    Preferences().set("defaultDegree", 3)
+    Preferences().set("defaultOptimizer", "adam")
+    window = make_main_window()
+    assert window.document.state.degree == 3
+    assert window.document.theta.size == 4
+    assert window.document.settings.optimizer == "adam"
+    assert window.findChild(QSpinBox, "degreeSpin").value() == 3
+    assert window.findChild(QComboBox, "optimizerCombo").currentData() == "adam"
+    assert window.findChild(QAbstractSpinBox, "knobValue3") is not None
+    assert window.findChild(QAbstractSpinBox, "knobValue4") is None
+
+
+def test_a_corrupt_default_degree_still_gives_a_working_window(make_main_window):
+    raw_settings().setValue("defaultDegree", "99")
+    raw_settings().setValue("defaultOptimizer", "newton")
+    window = make_main_window()
+    assert window.document.state.degree == 5
+    assert window.document.settings.optimizer == "gd"
+
+
+# -- the dialog --------------------------------------------------------------------------------------------
+def open_dialog(qtbot, window) -> PreferencesDialog:
+    """Edit › Preferences… by its keyboard shortcut (Ctrl+,), as a user opens it."""
+    QTest.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.findChild(PreferencesDialog, "preferencesDialog")
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible)
+    return dialog
+
+
+def dialog_button(dialog, which) -> QPushButton:
+    return dialog.findChild(QDialogButtonBox, "preferencesButtons").button(which)
+
+
+def test_ok_saves_the_dialogs_choices_and_applies_the_theme(qtbot, make_main_window):
+    window = make_main_window()
+    dialog = open_dialog(qtbot, window)
+    assert not dialog.isModal()   # the window stays usable beside it
+    dialog.findChild(QComboBox, "themeCombo").setCurrentIndex(2)
+    dialog.findChild(QSpinBox, "defaultDegreeSpin").setValue(2)
+    combo = dialog.findChild(QComboBox, "defaultOptimizerCombo")
+    combo.setCurrentIndex(combo.findData("nesterov"))
+    qtbot.mouseClick(dialog_button(dialog, QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    prefs = Preferences()
+    assert (prefs.theme, prefs.default_degree, prefs.default_optimizer) == ("dark", 2, "nesterov")
+    assert window.palette().color(QPalette.ColorRole.Window).lightness() < 80
+    assert window.document.state.degree == 5   # the open fit keeps its own degree
+
+
+def test_cancel_changes_nothing(qtbot, make_main_window):
+    window = make_main_window()
+    dialog = open_dialog(qtbot, window)
+    dialog.findChild(QComboBox, "themeCombo").setCurrentIndex(2)
+    dialog.findChild(QSpinBox, "defaultDegreeSpin").setValue(1)
+    qtbot.mouseClick(dialog_button(dialog, QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    assert raw_settings().value("theme") is None and raw_settings().value("defaultDegree") is None
+    assert window.palette().color(QPalette.ColorRole.Window).lightness() > 180
+
+
+def test_restore_defaults_fills_in_the_originals_and_ok_saves_them(qtbot, make_main_window):
+    Preferences().set("defaultDegree", 1)
+    Preferences().set("theme", "light")
+    window = make_main_window()
+    dialog = open_dialog(qtbot, window)
+    assert dialog.findChild(QSpinBox, "defaultDegreeSpin").value() == 1
+    qtbot.mouseClick(dialog_button(dialog, QDialogButtonBox.StandardButton.RestoreDefaults),
+                     Qt.MouseButton.LeftButton)
+    assert dialog.findChild(QSpinBox, "defaultDegreeSpin").value() == 5
+    assert dialog.findChild(QComboBox, "themeCombo").currentData() == "system"
+    assert Preferences().default_degree == 1          # not saved yet
+    dialog.accept()
+    assert (Preferences().default_degree, Preferences().theme) == (5, "system")
+
+
+def test_the_degree_spin_offers_every_degree_the_model_accepts(qtbot, make_main_window):
+    dialog = open_dialog(qtbot, make_main_window())
+    spin = dialog.findChild(QSpinBox, "defaultDegreeSpin")
+    assert (spin.minimum(), spin.maximum()) == (0, MAX_DEGREE)
+    combo = dialog.findChild(QComboBox, "defaultOptimizerCombo")
+    assert [combo.itemData(i) for i in range(combo.count())] == list(OPTIMIZER_KINDS)
+
+
+# -- window layout -----------------------------------------------------------------------------------------
+def rearrange(window) -> None:
+    """Close the loss dock, move the knobs to the left, and make a second tab group."""
+    window.docks["loss"].close()
+    window.removeDockWidget(window.docks["knobs"])
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, window.docks["knobs"])
+    window.docks["knobs"].show()
+    window.tabifyDockWidget(window.docks["surface"], window.docks["report"])
+
+
+def tab_bars_on_screen(window) -> list[int]:
+    """Tab counts of the dock tab bars the user can see (Qt parks unused ones off-screen)."""
+    return sorted(bar.count() for bar in window.findChildren(QTabBar)
+                  if bar.isVisible() and window.rect().intersects(bar.geometry()))
+
+
+def test_the_dock_layout_survives_a_new_launch(qtbot, make_main_window):
+    first = make_main_window()
+    rearrange(first)
+    first.close()
+    assert Preferences().get("window/layoutVersion") == LAYOUT_VERSION
+    second = make_main_window()
+    assert not second.docks["loss"].isVisible()
+    assert second.dockWidgetArea(second.docks["knobs"]) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert second.docks["report"] in second.tabifiedDockWidgets(second.docks["surface"])
+
+
+# A floating dock is a window of its own, and the offscreen platform says it cannot raise windows.
+@pytest.mark.qt_log_ignore(*OFFSCREEN_NOISE)
+def test_reset_window_layout_puts_every_dock_back(qtbot, make_main_window):
+    window = make_main_window()
+    tabs_as_built = tab_bars_on_screen(window)
+    rearrange(window)
+    window.docks["gradcheck"].setFloating(True)
+    dialog = open_dialog(qtbot, window)
+    qtbot.mouseClick(dialog.findChild(QPushButton, "resetLayoutButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.docks["loss"].isVisible())
+    assert window.dockWidgetArea(window.docks["knobs"]) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert not window.docks["gradcheck"].isFloating()
+    assert window.docks["report"] in window.tabifiedDockWidgets(window.docks["compare"])
+    qtbot.waitUntil(lambda: tab_bars_on_screen(window) == tabs_as_built)   # no stale tab bar left behind
+    assert Preferences().get("window/state") is None
+
+
+@pytest.mark.parametrize("spoil", ["version", "docks", "bytes", "truncated"])
+def test_an_old_or_broken_layout_is_ignored(qtbot, make_main_window, spoil):
+    first = make_main_window()
+    rearrange(first)
+    first.close()
+    settings = raw_settings()
+    if spoil == "version":
+        settings.setValue("window/layoutVersion", LAYOUT_VERSION + 1)
+    elif spoil == "docks":
+        settings.setValue("window/docks", "dataDock,someDockFromAnotherVersion")
+    elif spoil == "bytes":
+        settings.setValue("window/state", QByteArray(b"\x00\x00\x00\xffrubbish" * 20))
+    else:
+        state = settings.value("window/state")
+        settings.setValue("window/state", QByteArray(bytes(state)[: len(bytes(state)) // 2]))
+    window = make_main_window()
+    assert window.docks["loss"].isVisible()   # the layout as built
+    assert window.dockWidgetArea(window.docks["knobs"]) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert all(dock.widget() is not None for dock in window.findChildren(QDockWidget))
+
+
+def test_a_window_never_shown_saves_no_layout(make_main_window):
+    window = make_main_window(show=False)
+    window.close()
+    assert Preferences().get("window/state") is None
+
+
+def test_dock_names_lists_every_dock(make_main_window):
+    window = make_main_window(show=False)
+    names = dock_names(window).split(",")
+    assert {"dataDock", "knobDock", "modelDock", "compareDock"} <= set(names)
+    assert names == sorted(names)
