@@ -125,7 +125,7 @@ def window_sessions(draw):
     histories = draw(st.lists(st.integers(0, 6).flatmap(lambda k: vectors(k, _floats(0.0, 1e6))), max_size=3))
     extra = {}
     if _supports(Session, "split"):
-        extra["split"] = draw(st.none() | st.builds(Split, _floats(0.05, 0.95), st.integers(0, 2**31 - 1)))
+        extra["split"] = draw(st.none() | st.builds(Split, _floats(0.05, 0.9), st.integers(0, 2**31 - 1)))
         extra["val_history"] = tuple(draw(_validation(h.size)) for h in histories)
     return Session(
         dataset=dataset, degree=degree, basis=basis, loss=loss, theta=draw(knobs), model=model, hidden=hidden,

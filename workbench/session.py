@@ -13,6 +13,8 @@ import json
 import math
 import os
 import re
+import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,14 +23,16 @@ import numpy as np
 from workbench.fitting.atomic import atomic_write_text
 from workbench.fitting.basis import BASIS_KINDS, MAX_DEGREE, Basis
 from workbench.fitting.data import Dataset, first_bad_sigma
+from workbench.fitting.table import not_a_regular_file
 from workbench.fitting.losses import LOSS_KINDS, Loss
-from workbench.fitting.models import MLPModel
+from workbench.fitting.models import MAX_HIDDEN, MLPModel
 from workbench.fitting.optimizers import OPTIMIZER_KINDS
-from workbench.fitting.split import Split
+from workbench.fitting.split import MAX_FRACTION, MAX_SEED, MIN_FRACTION, Split
 from workbench.fitting.training import StopReason
 
 __all__ = [
-    "SCHEMA_VERSION", "MODEL_KINDS", "MAX_BYTES", "MAX_DEPTH", "SessionError", "RunSettings", "SavedRun",
+    "SCHEMA_VERSION", "MODEL_KINDS", "MAX_BYTES", "MAX_DEPTH", "MIN_LR", "MAX_LR", "MAX_STEPS", "SessionError",
+    "RunSettings", "SavedRun",
     "Session", "n_params_for", "session_to_json", "session_from_json", "save_session", "load_session",
 ]
 
@@ -37,8 +41,10 @@ MODEL_KINDS = ("polynomial", "mlp")
 STOP_REASONS = tuple(r.value for r in StopReason)
 MAX_BYTES = 200 * 1024 * 1024   # a session bigger than this is refused before parsing
 MAX_DEPTH = 64                  # deepest JSON nesting accepted (the format itself needs 4)
-MAX_SEED = 2**63 - 1            # largest split seed accepted
 APP = "Curve Fitter Workbench"
+# Run settings a session may hold: what the window's controls can show and set (they import these).
+MIN_LR, MAX_LR = 1e-6, 10.0
+MAX_STEPS = 10_000_000          # step limit and early-stopping patience
 
 
 class SessionError(ValueError):
@@ -211,10 +217,80 @@ def _session_dict(s: Session) -> dict:
 
 
 def session_to_json(session: Session) -> str:
-    """The session as JSON text, floats exact; refuses (SessionError) anything a load would refuse."""
+    """The session as JSON text, floats exact; refuses (SessionError) anything a load would refuse.
+
+    The points are most of a big session and change least often (autosave writes after every knob
+    move): their text comes from ``dataset_json``, which encodes each dataset once.
+    """
     data = _session_dict(session)
+    data["dataset"] = {"name": _DATASET_SLOT, "x": [], "y": []}   # spliced in below
     _Reader("the session being saved").session(data)   # same rules as loading: NaN/inf, lengths, kinds
-    return json.dumps(data, allow_nan=False, ensure_ascii=False, separators=(",", ":")) + "\n"
+    text = json.dumps(data, allow_nan=False, ensure_ascii=False, separators=(",", ":")) + "\n"
+    slot = json.dumps(data["dataset"], ensure_ascii=False, separators=(",", ":"))
+    return text.replace(slot, dataset_json(session.dataset), 1)
+
+
+# A name no dataset has (a NUL and a marker): where the dataset's own text is spliced into a session's.
+_DATASET_SLOT = "\u0000workbench-dataset-slot\u0000"
+_ENCODE_CHUNK = 16_384          # values per json.dumps call: each holds the GIL for a few ms at most
+_dataset_text: tuple[weakref.ref, str] | None = None   # the last dataset encoded, and its text
+_dataset_lock = threading.Lock()
+
+
+def dataset_json(dataset: Dataset) -> str:
+    """The dataset's JSON text (validated as a load would validate it), cached for the last dataset.
+
+    Datasets never change (an edit makes a new one), so a session's points are encoded once however
+    often it is saved.  Thread-safe, and friendly to other threads: values are encoded in chunks, so a
+    background thread warming the cache (``warm_dataset_json``) lets the GUI thread run in between.
+    """
+    global _dataset_text
+    with _dataset_lock:
+        cached = _dataset_text
+        if cached is not None and cached[0]() is dataset:
+            return cached[1]
+        _Reader("the session being saved").dataset(_dataset_dict(dataset), "dataset")
+        parts = [f'{{"name":{json.dumps(dataset.name, ensure_ascii=False)}',
+                 f',"x":{_json_numbers(dataset.x)}', f',"y":{_json_numbers(dataset.y)}']
+        if dataset.sigma is not None:
+            parts.append(f',"sigma":{_json_numbers(dataset.sigma)}')
+        text = "".join(parts) + "}"
+        _dataset_text = (weakref.ref(dataset, _forget_dataset_text), text)
+        return text
+
+
+def _forget_dataset_text(ref: weakref.ref) -> None:
+    """The dataset is gone: so is its text (tens of MB for 10⁶ points, kept by nothing else)."""
+    global _dataset_text
+    cached = _dataset_text
+    if cached is not None and cached[0] is ref:
+        _dataset_text = None
+
+
+def warm_dataset_json(dataset: Dataset) -> threading.Thread:
+    """Encode ``dataset`` for ``dataset_json`` on a background (daemon) thread, so that the next save
+    of a big session does not pay for it on the caller's thread; returns the thread."""
+    thread = threading.Thread(target=_warm, args=(weakref.ref(dataset),), name="encode-dataset", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm(ref: weakref.ref) -> None:
+    dataset = ref()
+    if dataset is not None:
+        try:
+            dataset_json(dataset)
+        except SessionError:
+            pass   # reported by the save that needs it, on the thread that can show it
+    del dataset
+
+
+def _json_numbers(values: np.ndarray) -> str:
+    """A float array as a JSON list, exactly as json.dumps writes it (shortest repr), chunk by chunk."""
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    chunks = (json.dumps(flat[i:i + _ENCODE_CHUNK].tolist(), allow_nan=False, separators=(",", ":"))[1:-1]
+              for i in range(0, flat.size, _ENCODE_CHUNK))
+    return "[" + ",".join(c for c in chunks if c) + "]"
 
 
 def save_session(session: Session, path: str | os.PathLike[str]) -> None:
@@ -255,6 +331,7 @@ def session_from_json(text: str | bytes, source: str = "<session>") -> Session:
         except UnicodeDecodeError as exc:
             raise SessionError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start}): this is not a "
                                f"{APP} session (or it is damaged)") from None
+    text = text.removeprefix("\ufeff")   # a byte-order mark, as some editors write: not part of the JSON
     _check_depth(text, source)
     try:
         data = json.loads(text)
@@ -269,6 +346,9 @@ def session_from_json(text: str | bytes, source: str = "<session>") -> Session:
 def load_session(path: str | os.PathLike[str]) -> Session:
     """Read and validate the session at `path` (SessionError if it cannot be opened or is invalid)."""
     source = str(path)
+    problem = not_a_regular_file(path)
+    if problem is not None:
+        raise SessionError(f"{source}: {problem}")
     try:
         with open(path, "rb") as f:
             if os.fstat(f.fileno()).st_size > MAX_BYTES:
@@ -409,11 +489,17 @@ class _Reader:
             if d["patience"] is None:
                 self.fail(f"{path}.patience", "null is not a number of steps",
                           "write a whole number of 1 or more, or remove patience for no early stopping")
-            patience = self.integer(d["patience"], f"{path}.patience", 1)
+            patience = self.integer(d["patience"], f"{path}.patience", 1, MAX_STEPS)
         return RunSettings(self.choice(d["optimizer"], f"{path}.optimizer", OPTIMIZER_KINDS),
-                           self.number(d["lr"], f"{path}.lr", positive=True),
-                           self.integer(d["max_steps"], f"{path}.max_steps", 0),
+                           self.learning_rate(d["lr"], f"{path}.lr"),
+                           self.integer(d["max_steps"], f"{path}.max_steps", 1, MAX_STEPS),
                            self.number(d["tol"], f"{path}.tol", nonneg=True), patience)
+
+    def learning_rate(self, v, path: str) -> float:
+        lr = self.number(v, path, positive=True)
+        if not MIN_LR <= lr <= MAX_LR:
+            self.fail(path, f"{v!r} is out of range", f"use a learning rate from {MIN_LR:g} to {MAX_LR:g}")
+        return lr
 
     def split(self, v, path: str) -> Split:
         if v is None:
@@ -421,8 +507,8 @@ class _Reader:
                                                    "fit every point")
         d = self.obj(v, path, ("fraction", "seed"))
         fraction = self.number(d["fraction"], f"{path}.fraction")
-        if not 0 < fraction < 1:
-            self.fail(f"{path}.fraction", f"{d['fraction']!r} is not between 0 and 1",
+        if not MIN_FRACTION <= fraction <= MAX_FRACTION:
+            self.fail(f"{path}.fraction", f"{d['fraction']!r} is not between {MIN_FRACTION:g} and {MAX_FRACTION:g}",
                       "write the held-out share as a fraction such as 0.2, or remove split to fit every point")
         return Split(fraction, self.integer(d["seed"], f"{path}.seed", 0, MAX_SEED))
 
@@ -503,7 +589,7 @@ class _Reader:
         if not isinstance(hidden_v, list) or not 1 <= len(hidden_v) <= 2:
             self.fail("hidden", f"expected a list of one or two layer widths, found {_kind_of(hidden_v)}",
                       "write it as [8] or [8, 8]")
-        hidden = tuple(self.integer(h, f"hidden[{i}]", 1, 256) for i, h in enumerate(hidden_v))
+        hidden = tuple(self.integer(h, f"hidden[{i}]", 1, MAX_HIDDEN) for i, h in enumerate(hidden_v))
         n = n_params_for(model, degree, hidden)
         theta = self.vector(d["theta"], "theta", n)
         settings = self.settings(d["settings"], "settings")

@@ -62,6 +62,49 @@ def make_main_window(qtbot):
 
 
 @pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, qapp, monkeypatch):
+    """Every GUI test reads and writes its own empty QSettings, never the user's real preferences.
+
+    ``QSettings()`` (what the app uses) opens the default format's file under the user-scope path; both
+    are pointed into the test's tmp_path (system scope too, so no machine-wide file leaks in), and so is
+    XDG_CONFIG_HOME, where Qt on Linux puts them in an app launched by a test as a subprocess.  The theme
+    a test may switch to is put back afterwards: palette and colour-scheme override are process-wide.
+    """
+    from PySide6.QtCore import QSettings
+
+    from workbench.qt.app import set_application_names
+
+    set_application_names()   # the names the app files its settings under, before a test writes any
+    folder = str(tmp_path / "settings")
+    monkeypatch.setenv("XDG_CONFIG_HOME", folder)
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
+        for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+            QSettings.setPath(fmt, scope, folder)
+    palette = qapp.palette()
+    yield folder
+    qapp.setPalette(palette)
+    hints = qapp.styleHints()
+    if hasattr(hints, "unsetColorScheme"):
+        hints.unsetColorScheme()
+
+
+@pytest.fixture(autouse=True)
+def quiet_sessions(tmp_path, monkeypatch):
+    """Autosave writes into the test's tmp_path, and the session prompts never open a modal dialog.
+
+    A window closed with unsaved changes is discarded and a recovery file is never restored, unless a
+    test replaces these answers itself (``monkeypatch.setattr(SessionManager, "ask_…", …)``).
+    """
+    from workbench.qt.session_manager import RECOVERY_ENV, SessionManager
+
+    monkeypatch.setenv(RECOVERY_ENV, str(tmp_path / "recovery"))
+    monkeypatch.setattr(SessionManager, "ask_unsaved_changes", lambda self: "discard")
+    monkeypatch.setattr(SessionManager, "ask_restore_recovery", lambda self, path, when: False)
+    return tmp_path / "recovery"
+
+
+@pytest.fixture(autouse=True)
 def collect_qt_garbage(qapp):
     """Collect reference cycles holding Qt wrappers after every GUI test, while the QApplication lives.
 

@@ -45,11 +45,13 @@ def sigmas(n):
 
 
 any_vec = st.integers(0, 6).flatmap(vec)
-run_settings = st.builds(RunSettings, st.sampled_from(["gd", "momentum", "nesterov", "adam"]), positive,
-                         st.integers(0, 10**9), st.floats(min_value=0, max_value=1e300),
-                         st.none() | st.integers(1, 10**9))
-splits = st.none() | st.builds(Split, st.floats(min_value=5e-324, max_value=1.0, exclude_max=True),
-                               st.integers(0, 2**63 - 1))
+# Within what the window's controls can show (session.MIN_LR…MAX_LR, MAX_STEPS, split 1–90 %).
+run_settings = st.builds(RunSettings, st.sampled_from(["gd", "momentum", "nesterov", "adam"]),
+                         st.floats(min_value=1e-6, max_value=10.0) | st.sampled_from([1e-6, 10.0]),
+                         st.integers(1, 10**7), st.floats(min_value=0, max_value=1e300),
+                         st.none() | st.integers(1, 10**7))
+splits = st.none() | st.builds(Split, st.floats(min_value=0.01, max_value=0.9) | st.sampled_from([0.01, 0.9]),
+                               st.integers(0, 2**31 - 1))
 
 
 def val_histories(loss_history):
@@ -438,12 +440,14 @@ def test_mutated_generated_sessions_raise_only_session_error(s, data):
 # -- the train/validation split, its histories and early stopping (optional fields) -------------------------
 VALIDATION_BAD_CASES = [
     (_set(["split"], None), r"split: null is not a split.*remove split"),
-    (_set(["split", "fraction"], 1.0), r"split\.fraction: 1\.0 is not between 0 and 1"),
-    (_set(["split", "fraction"], 0), r"split\.fraction: 0 is not between 0 and 1"),
+    (_set(["split", "fraction"], 1.0), r"split\.fraction: 1\.0 is not between 0\.01 and 0\.9"),
+    (_set(["split", "fraction"], 0), r"split\.fraction: 0 is not between 0\.01 and 0\.9"),
     (_set(["split", "fraction"], "20%"), r"split\.fraction: expected a number"),
     (_set(["split", "seed"], -1), r"split\.seed: -1 is out of range"),
     (_set(["split", "seed"], 1.5), r"split\.seed: expected a whole number"),
     (_set(["split", "seed"], 2**63), r"split\.seed: .* out of range"),
+    # The window's seed box holds 2^31 − 1 at most: a larger seed could be loaded but never shown.
+    (_set(["split", "seed"], 2**31), r"split\.seed: 2147483648 is out of range; use a whole number from 0 to 2147483647"),
     (_delete(["split", "seed"]), r"split\.seed: missing"),
     (_set(["split", "shuffle"], True), r"split\.shuffle: unknown field"),
     (_set(["settings", "patience"], 0), r"settings\.patience: 0 is out of range"),

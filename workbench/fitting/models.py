@@ -20,6 +20,10 @@ from .losses import Loss
 
 GRAPH_KINDS = ("fused", "expanded")
 
+# Widest hidden layer: the window's control goes this far, and a session may hold no wider net
+# (2 × 64 units are 4353 weights already).
+MAX_HIDDEN = 64
+
 
 def inverse_sigma(sigma, n: int) -> np.ndarray | None:
     """1/σ as a float64 vector of length ``n`` (None for no σ); refuses σ that cannot weight a fit."""
@@ -199,8 +203,8 @@ class MLPModel:
     basis: Basis = field(default_factory=lambda: Basis("scaled"))
 
     def __post_init__(self):
-        if not 1 <= len(self.hidden) <= 2 or any(int(h) < 1 or int(h) > 256 for h in self.hidden):
-            raise ValueError(f"hidden layers must be one or two widths from 1 to 256, got {self.hidden!r}")
+        if not 1 <= len(self.hidden) <= 2 or any(int(h) < 1 or int(h) > MAX_HIDDEN for h in self.hidden):
+            raise ValueError(f"hidden layers must be one or two widths from 1 to {MAX_HIDDEN}, got {self.hidden!r}")
 
     @property
     def shapes(self) -> list[tuple[int, ...]]:

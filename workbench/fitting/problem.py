@@ -17,13 +17,13 @@ from functools import cached_property
 import numpy as np
 
 from .basis import Basis
-from .conditioning import Conditioning, conditioning
+from .conditioning import Conditioning, conditioning, squared_error_hessian
 from .exact import ExactFit, solve_exact
 from .losses import Loss
 from .models import LossGraph, MLPModel, PolynomialModel, inverse_sigma
 from .optimizers import make_optimizer
 from .stats import FitReport, fit_report
-from .surface import numeric_surface, polynomial_surface
+from .surface import numeric_surface, polynomial_surface, quadratic_surface_at
 from .training import StopRules, Trainer
 
 Model = PolynomialModel | MLPModel
@@ -46,6 +46,8 @@ class FitProblem:
         self.loss = loss
         self._lock = threading.Lock()  # a LossGraph holds state: one pass at a time
         self._stable_memo: tuple[bytes, np.ndarray] | None = None
+        self._evaluated: tuple[bytes, float, np.ndarray] | None = None   # see ``evaluate``
+        self._fitted: tuple[bytes, np.ndarray] | None = None            # see ``predict``
 
     @classmethod
     def polynomial(cls, x, y, degree: int = 5, basis: str = "monomial", loss: Loss = Loss(),
@@ -94,6 +96,23 @@ class FitProblem:
         with self._lock:
             return self.objective.value_and_grad(theta)
 
+    def evaluate(self, theta) -> tuple[float, np.ndarray]:
+        """``value_and_grad``, remembered for the last knobs asked about (the gradient read-only).
+
+        The window checks a change before making it and then every view reads the loss and gradient
+        of the same knobs: one pass serves them all (at 10⁶ points a pass takes ~0.1 s).  A training
+        loop calls ``value_and_grad``, which has no memo to look up.
+        """
+        theta = np.asarray(theta, dtype=np.float64)
+        key = theta.tobytes()
+        memo = self._evaluated
+        if memo is None or memo[0] != key:
+            value, grad = self.value_and_grad(theta)
+            grad = np.array(grad, dtype=np.float64)
+            grad.flags.writeable = False
+            memo = self._evaluated = (key, value, grad)
+        return memo[1], memo[2]
+
     def point_forces(self, theta) -> np.ndarray:
         """−∂L/∂ŷ_i from the engine: how hard, and which way, each point pulls the curve."""
         with self._lock:
@@ -105,8 +124,23 @@ class FitProblem:
             return self.objective.value(theta)
 
     def predict(self, theta, x=None) -> np.ndarray:
-        """The model's values at x (default: the data x), computed in a numerically stable basis."""
-        x = self.x if x is None else np.asarray(x, dtype=np.float64)
+        """The model's values at x (default: the data x), computed in a numerically stable basis.
+
+        At the data x the result is read-only and remembered for the last knobs (the fit plot, the
+        residual plot, the table and the window's pre-check all ask for it after a change).
+        """
+        if x is None:
+            theta = np.asarray(theta, dtype=np.float64)
+            key = theta.tobytes()
+            memo = self._fitted
+            if memo is None or memo[0] != key:
+                values = np.asarray(self._predict(theta, self.x), dtype=np.float64)
+                values.flags.writeable = False
+                memo = self._fitted = (key, values)
+            return memo[1]
+        return self._predict(theta, np.asarray(x, dtype=np.float64))
+
+    def _predict(self, theta, x: np.ndarray) -> np.ndarray:
         if self.is_polynomial:
             return self.stable_basis.evaluate(self._stable_coefficients(theta), x)
         return self.model.predict(theta, x)
@@ -148,7 +182,13 @@ class FitProblem:
         """
         if not self.is_polynomial:
             return None
-        return fit_report(self.x, self.y, self.model.degree, weights=self.weights)
+        if self.x.size == 0:
+            return fit_report(self.x, self.y, self.model.degree, weights=self.weights)   # (says why: no data)
+        # The exact optimum is the plain least-squares solution unless a ridge penalty changed it: then the
+        # report (of the plain fit) solves its own.  Either way the solve is done once per problem.
+        plain = not (self.loss.l2 and self.loss.is_squared_error)
+        return fit_report(self.x, self.y, self.model.degree, weights=self.weights,
+                          fit=self.exact if plain else None)
 
     @cached_property
     def design_matrix(self) -> np.ndarray:
@@ -169,6 +209,23 @@ class FitProblem:
                 stop_event: threading.Event | None = None) -> Trainer:
         """A trainer on this problem's engine graph, starting from ``params``."""
         return Trainer(self.value_and_grad, make_optimizer(optimizer, lr), params, rules, stop_event)
+
+    @cached_property
+    def hessian(self) -> np.ndarray | None:
+        """The exact Hessian of a squared-error polynomial loss (the same for all knobs); None otherwise."""
+        if not (self.is_polynomial and self.loss.is_squared_error):
+            return None
+        return squared_error_hessian(self.design_matrix, self.loss, self.model.penalty_mask(), self.sigma)
+
+    def surface_at(self, evaluation, theta, i: int, j: int, a_values, b_values) -> np.ndarray | None:
+        """``surface`` of a squared-error polynomial from (loss, gradient) at theta already known (the
+        window's engine evaluation), and the constant Hessian: no pass over the points.  None for other
+        models and losses (use ``surface``)."""
+        if not (self.is_polynomial and self.loss.is_squared_error and self.x.size):
+            return None
+        value, grad = evaluation
+        return quadratic_surface_at(value, np.asarray(grad, dtype=np.float64), self.hessian, theta, i, j,
+                                    a_values, b_values)
 
     def surface(self, theta, i: int, j: int, a_values, b_values,
                 stop: threading.Event | None = None) -> np.ndarray | None:

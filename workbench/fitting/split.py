@@ -22,12 +22,19 @@ from functools import lru_cache
 
 import numpy as np
 
-MAX_FRACTION = 0.9   # the app's control offers 0–90 %; any 0 < f < 1 is valid here
+# The app's control offers 1–90 % (as whole percents, 0 meaning no split), and a session may hold no
+# other share: a share it would show as "off" or as 90 % would misstate the split.  Any 0 < f < 1 is
+# valid for the core.
+MIN_FRACTION, MAX_FRACTION = 0.01, 0.9
+# Largest seed: what the window's seed box (a 32-bit QSpinBox) can show, so every split a session holds
+# can also be shown and edited there; the session reader applies the same limit.
+MAX_SEED = 2**31 - 1
 
 
 @dataclass(frozen=True)
 class Split:
-    """Hold out ``fraction`` of the points (0 < fraction < 1) for validation, chosen by ``seed`` (≥ 0)."""
+    """Hold out ``fraction`` of the points (0 < fraction < 1) for validation, chosen by ``seed``
+    (0 ≤ seed ≤ ``MAX_SEED``)."""
 
     fraction: float
     seed: int = 0
@@ -45,6 +52,8 @@ class Split:
             raise ValueError(f"split seed must be a whole number of 0 or more, got {seed!r}")
         if int(seed) < 0:
             raise ValueError(f"split seed must be 0 or more, got {seed}")
+        if int(seed) > MAX_SEED:
+            raise ValueError(f"split seed must be at most {MAX_SEED} (2^31 − 1), got {seed}: choose a smaller seed")
         object.__setattr__(self, "fraction", fraction)
         object.__setattr__(self, "seed", int(seed))
 

@@ -46,6 +46,23 @@ def quadratic_surface(design: np.ndarray, y: np.ndarray, theta: np.ndarray, i: i
     return np.maximum(surface, 0.0)  # rounding must never show a negative squared error
 
 
+def quadratic_surface_at(value: float, grad: np.ndarray, hessian: np.ndarray, theta: np.ndarray, i: int, j: int,
+                         a_values: np.ndarray, b_values: np.ndarray) -> np.ndarray:
+    """The same closed form as ``quadratic_surface`` from the loss, gradient and (constant) Hessian at θ.
+
+    The window has the engine's loss and gradient at the knobs already, and the Hessian of a squared
+    error never changes: the grid then costs its own 200×200 points, not a pass over 10⁶ data points.
+    """
+    if i == j:
+        raise ValueError("choose two different coefficients for the surface")
+    theta = np.asarray(theta, dtype=np.float64)
+    da = (np.asarray(a_values, dtype=np.float64) - theta[i])[None, :]
+    db = (np.asarray(b_values, dtype=np.float64) - theta[j])[:, None]
+    h_ii, h_jj, h_ij = 0.5 * hessian[i, i], 0.5 * hessian[j, j], 0.5 * hessian[i, j]
+    surface = value + da * grad[i] + db * grad[j] + da * da * h_ii + 2 * da * db * h_ij + db * db * h_jj
+    return np.maximum(surface, 0.0)  # rounding must never show a negative squared error
+
+
 def numeric_surface(loss_at: Callable[[np.ndarray], float], theta: np.ndarray, i: int, j: int,
                     a_values: np.ndarray, b_values: np.ndarray,
                     stop: threading.Event | None = None) -> np.ndarray | None:

@@ -11,13 +11,14 @@ import math
 import operator
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DataError", "Progress", "Table", "read_table"]
+__all__ = ["DataError", "Progress", "Table", "read_table", "not_a_regular_file"]
 
 PathLike = str | os.PathLike[str]
 Progress = Callable[[float], None]   # called with the fraction done, 0 to 1; may raise to abandon the read
@@ -127,8 +128,26 @@ def _no_progress(_fraction: float) -> None:
     pass
 
 
+def not_a_regular_file(path: PathLike) -> str | None:
+    """Why ``path`` is no file to read (a folder, a pipe, a device), or None (a file, or nothing there:
+    opening it then says what is wrong).  Asked before opening: a pipe would block for ever, a device
+    such as /dev/zero would never end."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISDIR(mode):
+        return "this is a folder, not a file: choose a file inside it"
+    if not stat.S_ISREG(mode):
+        return "this is not a regular file (a pipe, socket or device): choose a file saved on disk"
+    return None
+
+
 def _read_lines(path: Path, source: str) -> list[str]:
     """Decode a file as UTF-8 (a BOM is fine) and split it into physical lines."""
+    problem = not_a_regular_file(path)
+    if problem is not None:
+        raise DataError(problem, path=source)
     try:
         raw = path.read_bytes()
     except OSError as exc:

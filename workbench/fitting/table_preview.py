@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from workbench.fitting.data import first_bad_sigma
-from workbench.fitting.table import DataError, PathLike, Table, _content_lines, _decode_error, _parse
+from workbench.fitting.table import (DataError, PathLike, Table, _content_lines, _decode_error, _parse,
+                                     not_a_regular_file)
 
 __all__ = ["PREVIEW_ROWS", "TablePreview", "preview_table", "select_columns"]
 
@@ -75,6 +76,9 @@ def preview_table(path: PathLike, *, max_rows: int = PREVIEW_ROWS, source: str |
 def _read_prefix(path: Path, source: str, max_rows: int) -> tuple[bytes, int, bool]:
     """The file's first complete lines (enough for `max_rows` rows, if it has them), its size, and
     whether that is the whole file."""
+    problem = not_a_regular_file(path)
+    if problem is not None:
+        raise DataError(problem, path=source)
     try:
         with path.open("rb") as f:
             size = os.fstat(f.fileno()).st_size

@@ -14,9 +14,11 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .document import FitDocument
+from .redraw import ScheduledRedraw
 from .surface_plot import OVERLAY_COLOURS
 
 DASH = "—"
+ROWS_REFRESH_MS = 100   # the rows' numbers change at most this often (see ``_rows_redraw``)
 ROWS = ("current", "manual", "gd", "exact")
 COLUMNS = ("loss", "gap", "relative", "details")
 ROW_NAMES = {
@@ -89,21 +91,45 @@ class ComparisonPanel(QWidget):
         self._seen_run = None          # the last RunRecord seen, and the problem it belongs to
         self._seen_run_key: tuple | None = None
         self._build_ui()
-        document.stateChanged.connect(self.refresh)
-        document.trailChanged.connect(self.refresh)
-        document.overlaysChanged.connect(self.refresh)
+        # The rows' numbers: at once after a user's change; during a run at most every ROWS_REFRESH_MS (it
+        # changes them ~30 times a second, faster than anyone reads); never while the tab is behind another.
+        self._rows_redraw = ScheduledRedraw(self, self._refresh_rows, min_interval_ms=ROWS_REFRESH_MS)
+        document.stateChanged.connect(self._on_document_changed)
+        document.trailChanged.connect(self._on_document_changed)
+        document.overlaysChanged.connect(self._on_document_changed)
         if hasattr(controller, "runningChanged"):
-            controller.runningChanged.connect(self.refresh)
+            controller.runningChanged.connect(self._on_document_changed)
         self.refresh()
 
     # -- public API --------------------------------------------------------------------------------
     def cell_text(self, row: str, column: str) -> str:
         """The text shown in ``row`` (current/manual/gd/exact) and ``column`` (loss/gap/relative/details)."""
+        self._rows_redraw.flush(force=True)
         return self._cells[(row, column)].text()
 
     @Slot()
     def refresh(self) -> None:
-        """Redraw every row from the document."""
+        """Redraw every row from the document, at once."""
+        self._on_document_changed()
+        self._rows_redraw.flush(force=True)
+
+    @Slot()
+    def _on_document_changed(self) -> None:
+        self._note_run()
+        self._sync_checks()
+        self.restore_button.setEnabled(self.document.best_manual is not None)
+        self._rows_redraw.schedule()
+        if not getattr(self.controller, "running", False):
+            self._rows_redraw.flush()   # a user's change shows at once (if the panel is on screen)
+
+    def _note_run(self) -> None:
+        """Remember the problem the latest run belongs to, when it appears: it is finalised under the
+        problem it ran on (edits stop runs first), and the rows may be redrawn only after an edit."""
+        run = self.document.last_run
+        if run is not self._seen_run:
+            self._seen_run, self._seen_run_key = run, _problem_key(self.document)
+
+    def _refresh_rows(self) -> None:
         doc = self.document
         exact = doc.exact
         optimum = exact.loss if exact is not None else None
@@ -113,8 +139,6 @@ class ComparisonPanel(QWidget):
         self._fill_manual(optimum)
         self._fill_gd(optimum)
         self._fill_exact(exact)
-        self._sync_checks()
-        self.restore_button.setEnabled(doc.best_manual is not None)
 
     # -- building ----------------------------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -210,9 +234,6 @@ class ComparisonPanel(QWidget):
     def _fill_gd(self, optimum: float | None) -> None:
         doc = self.document
         run = doc.last_run
-        if run is not self._seen_run:
-            # A run is finalised under the problem it ran on (edits stop runs first): remember that one.
-            self._seen_run, self._seen_run_key = run, _problem_key(doc)
         run_is_current = run is not None and self._seen_run_key == _problem_key(doc)
         s = doc.settings
         optimiser = f"{OPTIMIZER_NAMES.get(s.optimizer, s.optimizer)}, lr {s.lr:g}"

@@ -90,7 +90,7 @@ FULL_EXPLANATION = (
 # -- the view -------------------------------------------------------------------------------------------
 def _problem_key(document: FitDocument) -> tuple:
     s = document.state
-    return (s.dataset, s.degree, s.basis, s.loss)
+    return (s.dataset, s.degree, s.basis, s.loss, s.split)
 
 
 def _same_problem(a: tuple | None, b: tuple | None) -> bool:
@@ -123,6 +123,7 @@ class ConditioningLab(QWidget):
         self._sweep_result: SweepResult | None = None
         self._stale = False
         self._unfinished: list[WorkerThread] = []
+        self._numbers_for = None   # (FitState, RunSettings) the numbers were last computed for
 
         self._build_ui()
         document.stateChanged.connect(self._on_document_changed)
@@ -251,8 +252,10 @@ class ConditioningLab(QWidget):
         state, settings = self.document.state, self.document.settings
         rates = default_rates(self.document.problem, self.sweep_points)
         self._sweep_ids += 1
-        worker = SweepWorker(self._sweep_ids, state.dataset.x, state.dataset.y, self.document.problem.model,
-                             state.loss, state.theta, rates, settings.optimizer, self.sweep_steps)
+        # The problem's points: the training points when some are held out for validation.
+        problem = self.document.problem
+        worker = SweepWorker(self._sweep_ids, problem.x, problem.y, problem.model, state.loss, state.theta,
+                             rates, settings.optimizer, self.sweep_steps, sigma=problem.sigma)
         worker.progressed.connect(self._on_sweep_progressed)
         worker.finished.connect(self._on_sweep_finished)
         handle = SweepHandle(worker)
@@ -328,6 +331,11 @@ class ConditioningLab(QWidget):
             self._stale = True
             self._draw_sweep()
             self._show_sweep_status()
+        state, settings = self.document.state, self.document.settings
+        shown = self._numbers_for
+        if shown is not None and shown[0].same_problem(state) and shown[1] == settings:
+            return   # only the knobs moved: limit, condition number and explanation are unchanged
+        self._numbers_for = (state, settings)
         self._refresh_numbers(key)
         self._draw_lines()
 

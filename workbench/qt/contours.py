@@ -17,56 +17,68 @@ _SEGMENTS = {1: ((3, 0),), 2: ((0, 1),), 3: ((3, 1),), 4: ((1, 2),), 6: ((0, 2),
 _SADDLES = {5: (((3, 0), (1, 2)), ((0, 1), (2, 3))), 10: (((0, 1), (2, 3)), ((3, 0), (1, 2)))}
 
 
+def _segment_table() -> tuple[np.ndarray, np.ndarray]:
+    """(start edge, end edge) of up to two segments, indexed [case + 16·centre above, segment]; −1: none."""
+    start = np.full((32, 2), -1, dtype=np.intp)
+    end = np.full((32, 2), -1, dtype=np.intp)
+    for centre in (0, 1):
+        for case, pairs in _SEGMENTS.items():
+            for k, (a, b) in enumerate(pairs):
+                start[case + 16 * centre, k], end[case + 16 * centre, k] = a, b
+        for case, both in _SADDLES.items():
+            for k, (a, b) in enumerate(both[centre]):
+                start[case + 16 * centre, k], end[case + 16 * centre, k] = a, b
+    return start, end
+
+
+_START, _END = _segment_table()
+
+
 def contour_segments(field: np.ndarray, levels) -> tuple[np.ndarray, np.ndarray]:
     """Contour lines of ``field[row, col]`` as segment end points (col, row) in pairs, all levels at once.
 
     Vectorised marching squares (pyqtgraph's own ``isocurve`` loops in Python and takes ~100 ms for
-    eight levels of a 200×200 grid; this takes a few).  Draw the result with ``connect="pairs"``.
+    eight levels of a 200×200 grid): each cell's case picks its segments from a lookup table, so a level
+    costs a dozen whole-array operations, whatever the cases.  Draw the result with ``connect="pairs"``.
     """
     f = np.asarray(field, dtype=np.float64)
     if f.ndim != 2 or min(f.shape) < 2:
         return np.empty(0), np.empty(0)
     width = f.shape[1] - 1
-    corners = [f[:-1, :-1].ravel(), f[:-1, 1:].ravel(), f[1:, 1:].ravel(), f[1:, :-1].ravel()]
+    corners = np.stack([f[:-1, :-1].ravel(), f[:-1, 1:].ravel(), f[1:, 1:].ravel(), f[1:, :-1].ravel()])
+    centres = corners.mean(axis=0)
+    weights = np.array([1, 2, 4, 8])[:, None]
     xs: list[np.ndarray] = []
     ys: list[np.ndarray] = []
     for level in levels:
-        above = [c > level for c in corners]
-        case = above[0] * 1 + above[1] * 2 + above[2] * 4 + above[3] * 8
+        case = ((corners > level) * weights).sum(axis=0)
         cells = np.flatnonzero((case != 0) & (case != 15))
         if cells.size == 0:
             continue
-        case = case[cells]
-        v00, v01, v11, v10 = (c[cells] for c in corners)
+        v00, v01, v11, v10 = corners[:, cells]
         row, col = np.divmod(cells, width)
-
-        def cross(va, vb):
-            span = vb - va
-            with np.errstate(divide="ignore", invalid="ignore"):
-                t = np.where(span != 0, (level - va) / span, 0.5)
-            return np.clip(t, 0.0, 1.0)
-
-        edge_x = (col + cross(v00, v01), col + 1.0, col + cross(v10, v11), col * 1.0)
-        edge_y = (row * 1.0, row + cross(v01, v11), row + 1.0, row + cross(v00, v10))
-        centre_above = (v00 + v01 + v11 + v10) / 4 > level
-        for value, pairs in _SEGMENTS.items():
-            mask = case == value
-            for a, b in pairs:
-                _add_segments(xs, ys, edge_x, edge_y, mask, a, b)
-        for value, (if_centre_below, if_centre_above) in _SADDLES.items():
-            for pairs, mask in ((if_centre_below, (case == value) & ~centre_above),
-                                (if_centre_above, (case == value) & centre_above)):
-                for a, b in pairs:
-                    _add_segments(xs, ys, edge_x, edge_y, mask, a, b)
+        # Where each edge is crossed: (x, y) per edge, rows 0..3 in the edge numbering above.
+        edge_x = np.stack([col + _cross(v00, v01, level), col + 1.0, col + _cross(v10, v11, level), col * 1.0])
+        edge_y = np.stack([row * 1.0, row + _cross(v01, v11, level), row + 1.0, row + _cross(v00, v10, level)])
+        key = case[cells] + 16 * (centres[cells] > level)
+        for k in (0, 1):
+            a, b = _START[key, k], _END[key, k]
+            has = np.flatnonzero(a >= 0)
+            if has.size:
+                a, b = a[has], b[has]
+                xs.append(np.column_stack([edge_x[a, has], edge_x[b, has]]).ravel())
+                ys.append(np.column_stack([edge_y[a, has], edge_y[b, has]]).ravel())
     if not xs:
         return np.empty(0), np.empty(0)
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def _add_segments(xs, ys, edge_x, edge_y, mask, a, b) -> None:
-    if mask.any():
-        xs.append(np.column_stack([edge_x[a][mask], edge_x[b][mask]]).ravel())
-        ys.append(np.column_stack([edge_y[a][mask], edge_y[b][mask]]).ravel())
+def _cross(va: np.ndarray, vb: np.ndarray, level: float) -> np.ndarray:
+    """Where along an edge from va to vb the level is crossed (0..1; the middle of a flat edge)."""
+    span = vb - va
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(span != 0, (level - va) / span, 0.5)
+    return np.clip(t, 0.0, 1.0)
 
 
 # -- the background computation ---------------------------------------------------------------------

@@ -72,6 +72,24 @@ class Controller(QObject):
         self._last_knob_merge: object = None
         self._history = GrowingArray()
         self._val_history = GrowingArray(columns=2)
+        self._unfinished: list[WorkerThread] = []   # runs whose thread did not stop in time (kept alive)
+        if document.start_note:   # (the window's notice area is connected once the window is built)
+            QTimer.singleShot(0, self, self._announce_start_note)
+
+    @Slot()
+    def _announce_start_note(self) -> None:
+        self.notice.emit("info", self.doc.start_note)
+
+    def _apply(self, state, text: str, merge_key: object = None, *, model: bool = False) -> bool:
+        """Make ``state`` current (one undo step), unless its numbers cannot be computed with: then say
+        why, change nothing, and put back controls that show the refused value (``model``: the model's)."""
+        why = self.doc.trouble(state)
+        if why is not None:
+            self.notice.emit("error", f"“{text}” was not done: {why}.")
+            self.doc.redisplay(model)
+            return False
+        self.doc.apply(state, text, merge_key)
+        return True
 
     # -- data -------------------------------------------------------------------------------------
     def add_point(self, x: float, y: float) -> None:
@@ -112,23 +130,42 @@ class Controller(QObject):
         data = self.doc.dataset
         x, y = float(data.x[row]), float(data.y[row])
         x, y = (value, y) if column == 0 else (x, value)
-        self._edit_data(data.with_point_moved(row, x, y), "Edit point")
-        return True
+        return self._edit_data(data.with_point_moved(row, x, y), "Edit point")
 
     def clear_data(self) -> None:
         """Remove every point (undoable)."""
         if self.doc.dataset.n:
             self._edit_data(Dataset(np.empty(0), np.empty(0), self.doc.dataset.name), "Clear data")
 
-    def replace_data(self, dataset: Dataset, text: str = "Replace data") -> None:
-        """New data (a generated set, an opened file); the scaled bases follow its x range."""
+    def replace_data(self, dataset: Dataset, text: str = "Replace data") -> bool:
+        """New data (a generated set, an opened file); the scaled bases follow its x range.
+
+        Data that raw powers of x cannot hold (x near 1e300, say) switch the monomial basis to Scaled,
+        with a notice; data no basis can compute with are refused (False), and nothing changes.
+        """
         self.stop_run()
         state = self.doc.state
         basis = Basis.for_data(state.basis.kind, dataset.x) if dataset.n else state.basis
-        theta = state.basis.convert(state.theta, basis) if state.model == "polynomial" else state.theta
-        if not np.all(np.isfinite(theta)):
-            theta = np.zeros_like(state.theta)
-        self.doc.apply(replace(state, dataset=dataset, basis=basis, theta=theta), text)
+        new = replace(state, dataset=dataset, basis=basis, theta=self._converted(state, basis))
+        why = self.doc.trouble(new)
+        if why is not None and state.model == "polynomial" and basis.kind == "monomial":
+            scaled = Basis.for_data("scaled", dataset.x)
+            rescued = replace(new, basis=scaled, theta=self._converted(state, scaled))
+            if self.doc.trouble(rescued) is None:
+                self.notice.emit("info", f"{text}: the basis is now Scaled, because with raw powers of x {why}.")
+                new = rescued
+        return self._apply(new, text, model=True)
+
+    @staticmethod
+    def _converted(state, basis: Basis) -> np.ndarray:
+        """The knobs of ``state`` in ``basis`` (the same curve), or zeros if that curve cannot be held there."""
+        if state.model != "polynomial":
+            return state.theta
+        try:
+            theta = state.basis.convert(state.theta, basis)
+        except OverflowError:    # exact conversion whose result no double can hold
+            theta = None
+        return theta if theta is not None and np.all(np.isfinite(theta)) else np.zeros_like(state.theta)
 
     def open_file(self, path) -> bool:
         """Load a CSV file as the data; a bad file changes nothing and says why."""
@@ -137,18 +174,20 @@ class Controller(QObject):
         except (DataError, OSError) as exc:
             self.notice.emit("error", f"Could not open the file: {exc}")
             return False
-        self.open_dataset(dataset, str(path))
-        return True
+        return self.open_dataset(dataset, str(path))
 
-    def open_dataset(self, dataset: Dataset, source: str) -> None:
-        """Make a dataset read from ``source`` (a file) the data: one undo step named "Open <file name>"."""
-        self.replace_data(dataset, f"Open {os.path.basename(source) or dataset.name or 'data'}")
+    def open_dataset(self, dataset: Dataset, source: str) -> bool:
+        """Make a dataset read from ``source`` (a file) the data: one undo step named "Open <file name>".
+        False (with a notice, nothing changed) when its numbers cannot be computed with."""
+        if not self.replace_data(dataset, f"Open {os.path.basename(source) or dataset.name or 'data'}"):
+            return False
         weights = " with σ weights" if dataset.sigma is not None else ""
         self.notice.emit("info", f"Opened {source} ({dataset.n:,} points{weights}).")
+        return True
 
-    def _edit_data(self, dataset: Dataset, text: str, merge_key: object = None) -> None:
+    def _edit_data(self, dataset: Dataset, text: str, merge_key: object = None) -> bool:
         self.stop_run()
-        self.doc.apply(replace(self.doc.state, dataset=dataset), text, merge_key)
+        return self._apply(replace(self.doc.state, dataset=dataset), text, merge_key)
 
     # -- model ------------------------------------------------------------------------------------
     def set_model(self, kind: str, hidden: tuple[int, ...] | None = None) -> None:
@@ -173,7 +212,7 @@ class Controller(QObject):
             theta, text = np.zeros(state.degree + 1), "Polynomial model"
         else:
             raise ValueError(f"unknown model {kind!r}")
-        self.doc.apply(replace(state, model=kind, hidden=hidden, theta=theta), text)
+        self._apply(replace(state, model=kind, hidden=hidden, theta=theta), text, model=True)
 
     def set_degree(self, degree: int) -> None:
         """Change the degree, keeping the knobs of the terms that remain and adding new ones at 0."""
@@ -185,7 +224,7 @@ class Controller(QObject):
         theta = np.zeros(degree + 1)
         keep = min(degree + 1, state.theta.size)
         theta[:keep] = state.theta[:keep]
-        self.doc.apply(replace(state, degree=degree, theta=theta), f"Degree {degree}")
+        self._apply(replace(state, degree=degree, theta=theta), f"Degree {degree}", model=True)
 
     def set_basis(self, kind: str) -> None:
         """Switch basis; the knobs are converted so that the curve stays where it is."""
@@ -194,18 +233,17 @@ class Controller(QObject):
             return
         self.stop_run()
         basis = Basis.for_data(kind, state.dataset.x)
-        theta = state.basis.convert(state.theta, basis)
-        if not np.all(np.isfinite(theta)):
-            theta = np.zeros_like(state.theta)
+        theta = self._converted(state, basis)
+        if not np.any(theta) and np.any(state.theta):
             self.notice.emit("warning", "The curve could not be expressed in the new basis; knobs reset to 0.")
-        self.doc.apply(replace(state, basis=basis, theta=theta), f"Basis {kind}")
+        self._apply(replace(state, basis=basis, theta=theta), f"Basis {kind}", model=True)
 
     def set_loss(self, loss: Loss) -> None:
         """Change the loss function (MSE, SSE, MAE, Huber, L2 penalty)."""
         if loss == self.doc.state.loss:
             return
         self.stop_run()
-        self.doc.apply(replace(self.doc.state, loss=loss), f"Loss {loss.kind}")
+        self._apply(replace(self.doc.state, loss=loss), f"Loss {loss.kind}", model=True)
 
     def set_split(self, split: Split | None) -> None:
         """Hold out a share of the points for validation (None: fit them all); one undoable step.
@@ -226,7 +264,7 @@ class Controller(QObject):
             if split.validation_size(state.dataset.n) == 0:
                 self.notice.emit("info", f"With {state.dataset.n} point(s) none can be held out: validation "
                                          "starts once there are at least 2 points.")
-        self.doc.apply(replace(state, split=split), text)
+        self._apply(replace(state, split=split), text, model=True)
 
     def set_run_settings(self, **changes) -> None:
         """Optimiser, learning rate, step limit, early-stopping patience (take effect at the next run)."""
@@ -251,7 +289,8 @@ class Controller(QObject):
             return
         theta[index] = value
         merge = ("knob", index, drag_id) if drag_id is not None else None
-        self.doc.apply(replace(self.doc.state, theta=theta), f"Turn k{index}", merge)
+        if not self._apply(replace(self.doc.state, theta=theta), f"Turn k{index}", merge):
+            return
         self.doc.record_manual_move(new_move=merge is None or merge != self._last_knob_merge)
         self._last_knob_merge = merge
 
@@ -262,7 +301,7 @@ class Controller(QObject):
         if theta.shape != self.doc.state.theta.shape or not np.all(np.isfinite(theta)):
             self.notice.emit("warning", "Those coefficients do not fit the current model.")
             return
-        self.doc.apply(replace(self.doc.state, theta=theta), text)
+        self._apply(replace(self.doc.state, theta=theta), text)
 
     def reset_knobs(self) -> None:
         """All knobs back to 0 (undoable); the net's weights back to their small random start."""
@@ -360,10 +399,11 @@ class Controller(QObject):
         s = self.doc.settings
         trainer = self.doc.problem.trainer(s.optimizer, s.lr, self.doc.theta, StopRules(max_steps=1))
         record = trainer.step()
-        if not np.all(np.isfinite(record.params)):
+        stepped = replace(self.doc.state, theta=record.params)
+        if not np.all(np.isfinite(record.params)) or self.doc.trouble(stepped) is not None:
             self.notice.emit("warning", self._divergence_text("the step overflowed"))
             return
-        self.doc.apply(replace(self.doc.state, theta=record.params), "Gradient descent step")
+        self.doc.apply(stepped, "Gradient descent step")
         self.doc.gd_trajectory.extend([record.params_before, record.params])
         self.doc.trailChanged.emit()
 
@@ -436,7 +476,8 @@ class Controller(QObject):
         self._finalise(outcome)
 
     def _absorb(self, progress: RunProgress) -> None:
-        self.doc.set_theta_live(progress.theta)
+        evaluation = None if progress.grad is None else (progress.loss, progress.grad)
+        self.doc.set_theta_live(progress.theta, evaluation)
         if progress.losses.size:
             self.doc.loss_history[-1] = self._history.extend(progress.losses)
         if progress.val_losses.size and self.doc.val_history:
@@ -453,7 +494,7 @@ class Controller(QObject):
     def _finalise(self, outcome: RunOutcome | None) -> None:
         handle, self._run = self._run, None
         self._active_run_id = 0
-        start = self._run_start_state
+        start, self._run_start_state = self._run_start_state, None   # (it holds the run's data: let go)
         if outcome is not None and start is not None:
             result = outcome.result
             # The knobs end at the run's result (the best finite coefficients if it diverged).
@@ -465,9 +506,21 @@ class Controller(QObject):
             self._report(result)
             self.runFinished.emit(result)
         if handle is not None:
-            handle.worker.deleteLater()
-            handle.thread.deleteLater()
+            self._release(handle)
         self.runningChanged.emit(False)
+
+    def _release(self, handle: WorkerThread) -> None:
+        """Let a finished run's worker and thread go.
+
+        The worker is Python's (no parent) and goes with its last reference: not ``deleteLater``, which
+        posts the deletion to the worker's own thread, and that thread has ended, so it would never
+        happen; every run's FitProblem (its design matrix and engine graph: ~100 MB at 10⁶ points) would
+        stay in memory for good.  A thread that did not stop in time keeps both referenced.
+        """
+        if handle.running:
+            self._unfinished = [h for h in self._unfinished if h.running] + [handle]
+            return
+        handle.thread.deleteLater()
 
     def _report(self, result) -> None:
         if result.stop_reason is StopReason.DIVERGED:

@@ -24,6 +24,7 @@ from workbench.fitting.table import DataError, read_table
 from .controller import Controller
 from .document import FitDocument
 from .generate_dialog import GenerateDialog
+from .redraw import ScheduledRedraw
 
 X_COLUMN, Y_COLUMN, RESIDUAL_COLUMN = 0, 1, 2
 _HEADERS = ("x", "y", "residual ŷ−y")
@@ -36,6 +37,9 @@ _HEADER_TIPS = (
 _DISPLAY_DIGITS = 10            # significant digits shown when the column is wide enough
 _RESIDUAL_DIGITS = 6            # a residual is read at a glance
 _MIN_DIGITS = 3
+# A run moves the knobs ~30 times a second; the residual column (unreadable at that rate anyway) is
+# repainted at most this often, which saves a full table repaint on most of a run's frames.
+RESIDUAL_REPAINT_MS = 200
 VALUE_ROLE = Qt.ItemDataRole.UserRole   # the cell's float, for delegates and tests
 # data() and flags() run for every visible cell on every repaint: build the enum values once.
 _ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -77,6 +81,8 @@ class DataTableModel(QAbstractTableModel):
         self._doc, self._controller = document, controller
         self._rows = document.dataset.n
         self._fitted: np.ndarray | None = None     # ŷ at the data x, computed on first paint after a change
+        self._residual_repaint = ScheduledRedraw(self, self._emit_residuals_changed,
+                                                 min_interval_ms=RESIDUAL_REPAINT_MS)
         document.dataChanged.connect(self._on_document_data_changed)
         document.knobsChanged.connect(self._on_document_knobs_changed)
 
@@ -170,7 +176,11 @@ class DataTableModel(QAbstractTableModel):
 
     @Slot()
     def _on_document_knobs_changed(self) -> None:
-        self._fitted = None
+        self._fitted = None   # what data() returns is always current; only the repaint is paced
+        if self._rows:
+            self._residual_repaint.schedule()
+
+    def _emit_residuals_changed(self) -> None:
         if self._rows:
             self.dataChanged.emit(self.index(0, RESIDUAL_COLUMN), self.index(self._rows - 1, RESIDUAL_COLUMN),
                                   [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,

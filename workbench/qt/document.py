@@ -20,7 +20,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from workbench.fitting.basis import Basis
-from workbench.fitting.data import Dataset
+from workbench.fitting.computable import numeric_trouble
+from workbench.fitting.data import DataError, Dataset
 from workbench.fitting.exact import ExactFit
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel, PolynomialModel
@@ -345,14 +346,16 @@ class FitDocument(QObject):
         """``degree`` and ``optimizer`` are where a new document starts (the user's preferences)."""
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        basis = Basis.for_data("monomial", dataset.x)
-        self._state = FitState(dataset, degree, basis, Loss(), np.zeros(degree + 1))
         self._problem: FitProblem | None = None
+        self._prepared: tuple[FitState, FitProblem] | None = None   # checked by ``trouble``, not yet current
+        self._state, self.start_note = self._start_state(dataset, degree)
         self._evaluated: tuple[float, np.ndarray] | None = None
         # (the training problem it belongs to, the validation problem): rebuilt with ``problem``
         self._validation: tuple[FitProblem, FitProblem | None] | None = None
         self._val_evaluated: tuple[FitState, float | None] | None = None
+        self._fitted: tuple[FitState, np.ndarray] | None = None   # (state, ŷ at the data x): see ``fitted``
         self.settings = RunSettings(optimizer=optimizer)
+        self.live = False    # True while a running gradient descent's knobs are being shown (set_theta_live)
         self.manual_trail: list[np.ndarray] = []      # knob positions the user dialled, in order
         self.manual_moves = 0
         self.best_manual: tuple[float, np.ndarray] | None = None
@@ -388,8 +391,50 @@ class FitDocument(QObject):
     def problem(self) -> FitProblem:
         """Data + model + loss, rebuilt lazily when one of them changes."""
         if self._problem is None:
-            self._problem = self._state.build_problem()
+            prepared, self._prepared = self._prepared, None
+            usable = prepared is not None and prepared[0].same_problem(self._state)
+            self._problem = prepared[1] if usable else self._state.build_problem()
         return self._problem
+
+    def trouble(self, state: FitState) -> str | None:
+        """Why ``state`` could not be computed with (numbers beyond double precision: see
+        ``workbench.fitting.computable``), or None.  The controller asks before every change of data,
+        model or knobs; the problem checked is kept, so the views do not build it again."""
+        if state.dataset.n == 0:
+            return None
+        same = state.same_problem(self._state)
+        prepared = self._prepared
+        if same:
+            problem = self.problem
+        elif prepared is not None and prepared[0].same_problem(state):
+            problem = prepared[1]
+        else:
+            problem = state.build_problem()
+        why = numeric_trouble(problem, state.theta)
+        if why is None and not same:
+            self._prepared = (state, problem)
+        return why
+
+    def _start_state(self, dataset: Dataset, degree: int) -> tuple[FitState, str | None]:
+        """The first state: raw powers of x, or the Scaled basis when those cannot hold the data (and a
+        note that says so); raises DataError when no basis can."""
+        state = FitState(dataset, degree, Basis.for_data("monomial", dataset.x), Loss(), np.zeros(degree + 1))
+        self._state = state
+        why = self.trouble(state)
+        if why is None:
+            return state, None
+        scaled = replace(state, basis=Basis.for_data("scaled", dataset.x))
+        self._problem = None                 # (the monomial one): ``trouble`` prepares the scaled one
+        if self.trouble(scaled) is None:
+            return scaled, f"The Scaled basis is used for these data: with raw powers of x, {why}."
+        raise DataError(f"{why}.")
+
+    def redisplay(self, model: bool = False) -> None:
+        """Ask the views to show the document again: after a refused edit, a control that already shows
+        the user's input (a knob, the degree) goes back to the document's value.  Nothing changes."""
+        if model:
+            self.modelChanged.emit()
+        self.knobsChanged.emit()
 
     @property
     def validation_problem(self) -> FitProblem | None:
@@ -414,8 +459,8 @@ class FitDocument(QObject):
         if self._evaluated is None:
             if self.dataset.n == 0:
                 self._evaluated = (0.0, np.zeros(self._state.theta.size))
-            else:
-                self._evaluated = self.problem.value_and_grad(self._state.theta)
+            else:   # the problem remembers it: the controller's check before the change asked already
+                self._evaluated = self.problem.evaluate(self._state.theta)
         return self._evaluated
 
     @property
@@ -429,8 +474,17 @@ class FitDocument(QObject):
         return self.problem.predict(theta, np.asarray(xs, dtype=np.float64))
 
     def fitted(self) -> np.ndarray:
-        """ŷ at the data x for the current knobs."""
-        return self.curve(self.dataset.x)
+        """ŷ at the data x for the current knobs (read-only; computed once per state, since the fit plot,
+        the residual plot and the table all ask for it after every change)."""
+        cached = self._fitted
+        if cached is None or cached[0] is not self._state:
+            if self._state.split is None:   # the problem's points are all the points: its memo serves
+                values = self.problem.predict(self._state.theta)
+            else:
+                values = self.curve(self.dataset.x)
+                values.flags.writeable = False
+            cached = self._fitted = (self._state, values)
+        return cached[1]
 
     @property
     def exact(self) -> ExactFit | None:
@@ -454,9 +508,23 @@ class FitDocument(QObject):
             return
         self.undo_stack.push(_StateCommand(self, before, new_state, text, merge_key))
 
-    def set_theta_live(self, theta: np.ndarray) -> None:
-        """Move the knobs without an undo step (gradient descent in progress: one step per run)."""
-        self._set_state(replace(self._state, theta=np.array(theta, dtype=np.float64)))
+    def set_theta_live(self, theta: np.ndarray, evaluation: tuple[float, np.ndarray] | None = None) -> None:
+        """Move the knobs without an undo step (gradient descent in progress: one step per run).
+
+        ``evaluation`` is (loss, ∂L/∂k) at ``theta`` when the run computed them already (the worker's
+        engine graph is of the same problem): the window then needs no pass over the points of its own.
+        ``live`` is True while the signals of this change are delivered: a view that is costly to redraw
+        may show a run's payloads at a lower rate (its final state always arrives as an ordinary change).
+        """
+        theta = np.array(theta, dtype=np.float64)
+        if evaluation is not None:
+            loss, grad = float(evaluation[0]), np.array(evaluation[1], dtype=np.float64)
+            evaluation = (loss, grad) if grad.shape == theta.shape and math.isfinite(loss) else None
+        self.live = True
+        try:
+            self._set_state(replace(self._state, theta=theta), evaluation)
+        finally:
+            self.live = False
 
     def set_settings(self, settings: RunSettings) -> None:
         """Change how gradient descent runs."""
@@ -548,6 +616,7 @@ class FitDocument(QObject):
         """
         self.undo_stack.clear()
         self._state, self._problem, self._evaluated = state, None, None
+        self._fitted = self._val_evaluated = None   # (they hold the old state, and so its data)
         self.settings = settings
         self.manual_trail = [np.array(t, dtype=np.float64) for t in manual_trail]
         self.manual_moves = int(manual_moves)
@@ -566,9 +635,10 @@ class FitDocument(QObject):
                        self.raceChanged):
             signal.emit()
 
-    def _set_state(self, state: FitState) -> None:
+    def _set_state(self, state: FitState, evaluation: tuple[float, np.ndarray] | None = None) -> None:
         old, self._state = self._state, state
-        self._evaluated = None
+        self._evaluated = evaluation if evaluation is not None and old.same_problem(state) else None
+        self._fitted = self._val_evaluated = None   # per state: recomputed on demand, old data let go
         data_changed = old.dataset is not state.dataset
         split_changed = old.split != state.split
         model_changed = split_changed or ((old.degree, old.basis, old.loss, old.model, old.hidden)

@@ -8,22 +8,34 @@ the document says.  Pan and zoom are pyqtgraph's own (a drag on empty space pans
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QPointF, Qt, Signal, Slot
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem
 
-from workbench.fitting.stats import bands as stat_bands, fit_report
+from workbench.fitting.stats import bands as stat_bands
 
+from .colours import VALIDATION_COLOUR
 from .document import FitDocument
+from .redraw import cache_axes
+from .snapshots import snapshot_label, snapshot_pen
 
 CURVE_SAMPLES = 600
 POINT_BRUSH = pg.mkBrush(40, 110, 220, 220)
 SELECTED_BRUSH = pg.mkBrush(255, 150, 0, 255)
+POINT_PEN = pg.mkPen("w", width=1)
+HELD_OUT_BRUSH = pg.mkBrush(255, 255, 255, 0)     # held-out (validation) points are hollow …
+HELD_OUT_PEN = pg.mkPen(*VALIDATION_COLOUR, width=2)   # … rings in the validation curve's colour
 BAND_LEVEL = 0.95
 BANDS_MAX_POINTS = 100_000   # above this the bands (a full least-squares report) are not drawn
+LARGE_N = 5_000              # above this many points they are drawn as downsampled clouds (_draw_cloud)
+# Above this many points the per-point shapes (residual segments, pulls, squares) are not drawn: tens of
+# thousands of overlapping strokes cost a frame each and show nothing a single one would not (the
+# residual plot shows every residual); the legend says what is hidden.
+PER_POINT_MAX = LARGE_N
 
 
 class _PointsItem(pg.ScatterPlotItem):
@@ -76,6 +88,15 @@ class _PointsItem(pg.ScatterPlotItem):
             self._drag_index = None
 
 
+@dataclass(frozen=True)
+class _Points:
+    """Some of the data's points (the training points), shaped like a Dataset for the drawing helpers."""
+
+    x: np.ndarray
+    y: np.ndarray
+    n: int
+
+
 class _FitViewBox(pg.ViewBox):
     """A ViewBox whose plain left click on empty space requests a new point there."""
 
@@ -114,10 +135,13 @@ class FitPlot(pg.PlotWidget):
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setLabel("bottom", "x")
         item.setLabel("left", "y")
+        cache_axes(item)   # the grid is the axes': without a cache every curve update repaints it
         item.setMenuEnabled(True)
         self.legend = item.addLegend(offset=(10, 10))
         # Created once; afterwards only setData.
-        self.residuals = pg.PlotDataItem(pen=pg.mkPen(220, 60, 60, 170, width=1.5), connect="pairs",
+        # A 1-pixel pen: Qt draws those with its fast line rasteriser; at width 1.5 the same 10⁴ segments
+        # took 20-60× longer (tests/benchmarks/bench_gui.py, issue 6).
+        self.residuals = pg.PlotDataItem(pen=pg.mkPen(220, 60, 60, 170, width=1), connect="pairs",
                                          name="residuals", antialias=False)  # vertical: nothing to smooth
         self.exact_curve = pg.PlotDataItem(pen=pg.mkPen(40, 170, 80, width=2.5, style=Qt.PenStyle.DashLine),
                                            name="exact optimum")
@@ -132,6 +156,9 @@ class FitPlot(pg.PlotWidget):
         self.force_shafts = pg.PlotDataItem(pen=pg.mkPen(230, 120, 0, width=2.5), connect="pairs",
                                             name="pull on the curve (−∂L/∂ŷ)")
         self.force_heads = pg.ScatterPlotItem(size=11, pen=None, brush=pg.mkBrush(230, 120, 0))
+        # Named in the legend (it draws no sample) when there are too many points for per-point shapes.
+        self.per_point_note = pg.PlotDataItem(pen=None, name=f"residual segments, pulls and squares: not drawn "
+                                                             f"above {PER_POINT_MAX:,} points")
         self.squares = QGraphicsPathItem()
         self.squares.setPen(pg.mkPen(220, 60, 60, 160, width=1))
         self.squares.setBrush(pg.mkBrush(220, 60, 60, 45))
@@ -150,6 +177,7 @@ class FitPlot(pg.PlotWidget):
             self.addItem(it)
             it.setZValue(0.5)
         self.points = _PointsItem(self)
+        self._make_cloud_items()
         # No clip-to-view: the curves are already sampled over the visible range, and clipping assumes
         # sorted x, which the residual segments (points in the user's order) are not.
         for it in (self.residuals, self.exact_curve, self.manual_curve, self.gd_curve, self.curve):
@@ -167,8 +195,12 @@ class FitPlot(pg.PlotWidget):
         document.dataChanged.connect(self._draw_bands)
         document.knobsChanged.connect(self._redraw_fit)
         document.modelChanged.connect(self._redraw_overlays)
+        document.splitChanged.connect(self._draw_points)
         document.overlaysChanged.connect(self._redraw_overlays)
         document.trailChanged.connect(self._redraw_overlays)
+        self.snapshot_curves: dict[str, pg.PlotDataItem] = {}   # one per snapshot name, created once
+        document.snapshotsChanged.connect(self._redraw_snapshots)
+        item.getViewBox().sigXRangeChanged.connect(self._redraw_snapshots)
         self._draw_points()
         self.reframe()
         self._redraw_fit()
@@ -220,11 +252,76 @@ class FitPlot(pg.PlotWidget):
 
     def _draw_points(self) -> None:
         data = self.document.dataset
-        brushes = None
-        if self.selected is not None and self.selected < data.n:
-            brushes = [POINT_BRUSH] * data.n
-            brushes[self.selected] = SELECTED_BRUSH
-        self.points.setData(x=np.asarray(data.x), y=np.asarray(data.y), brush=brushes or POINT_BRUSH)
+        if self._draw_cloud(data):
+            return
+        brushes, pens = POINT_BRUSH, POINT_PEN
+        split = self.document.state.split_indices()
+        held_out = split[1] if split is not None and split[1].size else None
+        if held_out is not None or (self.selected is not None and self.selected < data.n):
+            brushes = np.full(data.n, POINT_BRUSH, dtype=object)
+            if held_out is not None:
+                brushes[held_out] = HELD_OUT_BRUSH
+                pens = np.full(data.n, POINT_PEN, dtype=object)
+                pens[held_out] = HELD_OUT_PEN
+            if self.selected is not None and self.selected < data.n:
+                brushes[self.selected] = SELECTED_BRUSH
+        self.points.setData(x=np.asarray(data.x), y=np.asarray(data.y), brush=brushes, pen=pens)
+
+    def _make_cloud_items(self) -> None:
+        """The large-N stand-ins for ``points``: training and held-out clouds and a selection marker.
+
+        Disabled items: they draw, but never take a click, so a click anywhere still adds a point.
+        """
+        self.cloud = pg.PlotDataItem(pen=None, symbol="o", symbolSize=5, symbolPen=None, symbolBrush=POINT_BRUSH)
+        self.held_out_cloud = pg.PlotDataItem(pen=None, symbol="o", symbolSize=6, symbolPen=HELD_OUT_PEN,
+                                              symbolBrush=HELD_OUT_BRUSH)
+        self.selected_marker = pg.ScatterPlotItem(size=11, pen=POINT_PEN, brush=SELECTED_BRUSH)
+        for z, item in enumerate((self.cloud, self.held_out_cloud, self.selected_marker)):
+            item.setEnabled(False)
+            item.setZValue(9 + 0.1 * z)
+            self.addItem(item)
+        for item in (self.cloud, self.held_out_cloud):
+            # After addItem, which applies the plot menu's own (off) settings.  Not 'peak': it keeps only
+            # each bin's min and max, which draws a noisy band as two hollow edges (two false curves);
+            # every ds-th point keeps the cloud's shape and density, and zoomed in every point shows.
+            item.setDownsampling(auto=True, method="subsample")
+            item.setClipToView(True)
+        self._cloud_key: tuple | None = None
+
+    def _draw_cloud(self, data) -> bool:
+        """Above ``LARGE_N`` points, draw them as clouds instead of one interactive symbol each.
+
+        Sorted by x (clip-to-view needs it), downsampled to the pixels and clipped to the view, 10⁶
+        points pan and zoom fluidly.  Points are then not dragged or right-clicked on the plot (the table
+        still edits them); clicks add points as always.  Returns whether the points are drawn as clouds.
+        """
+        large = data.n > LARGE_N
+        split = self.document.state.split if large else None
+        old = self._cloud_key
+        if (old is None or old[0] is not data or old[1] != split) if large else old is not None:
+            self._cloud_key = (data, split) if large else None
+            held_out = self.document.state.split_indices()[1] if split is not None else np.empty(0, np.intp)
+            train = np.setdiff1d(np.arange(data.n), held_out, assume_unique=True) if held_out.size else None
+            for item, idx in ((self.cloud, train), (self.held_out_cloud, held_out)):
+                if not large or (idx is not None and not idx.size):
+                    item.setData([], [])
+                    continue
+                x, y = (data.x, data.y) if idx is None else (data.x[idx], data.y[idx])
+                if np.any(x[1:] < x[:-1]):
+                    order = np.argsort(x, kind="stable")
+                    x, y = x[order], y[order]
+                item.setData(x, y)
+            if large:
+                self.points.setData(x=[], y=[])
+        selected = self.selected if large and self.selected is not None and self.selected < data.n else None
+        if selected is None:
+            if self.selected_marker.isVisible():    # empty and hidden: not painted on every redraw
+                self.selected_marker.setData([], [])
+                self.selected_marker.setVisible(False)
+        else:
+            self.selected_marker.setData([data.x[selected]], [data.y[selected]])
+            self.selected_marker.setVisible(True)
+        return large
 
     def set_show_forces(self, show: bool) -> None:
         """Show each point's pull on the curve: an arrow from the curve towards it, length ∝ |∂L/∂ŷ_i|."""
@@ -237,45 +334,70 @@ class FitPlot(pg.PlotWidget):
         self._redraw_fit()
 
     def force_vectors(self) -> np.ndarray:
-        """−∂L/∂ŷ_i for every point, from the engine (what the arrows show, before scaling)."""
+        """−∂L/∂ŷ_i for every training point (every point without a split), from the engine (what the
+        arrows show, before scaling)."""
         doc = self.document
         return doc.problem.point_forces(doc.state.theta) if doc.dataset.n else np.empty(0)
 
     @Slot()
     def _redraw_fit(self) -> None:
+        """The current curve and, up to ``PER_POINT_MAX`` points, each point's residual, pull and square."""
+        self._draw_curve()
+        self._draw_per_point()
+        self._sync_legend()
+
+    def _draw_curve(self) -> None:
         xs = self.visible_x()
         self.curve.setData(xs, self.document.curve(xs))
+
+    def per_point_hidden(self) -> bool:
+        """True when there are too many points to draw each one's residual segment, pull and square."""
+        return self.document.dataset.n > PER_POINT_MAX
+
+    def _draw_per_point(self) -> None:
         data = self.document.dataset
-        if data.n:
+        if data.n and not self.per_point_hidden():
             fitted = self.document.fitted()
             self.residuals.setData(np.repeat(data.x, 2), np.column_stack([data.y, fitted]).ravel())
         else:
-            fitted = np.empty(0)
+            data, fitted = _Points(np.empty(0), np.empty(0), 0), np.empty(0)
             self.residuals.setData([], [])
+        split = self.document.state.split_indices()
+        if split is not None and data.n:   # held-out points are not in the loss: no pull, no square
+            data, fitted = _Points(data.x[split[0]], data.y[split[0]], split[0].size), fitted[split[0]]
         self._draw_forces(data, fitted)
         self._draw_squares(data, fitted)
-        self._sync_legend()
 
     def _draw_forces(self, data, fitted) -> None:
         forces = self.force_vectors() if self.show_forces and data.n else np.empty(0)
         steepest = float(np.max(np.abs(forces))) if forces.size else 0.0
         if steepest <= 0 or not np.isfinite(steepest):
-            self.force_shafts.setData([], [])
-            self.force_heads.setData([], [])
+            if self.force_heads.isVisible():   # cleared once, then hidden: no work on every knob turn
+                self.force_shafts.setData([], [])
+                self.force_heads.setData([], [])
+                self.force_heads.setVisible(False)
             return
         _, (y0, y1) = self.getPlotItem().getViewBox().viewRange()
         tips = fitted + forces / steepest * 0.2 * (y1 - y0)  # the strongest pull: a fifth of the view
         self.force_shafts.setData(np.repeat(data.x, 2), np.column_stack([fitted, tips]).ravel())
         symbols = np.where(forces >= 0, "t1", "t")  # triangles pointing up or down
         self.force_heads.setData(x=np.asarray(data.x), y=tips, symbol=list(symbols))
+        self.force_heads.setVisible(True)
 
     def _draw_squares(self, data, fitted) -> None:
-        path = QPainterPath()
-        if self.show_squares and data.n:
-            for x, y, f in zip(data.x, data.y, fitted):
-                side = abs(f - y)
-                path.addRect(QRectF(x, min(y, f), side, side))
-        self.squares.setPath(path)
+        if not (self.show_squares and data.n):
+            self.squares.setPath(QPainterPath())
+            return
+        x, y = np.asarray(data.x), np.asarray(data.y)
+        side = np.abs(fitted - y)
+        low, high, right = np.minimum(y, fitted), np.minimum(y, fitted) + side, x + side
+        # One path built from arrays: each square a run of five corners (back to the first), the last
+        # corner not joined to the next square.
+        xs = np.column_stack([x, right, right, x, x]).ravel()
+        ys = np.column_stack([low, low, high, high, low]).ravel()
+        joined = np.ones(xs.size, dtype=np.int32)
+        joined[4::5] = 0
+        self.squares.setPath(pg.arrayToQPath(xs, ys, connect=joined))
 
     @Slot()
     def _redraw_overlays(self) -> None:
@@ -312,10 +434,10 @@ class FitPlot(pg.PlotWidget):
         if state.model != "polynomial" or not 0 < doc.dataset.n <= BANDS_MAX_POINTS:
             return None
         key = self._band_key
-        if key is None or key[0] is not state.dataset or key[1] != state.degree:
-            self._band_key = (state.dataset, state.degree)
+        if key is None or key[0] is not state.dataset or key[1:] != (state.degree, state.split):
+            self._band_key = (state.dataset, state.degree, state.split)
             try:
-                self._band_report = fit_report(state.dataset.x, state.dataset.y, state.degree)
+                self._band_report = doc.problem.report   # the report panel's own (weighted) report
             except ValueError:
                 self._band_report = None
         return self._band_report
@@ -323,6 +445,8 @@ class FitPlot(pg.PlotWidget):
     @Slot()
     def _draw_bands(self) -> None:
         items = (self.conf_lo, self.conf_hi, self.pred_lo, self.pred_hi)
+        if not self.show_bands:
+            self._band_key = self._band_report = None   # (they hold the data and its report: let them go)
         report = self.band_report() if self.show_bands else None
         if report is not None:
             xs = self.visible_x()
@@ -334,14 +458,43 @@ class FitPlot(pg.PlotWidget):
         for item in items:
             item.setData([], [])
 
+    @Slot()
+    def _redraw_snapshots(self, *_) -> None:
+        """Each snapshot as a dashed curve in its own colour, its name and loss in the legend."""
+        doc = self.document
+        xs = self.visible_x()
+        for name, (loss, theta) in doc.snapshots.items():
+            curve = self.snapshot_curves.get(name)
+            if curve is None:
+                curve = self.snapshot_curves[name] = pg.PlotDataItem(pen=snapshot_pen(name, len(self.snapshot_curves)))
+                curve.setZValue(4)   # under the current curve, over the bands
+                self.addItem(curve)
+            if theta.size == doc.state.theta.size:
+                with np.errstate(all="ignore"):   # a wild snapshot far outside the data: drawn where finite
+                    ys = doc.curve(xs, theta)
+                curve.setData(xs, ys, name=snapshot_label(name, loss))
+            else:
+                curve.setData([], [])
+        for name, curve in self.snapshot_curves.items():
+            if name not in doc.snapshots:
+                curve.setData([], [])
+        self._sync_legend()
+        for curve in self.snapshot_curves.values():   # a new loss keeps the legend's entries: relabel them
+            label = self.legend.getLabel(curve)
+            if label is not None and label.text != curve.name():
+                label.setText(curve.name())
+
     def _sync_legend(self) -> None:
         """List only the curves that are drawn (hidden ghost curves would only confuse)."""
         shown = []
         for item in (self.curve, self.residuals, self.exact_curve, self.manual_curve, self.gd_curve,
+                     *self.snapshot_curves.values(),
                      self.force_shafts, self.conf_hi, self.pred_hi):
             x, _ = item.getData()
             if x is not None and len(x):
                 shown.append(item)
+        if self.per_point_hidden():
+            shown.append(self.per_point_note)
         if shown == self._legend_items:
             return  # rebuilding a legend re-lays it out: not on every knob move
         self._legend_items = shown
@@ -351,5 +504,9 @@ class FitPlot(pg.PlotWidget):
 
     @Slot()
     def _on_view_x_range_changed(self, *_):
-        self._redraw_fit()
+        # Panning changes where the curves are sampled, not the fitted values at the points; only the
+        # pulls depend on the view (their length is a share of its height).
+        self._draw_curve()
+        if self.show_forces and not self.per_point_hidden():
+            self._draw_per_point()
         self._redraw_overlays()

@@ -22,6 +22,7 @@ from workbench.fitting.problem import FitProblem
 
 from .document import FitDocument
 from .graph_scene import COLUMN_PITCH, EdgeItem, GraphCanvas, NodeItem, compact, layout_graph
+from .redraw import on_screen, watch_on_screen
 
 ProblemProvider = Callable[[FitDocument], tuple[FitProblem, np.ndarray]]
 REDRAW_DELAY_MS = 50         # redraw at most this often; a redraw that took t waits at least 3t
@@ -70,6 +71,8 @@ class GraphView(QWidget):
         self.reset_button.clicked.connect(self.reset_walk)
         self.fit_button.clicked.connect(self._on_fit_clicked)
         document.stateChanged.connect(self._schedule)
+        # A tab behind another is moved off screen, not hidden: this says when it comes to the front.
+        self._screen_watch = watch_on_screen(self, self._on_shown, self._on_hidden)
 
     def _make_controls(self) -> None:
         self.point_box = QSpinBox()
@@ -236,7 +239,7 @@ class GraphView(QWidget):
     @Slot()
     def _schedule(self) -> None:
         self._dirty = True
-        if self.isVisible() and not self._timer.isActive():
+        if on_screen(self) and not self._timer.isActive():
             self._timer.start()
 
     @Slot()
@@ -250,7 +253,7 @@ class GraphView(QWidget):
 
     def _refresh(self, force: bool = False) -> None:
         self._timer.stop()
-        if not (force or self.isVisible()):
+        if not (force or on_screen(self)):
             return  # hidden: redraw when shown or read, so a run in progress never pays for this view
         started = time.perf_counter()
         self._dirty = False
@@ -284,14 +287,17 @@ class GraphView(QWidget):
 
     def showEvent(self, event):  # noqa: N802 - Qt API
         super().showEvent(event)
+        self._on_shown()
+
+    def _on_shown(self) -> None:
         if self._dirty:
             self._refresh()
         self._auto_zoom()
 
-    def hideEvent(self, event):  # noqa: N802 - Qt API
-        super().hideEvent(event)
+    def _on_hidden(self) -> None:
         if self._graph is not None and self._point is None and self._problem.x.size > LARGE_BATCH:
             self._clear("")  # hundreds of megabytes of node arrays: rebuilt when shown again
+            self._problem = None
             self._dirty = True
 
     def resizeEvent(self, event):  # noqa: N802 - Qt API

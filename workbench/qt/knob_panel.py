@@ -20,6 +20,10 @@ from .widgets import SciSpinBox
 
 DIAL_STEPS = 1000          # integer positions of a dial across its range
 NUDGE_FRACTION = 0.01      # one wheel notch / arrow key: 1% of the range (Shift ×10, Ctrl ÷10)
+# Knob rows shown at most: five widgets a row, and a net of 2 × 64 hidden units has 4353 weights, whose
+# 21 000 widgets took Qt ten seconds to show.  Nobody turns thousands of knobs by hand; gradient descent
+# trains every weight, and the rest are named in a line under the last row.
+MAX_KNOB_ROWS = 256
 
 
 def nice_range(value: float, current: float = 1.0) -> float:
@@ -219,7 +223,7 @@ class KnobPanel(QWidget):
         self._grid.setVerticalSpacing(2)
         header = QLabel("knob          value            which way to turn (−∂L/∂k)")
         header.setStyleSheet("color: gray")
-        scroll = QScrollArea()
+        scroll = self._scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self._grid_host)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -239,14 +243,25 @@ class KnobPanel(QWidget):
             self.refresh()
             return
         self._names = names
-        for widget in [w for row in self.rows for w in row.widgets()] + self._headers:
-            self._grid.removeWidget(widget)
-            widget.hide()            # at once: deleteLater acts only back in the event loop, and
-            widget.setObjectName("")  # until then findChild("knob3") must not find a dead row
-            widget.deleteLater()
+        # A new grid, filled off screen, replaces the old one whole.  Rows added to a grid on show make
+        # every widget re-lay out the others, and removing them one by one searches the grid each time:
+        # both quadratic (a net of 2 × 20 hidden units took 4 s, 2 × 64 several minutes).
+        old = self._scroll.takeWidget()
+        old.hide()
+        old.setParent(None)      # at once out of the window: findChild("knob3") must not find a dead row
+        old.deleteLater()
+        self._grid_host = QWidget()
+        self._grid = QGridLayout(self._grid_host)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setVerticalSpacing(2)
+        self._fill_grid(names)
+        self._scroll.setWidget(self._grid_host)
+        self.refresh()
+
+    def _fill_grid(self, names: list[tuple[int, str, str]]) -> None:
         self.rows, self._headers = [], []
         grid_row = 0
-        for index, name, header in names:
+        for index, name, header in names[:MAX_KNOB_ROWS]:
             if header:
                 label = QLabel(header)
                 label.setStyleSheet("color: gray; font-weight: bold; padding-top: 6px")
@@ -255,13 +270,21 @@ class KnobPanel(QWidget):
                 grid_row += 1
             self.rows.append(KnobRow(index, self._grid, grid_row, self, name))
             grid_row += 1
+        if len(names) > MAX_KNOB_ROWS:
+            more = QLabel(f"… and {len(names) - MAX_KNOB_ROWS:,} more weights, too many to turn one by one: "
+                          f"gradient descent trains all {len(names):,}")
+            more.setObjectName("moreKnobsLabel")
+            more.setWordWrap(True)
+            more.setStyleSheet("color: gray; padding-top: 6px")
+            more.setToolTip(f"The first {MAX_KNOB_ROWS} knobs are shown")
+            self._grid.addWidget(more, grid_row, 0, 1, 5)
+            grid_row += 1
         self._grid.setRowStretch(grid_row, 1)
-        self.refresh()
 
     @Slot()
     def refresh(self) -> None:
         """Show the document's knobs, their gradients, the loss and the formula."""
-        if len(self.rows) != self.document.state.theta.size:
+        if len(self.rows) != min(self.document.state.theta.size, MAX_KNOB_ROWS):
             self._rebuild()
             return
         loss, grad = self.document.evaluation()

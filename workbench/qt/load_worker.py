@@ -105,6 +105,7 @@ class TableLoader(QObject):
         self._active = 0
         self._path = ""
         self._threads: dict[int, WorkerThread] = {}   # every live thread, abandoned ones included
+        self._unfinished: list[WorkerThread] = []      # threads that did not end in time (kept referenced)
         self.last_elapsed_s = float("nan")
 
     @property
@@ -177,8 +178,12 @@ class TableLoader(QObject):
         handle = self._threads.pop(load_id, None)
         if handle is None:
             return
-        handle.thread.wait(2000)        # it has emitted its last signal and is quitting
-        handle.worker.deleteLater()
+        if not handle.thread.wait(2000):   # it has emitted its last signal and is quitting
+            self._unfinished = [h for h in self._unfinished if h.running] + [handle]   # keep it referenced
+            return
+        # The worker is Python's and goes with this last reference.  Not deleteLater: that posts the
+        # deletion to the worker's own thread, which has ended, so it would never happen (and every file
+        # read would stay in memory with its worker).
         handle.thread.deleteLater()
 
 

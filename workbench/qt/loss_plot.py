@@ -8,6 +8,8 @@ step N"): where it turns up while the training loss still falls, the fit has sta
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
@@ -25,11 +27,27 @@ LEGEND_ROW = 4           # the plot item's layout: row 3 holds the bottom axis, 
 MANUAL_SYMBOLS_UP_TO = 150  # the manual entry's moves get dots while there are few of them
 
 
+class _DecadeViewBox(pg.ViewBox):
+    """Auto-ranges the (log₁₀) loss axis over whole half-decades.
+
+    A run lowers its loss at every payload; an auto-range that followed it exactly would change the
+    range ~30 times a second, and each change re-renders the axis and its grid and paints the plot a
+    second time.  Snapped, the range changes only when the losses cross a half-decade.
+    """
+
+    def childrenBounds(self, *args, **kwargs):  # noqa: N802 - pyqtgraph API
+        bounds = super().childrenBounds(*args, **kwargs)
+        y = bounds[1]
+        if y is not None and np.all(np.isfinite(y)):
+            bounds[1] = [math.floor(2 * y[0]) / 2, math.ceil(2 * y[1]) / 2]
+        return bounds
+
+
 class LossHistoryPlot(pg.PlotWidget):
     """Loss per step of the recent gradient-descent runs (newest bold), plus the exact optimum's loss."""
 
     def __init__(self, document: FitDocument, parent=None):
-        super().__init__(parent)
+        super().__init__(parent, viewBox=_DecadeViewBox())
         self.setObjectName("lossPlot")
         self.document = document
         item = self.getPlotItem()
@@ -50,7 +68,9 @@ class LossHistoryPlot(pg.PlotWidget):
         for name in ("left", "bottom"):
             item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.curves = []
+        self._drawn: list[tuple | None] = [None] * MAX_RUNS_SHOWN   # (history array, newest?) per curve
         self._newest_size = 0
+        self._run_x_end = 0       # the step range last set to follow the newest run
         for i in range(MAX_RUNS_SHOWN):
             curve = pg.PlotDataItem(pen=pg.mkPen(*RUN_COLORS[i % len(RUN_COLORS)], width=1.5), antialias=False)
             self.addItem(curve)
@@ -102,18 +122,28 @@ class LossHistoryPlot(pg.PlotWidget):
         """Draw the last few runs' histories (the newest last and widest)."""
         histories = self.document.loss_history[-MAX_RUNS_SHOWN:]
         newest = histories[-1].size if histories else 0
-        if newest and newest != self._newest_size:
-            # Follow the newest run (older, longer runs are context and may run off the right edge).
-            self.getPlotItem().setXRange(0, max(newest, 10), padding=0.02)
+        if newest:
+            # Follow the newest run (older, longer runs are context and may run off the right edge): in
+            # round jumps while it grows (a new range re-renders the step axis, not worth doing ~30 times
+            # a second), fitted exactly once it has stopped.
+            end = max(_round_up(newest) if newest != self._newest_size else newest, 10)
+            if end != self._run_x_end:
+                self.getPlotItem().setXRange(0, end, padding=0.02)
+                self._run_x_end = end
         self._newest_size = newest
         for i, curve in enumerate(self.curves):
-            if i < len(histories) and histories[i].size:
+            shown = (histories[i], i == len(histories) - 1) if i < len(histories) and histories[i].size else None
+            drawn = self._drawn[i]
+            if shown is not None and drawn is not None and drawn[0] is shown[0] and drawn[1] == shown[1]:
+                continue   # the same history (a knob turn also says the trail changed): nothing to redo
+            self._drawn[i] = shown
+            if shown is not None:
                 losses = np.maximum(histories[i], TINY)
-                newest = i == len(histories) - 1
+                newest = shown[1]
                 color = RUN_COLORS[i % len(RUN_COLORS)]
                 curve.setPen(pg.mkPen(color=(*color, 255 if newest else 110), width=2.5 if newest else 1))
-                curve.setData(np.arange(1, losses.size + 1), losses)
-            else:
+                curve.setData(self._x_values(losses.size), losses)
+            elif drawn is not None:
                 curve.setData([], [])
         self._redraw_validation(len(histories) - 1)
         self._redraw_optimum()
@@ -160,10 +190,12 @@ class LossHistoryPlot(pg.PlotWidget):
     def _redraw_optimum(self) -> None:
         exact = self.document.exact if self.document.dataset.n else None
         if exact is not None and exact.loss > 0 and np.isfinite(exact.loss):
-            self.optimum_line.setValue(np.log10(exact.loss))
-            self.optimum_line.show()
+            level = float(np.log10(exact.loss))
+            if level != self.optimum_line.value():   # (every knob turn asks: repaint only on news)
+                self.optimum_line.setValue(level)
+            self.optimum_line.setVisible(True)
         else:
-            self.optimum_line.hide()
+            self.optimum_line.setVisible(False)
 
     @Slot()
     def redraw_race(self) -> None:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea,
-                               QVBoxLayout, QWidget)
+                               QSplitter, QUndoView, QVBoxLayout, QWidget)
 
-from workbench.fitting.data import DataError, Dataset, load_dataset, save_dataset
-from workbench.paths import resources_dir, sample_paths
+from workbench.fitting.data import DataError, Dataset, load_dataset
+from workbench.fitting.table import Table
+from workbench.fitting.table_preview import preview_table, select_columns
+from workbench.paths import sample_paths
 
 from .compare_panel import ComparisonPanel
 from .controller import Controller
 from .data_panel import DataPanel
+from .import_dialog import ImportDialog
+from .load_worker import BACKGROUND_LOAD_BYTES, LoadProgress, TableLoader
 from .document import FitDocument
 from .fit_plot import FitPlot
 from .conditioning_lab import ConditioningLab
@@ -22,9 +26,18 @@ from .gradcheck_panel import GradientCheckPanel
 from .graph_view import GraphView
 from .race_panel import RacePanel
 from .report_panel import ReportPanel
+from .residual_plot import ResidualPlot
+from .export_actions import ExportActions
 from .knob_panel import KnobPanel
 from .loss_plot import LossHistoryPlot
 from .model_panel import ModelPanel
+from .session_manager import SessionManager
+from .snapshots import SnapshotMenu
+from .icons import app_icon
+from .preferences import Preferences, restore_window_layout, save_window_layout, set_theme
+from .preferences_dialog import PreferencesDialog
+from .tour import QuickTour
+from .themes import build_theme_menu, theme_manager
 from .surface_plot import SurfacePlot
 
 NOTICE_SECONDS = 12
@@ -36,17 +49,24 @@ class MainWindow(QMainWindow):
     def __init__(self, dataset: Dataset | None = None):
         super().__init__()
         self.setObjectName("mainWindow")
-        self.document = FitDocument(dataset if dataset is not None else Dataset([], []), self)
+        self.document = FitDocument(dataset if dataset is not None else Dataset([], []), self,
+                                    **Preferences().document_defaults())
         self.controller = Controller(self.document, self)
-        self.setWindowIcon(QIcon(str(resources_dir() / "app_icon.svg")))
+        self.setWindowIcon(app_icon())
         self._build_views()
+        self.session_manager = SessionManager(self)   # the session file, unsaved changes, autosave, recent files
         self._build_menus()
+        self.setAcceptDrops(True)        # a data file dropped anywhere on the window opens (see dropEvent)
         self.controller.notice.connect(self._on_notice)
         self.controller.runningChanged.connect(self._on_running_changed)
         self.document.stateChanged.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
+        self.session_manager.modifiedChanged.connect(self._update_title)
+        self.session_manager.pathChanged.connect(self._update_title)
         self._update_title()
         self.resize(1340, 720)
+        restore_window_layout(self)      # geometry and docks as the user left them (after every dock exists)
+        theme_manager().restyle(self)    # the plots in the theme's colours
         self.statusBar().showMessage("Click on the plot to add points, turn the knobs, then run gradient descent.")
 
     # -- construction -----------------------------------------------------------------------------
@@ -66,7 +86,17 @@ class MainWindow(QMainWindow):
         self._notice_timer = QTimer(self, singleShot=True, interval=NOTICE_SECONDS * 1000)
         self._notice_timer.timeout.connect(self._hide_notice)
         layout.addWidget(self.notice_label)
-        layout.addWidget(self.fit_plot, 1)
+        # The residual plot under the fit plot (about a quarter of the height), sharing its x axis.
+        self.residual_plot = ResidualPlot(doc)
+        self.residual_plot.link_x(self.fit_plot)
+        self.plot_splitter = QSplitter(Qt.Orientation.Vertical, objectName="plotSplitter")
+        self.plot_splitter.addWidget(self.fit_plot)
+        self.plot_splitter.addWidget(self.residual_plot)
+        self.plot_splitter.setChildrenCollapsible(False)
+        self.plot_splitter.setStretchFactor(0, 3)
+        self.plot_splitter.setStretchFactor(1, 1)
+        self.plot_splitter.setSizes([300, 100])
+        layout.addWidget(self.plot_splitter, 1)
         self.setCentralWidget(central)
 
         self.data_panel = DataPanel(doc, ctl)
@@ -105,6 +135,7 @@ class MainWindow(QMainWindow):
             "race": self._dock("Optimiser race", "raceDock", _scrolling(self.race_panel), None),
             "gradcheck": self._dock("Gradient check", "gradCheckDock", self.gradcheck_panel, None),
             "report": self._dock("Fit report", "reportDock", self.report_panel, None),
+            "history": self._dock("History", "historyDock", self._history_view(), None),
         }
         # Right column (full height): model controls above the knobs.  Bottom row, under the plot and
         # the data table: loss history, loss surface, comparison.  Fits a 1366×768 screen.
@@ -118,6 +149,9 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["compare"], self.docks["race"])
         self.tabifyDockWidget(self.docks["compare"], self.docks["gradcheck"])
         self.tabifyDockWidget(self.docks["compare"], self.docks["report"])
+        # The undo timeline shares the data table's place: click a row to go back to that step.
+        self.tabifyDockWidget(self.docks["data"], self.docks["history"])
+        self.docks["data"].raise_()
         for name in ("compare", "loss", "surface"):
             self.docks[name].raise_()
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -128,6 +162,16 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["loss"]], [250], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["model"], self.docks["knobs"]], [345, 375], Qt.Orientation.Vertical)
 
+
+    def _history_view(self) -> QUndoView:
+        """Undo as a timeline: every data edit, knob drag, run, reset and model change is one row."""
+        view = QUndoView(self.document.undo_stack)
+        view.setObjectName("historyView")
+        view.setEmptyLabel("Opened")
+        view.setToolTip("Every undoable step, oldest first: click a step to go back (or forward) to it")
+        # A click moves the stack directly; during a run that would pull the document from under it.
+        self.controller.runningChanged.connect(lambda running: view.setEnabled(not running))
+        return view
 
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -144,6 +188,8 @@ class MainWindow(QMainWindow):
         ctl, stack = self.controller, self.document.undo_stack
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
+        self._build_session_menu(file_menu)
+        file_menu.addSeparator()
         self._action(file_menu, "&Open data…", self.open_data_dialog, QKeySequence.StandardKey.Open,
                      "Open a CSV/TSV/text file of x, y columns", "openDataAction")
         samples = file_menu.addMenu("&Samples")
@@ -153,10 +199,14 @@ class MainWindow(QMainWindow):
             action.setData(str(path))
             action.setToolTip(f"Open the sample dataset {path.name}")
             action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
-        self._action(file_menu, "&Save data as CSV…", self.save_data_dialog, QKeySequence.StandardKey.SaveAs,
-                     "Write the data points to a CSV file", "saveDataAction")
+        # File › Export (plot, report, data as CSV) and Edit › Copy formula live in export_actions.py.
+        self.exports = ExportActions(self.document, self.fit_plot, self, self._last_dir, self._remember_dir)
+        self.exports.notice.connect(self._on_notice)
+        self.exports.add_export_menu(file_menu)
+        self.report_panel.add_export_button(self.exports.report_actions())
         file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Close the window", "quitAction")
+        # Not StandardKey.Quit: it is empty on Windows (and on some Linux desktops).
+        self._action(file_menu, "&Quit", self.close, QKeySequence("Ctrl+Q"), "Close the window", "quitAction")
 
         edit = menu.addMenu("&Edit")
         undo = self._history_action("&Undo", "undoAction", [QKeySequence.StandardKey.Undo], stack.undo,
@@ -166,11 +216,26 @@ class MainWindow(QMainWindow):
         edit.addAction(undo)
         edit.addAction(redo)
         self.undo_action, self.redo_action = undo, redo
+        # A run becomes a step when it stops, so Undo works during every run, the first one included
+        # (with an empty stack it was disabled, and Ctrl+Z during the run did nothing).
+        ctl.runningChanged.connect(lambda running: undo.setEnabled(running or stack.canUndo()))
         edit.addSeparator()
         self._action(edit, "&Delete selected point", self._delete_selected_point, QKeySequence.StandardKey.Delete,
                      "Remove the highlighted data point", "deletePointAction", shortcut_context_widget=True)
-        self._action(edit, "&Clear all points", ctl.clear_data, None, "Remove every data point (undoable)",
-                     "clearDataAction")
+        self._action(edit, "&Clear all points", ctl.clear_data, QKeySequence("Ctrl+Shift+Del"),
+                     "Remove every data point (undoable)", "clearDataAction")
+        edit.addActions([self.data_panel.paste_action, self.data_panel.paste_replace_action])
+        edit.addSeparator()
+        self.exports.add_copy_menu(edit)
+        edit.addSeparator()
+        self._action(edit, "&Preferences…", self.show_preferences, QKeySequence("Ctrl+,"),
+                     "Theme, the degree and optimiser new fits start with, and resetting the window layout",
+                     "preferencesAction")
+
+        snapshots = menu.addMenu("S&napshots")
+        snapshots.setObjectName("snapshotsMenu")
+        snapshots.setToolTipsVisible(True)
+        self.snapshot_menu = SnapshotMenu(snapshots, self.document, ctl, self)
 
         run = menu.addMenu("&Run")
         self.run_action = self._action(run, "&Run gradient descent", ctl.toggle_run, QKeySequence("F5"),
@@ -195,16 +260,71 @@ class MainWindow(QMainWindow):
                                           "showForcesAction", QKeySequence("Ctrl+P"))
         self.squares_action = self._toggle(view, "Show residual &squares", self.fit_plot.set_show_squares,
                                            "A square of side |ŷ − y| on each point: the areas squared error adds up",
-                                           "showSquaresAction", QKeySequence("Ctrl+Shift+S"))
+                                           "showSquaresAction", QKeySequence("Ctrl+Alt+S"))
         self.bands_action = self._toggle(view, "Show confidence and prediction &bands", self.fit_plot.set_show_bands,
                                          "95% confidence band (shaded) and prediction band (dashed) of the exact "
                                          "least-squares polynomial fit", "showBandsAction", QKeySequence("Ctrl+B"))
+        self.residuals_action = self._toggle(view, "Show &residual plot", self.residual_plot.setVisible,
+                                             "Residuals y − ŷ of the current curve in a plot under the fit plot, "
+                                             "sharing its x axis", "showResidualsAction", QKeySequence("Ctrl+Shift+R"))
+        self.residuals_action.setChecked(True)
         view.addSeparator()
         self._action(view, "&Fit view to data", self.fit_plot.reframe, QKeySequence("Ctrl+0"),
                      "Zoom the fit plot to show all points", "reframeAction")
 
+        self.theme_actions = build_theme_menu(view, self, set_theme)
+
         help_menu = menu.addMenu("&Help")
-        self._action(help_menu, "&About Curve Fitter Workbench", self._about, None, "", "aboutAction")
+        self._action(help_menu, "Quick &tour", self.show_tour, QKeySequence("F1"),
+                     "A step-by-step walk through the app: add points, turn the knobs, read the gradient arrows, "
+                     "run gradient descent, compare", "quickTourAction")
+        self._action(help_menu, "&About Curve Fitter Workbench", self._about, None,
+                     "The app's purpose and version", "aboutAction")
+
+    def _build_session_menu(self, file_menu) -> None:
+        """New / Open / Open recent / Save / Save as: the session as a whole (data, model, knobs, history)."""
+        sessions = self.session_manager
+        self._action(file_menu, "&New session", sessions.new_session, QKeySequence.StandardKey.New,
+                     "Start over with no points and default settings", "newSessionAction")
+        self._action(file_menu, "Open &session…", sessions.open_dialog, QKeySequence("Ctrl+Shift+O"),
+                     "Open a saved session: data, model, knobs, runs, snapshots and window layout",
+                     "openSessionAction")
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.setObjectName("recentMenu")   # entries from data: see test_actions_audit
+        self.recent_menu.setToolTipsVisible(True)
+        self._recent_actions: list[QAction] = []
+        self._recent_separator = self.recent_menu.addSeparator()
+        self._clear_recent_action = self._action(self.recent_menu, "&Clear recent", sessions.clear_recent, None,
+                                                 "Forget the list of recent sessions (the files stay)",
+                                                 "clearRecentAction")
+        sessions.recentChanged.connect(self._rebuild_recent_menu)
+        self._rebuild_recent_menu()
+        self._action(file_menu, "Sa&ve session", sessions.save, QKeySequence("Ctrl+S"),
+                     "Save the session to its file (asks for one the first time)", "saveSessionAction")
+        self._action(file_menu, "Save session &as…", sessions.save_as, QKeySequence("Ctrl+Shift+S"),
+                     "Save the session to a new file", "saveSessionAsAction")
+
+    @Slot()
+    def _rebuild_recent_menu(self) -> None:
+        """One entry per recent session (most recent first, numbered as keyboard mnemonics), then Clear recent."""
+        menu, sessions = self.recent_menu, self.session_manager
+        for action in self._recent_actions:   # (one of them may be the action being triggered: deleteLater)
+            menu.removeAction(action)
+            action.setObjectName("")
+            action.deleteLater()
+        paths = sessions.recent_files()
+        self._recent_actions = []
+        for number, path in enumerate(paths, start=1):
+            action = QAction(f"&{number} {Path(path).name}", self)
+            action.setObjectName(f"recentSession{number}Action")
+            action.setData(path)
+            action.setToolTip(path)
+            action.setStatusTip(f"Open the session {path}")
+            action.triggered.connect(lambda _checked=False, p=path: sessions.open_recent(p))
+            menu.insertAction(self._recent_separator, action)
+            self._recent_actions.append(action)
+        self._recent_separator.setVisible(bool(paths))
+        self._clear_recent_action.setEnabled(bool(paths))
 
     def _history_action(self, prefix, name, shortcuts, step, enabled, enabled_changed, text_changed) -> QAction:
         """Undo or redo that stops a running run first.
@@ -216,6 +336,10 @@ class MainWindow(QMainWindow):
         action = QAction(prefix, self)
         action.setObjectName(name)
         action.setShortcuts(shortcuts)
+        tip = {"undoAction": "Take back the last change: a data edit, a knob drag, a run or a reset",
+               "redoAction": "Do again the change you last took back"}.get(name, "")
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
         action.setEnabled(enabled)
         enabled_changed.connect(action.setEnabled)
         text_changed.connect(lambda text: action.setText(f"{prefix} {text}".rstrip()))
@@ -254,44 +378,144 @@ class MainWindow(QMainWindow):
         return action
 
     # -- file handling ----------------------------------------------------------------------------
+    import_dialog: ImportDialog | None = None     # the File › Open data dialog while it is open
+    _loader: TableLoader | None = None            # made on the first big file
+    load_progress: LoadProgress | None = None     # its progress bar and Cancel, in the status bar
+
     def open_path(self, path) -> bool:
-        """Open a data file; on failure the current data stays and a message says why."""
+        """Open a data file's first two columns as x and y (samples, a dropped two-column file).
+
+        A file under 1 MiB is read at once.  A bigger one is read in the background, with progress and
+        Cancel in the status bar and the window usable meanwhile, and becomes the data when read.
+        Returns False when it could not be opened (a notice says why; the data stays as it was), True
+        when it opened or is loading.
+        """
+        try:
+            big = Path(path).stat().st_size >= BACKGROUND_LOAD_BYTES
+        except OSError:
+            big = False                   # open_file reports why it cannot be read
+        if big:
+            self.file_loader.start(path)
+            return True
         if self.controller.open_file(path):
             self.fit_plot.reframe()
             return True
         return False
 
     def open_data_dialog(self) -> None:
-        """Ask for a data file and open it."""
+        """Ask for a data file, then show its columns in the import dialog (File › Open data)."""
         path, _ = QFileDialog.getOpenFileName(self, "Open data", str(self._last_dir()),
                                               "Data files (*.csv *.tsv *.txt *.dat);;All files (*)")
         if path:
             self._remember_dir(path)
-            self.open_path(path)
+            self.show_import_dialog(path)
 
-    def save_data_dialog(self) -> None:
-        """Write the points to a CSV file (atomically: an existing file is never left half-written)."""
-        if self.document.dataset.n == 0:
-            self._on_notice("warning", "There are no points to save.")
+    def show_import_dialog(self, path, columns: tuple[int, int, int | None] | None = None) -> ImportDialog:
+        """Show the import dialog for ``path`` (window-modal, without blocking); Open makes it the data."""
+        if self.import_dialog is not None:
+            self.import_dialog.reject()
+        dialog = ImportDialog(path, self, columns=columns)
+        dialog.finished.connect(self._on_import_dialog_finished)
+        self.import_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def open_dropped(self, path) -> None:
+        """A file dropped on the window: with exactly two columns it opens at once (x, y), like a sample;
+        otherwise the import dialog shows it to choose x, y and σ.  A file that cannot be read says why
+        in a notice and changes nothing."""
+        try:
+            preview = preview_table(path)
+        except DataError as exc:
+            self._on_notice("error", f"Could not open the dropped file: {exc}")
             return
-        name = (self.document.dataset.name or "data") + ".csv"
-        path, _ = QFileDialog.getSaveFileName(self, "Save data as CSV", str(self._last_dir() / name),
-                                              "CSV files (*.csv)")
-        if path:
-            self._remember_dir(path)
-            try:
-                save_dataset(self.document.dataset, path)
-            except (OSError, DataError) as exc:
-                self._on_notice("error", f"Could not save {path}: {exc}")
-                return
-            self.statusBar().showMessage(f"Saved {self.document.dataset.n} points to {path}", 8000)
+        self._remember_dir(str(path))
+        if preview.table.n_columns == 2:
+            self.open_path(path)
+        else:
+            self.show_import_dialog(path)
+
+    @property
+    def file_loader(self) -> TableLoader:
+        """Reads big files in the background for ``open_path`` (made, with its status-bar progress, on first use)."""
+        if self._loader is None:
+            self._loader = TableLoader(self)
+            self.load_progress = LoadProgress(self._loader)
+            self.statusBar().addPermanentWidget(self.load_progress)
+            self._loader.loaded.connect(self._on_file_loaded)
+            self._loader.failed.connect(self._on_file_load_failed)
+            self._loader.cancelled.connect(self._on_file_load_cancelled)
+        return self._loader
+
+    @Slot(int)
+    def _on_import_dialog_finished(self, result: int) -> None:
+        dialog, self.import_dialog = self.import_dialog, None
+        if dialog is None:
+            return
+        dataset = dialog.result_dataset if result == ImportDialog.DialogCode.Accepted else None
+        if dataset is not None:
+            self.controller.open_dataset(dataset, dialog.path)
+            self.fit_plot.reframe()
+        dialog.deleteLater()
+
+    @Slot(object, str)
+    def _on_file_loaded(self, table: Table, path: str) -> None:
+        try:
+            x, y, _ = select_columns(table, 0, 1, source=path)
+            dataset = Dataset(x, y, Path(path).stem)
+        except DataError as exc:
+            self._on_notice("error", f"Could not open the file: {exc}")
+            return
+        self.controller.open_dataset(dataset, path)
+        self.fit_plot.reframe()
+
+    @Slot(object)
+    def _on_file_load_failed(self, error: DataError) -> None:
+        self._on_notice("error", f"Could not open the file: {error}")
+
+    @Slot(str)
+    def _on_file_load_cancelled(self, path: str) -> None:
+        self.statusBar().showMessage(f"Stopped reading {Path(path).name}; the data is unchanged.", 8000)
+
+    def _stop_loading(self) -> None:
+        if self._loader is not None:
+            self._loader.shutdown()
+        if self.import_dialog is not None:
+            self.import_dialog.shutdown()
+
+    @staticmethod
+    def _dropped_path(event) -> str | None:
+        """The local file a drag carries, if it carries exactly one (several at once are refused)."""
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        if len(urls) != 1 or not urls[0].isLocalFile():
+            return None
+        return urls[0].toLocalFile()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        """Accept a drag that carries one local file."""
+        if self._dropped_path(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 - Qt API
+        """Keep accepting the file over every part of the window."""
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+        """Open the dropped file (see ``open_dropped``)."""
+        path = self._dropped_path(event)
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_dropped(path)
 
     def _last_dir(self) -> Path:
-        saved = QSettings().value("lastDirectory", "")
-        return Path(saved) if saved and Path(saved).is_dir() else Path.home()
+        return Preferences().last_directory
 
     def _remember_dir(self, path: str) -> None:
-        QSettings().setValue("lastDirectory", str(Path(path).parent))
+        Preferences().remember_directory_of(path)
 
     # -- reactions ---------------------------------------------------------------------------------
     @Slot(int)
@@ -327,8 +551,12 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _update_title(self) -> None:
+        """The session file (if any), the data's name, and "*" while there are unsaved changes."""
         name = self.document.dataset.name or "untitled"
-        self.setWindowTitle(f"{name} — Curve Fitter Workbench")
+        star = "*" if self.session_manager.modified else ""
+        path = self.session_manager.path
+        prefix = f"{path.name}{star} — {name}" if path is not None else f"{name}{star}"
+        self.setWindowTitle(f"{prefix} — Curve Fitter Workbench")
 
     def _about(self) -> None:
         QMessageBox.about(self, "About Curve Fitter Workbench",
@@ -339,14 +567,48 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop every background job (run, surface, sweep) and wait for its thread; safe to repeat."""
         self.controller.shutdown()
+        self._stop_loading()
         self.surface_plot.shutdown()
         self.conditioning_lab.shutdown()
         self.race_panel.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
-        """Stop a running run and background work, and wait for their threads, before closing."""
+        """Ask about unsaved changes (Cancel keeps the window open), then stop background work and close.
+
+        A run in progress is stopped first: its result becomes a step, so it counts as a change to save.
+        """
+        self.controller.stop_run()
+        if not self.session_manager.confirm_close():
+            event.ignore()
+            return
+        self._save_preferences()
         self.shutdown()
         super().closeEvent(event)
+
+    def _save_preferences(self) -> None:
+        """Remember the window's geometry and dock layout for the next launch."""
+        save_window_layout(self)
+
+    def show_tour(self) -> QuickTour:
+        """Start Help › Quick tour from its first step."""
+        tour = self.findChild(QuickTour)
+        if tour is None:
+            tour = QuickTour(self)
+        tour.start()
+        return tour
+
+    def show_preferences(self) -> PreferencesDialog:
+        """Open the Preferences dialog (non-modal; one at a time)."""
+        dialog = self.findChild(PreferencesDialog)
+        if dialog is None:
+            dialog = PreferencesDialog(self)
+        if dialog.isVisible():          # already open, perhaps behind the window
+            dialog.raise_()
+            dialog.activateWindow()
+        else:
+            dialog.load()
+            dialog.show()
+        return dialog
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:

@@ -10,7 +10,9 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QHBoxLayout,
 
 from workbench.fitting.basis import MAX_DEGREE
 from workbench.fitting.losses import LOSS_NAMES, Loss
+from workbench.fitting.models import MAX_HIDDEN
 from workbench.fitting.optimizers import OPTIMIZER_NAMES
+from workbench.session import MAX_LR, MAX_STEPS, MIN_LR
 
 from .controller import Controller
 from .document import FitDocument
@@ -47,7 +49,7 @@ class ModelPanel(QWidget):
         self.model_combo.addItem("Neural net 1 → H → H → 1", "mlp2")
         self.model_combo.setToolTip("What the knobs define: a polynomial's coefficients, or the weights of a small "
                                     "neural net with tanh hidden units, trained by the same engine and loop")
-        self.hidden_spin = QSpinBox(objectName="hiddenSpin", minimum=1, maximum=64)
+        self.hidden_spin = QSpinBox(objectName="hiddenSpin", minimum=1, maximum=MAX_HIDDEN)
         self.hidden_spin.setToolTip("Hidden units H per layer of the neural net")
         self.degree_spin = QSpinBox(objectName="degreeSpin", minimum=0, maximum=MAX_DEGREE)
         self.degree_spin.setToolTip("Polynomial degree D: the curve has knobs k0..kD")
@@ -67,13 +69,13 @@ class ModelPanel(QWidget):
             self.optimizer_combo.addItem(label, kind)
         self.optimizer_combo.setToolTip("How a gradient becomes a knob update")
         self.lr_spin = LogSpinBox(objectName="learningRateSpin")
-        self.lr_spin.setRange(1e-6, 10.0)
+        self.lr_spin.setRange(MIN_LR, MAX_LR)           # (what a session may hold, too)
         self.lr_spin.setToolTip("Learning rate: how far each step moves the knobs against the gradient.\n"
                                 "Arrows multiply or divide by 10^0.1; too large and gradient descent diverges.")
         self.lr_limit_label = QLabel(objectName="stabilityLabel")
         self.lr_limit_label.setToolTip("Plain gradient descent is stable only below 2/λ_max, where λ_max is the "
                                        "largest curvature (Hessian eigenvalue) of the loss")
-        self.steps_spin = QSpinBox(objectName="stepsSpin", minimum=1, maximum=10_000_000)
+        self.steps_spin = QSpinBox(objectName="stepsSpin", minimum=1, maximum=MAX_STEPS)
         self.steps_spin.setSingleStep(1000)
         self.steps_spin.setToolTip("Stop after this many steps (a run also stops when the loss stops changing)")
         self.speed_slider = QSlider(Qt.Orientation.Horizontal, objectName="speedSlider", minimum=0, maximum=100)

@@ -19,6 +19,7 @@ from workbench.fitting.export import report_text
 from workbench.fitting.stats import FitReport
 
 from .document import FitDocument
+from .redraw import on_screen, watch_on_screen
 
 MAX_EAGER_POINTS = 100_000
 """Above this many points the report is computed only while the panel is visible."""
@@ -96,17 +97,18 @@ class ReportPanel(QWidget):
 
         document.dataChanged.connect(self._invalidate)
         document.modelChanged.connect(self._invalidate)
+        # Its dock is a tab: behind another one it is off screen but not hidden (see redraw.py).
+        self._screen_watch = watch_on_screen(self, self._on_shown)
         self.refresh()
 
     # -- computing ----------------------------------------------------------------------------------
     @Slot()
     def _invalidate(self) -> None:
         self._stale = True
-        if self.document.dataset.n <= MAX_EAGER_POINTS or self.isVisible():
+        if self.document.dataset.n <= MAX_EAGER_POINTS or on_screen(self):
             self.refresh()
 
-    def showEvent(self, ev):  # noqa: N802 - Qt API
-        super().showEvent(ev)
+    def _on_shown(self) -> None:
         if self._stale:
             self.refresh()
 
@@ -121,7 +123,7 @@ class ReportPanel(QWidget):
                             "least-squares polynomial fit.")
         elif data.n == 0:
             self.message = "No data points: add points to see the report."
-        elif data.n > MAX_EAGER_POINTS and not self.isVisible():
+        elif data.n > MAX_EAGER_POINTS and not on_screen(self):
             self._stale = True
             self.message = f"{data.n} points: the report is computed when this panel is shown."
         else:

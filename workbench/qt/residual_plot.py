@@ -20,10 +20,15 @@ from PySide6.QtWidgets import QWidget
 
 from .colours import VALIDATION_COLOUR
 from .document import FitDocument
+from .redraw import ScheduledRedraw, cache_axes
 
 POINT_BRUSH = pg.mkBrush(40, 110, 220, 200)
 HELD_OUT_PEN = pg.mkPen(*VALIDATION_COLOUR, width=1.5)
 ZERO_PEN = pg.mkPen(110, 110, 110, 220, width=1.5, style=Qt.PenStyle.DashLine)
+Y_MARGIN = 0.15     # space above and below the residuals in view, as a share of their spread
+Y_SHRINK = 0.4      # the y range shrinks only once the residuals in view fill less than this share of it
+SYMBOLS_PER_PIXEL = 2.0   # downsampled clouds keep about this many points per pixel column
+LIVE_REDRAW_MS = 100  # a run's payloads are drawn at most this often (every other change at once)
 
 
 class ResidualPlot(pg.PlotWidget):
@@ -44,14 +49,22 @@ class ResidualPlot(pg.PlotWidget):
         item = self.getPlotItem()
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setLabel("left", "y − ŷ")
+        cache_axes(item)   # grid and ticks as pixmaps: redrawn when the range changes, not every redraw
         view = item.getViewBox()
-        view.enableAutoRange(axis=pg.ViewBox.YAxis)
-        view.setAutoVisible(y=True)             # scale y to the residuals in view, not to all of them
+        # y follows the residuals in view (``_frame_y``), not the mouse; x pans and zooms with the fit plot.
+        view.disableAutoRange(axis=pg.ViewBox.YAxis)
+        view.setMouseEnabled(x=True, y=False)
+        view.sigXRangeChanged.connect(self._frame_y)
+        self._drawn: tuple[tuple[np.ndarray, np.ndarray], ...] = ()   # (sorted x, residual) per item
         # Created once; afterwards only setData.
         self.zero_line = pg.InfiniteLine(pos=0.0, angle=0, pen=ZERO_PEN, movable=False)
-        self.points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=6, symbolPen=None, symbolBrush=POINT_BRUSH)
+        # At most ~2 symbols per pixel column once there are more points than that (pyqtgraph's default
+        # is 5): a symbol costs Python work in pyqtgraph on every redraw, and a knob turn redraws them.
+        self.points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=6, symbolPen=None, symbolBrush=POINT_BRUSH,
+                                      autoDownsampleFactor=SYMBOLS_PER_PIXEL)
         self.held_out_points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=7, symbolPen=HELD_OUT_PEN,
-                                               symbolBrush=pg.mkBrush(0, 0, 0, 0))
+                                               symbolBrush=pg.mkBrush(0, 0, 0, 0),
+                                               autoDownsampleFactor=SYMBOLS_PER_PIXEL)
         item.addItem(self.zero_line)
         for points in (self.points, self.held_out_points):
             item.addItem(points)
@@ -59,7 +72,16 @@ class ResidualPlot(pg.PlotWidget):
             # bin's min and max ('peak'), which would draw a noisy band as two hollow edges.
             points.setDownsampling(auto=True, method="subsample")
             points.setClipToView(True)
-        document.knobsChanged.connect(self.redraw)   # follows every data, model, split and knob change
+        self._live_redraw = ScheduledRedraw(self, self.redraw, min_interval_ms=LIVE_REDRAW_MS)
+        document.knobsChanged.connect(self._on_knobs_changed)   # follows every data, model, split and knob change
+
+    @Slot()
+    def _on_knobs_changed(self) -> None:
+        if self.document.live:
+            self._live_redraw.schedule()   # a run in progress: ~10 redraws a second are plenty here
+        else:
+            self._live_redraw.cancel()
+            self.redraw()
 
     def link_x(self, plot: pg.PlotWidget) -> None:
         """Share ``plot``'s x axis (pan and zoom either one) and line up the two plots' left edges."""
@@ -111,9 +133,14 @@ class ResidualPlot(pg.PlotWidget):
         if data.n == 0:
             self.points.setData([], [])
             self.held_out_points.setData([], [])
+            self._drawn = ()
+            self._key = None          # the index arrays below belong to data that is gone: let them go
+            self._order = self._train = self._held_out = np.empty(0, dtype=np.intp)
+            self._train_x = self._held_out_x = np.empty(0)
             return
         self._indices()
         residual = data.y - self.document.fitted()
+        drawn = []
         for item, x, idx in ((self.points, self._train_x, self._train),
                              (self.held_out_points, self._held_out_x, self._held_out)):
             r = residual[idx]
@@ -121,6 +148,28 @@ class ResidualPlot(pg.PlotWidget):
             if not finite.all():                 # a diverging net can overflow: draw what is finite
                 x, r = x[finite], r[finite]
             item.setData(x, r)
+            drawn.append((x, r))
+        self._drawn = tuple(drawn)
+        self._frame_y()
+
+    @Slot()
+    def _frame_y(self, *_) -> None:
+        """Keep the residuals in view vertically, with hysteresis: the range changes only when they leave
+        it or fill less than ``Y_SHRINK`` of it.  (pyqtgraph's auto-range followed every knob move, and
+        each new range re-renders the axis and its grid: a frame's worth of work per move.)"""
+        view = self.getPlotItem().getViewBox()
+        (x0, x1), (y0, y1) = view.viewRange()
+        lo, hi = np.inf, -np.inf
+        for x, r in self._drawn:                # x is sorted: the points in view are one slice
+            start, stop = np.searchsorted(x, (x0, x1))
+            if stop > start:
+                lo, hi = min(lo, float(r[start:stop].min())), max(hi, float(r[start:stop].max()))
+        if not np.isfinite(hi - lo):
+            return
+        if y0 <= lo and hi <= y1 and hi - lo >= Y_SHRINK * (y1 - y0):
+            return                              # still in view, and not lost in it: keep the range
+        pad = Y_MARGIN * (hi - lo) if hi > lo else 0.5 * max(abs(lo), 1.0)
+        view.setYRange(lo - pad, hi + pad, padding=0)
 
     def showEvent(self, ev):  # noqa: N802 - Qt API
         super().showEvent(ev)

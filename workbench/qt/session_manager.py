@@ -34,7 +34,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from workbench.fitting.basis import Basis
 from workbench.fitting.data import Dataset
-from workbench.session import Session, SessionError, load_session, save_session
+from workbench.session import Session, SessionError, load_session, save_session, warm_dataset_json
 
 from .preferences import Preferences
 from .session_files import RecoveryFile, ask_restore, ask_save_discard_cancel, read_recent, reason, write_recent
@@ -48,6 +48,11 @@ AUTOSAVE_DEBOUNCE_MS = 3_000
 AUTOSAVE_INTERVAL_MS = 30_000
 AUTOSAVE_SHARE = 0.02          # a big session (10⁶ points: ~1.5 s to write) is autosaved less often
 FILE_FILTER = "Workbench sessions (*.json);;All files (*)"
+# Points from which new data is encoded for saving in the background, once it has been left alone for
+# ENCODE_DELAY_MS (10⁶ points take ~1.3 s to encode; each dataset is encoded once, then every autosave
+# and save reuses the text: see ``workbench.session.dataset_json``).
+ENCODE_AHEAD_POINTS = 50_000
+ENCODE_DELAY_MS = 1_000
 
 
 class SessionManager(QObject):
@@ -80,6 +85,9 @@ class SessionManager(QObject):
         self._doc.settingsChanged.connect(self._on_document_changed)
         self._doc.snapshotsChanged.connect(self._on_document_changed)
         self._doc.destroyed.connect(self._on_document_destroyed)
+        self._encode_ahead = QTimer(self, singleShot=True, interval=ENCODE_DELAY_MS)
+        self._encode_ahead.timeout.connect(self._on_encode_ahead)
+        self._doc.dataChanged.connect(self._on_data_changed)
 
     # -- modified ----------------------------------------------------------------------------------
     @property
@@ -107,6 +115,16 @@ class SessionManager(QObject):
         self._doc = None
         self._stop_autosave()
         self.recovery.release()
+
+    @Slot()
+    def _on_data_changed(self) -> None:
+        if self._doc is not None and self._doc.dataset.n >= ENCODE_AHEAD_POINTS:
+            self._encode_ahead.start()    # restarted while the data keeps changing (a drag)
+
+    @Slot()
+    def _on_encode_ahead(self) -> None:
+        if self._doc is not None and self._doc.dataset.n >= ENCODE_AHEAD_POINTS:
+            warm_dataset_json(self._doc.dataset)   # a background thread: the GUI stays responsive
 
     @Slot()
     def _on_document_changed(self, *_) -> None:

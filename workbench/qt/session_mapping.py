@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QByteArray
 
+from workbench.fitting.computable import numeric_trouble
 from workbench.fitting.training import StopReason, TrainResult
 from workbench.session import SavedRun, Session, SessionError
 
@@ -131,14 +132,13 @@ def check_session(session: Session, source: str = "the session") -> tuple[dict, 
 
 
 def check_usable(state: FitState, source: str) -> None:
-    """Refuse knobs whose loss overflows on the data: valid JSON, but nothing the window can draw."""
+    """Refuse data and knobs whose numbers cannot be computed with (the loss overflows at the knobs, say):
+    valid JSON, but nothing the window can draw (the same rule as every edit: ``numeric_trouble``)."""
     if state.dataset.n == 0:
         return
-    with np.errstate(all="ignore"):
-        loss = float(state.build_problem().loss_at(state.theta))
-    if not math.isfinite(loss):
-        raise SessionError(f"{source}: theta: the loss at these knobs is {loss!r} on this data (the numbers are "
-                           "too large to compute with); correct the knobs or the data in the file")
+    why = numeric_trouble(state.build_problem(), state.theta)
+    if why is not None:
+        raise SessionError(f"{source}: theta and dataset: {why}; correct the knobs or the data in the file")
 
 
 def read_view(view: dict, source: str) -> dict:

@@ -27,13 +27,15 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QV
 from .colours import RACE_COLOURS, rgb_css
 from .contours import contour_segments
 from .document import FitDocument, FitState
+from .redraw import cache_axes, on_screen, watch_on_screen
 
 GRID_EXACT = 200          # closed-form (squared-error) grids: GUI thread, milliseconds
 GRID_NUMERIC = 80         # MAE/Huber grids: background thread
 ROWS_PER_CHUNK = 10       # a background grid checks for cancellation this often
 CONTOUR_LEVELS = 8
 RECOMPUTE_DELAY_MS = 40   # coalesces a knob drag into at most ~25 recomputes a second
-MAX_TRAIL_POINTS = 2000
+RUN_RECOMPUTE_MS = 125    # while gradient descent runs, at most ~8 a second (the markers move every payload)
+MAX_TRAIL_POINTS = 1000   # drawn per trail (a wide antialiased path: its cost grows with the points)
 MAX_RACE_POINTS = 1000    # per race contender (the document already keeps its paths thinned)
 RACE_REACH = 2.0          # race paths widen the surface at most this far beyond the knobs and optimum
 RACE_DEPTH = ("nudge", "momentum", "adam", "nesterov", "gd")   # race paths, bottom to top
@@ -137,10 +139,14 @@ def _project(trail, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
     """Columns i and j of a list of knob vectors (decimated for drawing); non-finite points dropped."""
     need = max(i, j) + 1
     points = [trail[k] for k in _decimated(len(trail), MAX_TRAIL_POINTS)]
-    points = [p for p in points if np.size(p) >= need]
-    if not points:
-        return np.empty(0), np.empty(0)
-    xy = np.array([(p[i], p[j]) for p in points], dtype=np.float64)
+    rows = np.array(points, dtype=np.float64) if points and len({np.size(p) for p in points}) == 1 else None
+    if rows is not None and rows.ndim == 2:      # the usual case, one array operation (redrawn every payload)
+        xy = rows[:, [i, j]] if rows.shape[1] >= need else np.empty((0, 2))
+    else:                                         # a trail across a change of model: knob vectors differ
+        points = [p for p in points if np.size(p) >= need]
+        if not points:
+            return np.empty(0), np.empty(0)
+        xy = np.array([(p[i], p[j]) for p in points], dtype=np.float64)
     xy = xy[np.all(np.isfinite(xy), axis=1)]
     return xy[:, 0], xy[:, 1]
 
@@ -170,10 +176,12 @@ class SurfacePlot(QWidget):
         self.destroyed.connect(partial(_JobControl.shutdown, self._jobs))
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(RECOMPUTE_DELAY_MS)
         self._timer.timeout.connect(self._recompute)
+        self._pace_ms = RECOMPUTE_DELAY_MS       # the least time between two recomputes (adaptive)
+        self._last_recompute = -float("inf")
 
         self._build_ui()
+        self._screen_watch = watch_on_screen(self, self._on_shown)   # a closed or tabbed-away dock waits
         document.modelChanged.connect(self._on_model_changed)
         document.knobsChanged.connect(self._on_knobs_changed)
         document.trailChanged.connect(self._draw_trails)
@@ -181,7 +189,7 @@ class SurfacePlot(QWidget):
         self._fill_axis_combos()
         self._on_knobs_changed()
         self._draw_race()
-        self._recompute()
+        self._recompute_now()   # the first grid even before the view is shown (it is ready when it is)
 
     # -- public API --------------------------------------------------------------------------------
     def axes(self) -> tuple[int, int]:
@@ -256,10 +264,14 @@ class SurfacePlot(QWidget):
         self.colour_bar.setImageItem(self.image)
         self.graphics.addItem(self.colour_bar, row=0, col=1)
         self._style_plot()
+        # Axes as pixmaps: the markers and trails move at every payload of a run, the axes seldom.
+        cache_axes(self.plot)
+        for axis in (self.colour_bar.axis, self.colour_bar.getAxis("left")):
+            axis.setCacheMode(axis.CacheMode.DeviceCoordinateCache)
         self.contours = pg.PlotDataItem(connect="pairs", pen=pg.mkPen(255, 255, 255, 110, width=1),
                                         antialias=False)  # thousands of short segments: cheap beats smooth
         self.contours.setZValue(1)
-        self.gd_halo = pg.PlotDataItem(pen=_pen(HALO, 5, HALO[3]))
+        self.gd_halo = pg.PlotDataItem(pen=_pen(HALO, 5, HALO[3]), antialias=False)  # (3× cheaper; under a line)
         self.gd_line = pg.PlotDataItem(pen=_pen(OVERLAY_COLOURS["gd"], 3))
         self.manual_halo = pg.PlotDataItem(pen=_pen(HALO, 5, HALO[3]))
         self.manual_line = pg.PlotDataItem(pen=_pen(OVERLAY_COLOURS["manual"], 2.5), symbol="o", symbolSize=7,
@@ -423,7 +435,7 @@ class SurfacePlot(QWidget):
         if text:
             self._timer.stop()
             self._cancel_job()
-            self._grid_key = None
+            self._grid_key = self._range_key = None   # (keys hold the data: let the old points go)
             self.message.setText(text)
             self.stack.setCurrentWidget(self.message)
             self.status_label.clear()
@@ -433,7 +445,7 @@ class SurfacePlot(QWidget):
 
     def _problem_key(self) -> tuple:
         s = self.document.state
-        return (s.dataset, s.degree, s.basis, s.loss)
+        return (s.dataset, s.degree, s.basis, s.loss, s.split)
 
     def _grid_key_for(self, theta: np.ndarray) -> tuple:
         others = theta.copy()
@@ -447,7 +459,14 @@ class SurfacePlot(QWidget):
 
     def _schedule(self) -> None:
         if not self._timer.isActive():   # not restarted: a long drag still redraws every interval
-            self._timer.start()
+            # The first change after a pause is drawn on the next event-loop turn; a stream of them (a
+            # drag, a run) at most once per ``_pace_ms``.
+            wait_ms = self._pace_ms - (time.perf_counter() - self._last_recompute) * 1000.0
+            self._timer.start(int(wait_ms) + 1 if wait_ms > 0 else 0)
+
+    def _on_shown(self) -> None:
+        if not self._explain_if_undrawable() and self._grid_out_of_date():
+            self._schedule()
 
     # -- the grid ----------------------------------------------------------------------------------
     def _landmarks(self) -> list[tuple[float, float]]:
@@ -527,14 +546,21 @@ class SurfacePlot(QWidget):
 
     @Slot()
     def _recompute(self) -> None:
+        if not on_screen(self):
+            self._timer.stop()
+            # Out of date: recomputed when the view is shown (``_on_shown``); the keys hold the data.
+            self._grid_key = self._range_key = None
+            return
         started = time.perf_counter()
         try:
             self._recompute_now()
         finally:
             # Adaptive pacing: while knobs keep moving (a drag, a run), recomputing may take at most
             # about a sixth of the GUI thread's time; the markers still move on every change.
-            spent_ms = (time.perf_counter() - started) * 1000.0
-            self._timer.setInterval(max(RECOMPUTE_DELAY_MS, int(6 * spent_ms)))
+            self._last_recompute = time.perf_counter()
+            spent_ms = (self._last_recompute - started) * 1000.0
+            running = bool(getattr(self._controller, "running", False))
+            self._pace_ms = max(RECOMPUTE_DELAY_MS, int(6 * spent_ms), RUN_RECOMPUTE_MS if running else 0)
 
     def _recompute_now(self) -> None:
         self._timer.stop()
@@ -550,7 +576,9 @@ class SurfacePlot(QWidget):
         b_values = np.linspace(rng[2], rng[3], n)
         self._cancel_job()
         if squared:
-            z = doc.problem.surface(theta, self._i, self._j, a_values, b_values)
+            # From the engine's loss and gradient at the knobs (computed already, or sent by a running
+            # worker) and the constant Hessian: no pass over the points (~50 ms at 10⁶ of them).
+            z = doc.problem.surface_at(doc.evaluation(), theta, self._i, self._j, a_values, b_values)
             self._draw_grid(a_values, b_values, z)
             return
         s = doc.state
@@ -653,7 +681,9 @@ class SurfacePlot(QWidget):
                 ends_x.append(xs[-1])
                 ends_y.append(ys[-1])
                 brushes.append(pg.mkBrush(*RACE_COLOURS[kind]))
-        self.race_ends.setData(ends_x, ends_y, brush=brushes)
+        if ends_x or self.race_ends.isVisible():
+            self.race_ends.setData(ends_x, ends_y, brush=brushes)
+            self.race_ends.setVisible(bool(ends_x))   # an empty scatter still costs a paint
         if tracks and not self._explain_if_undrawable() and self._grid_out_of_date():
             self._schedule()   # a path left the picture: widen it (coalesced like a knob drag)
         kinds = tuple(tracks)

@@ -12,14 +12,14 @@ import math
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from workbench.fitting.split import MAX_FRACTION, Split
+from workbench.fitting.split import MAX_FRACTION, MAX_SEED, Split
+from workbench.session import MAX_STEPS
 
 from .colours import VALIDATION_COLOUR, rgb_css
 from .controller import Controller
 from .document import FitDocument
 
 DEFAULT_PATIENCE = 200
-MAX_SEED = 2**31 - 1
 
 
 class ValidationControls(QWidget):
@@ -47,7 +47,7 @@ class ValidationControls(QWidget):
         self.early_check = QCheckBox("stop early after", objectName="earlyStopCheck")
         self.early_check.setToolTip("End a run once the validation loss has not improved for this many steps, "
                                     "and go back to the knobs where it was lowest")
-        self.patience_spin = QSpinBox(objectName="patienceSpin", minimum=1, maximum=10_000_000)
+        self.patience_spin = QSpinBox(objectName="patienceSpin", minimum=1, maximum=MAX_STEPS)
         self.patience_spin.setValue(DEFAULT_PATIENCE)
         self.patience_spin.setSingleStep(50)
         self.patience_spin.setKeyboardTracking(False)

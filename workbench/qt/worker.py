@@ -47,6 +47,9 @@ class RunProgress:
     elapsed_s: float
     val_steps: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # 1-based steps …
     val_losses: np.ndarray = field(default_factory=lambda: np.empty(0))  # … and their validation losses
+    # ∂L/∂θ at ``theta`` (then ``loss`` is L(θ)): the engine computed both for the step it takes from
+    # there, so the window shows them without a pass of its own over every point.  None: not known.
+    grad: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,8 @@ class FitWorker(PacedWorker):
         try:
             for record in self.trainer.run():
                 losses.append(record.loss)
-                trajectory.append(record.params)
+                if record.step > 1:        # where this step started (the run's start is known already)
+                    trajectory.append(record.params_before)
                 if record.val_loss is not None:
                     validation[0].append(record.step)
                     validation[1].append(record.val_loss)
@@ -127,8 +131,10 @@ class FitWorker(PacedWorker):
                 # threads need the GIL, and a worker that never lets go of it (or a queue of payloads
                 # growing faster than the GUI draws them) starves the GUI's input, timers and Stop.
                 if now - last_emit >= EMIT_INTERVAL_S and self.delivered.is_set():
-                    self._emit(record.step, record.loss, record.params, losses, trajectory, now - started,
-                               validation)
+                    # The knobs this step started from, with the loss and gradient computed there: the
+                    # view is one step behind the engine and exact (the final payload is the end itself).
+                    self._emit(record.step, record.loss, record.params_before, losses, trajectory, now - started,
+                               validation, record.grad if record.finite else None)
                     losses, trajectory, validation = [], [], ([], [])
                     self.delivered.wait(MAX_DRAW_WAIT_S)
                     last_emit = time.perf_counter()
@@ -136,6 +142,8 @@ class FitWorker(PacedWorker):
                 if delay > 0:
                     self.stop_event.wait(delay)
         finally:
+            if record is not None:
+                trajectory.append(record.params)   # where the last step ended
             result = self.trainer.result
             if result is None:  # the loop raised: keep the knobs where they were
                 result = TrainResult(self.trainer.best_params, float(self.trainer.best_loss),
@@ -146,7 +154,7 @@ class FitWorker(PacedWorker):
             self.outcome = RunOutcome(self.run_id, result)
             self.finished.emit(self.outcome)
 
-    def _emit(self, step, loss, theta, losses, trajectory, elapsed, validation) -> None:
+    def _emit(self, step, loss, theta, losses, trajectory, elapsed, validation, grad=None) -> None:
         self.delivered.clear()
         traj = np.array(trajectory) if trajectory else np.empty((0, theta.size))
         if len(traj) > MAX_TRAJECTORY_POINTS:
@@ -154,7 +162,8 @@ class FitWorker(PacedWorker):
         self.progressed.emit(RunProgress(self.run_id, int(step), float(loss), np.array(theta, copy=True),
                                          np.array(losses, dtype=np.float64), traj, float(elapsed),
                                          np.array(validation[0], dtype=np.int64),
-                                         np.array(validation[1], dtype=np.float64)))
+                                         np.array(validation[1], dtype=np.float64),
+                                         None if grad is None else np.array(grad, dtype=np.float64)))
 
 
 class WorkerThread:

@@ -1,0 +1,266 @@
+"""The window under load: event-loop latency, redraws and worker speed while gradient descent runs.
+
+Run it directly (it is not a test and pytest does not collect it):
+
+    python tests/benchmarks/bench_gui.py            # full run, about a minute
+    python tests/benchmarks/bench_gui.py --quick    # 2 s runs, for a smoke check
+
+What it measures, beside the targets of issue 6:
+
+* a run at full speed for 5 s (degree 5, scaled basis, plain GD at 0.9 × the stability limit, no step
+  limit) at N = 10³ and 10⁵: the gaps of a 10 ms QTimer probe (latency = gap − 10 ms: median and 99th
+  percentile), fit-plot repaints per second, and the worker's steps/s as a share of the same trainer
+  running headless (no window, same process, same problem) for the same time;
+* a knob turn at N = 10⁴: ``controller.set_knob`` until the fit plot and the knob panel's loss have
+  repainted (median of 50 turns);
+* the loss surface: a 200×200 closed-form grid (``FitProblem.surface``) and the surface view's full
+  recompute-and-draw (median of 20);
+* start-up: ``workbench`` launched as a new process until its window is exposed (median of 3).
+
+Qt renders offscreen unless a display is set (``DISPLAY=:99`` under Xvfb measures real painting).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, QTimer  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from workbench.fitting.data import Dataset  # noqa: E402
+from workbench.fitting.training import StopRules  # noqa: E402
+from workbench.qt.app import configure_application  # noqa: E402
+from workbench.qt.main_window import MainWindow  # noqa: E402
+
+DEGREE = 5
+PROBE_MS = 10
+
+
+class PaintCounter(QObject):
+    """Counts paint events of one widget (a redraw is a paint of the fit plot's viewport)."""
+
+    def __init__(self, widget):
+        super().__init__()
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, _obj, event) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def use_fresh_settings() -> str:
+    """Point QSettings (and XDG_CONFIG_HOME, for the start-up subprocess) at an empty temporary folder.
+
+    Every benchmark then measures the window as built, whatever layout (a dock tab raised, a panel
+    closed) a user's own preferences hold, and never writes into them.  Returns the folder.
+    """
+    folder = tempfile.mkdtemp(prefix="workbench-bench-settings-")
+    os.environ["XDG_CONFIG_HOME"] = folder
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
+        for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+            QSettings.setPath(fmt, scope, folder)
+    return folder
+
+
+def make_dataset(n: int, seed: int = 0) -> Dataset:
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(-3.0, 3.0, n))
+    y = np.sin(x) + 0.1 * rng.standard_normal(n)
+    return Dataset(x, y, f"bench-{n}")
+
+
+def open_window(app: QApplication, n: int) -> MainWindow:
+    window = MainWindow(make_dataset(n))
+    window.show()
+    QTest.qWaitForWindowExposed(window)
+    ctl = window.controller
+    ctl.set_basis("scaled")
+    ctl.set_degree(DEGREE)
+    limit = window.document.problem.conditioning.max_stable_lr
+    ctl.set_run_settings(optimizer="gd", lr=0.9 * limit, max_steps=10**9, tol=0.0)
+    app.processEvents()
+    return window
+
+
+def close_window(app: QApplication, window: MainWindow) -> None:
+    window.shutdown()
+    window.session_manager.mark_clean()   # no unsaved-changes prompt in a benchmark (edits and settings)
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+
+
+def headless_steps_per_second(window: MainWindow, seconds: float) -> float:
+    """The same trainer the worker drives, in this thread with nothing else to do."""
+    s = window.document.settings
+    problem = window.document.state.build_problem()
+    stop = threading.Event()
+    trainer = problem.trainer(s.optimizer, s.lr, window.document.theta, StopRules(max_steps=10**9, tol=0.0), stop)
+    timer = threading.Timer(seconds, stop.set)
+    timer.start()
+    started = time.perf_counter()
+    for _ in trainer.run():
+        pass
+    return trainer.steps / (time.perf_counter() - started)
+
+
+def run_under_load(app: QApplication, n: int, seconds: float) -> dict:
+    window = open_window(app, n)
+    headless = headless_steps_per_second(window, seconds)
+    painted = PaintCounter(window.fit_plot.viewport())
+    ticks: list[float] = []
+    probe = QTimer(interval=PROBE_MS)
+    probe.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    results = []
+    window.controller.runFinished.connect(results.append)
+    loop = QEventLoop()
+    window.controller.start_run()
+    started = time.perf_counter()
+    probe.start()
+    # Timer objects, not QTimer.singleShot(ms, callable): those callables are not kept alive here.
+    stopper = QTimer(singleShot=True, interval=int(seconds * 1000))
+    stopper.timeout.connect(window.controller.stop_run)
+    stopper.timeout.connect(loop.quit)
+    stopper.start()
+    loop.exec()
+    probe.stop()
+    elapsed = time.perf_counter() - started
+    result = results[-1]
+    gaps_ms = np.diff(ticks) * 1000.0 - PROBE_MS
+    close_window(app, window)
+    return {
+        "n": n,
+        "latency_median_ms": float(np.median(gaps_ms)),
+        "latency_p99_ms": float(np.percentile(gaps_ms, 99)),
+        "redraws_per_s": painted.count / elapsed,
+        "worker_steps_per_s": result.steps / result.elapsed_s,
+        "headless_steps_per_s": headless,
+    }
+
+
+def knob_turn_ms(app: QApplication, n: int, turns: int) -> float:
+    window = open_window(app, n)
+    ctl = window.controller
+    # The curve (the fit plot) and the loss (the knob panel's number): Qt repaints every changed view of
+    # the window in the same pass.  (The loss history has nothing new to show after a knob turn.)
+    views = [window.fit_plot.viewport(), window.knob_panel.loss_label]
+    counters = [PaintCounter(v) for v in views]
+    times = []
+    for k in range(turns):
+        drag = ctl.new_drag_id()
+        before = [c.count for c in counters]
+        t0 = time.perf_counter()
+        ctl.set_knob(1, 0.5 + 0.01 * k, drag)
+        while any(c.count == b for c, b in zip(counters, before)):
+            app.processEvents()
+            if time.perf_counter() - t0 > 2.0:
+                break
+        times.append(time.perf_counter() - t0)
+    close_window(app, window)
+    return 1000.0 * statistics.median(times)
+
+
+def surface_ms(app: QApplication, repeats: int) -> tuple[float, float]:
+    window = open_window(app, 10_000)
+    problem = window.document.problem
+    theta = window.document.theta
+    a = np.linspace(-2, 2, 200)
+    core = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        problem.surface(theta, 0, 1, a, a)
+        core.append(time.perf_counter() - t0)
+    view = []
+    surface = window.surface_plot
+    for k in range(repeats):
+        before = surface.recompute_count
+        t0 = time.perf_counter()
+        window.controller.set_knob(3, 0.1 * (k + 1), window.controller.new_drag_id())
+        while surface.recompute_count == before and time.perf_counter() - t0 < 2.0:
+            app.processEvents()
+        view.append(time.perf_counter() - t0)
+    close_window(app, window)
+    return 1000.0 * statistics.median(core), 1000.0 * statistics.median(view)
+
+
+STARTUP_PROBE = r"""
+import sys, time
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from workbench.qt.app import configure_application, create_main_window
+app = QApplication(sys.argv[:1])
+configure_application(app)
+w = create_main_window([])
+w.show()
+QTest.qWaitForWindowExposed(w)
+print(time.time(), flush=True)
+w.close()               # as the app ends: a window left open at interpreter exit may crash Qt's teardown
+app.processEvents()
+"""
+
+
+def startup_s(repeats: int) -> float:
+    times = []
+    env = dict(os.environ, WORKBENCH_NO_RECOVERY="1")
+    for _ in range(repeats):
+        t0 = time.time()
+        out = subprocess.run([sys.executable, "-c", STARTUP_PROBE], capture_output=True, text=True,
+                             env=env, check=True).stdout
+        times.append(float(out.strip().splitlines()[-1]) - t0)
+    return statistics.median(times)
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2 s runs and fewer repeats")
+    args = parser.parse_args()
+    seconds = 2.0 if args.quick else 5.0
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    use_fresh_settings()
+    configure_application(app)
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, Qt platform {app.platformName()}")
+    print(f"\nGradient descent at full speed for {seconds:g} s (degree {DEGREE}):")
+    print(f"{'N':>8} {'latency median':>15} {'p99 (≤50 ms)':>14} {'redraws/s (≥25)':>16} "
+          f"{'worker steps/s':>15} {'headless':>10} {'share (≥70%)':>13}")
+    for n in (1_000, 100_000):
+        r = run_under_load(app, n, seconds)
+        share = r["worker_steps_per_s"] / r["headless_steps_per_s"]
+        print(f"{n:>8} {r['latency_median_ms']:>12.1f} ms {r['latency_p99_ms']:>8.1f} ms "
+              f"{verdict(r['latency_p99_ms'] <= 50):>3} {r['redraws_per_s']:>10.1f} "
+              f"{verdict(r['redraws_per_s'] >= 25):>5} {r['worker_steps_per_s']:>15.0f} "
+              f"{r['headless_steps_per_s']:>10.0f} {share:>8.0%} {verdict(share >= 0.7):>4}")
+    turn = knob_turn_ms(app, 10_000, 20 if args.quick else 50)
+    print(f"\nKnob turn → curve and loss repainted, N = 10⁴: {turn:.1f} ms (target ≤ 16 ms) "
+          f"{verdict(turn <= 16)}")
+    core, view = surface_ms(app, 5 if args.quick else 20)
+    print(f"Loss surface 200×200, closed form: {core:.1f} ms (target ≤ 20 ms) {verdict(core <= 20)}; "
+          f"surface view recompute and draw: {view:.1f} ms")
+    start = startup_s(1 if args.quick else 3)
+    print(f"Start-up, new process until the window is exposed: {start:.2f} s (target ≤ 1.5 s) "
+          f"{verdict(start <= 1.5)}")
+
+
+if __name__ == "__main__":
+    main()

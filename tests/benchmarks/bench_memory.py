@@ -1,0 +1,160 @@
+"""Memory over repeated big sessions: open 10⁶ points, fit, close, 20 times; the footprint must not grow.
+
+Run it directly (it is not a test and pytest does not collect it):
+
+    python tests/benchmarks/bench_memory.py             # 10⁶ points, 20 repetitions (a few minutes)
+    python tests/benchmarks/bench_memory.py --quick     # 10⁵ points, 6 repetitions
+
+Each repetition goes through the window's real paths: File › Open data's ``open_path`` on a CSV file
+(read in the background with progress, as a user's big file is), the exact least-squares fit (Run ›
+Solve exactly) and a short gradient-descent run on the worker thread, then File › New session.
+
+*Closing the data* is File › New session: it empties the undo history.  Replacing the data with other
+data is an edit, and undo keeps the old points so that Ctrl+Z can bring them back: memory that is kept
+on purpose, not leaked (``--close replace`` shows it: one dataset more per repetition).
+
+Printed after each repetition: the process's resident memory (``VmRSS`` from /proc/self/status) and the
+Python heap as ``tracemalloc`` counts it (NumPy arrays included), and at the end the growth from
+repetition 2 (everything warmed up: caches, fonts, thread pools) to the last, against "no growth".
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_gui import use_fresh_settings  # noqa: E402
+
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from workbench.fitting.data import Dataset, save_dataset  # noqa: E402
+from workbench.qt.app import configure_application  # noqa: E402
+from workbench.qt.main_window import MainWindow  # noqa: E402
+from workbench.qt.session_manager import RECOVERY_ENV, SessionManager  # noqa: E402
+
+MIB = 1024 * 1024
+RSS_SLACK_MIB = 16.0      # allocator noise: freed memory the C library keeps for reuse
+TRACED_SLACK_MIB = 1.0    # Python objects: a few caches (fonts, pyqtgraph) may still fill up
+
+
+def rss_mib() -> float:
+    """The process's resident set size (Linux: VmRSS in /proc/self/status), in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    raise RuntimeError("no VmRSS in /proc/self/status (this benchmark reads Linux's /proc)")
+
+
+def wait_until(app: QApplication, condition, timeout_s: float, what: str) -> None:
+    """Run the event loop until ``condition()`` holds; fail loudly after ``timeout_s``."""
+    deadline = time.perf_counter() + timeout_s
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{what} took longer than {timeout_s:g} s")
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        time.sleep(0.002)
+
+
+def settle(app: QApplication) -> None:
+    """Let deferred work finish (0 ms timers, deleteLater, background encoding), then collect."""
+    for _ in range(5):
+        app.processEvents()
+        QTest.qWait(50)
+    gc.collect()
+    app.processEvents()
+
+
+def write_csv(folder: Path, n: int) -> Path:
+    rng = np.random.default_rng(6)
+    x = np.sort(rng.uniform(-3.0, 3.0, n))
+    path = folder / f"points-{n}.csv"
+    save_dataset(Dataset(x, np.sin(x) + 0.1 * rng.standard_normal(n), "big"), path)
+    return path
+
+
+def repetition(app: QApplication, window: MainWindow, path: Path, n: int, close: str) -> None:
+    """Open ``path``, fit it exactly and by a short gradient descent, then close it."""
+    ctl, doc = window.controller, window.document
+    window.open_path(path)
+    wait_until(app, lambda: doc.dataset.n == n, 120, "opening the file")
+    ctl.show_exact(True)
+    ctl.set_run_settings(optimizer="gd", lr=0.9 * doc.problem.conditioning.max_stable_lr, max_steps=300, tol=0.0)
+    finished = []
+    ctl.runFinished.connect(finished.append)
+    ctl.start_run()
+    wait_until(app, lambda: bool(finished), 120, "the gradient-descent run")
+    ctl.runFinished.disconnect(finished.append)
+    if close == "new-session":
+        window.session_manager.new_session()
+    else:
+        ctl.replace_data(Dataset([0.0, 1.0, 2.0], [0.0, 1.0, 4.0], "small"), "Replace data")
+    wait_until(app, lambda: doc.dataset.n != n, 10, "closing the data")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10⁵ points, 6 repetitions")
+    parser.add_argument("--points", type=int, help="points per file (default 10⁶, or 10⁵ with --quick)")
+    parser.add_argument("--repeats", type=int, help="repetitions (default 20, or 6 with --quick)")
+    parser.add_argument("--close", choices=("new-session", "replace"), default="new-session",
+                        help="how the data is closed: File › New session (clears undo; the default) or "
+                             "replacing it with 3 points (undoable: undo keeps the old points)")
+    args = parser.parse_args()
+    n = args.points or (100_000 if args.quick else 1_000_000)
+    repeats = args.repeats or (6 if args.quick else 20)
+    tracemalloc.start()
+    with tempfile.TemporaryDirectory(prefix="workbench-bench-memory-") as tmp:
+        os.environ[RECOVERY_ENV] = str(Path(tmp) / "recovery")   # autosave writes here, not the user's folder
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+        use_fresh_settings()
+        configure_application(app)
+        SessionManager.ask_unsaved_changes = lambda self: "discard"   # New session must not open a dialog
+        path = write_csv(Path(tmp), n)
+        print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+              f"{platform.python_version()}, NumPy {np.__version__}, Qt platform {app.platformName()}")
+        print(f"# {repeats} × (open {n:,} points from a {path.stat().st_size / MIB:.0f} MiB CSV, exact fit, "
+              f"300 GD steps, close by {args.close})")
+        window = MainWindow(Dataset([0.0, 1.0, 2.0], [0.0, 1.0, 4.0], "small"))
+        window.show()
+        QTest.qWaitForWindowExposed(window)
+        settle(app)
+        print(f"{'':>4} {'RSS MiB':>9} {'traced MiB':>11} {'seconds':>8}")
+        print(f"{'base':>4} {rss_mib():9.1f} {tracemalloc.get_traced_memory()[0] / MIB:11.1f}")
+        rows = []
+        for k in range(1, repeats + 1):
+            started = time.perf_counter()
+            repetition(app, window, path, n, args.close)
+            settle(app)
+            rows.append((rss_mib(), tracemalloc.get_traced_memory()[0] / MIB))
+            print(f"{k:>4} {rows[-1][0]:9.1f} {rows[-1][1]:11.1f} {time.perf_counter() - started:8.1f}", flush=True)
+        window.shutdown()
+        window.session_manager.mark_clean()
+        window.close()
+        window.deleteLater()
+        settle(app)
+    first = 1 if len(rows) > 1 else 0
+    rss_growth, traced_growth = rows[-1][0] - rows[first][0], rows[-1][1] - rows[first][1]
+    verdict = ("ok" if rss_growth <= RSS_SLACK_MIB and traced_growth <= TRACED_SLACK_MIB else "MISSED")
+    print(f"\nGrowth from repetition {first + 1} to {len(rows)}: RSS {rss_growth:+.1f} MiB, Python heap "
+          f"{traced_growth:+.1f} MiB (target: no growth, i.e. within {RSS_SLACK_MIB:g} MiB of allocator "
+          f"noise and {TRACED_SLACK_MIB:g} MiB of Python objects) {verdict}")
+    print(f"Peak Python heap: {tracemalloc.get_traced_memory()[1] / MIB:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

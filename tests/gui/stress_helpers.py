@@ -1,0 +1,57 @@
+"""Shared pieces of the stress tests (tests/gui/test_stress_*.py): sizes, thread checks, every view drawn.
+
+Each stress test has a short version, run by the plain ``python -m pytest`` (CI), and a long one marked
+``slow``, run by ``python -m pytest -m slow`` or with ``WORKBENCH_STRESS=long`` (see tests/conftest.py).
+An exception in a slot or a Qt virtual method fails the test through pytest-qt's exception capture,
+and a Qt warning through ``qt_log_level_fail``.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import shiboken6
+from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QApplication, QDockWidget
+
+from stress_sizes import sizes  # noqa: F401 - re-exported for the GUI stress tests
+
+
+def assert_no_background_work(qtbot, baseline_threads: int, timeout_ms: int = 5000) -> None:
+    """No Python thread beyond ``baseline_threads`` and no busy QThreadPool thread remain."""
+    pool = QThreadPool.globalInstance()
+    qtbot.waitUntil(lambda: threading.active_count() <= baseline_threads and pool.activeThreadCount() == 0,
+                    timeout=timeout_ms)
+    assert threading.active_count() == baseline_threads, [t.name for t in threading.enumerate()]
+
+
+def assert_run_thread_gone(qtbot, thread) -> None:
+    """A finished run's QThread is finished, and deleted once events are processed."""
+    assert not shiboken6.isValid(thread) or thread.isFinished()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(thread), timeout=3000)
+
+
+DOCKS = ("dataDock", "modelDock", "knobDock", "lossDock", "surfaceDock", "compareDock", "graphDock",
+         "conditioningDock", "raceDock", "gradCheckDock", "reportDock")
+
+
+def render_every_view(window, qtbot) -> None:
+    """Raise every dock (so each tab is the visible one once) and paint the whole window each time.
+
+    ``grab`` paints every visible widget synchronously: a view that fails to draw raises here (or, in
+    a paint event, is caught by pytest-qt's exception capture and fails the test).
+    """
+    for name in DOCKS:
+        dock = window.findChild(QDockWidget, name)
+        assert dock is not None, name
+        dock.show()
+        dock.raise_()
+        QApplication.processEvents()
+        image = window.grab()
+        assert not image.isNull(), name
+
+
+def assert_finite_knobs(window) -> None:
+    theta = window.document.theta
+    assert np.all(np.isfinite(theta)), theta

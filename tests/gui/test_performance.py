@@ -1,0 +1,231 @@
+"""The window stays fast at large N (issue 6), and what made it fast changes nothing it shows.
+
+Views off screen (a dock tab behind another) compute nothing and catch up when raised; redraws are
+coalesced and paced; per-point shapes stop at ``PER_POINT_MAX`` points and the legend says so; panning
+does not recompute the fit at the points; a run's payloads bring the engine's loss and gradient so the
+window does not recompute them; and every finished run or file read lets go of its worker and data.
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QWidget
+
+from workbench.fitting.data import Dataset, save_dataset
+from workbench.qt import worker as worker_module
+from workbench.qt.fit_plot import PER_POINT_MAX
+from workbench.qt.load_worker import BACKGROUND_LOAD_BYTES, LoadWorker
+from workbench.qt.redraw import ScheduledRedraw, on_screen
+from workbench.qt.report_panel import MAX_EAGER_POINTS
+from workbench.qt.worker import FitWorker
+
+
+def points(n: int, seed: int = 0) -> Dataset:
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(-3.0, 3.0, n))
+    return Dataset(x, np.sin(x) + 0.1 * rng.standard_normal(n), f"{n} points")
+
+
+def run_to_end(qtbot, window, steps: int = 60) -> None:
+    ctl = window.controller
+    ctl.set_run_settings(max_steps=steps, tol=0.0)
+    with qtbot.waitSignal(ctl.runFinished, timeout=20_000):
+        ctl.start_run()
+
+
+# -- the scheduling helper -------------------------------------------------------------------------------
+def test_scheduled_redraw_coalesces_paces_and_waits_until_shown(qtbot):
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    calls = []
+    redraw = ScheduledRedraw(widget, lambda: calls.append(1))
+    widget.show()
+    qtbot.waitExposed(widget)
+    for _ in range(5):
+        redraw.schedule()
+    assert calls == []                                  # not inside the signal handler …
+    qtbot.waitUntil(lambda: len(calls) == 1)            # … once, on the next turn of the event loop
+    qtbot.wait(30)
+    assert len(calls) == 1
+    widget.hide()
+    redraw.schedule()
+    qtbot.wait(50)
+    assert len(calls) == 1 and redraw.pending           # hidden: nothing drawn, the request kept
+    widget.show()
+    qtbot.waitUntil(lambda: len(calls) == 2)            # shown again: it catches up
+    redraw.min_interval_ms = 300
+    redraw.schedule()
+    qtbot.wait(120)
+    assert len(calls) == 2                              # paced: not before 300 ms after the last one
+    qtbot.waitUntil(lambda: len(calls) == 3, timeout=2000)
+    redraw.schedule()
+    assert redraw.flush(force=True) and len(calls) == 4 and not redraw.pending
+
+
+# -- views behind another dock tab ----------------------------------------------------------------------------
+def test_a_dock_tab_behind_another_computes_nothing_until_raised(make_main_window, qtbot):
+    window = make_main_window()
+    graph = window.graph_view
+    assert graph.isVisible() and not on_screen(graph)   # Qt moves a tab behind off screen, never hides it
+    assert on_screen(window.compare_panel)
+    with qtbot.assertNotEmitted(graph.redrawn, wait=200):
+        window.controller.set_knob(1, 0.7)
+        window.controller.set_degree(3)
+    with qtbot.waitSignal(graph.redrawn, timeout=5000):
+        window.docks["graph"].raise_()
+    assert on_screen(graph)
+    np.testing.assert_allclose(graph.knob_gradients(), window.document.evaluation()[1], rtol=1e-9, atol=1e-12)
+
+
+def test_the_report_of_big_data_waits_for_its_tab(make_main_window, qtbot):
+    window = make_main_window(dataset=points(MAX_EAGER_POINTS + 1))
+    panel = window.report_panel
+    assert not on_screen(panel)
+    assert panel.report is None and "when this panel is shown" in panel.message
+    window.docks["report"].raise_()
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=20_000)
+    assert panel.report.n_points == MAX_EAGER_POINTS + 1
+
+
+def test_a_closed_surface_computes_no_grid_and_catches_up_when_shown(make_main_window, qtbot):
+    window = make_main_window()
+    surface, dock = window.surface_plot, window.docks["surface"]
+    count = surface.recompute_count
+    dock.hide()
+    window.controller.set_knob(2, 1.5)                  # the other knobs moved: the grid is out of date
+    qtbot.wait(200)
+    assert surface.recompute_count == count
+    dock.show()
+    qtbot.waitUntil(lambda: surface.recompute_count > count, timeout=5000)
+
+
+# -- the fit plot at large N -----------------------------------------------------------------------------------
+def drawn(item) -> int:
+    x, _ = item.getData()
+    return 0 if x is None else len(x)
+
+
+def legend_texts(plot) -> list[str]:
+    return [label.text for _, label in plot.legend.items]
+
+
+@pytest.mark.parametrize("n, shown", [(PER_POINT_MAX, True), (PER_POINT_MAX + 1, False)])
+def test_per_point_shapes_stop_at_a_point_count_and_the_legend_says_so(make_main_window, n, shown):
+    window = make_main_window(dataset=points(n))
+    plot = window.fit_plot
+    window.forces_action.setChecked(True)
+    window.squares_action.setChecked(True)
+    window.controller.set_knob(0, 0.3)
+    assert (drawn(plot.residuals) == 2 * n) is shown and (drawn(plot.residuals) == 0) is not shown
+    assert (drawn(plot.force_shafts) == 2 * n) is shown
+    assert plot.squares.path().isEmpty() is not shown
+    note = [t for t in legend_texts(plot) if "not drawn" in t]
+    assert bool(note) is not shown
+    if note:
+        assert f"{PER_POINT_MAX:,}" in note[0]
+
+
+def test_panning_redraws_the_curve_not_the_points(make_main_window, qtbot, monkeypatch):
+    window = make_main_window()
+    plot = window.fit_plot
+    calls = []
+    real = plot._draw_per_point
+    monkeypatch.setattr(plot, "_draw_per_point", lambda: calls.append(1) or real())
+    view = plot.getPlotItem().getViewBox()
+    (x0, x1), _ = view.viewRange()
+    before = plot.curve.getData()[0].copy()
+    view.setXRange(x0 + 0.3, x1 + 0.3, padding=0)
+    qtbot.waitUntil(lambda: not np.array_equal(plot.curve.getData()[0], before))   # the curve follows …
+    assert calls == []                                                             # … the points do not
+    window.forces_action.setChecked(True)
+    calls.clear()
+    view.setXRange(x0, x1, padding=0)
+    assert calls                          # the pulls' length is a share of the view: they follow it
+
+
+def test_the_residual_plot_keeps_its_range_for_small_moves(make_main_window):
+    window = make_main_window()
+    view = window.residual_plot.getPlotItem().getViewBox()
+    theta = window.document.theta
+    window.controller.set_knob(0, float(theta[0]) + 0.01)
+    before = view.viewRange()[1]
+    window.controller.set_knob(0, float(theta[0]) + 0.02)     # a small move: the axis stays put
+    assert view.viewRange()[1] == before
+    window.controller.set_knob(0, float(theta[0]) + 50.0)     # the residuals leave it: the range follows
+    lo, hi = view.viewRange()[1]
+    _, r = window.residual_plot.residuals()
+    assert lo <= r.min() and r.max() <= hi
+
+
+def test_a_knob_turn_leaves_the_loss_histories_alone(make_main_window, qtbot):
+    window = make_main_window()
+    run_to_end(qtbot, window)
+    curve = window.loss_plot.curves[0]
+    data = curve.xData
+    window.controller.set_knob(1, 0.25)
+    assert curve.xData is data
+
+
+# -- a run's payloads ------------------------------------------------------------------------------------------
+def test_live_payloads_bring_the_engines_loss_and_gradient(make_main_window, qtbot):
+    window = make_main_window()
+    doc, ctl = window.document, window.controller
+    checked = []
+
+    def check():
+        if doc.live:
+            loss, grad = doc.evaluation()
+            fresh_loss, fresh_grad = doc.problem.value_and_grad(doc.theta)
+            checked.append(np.isclose(loss, fresh_loss, rtol=1e-12) and np.allclose(grad, fresh_grad, rtol=1e-9,
+                                                                                      atol=1e-15))
+
+    doc.knobsChanged.connect(check)
+    ctl.set_speed(0.002)                  # a few dozen payloads
+    run_to_end(qtbot, window, steps=400)
+    doc.knobsChanged.disconnect(check)
+    assert len(checked) >= 3 and all(checked)
+    trail = np.array(doc.gd_trajectory)
+    np.testing.assert_array_equal(trail[-1], doc.last_run.result.params)   # the trail ends where the run did
+
+
+# -- memory ----------------------------------------------------------------------------------------------------
+def alive(kind) -> int:
+    gc.collect()
+    return sum(isinstance(o, kind) for o in gc.get_objects())
+
+
+def test_finished_runs_let_their_worker_and_problem_go(make_main_window, qtbot, monkeypatch):
+    problems = []
+    real_init = FitWorker.__init__
+
+    def init(self, run_id, problem, *args, **kwargs):
+        problems.append(weakref.ref(problem))
+        real_init(self, run_id, problem, *args, **kwargs)
+
+    monkeypatch.setattr(worker_module.FitWorker, "__init__", init)
+    window = make_main_window()
+    run_to_end(qtbot, window)
+    window.controller.start_run()
+    window.controller.stop_run()                       # stopped by the user, finalised at once
+    qtbot.wait(50)
+    assert len(problems) == 2
+    assert alive(FitWorker) == 0
+    assert all(ref() is None for ref in problems)      # design matrix and engine graph gone with them
+
+
+def test_a_file_read_in_the_background_lets_its_worker_go(make_main_window, qtbot, tmp_path):
+    data = points(60_000, seed=4)
+    path = tmp_path / "big.csv"
+    save_dataset(data, path)
+    assert path.stat().st_size >= BACKGROUND_LOAD_BYTES
+    window = make_main_window()
+    for _ in range(2):
+        window.controller.clear_data()
+        window.open_path(path)
+        qtbot.waitUntil(lambda: window.document.dataset.n == data.n, timeout=30_000)
+    qtbot.wait(50)
+    assert alive(LoadWorker) == 0
