@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import workbench  # noqa: F401  (first: it sets one BLAS thread before NumPy loads, as the app does)
 import numpy as np
 
 from workbench.fitting.exact import solve_exact

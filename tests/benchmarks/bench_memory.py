@@ -13,14 +13,16 @@ Solve exactly) and a short gradient-descent run on the worker thread, then File 
 data is an edit, and undo keeps the old points so that Ctrl+Z can bring them back: memory that is kept
 on purpose, not leaked (``--close replace`` shows it: one dataset more per repetition).
 
-Printed after each repetition: the process's resident memory (``VmRSS`` from /proc/self/status) and the
-Python heap as ``tracemalloc`` counts it (NumPy arrays included), and at the end the growth from
-repetition 2 (everything warmed up: caches, fonts, thread pools) to the last, against "no growth".
+Printed after each repetition: the process's resident memory (``VmRSS`` from /proc/self/status, after
+glibc's ``malloc_trim`` has returned freed heap pages) and the Python heap as ``tracemalloc`` counts it
+(NumPy arrays included), and at the end the growth from repetition 2 (everything warmed up: caches,
+fonts, thread pools) to the last, against "no growth".
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import os
 import platform
@@ -49,7 +51,18 @@ from workbench.qt.session_manager import RECOVERY_ENV, SessionManager  # noqa: E
 
 MIB = 1024 * 1024
 RSS_SLACK_MIB = 16.0      # allocator noise: freed memory the C library keeps for reuse
-TRACED_SLACK_MIB = 1.0    # Python objects: a few caches (fonts, pyqtgraph) may still fill up
+# Python objects: bounded caches still filling up.  pyqtgraph's symbol atlas keys every symbol by the
+# identity of its pen and brush objects, and PlotDataItem makes new ones at each redraw, so the atlas
+# grows to ~1000 entries (a MiB or two) before it rebuilds itself.
+TRACED_SLACK_MIB = 2.0
+
+
+def _trim_heap() -> None:
+    """Give freed heap memory back to the system (glibc's malloc_trim), so RSS shows what is held."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass   # another C library: RSS then includes memory free for reuse (the slack covers it)
 
 
 def rss_mib() -> float:
@@ -77,6 +90,7 @@ def settle(app: QApplication) -> None:
         QTest.qWait(50)
     gc.collect()
     app.processEvents()
+    _trim_heap()
 
 
 def write_csv(folder: Path, n: int) -> Path:
