@@ -4,4 +4,5 @@ import sys
 
 from workbench.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":   # imported, not run, by a gradient-descent run's process
+    sys.exit(main())

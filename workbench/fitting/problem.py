@@ -49,6 +49,10 @@ class FitProblem:
         self._evaluated: tuple[bytes, float, np.ndarray] | None = None   # see ``evaluate``
         self._fitted: tuple[bytes, np.ndarray] | None = None            # see ``predict``
 
+    def __reduce__(self):
+        """A problem travels (to a worker process) as its definition; the receiver builds its own graphs."""
+        return (type(self), (self.x, self.y, self.model, self.loss, self.sigma))
+
     @classmethod
     def polynomial(cls, x, y, degree: int = 5, basis: str = "monomial", loss: Loss = Loss(),
                    sigma=None) -> "FitProblem":

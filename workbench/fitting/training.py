@@ -25,6 +25,8 @@ import numpy as np
 
 from .optimizers import Optimizer
 
+STOPPED_BY_USER = "stopped by the user"   # the message of a run the user (or a stop flag) ended
+
 ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 
@@ -170,7 +172,7 @@ class Trainer:
         reason, message = StopReason.MAX_STEPS, ""
         while True:
             if self.stop_event.is_set():
-                reason, message = StopReason.STOPPED, "stopped by the user"
+                reason, message = StopReason.STOPPED, STOPPED_BY_USER
                 break
             if self.steps >= self.rules.max_steps:
                 reason, message = StopReason.MAX_STEPS, f"reached the step limit of {self.rules.max_steps}"

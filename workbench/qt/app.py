@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from workbench import __version__
 from workbench.fitting.data import DataError
+from workbench.fitting.run_process import warm_up
 from workbench.paths import default_sample
 
 from .icons import app_icon
@@ -18,6 +19,7 @@ from .preferences import apply_saved_theme
 
 
 GIL_SWITCH_INTERVAL_S = 0.001
+WARM_UP_DELAY_MS = 300   # the fork server for gradient-descent runs starts this long after the window
 
 
 def set_application_names() -> None:
@@ -31,7 +33,8 @@ def configure_application(app: QApplication) -> None:
     """Names for QSettings, the app icon, the saved theme (palette, style sheet, pyqtgraph's colours), and
     a GIL fair to the GUI thread.
 
-    A worker computing in Python holds the GIL; each time the GUI thread comes back from Qt it waits
+    A worker thread computing in Python (the learning-rate sweep, the optimiser race; gradient descent
+    has a process of its own) holds the GIL; each time the GUI thread comes back from Qt it waits
     for it up to the switch interval (5 ms by default), and a redraw crosses into Qt hundreds of times.
     At 1 ms the window's timers keep a ~11 ms median instead of ~37 ms during a full-speed run, for
     about a fifth of the worker's speed (measured with a 10 ms QTimer probe).
@@ -74,4 +77,7 @@ def run_app(argv: list[str]) -> int:
     app.aboutToQuit.connect(window.shutdown)
     window.show()
     QTimer.singleShot(0, window.session_manager.offer_recovery)   # after a crash: offer the unsaved work
+    # Gradient-descent runs start from a fork server (workbench.fitting.run_process): start it once the
+    # window is up, so that the first Run starts at once and the window's start-up does not wait for it.
+    QTimer.singleShot(WARM_UP_DELAY_MS, warm_up)
     return app.exec()

@@ -20,7 +20,7 @@ from workbench.fitting.data import Dataset, DataError, load_dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel
 from workbench.fitting.split import Split
-from workbench.fitting.training import StopReason, StopRules
+from workbench.fitting.training import STOPPED_BY_USER, StopReason, StopRules
 
 from .document import FitDocument, RunRecord
 from .worker import FitWorker, RunHandle, RunOutcome, RunProgress, SpeedSetting, WorkerThread
@@ -533,6 +533,9 @@ class Controller(QObject):
         elif result.stop_reason is StopReason.MAX_STEPS:
             self.notice.emit("info", f"Gradient descent reached the step limit ({result.steps} steps): "
                                      f"loss {result.loss:.6g}.")
+        elif result.message and result.message != STOPPED_BY_USER:   # a failure ended it: say what happened
+            self.notice.emit("warning", f"Gradient descent stopped after {result.steps} steps: {result.message}. "
+                                        f"The knobs keep the best values it found (loss {result.loss:.6g}).")
         else:
             self.notice.emit("info", f"Gradient descent stopped after {result.steps} steps: loss {result.loss:.6g}.")
 

@@ -1,74 +1,62 @@
-"""Gradient descent on a worker thread: drives the core's ``Trainer`` and emits throttled snapshots.
+"""Background work for the window: gradient descent in its own process, relayed by a thread; the pacing
+and thread handling every background worker shares.
 
-The worker never touches widgets or the document.  It owns its own ``FitProblem`` (its own engine
-graph), so the GUI thread can keep evaluating the knobs while it runs.  Stopping is a
-``threading.Event`` checked every step (a queued "stop" signal would never reach a busy loop).
-Progress is throttled at the source (~30 emits a second, always including the final state), with at
-most one payload in flight: the run pauses until the GUI acknowledges it, so a slow redraw means fewer,
-bigger payloads, never a backlog.  Every payload is an immutable snapshot of copies.
+A gradient-descent run computes in a process of its own (``workbench.fitting.run_process`` says why: on a
+thread it shared one GIL with the window and ran at a third of its speed).  ``FitWorker`` lives on a
+``QThread`` of the window's process: it starts the run's process, waits on the pipe (without the GIL)
+and re-emits each report as the ``progressed`` signal, then ``finished`` with how the run ended.  So the
+controller sees the same worker as before, and the worker never touches widgets or the document.
 
-With a train/validation split the worker also owns a validation ``FitProblem`` (built on the GUI
-thread, like the training one) and the trainer evaluates it, a forward pass only, at step 1 and every
-``VALIDATION_EVERY``-th step after; the payload carries those losses with their step numbers.  Measured
-(tests/benchmarks/bench_validation.py: degree 5, 20 % held out, N = 20 … 10⁵): a validation pass at
-every step costs 13–21 % of the steps/s on a quiet machine and up to ~35 % on a busy one, every 4th
-step 3–6 %.  A run the user watches slowly (a pause after each step) validates every step.
+Stopping is a flag in shared memory that the run reads every step.  A step that does not end within
+``STOP_GRACE_S`` of a stop (a huge network, say) is not waited for: the process is ended and the run
+keeps the knobs of its last report.  A process that dies (killed, out of memory) ends the run the same
+way, with a message saying so.
+
+The sweep, the race and the file reader stay on threads (``PacedWorker``): their work is short or waits
+on the disk, and the window paces them the same way, with at most one payload in flight.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from workbench.fitting.optimizers import make_optimizer
 from workbench.fitting.problem import FitProblem
-from workbench.fitting.training import StopReason, StopRules, Trainer, TrainResult
+from workbench.fitting.run_process import (EMIT_INTERVAL_S, VALIDATION_EVERY, RunOutcome, RunProgress,
+                                           RunRequest, SharedFlag, SharedNumber, process_main, run_context)
+from workbench.fitting.training import StopReason, StopRules, TrainResult
 
-EMIT_INTERVAL_S = 1.0 / 50.0
-MAX_DRAW_WAIT_S = 0.5      # the longest a run pauses for the GUI to take in a payload
-MAX_TRAJECTORY_POINTS = 4000  # per payload chunk; the view decimates further
-VALIDATION_EVERY = 4       # steps between validation losses at full speed (see the module docstring)
+__all__ = ["EMIT_INTERVAL_S", "VALIDATION_EVERY", "RunOutcome", "RunProgress", "FitWorker", "SpeedSetting",
+           "PacedWorker", "WorkerThread", "RunHandle"]
 
-
-@dataclass(frozen=True)
-class RunProgress:
-    """What the GUI needs to redraw: the latest knobs and the losses/trajectory since the last emit."""
-
-    run_id: int
-    step: int
-    loss: float
-    theta: np.ndarray
-    losses: np.ndarray        # losses of the steps since the previous payload
-    trajectory: np.ndarray    # knob positions since the previous payload (rows), possibly decimated
-    elapsed_s: float
-    val_steps: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # 1-based steps …
-    val_losses: np.ndarray = field(default_factory=lambda: np.empty(0))  # … and their validation losses
-    # ∂L/∂θ at ``theta`` (then ``loss`` is L(θ)): the engine computed both for the step it takes from
-    # there, so the window shows them without a pass of its own over every point.  None: not known.
-    grad: np.ndarray | None = None
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """How the run ended (the core's ``TrainResult``), tagged with its run id."""
-
-    run_id: int
-    result: TrainResult
+MAX_DRAW_WAIT_S = 0.5      # the longest a threaded worker pauses for the GUI to take in a payload
+STOP_GRACE_S = 1.0         # how long a stopped run's step may take before its process is ended
+POLL_S = 0.05              # how often the relay looks at the stop flag while the run is quiet
 
 
 class SpeedSetting:
-    """Seconds to pause after each step (0 = full speed); written by the GUI, read by the worker."""
+    """Seconds to pause after each step (0 = full speed); written by the GUI, read by the run every step.
+
+    Kept in shared memory so that a change reaches a run in its own process at once.
+    """
 
     def __init__(self, delay_s: float = 0.0):
-        self.delay_s = float(delay_s)
+        self.shared = SharedNumber(max(0.0, float(delay_s)))
+
+    @property
+    def delay_s(self) -> float:
+        return self.shared.value
+
+    @delay_s.setter
+    def delay_s(self, value: float) -> None:
+        self.shared.value = value
 
 
 class PacedWorker(QObject):
-    """What every background worker shares: a stop flag checked each step, and a delivery flag.
+    """What the threaded workers share: a stop flag checked each step, and a delivery flag.
 
     ``delivered`` keeps at most one payload in flight: the worker clears it when it emits and waits
     for the GUI's ``acknowledge()`` before computing on (both threads need the GIL, and a queue of
@@ -91,8 +79,9 @@ class PacedWorker(QObject):
         self.delivered.set()
 
 
-class FitWorker(PacedWorker):
-    """Runs one gradient-descent run when its thread starts; emits ``progressed`` and ``finished``."""
+class FitWorker(QObject):
+    """Runs one gradient-descent run in its own process when its thread starts; relays ``progressed``
+    (``RunProgress``) and ends with ``finished`` (``RunOutcome``), exactly once."""
 
     progressed = Signal(object)  # RunProgress
     finished = Signal(object)    # RunOutcome
@@ -105,65 +94,84 @@ class FitWorker(PacedWorker):
         self.speed = speed
         if validation_every is None:   # the cost matters only at full speed
             validation_every = VALIDATION_EVERY if speed.delay_s == 0 else 1
-        monitor = validation.loss_at if validation is not None else None
-        self.trainer = Trainer(problem.value_and_grad, make_optimizer(optimizer, lr), theta0, rules,
-                               self.stop_event, monitor, validation_every)
+        self.request = RunRequest(run_id, problem, optimizer, float(lr), np.array(theta0, dtype=np.float64),
+                                  rules, validation, validation_every)
+        context = run_context()
+        self._context = context
+        self.stop_flag = SharedFlag(context)
+        self.delivered = SharedFlag(context, True)
         self.outcome: RunOutcome | None = None
+        self.process = None   # the run's process once started (its ``pid``, for diagnostics and tests)
+        self._latest: RunProgress | None = None
+
+    def stop(self) -> None:
+        """Ask the run to end after the current step (callable from any thread)."""
+        self.stop_flag.set()
+
+    def acknowledge(self) -> None:
+        """The GUI has taken in the last report: the run may send the next (callable from any thread)."""
+        self.delivered.set()
 
     @Slot()
     def run(self) -> None:
-        """Drive the trainer to its end (runs on the worker thread)."""
-        started = last_emit = time.perf_counter()
-        losses: list[float] = []
-        trajectory: list[np.ndarray] = []
-        validation: tuple[list[int], list[float]] = ([], [])
-        record = None
+        """Start the run's process and relay its reports until it ends (runs on the worker thread)."""
+        started = time.perf_counter()
+        receiver, sender = self._context.Pipe(duplex=False)
+        process = self._context.Process(target=process_main, name=f"workbench-fit-run-{self.run_id}",
+                                        args=(sender, self.request, self.stop_flag, self.delivered,
+                                              self.speed.shared), daemon=True)
+        self.process = process
+        outcome, why = None, ""
         try:
-            for record in self.trainer.run():
-                losses.append(record.loss)
-                if record.step > 1:        # where this step started (the run's start is known already)
-                    trajectory.append(record.params_before)
-                if record.val_loss is not None:
-                    validation[0].append(record.step)
-                    validation[1].append(record.val_loss)
-                now = time.perf_counter()
-                # At most one payload in flight, and none computed while the GUI takes it in: both
-                # threads need the GIL, and a worker that never lets go of it (or a queue of payloads
-                # growing faster than the GUI draws them) starves the GUI's input, timers and Stop.
-                if now - last_emit >= EMIT_INTERVAL_S and self.delivered.is_set():
-                    # The knobs this step started from, with the loss and gradient computed there: the
-                    # view is one step behind the engine and exact (the final payload is the end itself).
-                    self._emit(record.step, record.loss, record.params_before, losses, trajectory, now - started,
-                               validation, record.grad if record.finite else None)
-                    losses, trajectory, validation = [], [], ([], [])
-                    self.delivered.wait(MAX_DRAW_WAIT_S)
-                    last_emit = time.perf_counter()
-                delay = self.speed.delay_s
-                if delay > 0:
-                    self.stop_event.wait(delay)
+            process.start()
+        except Exception as exc:  # noqa: BLE001 - no process (out of resources): the run ends, saying why
+            why = f"the run could not start ({type(exc).__name__}: {exc})"
+            process = None
         finally:
-            if record is not None:
-                trajectory.append(record.params)   # where the last step ended
-            result = self.trainer.result
-            if result is None:  # the loop raised: keep the knobs where they were
-                result = TrainResult(self.trainer.best_params, float(self.trainer.best_loss),
-                                     self.trainer.steps, StopReason.STOPPED, time.perf_counter() - started,
-                                     "the run failed")
-            self._emit(result.steps, result.loss, result.params, losses, trajectory,
-                       time.perf_counter() - started, validation)
-            self.outcome = RunOutcome(self.run_id, result)
-            self.finished.emit(self.outcome)
+            sender.close()   # ours: the pipe then reports EOF when the run's process ends, whatever the cause
+        stopped_at = None
+        while process is not None:
+            try:
+                ready = receiver.poll(POLL_S)
+                message = receiver.recv() if ready else None
+            except (EOFError, OSError):
+                why = why or "the run's process ended unexpectedly"
+                break
+            if message is not None:
+                kind = message[0]
+                if kind == "progress":
+                    self._latest = message[1]
+                    self.progressed.emit(message[1])
+                elif kind == "finished":
+                    outcome = message[1]
+                    break
+                else:   # "failed": the text of what went wrong
+                    why = f"the run failed ({message[1]})"
+                    break
+            if self.stop_flag.is_set():
+                stopped_at = stopped_at or time.perf_counter()
+                if time.perf_counter() - stopped_at > STOP_GRACE_S:
+                    why = "stopped in the middle of a long step"
+                    break
+        if process is not None:
+            process.join(0.0 if why else STOP_GRACE_S)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        receiver.close()
+        self.outcome = outcome or self._ended_without_outcome(why, time.perf_counter() - started)
+        self.finished.emit(self.outcome)
 
-    def _emit(self, step, loss, theta, losses, trajectory, elapsed, validation, grad=None) -> None:
-        self.delivered.clear()
-        traj = np.array(trajectory) if trajectory else np.empty((0, theta.size))
-        if len(traj) > MAX_TRAJECTORY_POINTS:
-            traj = traj[np.linspace(0, len(traj) - 1, MAX_TRAJECTORY_POINTS).astype(int)]
-        self.progressed.emit(RunProgress(self.run_id, int(step), float(loss), np.array(theta, copy=True),
-                                         np.array(losses, dtype=np.float64), traj, float(elapsed),
-                                         np.array(validation[0], dtype=np.int64),
-                                         np.array(validation[1], dtype=np.float64),
-                                         None if grad is None else np.array(grad, dtype=np.float64)))
+    def _ended_without_outcome(self, why: str, elapsed_s: float) -> RunOutcome:
+        """The run's process did not say how it ended: keep the knobs of its last report, and say why."""
+        latest = self._latest
+        if latest is None:
+            params, loss, steps = self.request.theta0.copy(), float("nan"), 0
+        else:
+            params, loss, steps = latest.theta.copy(), latest.loss, latest.step
+        stopped_by_user = self.stop_flag.is_set() and why.startswith("stopped")
+        return RunOutcome(self.run_id, TrainResult(params, loss, steps, StopReason.STOPPED, elapsed_s,
+                                                   "" if stopped_by_user else why))
 
 
 class WorkerThread:
