@@ -121,8 +121,7 @@ def test_residuals_are_y_minus_the_curve_and_follow_the_knobs(window, qtbot):
     drawn_x, drawn_r = residual.points.getData()
     np.testing.assert_array_equal(drawn_r, r)
     window.controller.set_knob(0, float(window.document.state.theta[0]) + 0.5)   # the curve up by 0.5
-    _, moved = residual.points.getData()
-    np.testing.assert_allclose(moved, r - 0.5, atol=1e-9)
+    qtbot.waitUntil(lambda: np.allclose(residual.points.getData()[1], r - 0.5, atol=1e-9))   # on the next turn
 
 
 def test_residual_x_axis_is_linked_to_the_fit_plot(window, qtbot):
@@ -153,6 +152,7 @@ def test_held_out_points_are_drawn_apart(window):
     window.controller.set_split(Split(0.25, seed=3))
     train, held_out = window.document.state.split_indices()
     residual = window.residual_plot
+    residual.flush()                                   # (drawn on the next turn of the event loop)
     assert residual.points.getData()[0].size == train.size
     assert residual.held_out_points.getData()[0].size == held_out.size
     np.testing.assert_array_equal(np.sort(residual.held_out_points.getData()[0]),

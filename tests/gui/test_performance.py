@@ -151,11 +151,15 @@ def test_the_residual_plot_keeps_its_range_for_small_moves(make_main_window):
     window = make_main_window()
     view = window.residual_plot.getPlotItem().getViewBox()
     theta = window.document.theta
+    residuals = window.residual_plot
     window.controller.set_knob(0, float(theta[0]) + 0.01)
+    residuals.flush()                                          # (drawn on the next turn of the event loop)
     before = view.viewRange()[1]
     window.controller.set_knob(0, float(theta[0]) + 0.02)     # a small move: the axis stays put
+    residuals.flush()
     assert view.viewRange()[1] == before
     window.controller.set_knob(0, float(theta[0]) + 50.0)     # the residuals leave it: the range follows
+    residuals.flush()
     lo, hi = view.viewRange()[1]
     _, r = window.residual_plot.residuals()
     assert lo <= r.min() and r.max() <= hi

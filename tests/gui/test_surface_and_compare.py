@@ -215,11 +215,11 @@ def test_trails_are_drawn_projected(qtbot, surface, doc_ctl):
     document, controller = doc_ctl
     controller.set_knob(0, 0.1)
     controller.set_knob(1, 0.8)
-    xs, ys = surface.manual_line.getData()
+    (xs, ys), _ = surface.trails_drawn()
     assert list(xs) == pytest.approx([t[0] for t in document.manual_trail])
     assert list(ys) == pytest.approx([t[1] for t in document.manual_trail])
     controller.step_once()
-    xs, ys = surface.gd_line.getData()
+    _, (xs, ys) = surface.trails_drawn()
     assert len(xs) == len(document.gd_trajectory) == 2
     assert (xs[-1], ys[-1]) == pytest.approx((document.theta[0], document.theta[1]))
     assert surface.knob_marker_position() == pytest.approx((document.theta[0], document.theta[1]))
@@ -229,7 +229,7 @@ def test_long_trajectories_are_decimated(surface, doc_ctl):
     document, _ = doc_ctl
     document.gd_trajectory = [np.full(4, k / 10000) for k in range(10000)]
     document.trailChanged.emit()
-    xs, _ = surface.gd_line.getData()
+    _, (xs, _) = surface.trails_drawn()
     assert len(xs) <= 2000 and xs[0] == 0.0 and xs[-1] == pytest.approx(0.9999)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal, Slot
 from PySide6.QtGui import QPainterPath
-from PySide6.QtWidgets import QGraphicsPathItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from workbench.fitting.stats import bands as stat_bands
 
@@ -286,6 +286,9 @@ class FitPlot(pg.PlotWidget):
             # every ds-th point keeps the cloud's shape and density, and zoomed in every point shows.
             item.setDownsampling(auto=True, method="subsample")
             item.setClipToView(True)
+            # Kept as a pixmap: a knob turn repaints the whole view (the curve spans it), and thousands
+            # of symbols cost pyqtgraph ~1 ms of Python per paint; the cloud itself changes seldom.
+            item.scatter.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._cloud_key: tuple | None = None
 
     def _draw_cloud(self, data) -> bool:

@@ -85,6 +85,8 @@ class LossHistoryPlot(pg.PlotWidget):
         self.best_label = pg.TextItem(color=VALIDATION_COLOUR, anchor=(0.5, 1.25))
         self.best_label.setZValue(4)
         self.best_step: int | None = None     # the step of the lowest validation loss drawn (None: none)
+        self._val_key: tuple | None = None    # what the validation curve shows (see ``_redraw_validation``)
+        self._val_rows = None
         for it in (self.val_curve, self.best_marker, self.best_label):
             self.addItem(it)
         self._val_legend: tuple = ()          # (legend key, name) pairs of the validation entries
@@ -152,6 +154,10 @@ class LossHistoryPlot(pg.PlotWidget):
         """The newest run's validation losses (finite ones: a NaN has no place on a log axis) and the star."""
         doc = self.document
         rows = doc.val_history[-1] if doc.loss_history and len(doc.val_history) == len(doc.loss_history) else None
+        key = (id(rows), 0 if rows is None else len(rows), newest)
+        if key == self._val_key and rows is self._val_rows:
+            return   # the same losses (a knob turn also says the trail changed): a repaint would show nothing new
+        self._val_key, self._val_rows = key, rows
         finite = rows[np.isfinite(rows[:, 1])] if rows is not None and len(rows) else np.empty((0, 2))
         if not len(finite):
             self.val_curve.setData([], [])

@@ -27,6 +27,12 @@ from typing import Callable
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QTimer, Slot
 from PySide6.QtWidgets import QDockWidget, QGraphicsItem, QWidget
 
+# How often a view that is not the curve or the loss follows the user's own changes (a knob drag): at most
+# 30 times a second.  A knob turn must redraw the curve and the loss at once (issue 6: ≤ 16 ms at N = 10⁴);
+# the residuals, the comparison table and the trails on the surface come on the next turn of the event
+# loop, or, within a drag, every FOLLOW_MS, always ending on the latest state.
+FOLLOW_MS = 33
+
 
 def on_screen(widget: QWidget) -> bool:
     """True when some of ``widget`` can be seen: shown, and not in a dock tab behind another one.

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QWidget
 
 from .colours import VALIDATION_COLOUR
 from .document import FitDocument
-from .redraw import ScheduledRedraw, cache_axes
+from .redraw import FOLLOW_MS, ScheduledRedraw, cache_axes
 
 POINT_BRUSH = pg.mkBrush(40, 110, 220, 200)
 HELD_OUT_PEN = pg.mkPen(*VALIDATION_COLOUR, width=1.5)
@@ -28,7 +28,7 @@ ZERO_PEN = pg.mkPen(110, 110, 110, 220, width=1.5, style=Qt.PenStyle.DashLine)
 Y_MARGIN = 0.15     # space above and below the residuals in view, as a share of their spread
 Y_SHRINK = 0.4      # the y range shrinks only once the residuals in view fill less than this share of it
 SYMBOLS_PER_PIXEL = 2.0   # downsampled clouds keep about this many points per pixel column
-LIVE_REDRAW_MS = 100  # a run's payloads are drawn at most this often (every other change at once)
+LIVE_REDRAW_MS = 100  # a run's payloads are drawn at most this often (the user's own changes: FOLLOW_MS)
 
 
 class ResidualPlot(pg.PlotWidget):
@@ -72,16 +72,21 @@ class ResidualPlot(pg.PlotWidget):
             # bin's min and max ('peak'), which would draw a noisy band as two hollow edges.
             points.setDownsampling(auto=True, method="subsample")
             points.setClipToView(True)
-        self._live_redraw = ScheduledRedraw(self, self.redraw, min_interval_ms=LIVE_REDRAW_MS)
+        # Knob turns are paced too: the curve and the loss are what a turn must show at once (issue 6:
+        # ≤ 16 ms at N = 10⁴), and the residuals of 10⁴ points cost ~4 ms a redraw; a stream of turns
+        # redraws them at most every FOLLOW_MS, always ending on the latest knobs.
+        self._redraw_soon = ScheduledRedraw(self, self.redraw, min_interval_ms=FOLLOW_MS)
         document.knobsChanged.connect(self._on_knobs_changed)   # follows every data, model, split and knob change
 
     @Slot()
     def _on_knobs_changed(self) -> None:
-        if self.document.live:
-            self._live_redraw.schedule()   # a run in progress: ~10 redraws a second are plenty here
-        else:
-            self._live_redraw.cancel()
-            self.redraw()
+        # A run in progress: ~10 redraws a second are plenty here; the user's own changes: up to 30.
+        self._redraw_soon.min_interval_ms = LIVE_REDRAW_MS if self.document.live else FOLLOW_MS
+        self._redraw_soon.schedule()
+
+    def flush(self) -> None:
+        """Draw a pending change now (for readers of the drawn points, such as exports and tests)."""
+        self._redraw_soon.flush()
 
     def link_x(self, plot: pg.PlotWidget) -> None:
         """Share ``plot``'s x axis (pan and zoom either one) and line up the two plots' left edges."""
@@ -173,5 +178,6 @@ class ResidualPlot(pg.PlotWidget):
 
     def showEvent(self, ev):  # noqa: N802 - Qt API
         super().showEvent(ev)
-        if self._stale:
+        if self._stale or self._redraw_soon.pending:   # shown again: the latest residuals at once
+            self._redraw_soon.cancel()
             self.redraw()

@@ -21,13 +21,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 
 from .colours import RACE_COLOURS, rgb_css
 from .contours import contour_segments
 from .document import FitDocument, FitState
-from .redraw import cache_axes, on_screen, watch_on_screen
+from .redraw import FOLLOW_MS, ScheduledRedraw, cache_axes, on_screen, watch_on_screen
 
 GRID_EXACT = 200          # closed-form (squared-error) grids: GUI thread, milliseconds
 GRID_NUMERIC = 80         # MAE/Huber grids: background thread
@@ -184,7 +184,9 @@ class SurfacePlot(QWidget):
         self._screen_watch = watch_on_screen(self, self._on_shown)   # a closed or tabbed-away dock waits
         document.modelChanged.connect(self._on_model_changed)
         document.knobsChanged.connect(self._on_knobs_changed)
-        document.trailChanged.connect(self._draw_trails)
+        # The trails follow a drag at most every FOLLOW_MS (the knob's dot at once, from knobsChanged).
+        self._trails_redraw = ScheduledRedraw(self, self._draw_trails, min_interval_ms=FOLLOW_MS)
+        document.trailChanged.connect(self._trails_redraw.schedule)
         document.raceChanged.connect(self._draw_race)
         self._fill_axis_combos()
         self._on_knobs_changed()
@@ -271,6 +273,9 @@ class SurfacePlot(QWidget):
         self.contours = pg.PlotDataItem(connect="pairs", pen=pg.mkPen(255, 255, 255, 110, width=1),
                                         antialias=False)  # thousands of short segments: cheap beats smooth
         self.contours.setZValue(1)
+        # As a pixmap: the knob's dot moves at every turn and a run's payload, the contours only with the
+        # grid, and a repaint under the dot replayed all their segments (~1 ms).
+        self.contours.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.gd_halo = pg.PlotDataItem(pen=_pen(HALO, 5, HALO[3]), antialias=False)  # (3× cheaper; under a line)
         self.gd_line = pg.PlotDataItem(pen=_pen(OVERLAY_COLOURS["gd"], 3))
         self.manual_halo = pg.PlotDataItem(pen=_pen(HALO, 5, HALO[3]))
@@ -656,8 +661,14 @@ class SurfacePlot(QWidget):
         xs, ys = self.knob_marker.getData()
         return (float(xs[0]), float(ys[0])) if len(xs) else None
 
+    def trails_drawn(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """The manual trail and the gradient-descent path as drawn ((xs, ys) each), up to date."""
+        self._trails_redraw.flush(force=True)
+        return self.manual_line.getData(), self.gd_line.getData()
+
     @Slot()
     def _draw_trails(self) -> None:
+        self._trails_redraw.cancel()
         doc = self.document
         for trail, items in ((doc.manual_trail, (self.manual_halo, self.manual_line)),
                              (doc.gd_trajectory, (self.gd_halo, self.gd_line))):
