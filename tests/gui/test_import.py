@@ -245,6 +245,31 @@ def test_dropping_a_bad_file_names_file_and_line_and_changes_nothing(make_main_w
     assert window.import_dialog is None and unchanged(window, before, steps)
 
 
+def test_dropping_a_session_file_opens_the_session(make_main_window, tmp_path):
+    source = make_main_window()
+    source.controller.set_degree(3)
+    source.controller.set_knob(1, 0.75)
+    path = tmp_path / "lesson.json"
+    assert source.session_manager.save_to(path)
+    window = make_main_window()
+    event, _mime = drag_event(QDropEvent, [path])
+    window.dropEvent(event)
+    assert event.isAccepted() and window.import_dialog is None
+    assert window.session_manager.path == path and window.document.state.degree == 3
+    np.testing.assert_array_equal(window.document.theta, source.document.theta)
+
+
+def test_dropping_a_damaged_session_says_why_and_changes_nothing(make_main_window, tmp_path):
+    window = make_main_window()
+    before, steps = window.document.dataset, window.document.undo_stack.count()
+    path = write(tmp_path, "broken.json", '{"format": "curve-fitter-workbench-session", "version": 1, "data": [')
+    event, _mime = drag_event(QDropEvent, [path])
+    window.dropEvent(event)
+    notice = find(window, "noticeLabel")
+    assert notice.isVisible() and "broken.json" in notice.text()
+    assert window.import_dialog is None and unchanged(window, before, steps)
+
+
 # -- paste ----------------------------------------------------------------------------------------
 def test_ctrl_v_in_the_table_appends_the_pasted_points_as_one_undo_step(qtbot, make_main_window):
     window = make_main_window()

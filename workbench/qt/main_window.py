@@ -421,9 +421,14 @@ class MainWindow(QMainWindow):
         return dialog
 
     def open_dropped(self, path) -> None:
-        """A file dropped on the window: with exactly two columns it opens at once (x, y), like a sample;
+        """A file dropped on the window: a session (``.json``) opens as File › Open session does (asking
+        about unsaved changes first); a table with exactly two columns opens at once (x, y), like a sample;
         otherwise the import dialog shows it to choose x, y and σ.  A file that cannot be read says why
         in a notice and changes nothing."""
+        if Path(path).suffix.lower() == ".json":
+            self._remember_dir(str(path))
+            self.session_manager.open_path(path)
+            return
         try:
             preview = preview_table(path)
         except DataError as exc:

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import QDockWidget, QGraphicsItem, QWidget
 
 # How often a view that is not the curve or the loss follows the user's own changes (a knob drag): at most
 # 30 times a second.  A knob turn must redraw the curve and the loss at once (issue 6: ≤ 16 ms at N = 10⁴);
-# the residuals, the comparison table and the trails on the surface come on the next turn of the event
-# loop, or, within a drag, every FOLLOW_MS, always ending on the latest state.
+# the residuals and the trails on the surface come on the next turn of the event loop, or, within a drag,
+# every FOLLOW_MS, always ending on the latest state.
 FOLLOW_MS = 33
 
 

@@ -56,6 +56,10 @@ class ValidationControls(QWidget):
         self.summary_label.setToolTip("How many points train the knobs and how many are held out, and the "
                                       "held-out (validation) loss at the current knobs")
 
+        # Room for a 10-digit seed or patience only when the dock has it: at their full width (~120 px) the
+        # rows made the model panel wider than its dock at 1366 px, and the whole panel scrolled sideways.
+        for spin in (self.seed_spin, self.patience_spin):
+            spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("0000000") + 24)
         split_row = QHBoxLayout()
         split_row.addWidget(QLabel("hold out"))
         split_row.addWidget(self.hold_out_spin)
