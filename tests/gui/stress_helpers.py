@@ -8,6 +8,7 @@ and a Qt warning through ``qt_log_level_fail``.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 
 import numpy as np
@@ -19,11 +20,12 @@ from stress_sizes import sizes  # noqa: F401 - re-exported for the GUI stress te
 
 
 def assert_no_background_work(qtbot, baseline_threads: int, timeout_ms: int = 5000) -> None:
-    """No Python thread beyond ``baseline_threads`` and no busy QThreadPool thread remain."""
+    """No Python thread beyond ``baseline_threads``, no busy QThreadPool thread and no run's process remain."""
     pool = QThreadPool.globalInstance()
-    qtbot.waitUntil(lambda: threading.active_count() <= baseline_threads and pool.activeThreadCount() == 0,
-                    timeout=timeout_ms)
+    qtbot.waitUntil(lambda: threading.active_count() <= baseline_threads and pool.activeThreadCount() == 0
+                    and not multiprocessing.active_children(), timeout=timeout_ms)
     assert threading.active_count() == baseline_threads, [t.name for t in threading.enumerate()]
+    assert not multiprocessing.active_children()    # (gradient descent computes in a process of its own)
 
 
 def assert_run_thread_gone(qtbot, thread) -> None:
