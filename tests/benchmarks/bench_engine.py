@@ -204,21 +204,23 @@ def cli_wall_time(runs: int = 5) -> None:
         x, y = make_data(20, seed=2)
         path.write_text("x,y\n" + "".join(f"{a:.17g},{b:.17g}\n" for a, b in zip(x, y)), encoding="utf-8")
         for options in ([], ["--optimizer", "exact"]):
-            times, last = [], None
-            for _ in range(runs + 1):  # the first run warms the file cache and .pyc files
+            times, inside, last = [], [], None
+            for k in range(runs + 1):  # the first run warms the file cache and .pyc files
                 started = time.perf_counter()
                 last = subprocess.run([*command, "fit", str(path), "--json", *options], capture_output=True,
                                       text=True, timeout=60)
-                times.append(time.perf_counter() - started)
-            median = statistics.median(times[1:])
+                if k and last.returncode == 0:
+                    times.append(time.perf_counter() - started)
+                    inside.append(json.loads(last.stdout)["elapsed_s"])
             label = "fit " + (" ".join(options) or "(defaults: gd, degree 5, up to 10000 steps)")
             if last.returncode != 0:
                 print(f"  {label}: exit code {last.returncode}: {last.stderr.strip()}")
                 continue
+            median = statistics.median(times)
             report = json.loads(last.stdout)
             verdict = "ok" if median < 0.5 else "MISSED"
-            print(f"  {label}: {median * 1000:.0f} ms ({report['steps']} steps, {report['stop_reason']}, "
-                  f"{report['elapsed_s'] * 1000:.0f} ms inside the command)  {verdict}")
+            print(f"  {label}: {median * 1000:.0f} ms ({report['steps']} steps, {report['stop_reason']}; the fit "
+                  f"itself {statistics.median(inside) * 1000:.0f} ms, the rest is start-up)  {verdict}")
         bare = []
         for _ in range(3):
             started = time.perf_counter()
