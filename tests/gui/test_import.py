@@ -19,6 +19,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QPushButton, QWidget
 
 from workbench.qt import load_worker
+from workbench.qt.load_worker import BACKGROUND_LOAD_BYTES
 from workbench.qt.main_window import MainWindow
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -377,6 +378,28 @@ def test_a_big_file_loads_in_the_background_with_progress_as_one_undo_step(qtbot
     assert window.document.undo_stack.undoText() == "Open big.csv"
     assert not find(window, "loadProgressBar").isVisible()
     assert window.fit_plot.cloud.isVisible() and len(window.fit_plot.points.data) == 0   # drawn as a cloud
+
+
+def test_a_big_file_named_at_launch_is_read_after_the_window_appears(qtbot, make_main_window, big_csv):
+    path, x, y = big_csv
+    window = make_main_window(argv=[str(path)])          # as `workbench big.csv`
+    assert window.isVisible() and window.document.dataset.n != BIG_ROWS   # up at once, the sample meanwhile
+    qtbot.waitUntil(lambda: window.document.dataset.n == BIG_ROWS, timeout=60_000)
+    assert np.array_equal(window.document.dataset.x, x) and np.array_equal(window.document.dataset.y, y)
+    assert window.document.undo_stack.count() == 0       # the starting point, as a small file would be
+    assert not window.session_manager.modified
+
+
+def test_a_bad_big_file_named_at_launch_leaves_the_sample_and_says_why(qtbot, make_main_window, tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_text("x,y\n" + "1.5,2.25\n" * 150_000 + "3,oops\n", encoding="utf-8")
+    assert path.stat().st_size >= BACKGROUND_LOAD_BYTES
+    window = make_main_window(argv=[str(path)])
+    before = window.document.dataset
+    notice = find(window, "noticeLabel")
+    qtbot.waitUntil(lambda: notice.isVisible() and "broken.csv" in notice.text(), timeout=60_000)
+    assert "line 150002, column 2" in notice.text() and "'oops'" in notice.text()
+    assert window.document.dataset is before and window.document.undo_stack.count() == 0
 
 
 def test_cancelling_a_big_load_changes_nothing(qtbot, make_main_window, big_csv):

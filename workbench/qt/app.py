@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from functools import partial
 
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QTimer
@@ -15,7 +16,7 @@ from workbench.fitting.run_process import warm_up
 from workbench.paths import default_sample
 
 from .icons import app_icon
-from .main_window import MainWindow, load_initial_dataset
+from .main_window import MainWindow, is_big_file, load_initial_dataset
 from .preferences import apply_saved_theme
 
 
@@ -72,10 +73,17 @@ def create_main_window(argv: list[str]) -> MainWindow:
     """The window with the file from ``argv`` (or the default sample); a bad file leaves a notice.
 
     A ``.json`` file is a saved session: the window opens it over the sample (a bad one leaves a notice).
+    A data file of 1 MiB or more is read in the background after the window appears.
     """
     if argv and str(argv[0]).lower().endswith(".json"):
         window = MainWindow(load_initial_dataset(default_sample())[0])
         window.session_manager.open_path(argv[0])
+        return window
+    if argv and is_big_file(argv[0]):
+        # Read in the background once the window is up (progress and Cancel in the status bar), not
+        # before it appears: 10⁶ rows take over a second to parse.  The sample shows meanwhile.
+        window = MainWindow(load_initial_dataset(default_sample())[0])
+        QTimer.singleShot(0, partial(window.open_path, argv[0], at_launch=True))
         return window
     path = argv[0] if argv else default_sample()
     dataset, error = load_initial_dataset(path)

@@ -380,21 +380,21 @@ class MainWindow(QMainWindow):
     # -- file handling ----------------------------------------------------------------------------
     import_dialog: ImportDialog | None = None     # the File › Open data dialog while it is open
     _loader: TableLoader | None = None            # made on the first big file
+    _launch_file: str | None = None               # the big file named at launch, while it is being read
     load_progress: LoadProgress | None = None     # its progress bar and Cancel, in the status bar
 
-    def open_path(self, path) -> bool:
+    def open_path(self, path, *, at_launch: bool = False) -> bool:
         """Open a data file's first two columns as x and y (samples, a dropped two-column file).
 
         A file under 1 MiB is read at once.  A bigger one is read in the background, with progress and
         Cancel in the status bar and the window usable meanwhile, and becomes the data when read.
         Returns False when it could not be opened (a notice says why; the data stays as it was), True
-        when it opened or is loading.
+        when it opened or is loading.  ``at_launch``: the file named on the command line, which becomes
+        the starting point (no undo step back to the sample shown meanwhile, no unsaved changes) unless
+        the user has edited something while it was read.
         """
-        try:
-            big = Path(path).stat().st_size >= BACKGROUND_LOAD_BYTES
-        except OSError:
-            big = False                   # open_file reports why it cannot be read
-        if big:
+        if is_big_file(path):
+            self._launch_file = str(path) if at_launch else None
             self.file_loader.start(path)
             return True
         if self.controller.open_file(path):
@@ -471,8 +471,13 @@ class MainWindow(QMainWindow):
         except DataError as exc:
             self._on_notice("error", f"Could not open the file: {exc}")
             return
+        at_launch = self._launch_file == str(path) and not self.document.undo_stack.count()
+        self._launch_file = None
         self.controller.open_dataset(dataset, path)
         self.fit_plot.reframe()
+        if at_launch:   # as if it had been read before the window appeared
+            self.document.undo_stack.clear()
+            self.session_manager.mark_clean()
 
     @Slot(object)
     def _on_file_load_failed(self, error: DataError) -> None:
@@ -622,6 +627,14 @@ def _scrolling(widget: QWidget) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setWidget(widget)
     return area
+
+
+def is_big_file(path) -> bool:
+    """True for a file big enough to be read in the background (``BACKGROUND_LOAD_BYTES`` or more)."""
+    try:
+        return Path(path).stat().st_size >= BACKGROUND_LOAD_BYTES
+    except OSError:
+        return False                   # the reader reports why it cannot be read
 
 
 def load_initial_dataset(path) -> tuple[Dataset | None, str | None]:
