@@ -49,6 +49,9 @@ class ResidualPlot(pg.PlotWidget):
         item = self.getPlotItem()
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setLabel("left", "y − ŷ")
+        # Residuals in the data's own units: an SI scale ("(x0.001)") appended to the label did not fit the
+        # plot's quarter of the height and showed ±0.2 as ±200.
+        item.getAxis("left").enableAutoSIPrefix(False)
         cache_axes(item)   # grid and ticks as pixmaps: redrawn when the range changes, not every redraw
         view = item.getViewBox()
         # y follows the residuals in view (``_frame_y``), not the mouse; x pans and zooms with the fit plot.
