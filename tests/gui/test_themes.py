@@ -10,10 +10,11 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QImage, QPalette
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QImage, QPainter, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from workbench.qt.graph_scene import GRAPH_COLOURS, EdgeItem, GraphCanvas, NodeItem
 from workbench.qt.icons import ICON_SIZES
 from workbench.qt.preferences import Preferences, set_theme
 from workbench.qt.themes import PLOT_COLOURS, theme_manager
@@ -71,6 +72,30 @@ def test_dark_changes_palette_plot_backgrounds_and_axis_colours(make_main_window
     menu_action(window, "themeLightAction").trigger()
     assert window.fit_plot.backgroundBrush().color().getRgb()[:3] == PLOT_COLOURS["light"].background
     assert background_pixel(window.fit_plot).lightness() > 240
+
+
+def test_the_computational_graph_follows_the_theme(make_main_window, qtbot):
+    window = make_main_window()
+    canvas = window.findChild(GraphCanvas, "graphCanvas")
+    scene = canvas.scene()
+    window.docks["graph"].raise_()
+    qtbot.waitUntil(lambda: any(isinstance(item, NodeItem) for item in scene.items()))   # drawn when shown
+    assert canvas.backgroundBrush().color().lightness() > 240 and scene.colours is GRAPH_COLOURS["light"]
+    menu_action(window, "themeDarkAction").trigger()
+    assert canvas.backgroundBrush().color().lightness() < 60 and scene.colours is GRAPH_COLOURS["dark"]
+    edge = next(item for item in scene.items() if isinstance(item, EdgeItem))
+    assert edge.pen().color() == QColor(GRAPH_COLOURS["dark"].edge)        # edges restyled, not only new ones
+    node = next(item for item in scene.items() if isinstance(item, NodeItem))
+    image = QImage(int(node.boundingRect().width()), int(node.boundingRect().height()), QImage.Format.Format_RGB32)
+    image.fill(QColor(GRAPH_COLOURS["dark"].background))
+    painter = QPainter(image)
+    node.paint(painter, None)
+    painter.end()
+    assert image.pixelColor(20, 40).lightness() < 80                        # a dark box …
+    text = [image.pixelColor(x, y).lightness() for x in range(6, 120) for y in range(4, 16)]
+    assert max(text) > 170                                                   # … with light text on it
+    menu_action(window, "themeLightAction").trigger()
+    assert canvas.backgroundBrush().color().lightness() > 240 and scene.colours is GRAPH_COLOURS["light"]
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])

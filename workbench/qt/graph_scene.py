@@ -1,18 +1,22 @@
 """The drawing side of the graph view: where each node goes, and the boxes and arrows that show it.
 
 ``layout_graph`` is plain Python (columns by depth, rows by a few barycentre sweeps); ``NodeItem`` and
-``EdgeItem`` are created once per graph and afterwards only told what to show; ``GraphCanvas`` is a
-``QGraphicsView`` that zooms with the mouse wheel and scrolls by dragging.
+``EdgeItem`` are created once per graph and afterwards only told what to show, in the colours of their
+``GraphScene`` (light or dark, as the window around it); ``GraphCanvas`` is a ``QGraphicsView`` that
+zooms with the mouse wheel and scrolls by dragging.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsPolygonItem, QGraphicsView
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen,
+                           QPolygonF)
+from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsPolygonItem, QGraphicsScene,
+                               QGraphicsView)
 
 from workbench.engine import Node
 
@@ -27,22 +31,65 @@ OP_TAGS = {"add": ("+", "sum"), "sub": ("−", "difference"), "mul": ("×", "pro
            "log": ("", "log"), "abs": ("", "|·|"), "huber": ("", "huber"), "legendre": ("Pₙ", "Legendre"),
            "knob": ("", "knob"), "data": ("", "data")}
 
-# Node looks: (fill, border) by role, and the highlight states drawn on top.
-ROLE_COLORS = {
-    "knob": ("#dbeafe", "#1c64d6"),
-    "data": ("#eeeeee", "#8c8c8c"),
-    "constant-op": ("#f6f6f6", "#a6a6a6"),
-    "op": ("#ffffff", "#495057"),
-    "loss": ("#fff1cc", "#d9822b"),
+@dataclass(frozen=True)
+class GraphColours:
+    """The look of the graph in one colour scheme: canvas, node boxes by role and highlight, text, edges."""
+
+    background: str
+    roles: dict[str, tuple[str, str]]             # role: (fill, border)
+    highlights: dict[str, tuple[str, str, float]]  # highlight: (fill, border, border width)
+    value: str
+    grad: str
+    muted: str
+    edge: str
+    edge_highlights: dict[str, str]               # the pass using an edge: its colour
+
+
+GRAPH_COLOURS = {
+    "light": GraphColours(
+        background="#fbfbfd",
+        roles={"knob": ("#dbeafe", "#1c64d6"), "data": ("#eeeeee", "#8c8c8c"),
+               "constant-op": ("#f6f6f6", "#a6a6a6"), "op": ("#ffffff", "#495057"), "loss": ("#fff1cc", "#d9822b")},
+        highlights={"current": ("#ffe8a3", "#e8590c", 3.0), "receiver": ("#d3f9d8", "#2b8a3e", 3.0),
+                    "zeroed": ("#f3e8ff", "#7b2cbf", 2.0)},
+        value="#212529", grad="#c92a2a", muted="#9a9a9a", edge="#a0a7b0",
+        edge_highlights={"forward": "#1c7ed6", "backward": "#e8590c"}),
+    # The same roles in the dark theme's tones: dark boxes, light text, the accents lifted to stay legible.
+    "dark": GraphColours(
+        background="#1e1f22",
+        roles={"knob": ("#1d3557", "#74a9f0"), "data": ("#2c2e33", "#8d939c"),
+               "constant-op": ("#26282c", "#7c828c"), "op": ("#24262a", "#c3c9d1"), "loss": ("#45361a", "#f0a54a")},
+        highlights={"current": ("#5a4514", "#ff922b", 3.0), "receiver": ("#1f4a2c", "#51cf66", 3.0),
+                    "zeroed": ("#3a2a57", "#b197fc", 2.0)},
+        value="#e9ecef", grad="#ff8787", muted="#8d939c", edge="#6c737d",
+        edge_highlights={"forward": "#4dabf7", "backward": "#ff922b"}),
 }
-HIGHLIGHTS = {
-    "current": ("#ffe8a3", "#e8590c", 3.0),
-    "receiver": ("#d3f9d8", "#2b8a3e", 3.0),
-    "zeroed": ("#f3e8ff", "#7b2cbf", 2.0),
-}
-VALUE_COLOR, GRAD_COLOR, MUTED_COLOR = QColor("#212529"), QColor("#c92a2a"), QColor("#9a9a9a")
-EDGE_COLOR = QColor("#a0a7b0")
-EDGE_HIGHLIGHTS = {"forward": QColor("#1c7ed6"), "backward": QColor("#e8590c")}
+
+
+class GraphScene(QGraphicsScene):
+    """The scene of node boxes and edges, with the colours they are drawn in (``set_scheme``)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.colours = GRAPH_COLOURS["light"]
+
+    def set_scheme(self, scheme: str) -> None:
+        """Draw everything in ``scheme``'s colours ("light" or "dark")."""
+        colours = GRAPH_COLOURS[scheme]
+        if colours is self.colours:
+            return
+        self.colours = colours
+        for item in self.items():
+            if isinstance(item, EdgeItem):
+                item.restyle()
+        for view in self.views():
+            view.setBackgroundBrush(QBrush(QColor(colours.background)))
+        self.update()
+
+
+def _colours_of(item: QGraphicsItem) -> GraphColours:
+    scene = item.scene()
+    return scene.colours if isinstance(scene, GraphScene) else GRAPH_COLOURS["light"]
 
 
 def layout_graph(nodes: list[Node], heights: dict[int, float] | None = None,
@@ -157,10 +204,12 @@ class NodeItem(QGraphicsItem):
         self.setToolTip(tooltip)
 
     def paint(self, painter: QPainter, _option, _widget=None) -> None:
-        fill, border = ROLE_COLORS[self.role]
+        colours = _colours_of(self)
+        value_pen, muted_pen = QColor(colours.value), QColor(colours.muted)
+        fill, border = colours.roles[self.role]
         width = 1.2
-        if self.highlight in HIGHLIGHTS:
-            fill, border, width = HIGHLIGHTS[self.highlight]
+        if self.highlight in colours.highlights:
+            fill, border, width = colours.highlights[self.highlight]
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pen = QPen(QColor(border), width)
         if self.role == "constant-op" and not self.highlight:
@@ -176,23 +225,23 @@ class NodeItem(QGraphicsItem):
         tag_width = QFontMetrics(small).horizontalAdvance(tag) if tag else 0
         if tag:
             painter.setFont(small)
-            painter.setPen(MUTED_COLOR)
+            painter.setPen(muted_pen)
             painter.drawText(QRectF(NODE_W - 6 - tag_width, 2, tag_width, 15),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, tag)
         painter.setFont(bold)
-        painter.setPen(VALUE_COLOR)
+        painter.setPen(value_pen)
         name = QFontMetrics(bold).elidedText(self.name, Qt.TextElideMode.ElideRight,
                                              inner - (tag_width + 4 if tag else 0))
         painter.drawText(QRectF(left, 2, inner, 16), Qt.AlignmentFlag.AlignVCenter, name)
         body = _font(11)
         metrics = QFontMetrics(body)
         painter.setFont(body)
-        painter.setPen(MUTED_COLOR if self.value_text.endswith("?") else VALUE_COLOR)
+        painter.setPen(muted_pen if self.value_text.endswith("?") else value_pen)
         painter.drawText(QRectF(left, 18, inner, 15), Qt.AlignmentFlag.AlignVCenter,
                          metrics.elidedText(self.value_text, Qt.TextElideMode.ElideRight, inner))
         if self.height < NODE_H:
             return
-        painter.setPen(MUTED_COLOR if self.grad_muted else GRAD_COLOR)
+        painter.setPen(muted_pen if self.grad_muted else QColor(colours.grad))
         painter.drawText(QRectF(left, 33, inner, 15), Qt.AlignmentFlag.AlignVCenter,
                          metrics.elidedText(self.grad_text, Qt.TextElideMode.ElideRight, inner))
 
@@ -220,7 +269,13 @@ class EdgeItem(QGraphicsPathItem):
         if kind == self.highlight:
             return
         self.highlight = kind
-        color = EDGE_HIGHLIGHTS.get(kind, EDGE_COLOR)
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Pen and arrowhead in the scene's colours for the current highlight."""
+        kind = self.highlight
+        colours = _colours_of(self)
+        color = QColor(colours.edge_highlights.get(kind, colours.edge))
         self.setPen(QPen(color, 2.6 if kind else 1.2))
         self.head.setPen(QPen(color, 1.0))
         self.head.setBrush(QBrush(color))
@@ -237,9 +292,22 @@ class GraphCanvas(QGraphicsView):
         self.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        self.setBackgroundBrush(QBrush(QColor("#fbfbfd")))
         self.user_zoomed = False
         self.setToolTip("")
+        self._follow_palette()
+
+    def changeEvent(self, event):  # noqa: N802 - Qt API
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._follow_palette()
+
+    def _follow_palette(self) -> None:
+        """Light or dark like the window around it (the theme sets the application's palette)."""
+        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        scene = self.scene()
+        if isinstance(scene, GraphScene):
+            scene.set_scheme("dark" if dark else "light")
+        self.setBackgroundBrush(QBrush(QColor(GRAPH_COLOURS["dark" if dark else "light"].background)))
 
     def wheelEvent(self, event):  # noqa: N802 - Qt API
         delta = event.angleDelta().y()

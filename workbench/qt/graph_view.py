@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QGraphicsScene, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from workbench.engine.walk import BACKWARD, FORWARD, IDLE, WalkEvent, Walker, describe, node_names, receivers
@@ -21,7 +21,7 @@ from workbench.fitting.models import LossGraph
 from workbench.fitting.problem import FitProblem
 
 from .document import FitDocument
-from .graph_scene import COLUMN_PITCH, EdgeItem, GraphCanvas, NodeItem, compact, layout_graph
+from .graph_scene import COLUMN_PITCH, EdgeItem, GraphCanvas, GraphScene, NodeItem, compact, layout_graph
 from .redraw import on_screen, watch_on_screen
 
 ProblemProvider = Callable[[FitDocument], tuple[FitProblem, np.ndarray]]
@@ -94,7 +94,7 @@ class GraphView(QWidget):
         self.reset_button = self._button("Reset", "graphResetButton",
                                          "Stop walking and show every value and gradient at once")
         self.fit_button = self._button("Fit", "graphFitButton", "Zoom to show the whole graph")
-        self.scene = QGraphicsScene(self)
+        self.scene = GraphScene(self)
         self.canvas = GraphCanvas(self.scene)
         self.step_label = QLabel()
         self.step_label.setObjectName("graphStepLabel")
