@@ -89,6 +89,10 @@ def test_every_menu_action_has_a_shortcut_and_no_two_share_one(make_main_window)
     singles = {key for key in owners if "," not in key}
     clashes = {key: key.split(",")[0] for key in owners if "," in key and key.split(",")[0].strip() in singles}
     assert not clashes, f"chords starting with another action's shortcut: {clashes}"
+    # Ctrl+Alt is AltGr on many keyboard layouts (AltGr+S types ś in Polish): such a shortcut would
+    # swallow a letter the user meant to type.
+    altgr = {key: names for key, names in owners.items() if "Ctrl+Alt+" in key}
+    assert not altgr, f"Ctrl+Alt shortcuts (AltGr on many layouts): {altgr}"
 
 
 def is_internal(widget: QWidget) -> bool:

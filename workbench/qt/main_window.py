@@ -258,9 +258,10 @@ class MainWindow(QMainWindow):
                                           "Arrows from the curve towards each point: how hard and which way it "
                                           "pulls the fit (switch the loss to MAE or Huber to see the pulls change)",
                                           "showForcesAction", QKeySequence("Ctrl+P"))
+        # Ctrl+Shift+A (areas), not Ctrl+Alt+S: Ctrl+Alt is AltGr on many layouts, and AltGr+S types a letter.
         self.squares_action = self._toggle(view, "Show residual &squares", self.fit_plot.set_show_squares,
                                            "A square of side |ŷ − y| on each point: the areas squared error adds up",
-                                           "showSquaresAction", QKeySequence("Ctrl+Alt+S"))
+                                           "showSquaresAction", QKeySequence("Ctrl+Shift+A"))
         self.bands_action = self._toggle(view, "Show confidence and prediction &bands", self.fit_plot.set_show_bands,
                                          "95% confidence band (shaded) and prediction band (dashed) of the exact "
                                          "least-squares polynomial fit", "showBandsAction", QKeySequence("Ctrl+B"))
