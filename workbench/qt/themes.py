@@ -10,6 +10,7 @@ pen, which survives the plot later calling ``setPen`` with its own colours.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import pyqtgraph as pg
@@ -163,6 +164,10 @@ class ThemeManager(QObject):
         self._app = app
         self._preference = "system"
         self._scheme: str | None = None
+        # The windows whose plots follow the theme (``restyle`` adds each), not every top-level widget: a
+        # walk over QApplication.topLevelWidgets() wraps menus, tooltips and dialogs on their way out too,
+        # and crashed once in the test suite doing so.
+        self._windows: weakref.WeakSet[QWidget] = weakref.WeakSet()
         hints = QGuiApplication.styleHints()
         self._system = hints.colorScheme()
         hints.colorSchemeChanged.connect(self._on_system_scheme_changed)
@@ -204,15 +209,18 @@ class ThemeManager(QObject):
         sheet = style_sheet(scheme)
         if self._app.styleSheet() != sheet:
             self._app.setStyleSheet(sheet)
-        for widget in self._app.topLevelWidgets():
-            restyle_plots(widget, scheme)
+        for widget in list(self._windows):
+            if shiboken6.isValid(widget):
+                restyle_plots(widget, scheme)
         changed = scheme != self._scheme
         self._scheme = scheme
         if changed:
             self.themeChanged.emit(scheme)
 
     def restyle(self, widget: QWidget) -> None:
-        """Restyle the plots of a window built after the theme was applied (halos need the items)."""
+        """Restyle the plots of a window built after the theme was applied (halos need the items), and
+        keep them in the theme from now on."""
+        self._windows.add(widget)
         restyle_plots(widget, self.scheme)
 
     @Slot(Qt.ColorScheme)
