@@ -31,8 +31,10 @@ def noisy_cubic() -> Rows:
 
 def co2_like_measurements() -> Rows:
     rng = random.Random(3)
-    return [(year, 311.0 + 0.6 * (year - 1950) + 0.0125 * (year - 1950) ** 2 + rng.gauss(0.0, 0.4))
-            for year in range(1950, 2021)]
+    return [
+        (year, 311.0 + 0.6 * (year - 1950) + 0.0125 * (year - 1950) ** 2 + rng.gauss(0.0, 0.4))
+        for year in range(1950, 2021)
+    ]
 
 
 def outlier() -> Rows:
@@ -53,25 +55,49 @@ def wide_x_quadratic() -> Rows:
 
 # file stem -> (rows, x decimals, y decimals, description for the comment line)
 SAMPLES: dict[str, tuple[Callable[[], Rows], int, int, str]] = {
-    "noisy_sine": (noisy_sine, 3, 3,
-                   "Noisy sine: y = sin(pi x) + Gaussian noise (sd 0.1), 30 points on [-1, 1]. "
-                   "Try low and high degrees to see under- and over-fitting."),
-    "noisy_cubic": (noisy_cubic, 3, 3,
-                    "Noisy cubic: y = 0.5x^3 - x^2 - 1.2x + 1 + noise (sd 0.4), 40 points on [-2, 2]. "
-                    "Degree 3 should recover the coefficients."),
-    "co2_like_measurements": (co2_like_measurements, 0, 2,
-                              "Synthetic CO2-like yearly series, NOT real measurements: a ppm-like value "
-                              "rising with slight curvature plus noise, 1950-2020. Raw powers of years are "
-                              "huge: use the x-scaled basis."),
-    "outlier": (outlier, 2, 2,
-                "Outlier: y = 2 + 1.5x + noise (sd 0.4) with one gross outlier at x = 6. "
-                "Watch one bad point drag the least-squares fit; then delete it."),
-    "exact_six_points": (exact_six_points, 1, 1,
-                         "Exact six points: six distinct x, so a degree-5 polynomial passes through "
-                         "all of them exactly (zero loss); degree 4 and below cannot."),
-    "wide_x_quadratic": (wide_x_quadratic, 1, 3,
-                         "Wide-x quadratic: y = 0.04x^2 - 0.6x + 3 + noise (sd 0.25) for x in [0, 20]. "
-                         "Raw monomials make a razor-thin loss valley; compare the scaled bases."),
+    "noisy_sine": (
+        noisy_sine,
+        3,
+        3,
+        "Noisy sine: y = sin(pi x) + Gaussian noise (sd 0.1), 30 points on [-1, 1]. "
+        "Try low and high degrees to see under- and over-fitting.",
+    ),
+    "noisy_cubic": (
+        noisy_cubic,
+        3,
+        3,
+        "Noisy cubic: y = 0.5x^3 - x^2 - 1.2x + 1 + noise (sd 0.4), 40 points on [-2, 2]. "
+        "Degree 3 should recover the coefficients.",
+    ),
+    "co2_like_measurements": (
+        co2_like_measurements,
+        0,
+        2,
+        "Synthetic CO2-like yearly series, NOT real measurements: a ppm-like value "
+        "rising with slight curvature plus noise, 1950-2020. Raw powers of years are "
+        "huge: use the x-scaled basis.",
+    ),
+    "outlier": (
+        outlier,
+        2,
+        2,
+        "Outlier: y = 2 + 1.5x + noise (sd 0.4) with one gross outlier at x = 6. "
+        "Watch one bad point drag the least-squares fit; then delete it.",
+    ),
+    "exact_six_points": (
+        exact_six_points,
+        1,
+        1,
+        "Exact six points: six distinct x, so a degree-5 polynomial passes through "
+        "all of them exactly (zero loss); degree 4 and below cannot.",
+    ),
+    "wide_x_quadratic": (
+        wide_x_quadratic,
+        1,
+        3,
+        "Wide-x quadratic: y = 0.04x^2 - 0.6x + 3 + noise (sd 0.25) for x in [0, 20]. "
+        "Raw monomials make a razor-thin loss valley; compare the scaled bases.",
+    ),
 }
 
 

@@ -17,9 +17,9 @@ from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
 from workbench.session import RunSettings, SavedRun, Session, n_params_for
 
-try:   # the train/validation split (sessions without it still load)
+try:  # the train/validation split (sessions without it still load)
     from workbench.fitting.split import Split
-except ImportError:   # pragma: no cover - an older tree
+except ImportError:  # pragma: no cover - an older tree
     Split = None
 
 SLOTS = ("my best knobs", "GD result", "exact")
@@ -41,11 +41,21 @@ def assert_same(a: Session, b: Session, *, view: bool = True, ignore: tuple[str,
     assert same_array(a.dataset.x, b.dataset.x) and same_array(a.dataset.y, b.dataset.y)
     sa, sb = getattr(a.dataset, "sigma", None), getattr(b.dataset, "sigma", None)
     assert (sa is None) == (sb is None) and (sa is None or same_array(sa, sb))
-    assert (a.degree, a.basis, a.loss, a.model, a.hidden, a.settings, a.manual_moves) == \
-           (b.degree, b.basis, b.loss, b.model, b.hidden, b.settings, b.manual_moves)
+    assert (a.degree, a.basis, a.loss, a.model, a.hidden, a.settings, a.manual_moves) == (
+        b.degree,
+        b.basis,
+        b.loss,
+        b.model,
+        b.hidden,
+        b.settings,
+        b.manual_moves,
+    )
     if view:
-        differ = {k: (a.view.get(k), b.view.get(k)) for k in {*a.view, *b.view} - set(ignore)
-                  if a.view.get(k) != b.view.get(k)}
+        differ = {
+            k: (a.view.get(k), b.view.get(k))
+            for k in {*a.view, *b.view} - set(ignore)
+            if a.view.get(k) != b.view.get(k)
+        }
         assert not differ, differ
     assert getattr(a, "split", None) == getattr(b, "split", None)
     assert same_arrays(getattr(a, "val_history", ()), getattr(b, "val_history", ())), "val_history"
@@ -64,8 +74,14 @@ def assert_same(a: Session, b: Session, *, view: bool = True, ignore: tuple[str,
     if a.last_run is not None:
         ra, rb = a.last_run, b.last_run
         assert same_array(ra.params, rb.params) and same_array(ra.start_theta, rb.start_theta)
-        assert (repr(ra.loss), ra.steps, ra.stop_reason, repr(ra.elapsed_s), ra.settings, ra.message) == \
-               (repr(rb.loss), rb.steps, rb.stop_reason, repr(rb.elapsed_s), rb.settings, rb.message)
+        assert (repr(ra.loss), ra.steps, ra.stop_reason, repr(ra.elapsed_s), ra.settings, ra.message) == (
+            repr(rb.loss),
+            rb.steps,
+            rb.stop_reason,
+            repr(rb.elapsed_s),
+            rb.settings,
+            rb.message,
+        )
 
 
 # -- sessions a window can show ------------------------------------------------------------------------------
@@ -86,8 +102,13 @@ def run_settings(draw):
     extra = {}
     if _supports(RunSettings, "patience"):
         extra["patience"] = draw(st.none() | st.integers(1, 10_000))
-    return RunSettings(draw(st.sampled_from(["gd", "momentum", "nesterov", "adam"])), draw(_floats(1e-6, 10.0)),
-                       draw(st.integers(1, 10**6)), draw(_floats(0.0, 1e-3)), **extra)
+    return RunSettings(
+        draw(st.sampled_from(["gd", "momentum", "nesterov", "adam"])),
+        draw(_floats(1e-6, 10.0)),
+        draw(st.integers(1, 10**6)),
+        draw(_floats(0.0, 1e-3)),
+        **extra,
+    )
 
 
 @st.composite
@@ -100,8 +121,9 @@ def window_sessions(draw):
     if _supports(Dataset, "sigma"):
         sigma = draw(st.none() | vectors(n_points, _floats(0.01, 10.0)))
     extra = {"sigma": sigma} if sigma is not None else {}
-    dataset = Dataset(draw(vectors(n_points, coordinate)), draw(vectors(n_points, coordinate)),
-                      draw(st.text(max_size=10)), **extra)
+    dataset = Dataset(
+        draw(vectors(n_points, coordinate)), draw(vectors(n_points, coordinate)), draw(st.text(max_size=10)), **extra
+    )
     model = draw(st.sampled_from(["polynomial", "mlp"]))
     degree = draw(st.integers(0, 6))
     hidden = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=2)))
@@ -109,17 +131,38 @@ def window_sessions(draw):
     knobs = vectors(n, _floats(-3.0, 3.0))
     lo = draw(_floats(-50.0, 50.0))
     basis = Basis(draw(st.sampled_from(["monomial", "scaled", "legendre"])), lo, lo + draw(_floats(0.5, 100.0)))
-    loss = Loss(draw(st.sampled_from(["mse", "sse", "mae", "huber"])), draw(_floats(0.01, 10.0)),
-                draw(_floats(0.0, 1.0)))
+    loss = Loss(
+        draw(st.sampled_from(["mse", "sse", "mae", "huber"])), draw(_floats(0.01, 10.0)), draw(_floats(0.0, 1.0))
+    )
     scored = st.tuples(_floats(0.0, 1e6), knobs)
     m = draw(st.integers(1, 4))
-    last_run = draw(st.none() | st.builds(
-        SavedRun, vectors(m, _floats(-3.0, 3.0)), _floats(0.0, 1e6), st.integers(0, 10**6),
-        st.sampled_from(["converged", "max_steps", "diverged", "stopped"]), _floats(0.0, 1e4),
-        vectors(m, _floats(-3.0, 3.0)), run_settings(), st.text(max_size=20)))
+    last_run = draw(
+        st.none()
+        | st.builds(
+            SavedRun,
+            vectors(m, _floats(-3.0, 3.0)),
+            _floats(0.0, 1e6),
+            st.integers(0, 10**6),
+            st.sampled_from(["converged", "max_steps", "diverged", "stopped"]),
+            _floats(0.0, 1e4),
+            vectors(m, _floats(-3.0, 3.0)),
+            run_settings(),
+            st.text(max_size=20),
+        )
+    )
     x0, y0 = draw(_floats(-100.0, 100.0)), draw(_floats(-100.0, 100.0))
-    view = {key: draw(st.booleans()) for key in
-            ("show_forces", "show_squares", "show_bands", "show_residuals", "show_exact", "show_manual", "show_gd")}
+    view = {
+        key: draw(st.booleans())
+        for key in (
+            "show_forces",
+            "show_squares",
+            "show_bands",
+            "show_residuals",
+            "show_exact",
+            "show_manual",
+            "show_gd",
+        )
+    }
     if draw(st.booleans()):
         view["fit_view"] = [x0, x0 + draw(_floats(0.5, 200.0)), y0, y0 + draw(_floats(0.5, 200.0))]
     histories = draw(st.lists(st.integers(0, 6).flatmap(lambda k: vectors(k, _floats(0.0, 1e6))), max_size=3))
@@ -128,14 +171,24 @@ def window_sessions(draw):
         extra["split"] = draw(st.none() | st.builds(Split, _floats(0.05, 0.9), st.integers(0, 2**31 - 1)))
         extra["val_history"] = tuple(draw(_validation(h.size)) for h in histories)
     return Session(
-        dataset=dataset, degree=degree, basis=basis, loss=loss, theta=draw(knobs), model=model, hidden=hidden,
-        settings=draw(run_settings()), manual_trail=draw(st.lists(knobs, max_size=3)),
-        manual_moves=draw(st.integers(0, 1000)), best_manual=draw(st.none() | scored),
+        dataset=dataset,
+        degree=degree,
+        basis=basis,
+        loss=loss,
+        theta=draw(knobs),
+        model=model,
+        hidden=hidden,
+        settings=draw(run_settings()),
+        manual_trail=draw(st.lists(knobs, max_size=3)),
+        manual_moves=draw(st.integers(0, 1000)),
+        best_manual=draw(st.none() | scored),
         gd_trajectory=draw(st.lists(knobs, max_size=3)),
-        loss_history=histories, last_run=last_run,
-        snapshots=draw(st.dictionaries(st.sampled_from(SLOTS) | st.text(min_size=1, max_size=8), scored,
-                                       max_size=3)),
-        view=view, **extra)
+        loss_history=histories,
+        last_run=last_run,
+        snapshots=draw(st.dictionaries(st.sampled_from(SLOTS) | st.text(min_size=1, max_size=8), scored, max_size=3)),
+        view=view,
+        **extra,
+    )
 
 
 def _validation(steps: int):
@@ -144,4 +197,6 @@ def _validation(steps: int):
         return st.just(np.empty((0, 2)))
     return st.sets(st.integers(1, steps), max_size=steps).flatmap(
         lambda chosen: vectors(len(chosen), _floats(0.0, 1e6)).map(
-            lambda losses: np.column_stack([np.array(sorted(chosen), dtype=np.float64), losses]).reshape(-1, 2)))
+            lambda losses: np.column_stack([np.array(sorted(chosen), dtype=np.float64), losses]).reshape(-1, 2)
+        )
+    )

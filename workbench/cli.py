@@ -35,22 +35,41 @@ def build_fit_parser() -> argparse.ArgumentParser:
 
     parser = _ArgumentParser(prog="workbench fit", description="Fit a polynomial to a CSV file, headless.")
     parser.add_argument("file", help="CSV/TSV/whitespace file with x and y columns")
-    parser.add_argument("--x-column", type=int, default=0, metavar="N",
-                        help="0-based index of the x column (default 0)")
-    parser.add_argument("--y-column", type=int, default=1, metavar="N",
-                        help="0-based index of the y column (default 1)")
-    parser.add_argument("--sigma-column", type=int, default=None, metavar="N",
-                        help="0-based index of a column of uncertainties σ (> 0): weighted least squares "
-                             "with weights 1/σ², every loss on residuals/σ (default: no weights)")
+    parser.add_argument(
+        "--x-column", type=int, default=0, metavar="N", help="0-based index of the x column (default 0)"
+    )
+    parser.add_argument(
+        "--y-column", type=int, default=1, metavar="N", help="0-based index of the y column (default 1)"
+    )
+    parser.add_argument(
+        "--sigma-column",
+        type=int,
+        default=None,
+        metavar="N",
+        help="0-based index of a column of uncertainties σ (> 0): weighted least squares "
+        "with weights 1/σ², every loss on residuals/σ (default: no weights)",
+    )
     parser.add_argument("--degree", type=int, default=5, help="polynomial degree 0..15 (default 5)")
-    parser.add_argument("--optimizer", choices=(*OPTIMIZER_KINDS, "exact"), default="gd",
-                        help="gd, momentum, nesterov, adam, or exact least squares (default gd)")
-    parser.add_argument("--lr", type=float, default=None,
-                        help="learning rate (default: 0.9 × the stability limit, 2/λ_max for gd and "
-                             "momentum, 2(1+β)/((1+2β)·λ_max) for nesterov; 0.01 for adam)")
+    parser.add_argument(
+        "--optimizer",
+        choices=(*OPTIMIZER_KINDS, "exact"),
+        default="gd",
+        help="gd, momentum, nesterov, adam, or exact least squares (default gd)",
+    )
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="learning rate (default: 0.9 × the stability limit, 2/λ_max for gd and "
+        "momentum, 2(1+β)/((1+2β)·λ_max) for nesterov; 0.01 for adam)",
+    )
     parser.add_argument("--steps", type=int, default=10000, help="step limit (default 10000)")
-    parser.add_argument("--tol", type=float, default=1e-10,
-                        help="stop when the relative loss change per step is below this (0 runs all steps)")
+    parser.add_argument(
+        "--tol",
+        type=float,
+        default=1e-10,
+        help="stop when the relative loss change per step is below this (0 runs all steps)",
+    )
     parser.add_argument("--basis", choices=BASIS_KINDS, default="scaled", help="basis (default scaled)")
     parser.add_argument("--loss", choices=LOSS_KINDS, default="mse", help="loss (default mse)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
@@ -92,8 +111,9 @@ def _fit(args) -> dict:
         raise _UsageError(f"--tol must be zero or a positive number, got {args.tol}")
     if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
         raise _UsageError(f"--lr must be a positive number, got {args.lr}")
-    dataset = load_dataset(args.file, x_column=args.x_column, y_column=args.y_column,
-                           sigma_column=args.sigma_column, min_points=1)
+    dataset = load_dataset(
+        args.file, x_column=args.x_column, y_column=args.y_column, sigma_column=args.sigma_column, min_points=1
+    )
     # Overflow inside a run is reported as divergence, and data beyond double range is refused below,
     # so NumPy's RuntimeWarnings would only add lines to stderr (and LAPACK's own complaints, for an
     # overflowed design matrix, would reach the terminal before any message of ours).
@@ -102,8 +122,7 @@ def _fit(args) -> dict:
             report = _fit_dataset(args, dataset, started)
         except ArithmeticError:  # an exact (rational) coefficient beyond float range
             raise ValueError(_out_of_range(dataset, "coefficients overflow double precision")) from None
-    numbers = [report[k] for k in ("loss", "exact_loss", "gap", "residual_sd", "r_squared")
-               if report[k] is not None]
+    numbers = [report[k] for k in ("loss", "exact_loss", "gap", "residual_sd", "r_squared") if report[k] is not None]
     if not np.all(np.isfinite(np.concatenate([report["coefficients"], report["fitted"], numbers]))):
         raise ValueError(_out_of_range(dataset, "the fit's numbers overflow double precision"))
     return report
@@ -113,8 +132,10 @@ def _out_of_range(dataset, what: str) -> str:
     """A one-line explanation for data whose scale a double-precision fit cannot handle."""
     import numpy as np
 
-    return (f"{what}: x runs from {np.min(dataset.x):.3g} to {np.max(dataset.x):.3g} and |y| reaches "
-            f"{np.max(np.abs(dataset.y)):.3g}; rescale x or y (e.g. other units) and try again")
+    return (
+        f"{what}: x runs from {np.min(dataset.x):.3g} to {np.max(dataset.x):.3g} and |y| reaches "
+        f"{np.max(np.abs(dataset.y)):.3g}; rescale x or y (e.g. other units) and try again"
+    )
 
 
 def _fit_dataset(args, dataset, started: float) -> dict:
@@ -125,14 +146,15 @@ def _fit_dataset(args, dataset, started: float) -> dict:
     from workbench.fitting.race import default_lr
     from workbench.fitting.training import StopRules
 
-    problem = FitProblem.polynomial(dataset.x, dataset.y, args.degree, args.basis, Loss(args.loss),
-                                    sigma=dataset.sigma)
+    problem = FitProblem.polynomial(dataset.x, dataset.y, args.degree, args.basis, Loss(args.loss), sigma=dataset.sigma)
     exact = problem.exact
     lr = args.lr
     if args.optimizer != "exact" and not np.all(np.isfinite(problem.design_matrix)):
-        raise ValueError(f"x values up to {np.max(np.abs(dataset.x)):.3g} raised to the power "
-                         f"{args.degree} overflow double precision in the {args.basis} basis; "
-                         "use --basis scaled or legendre")
+        raise ValueError(
+            f"x values up to {np.max(np.abs(dataset.x)):.3g} raised to the power "
+            f"{args.degree} overflow double precision in the {args.basis} basis; "
+            "use --basis scaled or legendre"
+        )
     if args.optimizer == "exact":
         params, loss, steps, reason, message = exact.coefficients, exact.loss, 0, "converged", "exact solve"
     else:
@@ -172,8 +194,16 @@ def _fit_dataset(args, dataset, started: float) -> dict:
         "message": message,
         "condition_number": _finite_or_none(problem.conditioning.condition_number),
         "max_stable_lr": _finite_or_none(problem.conditioning.max_stable_lr),
-        "note": "; ".join(filter(None, [_degree_note(args.degree, dataset.n, int(np.unique(dataset.x).size)),
-                                        _powers_note(dataset.x, coefficients, fitted)])) or None,
+        "note": "; ".join(
+            filter(
+                None,
+                [
+                    _degree_note(args.degree, dataset.n, int(np.unique(dataset.x).size)),
+                    _powers_note(dataset.x, coefficients, fitted),
+                ],
+            )
+        )
+        or None,
         "elapsed_s": time.perf_counter() - started,
     }
 
@@ -197,30 +227,37 @@ def _powers_note(x, coefficients, fitted) -> str | None:
         drift = float(np.max(np.abs(via_powers - fitted))) / scale if len(fitted) else 0.0
     if drift <= 1e-9 and np.isfinite(drift):
         return None
-    return (f"x is far from 0 for this degree: the coefficients k0..kD, as printed, reproduce the curve only "
-            f"to a relative error of {drift:.1g}; use 'fitted' (computed in a stable basis) or the "
-            "basis coefficients instead")
+    return (
+        f"x is far from 0 for this degree: the coefficients k0..kD, as printed, reproduce the curve only "
+        f"to a relative error of {drift:.1g}; use 'fitted' (computed in a stable basis) or the "
+        "basis coefficients instead"
+    )
 
 
 def _degree_note(degree: int, n_points: int, n_distinct: int) -> str | None:
     """What a degree too high for the data means, or None when the fit is an ordinary one."""
     if degree + 1 > n_distinct:
-        return (f"degree {degree} has {degree + 1} coefficients but the data has only {n_distinct} distinct "
-                f"x value{'s' if n_distinct != 1 else ''}: many curves fit equally well, so these "
-                "coefficients are one choice of many")
+        return (
+            f"degree {degree} has {degree + 1} coefficients but the data has only {n_distinct} distinct "
+            f"x value{'s' if n_distinct != 1 else ''}: many curves fit equally well, so these "
+            "coefficients are one choice of many"
+        )
     if degree + 1 == n_points:
-        return (f"degree {degree} through {n_points} points: the curve passes through every point "
-                "(an interpolation, not a fit), and there is no residual standard deviation")
+        return (
+            f"degree {degree} through {n_points} points: the curve passes through every point "
+            "(an interpolation, not a fit), and there is no residual standard deviation"
+        )
     return None
 
 
 def _format_text(report: dict) -> str:
-    lines = [f"{report['file']}: {report['n_points']} points, degree {report['degree']}, "
-             f"{report['basis']} basis, {report['loss_kind']} loss, optimizer {report['optimizer']}"
-             + (f", lr {report['lr']:.6g}" if report["lr"] is not None else "")]
+    lines = [
+        f"{report['file']}: {report['n_points']} points, degree {report['degree']}, "
+        f"{report['basis']} basis, {report['loss_kind']} loss, optimizer {report['optimizer']}"
+        + (f", lr {report['lr']:.6g}" if report["lr"] is not None else "")
+    ]
     if report["weighted"]:
-        lines.append(f"weighted by 1/σ² (σ from column {report['sigma_column']}): "
-                     "losses and R² use residuals/σ")
+        lines.append(f"weighted by 1/σ² (σ from column {report['sigma_column']}): losses and R² use residuals/σ")
     lines.append("coefficients (y = k0 + k1·x + … in your x):")
     lines += [f"  k{i} = {c:.12g}" for i, c in enumerate(report["coefficients"])]
     lines.append(f"loss        {report['loss']:.10g}")
@@ -229,10 +266,14 @@ def _format_text(report: dict) -> str:
         lines.append(f"R²          {report['r_squared']:.6f}")
     if report["max_stable_lr"] is not None:
         condition = report["condition_number"]
-        lines.append(f"stability   plain GD is stable below lr {report['max_stable_lr']:.4g} (condition number "
-                     + (f"{condition:.3g})" if condition is not None else "infinite: some direction is flat)"))
-    lines.append(f"steps       {report['steps']}  (stopped: {report['stop_reason']}"
-                 + (f", {report['message']})" if report["message"] else ")"))
+        lines.append(
+            f"stability   plain GD is stable below lr {report['max_stable_lr']:.4g} (condition number "
+            + (f"{condition:.3g})" if condition is not None else "infinite: some direction is flat)")
+        )
+    lines.append(
+        f"steps       {report['steps']}  (stopped: {report['stop_reason']}"
+        + (f", {report['message']})" if report["message"] else ")")
+    )
     if report["note"]:
         lines.append(f"note: {report['note']}")
     return "\n".join(lines)
@@ -258,25 +299,35 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
             return EXIT_OK
     if argv and argv[0] in ("-h", "--help"):
-        print("usage: workbench [FILE.csv]       open the Curve Fitter window (optionally with a dataset)\n"
-              "       workbench fit FILE [...]   fit a file headless (workbench fit --help for options)")
+        print(
+            "usage: workbench [FILE.csv]       open the Curve Fitter window (optionally with a dataset)\n"
+            "       workbench fit FILE [...]   fit a file headless (workbench fit --help for options)"
+        )
         return EXIT_OK
     return _launch_app(argv)
 
 
 def _launch_app(argv: list[str]) -> int:
     """Open the desktop window (Qt is imported only here)."""
-    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
-            and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    ):
         # Without this, Qt aborts the process with a plugin error that says nothing about the cause.
-        print("error: no display found (DISPLAY and WAYLAND_DISPLAY are not set): the window needs a desktop "
-              "session; 'workbench fit FILE' fits a file without one", file=sys.stderr)
+        print(
+            "error: no display found (DISPLAY and WAYLAND_DISPLAY are not set): the window needs a desktop "
+            "session; 'workbench fit FILE' fits a file without one",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     try:
         from workbench.qt.app import run_app
     except ImportError as exc:  # the window does not exist yet, or Qt is missing
-        print(f"error: the desktop app is not available ({_one_line(exc)}); "
-              "try 'workbench fit FILE' for a headless fit", file=sys.stderr)
+        print(
+            f"error: the desktop app is not available ({_one_line(exc)}); try 'workbench fit FILE' for a headless fit",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     return run_app(argv)
 

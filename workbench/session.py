@@ -23,28 +23,41 @@ import numpy as np
 from workbench.fitting.atomic import atomic_write_text
 from workbench.fitting.basis import BASIS_KINDS, MAX_DEGREE, Basis
 from workbench.fitting.data import Dataset, first_bad_sigma
-from workbench.fitting.table import not_a_regular_file
 from workbench.fitting.losses import LOSS_KINDS, Loss
 from workbench.fitting.models import MAX_HIDDEN, MLPModel
 from workbench.fitting.optimizers import OPTIMIZER_KINDS
 from workbench.fitting.split import MAX_FRACTION, MAX_SEED, MIN_FRACTION, Split
+from workbench.fitting.table import not_a_regular_file
 from workbench.fitting.training import StopReason
 
 __all__ = [
-    "SCHEMA_VERSION", "MODEL_KINDS", "MAX_BYTES", "MAX_DEPTH", "MIN_LR", "MAX_LR", "MAX_STEPS", "SessionError",
-    "RunSettings", "SavedRun",
-    "Session", "n_params_for", "session_to_json", "session_from_json", "save_session", "load_session",
+    "SCHEMA_VERSION",
+    "MODEL_KINDS",
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MIN_LR",
+    "MAX_LR",
+    "MAX_STEPS",
+    "SessionError",
+    "RunSettings",
+    "SavedRun",
+    "Session",
+    "n_params_for",
+    "session_to_json",
+    "session_from_json",
+    "save_session",
+    "load_session",
 ]
 
 SCHEMA_VERSION = 1
 MODEL_KINDS = ("polynomial", "mlp")
 STOP_REASONS = tuple(r.value for r in StopReason)
-MAX_BYTES = 200 * 1024 * 1024   # a session bigger than this is refused before parsing
-MAX_DEPTH = 64                  # deepest JSON nesting accepted (the format itself needs 4)
+MAX_BYTES = 200 * 1024 * 1024  # a session bigger than this is refused before parsing
+MAX_DEPTH = 64  # deepest JSON nesting accepted (the format itself needs 4)
 APP = "Curve Fitter Workbench"
 # Run settings a session may hold: what the window's controls can show and set (they import these).
 MIN_LR, MAX_LR = 1e-6, 10.0
-MAX_STEPS = 10_000_000          # step limit and early-stopping patience
+MAX_STEPS = 10_000_000  # step limit and early-stopping patience
 
 
 class SessionError(ValueError):
@@ -66,7 +79,7 @@ class RunSettings:
     lr: float = 0.5
     max_steps: int = 10000
     tol: float = 1e-10
-    patience: int | None = None   # stop early after this many steps without a better validation loss
+    patience: int | None = None  # stop early after this many steps without a better validation loss
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,7 +165,7 @@ def _vec(a: np.ndarray) -> list:
 
 def _settings_dict(s: RunSettings) -> dict:
     out = {"optimizer": s.optimizer, "lr": _num(s.lr), "max_steps": _int(s.max_steps), "tol": _num(s.tol)}
-    if s.patience is not None:     # optional: omitted when early stopping is off
+    if s.patience is not None:  # optional: omitted when early stopping is off
         out["patience"] = _int(s.patience)
     return out
 
@@ -166,8 +179,7 @@ def _validation_dict(s: Session) -> dict:
         steps = h[:, 0]
         if not np.all(np.isfinite(steps) & (steps == np.round(steps)) & (np.abs(steps) < 2**62)):
             raise SessionError(f"the session being saved: val_history[{i}]: step numbers must be whole numbers")
-    out["val_history"] = [{"steps": h[:, 0].astype(np.int64).tolist(), "losses": _vec(h[:, 1])}
-                          for h in s.val_history]
+    out["val_history"] = [{"steps": h[:, 0].astype(np.int64).tolist(), "losses": _vec(h[:, 1])} for h in s.val_history]
     return out
 
 
@@ -201,16 +213,24 @@ def _session_dict(s: Session) -> dict:
         "settings": _settings_dict(s.settings),
         "manual_trail": [_vec(t) for t in s.manual_trail],
         "manual_moves": _int(s.manual_moves),
-        "best_manual": None if s.best_manual is None else
-        {"loss": _num(s.best_manual[0]), "theta": _vec(s.best_manual[1])},
+        "best_manual": None
+        if s.best_manual is None
+        else {"loss": _num(s.best_manual[0]), "theta": _vec(s.best_manual[1])},
         "gd_trajectory": [_vec(t) for t in s.gd_trajectory],
         "loss_history": [_vec(h) for h in s.loss_history],
-        "last_run": None if run is None else {
-            "params": _vec(run.params), "loss": _num(run.loss), "steps": _int(run.steps),
-            "stop_reason": run.stop_reason, "elapsed_s": _num(run.elapsed_s), "message": run.message,
-            "start_theta": _vec(run.start_theta), "settings": _settings_dict(run.settings)},
-        "snapshots": {name: {"loss": _num(loss), "theta": _vec(theta)}
-                      for name, (loss, theta) in s.snapshots.items()},
+        "last_run": None
+        if run is None
+        else {
+            "params": _vec(run.params),
+            "loss": _num(run.loss),
+            "steps": _int(run.steps),
+            "stop_reason": run.stop_reason,
+            "elapsed_s": _num(run.elapsed_s),
+            "message": run.message,
+            "start_theta": _vec(run.start_theta),
+            "settings": _settings_dict(run.settings),
+        },
+        "snapshots": {name: {"loss": _num(loss), "theta": _vec(theta)} for name, (loss, theta) in s.snapshots.items()},
         "view": s.view,
         **_validation_dict(s),
     }
@@ -223,8 +243,8 @@ def session_to_json(session: Session) -> str:
     move): their text comes from ``dataset_json``, which encodes each dataset once.
     """
     data = _session_dict(session)
-    data["dataset"] = {"name": _DATASET_SLOT, "x": [], "y": []}   # spliced in below
-    _Reader("the session being saved").session(data)   # same rules as loading: NaN/inf, lengths, kinds
+    data["dataset"] = {"name": _DATASET_SLOT, "x": [], "y": []}  # spliced in below
+    _Reader("the session being saved").session(data)  # same rules as loading: NaN/inf, lengths, kinds
     text = json.dumps(data, allow_nan=False, ensure_ascii=False, separators=(",", ":")) + "\n"
     slot = json.dumps(data["dataset"], ensure_ascii=False, separators=(",", ":"))
     return text.replace(slot, dataset_json(session.dataset), 1)
@@ -232,8 +252,8 @@ def session_to_json(session: Session) -> str:
 
 # A name no dataset has (a NUL and a marker): where the dataset's own text is spliced into a session's.
 _DATASET_SLOT = "\u0000workbench-dataset-slot\u0000"
-_ENCODE_CHUNK = 16_384          # values per json.dumps call: each holds the GIL for a few ms at most
-_dataset_text: tuple[weakref.ref, str] | None = None   # the last dataset encoded, and its text
+_ENCODE_CHUNK = 16_384  # values per json.dumps call: each holds the GIL for a few ms at most
+_dataset_text: tuple[weakref.ref, str] | None = None  # the last dataset encoded, and its text
 _dataset_lock = threading.Lock()
 
 
@@ -250,8 +270,11 @@ def dataset_json(dataset: Dataset) -> str:
         if cached is not None and cached[0]() is dataset:
             return cached[1]
         _Reader("the session being saved").dataset(_dataset_dict(dataset), "dataset")
-        parts = [f'{{"name":{json.dumps(dataset.name, ensure_ascii=False)}',
-                 f',"x":{_json_numbers(dataset.x)}', f',"y":{_json_numbers(dataset.y)}']
+        parts = [
+            f'{{"name":{json.dumps(dataset.name, ensure_ascii=False)}',
+            f',"x":{_json_numbers(dataset.x)}',
+            f',"y":{_json_numbers(dataset.y)}',
+        ]
         if dataset.sigma is not None:
             parts.append(f',"sigma":{_json_numbers(dataset.sigma)}')
         text = "".join(parts) + "}"
@@ -281,15 +304,17 @@ def _warm(ref: weakref.ref) -> None:
         try:
             dataset_json(dataset)
         except SessionError:
-            pass   # reported by the save that needs it, on the thread that can show it
+            pass  # reported by the save that needs it, on the thread that can show it
     del dataset
 
 
 def _json_numbers(values: np.ndarray) -> str:
     """A float array as a JSON list, exactly as json.dumps writes it (shortest repr), chunk by chunk."""
     flat = np.asarray(values, dtype=np.float64).ravel()
-    chunks = (json.dumps(flat[i:i + _ENCODE_CHUNK].tolist(), allow_nan=False, separators=(",", ":"))[1:-1]
-              for i in range(0, flat.size, _ENCODE_CHUNK))
+    chunks = (
+        json.dumps(flat[i : i + _ENCODE_CHUNK].tolist(), allow_nan=False, separators=(",", ":"))[1:-1]
+        for i in range(0, flat.size, _ENCODE_CHUNK)
+    )
     return "[" + ",".join(c for c in chunks if c) + "]"
 
 
@@ -310,15 +335,19 @@ def _check_depth(text: str, source: str) -> None:
         if c in "[{":
             depth += 1
             if depth > MAX_DEPTH:
-                raise SessionError(f"{source}: nesting deeper than {MAX_DEPTH} levels: this is not a "
-                                   f"{APP} session (or it is damaged); open a session saved by the app")
+                raise SessionError(
+                    f"{source}: nesting deeper than {MAX_DEPTH} levels: this is not a "
+                    f"{APP} session (or it is damaged); open a session saved by the app"
+                )
         elif c in "]}":
             depth -= 1
 
 
 def _too_big(source: str):
-    raise SessionError(f"{source}: the file is larger than {MAX_BYTES // 2**20} MB, the most a session "
-                       "may be; it is not a session, or its histories should be cleared before saving")
+    raise SessionError(
+        f"{source}: the file is larger than {MAX_BYTES // 2**20} MB, the most a session "
+        "may be; it is not a session, or its histories should be cleared before saving"
+    )
 
 
 def session_from_json(text: str | bytes, source: str = "<session>") -> Session:
@@ -329,17 +358,18 @@ def session_from_json(text: str | bytes, source: str = "<session>") -> Session:
         try:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise SessionError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start}): this is not a "
-                               f"{APP} session (or it is damaged)") from None
-    text = text.removeprefix("\ufeff")   # a byte-order mark, as some editors write: not part of the JSON
+            raise SessionError(
+                f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start}): this is not a "
+                f"{APP} session (or it is damaged)"
+            ) from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors write: not part of the JSON
     _check_depth(text, source)
     try:
         data = json.loads(text)
     except RecursionError:
         raise SessionError(f"{source}: nesting too deep: this is not a {APP} session") from None
-    except ValueError as exc:   # JSONDecodeError, and over-long integers
-        raise SessionError(f"{source}: not valid JSON ({exc}): the file is damaged or is not a "
-                           f"{APP} session") from None
+    except ValueError as exc:  # JSONDecodeError, and over-long integers
+        raise SessionError(f"{source}: not valid JSON ({exc}): the file is damaged or is not a {APP} session") from None
     return _Reader(source).session(data)
 
 
@@ -353,10 +383,11 @@ def load_session(path: str | os.PathLike[str]) -> Session:
         with open(path, "rb") as f:
             if os.fstat(f.fileno()).st_size > MAX_BYTES:
                 _too_big(source)
-            data = f.read(MAX_BYTES + 1)   # one byte more than allowed: a file that grew is refused too
+            data = f.read(MAX_BYTES + 1)  # one byte more than allowed: a file that grew is refused too
     except OSError as exc:
-        raise SessionError(f"{source}: cannot read the file ({exc.strerror or exc}); check the path and "
-                           "its permissions") from exc
+        raise SessionError(
+            f"{source}: cannot read the file ({exc.strerror or exc}); check the path and its permissions"
+        ) from exc
     return session_from_json(data, source=source)
 
 
@@ -415,8 +446,11 @@ class _Reader:
         except OverflowError:
             f = math.inf
         if not math.isfinite(f):
-            self.fail(path, f"non-finite number {v!r}" if type(v) is float else "number too large",
-                      "NaN and infinity cannot be saved: use a finite number")
+            self.fail(
+                path,
+                f"non-finite number {v!r}" if type(v) is float else "number too large",
+                "NaN and infinity cannot be saved: use a finite number",
+            )
         if positive and not f > 0:
             self.fail(path, f"{v!r} is not positive", "use a number greater than 0")
         if nonneg and not f >= 0:
@@ -442,7 +476,7 @@ class _Reader:
     def vector(self, v, path: str, length: int | None = None) -> np.ndarray:
         if not isinstance(v, list):
             self.fail(path, f"expected a list of numbers, found {_kind_of(v)}", "write it as [1.0, 2.0, ...]")
-        if not all(type(e) is float for e in v):   # the slow path only when something is unusual
+        if not all(type(e) is float for e in v):  # the slow path only when something is unusual
             for i, e in enumerate(v):
                 self.number(e, f"{path}[{i}]")
         arr = np.array(v, dtype=np.float64)
@@ -450,8 +484,11 @@ class _Reader:
         if bad.size:
             self.number(v[int(bad[0])], f"{path}[{int(bad[0])}]")
         if length is not None and arr.size != length:
-            self.fail(path, f"has {arr.size} values but the model has {length} parameters",
-                      "save the knobs of the current model (degree / hidden sizes must match)")
+            self.fail(
+                path,
+                f"has {arr.size} values but the model has {length} parameters",
+                "save the knobs of the current model (degree / hidden sizes must match)",
+            )
         return _frozen(arr)
 
     def vectors(self, v, path: str, length: int | None) -> tuple[np.ndarray, ...]:
@@ -478,8 +515,11 @@ class _Reader:
                     self.fail(path, f"key {k!r} is not text", "use text keys only")
                 out[self.text(k, f"{path} key")] = self.plain(e, f"{path}.{k}", depth + 1)
             return out
-        return self.fail(path, f"{type(v).__name__} is not a plain JSON value",
-                         "use numbers, text, true/false, null, lists and objects only")
+        return self.fail(
+            path,
+            f"{type(v).__name__} is not a plain JSON value",
+            "use numbers, text, true/false, null, lists and objects only",
+        )
 
     # -- the parts of a session
     def settings(self, v, path: str) -> RunSettings:
@@ -487,13 +527,19 @@ class _Reader:
         patience = None
         if "patience" in d:
             if d["patience"] is None:
-                self.fail(f"{path}.patience", "null is not a number of steps",
-                          "write a whole number of 1 or more, or remove patience for no early stopping")
+                self.fail(
+                    f"{path}.patience",
+                    "null is not a number of steps",
+                    "write a whole number of 1 or more, or remove patience for no early stopping",
+                )
             patience = self.integer(d["patience"], f"{path}.patience", 1, MAX_STEPS)
-        return RunSettings(self.choice(d["optimizer"], f"{path}.optimizer", OPTIMIZER_KINDS),
-                           self.learning_rate(d["lr"], f"{path}.lr"),
-                           self.integer(d["max_steps"], f"{path}.max_steps", 1, MAX_STEPS),
-                           self.number(d["tol"], f"{path}.tol", nonneg=True), patience)
+        return RunSettings(
+            self.choice(d["optimizer"], f"{path}.optimizer", OPTIMIZER_KINDS),
+            self.learning_rate(d["lr"], f"{path}.lr"),
+            self.integer(d["max_steps"], f"{path}.max_steps", 1, MAX_STEPS),
+            self.number(d["tol"], f"{path}.tol", nonneg=True),
+            patience,
+        )
 
     def learning_rate(self, v, path: str) -> float:
         lr = self.number(v, path, positive=True)
@@ -503,13 +549,17 @@ class _Reader:
 
     def split(self, v, path: str) -> Split:
         if v is None:
-            self.fail(path, "null is not a split", 'write {"fraction": 0.2, "seed": 0}, or remove split to '
-                                                   "fit every point")
+            self.fail(
+                path, "null is not a split", 'write {"fraction": 0.2, "seed": 0}, or remove split to fit every point'
+            )
         d = self.obj(v, path, ("fraction", "seed"))
         fraction = self.number(d["fraction"], f"{path}.fraction")
         if not MIN_FRACTION <= fraction <= MAX_FRACTION:
-            self.fail(f"{path}.fraction", f"{d['fraction']!r} is not between {MIN_FRACTION:g} and {MAX_FRACTION:g}",
-                      "write the held-out share as a fraction such as 0.2, or remove split to fit every point")
+            self.fail(
+                f"{path}.fraction",
+                f"{d['fraction']!r} is not between {MIN_FRACTION:g} and {MAX_FRACTION:g}",
+                "write the held-out share as a fraction such as 0.2, or remove split to fit every point",
+            )
         return Split(fraction, self.integer(d["seed"], f"{path}.seed", 0, MAX_SEED))
 
     def steps(self, v: list, path: str, last: int) -> np.ndarray:
@@ -519,8 +569,11 @@ class _Reader:
             for k, e in enumerate(v):
                 self.integer(e, f"{path}[{k}]", 1, last)
                 if k and e <= v[k - 1]:
-                    self.fail(f"{path}[{k}]", f"step {e} does not come after step {v[k - 1]}",
-                              "list the steps in increasing order, each once")
+                    self.fail(
+                        f"{path}[{k}]",
+                        f"step {e} does not come after step {v[k - 1]}",
+                        "list the steps in increasing order, each once",
+                    )
         return arr.astype(np.float64)
 
     def val_history(self, v, path: str, history: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
@@ -528,21 +581,30 @@ class _Reader:
         if not isinstance(v, list):
             self.fail(path, f"expected a list, found {_kind_of(v)}", 'write it as [{"steps": [...], "losses": [...]}]')
         if len(v) != len(history):
-            self.fail(path, f"has {len(v)} runs but loss_history has {len(history)}",
-                      "give one entry per run (empty steps and losses for a run without validation)")
+            self.fail(
+                path,
+                f"has {len(v)} runs but loss_history has {len(history)}",
+                "give one entry per run (empty steps and losses for a run without validation)",
+            )
         runs = []
         for i, run in enumerate(v):
             at = f"{path}[{i}]"
             d = self.obj(run, at, ("steps", "losses"))
             steps_v = d["steps"]
             if not isinstance(steps_v, list):
-                self.fail(f"{at}.steps", f"expected a list of step numbers, found {_kind_of(steps_v)}",
-                          "write it as [1, 2, 3]")
+                self.fail(
+                    f"{at}.steps",
+                    f"expected a list of step numbers, found {_kind_of(steps_v)}",
+                    "write it as [1, 2, 3]",
+                )
             steps = self.steps(steps_v, f"{at}.steps", int(history[i].size))
             losses = self.vector(d["losses"], f"{at}.losses", None)
             if losses.size != steps.size:
-                self.fail(f"{at}.losses", f"has {losses.size} values but {at}.steps has {steps.size}",
-                          "give one validation loss per step")
+                self.fail(
+                    f"{at}.losses",
+                    f"has {losses.size} values but {at}.steps has {steps.size}",
+                    "give one validation loss per step",
+                )
             runs.append(np.column_stack([steps, losses]))
         return tuple(runs)
 
@@ -552,27 +614,53 @@ class _Reader:
 
     def schema(self, v) -> None:
         if not isinstance(v, dict):
-            self.fail("(top level)", f"expected an object, found {_kind_of(v)}",
-                      f"this is not a {APP} session")
+            self.fail("(top level)", f"expected an object, found {_kind_of(v)}", f"this is not a {APP} session")
         if "schema_version" not in v:
             self.fail("schema_version", "missing", f"this is not a {APP} session (or it is damaged)")
         found = v["schema_version"]
         if type(found) is not int:
-            self.fail("schema_version", f"expected a whole number, found {_kind_of(found)}",
-                      f"this is not a {APP} session (or it is damaged)")
+            self.fail(
+                "schema_version",
+                f"expected a whole number, found {_kind_of(found)}",
+                f"this is not a {APP} session (or it is damaged)",
+            )
         if found > SCHEMA_VERSION:
-            raise SessionError(f"{self.source}: this session was saved by a newer version of {APP} "
-                               f"(schema {found}); update the app to open it")
+            raise SessionError(
+                f"{self.source}: this session was saved by a newer version of {APP} "
+                f"(schema {found}); update the app to open it"
+            )
         if found < SCHEMA_VERSION:
-            self.fail("schema_version", f"schema {found} is not supported (this version reads schema "
-                      f"{SCHEMA_VERSION})", "open it with the version of the app that saved it")
+            self.fail(
+                "schema_version",
+                f"schema {found} is not supported (this version reads schema {SCHEMA_VERSION})",
+                "open it with the version of the app that saved it",
+            )
 
     def session(self, v) -> Session:
         self.schema(v)
-        d = self.obj(v, "", ("schema_version", "dataset", "degree", "basis", "loss", "model", "hidden",
-                             "theta", "settings", "manual_trail", "manual_moves", "best_manual",
-                             "gd_trajectory", "loss_history", "last_run", "snapshots"),
-                     ("view", "split", "val_history"))
+        d = self.obj(
+            v,
+            "",
+            (
+                "schema_version",
+                "dataset",
+                "degree",
+                "basis",
+                "loss",
+                "model",
+                "hidden",
+                "theta",
+                "settings",
+                "manual_trail",
+                "manual_moves",
+                "best_manual",
+                "gd_trajectory",
+                "loss_history",
+                "last_run",
+                "snapshots",
+            ),
+            ("view", "split", "val_history"),
+        )
         dataset = self.dataset(d["dataset"], "dataset")
         degree = self.integer(d["degree"], "degree", 0, MAX_DEGREE)
         b = self.obj(d["basis"], "basis", ("kind", "lo", "hi"))
@@ -581,14 +669,19 @@ class _Reader:
         if not lo < hi:
             self.fail("basis.hi", f"interval [{lo!r}, {hi!r}] is empty", "lo must be smaller than hi")
         lo_d = self.obj(d["loss"], "loss", ("kind", "huber_delta", "l2"))
-        loss = Loss(self.choice(lo_d["kind"], "loss.kind", LOSS_KINDS),
-                    self.number(lo_d["huber_delta"], "loss.huber_delta", positive=True),
-                    self.number(lo_d["l2"], "loss.l2", nonneg=True))
+        loss = Loss(
+            self.choice(lo_d["kind"], "loss.kind", LOSS_KINDS),
+            self.number(lo_d["huber_delta"], "loss.huber_delta", positive=True),
+            self.number(lo_d["l2"], "loss.l2", nonneg=True),
+        )
         model = self.choice(d["model"], "model", MODEL_KINDS)
         hidden_v = d["hidden"]
         if not isinstance(hidden_v, list) or not 1 <= len(hidden_v) <= 2:
-            self.fail("hidden", f"expected a list of one or two layer widths, found {_kind_of(hidden_v)}",
-                      "write it as [8] or [8, 8]")
+            self.fail(
+                "hidden",
+                f"expected a list of one or two layer widths, found {_kind_of(hidden_v)}",
+                "write it as [8] or [8, 8]",
+            )
         hidden = tuple(self.integer(h, f"hidden[{i}]", 1, MAX_HIDDEN) for i, h in enumerate(hidden_v))
         n = n_params_for(model, degree, hidden)
         theta = self.vector(d["theta"], "theta", n)
@@ -601,8 +694,11 @@ class _Reader:
         last_run = None if d["last_run"] is None else self.run(d["last_run"], "last_run")
         snaps_v = d["snapshots"]
         if not isinstance(snaps_v, dict):
-            self.fail("snapshots", f"expected an object, found {_kind_of(snaps_v)}",
-                      'write it as {"name": {"loss": ..., "theta": [...]}}')
+            self.fail(
+                "snapshots",
+                f"expected an object, found {_kind_of(snaps_v)}",
+                'write it as {"name": {"loss": ..., "theta": [...]}}',
+            )
         snapshots = {}
         for key, snap in snaps_v.items():
             path = f"snapshots[{key!r}]"
@@ -614,8 +710,26 @@ class _Reader:
             self.fail("view", f"expected an object, found {_kind_of(view)}", "write it as {} or remove it")
         split = self.split(d["split"], "split") if "split" in d else None
         val_history = self.val_history(d["val_history"], "val_history", history) if "val_history" in d else ()
-        return Session(dataset, degree, Basis(basis_kind, lo, hi), loss, theta, model, hidden,
-                       settings, trail, moves, best, gd, history, last_run, snapshots, view, split, val_history)
+        return Session(
+            dataset,
+            degree,
+            Basis(basis_kind, lo, hi),
+            loss,
+            theta,
+            model,
+            hidden,
+            settings,
+            trail,
+            moves,
+            best,
+            gd,
+            history,
+            last_run,
+            snapshots,
+            view,
+            split,
+            val_history,
+        )
 
     def dataset(self, v, path: str) -> Dataset:
         """The points: name, x, y and, optionally, one uncertainty σ > 0 per point."""
@@ -624,31 +738,44 @@ class _Reader:
         x = self.vector(ds["x"], f"{path}.x")
         y = self.vector(ds["y"], f"{path}.y")
         if x.size != y.size:
-            self.fail(f"{path}.y", f"has {y.size} values but {path}.x has {x.size}",
-                      "every point needs both an x and a y")
+            self.fail(
+                f"{path}.y", f"has {y.size} values but {path}.x has {x.size}", "every point needs both an x and a y"
+            )
         sigma = None
         if "sigma" in ds:
             sigma = self.vector(ds["sigma"], f"{path}.sigma")
             if sigma.size != x.size:
-                self.fail(f"{path}.sigma", f"has {sigma.size} values but {path}.x has {x.size}",
-                          "give one uncertainty per point, or remove sigma to fit without weights")
+                self.fail(
+                    f"{path}.sigma",
+                    f"has {sigma.size} values but {path}.x has {x.size}",
+                    "give one uncertainty per point, or remove sigma to fit without weights",
+                )
             problem = first_bad_sigma(sigma)
             if problem is not None:
-                self.fail(f"{path}.sigma[{problem[0]}]", problem[1], "fix the value, or remove sigma to fit "
-                          "without weights")
+                self.fail(
+                    f"{path}.sigma[{problem[0]}]", problem[1], "fix the value, or remove sigma to fit without weights"
+                )
         return Dataset(x, y, name, sigma)
 
     def run(self, v, path: str) -> SavedRun:
-        d = self.obj(v, path, ("params", "loss", "steps", "stop_reason", "elapsed_s", "message",
-                               "start_theta", "settings"))
+        d = self.obj(
+            v, path, ("params", "loss", "steps", "stop_reason", "elapsed_s", "message", "start_theta", "settings")
+        )
         params = self.vector(d["params"], f"{path}.params")
         start = self.vector(d["start_theta"], f"{path}.start_theta")
         if start.size != params.size:
-            self.fail(f"{path}.start_theta", f"has {start.size} values but {path}.params has {params.size}",
-                      "both must be knobs of the same model")
-        return SavedRun(params, self.number(d["loss"], f"{path}.loss"),
-                        self.integer(d["steps"], f"{path}.steps", 0),
-                        self.choice(d["stop_reason"], f"{path}.stop_reason", STOP_REASONS),
-                        self.number(d["elapsed_s"], f"{path}.elapsed_s", nonneg=True), start,
-                        self.settings(d["settings"], f"{path}.settings"),
-                        self.text(d["message"], f"{path}.message"))
+            self.fail(
+                f"{path}.start_theta",
+                f"has {start.size} values but {path}.params has {params.size}",
+                "both must be knobs of the same model",
+            )
+        return SavedRun(
+            params,
+            self.number(d["loss"], f"{path}.loss"),
+            self.integer(d["steps"], f"{path}.steps", 0),
+            self.choice(d["stop_reason"], f"{path}.stop_reason", STOP_REASONS),
+            self.number(d["elapsed_s"], f"{path}.elapsed_s", nonneg=True),
+            start,
+            self.settings(d["settings"], f"{path}.settings"),
+            self.text(d["message"], f"{path}.message"),
+        )

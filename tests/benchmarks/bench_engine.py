@@ -23,9 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import workbench  # noqa: F401  (first: it sets one BLAS thread before NumPy loads, as the app does)
 import numpy as np
 
+import workbench  # noqa: F401  (first: it sets one BLAS thread before NumPy loads, as the app does)
 from workbench.fitting.exact import solve_exact
 from workbench.fitting.problem import FitProblem
 
@@ -51,8 +51,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{platform.platform()} | {cpu} | {os.cpu_count()} logical CPUs | Python {platform.python_version()} "
-            f"| NumPy {np.__version__}")
+    return (
+        f"{platform.platform()} | {cpu} | {os.cpu_count()} logical CPUs | Python {platform.python_version()} "
+        f"| NumPy {np.__version__}"
+    )
 
 
 def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -86,8 +88,10 @@ def steps_per_second(steps, budget_s: float, repeats: int = 5) -> list[float]:
 def training_table(budget_s: float, sizes=SIZES) -> None:
     print(f"\nTraining throughput: degree {DEGREE}, MSE, plain GD, scaled basis (steps/s, best of 5, interleaved)")
     print("  fused = FitProblem.value_and_grad + GD update; trainer = Trainer.step (the same plus bookkeeping)")
-    print(f"{'N':>9} {'hand':>10} {'fused':>10} {'trainer':>10} {'expanded':>10} {'fused/hand':>11} {'target':>7} "
-          f"{'trainer/hand':>13} {'expanded/hand':>14}")
+    print(
+        f"{'N':>9} {'hand':>10} {'fused':>10} {'trainer':>10} {'expanded':>10} {'fused/hand':>11} {'target':>7} "
+        f"{'trainer/hand':>13} {'expanded/hand':>14}"
+    )
     for n in sizes:
         x, y = make_data(n)
         problem = FitProblem.polynomial(x, y, DEGREE, "scaled")
@@ -118,13 +122,14 @@ def training_table(budget_s: float, sizes=SIZES) -> None:
             _, grad = expanded.value_and_grad(k_expanded)
             k_expanded = k_expanded - lr * grad
 
-        hand, fused, traced, slow = steps_per_second((hand_step, fused_step, trainer.step, expanded_step),
-                                                     budget_s)
+        hand, fused, traced, slow = steps_per_second((hand_step, fused_step, trainer.step, expanded_step), budget_s)
         target = fused_target(n)
         verdict = "" if target is None else ("ok" if fused / hand >= target else "MISSED")
         target_text = "-" if target is None else f"≥{target:g}"
-        print(f"{n:>9,} {hand:>10,.0f} {fused:>10,.0f} {traced:>10,.0f} {slow:>10,.0f} {fused / hand:>11.2f} "
-              f"{target_text:>7} {traced / hand:>13.2f} {slow / hand:>14.2f}  {verdict}")
+        print(
+            f"{n:>9,} {hand:>10,.0f} {fused:>10,.0f} {traced:>10,.0f} {slow:>10,.0f} {fused / hand:>11.2f} "
+            f"{target_text:>7} {traced / hand:>13.2f} {slow / hand:>14.2f}  {verdict}"
+        )
 
 
 def exact_solve_time(n: int = 1_000_000, runs: int = 5) -> None:
@@ -141,9 +146,11 @@ def exact_solve_time(n: int = 1_000_000, runs: int = 5) -> None:
     started = time.perf_counter()
     solve_exact(*small, DEGREE)
     at_1e5 = time.perf_counter() - started
-    print(f"\nExact solve, degree {DEGREE}, N = {n:,}: median {median * 1000:.0f} ms of {runs} "
-          f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}); target < 500 ms: "
-          f"{'ok' if median < 0.5 else 'MISSED'}   [N = 100,000, extended-precision path: {at_1e5 * 1000:.0f} ms]")
+    print(
+        f"\nExact solve, degree {DEGREE}, N = {n:,}: median {median * 1000:.0f} ms of {runs} "
+        f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}); target < 500 ms: "
+        f"{'ok' if median < 0.5 else 'MISSED'}   [N = 100,000, extended-precision path: {at_1e5 * 1000:.0f} ms]"
+    )
 
 
 MEMORY_SCRIPT = """
@@ -189,9 +196,11 @@ def peak_memory() -> None:
     baseline_kib, peak_kib, traced = (int(v) for v in result.stdout.split())
     grown = (peak_kib - baseline_kib) / 1024
     print("\nPeak memory, full fit of 1,000,000 points (exact solve + 100 GD steps + predict), degree 5:")
-    print(f"  peak RSS {peak_kib / 1024:.0f} MiB, {baseline_kib / 1024:.0f} MiB after imports "
-          f"-> grew {grown:.0f} MiB; tracemalloc peak {traced / 2 ** 20:.0f} MiB; target < 300 MB: "
-          f"{'ok' if max(grown, traced / 2 ** 20) * 2 ** 20 < 300e6 else 'MISSED'}")
+    print(
+        f"  peak RSS {peak_kib / 1024:.0f} MiB, {baseline_kib / 1024:.0f} MiB after imports "
+        f"-> grew {grown:.0f} MiB; tracemalloc peak {traced / 2**20:.0f} MiB; target < 300 MB: "
+        f"{'ok' if max(grown, traced / 2**20) * 2**20 < 300e6 else 'MISSED'}"
+    )
 
 
 def cli_wall_time(runs: int = 5) -> None:
@@ -207,8 +216,9 @@ def cli_wall_time(runs: int = 5) -> None:
             times, inside, last = [], [], None
             for k in range(runs + 1):  # the first run warms the file cache and .pyc files
                 started = time.perf_counter()
-                last = subprocess.run([*command, "fit", str(path), "--json", *options], capture_output=True,
-                                      text=True, timeout=60)
+                last = subprocess.run(
+                    [*command, "fit", str(path), "--json", *options], capture_output=True, text=True, timeout=60
+                )
                 if k and last.returncode == 0:
                     times.append(time.perf_counter() - started)
                     inside.append(json.loads(last.stdout)["elapsed_s"])
@@ -219,8 +229,10 @@ def cli_wall_time(runs: int = 5) -> None:
             median = statistics.median(times)
             report = json.loads(last.stdout)
             verdict = "ok" if median < 0.5 else "MISSED"
-            print(f"  {label}: {median * 1000:.0f} ms ({report['steps']} steps, {report['stop_reason']}; the fit "
-                  f"itself {statistics.median(inside) * 1000:.0f} ms, the rest is start-up)  {verdict}")
+            print(
+                f"  {label}: {median * 1000:.0f} ms ({report['steps']} steps, {report['stop_reason']}; the fit "
+                f"itself {statistics.median(inside) * 1000:.0f} ms, the rest is start-up)  {verdict}"
+            )
         bare = []
         for _ in range(3):
             started = time.perf_counter()

@@ -104,7 +104,7 @@ def open_window(app: QApplication, n: int) -> MainWindow:
 
 def close_window(app: QApplication, window: MainWindow) -> None:
     window.shutdown()
-    window.session_manager.mark_clean()   # no unsaved-changes prompt in a benchmark (edits and settings)
+    window.session_manager.mark_clean()  # no unsaved-changes prompt in a benchmark (edits and settings)
     window.close()
     window.deleteLater()
     app.processEvents()
@@ -204,7 +204,7 @@ def surface_ms(app: QApplication, repeats: int) -> tuple[float, float]:
     painted = PaintCounter(surface.graphics.viewport())
     recompute = surface._recompute_now
 
-    def timed_recompute():   # the view's own work: grid, colours, contours (not the rest of the turn)
+    def timed_recompute():  # the view's own work: grid, colours, contours (not the rest of the turn)
         t = time.perf_counter()
         recompute()
         work.append(time.perf_counter() - t)
@@ -245,8 +245,9 @@ def startup_s(repeats: int) -> float:
     env = dict(os.environ, WORKBENCH_NO_RECOVERY="1")
     for _ in range(repeats):
         t0 = time.time()
-        out = subprocess.run([sys.executable, "-c", STARTUP_PROBE], capture_output=True, text=True,
-                             env=env, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", STARTUP_PROBE], capture_output=True, text=True, env=env, check=True
+        ).stdout
         times.append(float(out.strip().splitlines()[-1]) - t0)
     return statistics.median(times)
 
@@ -263,29 +264,38 @@ def main() -> None:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     use_fresh_settings()
     configure_application(app)
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, Qt platform {app.platformName()}")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, Qt platform {app.platformName()}"
+    )
     print(f"\nGradient descent at full speed for {seconds:g} s (degree {DEGREE}):")
-    print(f"{'N':>8} {'latency median':>15} {'p99 (≤50 ms)':>14} {'redraws/s (≥25)':>16} "
-          f"{'worker steps/s':>15} {'headless':>10} {'share (≥70%)':>13}")
+    print(
+        f"{'N':>8} {'latency median':>15} {'p99 (≤50 ms)':>14} {'redraws/s (≥25)':>16} "
+        f"{'worker steps/s':>15} {'headless':>10} {'share (≥70%)':>13}"
+    )
     for n in (1_000, 100_000):
         r = run_under_load(app, n, seconds)
         share = r["worker_steps_per_s"] / r["headless_steps_per_s"]
-        print(f"{n:>8} {r['latency_median_ms']:>12.1f} ms {r['latency_p99_ms']:>8.1f} ms "
-              f"{verdict(r['latency_p99_ms'] <= 50):>3} {r['redraws_per_s']:>10.1f} "
-              f"{verdict(r['redraws_per_s'] >= 25):>5} {r['worker_steps_per_s']:>15.0f} "
-              f"{r['headless_steps_per_s']:>10.0f} {share:>8.0%} {verdict(share >= 0.7):>4}")
+        print(
+            f"{n:>8} {r['latency_median_ms']:>12.1f} ms {r['latency_p99_ms']:>8.1f} ms "
+            f"{verdict(r['latency_p99_ms'] <= 50):>3} {r['redraws_per_s']:>10.1f} "
+            f"{verdict(r['redraws_per_s'] >= 25):>5} {r['worker_steps_per_s']:>15.0f} "
+            f"{r['headless_steps_per_s']:>10.0f} {share:>8.0%} {verdict(share >= 0.7):>4}"
+        )
     turn = knob_turn_ms(app, 10_000, 20 if args.quick else 50)
     single = knob_turn_ms(app, 10_000, 10 if args.quick else 30, gap_ms=3 * FOLLOW_MS)
-    print(f"\nKnob turn → curve and loss repainted, N = 10⁴, within a drag: {turn:.1f} ms (target ≤ 16 ms) "
-          f"{verdict(turn <= 16)}; a single turn (every view follows at once): {single:.1f} ms")
+    print(
+        f"\nKnob turn → curve and loss repainted, N = 10⁴, within a drag: {turn:.1f} ms (target ≤ 16 ms) "
+        f"{verdict(turn <= 16)}; a single turn (every view follows at once): {single:.1f} ms"
+    )
     core, work, view = surface_ms(app, 5 if args.quick else 20)
-    print(f"Loss surface 200×200 recompute (target ≤ 20 ms): closed form {core:.1f} ms {verdict(core <= 20)}, "
-          f"in the view with colours and contours {work:.1f} ms {verdict(work <= 20)}; "
-          f"knob change → new surface on screen: {view:.1f} ms")
+    print(
+        f"Loss surface 200×200 recompute (target ≤ 20 ms): closed form {core:.1f} ms {verdict(core <= 20)}, "
+        f"in the view with colours and contours {work:.1f} ms {verdict(work <= 20)}; "
+        f"knob change → new surface on screen: {view:.1f} ms"
+    )
     start = startup_s(1 if args.quick else 3)
-    print(f"Start-up, new process until the window is exposed: {start:.2f} s (target ≤ 1.5 s) "
-          f"{verdict(start <= 1.5)}")
+    print(f"Start-up, new process until the window is exposed: {start:.2f} s (target ≤ 1.5 s) {verdict(start <= 1.5)}")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_gui import use_fresh_settings  # noqa: E402
-
 from PySide6.QtCore import QEventLoop  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
@@ -51,7 +50,7 @@ from workbench.qt.main_window import MainWindow  # noqa: E402
 from workbench.qt.session_manager import RECOVERY_ENV, SessionManager  # noqa: E402
 
 MIB = 1024 * 1024
-RSS_SLACK_MIB = 16.0      # allocator noise: freed memory the C library keeps for reuse
+RSS_SLACK_MIB = 16.0  # allocator noise: freed memory the C library keeps for reuse
 # Python objects: bounded caches still filling up.  pyqtgraph's symbol atlas keys every symbol by the
 # identity of its pen and brush objects, and PlotDataItem makes new ones at each redraw, so the atlas
 # gains an entry per redraw (~80 kB a repetition here) until it rebuilds itself (past 4× its points).
@@ -63,7 +62,7 @@ def _trim_heap() -> None:
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
-        pass   # another C library: RSS then includes memory free for reuse (the slack covers it)
+        pass  # another C library: RSS then includes memory free for reuse (the slack covers it)
 
 
 def rss_mib() -> float:
@@ -126,24 +125,32 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10⁵ points, 6 repetitions")
     parser.add_argument("--points", type=int, help="points per file (default 10⁶, or 10⁵ with --quick)")
     parser.add_argument("--repeats", type=int, help="repetitions (default 20, or 6 with --quick)")
-    parser.add_argument("--close", choices=("new-session", "replace"), default="new-session",
-                        help="how the data is closed: File › New session (clears undo; the default) or "
-                             "replacing it with 3 points (undoable: undo keeps the old points)")
+    parser.add_argument(
+        "--close",
+        choices=("new-session", "replace"),
+        default="new-session",
+        help="how the data is closed: File › New session (clears undo; the default) or "
+        "replacing it with 3 points (undoable: undo keeps the old points)",
+    )
     args = parser.parse_args()
     n = args.points or (100_000 if args.quick else 1_000_000)
     repeats = args.repeats or (6 if args.quick else 20)
     tracemalloc.start()
     with tempfile.TemporaryDirectory(prefix="workbench-bench-memory-") as tmp:
-        os.environ[RECOVERY_ENV] = str(Path(tmp) / "recovery")   # autosave writes here, not the user's folder
+        os.environ[RECOVERY_ENV] = str(Path(tmp) / "recovery")  # autosave writes here, not the user's folder
         app = QApplication.instance() or QApplication(sys.argv[:1])
         use_fresh_settings()
         configure_application(app)
-        SessionManager.ask_unsaved_changes = lambda self: "discard"   # New session must not open a dialog
+        SessionManager.ask_unsaved_changes = lambda self: "discard"  # New session must not open a dialog
         path = write_csv(Path(tmp), n)
-        print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
-              f"{platform.python_version()}, NumPy {np.__version__}, Qt platform {app.platformName()}")
-        print(f"# {repeats} × (open {n:,} points from a {path.stat().st_size / MIB:.0f} MiB CSV, exact fit, "
-              f"300 GD steps, close by {args.close})")
+        print(
+            f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+            f"{platform.python_version()}, NumPy {np.__version__}, Qt platform {app.platformName()}"
+        )
+        print(
+            f"# {repeats} × (open {n:,} points from a {path.stat().st_size / MIB:.0f} MiB CSV, exact fit, "
+            f"300 GD steps, close by {args.close})"
+        )
         window = MainWindow(Dataset([0.0, 1.0, 2.0], [0.0, 1.0, 4.0], "small"))
         window.show()
         QTest.qWaitForWindowExposed(window)
@@ -165,13 +172,15 @@ def main() -> None:
     # RSS moves by tens of MiB from one repetition to the next (which pages the allocator keeps): compare
     # the medians of the first and the last few repetitions after the warm-up one, not two single rows.
     k = max(1, min(5, (len(rows) - 1) // 3))
-    early, late = rows[1:1 + k] if len(rows) > 1 else rows[:1], rows[-k:]
+    early, late = rows[1 : 1 + k] if len(rows) > 1 else rows[:1], rows[-k:]
     rss_growth = statistics.median(r[0] for r in late) - statistics.median(r[0] for r in early)
     traced_growth = rows[-1][1] - rows[min(1, len(rows) - 1)][1]
-    verdict = ("ok" if rss_growth <= RSS_SLACK_MIB and traced_growth <= TRACED_SLACK_MIB else "MISSED")
-    print(f"\nGrowth over the repetitions after the first: RSS {rss_growth:+.1f} MiB (median of the last {k} "
-          f"against the first {k}), Python heap {traced_growth:+.1f} MiB (target: no growth, i.e. within "
-          f"{RSS_SLACK_MIB:g} MiB of allocator noise and {TRACED_SLACK_MIB:g} MiB of Python objects) {verdict}")
+    verdict = "ok" if rss_growth <= RSS_SLACK_MIB and traced_growth <= TRACED_SLACK_MIB else "MISSED"
+    print(
+        f"\nGrowth over the repetitions after the first: RSS {rss_growth:+.1f} MiB (median of the last {k} "
+        f"against the first {k}), Python heap {traced_growth:+.1f} MiB (target: no growth, i.e. within "
+        f"{RSS_SLACK_MIB:g} MiB of allocator noise and {TRACED_SLACK_MIB:g} MiB of Python objects) {verdict}"
+    )
     print(f"Peak Python heap: {tracemalloc.get_traced_memory()[1] / MIB:.0f} MiB")
 
 

@@ -42,9 +42,14 @@ def make_problems(n: int) -> tuple[FitProblem, FitProblem]:
 def worker_loop(training: FitProblem, validation: FitProblem | None, every: int, budget_s: float) -> float:
     """Steps per second of the worker's per-step work for ``budget_s`` seconds."""
     lr = 0.5 * training.conditioning.max_stable_lr
-    trainer = Trainer(training.value_and_grad, make_optimizer("gd", lr), np.zeros(DEGREE + 1),
-                      StopRules(max_steps=10**12, tol=0.0), monitor=validation.loss_at if validation else None,
-                      monitor_every=every)
+    trainer = Trainer(
+        training.value_and_grad,
+        make_optimizer("gd", lr),
+        np.zeros(DEGREE + 1),
+        StopRules(max_steps=10**12, tol=0.0),
+        monitor=validation.loss_at if validation else None,
+        monitor_every=every,
+    )
     losses, trajectory, val_steps, val_losses = [], [], [], []
     started = time.perf_counter()
     for record in trainer.run():
@@ -64,13 +69,15 @@ def main() -> None:
     args = parser.parse_args()
     budget, repeats = (0.15, 3) if args.quick else (0.5, 5)
     strides = sorted({1, 2, VALIDATION_EVERY, 8})
-    print(f"Validation cost: degree {DEGREE}, MSE, plain GD, scaled basis, 20 % held out "
-          f"(steps/s, best of {repeats}, interleaved; the worker uses every {VALIDATION_EVERY})")
+    print(
+        f"Validation cost: degree {DEGREE}, MSE, plain GD, scaled basis, 20 % held out "
+        f"(steps/s, best of {repeats}, interleaved; the worker uses every {VALIDATION_EVERY})"
+    )
     print(f"{'N':>9} {'none':>9} " + " ".join(f"{f'every {k}':>16}" for k in strides))
     for n in SIZES:
         training, validation = make_problems(n)
         configs = [(None, 1)] + [(validation, k) for k in strides]
-        scale = 20 if n >= 100_000 else 1     # fewer, slower steps: a longer budget for a stable figure
+        scale = 20 if n >= 100_000 else 1  # fewer, slower steps: a longer budget for a stable figure
         best = [0.0] * len(configs)
         for _ in range(repeats):
             for i, (problem, every) in enumerate(configs):

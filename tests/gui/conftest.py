@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+
 import pytest
 
 # Qt's offscreen platform plugin (headless CI) warns whenever a top-level window with size limits is
@@ -74,7 +75,7 @@ def isolated_settings(tmp_path, qapp, monkeypatch):
 
     from workbench.qt.app import set_application_names
 
-    set_application_names()   # the names the app files its settings under, before a test writes any
+    set_application_names()  # the names the app files its settings under, before a test writes any
     folder = str(tmp_path / "settings")
     monkeypatch.setenv("XDG_CONFIG_HOME", folder)
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)

@@ -15,17 +15,22 @@ import numpy as np
 import shiboken6
 from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication, QDockWidget
-
 from stress_sizes import sizes  # noqa: F401 - re-exported for the GUI stress tests
 
 
 def assert_no_background_work(qtbot, baseline_threads: int, timeout_ms: int = 5000) -> None:
     """No Python thread beyond ``baseline_threads``, no busy QThreadPool thread and no run's process remain."""
     pool = QThreadPool.globalInstance()
-    qtbot.waitUntil(lambda: threading.active_count() <= baseline_threads and pool.activeThreadCount() == 0
-                    and not multiprocessing.active_children(), timeout=timeout_ms)
+    qtbot.waitUntil(
+        lambda: (
+            threading.active_count() <= baseline_threads
+            and pool.activeThreadCount() == 0
+            and not multiprocessing.active_children()
+        ),
+        timeout=timeout_ms,
+    )
     assert threading.active_count() == baseline_threads, [t.name for t in threading.enumerate()]
-    assert not multiprocessing.active_children()    # (gradient descent computes in a process of its own)
+    assert not multiprocessing.active_children()  # (gradient descent computes in a process of its own)
 
 
 def assert_run_thread_gone(qtbot, thread) -> None:
@@ -34,8 +39,19 @@ def assert_run_thread_gone(qtbot, thread) -> None:
     qtbot.waitUntil(lambda: not shiboken6.isValid(thread), timeout=3000)
 
 
-DOCKS = ("dataDock", "modelDock", "knobDock", "lossDock", "surfaceDock", "compareDock", "graphDock",
-         "conditioningDock", "raceDock", "gradCheckDock", "reportDock")
+DOCKS = (
+    "dataDock",
+    "modelDock",
+    "knobDock",
+    "lossDock",
+    "surfaceDock",
+    "compareDock",
+    "graphDock",
+    "conditioningDock",
+    "raceDock",
+    "gradCheckDock",
+    "reportDock",
+)
 
 
 def render_every_view(window, qtbot) -> None:

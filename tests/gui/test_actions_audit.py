@@ -7,8 +7,19 @@ file.  Exemptions are few, explicit and say why.
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSpinBox, QCheckBox, QComboBox,
-                               QDockWidget, QLineEdit, QMenu, QSlider, QTabBar, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QLineEdit,
+    QMenu,
+    QSlider,
+    QTabBar,
+    QWidget,
+)
 
 # Menus whose entries are generated from data (one per sample file, per recent file, per snapshot slot…):
 # their tips are written by the code that lists them, and they cannot all have shortcuts.
@@ -16,7 +27,7 @@ DYNAMIC_MENUS = {"samplesMenu", "recentFilesMenu", "recentMenu"}
 
 # Actions that need no keyboard shortcut.
 NO_SHORTCUT = {
-    "aboutAction",   # About: opened once, from the menu; no platform gives it a shortcut
+    "aboutAction",  # About: opened once, from the menu; no platform gives it a shortcut
 }
 
 CONTROL_TYPES = (QAbstractButton, QAbstractSpinBox, QComboBox, QSlider, QLineEdit, QCheckBox)
@@ -112,11 +123,14 @@ def is_internal(widget: QWidget) -> bool:
 
 def test_every_control_has_a_tooltip(qtbot, make_main_window):
     window = make_main_window()
-    window.show_preferences()     # its controls count too
+    window.show_preferences()  # its controls count too
     window.show_tour()
     controls = [w for w in window.findChildren(QWidget) if isinstance(w, CONTROL_TYPES) and not is_internal(w)]
     assert len(controls) >= 30
-    missing = [f"{type(w).__name__} {w.objectName() or '(no objectName)'}"
-               f" {getattr(w, 'text', lambda: '')()!r} in {w.parentWidget().objectName() or type(w.parentWidget()).__name__}"
-               for w in controls if not w.toolTip().strip()]
+    missing = [
+        f"{type(w).__name__} {w.objectName() or '(no objectName)'}"
+        f" {getattr(w, 'text', lambda: '')()!r} in {w.parentWidget().objectName() or type(w.parentWidget()).__name__}"
+        for w in controls
+        if not w.toolTip().strip()
+    ]
     assert not missing, "controls without a tooltip:\n" + "\n".join(missing)

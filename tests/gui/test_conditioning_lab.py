@@ -25,7 +25,7 @@ SWEEP_TIMEOUT_MS = 30_000
 
 def wide_data(n: int = 40) -> Dataset:
     x = np.linspace(0.0, 20.0, n)
-    return Dataset(x, 10 * np.sin(x / 3) + 0.1 * x ** 2 + 0.3 * np.cos(5.1 * x), "wide")
+    return Dataset(x, 10 * np.sin(x / 3) + 0.1 * x**2 + 0.3 * np.cos(5.1 * x), "wide")
 
 
 def hessian_eigenvalues(x: np.ndarray, degree: int, kind: str, loss: str = "mse") -> np.ndarray:
@@ -34,7 +34,7 @@ def hessian_eigenvalues(x: np.ndarray, degree: int, kind: str, loss: str = "mse"
     if kind == "legendre":
         design = np.column_stack([np.polynomial.legendre.Legendre.basis(i)(t) for i in range(degree + 1)])
     else:
-        design = np.column_stack([t ** i for i in range(degree + 1)])
+        design = np.column_stack([t**i for i in range(degree + 1)])
     scale = 2.0 / x.size if loss == "mse" else 2.0
     return np.linalg.eigvalsh(scale * design.T @ design)
 
@@ -45,7 +45,7 @@ def independent_limit(x, degree, kind, loss="mse") -> float:
 
 @pytest.fixture
 def doc_ctl(qtbot):
-    document = FitDocument(wide_data())   # monomial, degree 5, x in [0, 20]
+    document = FitDocument(wide_data())  # monomial, degree 5, x in [0, 20]
     controller = Controller(document)
     yield document, controller
     controller.shutdown()
@@ -64,8 +64,7 @@ def lab(qtbot, doc_ctl):
 
 def set_model(document: FitDocument, degree: int, kind: str, loss: Loss = Loss()) -> None:
     basis = Basis.for_data(kind, document.dataset.x)
-    document.apply(replace(document.state, degree=degree, basis=basis, loss=loss, theta=np.zeros(degree + 1)),
-                   "model")
+    document.apply(replace(document.state, degree=degree, basis=basis, loss=loss, theta=np.zeros(degree + 1)), "model")
 
 
 # -- the numbers ------------------------------------------------------------------------------------
@@ -104,7 +103,7 @@ def test_condition_number_is_the_hessians(lab, doc_ctl, kind):
     expected = eig.max() / eig.min()
     assert lab.condition_number == pytest.approx(expected, rel=1e-6)
     assert lab.condition_label.property("value") == pytest.approx(expected, rel=1e-6)
-    assert lab.condition_label.text().endswith(format_number(expected))   # after "before →"
+    assert lab.condition_label.text().endswith(format_number(expected))  # after "before →"
 
 
 def test_learning_rate_above_the_limit_is_marked(lab, doc_ctl):
@@ -119,7 +118,7 @@ def test_learning_rate_above_the_limit_is_marked(lab, doc_ctl):
     assert not lab.lr_above_limit
     assert "below the limit" in lab.lr_label.text() and "c62828" not in lab.lr_label.styleSheet()
     controller.set_run_settings(lr=0.8, optimizer="momentum")
-    assert not lab.lr_above_limit                       # the limit is plain gradient descent's
+    assert not lab.lr_above_limit  # the limit is plain gradient descent's
     assert "plain gradient descent" in lab.lr_label.text()
 
 
@@ -138,7 +137,7 @@ def test_switch_buttons_change_basis_and_show_the_drop(lab, doc_ctl, qtbot):
     x = document.dataset.x
     before = lab.condition_number
     eig = hessian_eigenvalues(x, 5, "monomial")
-    assert before == pytest.approx(eig.max() / eig.min(), rel=0.05)   # λ_min of XᵀX loses digits
+    assert before == pytest.approx(eig.max() / eig.min(), rel=0.05)  # λ_min of XᵀX loses digits
     assert lab.condition_drop is None and "→" not in lab.condition_label.text()
     assert lab.scaled_button.objectName() == "switchScaledButton"
 
@@ -148,7 +147,7 @@ def test_switch_buttons_change_basis_and_show_the_drop(lab, doc_ctl, qtbot):
     eig = hessian_eigenvalues(x, 5, "scaled")
     after = eig.max() / eig.min()
     assert lab.condition_drop == pytest.approx((before, after), rel=1e-6)
-    assert after < before * 1e-6                       # orders of magnitude
+    assert after < before * 1e-6  # orders of magnitude
     assert lab.condition_label.text() == f"{format_number(before)} → {format_number(after)}"
 
     qtbot.mouseClick(lab.legendre_button, Qt.MouseButton.LeftButton)
@@ -158,9 +157,9 @@ def test_switch_buttons_change_basis_and_show_the_drop(lab, doc_ctl, qtbot):
     assert legendre < after
     assert lab.stability_limit == pytest.approx(independent_limit(x, 5, "legendre"), rel=1e-6)
 
-    document.undo_stack.undo()                       # undo shows the way back up
+    document.undo_stack.undo()  # undo shows the way back up
     assert lab.condition_drop == pytest.approx((legendre, after), rel=1e-6)
-    document.apply(replace(document.state, theta=np.ones(6)), "knobs")   # knobs: the drop stays
+    document.apply(replace(document.state, theta=np.ones(6)), "knobs")  # knobs: the drop stays
     assert lab.condition_drop is not None
     document.apply(replace(document.state, degree=4, theta=np.zeros(5)), "degree")
     assert lab.condition_drop is None and "→" not in lab.condition_label.text()
@@ -181,18 +180,18 @@ def test_sweep_finds_the_cliff_in_the_background(lab, doc_ctl, qtbot, kind):
     set_model(document, 5, kind)
     limit = independent_limit(document.dataset.x, 5, kind)
     controller.set_run_settings(lr=0.3 * limit)
-    lab.sweep_steps = 1500                             # long enough to watch the GUI stay alive
+    lab.sweep_steps = 1500  # long enough to watch the GUI stay alive
     ticks: list[float] = []
     timer = QTimer()
     timer.setInterval(10)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start()
-    qtbot.waitUntil(lambda: len(ticks) >= 3)          # first paints done, the event loop ticking
+    qtbot.waitUntil(lambda: len(ticks) >= 3)  # first paints done, the event loop ticking
     with qtbot.waitSignal(lab.sweepFinished, timeout=SWEEP_TIMEOUT_MS) as blocker:
         qtbot.mouseClick(lab.sweep_button, Qt.MouseButton.LeftButton)
         assert lab.sweep_running and lab.sweep_button.text() == "Stop"
         assert lab.sweep_thread.isRunning()
-        assert lab._control.handle.worker.problem is not document.problem    # a snapshot, not shared
+        assert lab._control.handle.worker.problem is not document.problem  # a snapshot, not shared
         started = time.perf_counter()
     elapsed = time.perf_counter() - started
     timer.stop()
@@ -238,12 +237,12 @@ def test_sweep_results_arrive_row_by_row_and_stop_promptly(lab, doc_ctl, qtbot):
     assert lab.sweep_points_so_far == result.points
     assert "Stopped after" in lab.sweep_status.text()
     assert lab.sweep_button.text() == "Sweep learning rates"
-    qtbot.wait(50)   # late signals of the stopped sweep change nothing
+    qtbot.wait(50)  # late signals of the stopped sweep change nothing
     assert lab.sweep_result is result
 
 
 def test_shutdown_stops_a_running_sweep(lab, doc_ctl, qtbot):
-    lab.sweep_steps = 10_000_000                       # the first run alone would take hours
+    lab.sweep_steps = 10_000_000  # the first run alone would take hours
     assert lab.start_sweep()
     thread = lab.sweep_thread
     qtbot.waitUntil(thread.isRunning)
@@ -260,7 +259,7 @@ def test_editing_the_model_stops_the_sweep_and_greys_it(lab, doc_ctl, qtbot):
     with qtbot.waitSignal(lab.sweepFinished, timeout=SWEEP_TIMEOUT_MS):
         lab.start_sweep()
     assert lab.plot.stable_item.opacity() == 1.0
-    controller.set_knob(0, 1.0)                        # knobs: the cliff does not depend on them
+    controller.set_knob(0, 1.0)  # knobs: the cliff does not depend on them
     assert lab.plot.stable_item.opacity() == 1.0
     controller.set_degree(4)
     assert lab.plot.stable_item.opacity() < 1.0 and "sweep again" in lab.sweep_status.text()
@@ -268,7 +267,7 @@ def test_editing_the_model_stops_the_sweep_and_greys_it(lab, doc_ctl, qtbot):
     lab.sweep_steps = 10_000_000
     lab.start_sweep()
     thread = lab.sweep_thread
-    controller.add_point(5.0, 5.0)                     # new data: the running sweep is for the old
+    controller.add_point(5.0, 5.0)  # new data: the running sweep is for the old
     assert thread.isFinished() and not lab.sweep_running
     assert "sweep again" in lab.sweep_status.text()
 

@@ -51,8 +51,9 @@ def select_rows(panel, rows):
     selection = panel.table.selectionModel()
     selection.clearSelection()
     for row in rows:
-        selection.select(panel.model.index(row, 0),
-                         QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+        selection.select(
+            panel.model.index(row, 0), QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        )
 
 
 # -- the table ----------------------------------------------------------------------------------------
@@ -65,8 +66,8 @@ def test_table_shows_the_points_and_the_residuals(panel, document, controller):
     assert model.headerData(0, Qt.Orientation.Vertical) == "1"
     assert model.data(model.index(1, 0)) == "1"
     assert model.data(model.index(4, 1)) == format(1 / 3, ".10g")
-    assert model.data(model.index(4, 1), EDIT) == repr(1 / 3)        # editing starts from every digit
-    controller.set_knob(0, 1.0)                                     # ŷ = 1 everywhere
+    assert model.data(model.index(4, 1), EDIT) == repr(1 / 3)  # editing starts from every digit
+    controller.set_knob(0, 1.0)  # ŷ = 1 everywhere
     residuals = [model.data(model.index(r, RESIDUAL_COLUMN), VALUE_ROLE) for r in range(5)]
     np.testing.assert_allclose(residuals, 1.0 - np.array(Y))
     assert not model.flags(model.index(0, RESIDUAL_COLUMN)) & Qt.ItemFlag.ItemIsEditable
@@ -91,7 +92,7 @@ def test_editing_a_cell_goes_through_the_controller_and_undoes(panel, document):
     assert document.dataset.y[1] == 2.5
     assert document.dataset.x.tolist() == X
     assert model.data(model.index(1, 1)) == "2.5"
-    assert model.setData(model.index(2, 0), " -7,25 ", EDIT) is True      # decimal comma accepted
+    assert model.setData(model.index(2, 0), " -7,25 ", EDIT) is True  # decimal comma accepted
     assert document.dataset.x[2] == -7.25
     document.undo_stack.undo()
     document.undo_stack.undo()
@@ -125,10 +126,10 @@ def test_typing_in_the_cell_editor_edits_the_point_and_keeps_the_selection(qtbot
     assert isinstance(editor, QLineEdit)
     assert editor.text() == "3.0"
     editor.setText("3.5")
-    qtbot.keyClick(editor, Qt.Key.Key_Return)            # the delegate commits on a queued call
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on a queued call
     qtbot.waitUntil(lambda: document.dataset.x[3] == 3.5)
-    assert panel.table.indexWidget(index) is None         # the editor closed without complaint
-    assert panel.selected_rows() == [3]       # an edit of the same number of points does not reset the table
+    assert panel.table.indexWidget(index) is None  # the editor closed without complaint
+    assert panel.selected_rows() == [3]  # an edit of the same number of points does not reset the table
 
 
 # -- buttons ------------------------------------------------------------------------------------------
@@ -138,9 +139,9 @@ def test_add_puts_a_point_past_the_last_one_on_the_curve(qtbot, panel, document,
     panel.rowSelected.connect(rows.append)
     click(qtbot, panel.findChild(type(panel.add_button), "addRowButton"))
     assert document.dataset.n == 6
-    assert document.dataset.x[-1] == 5.0                   # 4 + mean spacing 1
-    assert document.dataset.y[-1] == pytest.approx(10.0)   # on the curve y = 2x: the loss does not jump
-    assert rows[-1] == 5                                   # the new row is selected (after the reset's −1)
+    assert document.dataset.x[-1] == 5.0  # 4 + mean spacing 1
+    assert document.dataset.y[-1] == pytest.approx(10.0)  # on the curve y = 2x: the loss does not jump
+    assert rows[-1] == 5  # the new row is selected (after the reset's −1)
     assert panel.selected_rows() == [5]
     assert panel.count_label.text() == "6 points"
     document.undo_stack.undo()
@@ -215,7 +216,7 @@ def test_select_row_from_outside_selects_and_reports(qtbot, panel):
 def test_a_reset_of_the_table_reports_no_current_row(qtbot, panel, controller):
     panel.select_row(1)
     with qtbot.waitSignal(panel.rowSelected) as blocker:
-        controller.add_point(9.0, 9.0)          # the row count changes: the table resets
+        controller.add_point(9.0, 9.0)  # the row count changes: the table resets
     assert blocker.args == [-1]
 
 
@@ -227,13 +228,19 @@ def test_ten_thousand_points_load_and_scroll(qtbot, panel, document, controller)
     assert panel.model.data(panel.model.index(9_999, 0)) == "1"
     controller.set_knob(0, 0.5)
     assert panel.model.data(panel.model.index(9_999, RESIDUAL_COLUMN), VALUE_ROLE) == pytest.approx(
-        0.5 - document.dataset.y[-1])
+        0.5 - document.dataset.y[-1]
+    )
 
 
 # -- the Generate dialog ------------------------------------------------------------------------------
 def set_dialog(dialog, **values):
-    names = {"n": "generatePointsSpin", "lo": "generateFromSpin", "hi": "generateToSpin",
-             "noise": "generateNoiseSpin", "seed": "generateSeedSpin"}
+    names = {
+        "n": "generatePointsSpin",
+        "lo": "generateFromSpin",
+        "hi": "generateToSpin",
+        "noise": "generateNoiseSpin",
+        "seed": "generateSeedSpin",
+    }
     for key, value in values.items():
         if key == "kind":
             combo = dialog.findChild(object, "generateKindCombo")
@@ -270,7 +277,7 @@ def test_dialog_refuses_an_empty_range(qtbot):
     with pytest.raises(ValueError):
         dialog.generated_dataset()
     dialog.accept()
-    assert dialog.isVisible()              # refused: the dialog stays open
+    assert dialog.isVisible()  # refused: the dialog stays open
     set_dialog(dialog, hi=2.0)
     assert ok.isEnabled() and not error.isVisible() and dialog.error() == ""
 
@@ -281,6 +288,7 @@ def _answer_dialog(panel, accept: bool, **values):
         assert dialog is not None and dialog.isModal()
         set_dialog(dialog, **values)
         dialog.accept() if accept else dialog.reject()
+
     QTimer.singleShot(0, answer)
 
 
@@ -291,7 +299,7 @@ def test_generate_button_replaces_the_data_undoably(qtbot, panel, document):
     assert document.dataset == generate_points("sine", 50, 0.0, 10.0, 0.1, 3)
     assert document.undo_stack.undoText() == "Generate points"
     assert panel.model.rowCount() == 50
-    assert panel.generate_settings.n == 50           # the next dialog opens with these settings
+    assert panel.generate_settings.n == 50  # the next dialog opens with these settings
     document.undo_stack.undo()
     assert document.dataset == original
 

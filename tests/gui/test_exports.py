@@ -28,9 +28,15 @@ from workbench.qt.fit_plot import CURVE_SAMPLES
 from workbench.qt.plot_export import PNG_MIN_WIDTH
 from workbench.qt.residual_plot import ResidualPlot
 
-CURVE_STROKE = "#143ca0"      # the fit plot's current curve, pg.mkPen(20, 60, 160)
-EXPORT_ACTIONS = ("exportPngAction", "exportSvgAction", "exportReportCsvAction", "exportReportJsonAction",
-                  "exportReportTextAction", "saveDataAction")
+CURVE_STROKE = "#143ca0"  # the fit plot's current curve, pg.mkPen(20, 60, 160)
+EXPORT_ACTIONS = (
+    "exportPngAction",
+    "exportSvgAction",
+    "exportReportCsvAction",
+    "exportReportJsonAction",
+    "exportReportTextAction",
+    "saveDataAction",
+)
 COPY_ACTIONS = ("copyFormulaTextAction", "copyFormulaLatexAction", "copyFormulaNumpyAction")
 
 
@@ -86,7 +92,7 @@ def textbook(x, y, degree):
 
 def wavy(n: int = 40) -> Dataset:
     x = np.linspace(-2.0, 3.0, n)
-    return Dataset(x, 0.5 * x ** 3 - x + np.cos(4.0 * x), "wavy")
+    return Dataset(x, 0.5 * x**3 - x + np.cos(4.0 * x), "wavy")
 
 
 @pytest.fixture
@@ -116,23 +122,21 @@ def test_residuals_are_y_minus_the_curve_and_follow_the_knobs(window, qtbot):
     x, r = residual.residuals()
     order = np.argsort(data.x)
     np.testing.assert_array_equal(x, data.x[order])
-    np.testing.assert_allclose(r, (data.y - np.polynomial.polynomial.polyval(data.x, monomial))[order],
-                               atol=1e-9)
+    np.testing.assert_allclose(r, (data.y - np.polynomial.polynomial.polyval(data.x, monomial))[order], atol=1e-9)
     drawn_x, drawn_r = residual.points.getData()
     np.testing.assert_array_equal(drawn_r, r)
-    window.controller.set_knob(0, float(window.document.state.theta[0]) + 0.5)   # the curve up by 0.5
-    qtbot.waitUntil(lambda: np.allclose(residual.points.getData()[1], r - 0.5, atol=1e-9))   # on the next turn
+    window.controller.set_knob(0, float(window.document.state.theta[0]) + 0.5)  # the curve up by 0.5
+    qtbot.waitUntil(lambda: np.allclose(residual.points.getData()[1], r - 0.5, atol=1e-9))  # on the next turn
 
 
 def test_residual_x_axis_is_linked_to_the_fit_plot(window, qtbot):
     window.fit_plot.getPlotItem().getViewBox().setXRange(0.25, 1.75, padding=0)
-    qtbot.waitUntil(lambda: np.allclose(window.residual_plot.getPlotItem().getViewBox().viewRange()[0],
-                                        [0.25, 1.75]))
+    qtbot.waitUntil(lambda: np.allclose(window.residual_plot.getPlotItem().getViewBox().viewRange()[0], [0.25, 1.75]))
     window.residual_plot.getPlotItem().getViewBox().setXRange(-1.0, 0.5, padding=0)
     qtbot.waitUntil(lambda: np.allclose(window.fit_plot.getPlotItem().getViewBox().viewRange()[0], [-1.0, 0.5]))
     fit_axis = window.fit_plot.getPlotItem().getAxis("left").geometry().width()
     res_axis = window.residual_plot.getPlotItem().getAxis("left").geometry().width()
-    assert res_axis == pytest.approx(fit_axis, abs=1)   # one x, one pixel column in both plots
+    assert res_axis == pytest.approx(fit_axis, abs=1)  # one x, one pixel column in both plots
 
 
 def test_view_menu_toggles_the_residual_plot(window, qtbot):
@@ -141,22 +145,25 @@ def test_view_menu_toggles_the_residual_plot(window, qtbot):
     assert toggle.shortcut() == QKeySequence("Ctrl+Shift+R") and toggle.toolTip() and toggle.statusTip()
     toggle.trigger()
     assert not window.residual_plot.isVisible()
-    window.controller.set_knob(1, 2.0)                                   # hidden: no redraw …
+    window.controller.set_knob(1, 2.0)  # hidden: no redraw …
     toggle.trigger()
     assert window.residual_plot.isVisible()
-    np.testing.assert_array_equal(window.residual_plot.points.getData()[1],   # … until shown again
-                                  window.residual_plot.residuals()[1])
+    np.testing.assert_array_equal(
+        window.residual_plot.points.getData()[1],  # … until shown again
+        window.residual_plot.residuals()[1],
+    )
 
 
 def test_held_out_points_are_drawn_apart(window):
     window.controller.set_split(Split(0.25, seed=3))
     train, held_out = window.document.state.split_indices()
     residual = window.residual_plot
-    residual.flush()                                   # (drawn on the next turn of the event loop)
+    residual.flush()  # (drawn on the next turn of the event loop)
     assert residual.points.getData()[0].size == train.size
     assert residual.held_out_points.getData()[0].size == held_out.size
-    np.testing.assert_array_equal(np.sort(residual.held_out_points.getData()[0]),
-                                  np.sort(window.document.dataset.x[held_out]))
+    np.testing.assert_array_equal(
+        np.sort(residual.held_out_points.getData()[0]), np.sort(window.document.dataset.x[held_out])
+    )
 
 
 def test_a_million_points_are_downsampled_and_redrawn_cheaply(make_main_window, qtbot):
@@ -164,13 +171,13 @@ def test_a_million_points_are_downsampled_and_redrawn_cheaply(make_main_window, 
     x = rng.uniform(0.0, 10.0, 1_000_000)
     w = make_main_window(dataset=Dataset(x, np.sin(x) + rng.normal(0, 0.1, x.size), "big"))
     shown_x, _ = w.residual_plot.points.getData()
-    assert 0 < shown_x.size < 20_000                  # downsampled to the pixels, not a million symbols
-    assert np.all(np.diff(shown_x) >= 0)              # sorted, as clip-to-view needs
+    assert 0 < shown_x.size < 20_000  # downsampled to the pixels, not a million symbols
+    assert np.all(np.diff(shown_x) >= 0)  # sorted, as clip-to-view needs
 
 
 # -- pictures -----------------------------------------------------------------------------------------------
 def test_png_export_decodes_at_print_resolution(window, dialog, out):
-    dialog.answer = out / "picture"                            # no suffix typed: .png is added
+    dialog.answer = out / "picture"  # no suffix typed: .png is added
     action(window, "exportPngAction").trigger()
     path = out / "picture.png"
     image = QImage()
@@ -192,13 +199,11 @@ def test_svg_export_parses_and_contains_the_curve(window, dialog, tmp_path):
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     width, height = (float(v) for v in root.get("viewBox").split()[2:])
     parents = {child: parent for parent in root.iter() for child in parent}
-    curves = [p for p in root.iter("{http://www.w3.org/2000/svg}path")
-              if parents[p].get("stroke") == CURVE_STROKE]
+    curves = [p for p in root.iter("{http://www.w3.org/2000/svg}path") if parents[p].get("stroke") == CURVE_STROKE]
     assert curves, "the current curve is not in the SVG"
-    pairs = np.array([[float(a), float(b)] for a, b in re.findall(r"(-?[\d.e+-]+),(-?[\d.e+-]+)",
-                                                                   curves[0].get("d"))])
-    assert len(pairs) >= CURVE_SAMPLES - 2                     # every sample of the curve
-    assert parents[curves[0]].get("transform") is None         # in document pixels (portable strokes)
+    pairs = np.array([[float(a), float(b)] for a, b in re.findall(r"(-?[\d.e+-]+),(-?[\d.e+-]+)", curves[0].get("d"))])
+    assert len(pairs) >= CURVE_SAMPLES - 2  # every sample of the curve
+    assert parents[curves[0]].get("transform") is None  # in document pixels (portable strokes)
     inside = (pairs[:, 0] >= -1) & (pairs[:, 0] <= width + 1)
     assert inside.mean() > 0.9
     assert not [p for p in root.iter("{http://www.w3.org/2000/svg}path") if p.get("d", "x").strip() == ""]
@@ -212,8 +217,11 @@ def test_svg_export_parses_and_contains_the_curve(window, dialog, tmp_path):
 def test_report_exports_match_an_independent_fit(window, dialog, tmp_path):
     data = window.document.dataset
     coef, se, r2, rmse, dof = textbook(np.asarray(data.x), np.asarray(data.y), 3)
-    for name, fmt in (("exportReportJsonAction", "json"), ("exportReportCsvAction", "csv"),
-                      ("exportReportTextAction", "txt")):
+    for name, fmt in (
+        ("exportReportJsonAction", "json"),
+        ("exportReportCsvAction", "csv"),
+        ("exportReportTextAction", "txt"),
+    ):
         dialog.answer = tmp_path / f"report.{fmt}"
         action(window, name).trigger()
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
@@ -239,7 +247,7 @@ def test_report_panel_export_button_offers_the_same_actions(window):
 
 # -- the data -------------------------------------------------------------------------------------------------
 def test_data_csv_reimports_to_the_same_numbers(window, dialog, tmp_path):
-    window.controller.add_point(0.1 + 0.2, 1 / 3)        # numbers with long decimal expansions
+    window.controller.add_point(0.1 + 0.2, 1 / 3)  # numbers with long decimal expansions
     dialog.answer = tmp_path / "points.csv"
     action(window, "saveDataAction").trigger()
     back = load_dataset(tmp_path / "points.csv")
@@ -277,7 +285,7 @@ def test_the_neural_net_has_no_formula_and_no_report(window, dialog):
     assert clipboard.text() == "untouched"
     assert "neural net has no formula" in notice_text(window)
     action(window, "exportReportJsonAction").trigger()
-    assert dialog.calls == []                               # said why before asking where
+    assert dialog.calls == []  # said why before asking where
     assert "no statistical report" in notice_text(window)
 
 
@@ -300,8 +308,9 @@ def test_unwritable_folder_gives_a_notice_and_no_file(window, dialog, tmp_path):
     assert not target.parent.exists()
 
 
-@pytest.mark.parametrize("name, suffix", [("exportSvgAction", "svg"), ("exportReportJsonAction", "json"),
-                                          ("saveDataAction", "csv")])
+@pytest.mark.parametrize(
+    "name, suffix", [("exportSvgAction", "svg"), ("exportReportJsonAction", "json"), ("saveDataAction", "csv")]
+)
 def test_a_failed_write_keeps_the_old_file_whole(window, dialog, out, monkeypatch, name, suffix):
     target = out / f"old.{suffix}"
     target.write_text("the previous file", encoding="utf-8")
@@ -310,7 +319,7 @@ def test_a_failed_write_keeps_the_old_file_whole(window, dialog, out, monkeypatc
     def full_disk(*_args, **_kwargs):
         raise OSError(28, "No space left on device")
 
-    with monkeypatch.context() as patch:        # (not monkeypatch.undo: that undoes conftest's patches too)
+    with monkeypatch.context() as patch:  # (not monkeypatch.undo: that undoes conftest's patches too)
         patch.setattr(atomic.os, "replace", full_disk)
         action(window, name).trigger()
     assert target.read_text(encoding="utf-8") == "the previous file"
@@ -323,7 +332,7 @@ def test_dialogs_start_in_the_last_directory_used(window, dialog, tmp_path):
     folder.mkdir()
     dialog.answer = folder / "a.json"
     action(window, "exportReportJsonAction").trigger()
-    dialog.answer = ""                                        # cancelled: nothing written
+    dialog.answer = ""  # cancelled: nothing written
     action(window, "exportPngAction").trigger()
     assert Path(dialog.calls[1][1]).parent == folder
     assert sorted(p.name for p in folder.iterdir()) == ["a.json"]
@@ -342,8 +351,7 @@ def test_export_and_copy_menus_are_complete(window):
 
 
 def test_new_shortcuts_collide_with_no_other_action(window):
-    ours = {name: action(window, name).shortcut() for name in (*EXPORT_ACTIONS, *COPY_ACTIONS,
-                                                              "showResidualsAction")}
+    ours = {name: action(window, name).shortcut() for name in (*EXPORT_ACTIONS, *COPY_ACTIONS, "showResidualsAction")}
     ours = {name: key for name, key in ours.items() if not key.isEmpty()}
     assert len(set(k.toString() for k in ours.values())) == len(ours)
     for other in window.findChildren(QAction):

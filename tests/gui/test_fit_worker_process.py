@@ -26,16 +26,20 @@ def start(qtbot, window, **settings):
     notices = []
     ctl.notice.connect(lambda level, text: notices.append((level, text)))
     ctl.start_run()
-    qtbot.waitUntil(lambda: ctl._run is not None and ctl._run.worker.process is not None
-                    and ctl._run.worker.process.pid is not None, timeout=10_000)
-    qtbot.waitUntil(lambda: window.document.loss_history[-1].size > 0, timeout=10_000)   # reports arrive
+    qtbot.waitUntil(
+        lambda: (
+            ctl._run is not None and ctl._run.worker.process is not None and ctl._run.worker.process.pid is not None
+        ),
+        timeout=10_000,
+    )
+    qtbot.waitUntil(lambda: window.document.loss_history[-1].size > 0, timeout=10_000)  # reports arrive
     return ctl._run.worker.process, notices
 
 
 def test_stop_ends_a_run_whose_process_cannot_answer(make_main_window, qtbot):
     window = make_main_window()
     process, notices = start(qtbot, window)
-    os.kill(process.pid, signal.SIGSTOP)            # frozen mid-step: it will never read the stop flag
+    os.kill(process.pid, signal.SIGSTOP)  # frozen mid-step: it will never read the stop flag
     try:
         started = time.perf_counter()
         window.controller.stop_run()
@@ -45,7 +49,7 @@ def test_stop_ends_a_run_whose_process_cannot_answer(make_main_window, qtbot):
             os.kill(process.pid, signal.SIGCONT)
     assert not window.controller.running and not process.is_alive()
     assert np.all(np.isfinite(window.document.theta))
-    assert not [n for n in notices if n[0] in ("warning", "error")]   # the user stopped it: no alarm
+    assert not [n for n in notices if n[0] in ("warning", "error")]  # the user stopped it: no alarm
 
 
 def test_a_run_whose_process_dies_ends_with_a_message_and_its_last_knobs(make_main_window, qtbot):
@@ -62,7 +66,7 @@ def test_a_run_whose_process_dies_ends_with_a_message_and_its_last_knobs(make_ma
     assert np.all(np.isfinite(window.document.theta))
     np.testing.assert_array_equal(window.document.theta, result.params)
     assert not ctl.running
-    ctl.set_run_settings(max_steps=50)              # and the next run works
+    ctl.set_run_settings(max_steps=50)  # and the next run works
     with qtbot.waitSignal(ctl.runFinished, timeout=20_000) as done:
         ctl.start_run()
     assert done.args[0].steps == 50
@@ -71,11 +75,11 @@ def test_a_run_whose_process_dies_ends_with_a_message_and_its_last_knobs(make_ma
 def test_the_pace_set_mid_run_reaches_the_process(make_main_window, qtbot):
     window = make_main_window()
     ctl = window.controller
-    ctl.set_speed(30.0)                             # a step every 30 s …
+    ctl.set_speed(30.0)  # a step every 30 s …
     start(qtbot, window)
     qtbot.wait(500)
     assert window.document.loss_history[-1].size <= 2
-    ctl.set_speed(0.0)                              # … then full speed, without restarting the run
+    ctl.set_speed(0.0)  # … then full speed, without restarting the run
     qtbot.waitUntil(lambda: window.document.loss_history[-1].size > 100, timeout=10_000)
     ctl.stop_run()
 
@@ -86,4 +90,4 @@ def test_closing_the_window_during_a_run_leaves_no_process(make_main_window, qtb
     window.shutdown()
     assert not window.controller.running
     process.join(5)
-    assert not process.is_alive() and process.exitcode == 0      # it ended by itself, told to stop
+    assert not process.is_alive() and process.exitcode == 0  # it ended by itself, told to stop

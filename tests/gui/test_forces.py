@@ -22,8 +22,7 @@ def test_the_arrows_show_minus_the_loss_gradient_per_point(make_main_window, kin
     window.forces_action.setChecked(True)
     forces, r = _forces_and_residuals(window)
     n = r.size
-    expected = {"mse": -2 * r / n, "sse": -2 * r, "mae": -np.sign(r) / n,
-                "huber": -np.clip(r, -0.3, 0.3) / n}[kind]
+    expected = {"mse": -2 * r / n, "sse": -2 * r, "mae": -np.sign(r) / n, "huber": -np.clip(r, -0.3, 0.3) / n}[kind]
     np.testing.assert_allclose(forces, expected, rtol=1e-12, atol=1e-15)
     # Drawn: one shaft per point from the curve, pointing the way the point pulls (towards it).
     xs, ys = window.fit_plot.force_shafts.getData()
@@ -54,10 +53,11 @@ def test_arrows_and_squares_are_optional_and_follow_the_knobs(make_main_window):
     window.squares_action.setChecked(True)
     window.controller.set_knob(0, 0.5)
     path = plot.squares.path()
-    assert path.elementCount() >= 4 * window.document.dataset.n    # a rectangle per point
+    assert path.elementCount() >= 4 * window.document.dataset.n  # a rectangle per point
     r = np.abs(window.document.fitted() - window.document.dataset.y)
     bounds = path.boundingRect()
-    assert bounds.width() == pytest.approx(np.max(window.document.dataset.x + r) - np.min(window.document.dataset.x),
-                                           rel=1e-9)
+    assert bounds.width() == pytest.approx(
+        np.max(window.document.dataset.x + r) - np.min(window.document.dataset.x), rel=1e-9
+    )
     window.squares_action.setChecked(False)
     assert plot.squares.path().isEmpty()

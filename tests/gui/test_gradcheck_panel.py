@@ -15,13 +15,20 @@ from workbench.fitting.models import MLPModel
 from workbench.fitting.problem import FitProblem
 from workbench.qt.controller import Controller
 from workbench.qt.document import FitDocument
-from workbench.qt.gradcheck_panel import (MAX_CHECKED, STALE, TOLERANCE, GradientCheckPanel, check_knobs,
-                                          checked_indices, knob_names)
+from workbench.qt.gradcheck_panel import (
+    MAX_CHECKED,
+    STALE,
+    TOLERANCE,
+    GradientCheckPanel,
+    check_knobs,
+    checked_indices,
+    knob_names,
+)
 
 
 def wide_data() -> Dataset:
     x = np.linspace(0.0, 20.0, 40)
-    return Dataset(x, 10 * np.sin(x / 3) + 0.1 * x ** 2 + 0.3 * np.cos(5.1 * x), "wide")
+    return Dataset(x, 10 * np.sin(x / 3) + 0.1 * x**2 + 0.3 * np.cos(5.1 * x), "wide")
 
 
 @pytest.fixture
@@ -44,8 +51,7 @@ def panel(qtbot, doc_ctl):
 def set_model(document: FitDocument, degree: int, kind: str, theta=None, loss: Loss = Loss()) -> None:
     """Degree, basis, loss and knobs at once (theta: by default somewhere unremarkable)."""
     basis = Basis.for_data(kind, document.dataset.x)
-    document.apply(replace(document.state, degree=degree, basis=basis, loss=loss,
-                           theta=np.zeros(degree + 1)), "model")
+    document.apply(replace(document.state, degree=degree, basis=basis, loss=loss, theta=np.zeros(degree + 1)), "model")
     if theta is None:
         # Half-way to the optimum, plus a nudge to every knob that moves the curve by ~0.3 at most.
         reach = np.abs(document.problem.design_matrix).max(axis=0)
@@ -69,7 +75,7 @@ def test_relative_errors_below_tolerance_for_every_degree(panel, doc_ctl, qtbot,
         assert result is panel.result and not panel.is_stale
         assert panel.table.rowCount() == degree + 1 == len(result.names)
         assert table_column(panel, 0) == [f"k{i}" for i in range(degree + 1)]
-        assert not np.any(result.rounding_limited)         # every knob really checked
+        assert not np.any(result.rounding_limited)  # every knob really checked
         assert np.all(result.relative < TOLERANCE), (kind, degree, result.relative)
         assert result.passed and result.checked_all
         assert "✓ below 1e-6" in panel.summary.text()
@@ -87,7 +93,7 @@ def test_gradients_match_the_closed_form(panel, doc_ctl, kind):
     if kind == "legendre":
         X = np.column_stack([np.polynomial.legendre.Legendre.basis(i)(t) for i in range(6)])
     else:
-        X = np.column_stack([t ** i for i in range(6)])
+        X = np.column_stack([t**i for i in range(6)])
     theta = document.theta
     expected = 2.0 / x.size * X.T @ (X @ theta - y)
     scale = np.abs(expected).max()
@@ -142,7 +148,7 @@ def test_results_go_stale_when_knobs_or_model_change(panel, doc_ctl):
     document, controller = doc_ctl
     set_model(document, 3, "legendre")
     panel.check()
-    controller.set_run_settings(lr=0.01)               # not the loss's business
+    controller.set_run_settings(lr=0.01)  # not the loss's business
     assert not panel.is_stale
     controller.set_knob(1, document.theta[1] + 0.5)
     assert panel.is_stale
@@ -178,7 +184,7 @@ def test_neural_net_checks_a_spread_subset():
     assert result.indices[0] == 0 and result.indices[-1] == problem.n_params - 1
     assert result.names[0] == "W1[0,0]" and result.names[-1] == "b_out"
     groups = {name.split("[")[0] for name in result.names}
-    assert groups == set(model.parameter_names)        # every layer represented
+    assert groups == set(model.parameter_names)  # every layer represented
     assert result.passed, result.relative
     assert len(knob_names(problem)) == problem.n_params
     assert list(checked_indices(5)) == [0, 1, 2, 3, 4]

@@ -36,12 +36,21 @@ def make_view(qtbot):
     return factory
 
 
-def set_model(document: FitDocument, degree: int, basis: str = "monomial", loss: Loss | None = None,
-              seed: int = 0) -> np.ndarray:
+def set_model(
+    document: FitDocument, degree: int, basis: str = "monomial", loss: Loss | None = None, seed: int = 0
+) -> np.ndarray:
     """Change degree/basis/loss the way the controller does, then turn the knobs to random values."""
     state = document.state
-    document.apply(dataclasses.replace(state, degree=degree, basis=Basis.for_data(basis, state.dataset.x),
-                                       loss=loss or state.loss, theta=np.zeros(degree + 1)), "model")
+    document.apply(
+        dataclasses.replace(
+            state,
+            degree=degree,
+            basis=Basis.for_data(basis, state.dataset.x),
+            loss=loss or state.loss,
+            theta=np.zeros(degree + 1),
+        ),
+        "model",
+    )
     theta = np.random.default_rng(seed).normal(0.0, 0.5, degree + 1)
     document.apply(dataclasses.replace(document.state, theta=theta), "t")
     return theta
@@ -81,7 +90,7 @@ def test_single_point_gradients_are_that_points_loss_gradient(make_view, qtbot):
     for index in (0, 6, 16):
         view.set_point(index)
         assert view.point() == index and combo.value() == index
-        single = FitProblem(X[index:index + 1], Y[index:index + 1], document.problem.model, document.state.loss)
+        single = FitProblem(X[index : index + 1], Y[index : index + 1], document.problem.model, document.state.loss)
         assert_same_gradient(view.knob_gradients(), single.value_and_grad(theta)[1])
         assert "[" not in "".join(view.node_text(n)[1] for n in view.loss_graph().graph.nodes)  # plain numbers
     combo.setValue(3)  # the spin box picks a point too

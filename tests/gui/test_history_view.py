@@ -12,15 +12,15 @@ def test_history_lists_each_step_and_a_click_goes_back(make_main_window, qtbot):
     before = window.document.dataset
     ctl.add_point(0.25, 0.5)
     drag = ctl.new_drag_id()
-    for value in (0.1, 0.2, 0.3):              # one drag: one step however many moves
+    for value in (0.1, 0.2, 0.3):  # one drag: one step however many moves
         ctl.set_knob(1, value, drag)
     ctl.reset_knobs()
     assert stack.count() == 3
-    assert view.model().rowCount() == 4        # "Opened" + three steps
-    view.setCurrentIndex(view.model().index(1, 0))   # back to just after the point was added
+    assert view.model().rowCount() == 4  # "Opened" + three steps
+    view.setCurrentIndex(view.model().index(1, 0))  # back to just after the point was added
     assert window.document.dataset.n == before.n + 1
     assert np.all(window.document.theta == 0)
-    view.setCurrentIndex(view.model().index(2, 0))   # forward: the knob drag is back
+    view.setCurrentIndex(view.model().index(2, 0))  # forward: the knob drag is back
     assert window.document.theta[1] == 0.3
 
 

@@ -24,7 +24,8 @@ from workbench.qt.main_window import MainWindow
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 FOUR_COLUMNS = "time,signal,x,sigma\n" + "".join(
-    f"{0.5 * k!r},{np.sin(k) + 2:.15g},{k * k - 3:.6g},{0.1 + 0.01 * k:.4g}\n" for k in range(12))
+    f"{0.5 * k!r},{np.sin(k) + 2:.15g},{k * k - 3:.6g},{0.1 + 0.01 * k:.4g}\n" for k in range(12)
+)
 
 
 def find(window, name: str, kind=QWidget):
@@ -58,11 +59,13 @@ def unchanged(window, dataset, steps: int) -> bool:
 @pytest.fixture
 def open_dialog(make_main_window, monkeypatch):
     """File › Open data with the file dialog answering ``path``; returns (window, import dialog)."""
+
     def opener(path: Path, window: MainWindow | None = None):
         window = window or make_main_window()
         monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(path), ""))
         window.findChild(type(window.undo_action), "openDataAction").trigger()
         return window, window.import_dialog
+
     return opener
 
 
@@ -82,7 +85,7 @@ def test_open_data_with_a_column_choice_gives_exactly_those_numbers(qtbot, open_
     values = columns_of(FOUR_COLUMNS)
     summary = find(dialog, "importSummaryLabel").text()
     assert "12 points" in summary and f"x from {values[:, 2].min():.6g} to {values[:, 2].max():.6g}" in summary
-    assert window.document.dataset is before                        # choosing changes nothing yet
+    assert window.document.dataset is before  # choosing changes nothing yet
     qtbot.mouseClick(find(dialog, "importOpenButton", QPushButton), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.import_dialog is None)
     data = window.document.dataset
@@ -90,7 +93,7 @@ def test_open_data_with_a_column_choice_gives_exactly_those_numbers(qtbot, open_
     assert np.array_equal(data.sigma, values[:, 3])
     assert data.name == "four"
     stack = window.document.undo_stack
-    assert stack.count() == steps + 1 and stack.undoText() == "Open four.csv"   # one undo step
+    assert stack.count() == steps + 1 and stack.undoText() == "Open four.csv"  # one undo step
     stack.undo()
     assert window.document.dataset is before
 
@@ -138,7 +141,7 @@ def test_a_bad_file_shows_where_in_the_dialog_and_changes_nothing(qtbot, open_di
     assert str(path) in error.text() and detail in error.text(), error.text()
     assert not find(dialog, "importOpenButton", QPushButton).isEnabled()
     assert dialog.dataset() is None
-    dialog.accept()                                  # Return key / a stray accept: still refused
+    dialog.accept()  # Return key / a stray accept: still refused
     assert dialog.isVisible()
     qtbot.mouseClick(find(dialog, "importCancelButton", QPushButton), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.import_dialog is None)
@@ -163,8 +166,7 @@ def test_choosing_one_column_twice_is_refused_until_changed(open_dialog, tmp_pat
 
 
 @pytest.mark.parametrize("name", ["missing.csv", "ragged.csv"])
-def test_opening_a_bad_file_directly_names_file_and_line_and_changes_nothing(qtbot, make_main_window,
-                                                                              tmp_path, name):
+def test_opening_a_bad_file_directly_names_file_and_line_and_changes_nothing(qtbot, make_main_window, tmp_path, name):
     window = make_main_window()
     path = tmp_path / name
     if name == "ragged.csv":
@@ -186,7 +188,9 @@ def drag_event(kind, paths: list[Path] | None = None, text: str | None = None):
         mime.setText(text)
     action = Qt.DropAction.CopyAction
     if kind is QDropEvent:
-        return QDropEvent(QPointF(50, 50), action, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier), mime
+        return QDropEvent(
+            QPointF(50, 50), action, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        ), mime
     return kind(QPoint(50, 50), action, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier), mime
 
 
@@ -214,7 +218,7 @@ def test_dropping_a_two_column_file_opens_it_at_once(make_main_window, tmp_path)
     path = write(tmp_path, "dropped.csv", text)
     steps = window.document.undo_stack.count()
     event, _mime = drag_event(QDropEvent, [path])
-    window.dropEvent(event)          # as Qt delivers it (a Drop outside a real drag is not dispatched)
+    window.dropEvent(event)  # as Qt delivers it (a Drop outside a real drag is not dispatched)
     assert event.isAccepted() and window.import_dialog is None
     values = columns_of(text)
     assert np.array_equal(window.document.dataset.x, values[:, 0])
@@ -230,7 +234,7 @@ def test_dropping_a_wider_file_shows_the_import_dialog(make_main_window, tmp_pat
     window.dropEvent(event)
     dialog = window.import_dialog
     assert dialog is not None and dialog.isVisible()
-    assert dialog.choice() == (2, 1, 3)            # "x" and "sigma" by name; y the first other column
+    assert dialog.choice() == (2, 1, 3)  # "x" and "sigma" by name; y the first other column
     assert window.document.dataset is before
     dialog.reject()
 
@@ -275,7 +279,7 @@ def test_dropping_a_damaged_session_says_why_and_changes_nothing(make_main_windo
 def test_ctrl_v_in_the_table_appends_the_pasted_points_as_one_undo_step(qtbot, make_main_window):
     window = make_main_window()
     before, steps = window.document.dataset, window.document.undo_stack.count()
-    QApplication.clipboard().setText("x\ty\r\n10\t-1.25\r\n11\t2e-3\r\n12.5\t7\r\n")   # as a spreadsheet copies
+    QApplication.clipboard().setText("x\ty\r\n10\t-1.25\r\n11\t2e-3\r\n12.5\t7\r\n")  # as a spreadsheet copies
     table = find(window, "dataTable")
     table.setFocus()
     qtbot.waitUntil(table.hasFocus)
@@ -296,8 +300,8 @@ def test_paste_button_reads_comma_space_and_semicolon_text(qtbot, make_main_wind
     before = window.document.dataset
     QApplication.clipboard().setText(text)
     qtbot.mouseClick(find(window, "pastePointsButton", QPushButton), Qt.MouseButton.LeftButton)
-    assert np.array_equal(window.document.dataset.x[before.n:], [1.0, 3.0])
-    assert np.array_equal(window.document.dataset.y[before.n:], [2.0, 4.0])
+    assert np.array_equal(window.document.dataset.x[before.n :], [1.0, 3.0])
+    assert np.array_equal(window.document.dataset.y[before.n :], [2.0, 4.0])
 
 
 def test_paste_replacing_all_points_from_the_edit_menu(make_main_window):
@@ -308,12 +312,15 @@ def test_paste_replacing_all_points_from_the_edit_menu(make_main_window):
     assert window.document.undo_stack.undoText() == "Paste 2 points, replacing all"
 
 
-@pytest.mark.parametrize("text, detail", [
-    ("1\t2\n3\tabc\n", "line 2, column 2"),
-    ("1,2,3\n4,5,6\n", "3 columns"),
-    ("   \n", "no text"),
-    ("1,2\n3\n", "line 2"),
-])
+@pytest.mark.parametrize(
+    "text, detail",
+    [
+        ("1\t2\n3\tabc\n", "line 2, column 2"),
+        ("1,2,3\n4,5,6\n", "3 columns"),
+        ("   \n", "no text"),
+        ("1,2\n3\n", "line 2"),
+    ],
+)
 def test_bad_pasted_text_changes_nothing_and_says_where(make_main_window, text, detail):
     window = make_main_window()
     before, steps = window.document.dataset, window.document.undo_stack.count()
@@ -338,8 +345,9 @@ def big_csv(tmp_path_factory):
     return path, x, y
 
 
-def test_a_big_file_loads_in_the_background_with_progress_as_one_undo_step(qtbot, make_main_window, big_csv,
-                                                                             monkeypatch):
+def test_a_big_file_loads_in_the_background_with_progress_as_one_undo_step(
+    qtbot, make_main_window, big_csv, monkeypatch
+):
     path, x, y = big_csv
     window = make_main_window()
     steps = window.document.undo_stack.count()
@@ -352,6 +360,7 @@ def test_a_big_file_loads_in_the_background_with_progress_as_one_undo_step(qtbot
             progress(fraction)
             if fraction == 0.0:
                 gate.wait(10)
+
         return real_read(file, progress=report)
 
     monkeypatch.setattr(load_worker, "read_table", gated_read)
@@ -362,8 +371,12 @@ def test_a_big_file_loads_in_the_background_with_progress_as_one_undo_step(qtbot
         fractions.append(fraction)
         if not gate.is_set():
             threads = window.file_loader.threads()
-            seen_mid_load.append(window.file_loader.loading and bool(threads) and threads[0].isRunning()
-                                 and find(window, "loadProgressBar").isVisible())
+            seen_mid_load.append(
+                window.file_loader.loading
+                and bool(threads)
+                and threads[0].isRunning()
+                and find(window, "loadProgressBar").isVisible()
+            )
             gate.set()
 
     window.file_loader.progressed.connect(on_progress)
@@ -377,16 +390,16 @@ def test_a_big_file_loads_in_the_background_with_progress_as_one_undo_step(qtbot
     assert window.document.undo_stack.count() == steps + 1
     assert window.document.undo_stack.undoText() == "Open big.csv"
     assert not find(window, "loadProgressBar").isVisible()
-    assert window.fit_plot.cloud.isVisible() and len(window.fit_plot.points.data) == 0   # drawn as a cloud
+    assert window.fit_plot.cloud.isVisible() and len(window.fit_plot.points.data) == 0  # drawn as a cloud
 
 
 def test_a_big_file_named_at_launch_is_read_after_the_window_appears(qtbot, make_main_window, big_csv):
     path, x, y = big_csv
-    window = make_main_window(argv=[str(path)])          # as `workbench big.csv`
-    assert window.isVisible() and window.document.dataset.n != BIG_ROWS   # up at once, the sample meanwhile
+    window = make_main_window(argv=[str(path)])  # as `workbench big.csv`
+    assert window.isVisible() and window.document.dataset.n != BIG_ROWS  # up at once, the sample meanwhile
     qtbot.waitUntil(lambda: window.document.dataset.n == BIG_ROWS, timeout=60_000)
     assert np.array_equal(window.document.dataset.x, x) and np.array_equal(window.document.dataset.y, y)
-    assert window.document.undo_stack.count() == 0       # the starting point, as a small file would be
+    assert window.document.undo_stack.count() == 0  # the starting point, as a small file would be
     assert not window.session_manager.modified
 
 
@@ -411,7 +424,7 @@ def test_cancelling_a_big_load_changes_nothing(qtbot, make_main_window, big_csv)
         window.open_path(path)
         qtbot.mouseClick(find(window, "cancelLoadButton", QPushButton), Qt.MouseButton.LeftButton)
     assert not loader.loading
-    loader.shutdown()                                   # the abandoned thread ends promptly
+    loader.shutdown()  # the abandoned thread ends promptly
     qtbot.wait(50)
     assert unchanged(window, before, steps)
     assert not find(window, "loadProgressBar").isVisible()
@@ -422,7 +435,7 @@ def test_the_dialog_reads_a_big_file_in_the_background_then_opens_it(qtbot, open
     window, dialog = open_dialog(path)
     open_button = find(dialog, "importOpenButton", QPushButton)
     assert not open_button.isEnabled() and "reading" in find(dialog, "importFormatLabel").text()
-    assert find(dialog, "importPreviewTable").model().rowCount() == 200       # the first rows at once
+    assert find(dialog, "importPreviewTable").model().rowCount() == 200  # the first rows at once
     qtbot.waitUntil(open_button.isEnabled, timeout=60_000)
     assert f"{BIG_ROWS:,} rows" in find(dialog, "importFormatLabel").text()
     open_button.click()
@@ -444,7 +457,7 @@ def large_dataset(n: int = 6_000):
     from workbench.fitting.data import Dataset
 
     rng = np.random.default_rng(2)
-    x = rng.uniform(0, 10, n)                        # unsorted, as files often are
+    x = rng.uniform(0, 10, n)  # unsorted, as files often are
     return Dataset(x, np.sin(x) + rng.normal(0, 0.2, n), "many")
 
 
@@ -460,25 +473,25 @@ def test_many_points_are_drawn_as_a_downsampled_clipped_cloud(make_main_window):
     assert data.n > LARGE_N
     window = make_main_window(dataset=data)
     plot = window.fit_plot
-    assert len(plot.points.data) == 0                # no per-point interactive symbols
+    assert len(plot.points.data) == 0  # no per-point interactive symbols
     x, y = plot.cloud.getOriginalDataset()
-    order = np.argsort(data.x, kind="stable")        # sorted by x, as clip-to-view needs
+    order = np.argsort(data.x, kind="stable")  # sorted by x, as clip-to-view needs
     assert np.array_equal(x, data.x[order]) and np.array_equal(y, data.y[order])
     assert plot.cloud.opts["autoDownsample"] and plot.cloud.opts["clipToView"]
     shown = plot.cloud.scatter.data["x"]
-    assert 0 < len(shown) < data.n                   # fewer drawn than there are, at this zoom
+    assert 0 < len(shown) < data.n  # fewer drawn than there are, at this zoom
     view = plot.getPlotItem().getViewBox()
     view.setXRange(4.0, 4.5, padding=0)
     shown = plot.cloud.scatter.data["x"]
     inside = np.count_nonzero((data.x >= 4.0) & (data.x <= 4.5))
-    assert len(shown) <= inside + 4 and shown.min() >= 3.9 and shown.max() <= 4.6   # clipped to the view
+    assert len(shown) <= inside + 4 and shown.min() >= 3.9 and shown.max() <= 4.6  # clipped to the view
 
 
 def test_with_many_points_a_click_still_adds_one_and_the_selection_shows(qtbot, make_main_window):
     window = make_main_window(dataset=large_dataset())
     plot = window.fit_plot
     before = window.document.dataset
-    target = (float(before.x[10]), float(before.y[10]))             # right on a drawn point
+    target = (float(before.x[10]), float(before.y[10]))  # right on a drawn point
     qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=to_pixel(plot, *target))
     data = window.document.dataset
     assert data.n == before.n + 1 and window.document.undo_stack.undoText() == "Add point"

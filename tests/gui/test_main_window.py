@@ -43,8 +43,10 @@ def to_pixel(plot, x: float, y: float) -> QPoint:
 
 def path_between(start: QPoint, end: QPoint, steps: int = 8) -> list[QPoint]:
     """``steps`` + 1 pixel positions from start to end (a drag is many small moves, not a jump)."""
-    return [QPoint(round(start.x() + t * (end.x() - start.x())), round(start.y() + t * (end.y() - start.y())))
-            for t in np.linspace(0.0, 1.0, steps + 1)]
+    return [
+        QPoint(round(start.x() + t * (end.x() - start.x())), round(start.y() + t * (end.y() - start.y())))
+        for t in np.linspace(0.0, 1.0, steps + 1)
+    ]
 
 
 def drag(viewport: QWidget, path: list[QPoint]) -> None:
@@ -73,7 +75,7 @@ def numpy_mse(window, theta=None) -> float:
     """MSE of the monomial polynomial at the document's knobs, by plain NumPy (not the engine)."""
     theta = window.document.theta if theta is None else theta
     residual = monomial_design(window) @ theta - window.document.dataset.y
-    return float(np.mean(residual ** 2))
+    return float(np.mean(residual**2))
 
 
 def engine(window) -> FitProblem:
@@ -136,7 +138,7 @@ def test_dragging_a_point_moves_it_as_one_undo_step(qtbot, make_main_window):
     assert stack.count() == steps + 1 and stack.undoText() == "Move point"
     assert plot.points.getData()[0][i] == data.x[i]
 
-    stack.undo()                                             # one step takes the whole drag back
+    stack.undo()  # one step takes the whole drag back
     assert window.document.dataset == before
 
 
@@ -145,11 +147,13 @@ def test_dragging_empty_space_pans_and_adds_no_point(qtbot, make_main_window):
     plot, stack = find(window, "fitPlot"), window.document.undo_stack
     before, steps = window.document.dataset, stack.count()
     (x0, x1), (y0, y1) = view_box(plot).viewRange()
-    empty = (0.55, -0.9)            # among the points (so the points item is under the mouse), on none
+    empty = (0.55, -0.9)  # among the points (so the points item is under the mouse), on none
     assert before.x.min() < empty[0] < before.x.max() and before.y.min() < empty[1] < before.y.max()
     start = to_pixel(plot, *empty)
-    nearest = min(np.hypot(p.x() - start.x(), p.y() - start.y())
-                  for p in (to_pixel(plot, x, y) for x, y in zip(before.x, before.y)))
+    nearest = min(
+        np.hypot(p.x() - start.x(), p.y() - start.y())
+        for p in (to_pixel(plot, x, y) for x, y in zip(before.x, before.y))
+    )
     assert nearest > 40
     end = start + QPoint(120, -60)
 
@@ -159,9 +163,9 @@ def test_dragging_empty_space_pans_and_adds_no_point(qtbot, make_main_window):
     assert stack.count() == steps
     (u0, u1), (v0, v1) = view_box(plot).viewRange()
     pixel_w, pixel_h = view_box(plot).viewPixelSize()
-    assert (u1 - u0, v1 - v0) == pytest.approx((x1 - x0, y1 - y0))       # a pan, not a zoom
-    assert u0 - x0 == pytest.approx(-120 * pixel_w, abs=3 * pixel_w)    # the content followed the mouse
-    assert v0 - y0 == pytest.approx(-60 * pixel_h, abs=3 * pixel_h)     # (up on screen = up in y)
+    assert (u1 - u0, v1 - v0) == pytest.approx((x1 - x0, y1 - y0))  # a pan, not a zoom
+    assert u0 - x0 == pytest.approx(-120 * pixel_w, abs=3 * pixel_w)  # the content followed the mouse
+    assert v0 - y0 == pytest.approx(-60 * pixel_h, abs=3 * pixel_h)  # (up on screen = up in y)
 
 
 def test_right_click_on_a_point_removes_it_and_undo_redo_follow(qtbot, make_main_window):
@@ -175,7 +179,7 @@ def test_right_click_on_a_point_removes_it_and_undo_redo_follow(qtbot, make_main
 
     assert window.document.dataset.n == before.n - 1
     assert point not in zip(window.document.dataset.x, window.document.dataset.y)
-    assert QApplication.activePopupWidget() is None          # the click removed; no context menu opened
+    assert QApplication.activePopupWidget() is None  # the click removed; no context menu opened
     assert len(plot.points.getData()[0]) == before.n - 1
 
     qtbot.keyClick(window, Qt.Key.Key_Z, CTRL)
@@ -194,9 +198,9 @@ def test_selecting_a_point_then_delete_removes_it(qtbot, make_main_window, key):
     point = (before.x[i], before.y[i])
 
     qtbot.mouseClick(plot.viewport(), LEFT, pos=to_pixel(plot, *point))
-    assert window.document.dataset is before                 # a click on a point selects; it adds nothing
+    assert window.document.dataset is before  # a click on a point selects; it adds nothing
     assert plot.selected == i
-    assert [index.row() for index in table.selectionModel().selectedRows()] == [i]   # the table follows
+    assert [index.row() for index in table.selectionModel().selectedRows()] == [i]  # the table follows
     assert plot.hasFocus()
 
     qtbot.keyClick(plot, key)
@@ -212,7 +216,7 @@ def test_selecting_a_point_then_delete_removes_it(qtbot, make_main_window, key):
 def test_a_table_edit_shows_on_the_plot_with_its_residual(qtbot, make_main_window):
     window = make_main_window()
     plot, table, spin = find(window, "fitPlot"), find(window, "dataTable"), find(window, "knobValue1")
-    spin.setValue(0.75)                                      # a sloped line, so that ŷ differs per point
+    spin.setValue(0.75)  # a sloped line, so that ŷ differs per point
     theta = window.document.theta
     assert theta[1] == 0.75
     row, new_y = 3, 1.25
@@ -232,9 +236,9 @@ def test_a_table_edit_shows_on_the_plot_with_its_residual(qtbot, make_main_windo
     assert (shown_x[row], shown_y[row]) == (data.x[row], new_y)
     fitted = monomial_design(window)[row] @ theta
     seg_x, seg_y = data_items(plot)["residuals"].getData()
-    assert seg_x[2 * row] == seg_x[2 * row + 1] == data.x[row]        # a vertical segment at the point's x
+    assert seg_x[2 * row] == seg_x[2 * row + 1] == data.x[row]  # a vertical segment at the point's x
     assert seg_y[2 * row] == new_y
-    assert seg_y[2 * row + 1] == pytest.approx(fitted, rel=1e-12)      # … down (or up) to the curve
+    assert seg_y[2 * row + 1] == pytest.approx(fitted, rel=1e-12)  # … down (or up) to the curve
     assert loss_on_label(window) == pytest.approx(numpy_mse(window), abs=1e-6)
 
 
@@ -247,12 +251,13 @@ def assert_shows_the_engine_loss_and_gradient(window) -> None:
     loss, grad = engine(window).value_and_grad(theta)
     assert loss == pytest.approx(mse, rel=1e-12)
     h = 1e-6
-    numeric = np.array([(numpy_mse(window, theta + h * e) - numpy_mse(window, theta - h * e)) / (2 * h)
-                        for e in np.eye(theta.size)])
+    numeric = np.array(
+        [(numpy_mse(window, theta + h * e) - numpy_mse(window, theta - h * e)) / (2 * h) for e in np.eye(theta.size)]
+    )
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
     for i, g in enumerate(grad):
         shown = float(find(window, f"knobGradient{i}").text())
-        assert shown == pytest.approx(g, rel=1e-3, abs=1e-12), f"k{i}"     # shown with 4 significant digits
+        assert shown == pytest.approx(g, rel=1e-3, abs=1e-12), f"k{i}"  # shown with 4 significant digits
         assert shown == pytest.approx(numeric[i], rel=1e-3, abs=1e-9), f"k{i}"
         assert find(window, f"knobValue{i}").value() == theta[i]
 
@@ -266,13 +271,13 @@ def test_turning_a_knob_with_the_keyboard_shows_the_engines_loss_and_gradients(q
     knob.setFocus()
     assert knob.hasFocus()
 
-    qtbot.keyClick(knob, Qt.Key.Key_Up)                  # one nudge: 1% of the knob's ±1 range
+    qtbot.keyClick(knob, Qt.Key.Key_Up)  # one nudge: 1% of the knob's ±1 range
     assert window.document.theta[0] == pytest.approx(0.01)
     assert stack.count() == 1 and stack.undoText() == "Turn k0"
     assert loss_on_label(window) != start_loss
     assert_shows_the_engine_loss_and_gradient(window)
 
-    qtbot.keyClick(knob, Qt.Key.Key_Down, SHIFT)         # coarse: 10%
+    qtbot.keyClick(knob, Qt.Key.Key_Down, SHIFT)  # coarse: 10%
     assert window.document.theta[0] == pytest.approx(-0.09)
     assert_shows_the_engine_loss_and_gradient(window)
 
@@ -283,8 +288,16 @@ def test_turning_a_knob_with_the_wheel_shows_the_engines_loss_and_gradients(qtbo
     centre = QPointF(knob.width() / 2, knob.height() / 2)
 
     for notches, expected in ((1, 0.01), (3, 0.04), (-1, 0.03)):
-        event = QWheelEvent(centre, QPointF(knob.mapToGlobal(centre)), QPoint(0, 0), QPoint(0, 120 * notches),
-                            Qt.MouseButton.NoButton, NO_MOD, Qt.ScrollPhase.NoScrollPhase, False)
+        event = QWheelEvent(
+            centre,
+            QPointF(knob.mapToGlobal(centre)),
+            QPoint(0, 0),
+            QPoint(0, 120 * notches),
+            Qt.MouseButton.NoButton,
+            NO_MOD,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
         QApplication.sendEvent(knob, event)
         assert window.document.theta[1] == pytest.approx(expected)
         assert_shows_the_engine_loss_and_gradient(window)
@@ -325,15 +338,14 @@ def test_solve_exactly_shows_the_ghost_curve_and_its_loss(qtbot, make_main_windo
     xs, ys = exact_curve.getData()
     X = monomial_design(window)
     coefficients, *_ = np.linalg.lstsq(X, window.document.dataset.y, rcond=None)
-    np.testing.assert_allclose(ys, np.vander(xs, X.shape[1], increasing=True) @ coefficients,
-                               rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(ys, np.vander(xs, X.shape[1], increasing=True) @ coefficients, rtol=1e-7, atol=1e-9)
     optimum_loss = numpy_mse(window, coefficients)
     assert f"{optimum_loss:.6g}" in window.statusBar().currentMessage()
     assert "exact optimum" in [label.text for _, label in plot.legend.items]
-    np.testing.assert_array_equal(window.document.theta, theta)        # a ghost: the knobs stay put
+    np.testing.assert_array_equal(window.document.theta, theta)  # a ghost: the knobs stay put
     assert window.document.undo_stack.count() == steps
 
-    qtbot.mouseClick(solve, LEFT)                                       # again: hidden
+    qtbot.mouseClick(solve, LEFT)  # again: hidden
     assert not solve.isChecked()
     assert drawn_points(exact_curve) == 0
 
@@ -349,7 +361,7 @@ def test_reset_sets_every_knob_to_zero_and_undo_brings_them_back(qtbot, make_mai
     np.testing.assert_array_equal(window.document.theta, np.zeros(6))
     assert [find(window, f"knobValue{i}").value() for i in range(6)] == [0.0] * 6
     assert find(window, "knob1").value() == 0
-    assert loss_on_label(window) == pytest.approx(np.mean(window.document.dataset.y ** 2), abs=1e-6)
+    assert loss_on_label(window) == pytest.approx(np.mean(window.document.dataset.y**2), abs=1e-6)
     qtbot.keyClick(window, Qt.Key.Key_Z, CTRL)
     np.testing.assert_array_equal(window.document.theta, before)
     assert find(window, "knobValue1").value() == -0.5
@@ -387,7 +399,7 @@ def test_launch_with_a_bad_file_opens_the_sample_and_names_the_file(qtbot, make_
     qtbot.waitUntil(notice.isVisible)
     assert path.name in notice.text() and detail in notice.text()
     assert "sample" in notice.text()
-    assert QApplication.activeModalWidget() is None                 # a notice, not a dialog
+    assert QApplication.activeModalWidget() is None  # a notice, not a dialog
     assert window.document.dataset == load_dataset(default_sample())
     assert find(window, "degreeSpin").value() == 5
 

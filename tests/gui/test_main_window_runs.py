@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shiboken6
-from PySide6.QtCore import QPointF, Qt, QtMsgType, QTimer
+from PySide6.QtCore import QPointF, Qt, QTimer, QtMsgType
 from PySide6.QtWidgets import QApplication, QWidget
 
 LEFT = Qt.MouseButton.LeftButton
@@ -92,7 +92,7 @@ def test_run_lowers_the_loss_finishes_and_is_one_undo_step(qtbot, make_main_wind
     window = make_main_window()
     stack, button = window.document.undo_stack, find(window, "runButton")
     find(window, "stepsSpin").setValue(1500)
-    find(window, "knobValue1").setValue(0.5)                 # start from the user's own knobs
+    find(window, "knobValue1").setValue(0.5)  # start from the user's own knobs
     start_theta, start_loss = window.document.theta, loss_on_label(window)
     steps = stack.count()
 
@@ -107,11 +107,14 @@ def test_run_lowers_the_loss_finishes_and_is_one_undo_step(qtbot, make_main_wind
     assert stack.count() == steps + 1
     assert stack.undoText() == "Gradient descent (1500 steps)"
     assert "step limit" in window.statusBar().currentMessage()
-    loss_curves = [item for item in find(window, "lossPlot").getPlotItem().listDataItems()
-                   if item.getData()[0] is not None and len(item.getData()[0])]
+    loss_curves = [
+        item
+        for item in find(window, "lossPlot").getPlotItem().listDataItems()
+        if item.getData()[0] is not None and len(item.getData()[0])
+    ]
     assert len(loss_curves) == 1 and len(loss_curves[0].getData()[0]) == 1500
 
-    stack.undo()                                             # the whole run is one step
+    stack.undo()  # the whole run is one step
     np.testing.assert_array_equal(window.document.theta, start_theta)
     assert loss_on_label(window) == start_loss
 
@@ -158,13 +161,13 @@ def test_the_window_stays_responsive_during_a_full_speed_run(qtbot, make_main_wi
     progressed = window.document.loss_history[-1].size
     qtbot.mouseClick(find(window, "runButton"), LEFT)
     assert not window.controller.running
-    assert progressed > 1000                # and the run itself was not starved either
+    assert progressed > 1000  # and the run itself was not starved either
 
 
 def test_undo_during_a_run_stops_it_and_undoes_the_run(qtbot, make_main_window):
     window = make_main_window()
     stack = window.document.undo_stack
-    find(window, "knobValue0").setValue(0.25)               # a step of the user's own, before the run
+    find(window, "knobValue0").setValue(0.25)  # a step of the user's own, before the run
     start = window.document.theta
     endless(window)
     thread = start_run(qtbot, window)
@@ -172,12 +175,12 @@ def test_undo_during_a_run_stops_it_and_undoes_the_run(qtbot, make_main_window):
     qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
 
     assert not window.controller.running and thread.isFinished()
-    np.testing.assert_array_equal(window.document.theta, start)        # back where the run started …
-    assert stack.undoText() == "Turn k0"                                # … and the user's step is kept
+    np.testing.assert_array_equal(window.document.theta, start)  # back where the run started …
+    assert stack.undoText() == "Turn k0"  # … and the user's step is kept
     stack.undo()
     np.testing.assert_array_equal(window.document.theta, np.zeros(6))
     stack.redo()
-    stack.redo()                                                        # the run can be redone
+    stack.redo()  # the run can be redone
     assert numpy_mse(window) < numpy_mse(window, start)
     assert_thread_gone(qtbot, thread)
 
@@ -194,7 +197,7 @@ def test_closing_the_window_during_a_run_stops_it_cleanly(qtbot, qtlog, make_mai
     assert not window.controller.running
     assert thread.isFinished()
     assert np.all(np.isfinite(window.document.theta))
-    assert_thread_gone(qtbot, thread)       # late signals of the run are processed here, harmlessly
+    assert_thread_gone(qtbot, thread)  # late signals of the run are processed here, harmlessly
     assert_no_qt_warnings(qtlog)
 
 
@@ -239,8 +242,9 @@ CLOSE_DURING_RUN = textwrap.dedent("""
 def test_closing_during_a_run_exits_the_process_cleanly():
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONFAULTHANDLER="1")
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    done = subprocess.run([sys.executable, "-c", CLOSE_DURING_RUN], capture_output=True, text=True,
-                          timeout=60, env=env, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-c", CLOSE_DURING_RUN], capture_output=True, text=True, timeout=60, env=env, cwd=REPO
+    )
     report = f"exit code {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
     assert done.returncode == 0, report
     assert "running at close: True" in done.stdout, report
@@ -249,7 +253,7 @@ def test_closing_during_a_run_exits_the_process_cleanly():
     assert "running after close: False" in done.stdout, report
     assert "event loop ended: 0" in done.stdout, report
     noise = [line for line in done.stderr.splitlines() if line.strip() and line.strip() != OFFSCREEN_NOISE]
-    assert noise == [], report          # no "QThread: Destroyed while thread is still running", no warning
+    assert noise == [], report  # no "QThread: Destroyed while thread is still running", no warning
 
 
 # -- edits during a run ---------------------------------------------------------------------------------
@@ -260,7 +264,7 @@ def change_degree(qtbot, window) -> None:
 def change_basis(qtbot, window) -> None:
     combo = find(window, "basisCombo")
     combo.setFocus()
-    qtbot.keyClick(combo, Qt.Key.Key_Down)          # monomial → scaled, as the keyboard does it
+    qtbot.keyClick(combo, Qt.Key.Key_Down)  # monomial → scaled, as the keyboard does it
 
 
 def edit_table(qtbot, window) -> None:
@@ -289,8 +293,8 @@ def test_an_edit_during_a_run_stops_the_run_first(qtbot, make_main_window, edit)
 
     assert not window.controller.running and thread.isFinished()
     assert find(window, "runButton").text() == RUN_TEXT
-    assert stack.text(stack.count() - 2).startswith("Gradient descent (")     # the run: one step …
-    assert not stack.text(stack.count() - 1).startswith("Gradient descent")   # … then the edit
+    assert stack.text(stack.count() - 2).startswith("Gradient descent (")  # the run: one step …
+    assert not stack.text(stack.count() - 1).startswith("Gradient descent")  # … then the edit
     state = doc.state
     if edit == "degree":
         assert state.degree == 3 and doc.theta.size == 4
@@ -302,18 +306,18 @@ def test_an_edit_during_a_run_stops_the_run_first(qtbot, make_main_window, edit)
     else:
         assert doc.dataset.n == start_data.n + 1
     n = doc.theta.size
-    qtbot.waitUntil(lambda: window.findChild(QWidget, f"knob{n}") is None)     # removed knobs are gone
+    qtbot.waitUntil(lambda: window.findChild(QWidget, f"knob{n}") is None)  # removed knobs are gone
     for i in range(n):
         assert find(window, f"knobValue{i}").value() == doc.theta[i]
     assert np.all(np.isfinite(doc.theta))
     assert_thread_gone(qtbot, thread)
 
-    window.controller.set_run_settings(max_steps=50)      # and the window still runs
+    window.controller.set_run_settings(max_steps=50)  # and the window still runs
     start_run(qtbot, window, wait_for_progress=False)
     qtbot.waitUntil(lambda: not window.controller.running, timeout=5000)
     stack.undo()
     stack.undo()
-    stack.undo()                                           # run, edit, first run: back to the start
+    stack.undo()  # run, edit, first run: back to the start
     assert doc.dataset == start_data and doc.state.degree == 5 and doc.state.basis.kind == "monomial"
     np.testing.assert_array_equal(doc.theta, start_theta)
 
@@ -327,7 +331,7 @@ def test_typing_a_learning_rate_during_a_run_is_not_overwritten(qtbot, make_main
     spin.selectAll()
     qtbot.keyClicks(spin, "0.3")
     seen = window.document.loss_history[-1].size
-    qtbot.waitUntil(lambda: window.document.loss_history[-1].size > seen)   # the run redraws meanwhile
+    qtbot.waitUntil(lambda: window.document.loss_history[-1].size > seen)  # the run redraws meanwhile
     assert spin.lineEdit().text() == "0.3"
     qtbot.keyClick(spin, Qt.Key.Key_Return)
     assert window.document.settings.lr == 0.3
@@ -346,9 +350,9 @@ def test_a_diverging_learning_rate_is_caught_and_explained(qtbot, make_main_wind
     assert window.document.state.basis.kind == "monomial"
     data = window.document.dataset
     X = np.vander(data.x, 6, increasing=True)
-    limit = 2.0 / np.linalg.eigvalsh(2.0 / data.n * X.T @ X)[-1]      # 2/λ_max of the MSE Hessian
+    limit = 2.0 / np.linalg.eigvalsh(2.0 / data.n * X.T @ X)[-1]  # 2/λ_max of the MSE Hessian
     assert 0.1 < limit < 10
-    assert "above" in find(window, "stabilityLabel").text()            # warned before the run, too
+    assert "above" in find(window, "stabilityLabel").text()  # warned before the run, too
     start_loss = numpy_mse(window)
 
     thread = start_run(qtbot, window, wait_for_progress=False)
@@ -363,5 +367,5 @@ def test_a_diverging_learning_rate_is_caught_and_explained(qtbot, make_main_wind
     assert "diverged" in message and f"{limit:.3g}" in message, message
     notice = find(window, "noticeLabel")
     assert notice.isVisible() and "diverged" in notice.text() and f"{limit:.3g}" in notice.text()
-    assert QApplication.activeModalWidget() is None                     # non-modal: nothing to dismiss
+    assert QApplication.activeModalWidget() is None  # non-modal: nothing to dismiss
     assert_thread_gone(qtbot, thread)

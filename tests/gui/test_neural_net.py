@@ -21,7 +21,7 @@ def test_the_net_replaces_the_polynomial_as_one_undo_step(make_main_window, qtbo
     _switch_to_net(window, layers=1, width=6)
     qtbot.waitUntil(lambda: window.findChild(QWidget, "knob0").isVisible())  # new rows show on the next loop
     assert doc.state.model == "mlp" and doc.state.hidden == (6,)
-    assert doc.state.theta.size == 6 + 6 + 6 + 1          # W1, b1, w_out, b_out
+    assert doc.state.theta.size == 6 + 6 + 6 + 1  # W1, b1, w_out, b_out
     labels = [w.text() for w in window.knob_panel.findChildren(QLabel) if w.isVisible()]
     assert "W1[0,0]" in labels and "b_out" in labels and "layer 1 weights W1" in labels
     assert window.findChild(QWidget, "knob18") is not None and window.findChild(QWidget, "knob19") is None
@@ -68,4 +68,5 @@ def test_the_surface_over_two_weights_arrives_from_the_background(make_main_wind
     probe = window.document.state.theta.copy()
     probe[i], probe[j] = a[3], b[5]
     assert z[5, 3] == np.float64(window.document.problem.loss_at(probe)) or np.isclose(
-        z[5, 3], window.document.problem.loss_at(probe), rtol=1e-9)
+        z[5, 3], window.document.problem.loss_at(probe), rtol=1e-9
+    )

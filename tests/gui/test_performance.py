@@ -47,20 +47,20 @@ def test_scheduled_redraw_coalesces_paces_and_waits_until_shown(qtbot):
     qtbot.waitExposed(widget)
     for _ in range(5):
         redraw.schedule()
-    assert calls == []                                  # not inside the signal handler …
-    qtbot.waitUntil(lambda: len(calls) == 1)            # … once, on the next turn of the event loop
+    assert calls == []  # not inside the signal handler …
+    qtbot.waitUntil(lambda: len(calls) == 1)  # … once, on the next turn of the event loop
     qtbot.wait(30)
     assert len(calls) == 1
     widget.hide()
     redraw.schedule()
     qtbot.wait(50)
-    assert len(calls) == 1 and redraw.pending           # hidden: nothing drawn, the request kept
+    assert len(calls) == 1 and redraw.pending  # hidden: nothing drawn, the request kept
     widget.show()
-    qtbot.waitUntil(lambda: len(calls) == 2)            # shown again: it catches up
+    qtbot.waitUntil(lambda: len(calls) == 2)  # shown again: it catches up
     redraw.min_interval_ms = 300
     redraw.schedule()
     qtbot.wait(120)
-    assert len(calls) == 2                              # paced: not before 300 ms after the last one
+    assert len(calls) == 2  # paced: not before 300 ms after the last one
     qtbot.waitUntil(lambda: len(calls) == 3, timeout=2000)
     redraw.schedule()
     assert redraw.flush(force=True) and len(calls) == 4 and not redraw.pending
@@ -70,7 +70,7 @@ def test_scheduled_redraw_coalesces_paces_and_waits_until_shown(qtbot):
 def test_a_dock_tab_behind_another_computes_nothing_until_raised(make_main_window, qtbot):
     window = make_main_window()
     graph = window.graph_view
-    assert graph.isVisible() and not on_screen(graph)   # Qt moves a tab behind off screen, never hides it
+    assert graph.isVisible() and not on_screen(graph)  # Qt moves a tab behind off screen, never hides it
     assert on_screen(window.compare_panel)
     with qtbot.assertNotEmitted(graph.redrawn, wait=200):
         window.controller.set_knob(1, 0.7)
@@ -96,7 +96,7 @@ def test_a_closed_surface_computes_no_grid_and_catches_up_when_shown(make_main_w
     surface, dock = window.surface_plot, window.docks["surface"]
     count = surface.recompute_count
     dock.hide()
-    window.controller.set_knob(2, 1.5)                  # the other knobs moved: the grid is out of date
+    window.controller.set_knob(2, 1.5)  # the other knobs moved: the grid is out of date
     qtbot.wait(200)
     assert surface.recompute_count == count
     dock.show()
@@ -139,12 +139,12 @@ def test_panning_redraws_the_curve_not_the_points(make_main_window, qtbot, monke
     (x0, x1), _ = view.viewRange()
     before = plot.curve.getData()[0].copy()
     view.setXRange(x0 + 0.3, x1 + 0.3, padding=0)
-    qtbot.waitUntil(lambda: not np.array_equal(plot.curve.getData()[0], before))   # the curve follows …
-    assert calls == []                                                             # … the points do not
+    qtbot.waitUntil(lambda: not np.array_equal(plot.curve.getData()[0], before))  # the curve follows …
+    assert calls == []  # … the points do not
     window.forces_action.setChecked(True)
     calls.clear()
     view.setXRange(x0, x1, padding=0)
-    assert calls                          # the pulls' length is a share of the view: they follow it
+    assert calls  # the pulls' length is a share of the view: they follow it
 
 
 def test_the_residual_plot_keeps_its_range_for_small_moves(make_main_window):
@@ -153,12 +153,12 @@ def test_the_residual_plot_keeps_its_range_for_small_moves(make_main_window):
     theta = window.document.theta
     residuals = window.residual_plot
     window.controller.set_knob(0, float(theta[0]) + 0.01)
-    residuals.flush()                                          # (drawn on the next turn of the event loop)
+    residuals.flush()  # (drawn on the next turn of the event loop)
     before = view.viewRange()[1]
-    window.controller.set_knob(0, float(theta[0]) + 0.02)     # a small move: the axis stays put
+    window.controller.set_knob(0, float(theta[0]) + 0.02)  # a small move: the axis stays put
     residuals.flush()
     assert view.viewRange()[1] == before
-    window.controller.set_knob(0, float(theta[0]) + 50.0)     # the residuals leave it: the range follows
+    window.controller.set_knob(0, float(theta[0]) + 50.0)  # the residuals leave it: the range follows
     residuals.flush()
     lo, hi = view.viewRange()[1]
     _, r = window.residual_plot.residuals()
@@ -184,16 +184,17 @@ def test_live_payloads_bring_the_engines_loss_and_gradient(make_main_window, qtb
         if doc.live:
             loss, grad = doc.evaluation()
             fresh_loss, fresh_grad = doc.problem.value_and_grad(doc.theta)
-            checked.append(np.isclose(loss, fresh_loss, rtol=1e-12) and np.allclose(grad, fresh_grad, rtol=1e-9,
-                                                                                      atol=1e-15))
+            checked.append(
+                np.isclose(loss, fresh_loss, rtol=1e-12) and np.allclose(grad, fresh_grad, rtol=1e-9, atol=1e-15)
+            )
 
     doc.knobsChanged.connect(check)
-    ctl.set_speed(0.002)                  # a few dozen payloads
+    ctl.set_speed(0.002)  # a few dozen payloads
     run_to_end(qtbot, window, steps=400)
     doc.knobsChanged.disconnect(check)
     assert len(checked) >= 3 and all(checked)
     trail = np.array(doc.gd_trajectory)
-    np.testing.assert_array_equal(trail[-1], doc.last_run.result.params)   # the trail ends where the run did
+    np.testing.assert_array_equal(trail[-1], doc.last_run.result.params)  # the trail ends where the run did
 
 
 # -- memory ----------------------------------------------------------------------------------------------------
@@ -214,11 +215,11 @@ def test_finished_runs_let_their_worker_and_problem_go(make_main_window, qtbot, 
     window = make_main_window()
     run_to_end(qtbot, window)
     window.controller.start_run()
-    window.controller.stop_run()                       # stopped by the user, finalised at once
+    window.controller.stop_run()  # stopped by the user, finalised at once
     qtbot.wait(50)
     assert len(problems) == 2
     assert alive(FitWorker) == 0
-    assert all(ref() is None for ref in problems)      # design matrix and engine graph gone with them
+    assert all(ref() is None for ref in problems)  # design matrix and engine graph gone with them
 
 
 def test_a_file_read_in_the_background_lets_its_worker_go(make_main_window, qtbot, tmp_path):

@@ -12,8 +12,7 @@ import pytest
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDialogButtonBox, QDockWidget, QPushButton, QSpinBox,
-                               QTabBar)
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QDialogButtonBox, QDockWidget, QPushButton, QSpinBox, QTabBar
 
 from workbench.fitting.basis import MAX_DEGREE
 from workbench.fitting.optimizers import OPTIMIZER_KINDS
@@ -21,7 +20,10 @@ from workbench.qt.preferences import LAYOUT_VERSION, PREFERENCES, Preferences, d
 from workbench.qt.preferences_dialog import PreferencesDialog
 
 # Offscreen-platform noise (tests/gui/conftest.py ignores the first one in every test that sets no list).
-OFFSCREEN_NOISE = (r"^This plugin does not support propagateSizeHints\(\)$", r"^This plugin does not support raise\(\)$")
+OFFSCREEN_NOISE = (
+    r"^This plugin does not support propagateSizeHints\(\)$",
+    r"^This plugin does not support raise\(\)$",
+)
 
 
 def raw_settings() -> QSettings:
@@ -43,24 +45,42 @@ def test_missing_preferences_give_their_defaults():
     assert prefs.get("window/geometry") is None
 
 
-@pytest.mark.parametrize("key, value", [
-    ("theme", "dark"), ("theme", "light"), ("defaultDegree", 0), ("defaultDegree", MAX_DEGREE),
-    *[("defaultOptimizer", kind) for kind in OPTIMIZER_KINDS],
-])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("theme", "dark"),
+        ("theme", "light"),
+        ("defaultDegree", 0),
+        ("defaultDegree", MAX_DEGREE),
+        *[("defaultOptimizer", kind) for kind in OPTIMIZER_KINDS],
+    ],
+)
 def test_valid_values_round_trip_through_a_fresh_settings_object(key, value):
     Preferences().set(key, value)
     Preferences().sync()
     assert Preferences(QSettings()).get(key) == value
 
 
-@pytest.mark.parametrize("key, stored", [
-    ("theme", "purple"), ("theme", 3), ("theme", ""),
-    ("defaultDegree", "abc"), ("defaultDegree", str(MAX_DEGREE + 1)), ("defaultDegree", "-1"),
-    ("defaultDegree", "2.5"), ("defaultDegree", True),
-    ("defaultOptimizer", "sgd"), ("defaultOptimizer", "GD; rm -rf /"),
-    ("lastDirectory", "/no/such/folder/anywhere"), ("lastDirectory", 42),
-    ("window/geometry", "not bytes"), ("window/state", 17), ("window/layoutVersion", "x"),
-])
+@pytest.mark.parametrize(
+    "key, stored",
+    [
+        ("theme", "purple"),
+        ("theme", 3),
+        ("theme", ""),
+        ("defaultDegree", "abc"),
+        ("defaultDegree", str(MAX_DEGREE + 1)),
+        ("defaultDegree", "-1"),
+        ("defaultDegree", "2.5"),
+        ("defaultDegree", True),
+        ("defaultOptimizer", "sgd"),
+        ("defaultOptimizer", "GD; rm -rf /"),
+        ("lastDirectory", "/no/such/folder/anywhere"),
+        ("lastDirectory", 42),
+        ("window/geometry", "not bytes"),
+        ("window/state", 17),
+        ("window/layoutVersion", "x"),
+    ],
+)
 def test_a_corrupt_stored_value_falls_back_to_the_default(key, stored):
     raw_settings().setValue(key, stored)
     assert Preferences().get(key) == PREFERENCES[key].default
@@ -69,8 +89,10 @@ def test_a_corrupt_stored_value_falls_back_to_the_default(key, stored):
 def test_values_written_as_text_by_a_hand_edited_file_are_read(isolated_settings):
     path = Path(QSettings().fileName())
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"[General]\ntheme= Dark\ndefaultDegree=3\ndefaultOptimizer=adam\nlastDirectory={path.parent}\n"
-                    "this line is = garbage = \n[[[broken section\ntheme=light\n")
+    path.write_text(
+        f"[General]\ntheme= Dark\ndefaultDegree=3\ndefaultOptimizer=adam\nlastDirectory={path.parent}\n"
+        "this line is = garbage = \n[[[broken section\ntheme=light\n"
+    )
     prefs = Preferences(QSettings())
     assert (prefs.theme, prefs.default_degree, prefs.default_optimizer) == ("dark", 3, "adam")
     assert prefs.last_directory == path.parent
@@ -84,13 +106,16 @@ def test_an_unreadable_settings_file_gives_defaults_and_no_crash(isolated_settin
     assert (prefs.theme, prefs.default_degree, prefs.default_optimizer) == ("system", 5, "gd")
 
 
-@pytest.mark.parametrize("key, value, words", [
-    ("theme", "purple", ["Theme", "system, light, dark", "Nothing was changed"]),
-    ("defaultDegree", MAX_DEGREE + 1, ["Default degree", f"0–{MAX_DEGREE}"]),
-    ("defaultDegree", 2.0, ["Default degree", "whole number"]),
-    ("defaultOptimizer", "sgd", ["Default optimiser", ", ".join(OPTIMIZER_KINDS)]),
-    ("lastDirectory", "/no/such/folder", ["Last folder", "not an existing folder"]),
-])
+@pytest.mark.parametrize(
+    "key, value, words",
+    [
+        ("theme", "purple", ["Theme", "system, light, dark", "Nothing was changed"]),
+        ("defaultDegree", MAX_DEGREE + 1, ["Default degree", f"0–{MAX_DEGREE}"]),
+        ("defaultDegree", 2.0, ["Default degree", "whole number"]),
+        ("defaultOptimizer", "sgd", ["Default optimiser", ", ".join(OPTIMIZER_KINDS)]),
+        ("lastDirectory", "/no/such/folder", ["Last folder", "not an existing folder"]),
+    ],
+)
 def test_setting_a_bad_value_says_what_is_allowed_and_changes_nothing(key, value, words):
     prefs = Preferences()
     before = prefs.get(key)
@@ -153,7 +178,7 @@ def dialog_button(dialog, which) -> QPushButton:
 def test_ok_saves_the_dialogs_choices_and_applies_the_theme(qtbot, make_main_window):
     window = make_main_window()
     dialog = open_dialog(qtbot, window)
-    assert not dialog.isModal()   # the window stays usable beside it
+    assert not dialog.isModal()  # the window stays usable beside it
     dialog.findChild(QComboBox, "themeCombo").setCurrentIndex(2)
     dialog.findChild(QSpinBox, "defaultDegreeSpin").setValue(2)
     combo = dialog.findChild(QComboBox, "defaultOptimizerCombo")
@@ -163,7 +188,7 @@ def test_ok_saves_the_dialogs_choices_and_applies_the_theme(qtbot, make_main_win
     prefs = Preferences()
     assert (prefs.theme, prefs.default_degree, prefs.default_optimizer) == ("dark", 2, "nesterov")
     assert window.palette().color(QPalette.ColorRole.Window).lightness() < 80
-    assert window.document.state.degree == 5   # the open fit keeps its own degree
+    assert window.document.state.degree == 5  # the open fit keeps its own degree
 
 
 def test_cancel_changes_nothing(qtbot, make_main_window):
@@ -182,11 +207,10 @@ def test_restore_defaults_fills_in_the_originals_and_ok_saves_them(qtbot, make_m
     window = make_main_window()
     dialog = open_dialog(qtbot, window)
     assert dialog.findChild(QSpinBox, "defaultDegreeSpin").value() == 1
-    qtbot.mouseClick(dialog_button(dialog, QDialogButtonBox.StandardButton.RestoreDefaults),
-                     Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog_button(dialog, QDialogButtonBox.StandardButton.RestoreDefaults), Qt.MouseButton.LeftButton)
     assert dialog.findChild(QSpinBox, "defaultDegreeSpin").value() == 5
     assert dialog.findChild(QComboBox, "themeCombo").currentData() == "system"
-    assert Preferences().default_degree == 1          # not saved yet
+    assert Preferences().default_degree == 1  # not saved yet
     dialog.accept()
     assert (Preferences().default_degree, Preferences().theme) == (5, "system")
 
@@ -211,8 +235,11 @@ def rearrange(window) -> None:
 
 def tab_bars_on_screen(window) -> list[int]:
     """Tab counts of the dock tab bars the user can see (Qt parks unused ones off-screen)."""
-    return sorted(bar.count() for bar in window.findChildren(QTabBar)
-                  if bar.isVisible() and window.rect().intersects(bar.geometry()))
+    return sorted(
+        bar.count()
+        for bar in window.findChildren(QTabBar)
+        if bar.isVisible() and window.rect().intersects(bar.geometry())
+    )
 
 
 def test_the_dock_layout_survives_a_new_launch(qtbot, make_main_window):
@@ -239,7 +266,7 @@ def test_reset_window_layout_puts_every_dock_back(qtbot, make_main_window):
     assert window.dockWidgetArea(window.docks["knobs"]) == Qt.DockWidgetArea.RightDockWidgetArea
     assert not window.docks["gradcheck"].isFloating()
     assert window.docks["report"] in window.tabifiedDockWidgets(window.docks["compare"])
-    qtbot.waitUntil(lambda: tab_bars_on_screen(window) == tabs_as_built)   # no stale tab bar left behind
+    qtbot.waitUntil(lambda: tab_bars_on_screen(window) == tabs_as_built)  # no stale tab bar left behind
     assert Preferences().get("window/state") is None
 
 
@@ -259,7 +286,7 @@ def test_an_old_or_broken_layout_is_ignored(qtbot, make_main_window, spoil):
         state = settings.value("window/state")
         settings.setValue("window/state", QByteArray(bytes(state)[: len(bytes(state)) // 2]))
     window = make_main_window()
-    assert window.docks["loss"].isVisible()   # the layout as built
+    assert window.docks["loss"].isVisible()  # the layout as built
     assert window.dockWidgetArea(window.docks["knobs"]) == Qt.DockWidgetArea.RightDockWidgetArea
     assert all(dock.widget() is not None for dock in window.findChildren(QDockWidget))
 

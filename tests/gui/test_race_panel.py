@@ -35,8 +35,9 @@ def noisy_sine() -> Dataset:
 def doc_ctl(qtbot):
     document = FitDocument(noisy_sine())
     x = document.dataset.x
-    document.apply(replace(document.state, degree=3, basis=Basis.for_data("legendre", x), theta=np.zeros(4)),
-                   "cubic in Legendre")
+    document.apply(
+        replace(document.state, degree=3, basis=Basis.for_data("legendre", x), theta=np.zeros(4)), "cubic in Legendre"
+    )
     controller = Controller(document)
     yield document, controller
     controller.shutdown()
@@ -193,7 +194,7 @@ def test_only_the_ticked_contenders_race(qtbot, panel, plots, doc_ctl):
     assert n_drawn(surface.race_lines["nudge"]) == 0
     for kind in RACE_KINDS:
         panel.checks[kind].setChecked(False)
-    assert not panel.race_button.isEnabled()   # nobody to race
+    assert not panel.race_button.isEnabled()  # nobody to race
 
 
 # -- stopping --------------------------------------------------------------------------------------------
@@ -209,7 +210,7 @@ def test_stop_ends_the_race_at_once_and_keeps_the_scoreboard(qtbot, panel, doc_c
     assert view.outcome == "stopped" and 20 < view.step < 1_000_000
     rows = board_rows(panel)
     assert all(row[STATUS_COLUMN] == "stopped" for row in rows.values())
-    assert [view.tracks[k].steps for k in rows] == [view.step] * len(rows)   # no payload lost to the stop
+    assert [view.tracks[k].steps for k in rows] == [view.step] * len(rows)  # no payload lost to the stop
     assert "Stopped by you" in panel.status_label.text()
     assert panel.race_button.text() == "Start race" and panel.race_button.isEnabled()
 
@@ -241,14 +242,14 @@ def test_an_edit_of_data_or_model_during_a_race_stops_it(qtbot, panel, plots, do
     else:
         controller.set_model("polynomial")
     assert not panel.running and not thread.isRunning()
-    assert document.race is None   # stale: raced on another loss
+    assert document.race is None  # stale: raced on another loss
     assert panel.table.rowCount() == 0
     assert "data or the model changed" in panel.status_label.text()
     for kind in RACE_KINDS:
         assert n_drawn(loss_plot.race_curves[kind]) == 0
         assert n_drawn(surface.race_lines[kind]) == 0
     assert not loss_plot.legend.isVisible()
-    qtbot.wait(50)   # the worker's last queued signals arrive and are ignored
+    qtbot.wait(50)  # the worker's last queued signals arrive and are ignored
     assert document.race is None
 
 
@@ -259,7 +260,7 @@ def test_shutdown_during_a_race_leaves_no_thread_running(qtbot, panel, doc_ctl):
     assert not thread.isRunning() and not panel.running
     assert panel.race_controller.thread is None
     qtbot.wait(50)
-    panel.shutdown()   # twice is harmless
+    panel.shutdown()  # twice is harmless
 
 
 def test_a_panel_deleted_mid_race_still_stops_its_thread(qtbot, doc_ctl):
@@ -274,7 +275,7 @@ def test_a_panel_deleted_mid_race_still_stops_its_thread(qtbot, doc_ctl):
 def test_the_manual_trail_joins_the_race_when_ticked(qtbot, panel, plots, doc_ctl):
     document, controller = doc_ctl
     loss_plot, _ = plots
-    assert not panel.checks["manual"].isEnabled()   # no trail yet
+    assert not panel.checks["manual"].isEnabled()  # no trail yet
     exact = document.exact.coefficients
     for fraction in (0.5, 1.0):
         for k, value in enumerate(fraction * exact):
@@ -314,7 +315,7 @@ def test_a_race_can_run_beside_a_gradient_descent_run(qtbot, panel, doc_ctl):
         assert panel.start_race()
         controller.start_run()
         assert controller.running and panel.running
-        assert panel.race_button.isEnabled()   # Stop stays available
+        assert panel.race_button.isEnabled()  # Stop stays available
     assert document.race.outcome == "finished"
     controller.stop_run()
 
@@ -328,9 +329,9 @@ def test_a_track_grows_its_loss_buffer_and_thins_its_path(qapp):
     np.testing.assert_array_equal(track.losses, np.concatenate(chunks))
     assert not track.losses.flags.writeable
     for step in range(1, 10_001):
-        if step % race_path_stride(step) == 0:   # what the worker sends
+        if step % race_path_stride(step) == 0:  # what the worker sends
             track.add_path([step], [np.array([step, -step], float)], step)
-        track.theta = np.array([step, -step], float)   # what the snapshot says
+        track.theta = np.array([step, -step], float)  # what the snapshot says
     path = track.trajectory()
     assert len(path) <= RACE_PATH_POINTS + 2
     assert path[0].tolist() == [0, 0] and path[-1].tolist() == [10_000, -10_000]

@@ -55,13 +55,14 @@ SCRIPT = textwrap.dedent("""
 
 def test_a_live_plot_survives_hundreds_of_redraws():
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONFAULTHANDLER="1")
-    done = subprocess.run([sys.executable, "-c", SCRIPT, str(REDRAWS)], capture_output=True, text=True,
-                          timeout=120, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(REDRAWS)], capture_output=True, text=True, timeout=120, env=env
+    )
     report = f"exit code {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr[-4000:]}"
     assert done.returncode == 0, report
     assert f"redraws {REDRAWS} " in done.stdout, report
     change = int(done.stdout.split("none_refcount_change")[-1].split()[0])
-    if sys.version_info < (3, 12):       # from 3.12 None is immortal and its count means nothing
+    if sys.version_info < (3, 12):  # from 3.12 None is immortal and its count means nothing
         # A leak in drawLine loses several references per redraw: thousands over the loop.  Allow a
         # little drift from caches that hold None.
         assert change > -100, report

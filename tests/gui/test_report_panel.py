@@ -19,7 +19,7 @@ from workbench.qt.report_panel import ReportPanel
 
 def noisy_sine(n: int = 15) -> Dataset:
     x = np.linspace(-1.0, 1.0, n)
-    noise = 0.1 * np.sin(7.3 * x + 0.4)   # deterministic "noise"
+    noise = 0.1 * np.sin(7.3 * x + 0.4)  # deterministic "noise"
     return Dataset(x, np.sin(np.pi * x) + noise, "noisy sine")
 
 
@@ -60,8 +60,7 @@ def panel(qtbot, doc_ctl):
 
 def table_values(panel: ReportPanel) -> np.ndarray:
     table = panel.findChild(QTableWidget, "reportTable")
-    return np.array([[table.item(i, j).data(0x0100) for j in range(3)] for i in range(table.rowCount())],
-                    dtype=float)
+    return np.array([[table.item(i, j).data(0x0100) for j in range(3)] for i in range(table.rowCount())], dtype=float)
 
 
 def test_table_matches_textbook_least_squares(panel, doc_ctl):
@@ -88,7 +87,7 @@ def test_table_matches_textbook_least_squares(panel, doc_ctl):
 def test_interpolating_degree_warns_and_explains(qtbot, doc_ctl):
     document, controller = doc_ctl
     document.apply(dataclasses.replace(document.state, dataset=noisy_sine(6)), "t")
-    controller.set_degree(5)   # degree = N − 1
+    controller.set_degree(5)  # degree = N − 1
     widget = ReportPanel(document)
     qtbot.addWidget(widget)
     widget.show()
@@ -105,7 +104,7 @@ def test_updates_after_data_edit_but_not_knob_moves(panel, doc_ctl):
     document, _ = doc_ctl
     before = panel.report
     document.set_theta_live(np.ones(4))
-    assert panel.report is before   # knobs move: the exact fit's report is unchanged
+    assert panel.report is before  # knobs move: the exact fit's report is unchanged
     moved = document.dataset.with_point_moved(3, float(document.dataset.x[3]), 2.0)
     document.apply(dataclasses.replace(document.state, dataset=moved), "t")
     assert panel.report is not before
@@ -140,7 +139,7 @@ def test_bands_on_fit_plot(qtbot, doc_ctl):
     qtbot.addWidget(plot)
     plot.resize(600, 400)
     plot.show()
-    assert drawn_nothing(plot.conf_lo) and drawn_nothing(plot.pred_hi)   # off by default
+    assert drawn_nothing(plot.conf_lo) and drawn_nothing(plot.pred_hi)  # off by default
     plot.set_show_bands(True)
     xs, c_lo = plot.conf_lo.getData()
     _, c_hi = plot.conf_hi.getData()
@@ -166,14 +165,14 @@ def test_bands_on_fit_plot(qtbot, doc_ctl):
 
 def test_bands_hidden_when_unavailable(qtbot, doc_ctl):
     document, controller = doc_ctl
-    document.apply(dataclasses.replace(document.state, dataset=noisy_sine(4)), "t")   # degree 3, N 4
+    document.apply(dataclasses.replace(document.state, dataset=noisy_sine(4)), "t")  # degree 3, N 4
     plot = FitPlot(document)
     qtbot.addWidget(plot)
     plot.set_show_bands(True)
     assert drawn_nothing(plot.conf_lo) and drawn_nothing(plot.pred_hi)
     controller.set_degree(2)
     assert not drawn_nothing(plot.conf_lo) and not drawn_nothing(plot.pred_hi)
-    document.apply(dataclasses.replace(document.state, dataset=noisy_sine(9)), "t")   # a data edit
+    document.apply(dataclasses.replace(document.state, dataset=noisy_sine(9)), "t")  # a data edit
     xs, c_hi = plot.conf_hi.getData()
     report = stats.fit_report(document.dataset.x, document.dataset.y, 2)
     np.testing.assert_allclose(c_hi, stats.bands(report, xs)[2], rtol=1e-12, atol=1e-12)

@@ -18,8 +18,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
-
 from session_strategies import assert_same, window_sessions
+
 from workbench.fitting.data import Dataset
 from workbench.qt import session_manager as manager_module
 from workbench.qt.session_manager import RECOVERY_ENV, SessionManager
@@ -68,8 +68,12 @@ def save_dialog_returns(monkeypatch, path) -> None:
 # -- round trip ---------------------------------------------------------------------------------------------
 # No shrinking: each example builds two windows, and shrinking would take minutes; a failure prints the
 # example as drawn (every field small already).
-@settings(max_examples=6, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=6,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(session=window_sessions())
 def test_save_then_open_in_a_fresh_window_restores_everything(make_main_window, tmp_path, session, qtbot):
     source = make_main_window()
@@ -77,16 +81,16 @@ def test_save_then_open_in_a_fresh_window_restores_everything(make_main_window, 
     # there, so that the fresh window gets the same size back (the position moves by the frame offset).
     source.resize(source.minimumSizeHint().width(), 700)
     assert apply_session(source, session, "generated") == []
-    qtbot.wait(20)   # let the resized window lay its docks out before its state is read
+    qtbot.wait(20)  # let the resized window lay its docks out before its state is read
     shown = session_from_window(source)
-    assert_same(session, shown, view=False)                     # the document took every field as given
+    assert_same(session, shown, view=False)  # the document took every field as given
     for key, value in session.view.items():
-        assert shown.view[key] == value, key                     # ... and the window every toggle and range
+        assert shown.view[key] == value, key  # ... and the window every toggle and range
     path = tmp_path / "round.json"
     assert source.session_manager.save_to(path)
     fresh = make_main_window()
     assert fresh.session_manager.open_path(path)
-    qtbot.wait(20)   # a restored dock layout settles on the next event-loop turns
+    qtbot.wait(20)  # a restored dock layout settles on the next event-loop turns
     # The fresh window holds exactly what was saved, and its docks sit where the source's do.
     assert_same(load_session(path), session_from_window(fresh), ignore=("window_geometry", "window_state"))
     # (within a scroll bar's width: offscreen, a tab group's width settles a few turns later)
@@ -95,7 +99,7 @@ def test_save_then_open_in_a_fresh_window_restores_everything(make_main_window, 
         assert dock.isVisible() == twin.isVisible(), name
         if dock.isVisible():
             assert abs(dock.width() - twin.width()) <= 16 and abs(dock.height() - twin.height()) <= 16, name
-    assert fresh.size() == source.size()                         # dock layout compared above, bytes equal
+    assert fresh.size() == source.size()  # dock layout compared above, bytes equal
     assert fresh.forces_action.isChecked() == session.view["show_forces"]
     assert fresh.document.undo_stack.count() == 0 and not fresh.session_manager.modified
     for window in (source, fresh):
@@ -104,7 +108,7 @@ def test_save_then_open_in_a_fresh_window_restores_everything(make_main_window, 
 
 def test_round_trip_keeps_a_changed_dock_layout_and_runs(make_main_window, tmp_path, qtbot):
     window = make_main_window()
-    window.resize(window.minimumSizeHint().width(), 700)   # no offscreen clamping (see the test above)
+    window.resize(window.minimumSizeHint().width(), 700)  # no offscreen clamping (see the test above)
     ctl = window.controller
     ctl.set_knob(1, 0.5)
     ctl.set_run_settings(max_steps=40, lr=0.3)
@@ -184,15 +188,18 @@ def _overflow(d):
     d["theta"] = [1e300] * len(d["theta"])
 
 
-@pytest.mark.parametrize("damage, message", [
-    (_newer, "saved by a newer version of Curve Fitter Workbench"),
-    (_bad_degree, "degree: 99 is out of range"),
-    (_bad_view, "view.show_bands: expected true or false"),
-    (_bad_layout, "view.window_state: not valid base64"),
-    (_overflow, "theta and dataset: the loss and its gradient at these knobs cannot be computed"),
-    ("truncated", "not valid JSON"),
-    ("missing", "cannot read the file"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (_newer, "saved by a newer version of Curve Fitter Workbench"),
+        (_bad_degree, "degree: 99 is out of range"),
+        (_bad_view, "view.show_bands: expected true or false"),
+        (_bad_layout, "view.window_state: not valid base64"),
+        (_overflow, "theta and dataset: the loss and its gradient at these knobs cannot be computed"),
+        ("truncated", "not valid JSON"),
+        ("missing", "cannot read the file"),
+    ],
+)
 def test_a_bad_session_changes_nothing(make_main_window, tmp_path, monkeypatch, damage, message):
     window = make_main_window()
     asked = answer_unsaved(monkeypatch, "discard")
@@ -208,8 +215,15 @@ def test_a_bad_session_changes_nothing(make_main_window, tmp_path, monkeypatch, 
         damage(d)
         path.write_text(json.dumps(d), encoding="utf-8")
     doc = window.document
-    before = (doc.dataset, doc.theta, doc.undo_stack.count(), window.windowTitle(), doc.state,
-              window.session_manager.path, window.session_manager.recent_files())
+    before = (
+        doc.dataset,
+        doc.theta,
+        doc.undo_stack.count(),
+        window.windowTitle(),
+        doc.state,
+        window.session_manager.path,
+        window.session_manager.recent_files(),
+    )
     seen = record_notices(window)
 
     assert not window.session_manager.open_path(path)
@@ -219,7 +233,7 @@ def test_a_bad_session_changes_nothing(make_main_window, tmp_path, monkeypatch, 
     assert doc.dataset is before[0] and np.array_equal(doc.theta, before[1])
     assert (doc.undo_stack.count(), window.windowTitle(), doc.state) == before[2:5]
     assert (window.session_manager.path, window.session_manager.recent_files()) == before[5:]
-    assert window.session_manager.modified and not asked   # refused before asking to save anything
+    assert window.session_manager.modified and not asked  # refused before asking to save anything
 
 
 # -- crash-safe saving ----------------------------------------------------------------------------------------
@@ -263,11 +277,11 @@ def test_an_interrupted_save_keeps_the_previous_file(make_main_window, tmp_path,
     before = path.read_bytes()
     edit_a_little(window)
     seen = record_notices(window)
-    with pytest.MonkeyPatch.context() as disk:   # its own patch: undoing it keeps the conftest's prompts
+    with pytest.MonkeyPatch.context() as disk:  # its own patch: undoing it keeps the conftest's prompts
         break_disk(disk)
         assert not window.session_manager.save()
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["work.json"]   # no temp file left
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["work.json"]  # no temp file left
     assert seen[-1][0] == "error" and "Could not save the session" in seen[-1][1]
     assert "unchanged" in seen[-1][1]
     assert window.session_manager.modified and window.windowTitle().startswith("work.json*")
@@ -284,28 +298,28 @@ def test_modified_after_each_kind_of_change_and_clean_after_save(make_main_windo
     def change_then_save(change):
         change()
         assert sessions.modified
-        assert window.windowTitle().startswith(("t.json* — " if sessions.path else name + "* — "))
+        assert window.windowTitle().startswith("t.json* — " if sessions.path else name + "* — ")
         assert sessions.save_to(path)
         assert not sessions.modified and window.windowTitle() == f"t.json — {window.document.dataset.name}{TITLE}"
 
-    change_then_save(lambda: ctl.set_knob(2, 0.125))                 # a knob move
-    change_then_save(lambda: ctl.add_point(0.1, 0.2))                # a data edit
-    change_then_save(ctl.step_once)                                  # a gradient-descent step
-    change_then_save(lambda: ctl.set_run_settings(lr=0.05))          # run settings
+    change_then_save(lambda: ctl.set_knob(2, 0.125))  # a knob move
+    change_then_save(lambda: ctl.add_point(0.1, 0.2))  # a data edit
+    change_then_save(ctl.step_once)  # a gradient-descent step
+    change_then_save(lambda: ctl.set_run_settings(lr=0.05))  # run settings
     ctl.set_run_settings(max_steps=30)
-    with qtbot.waitSignal(ctl.runFinished, timeout=10_000):          # a whole run
+    with qtbot.waitSignal(ctl.runFinished, timeout=10_000):  # a whole run
         ctl.start_run()
     assert sessions.modified
     assert sessions.save_to(path)
-    change_then_save(lambda: ctl.take_snapshot("exact"))             # a snapshot
+    change_then_save(lambda: ctl.take_snapshot("exact"))  # a snapshot
 
     ctl.set_knob(0, 9.0)
     assert sessions.modified
     stack.undo()
-    assert not sessions.modified          # back at the saved state: clean again
+    assert not sessions.modified  # back at the saved state: clean again
     ctl.set_run_settings(lr=0.5)
     ctl.set_run_settings(lr=0.05)
-    assert not sessions.modified          # settings back as saved
+    assert not sessions.modified  # settings back as saved
 
 
 def test_save_without_a_file_asks_where_and_adds_json(make_main_window, tmp_path, monkeypatch):
@@ -317,7 +331,7 @@ def test_save_without_a_file_asks_where_and_adds_json(make_main_window, tmp_path
     assert load_session(tmp_path / "chosen.json").theta[0] == 1.5
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: ("", "")))
     window.controller.set_knob(0, 2.5)
-    action(window, "saveSessionAsAction").trigger()      # cancelled: nothing written, still modified
+    action(window, "saveSessionAsAction").trigger()  # cancelled: nothing written, still modified
     assert load_session(tmp_path / "chosen.json").theta[0] == 1.5 and window.session_manager.modified
 
 
@@ -350,7 +364,7 @@ def test_new_session_starts_blank_after_asking(make_main_window, monkeypatch, tm
     window.controller.set_knob(0, 0.5)
     asked = answer_unsaved(monkeypatch, "cancel")
     action(window, "newSessionAction").trigger()
-    assert asked and window.document.dataset.n > 0            # cancelled: nothing changed
+    assert asked and window.document.dataset.n > 0  # cancelled: nothing changed
     answer_unsaved(monkeypatch, "discard")
     action(window, "newSessionAction").trigger()
     assert window.document.dataset.n == 0 and window.session_manager.path is None
@@ -401,7 +415,7 @@ def test_autosave_coalesces_changes_into_one_recovery_file(make_main_window, qtb
     window = make_main_window()
     recovery = window.session_manager.recovery_path
     assert not recovery.exists()
-    for i in range(40):                                # a burst of changes: one write
+    for i in range(40):  # a burst of changes: one write
         window.controller.set_knob(0, 0.01 * i)
     qtbot.waitUntil(recovery.exists, timeout=3000)
     qtbot.wait(300)
@@ -414,9 +428,9 @@ def test_autosave_waits_for_a_run_to_end(make_main_window, qtbot, fast_autosave)
     ctl = window.controller
     ctl.set_knob(0, 0.3)
     ctl.set_run_settings(max_steps=60)
-    ctl.set_speed(0.02)                                # ~1.2 s of steps
+    ctl.set_speed(0.02)  # ~1.2 s of steps
     ctl.start_run()
-    qtbot.wait(600)                                    # the debounce and the deadline fire meanwhile
+    qtbot.wait(600)  # the debounce and the deadline fire meanwhile
     assert ctl.running and not fast_autosave
     with qtbot.waitSignal(ctl.runFinished, timeout=10_000):
         pass
@@ -464,7 +478,7 @@ def test_recovery_after_a_crash(make_main_window, monkeypatch, tmp_path):
     assert relaunched.session_manager.offer_recovery()
     assert_same(lost, session_from_window(relaunched), view=False)
     assert relaunched.session_manager.modified and "*" in relaunched.windowTitle()
-    assert relaunched.session_manager.recovery_path.exists()    # kept until saved or closed
+    assert relaunched.session_manager.recovery_path.exists()  # kept until saved or closed
 
 
 def test_declined_recovery_is_kept_aside_once(make_main_window, monkeypatch, tmp_path):
@@ -475,11 +489,11 @@ def test_declined_recovery_is_kept_aside_once(make_main_window, monkeypatch, tmp
     relaunched = make_main_window()
     before = relaunched.document.dataset
     seen = record_notices(relaunched)
-    assert not relaunched.session_manager.offer_recovery()      # the conftest answers "no"
+    assert not relaunched.session_manager.offer_recovery()  # the conftest answers "no"
     recovery = relaunched.session_manager.recovery_path
     assert not recovery.exists() and recovery.with_name("recovery.declined.json").exists()
     assert relaunched.document.dataset is before and "recovery.declined.json" in seen[-1][1]
-    assert not relaunched.session_manager.offer_recovery()      # nothing asked the next time
+    assert not relaunched.session_manager.offer_recovery()  # nothing asked the next time
 
 
 def test_damaged_recovery_is_moved_aside_with_a_message(make_main_window, monkeypatch):
@@ -504,15 +518,15 @@ def test_a_second_running_app_leaves_the_first_ones_recovery_alone(make_main_win
     asked = []
     monkeypatch.setattr(SessionManager, "ask_restore_recovery", lambda self, p, w: asked.append(1) or True)
 
-    second = make_main_window()                      # same user, same folder, first one still running
+    second = make_main_window()  # same user, same folder, first one still running
     seen = record_notices(second)
     assert not second.session_manager.offer_recovery() and not asked
     second.controller.set_knob(0, 0.9)
     assert not second.session_manager.write_recovery()
     assert "Autosave is off in this window" in seen[-1][1]
     assert second.close()
-    assert recovery.read_bytes() == before          # neither offered, overwritten nor deleted
-    assert first.session_manager.write_recovery()   # the first one still owns it
+    assert recovery.read_bytes() == before  # neither offered, overwritten nor deleted
+    assert first.session_manager.write_recovery()  # the first one still owns it
 
 
 # -- recent files ----------------------------------------------------------------------------------------------
@@ -525,7 +539,7 @@ def test_recent_files_most_recent_first_and_capped(make_main_window, tmp_path):
     paths = [tmp_path / f"s{i}.json" for i in range(10)]
     for p in paths:
         assert window.session_manager.save_to(p)
-    assert window.session_manager.save_to(paths[3])           # again: moves to the top, no duplicate
+    assert window.session_manager.save_to(paths[3])  # again: moves to the top, no duplicate
     expected = [str(paths[3])] + [str(p) for p in reversed(paths) if p != paths[3]][:7]
     assert window.session_manager.recent_files() == expected
     assert recent_entries(window) == expected

@@ -49,7 +49,7 @@ def window(make_main_window):
 def test_each_slot_is_taken_from_its_source(window, qtbot):
     ctl, doc = window.controller, window.document
     ctl.set_knob(0, 0.25)
-    ctl.set_knob(1, 0.5)                 # the better of the two hand positions
+    ctl.set_knob(1, 0.5)  # the better of the two hand positions
     ctl.set_knob(1, 3.0)
     assert ctl.take_snapshot("my best knobs")
     loss, theta = doc.snapshots["my best knobs"]
@@ -71,8 +71,9 @@ def test_each_slot_is_taken_from_its_source(window, qtbot):
     assert loss == pytest.approx(numpy_mse(window, theta), rel=1e-12)
 
 
-@pytest.mark.parametrize("slot, why", [("my best knobs", "no manual fit yet"),
-                                       ("GD result", "run gradient descent first")])
+@pytest.mark.parametrize(
+    "slot, why", [("my best knobs", "no manual fit yet"), ("GD result", "run gradient descent first")]
+)
 def test_an_empty_source_takes_nothing_and_says_why(window, slot, why):
     seen = []
     window.controller.notice.connect(lambda level, text: seen.append(text))
@@ -126,23 +127,27 @@ def test_new_data_rescores_and_a_new_model_empties(window):
     new_loss, same_theta = doc.snapshots["exact"]
     assert np.array_equal(same_theta, theta) and new_loss != old_loss
     assert new_loss == pytest.approx(numpy_mse(window, theta), rel=1e-12)
-    assert f"exact — loss {new_loss:.6g}" in legend_texts(window)    # the legend follows
+    assert f"exact — loss {new_loss:.6g}" in legend_texts(window)  # the legend follows
     ctl.set_degree(4)
     assert doc.snapshots == {}
 
 
 def test_menu_entries_follow_the_slots_and_keys_work(window):
-    restore = {slot: action(window, name) for slot, name in zip(
-        SNAPSHOT_SLOTS, ("restoreSnapshotMyBestKnobsAction", "restoreSnapshotGdResultAction",
-                         "restoreSnapshotExactAction"))}
+    restore = {
+        slot: action(window, name)
+        for slot, name in zip(
+            SNAPSHOT_SLOTS,
+            ("restoreSnapshotMyBestKnobsAction", "restoreSnapshotGdResultAction", "restoreSnapshotExactAction"),
+        )
+    }
     assert not any(a.isEnabled() for a in restore.values())
     assert not action(window, "clearSnapshotsAction").isEnabled()
-    QTest.keyClick(window, Qt.Key.Key_3, CTRL)                      # Ctrl+3: take "exact"
+    QTest.keyClick(window, Qt.Key.Key_3, CTRL)  # Ctrl+3: take "exact"
     assert "exact" in window.document.snapshots
     loss = window.document.snapshots["exact"][0]
     assert restore["exact"].isEnabled() and f"{loss:.6g}" in restore["exact"].text()
     window.controller.set_knob(0, 5.0)
-    QTest.keyClick(window, Qt.Key.Key_3, ALT)                       # Alt+3: restore it
+    QTest.keyClick(window, Qt.Key.Key_3, ALT)  # Alt+3: restore it
     assert np.array_equal(window.document.theta, window.document.snapshots["exact"][1])
     for act in [*restore.values(), action(window, "takeSnapshotExactAction")]:
         assert act.toolTip() and act.statusTip()
@@ -173,8 +178,11 @@ def test_snapshots_survive_save_and_open(window, make_main_window, tmp_path, qtb
 def test_a_snapshot_named_elsewhere_gets_a_restore_entry(window):
     doc = window.document
     doc.set_snapshot("before class", np.array([0.1, 0.2, 0.3, 0.4]))
-    entries = [a for a in window.findChild(QAction, "restoreSnapshotExactAction").parent().findChildren(QAction)
-               if a.objectName() == "restoreSnapshotOtherAction"]
+    entries = [
+        a
+        for a in window.findChild(QAction, "restoreSnapshotExactAction").parent().findChildren(QAction)
+        if a.objectName() == "restoreSnapshotOtherAction"
+    ]
     assert [a.text().split("  ")[0] for a in entries] == ["before class"]
     entries[0].trigger()
     assert np.array_equal(doc.theta, [0.1, 0.2, 0.3, 0.4])

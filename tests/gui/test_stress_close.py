@@ -15,7 +15,7 @@ import sys
 from stress_helpers import sizes
 from test_main_window_runs import CLOSE_DURING_RUN, OFFSCREEN_NOISE, REPO
 
-PARALLEL = 2          # processes at once (the CI machine has two cores)
+PARALLEL = 2  # processes at once (the CI machine has two cores)
 
 
 def _script(close_after_ms: int) -> str:
@@ -26,8 +26,10 @@ def _script(close_after_ms: int) -> str:
 
 
 def _check(done: subprocess.CompletedProcess, close_after_ms: int) -> None:
-    report = f"closing after {close_after_ms} ms: exit code {done.returncode}\nstdout:\n{done.stdout}\n" \
-             f"stderr:\n{done.stderr}"
+    report = (
+        f"closing after {close_after_ms} ms: exit code {done.returncode}\nstdout:\n{done.stdout}\n"
+        f"stderr:\n{done.stderr}"
+    )
     assert done.returncode == 0, report
     assert "running at close: True" in done.stdout, report
     assert "running after close: False" in done.stdout, report
@@ -43,10 +45,19 @@ def test_closing_during_a_run_always_exits_cleanly(closes):
     delays = [0, 300, 1500] + [int(ms) for ms in (37 * k % 2000 for k in range(1, closes))]
     delays = delays[:closes]
     for start in range(0, closes, PARALLEL):
-        batch = delays[start:start + PARALLEL]
+        batch = delays[start : start + PARALLEL]
         scripts = [_script(ms) for ms in batch]
-        procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True, env=env, cwd=REPO) for script in scripts]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", script],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+                cwd=REPO,
+            )
+            for script in scripts
+        ]
         results = []
         for proc in procs:
             try:

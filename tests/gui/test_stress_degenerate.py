@@ -16,8 +16,8 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
-
 from stress_helpers import assert_finite_knobs, render_every_view
+
 from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MAX_HIDDEN
@@ -25,7 +25,7 @@ from workbench.fitting.split import Split
 from workbench.qt.knob_panel import MAX_KNOB_ROWS
 from workbench.qt.widgets import LogSpinBox
 
-RUN_BOUND_MS = 15_000      # a run of at most RUN_STEPS steps must end within this (it takes milliseconds)
+RUN_BOUND_MS = 15_000  # a run of at most RUN_STEPS steps must end within this (it takes milliseconds)
 RUN_STEPS = 300
 
 BIG, TINY = 1e300, 1e-300
@@ -51,7 +51,7 @@ def wait_until_over(qtbot, condition, what: str, stop=None, timeout_ms: int = RU
     """Wait (bounded) for background work to end; past the bound, stop it and fail: a frozen window."""
     try:
         qtbot.waitUntil(condition, timeout=timeout_ms)
-    except Exception:
+    except Exception:  # noqa: BLE001 - pytest-qt's TimeoutError, or any failure: stop the work first
         if stop is not None:
             stop()
         pytest.fail(f"{what} did not end within {timeout_ms} ms")
@@ -139,8 +139,9 @@ def document_view(window) -> tuple:
 LONG_ONLY = {"two points at one x", "x 1e300, y 1e-300", "x 1e-300, y 1e300"}
 
 
-@pytest.mark.parametrize("case", [pytest.param(case, marks=pytest.mark.slow) if case in LONG_ONLY else case
-                                  for case in CASES])
+@pytest.mark.parametrize(
+    "case", [pytest.param(case, marks=pytest.mark.slow) if case in LONG_ONLY else case for case in CASES]
+)
 def test_degenerate_data_gives_a_message_or_a_sane_result_in_every_view(qtbot, make_main_window, case):
     x, y = CASES[case]
     window = make_main_window()
@@ -154,7 +155,7 @@ def test_degenerate_data_gives_a_message_or_a_sane_result_in_every_view(qtbot, m
         assert not opened and document_view(window) == before
         level, text = notices[-1]
         assert level == "error" and "cannot be computed in double precision" in text and "rescale" in text, text
-        render_every_view(window, qtbot)          # the sample is still there, drawn as before
+        render_every_view(window, qtbot)  # the sample is still there, drawn as before
         return
     else:
         assert opened and window.document.dataset.name == case
@@ -173,12 +174,17 @@ def test_degenerate_data_gives_a_message_or_a_sane_result_in_every_view(qtbot, m
     window.close()
 
 
-@pytest.mark.parametrize("case", [pytest.param(case, marks=() if case in ("y near 1e300", "x near 1e300")
-                                                 else pytest.mark.slow) for case in sorted(REFUSED | RESCALED)])
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(case, marks=() if case in ("y near 1e300", "x near 1e300") else pytest.mark.slow)
+        for case in sorted(REFUSED | RESCALED)
+    ],
+)
 def test_extreme_data_at_launch_opens_rescaled_or_falls_back_to_the_sample(qtbot, make_main_window, tmp_path, case):
     path = tmp_path / "extreme.csv"
     path.write_text("x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in zip(*CASES[case])), encoding="utf-8")
-    window = make_main_window(argv=[str(path)])     # (shown: the notice, posted at start, has been shown)
+    window = make_main_window(argv=[str(path)])  # (shown: the notice, posted at start, has been shown)
     message = window.statusBar().currentMessage()
     if case in REFUSED:
         assert window.document.dataset.name != "extreme"
@@ -195,11 +201,11 @@ def test_points_beyond_double_precision_are_refused_one_by_one(qtbot, make_main_
     window.controller.notice.connect(lambda level, text: notices.append(text))
     before = document_view(window)
     ctl = window.controller
-    ctl.add_point(1.0, 1e300)                               # its square overflows the mean squared error
-    ctl.move_point(0, 1e300, 1.0)                           # x^5 overflows in the monomial basis
+    ctl.add_point(1.0, 1e300)  # its square overflows the mean squared error
+    ctl.move_point(0, 1e300, 1.0)  # x^5 overflows in the monomial basis
     assert not ctl.edit_cell(1, 1, "-1e300")
     knob = window.findChild(QWidget, "knobValue5")
-    knob.setValue(1e300)                                    # typed: a knob that makes the loss overflow
+    knob.setValue(1e300)  # typed: a knob that makes the loss overflow
     assert document_view(window) == before
     assert len(notices) == 4 and all("was not done" in text for text in notices), notices
     assert knob.value() == window.document.theta[5] == 0.0  # the refused value is not left on show
@@ -226,8 +232,9 @@ LR_DATA = {
 }
 
 
-LR_CASES = [pytest.param(name, 9, id=f"short-{name}") for name in ("sample", "two points")] + \
-           [pytest.param(name, 37, id=f"long-{name}", marks=pytest.mark.slow) for name in LR_DATA]
+LR_CASES = [pytest.param(name, 9, id=f"short-{name}") for name in ("sample", "two points")] + [
+    pytest.param(name, 37, id=f"long-{name}", marks=pytest.mark.slow) for name in LR_DATA
+]
 
 
 @pytest.mark.parametrize("data, rates", LR_CASES)
@@ -241,7 +248,7 @@ def test_every_learning_rate_ends_with_finite_knobs_or_says_it_diverged(qtbot, m
     for lr in np.logspace(-6, 1, rates):
         for optimizer in ("gd", "momentum", "adam") if long else ("gd",):
             window.controller.set_run_settings(optimizer=optimizer)
-            spin.setValue(float(lr))                 # as the user sets it: through the spin box
+            spin.setValue(float(lr))  # as the user sets it: through the spin box
             assert math.isclose(window.document.settings.lr, lr, rel_tol=1e-6), (window.document.settings.lr, lr)
             notices.clear()
             run_bounded(qtbot, window, 1000 if long else RUN_STEPS)
@@ -264,10 +271,10 @@ def test_the_largest_net_the_window_offers_builds_in_seconds(qtbot, make_main_wi
     assert window.document.theta.size == 4353 and len(window.knob_panel.rows) == MAX_KNOB_ROWS
     more = window.findChild(QLabel, "moreKnobsLabel")
     assert more is not None and "4,097 more weights" in more.text() and "trains all 4,353" in more.text()
-    window.findChild(QWidget, "knobValue0").setValue(0.5)             # the knobs shown still turn
+    window.findChild(QWidget, "knobValue0").setValue(0.5)  # the knobs shown still turn
     assert window.document.theta[0] == 0.5
     run_bounded(qtbot, window, 30)
     render_every_view(window, qtbot)
     assert time.perf_counter() - started < 60
-    window.controller.set_model("mlp", (4,))                          # and back to a small net
+    window.controller.set_model("mlp", (4,))  # and back to a small net
     assert len(window.knob_panel.rows) == 13 and window.findChild(QLabel, "moreKnobsLabel") is None

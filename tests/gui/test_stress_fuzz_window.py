@@ -17,8 +17,8 @@ import re
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-
 from stress_sizes import fuzz, sizes
+
 from workbench.fitting.data import load_dataset
 from workbench.qt.session_mapping import session_from_window
 from workbench.session import load_session, session_to_json
@@ -47,9 +47,20 @@ def put(d, path, value) -> None:
 def fingerprint(window) -> tuple:
     """Everything an unopened file must leave as it was (the dataset and state compared by identity)."""
     doc, sessions = window.document, window.session_manager
-    return (id(doc.dataset), id(doc.state), doc.theta.tobytes(), doc.settings, tuple(doc.snapshots),
-            doc.undo_stack.count(), doc.undo_stack.index(), window.windowTitle(), sessions.modified,
-            sessions.path, len(doc.loss_history), doc.manual_moves)
+    return (
+        id(doc.dataset),
+        id(doc.state),
+        doc.theta.tobytes(),
+        doc.settings,
+        tuple(doc.snapshots),
+        doc.undo_stack.count(),
+        doc.undo_stack.index(),
+        window.windowTitle(),
+        sessions.modified,
+        sessions.path,
+        len(doc.loss_history),
+        doc.manual_moves,
+    )
 
 
 def prepare(qtbot, make_main_window, tmp_path):
@@ -77,10 +88,10 @@ def try_session(window, path, notices, good) -> None:
         assert fingerprint(window) == before
         assert notices and notices[-1][0] == "error" and str(path) in notices[-1][1], notices
         return
-    session = load_session(path)                      # valid after all: the window shows exactly it
+    session = load_session(path)  # valid after all: the window shows exactly it
     assert window.document.dataset == session.dataset
     assert np.array_equal(window.document.theta, session.theta) and not window.session_manager.modified
-    assert window.session_manager.open_path(good)     # back to the starting point for the next example
+    assert window.session_manager.open_path(good)  # back to the starting point for the next example
     window.controller.add_point(0.25, 0.5)
     window.controller.set_knob(0, 0.75)
     window.controller.set_degree(3)
@@ -107,8 +118,11 @@ def test_damaged_sessions_leave_the_window_as_it_was(qtbot, make_main_window, tm
         st.binary(max_size=300),
         st.integers(0, len(text) - 1).map(lambda n: text.encode("utf-8")[:n]),
         st.builds(mutated, st.sampled_from(paths), st.sampled_from(WRONG)),
-        st.builds(lambda span, lit: (text[:span[0]] + lit + text[span[1]:]).encode("utf-8"),
-                  st.sampled_from(numbers), st.sampled_from(LITERALS)),
+        st.builds(
+            lambda span, lit: (text[: span[0]] + lit + text[span[1] :]).encode("utf-8"),
+            st.sampled_from(numbers),
+            st.sampled_from(LITERALS),
+        ),
         st.builds(deep, st.sampled_from(paths), st.integers(70, 5000)),
         st.sampled_from([b"", b"\xef\xbb\xbf", b"null", b"{}", b"[]", "\u00e9\u0301".encode("utf-16")]),
     )
@@ -118,6 +132,7 @@ def test_damaged_sessions_leave_the_window_as_it_was(qtbot, make_main_window, tm
     def check(content):
         target.write_bytes(content)
         try_session(window, target, notices, good)
+
     check()
 
 
@@ -165,8 +180,11 @@ def test_damaged_data_files_leave_the_window_as_it_was_or_open(qtbot, make_main_
     damage = st.one_of(
         st.binary(max_size=200),
         st.integers(0, len(text)).map(lambda n: text[:n].encode("utf-8")),
-        st.builds(lambda n, cell: (text[:n] + cell + text[n:]).encode("utf-8"), st.integers(0, len(text)),
-                  st.sampled_from(["1e400", "nan", ",", ";", '"', "\n1", "\r", "\ufeff", "# c", "1_0", "x"])),
+        st.builds(
+            lambda n, cell: (text[:n] + cell + text[n:]).encode("utf-8"),
+            st.integers(0, len(text)),
+            st.sampled_from(["1e400", "nan", ",", ";", '"', "\n1", "\r", "\ufeff", "# c", "1_0", "x"]),
+        ),
         st.sampled_from([b"", b"\xef\xbb\xbf", b"\n\n", "x,y\r\n1,2\r\n3,4\r\n".encode("utf-16")]),
     )
 
@@ -180,23 +198,24 @@ def test_damaged_data_files_leave_the_window_as_it_was_or_open(qtbot, make_main_
         dialog = None
         if drop:
             window.open_dropped(target)
-            dialog = window.import_dialog              # not two columns: the import dialog shows the file
+            dialog = window.import_dialog  # not two columns: the import dialog shows the file
             if dialog is not None:
                 dialog.reject()
         else:
             window.open_path(target)
         if dialog is not None:
-            assert fingerprint(window) == before       # (closed without choosing: nothing opened)
+            assert fingerprint(window) == before  # (closed without choosing: nothing opened)
             return
         if fingerprint(window) == before:
-            message = window.statusBar().currentMessage()   # (a drop reports through the window itself)
+            message = window.statusBar().currentMessage()  # (a drop reports through the window itself)
             assert "Could not open" in message and str(target) in message, message
             assert window.notice_label.isVisible() and str(target) in window.notice_label.text()
             return
-        data = load_dataset(target)                   # opened: exactly the file's first two columns
+        data = load_dataset(target)  # opened: exactly the file's first two columns
         assert window.document.dataset == data and window.document.dataset.name == "fuzzed"
-        window.undo_action.trigger()                  # back to the data this example started from
+        window.undo_action.trigger()  # back to the data this example started from
         assert id(window.document.dataset) == before[0]
+
     check()
 
 
@@ -205,5 +224,7 @@ def test_a_session_saved_with_a_bom_by_an_editor_opens(qtbot, make_main_window, 
     edited = tmp_path / "edited.json"
     edited.write_bytes(b"\xef\xbb\xbf" + good.read_bytes().replace(b"\n", b"\r\n"))
     assert window.session_manager.open_path(edited)
-    assert session_to_json(session_from_window(window)) == session_to_json(load_session(good)) or \
-        window.document.dataset == load_session(good).dataset
+    assert (
+        session_to_json(session_from_window(window)) == session_to_json(load_session(good))
+        or window.document.dataset == load_session(good).dataset
+    )

@@ -14,9 +14,14 @@ import threading
 import numpy as np
 import shiboken6
 from PySide6.QtCore import Qt
+from stress_helpers import (
+    assert_finite_knobs,
+    assert_no_background_work,
+    assert_run_thread_gone,
+    render_every_view,
+    sizes,
+)
 
-from stress_helpers import (assert_finite_knobs, assert_no_background_work, assert_run_thread_gone,
-                            render_every_view, sizes)
 from workbench.fitting.losses import Loss
 from workbench.fitting.split import Split
 
@@ -71,8 +76,9 @@ def loss(window, rng):
 
 
 def split(window, rng):
-    window.controller.set_split(None if rng.random() < 0.3 else Split(float(rng.choice([0.2, 0.3])),
-                                                                       int(rng.integers(0, 2**31 - 1))))
+    window.controller.set_split(
+        None if rng.random() < 0.3 else Split(float(rng.choice([0.2, 0.3])), int(rng.integers(0, 2**31 - 1)))
+    )
 
 
 def model(window, rng):
@@ -84,18 +90,33 @@ def model(window, rng):
 
 def optimiser(window, rng):
     kind = str(rng.choice(["gd", "momentum", "nesterov", "adam"]))
-    lr = 0.01 if kind == "adam" else float(rng.choice([0.05, 0.3, 2.0]))   # 2.0 often diverges: also an ending
+    lr = 0.01 if kind == "adam" else float(rng.choice([0.05, 0.3, 2.0]))  # 2.0 often diverges: also an ending
     patience = None if rng.random() < 0.5 else 30
     window.controller.set_run_settings(optimizer=kind, lr=lr, patience=patience)
 
 
-EDITS = [add_point, move_point, undo, degree, remove_point, basis, redo, loss, split, add_point, model,
-         optimiser, undo, undo, redo]
+EDITS = [
+    add_point,
+    move_point,
+    undo,
+    degree,
+    remove_point,
+    basis,
+    redo,
+    loss,
+    split,
+    add_point,
+    model,
+    optimiser,
+    undo,
+    undo,
+    redo,
+]
 
 
 # -- the ways a run ends ---------------------------------------------------------------------------------
 def stop_button(window, rng):
-    if window.controller.running:       # (a run that already ended, diverged say, would start again)
+    if window.controller.running:  # (a run that already ended, diverged say, would start again)
         window.controller.toggle_run()
 
 
@@ -124,14 +145,14 @@ def test_start_and_stop_many_times_between_edits(qtbot, make_main_window, cycles
     started = 0
     for cycle in range(cycles):
         ctl.start_run()
-        if not ctl.running:                          # e.g. every point removed: nothing to run
+        if not ctl.running:  # e.g. every point removed: nothing to run
             assert doc.dataset.n == 0
             add_point(window, rng)
             continue
         started += 1
-        thread = ctl._run.thread                     # the only handle on the run's own thread
+        thread = ctl._run.thread  # the only handle on the run's own thread
         how = cycle % 5
-        if how == 4:                                 # a short run that ends by itself
+        if how == 4:  # a short run that ends by itself
             ctl.stop_run()
             ctl.set_run_settings(max_steps=int(rng.integers(1, 60)))
             ctl.start_run()
@@ -139,11 +160,11 @@ def test_start_and_stop_many_times_between_edits(qtbot, make_main_window, cycles
             qtbot.waitUntil(lambda: not ctl.running, timeout=10_000)
             ctl.set_run_settings(max_steps=200_000)
         else:
-            if how != 0:                             # sometimes stopped before its first payload
+            if how != 0:  # sometimes stopped before its first payload
                 qtbot.waitUntil(lambda: doc.loss_history[-1].size > 0 or not ctl.running, timeout=5000)
             STOPS[cycle % len(STOPS)](window, rng)
         assert not ctl.running, f"cycle {cycle}: {STOPS[cycle % len(STOPS)].__name__} left the run going"
-        assert not shiboken6.isValid(thread) or thread.isFinished()   # (deleted once events ran)
+        assert not shiboken6.isValid(thread) or thread.isFinished()  # (deleted once events ran)
         assert window.run_action.text() == "&Run gradient descent"
         assert_finite_knobs(window)
         EDITS[cycle % len(EDITS)](window, rng)
@@ -151,7 +172,7 @@ def test_start_and_stop_many_times_between_edits(qtbot, make_main_window, cycles
         if cycle % 10 == 9:
             assert_run_thread_gone(qtbot, thread)
     assert started >= cycles * 0.9
-    render_every_view(window, qtbot)                 # and every view still draws what it was left with
+    render_every_view(window, qtbot)  # and every view still draws what it was left with
     window.close()
     assert not window.isVisible()
     assert_no_background_work(qtbot, baseline)
@@ -174,6 +195,6 @@ def test_undo_during_the_first_run_stops_it_and_undoes_it(qtbot, make_main_windo
     assert not window.controller.running
     np.testing.assert_array_equal(window.document.theta, start)
     assert not stack.canUndo() and not window.undo_action.isEnabled()
-    assert stack.redoText().startswith("Gradient descent (")          # the run can be redone
+    assert stack.redoText().startswith("Gradient descent (")  # the run can be redone
     window.redo_action.trigger()
     assert not np.array_equal(window.document.theta, start)

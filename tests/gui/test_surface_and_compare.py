@@ -13,15 +13,15 @@ from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.problem import FitProblem
 from workbench.qt.compare_panel import ComparisonPanel, format_gap, format_loss
+from workbench.qt.contours import contour_segments
 from workbench.qt.controller import Controller
 from workbench.qt.document import FitDocument
-from workbench.qt.contours import contour_segments
 from workbench.qt.surface_plot import GRID_EXACT, GRID_NUMERIC, SurfacePlot
 
 
 def noisy_sine() -> Dataset:
     x = np.linspace(-1.0, 1.0, 15)
-    noise = 0.1 * np.sin(7.3 * x + 0.4)   # deterministic "noise"
+    noise = 0.1 * np.sin(7.3 * x + 0.4)  # deterministic "noise"
     return Dataset(x, np.sin(np.pi * x) + noise, "noisy sine")
 
 
@@ -92,13 +92,13 @@ def test_axis_combos_follow_the_degree_and_never_match(surface, doc_ctl):
     assert (combo_x.currentIndex(), combo_y.currentIndex()) == (0, 1)
     with pytest.raises(ValueError):
         surface.set_axes(2, 2)
-    combo_x.activated.emit(1)          # picking the vertical knob for the horizontal axis swaps them
+    combo_x.activated.emit(1)  # picking the vertical knob for the horizontal axis swaps them
     assert surface.axes() == (1, 0)
     assert (combo_x.currentIndex(), combo_y.currentIndex()) == (1, 0)
     surface.set_axes(3, 2)
     controller.set_degree(5)
     assert combo_x.count() == 6 and surface.axes() == (3, 2)
-    controller.set_degree(2)           # k3 is gone: back to the defaults
+    controller.set_degree(2)  # k3 is gone: back to the defaults
     assert combo_y.count() == 3 and surface.axes() == (0, 1)
 
 
@@ -130,7 +130,7 @@ def test_another_knob_recomputes_once_per_burst(qtbot, surface, doc_ctl):
     count = surface.recompute_count
     drag = controller.new_drag_id()
     with qtbot.waitSignal(surface.gridUpdated, timeout=2000):
-        for value in np.linspace(0.1, 0.9, 25):   # a drag: 25 moves before the event loop runs
+        for value in np.linspace(0.1, 0.9, 25):  # a drag: 25 moves before the event loop runs
             controller.set_knob(3, float(value), drag)
     assert surface.recompute_count == count + 1
     assert_grid_is_the_loss(document, surface)
@@ -143,7 +143,7 @@ def test_range_stays_put_while_knobs_move_inside(qtbot, surface, doc_ctl):
     controller.set_knob(0, lo_a + 0.45 * (hi_a - lo_a))
     controller.set_knob(1, lo_b + 0.55 * (hi_b - lo_b))
     with qtbot.waitSignal(surface.gridUpdated, timeout=2000):
-        controller.set_knob(2, 0.25)   # forces a new grid, over the same range
+        controller.set_knob(2, 0.25)  # forces a new grid, over the same range
     assert surface.grid_range() == before
 
 
@@ -170,7 +170,7 @@ def test_late_background_grids_are_dropped(qtbot, surface, doc_ctl):
     document, controller = doc_ctl
     controller.set_loss(Loss("mae"))
     for value in (0.1, 0.2, 0.3, 0.4):
-        surface._recompute()            # a new job each time, cancelling the previous one
+        surface._recompute()  # a new job each time, cancelling the previous one
         controller.set_knob(2, value)
     qtbot.waitUntil(lambda: not surface.is_computing(), timeout=5000)
     assert document.theta[2] == 0.4
@@ -182,9 +182,9 @@ def test_shutdown_leaves_no_thread(qtbot, surface, doc_ctl):
     controller.set_loss(Loss("mae"))
     surface._recompute()
     surface.shutdown()
-    surface.shutdown()                  # idempotent
+    surface.shutdown()  # idempotent
     assert not [t for t in threading.enumerate() if t.name.startswith("loss-surface")]
-    controller.set_knob(2, 0.7)         # no new work after shutdown
+    controller.set_knob(2, 0.7)  # no new work after shutdown
     assert not [t for t in threading.enumerate() if t.name.startswith("loss-surface")]
 
 
@@ -193,7 +193,7 @@ def test_explains_instead_of_plotting_without_data_or_with_one_knob(qtbot):
     controller = Controller(document)
     widget = SurfacePlot(document, controller)
     qtbot.addWidget(widget, before_close_func=lambda w: w.shutdown())
-    widget.show()                       # a view off screen computes no grid (it catches up when shown)
+    widget.show()  # a view off screen computes no grid (it catches up when shown)
     assert widget.surface_grid() is None
     assert widget.stack.currentWidget() is widget.message and "No data" in widget.message.text()
     for x, y in [(0.0, 1.0), (1.0, 2.0), (2.0, 2.5)]:
@@ -296,15 +296,17 @@ def test_rows_update_after_a_step_and_a_run(qtbot, panel, doc_ctl):
     details = panel.cell_text("gd", "details")
     assert f"{result.steps} steps" in details and "lr 0.2" in details and "plain GD" in details
     assert panel.cell_text("gd", "gap") == format_gap(result.loss, document.exact.loss)[0]
-    controller.set_degree(2)            # the run belongs to the old model now
+    controller.set_degree(2)  # the run belongs to the old model now
     assert panel.cell_text("gd", "gap") == "—"
     assert "before the data or model changed" in panel.cell_text("gd", "details")
 
 
 def test_overlay_checks_toggle_and_follow_the_document(qtbot, panel, doc_ctl):
     document, _ = doc_ctl
-    checks = {name: panel.findChild(type(panel.show_gd_check), name)
-              for name in ("showManualCheck", "showGdCheck", "showExactCheck")}
+    checks = {
+        name: panel.findChild(type(panel.show_gd_check), name)
+        for name in ("showManualCheck", "showGdCheck", "showExactCheck")
+    }
     checks["showManualCheck"].click()
     checks["showExactCheck"].click()
     assert (document.show_manual, document.show_gd, document.show_exact) == (True, False, True)
@@ -320,17 +322,22 @@ def test_restore_button_brings_back_the_manual_fit(qtbot, panel, doc_ctl):
     controller.reset_knobs()
     qtbot.mouseClick(panel.restore_button, Qt.MouseButton.LeftButton)
     assert np.array_equal(document.theta, best)
-    controller.set_degree(4)            # the trails (and the manual fit) belong to the old model
+    controller.set_degree(4)  # the trails (and the manual fit) belong to the old model
     assert not panel.restore_button.isEnabled()
 
 
 def test_gd_row_follows_a_run_live(qtbot, panel, doc_ctl):
     document, controller = doc_ctl
     controller.set_run_settings(lr=0.1, max_steps=10000)
-    controller.set_speed(0.005)        # slow enough to watch
+    controller.set_speed(0.005)  # slow enough to watch
     controller.start_run()
-    qtbot.waitUntil(lambda: panel.cell_text("gd", "details").startswith("running…")
-                    and not panel.cell_text("gd", "details").startswith("running… 0 steps"), timeout=5000)
+    qtbot.waitUntil(
+        lambda: (
+            panel.cell_text("gd", "details").startswith("running…")
+            and not panel.cell_text("gd", "details").startswith("running… 0 steps")
+        ),
+        timeout=5000,
+    )
     assert panel.cell_text("gd", "loss") == format_loss(document.loss_value)
     controller.stop_run()
     assert "stopped by you" in panel.cell_text("gd", "details")

@@ -22,10 +22,13 @@ from workbench.qt.themes import PLOT_COLOURS, theme_manager
 
 def wcag_contrast(a, b) -> float:
     """The WCAG 2 contrast ratio of two QColors, written out here rather than imported."""
+
     def luminance(c):
         def lin(v):
             return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
         return 0.2126 * lin(c.redF()) + 0.7152 * lin(c.greenF()) + 0.0722 * lin(c.blueF())
+
     hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
 
@@ -67,7 +70,7 @@ def test_dark_changes_palette_plot_backgrounds_and_axis_colours(make_main_window
         assert view.backgroundBrush().color().getRgb()[:3] == PLOT_COLOURS["dark"].background
         for axis in axes(view):
             assert axis.textPen().color() != light_axis
-            assert axis.pen().color().lightness() > 120          # the grid is drawn with this pen
+            assert axis.pen().color().lightness() > 120  # the grid is drawn with this pen
     assert background_pixel(window.fit_plot).lightness() < 60
     menu_action(window, "themeLightAction").trigger()
     assert window.fit_plot.backgroundBrush().color().getRgb()[:3] == PLOT_COLOURS["light"].background
@@ -79,21 +82,21 @@ def test_the_computational_graph_follows_the_theme(make_main_window, qtbot):
     canvas = window.findChild(GraphCanvas, "graphCanvas")
     scene = canvas.scene()
     window.docks["graph"].raise_()
-    qtbot.waitUntil(lambda: any(isinstance(item, NodeItem) for item in scene.items()))   # drawn when shown
+    qtbot.waitUntil(lambda: any(isinstance(item, NodeItem) for item in scene.items()))  # drawn when shown
     assert canvas.backgroundBrush().color().lightness() > 240 and scene.colours is GRAPH_COLOURS["light"]
     menu_action(window, "themeDarkAction").trigger()
     assert canvas.backgroundBrush().color().lightness() < 60 and scene.colours is GRAPH_COLOURS["dark"]
     edge = next(item for item in scene.items() if isinstance(item, EdgeItem))
-    assert edge.pen().color() == QColor(GRAPH_COLOURS["dark"].edge)        # edges restyled, not only new ones
+    assert edge.pen().color() == QColor(GRAPH_COLOURS["dark"].edge)  # edges restyled, not only new ones
     node = next(item for item in scene.items() if isinstance(item, NodeItem))
     image = QImage(int(node.boundingRect().width()), int(node.boundingRect().height()), QImage.Format.Format_RGB32)
     image.fill(QColor(GRAPH_COLOURS["dark"].background))
     painter = QPainter(image)
     node.paint(painter, None)
     painter.end()
-    assert image.pixelColor(20, 40).lightness() < 80                        # a dark box …
+    assert image.pixelColor(20, 40).lightness() < 80  # a dark box …
     text = [image.pixelColor(x, y).lightness() for x in range(6, 120) for y in range(4, 16)]
-    assert max(text) > 170                                                   # … with light text on it
+    assert max(text) > 170  # … with light text on it
     menu_action(window, "themeLightAction").trigger()
     assert canvas.backgroundBrush().color().lightness() > 240 and scene.colours is GRAPH_COLOURS["light"]
 
@@ -122,7 +125,7 @@ def test_a_dark_curve_gets_a_halo_in_the_dark_theme_that_survives_set_pen(make_m
     set_theme("dark")
     halo = pg.mkPen(curve.opts["shadowPen"])
     assert halo.color().lightness() > 200 and halo.widthF() > pg.mkPen(curve.opts["pen"]).widthF()
-    curve.setPen(pg.mkPen(20, 60, 160, width=3))   # a plot re-setting its own colour keeps the halo
+    curve.setPen(pg.mkPen(20, 60, 160, width=3))  # a plot re-setting its own colour keeps the halo
     assert curve.opts["shadowPen"] is not None
     set_theme("light")
     assert curve.opts["shadowPen"] is None
@@ -133,7 +136,7 @@ def test_the_theme_survives_a_new_window(make_main_window):
     menu_action(first, "themeDarkAction").trigger()
     assert Preferences().theme == "dark"
     first.close()
-    QApplication.instance().setPalette(QPalette())       # as a fresh launch would start
+    QApplication.instance().setPalette(QPalette())  # as a fresh launch would start
     second = make_main_window()
     assert second.palette().color(QPalette.ColorRole.Window).lightness() < 80
     assert second.fit_plot.backgroundBrush().color().getRgb()[:3] == PLOT_COLOURS["dark"].background
@@ -184,14 +187,17 @@ def test_screenshots_of_both_themes_differ_where_the_plots_are(make_main_window,
         shots[theme] = QImage(str(path))
         assert not shots[theme].isNull()
     rect = window.fit_plot.rect()
-    grid = [window.fit_plot.mapTo(window, rect.topLeft()) + QPoint(rect.width() * i // 21, rect.height() * j // 11)
-            for i in range(1, 21) for j in range(1, 11)]
+    grid = [
+        window.fit_plot.mapTo(window, rect.topLeft()) + QPoint(rect.width() * i // 21, rect.height() * j // 11)
+        for i in range(1, 21)
+        for j in range(1, 11)
+    ]
 
     def median_lightness(image: QImage) -> float:
         return float(np.median([image.pixelColor(p).lightness() for p in grid]))
 
-    assert median_lightness(shots["light"]) > 230      # the plot is mostly background: white...
-    assert median_lightness(shots["dark"]) < 60        # ...and dark
+    assert median_lightness(shots["light"]) > 230  # the plot is mostly background: white...
+    assert median_lightness(shots["dark"]) < 60  # ...and dark
 
 
 def test_the_app_icon_has_every_size_and_is_used_by_app_and_window(make_main_window):
@@ -203,8 +209,8 @@ def test_the_app_icon_has_every_size_and_is_used_by_app_and_window(make_main_win
         for size in (16, 32, 256):
             image = icon.pixmap(size, size).toImage()
             assert image.width() == size
-            assert image.pixelColor(size // 2, size // 2).alpha() == 255   # drawn, not blank
-            assert image.pixelColor(0, 0).alpha() < 255                    # rounded corner: transparent
+            assert image.pixelColor(size // 2, size // 2).alpha() == 255  # drawn, not blank
+            assert image.pixelColor(0, 0).alpha() < 255  # rounded corner: transparent
 
 
 def test_the_theme_chords_switch_the_theme_from_the_keyboard(make_main_window):

@@ -38,7 +38,7 @@ def outlined(tour, window, widget: QWidget) -> bool:
     """True when the tour's outline is shown around (a visible part of) ``widget``."""
     rect = in_window(widget, window)
     parent = widget.parentWidget()
-    while parent is not window:                      # what scroll areas and docks leave on screen
+    while parent is not window:  # what scroll areas and docks leave on screen
         rect = rect.intersected(in_window(parent, window))
         parent = parent.parentWidget()
     return tour.highlight.isVisible() and not rect.isEmpty() and tour.highlight.geometry().contains(rect)
@@ -71,11 +71,11 @@ def test_the_first_step_notices_a_click_on_the_plot_and_the_window_stays_usable(
     plot = window.fit_plot
     box = plot.getPlotItem().getViewBox()
     (x0, x1), (y0, y1) = box.viewRange()
-    spot = QPointF(x0 + 0.3 * (x1 - x0), y0 + 0.9 * (y1 - y0))   # empty space, away from the card
+    spot = QPointF(x0 + 0.3 * (x1 - x0), y0 + 0.9 * (y1 - y0))  # empty space, away from the card
     pixel = plot.mapFromScene(box.mapViewToScene(spot))
     n = window.document.dataset.n
     qtbot.mouseClick(plot.viewport(), LEFT, pos=pixel)
-    assert window.document.dataset.n == n + 1          # the click reached the plot through the outline
+    assert window.document.dataset.n == n + 1  # the click reached the plot through the outline
     assert tour.is_step_done() and status(tour).startswith("✓")
 
 
@@ -84,14 +84,14 @@ def test_walking_the_whole_story_with_show_me(qtbot, make_main_window):
     window.controller.set_run_settings(max_steps=300)
     tour = open_tour(qtbot, window)
 
-    click(qtbot, tour, "tourActButton")                    # 1: add a point
+    click(qtbot, tour, "tourActButton")  # 1: add a point
     assert tour.is_step_done()
     click(qtbot, tour, "tourNextButton")
 
     assert tour.index == 1 and outlined(tour, window, window.knob_panel)
     assert not tour.is_step_done()
     loss = window.document.loss_value
-    click(qtbot, tour, "tourActButton")                    # 2: turn the knob with the strongest pull
+    click(qtbot, tour, "tourActButton")  # 2: turn the knob with the strongest pull
     assert window.document.manual_moves == 1
     assert window.document.loss_value < loss
     assert tour.is_step_done()
@@ -100,20 +100,20 @@ def test_walking_the_whole_story_with_show_me(qtbot, make_main_window):
     bar = window.findChild(QWidget, "knobGradientBar0")
     assert tour.index == 2 and outlined(tour, window, bar)
     assert not window.forces_action.isChecked()
-    click(qtbot, tour, "tourActButton")                    # 3: the pulls on the plot
+    click(qtbot, tour, "tourActButton")  # 3: the pulls on the plot
     assert window.forces_action.isChecked() and tour.is_step_done()
     click(qtbot, tour, "tourNextButton")
 
     run_button = window.findChild(QPushButton, "runButton")
     assert tour.index == 3 and outlined(tour, window, run_button)
-    click(qtbot, tour, "tourActButton")                    # 4: a run, to its end
+    click(qtbot, tour, "tourActButton")  # 4: a run, to its end
     qtbot.waitUntil(tour.is_step_done, timeout=20000)
     assert window.document.last_run is not None and status(tour).startswith("✓")
     click(qtbot, tour, "tourNextButton")
 
     compare = window.docks["compare"]
     assert tour.index == 4 and compare.isVisible() and outlined(tour, window, compare)
-    click(qtbot, tour, "tourActButton")                    # 5: the exact optimum
+    click(qtbot, tour, "tourActButton")  # 5: the exact optimum
     assert window.document.show_exact and tour.is_step_done()
     click(qtbot, tour, "tourNextButton")
 
@@ -121,7 +121,7 @@ def test_walking_the_whole_story_with_show_me(qtbot, make_main_window):
     assert not tour.findChild(QPushButton, "tourActButton").isVisible()
     assert tour.findChild(QPushButton, "tourNextButton").text() == "Finish"
     assert_card_inside_window(tour, window)
-    click(qtbot, tour, "tourNextButton")                   # Finish
+    click(qtbot, tour, "tourNextButton")  # Finish
     assert not tour.isVisible() and not tour.highlight.isVisible()
 
 
@@ -149,7 +149,7 @@ def test_back_close_and_reopen(qtbot, make_main_window):
     assert not tour.isVisible() and not tour.highlight.isVisible()
     window.findChild(QAction, "quickTourAction").trigger()
     assert tour.isVisible() and tour.index == 0
-    assert window.findChildren(QuickTour) == [tour]          # one tour, reused
+    assert window.findChildren(QuickTour) == [tour]  # one tour, reused
 
 
 def test_the_outline_follows_its_widget_when_the_window_resizes(qtbot, make_main_window):

@@ -72,10 +72,10 @@ def test_data_edits_keep_the_split_rule_and_held_out_points_are_drawn_hollow(mak
     plot = find(window, "fitPlot")
     val = HOLD_OUT_3_OF_8.indices(8)[1]
     brushes = [p.brush().color().alpha() for p in plot.points.points()]
-    assert [i for i, a in enumerate(brushes) if a == 0] == list(val)   # exactly the held-out ones are hollow
+    assert [i for i, a in enumerate(brushes) if a == 0] == list(val)  # exactly the held-out ones are hollow
     controller.add_point(0.5, 0.0)
     assert doc.state.split == HOLD_OUT_3_OF_8
-    assert (doc.problem.x.size, doc.validation_problem.x.size) == (6, 3)   # round(0.375 · 9) = 3
+    assert (doc.problem.x.size, doc.validation_problem.x.size) == (6, 3)  # round(0.375 · 9) = 3
     controller.set_split(None)
     assert all(p.brush().color().alpha() > 0 for p in plot.points.points())
 
@@ -107,11 +107,11 @@ def test_over_fitting_shows_validation_rising_while_training_falls(make_main_win
     doc = window.document
     run_to_end(qtbot, window)
     losses, val = doc.loss_history[-1], doc.val_history[-1]
-    assert np.all(np.diff(losses) <= 1e-12)                   # the training loss only ever falls …
+    assert np.all(np.diff(losses) <= 1e-12)  # the training loss only ever falls …
     best = int(np.argmin(val[:, 1]))
     assert 0 < best < len(val) - 1
-    assert val[-1, 1] > 5 * val[best, 1]                      # … while the held-out loss has turned and risen
-    assert losses[-1] < 0.5 * losses[int(val[best, 0]) - 1]      # (and the training loss fell further)
+    assert val[-1, 1] > 5 * val[best, 1]  # … while the held-out loss has turned and risen
+    assert losses[-1] < 0.5 * losses[int(val[best, 0]) - 1]  # (and the training loss fell further)
 
 
 def test_early_stopping_ends_the_run_at_the_best_validation_knobs_with_a_message(make_main_window, qtbot):
@@ -124,7 +124,7 @@ def test_early_stopping_ends_the_run_at_the_best_validation_knobs_with_a_message
     val = doc.val_history[-1]
     best = int(val[np.argmin(val[:, 1]), 0])
     assert result.steps < 20_000 and result.steps - best >= 200
-    assert doc.validation_loss() == pytest.approx(val[:, 1].min(), rel=1e-12)   # the knobs came back
+    assert doc.validation_loss() == pytest.approx(val[:, 1].min(), rel=1e-12)  # the knobs came back
     assert any(f"stopped early after {result.steps} steps" in t and f"back at step {best}," in t for t in notices)
     status = window.statusBar().currentMessage()
     assert "stopped early" in status
@@ -176,7 +176,7 @@ def test_changing_the_split_stops_a_run_and_never_mixes_histories(make_main_wind
     controller.set_split(Split(0.5, 1))
     assert not controller.running
     runs = len(doc.loss_history)
-    qtbot.wait(50)                      # a late payload of the stopped run must change nothing
+    qtbot.wait(50)  # a late payload of the stopped run must change nothing
     assert len(doc.loss_history) == len(doc.val_history) == runs
     assert (doc.problem.x.size, doc.validation_problem.x.size) == (4, 4)
 
@@ -199,13 +199,13 @@ def test_pulls_squares_and_the_graph_view_follow_the_training_points(make_main_w
     plot.set_show_forces(True)
     plot.set_show_squares(True)
     forces = plot.force_vectors()
-    assert forces.shape == (5,)                      # held-out points do not pull on the curve
+    assert forces.shape == (5,)  # held-out points do not pull on the curve
     x, _ = plot.force_heads.getData()
     np.testing.assert_array_equal(x, window.document.dataset.x[train])
     plot.select_point(int(train[2]))
-    assert graph.point() == 2                         # the third point of the loss
+    assert graph.point() == 2  # the third point of the loss
     plot.select_point(int(val[0]))
-    assert graph.point() is None                      # a held-out point is not in the loss: the whole batch
+    assert graph.point() is None  # a held-out point is not in the loss: the whole batch
     window.controller.set_split(None)
     plot.select_point(int(val[0]))
     assert graph.point() == int(val[0]) and plot.force_vectors().shape == (8,)
@@ -230,6 +230,6 @@ def test_a_split_of_a_single_point_holds_nothing_out_and_says_why(make_main_wind
     assert window.document.problem.x.size == 1 and window.document.validation_problem is None
     assert any("none can be held out" in t and "at least 2 points" in t for t in notices)
     window.controller.add_point(1.5, 2.0)
-    assert window.document.validation_problem.x.size == 1     # two points: always one of each
+    assert window.document.validation_problem.x.size == 1  # two points: always one of each
     with pytest.raises(TypeError, match="Split or None"):
         window.controller.set_split(0.2)

@@ -20,19 +20,31 @@ OPTIMIZERS = ("gd", "momentum", "nesterov", "adam", "exact")
 BASES = ("monomial", "scaled", "legendre")
 LOSSES = ("mse", "sse", "mae", "huber")
 REQUIRED_KEYS = {
-    "coefficients": list, "fitted": list, "loss": float, "exact_loss": float,
-    "residual_sd": (float, type(None)), "r_squared": (float, type(None)), "steps": int, "stop_reason": str,
-    "elapsed_s": float, "degree": int, "basis": str, "optimizer": str, "lr": (float, type(None)),
+    "coefficients": list,
+    "fitted": list,
+    "loss": float,
+    "exact_loss": float,
+    "residual_sd": (float, type(None)),
+    "r_squared": (float, type(None)),
+    "steps": int,
+    "stop_reason": str,
+    "elapsed_s": float,
+    "degree": int,
+    "basis": str,
+    "optimizer": str,
+    "lr": (float, type(None)),
     "n_points": int,
 }
 
 
 # --- helpers ------------------------------------------------------------------------------------------
 
+
 def run_fit(*args) -> subprocess.CompletedProcess:
     """`python -m workbench fit ARGS` with captured text output."""
-    return subprocess.run([sys.executable, "-m", "workbench", "fit", *map(str, args)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", "fit", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 def run_json(*args, expect: int = 0) -> dict:
@@ -72,7 +84,7 @@ def x_near_zero() -> np.ndarray:
 
 def wavy_cubic(x: np.ndarray) -> np.ndarray:
     """A cubic plus a deterministic wiggle: no polynomial of low degree fits it exactly."""
-    return 0.5 * x ** 3 - x ** 2 - 1.2 * x + 1.0 + 0.1 * np.sin(7.0 * x)
+    return 0.5 * x**3 - x**2 - 1.2 * x + 1.0 + 0.1 * np.sin(7.0 * x)
 
 
 @pytest.fixture
@@ -86,7 +98,7 @@ def near_zero_file(tmp_path) -> tuple[Path, np.ndarray, np.ndarray]:
 def offset_file(tmp_path) -> tuple[Path, np.ndarray, np.ndarray]:
     """x in [10, 30], shuffled: harmless for a degree-3 fit by numpy.polyfit, but not centred on 0."""
     x = np.random.default_rng(3).permutation(np.linspace(10.0, 30.0, 21))
-    y = 0.002 * x ** 3 - 0.1 * x ** 2 + 1.5 * x - 4.0 + 0.3 * np.cos(3.0 * x)
+    y = 0.002 * x**3 - 0.1 * x**2 + 1.5 * x - 4.0 + 0.3 * np.cos(3.0 * x)
     return write_csv(tmp_path, x, y, "offset.csv"), x, y
 
 
@@ -101,11 +113,18 @@ def loss_of(kind: str, residuals: np.ndarray) -> float:
     """The four losses, written out independently (Huber with δ = 1, the CLI's default)."""
     r = np.asarray(residuals, dtype=float)
     a = np.abs(r)
-    return float({"mse": np.mean(r ** 2), "sse": np.sum(r ** 2), "mae": np.mean(a),
-                  "huber": np.mean(np.where(a <= 1.0, 0.5 * r ** 2, a - 0.5))}[kind])
+    return float(
+        {
+            "mse": np.mean(r**2),
+            "sse": np.sum(r**2),
+            "mae": np.mean(a),
+            "huber": np.mean(np.where(a <= 1.0, 0.5 * r**2, a - 0.5)),
+        }[kind]
+    )
 
 
 # --- plain output ---------------------------------------------------------------------------------------
+
 
 def test_plain_output_shows_every_coefficient_the_losses_the_gap_and_why_it_stopped(near_zero_file):
     path, _, _ = near_zero_file
@@ -146,10 +165,10 @@ def test_help_lists_every_option():
 
 # --- --json: shape and independent checks of the numbers ------------------------------------------------
 
+
 def test_json_has_every_required_key_with_the_right_type(near_zero_file):
     path, x, _ = near_zero_file
-    report = run_json(path, "--degree", "3", "--steps", "200", "--optimizer", "momentum",
-                      "--basis", "legendre")
+    report = run_json(path, "--degree", "3", "--steps", "200", "--optimizer", "momentum", "--basis", "legendre")
     for key, kind in REQUIRED_KEYS.items():
         assert key in report, key
         assert isinstance(report[key], kind) and not isinstance(report[key], bool), (key, report[key])
@@ -201,7 +220,7 @@ def test_r_squared_and_residual_sd_are_the_textbook_formulas(near_zero_file, opt
     path, x, y = near_zero_file
     report = run_json(path, "--degree", "3", "--steps", "400", "--optimizer", optimizer)
     residuals = np.asarray(report["fitted"]) - y
-    rss = float(np.sum(residuals ** 2))
+    rss = float(np.sum(residuals**2))
     assert report["residual_sd"] == pytest.approx(math.sqrt(rss / (x.size - 4)), rel=1e-10)
     assert report["r_squared"] == pytest.approx(1 - rss / float(np.sum((y - y.mean()) ** 2)), rel=1e-10)
     if optimizer == "exact":
@@ -211,13 +230,14 @@ def test_r_squared_and_residual_sd_are_the_textbook_formulas(near_zero_file, opt
 
 # --- every optimizer, basis and loss runs --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("basis", BASES)
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 def test_every_optimizer_in_every_basis_lowers_the_loss(near_zero_file, optimizer, basis):
     path, x, y = near_zero_file
     report = run_json(path, "--degree", "3", "--optimizer", optimizer, "--basis", basis, "--steps", "1500")
     assert (report["optimizer"], report["basis"]) == (optimizer, basis)
-    start = float(np.mean(y ** 2))  # the loss at the starting coefficients, all zero
+    start = float(np.mean(y**2))  # the loss at the starting coefficients, all zero
     assert report["exact_loss"] <= report["loss"] * (1 + 1e-9) < 0.1 * start
     assert report["loss"] == pytest.approx(loss_of("mse", np.asarray(report["fitted"]) - y), rel=1e-9)
     assert report["stop_reason"] in ("converged", "max_steps")
@@ -242,6 +262,7 @@ def test_every_loss_is_reported_as_that_loss_of_the_fitted_curve(near_zero_file,
 
 # --- stopping ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("optimizer", ["gd", "momentum", "nesterov", "adam"])
 def test_tol_zero_runs_exactly_the_step_limit(near_zero_file, optimizer):
     path, _, _ = near_zero_file
@@ -260,7 +281,7 @@ def test_zero_steps_leaves_the_starting_coefficients(near_zero_file):
     path, _, y = near_zero_file
     report = run_json(path, "--steps", "0")
     assert report["steps"] == 0 and report["coefficients"] == [0.0] * 6
-    assert report["loss"] == pytest.approx(float(np.mean(y ** 2)), rel=1e-12)
+    assert report["loss"] == pytest.approx(float(np.mean(y**2)), rel=1e-12)
 
 
 # --- divergence: exit 3, output still printed ---------------------------------------------------------
@@ -293,19 +314,34 @@ def test_diverging_run_in_json_still_parses_with_finite_coefficients(near_zero_f
 
 # --- bad input: exit 2, one 'error: ' line ---------------------------------------------------------------
 
-@pytest.mark.parametrize("content, expected", [
-    (b"", "empty"),
-    (b"# only a comment\n\n", "no data rows"),
-    (b"x,y\n", "no data rows"),
-    (b"x,y\n1,2\n3,abc\n", "line 3"),
-    (b"x,y\n1,2\n3,4,5\n5,6\n", "line 3"),
-    (b"x,y\n1,2\n3,nan\n", "line 3"),
-    (b"x,y\n1,2\n-inf,4\n", "line 3"),
-    (b"1\n2\n3\n", "column"),
-    (bytes(range(256)) * 4, "UTF-8"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", "line 1"),
-], ids=["empty", "comments-only", "header-only", "non-numeric", "column-count", "nan", "inf", "one-column",
-        "binary", "png"])
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"", "empty"),
+        (b"# only a comment\n\n", "no data rows"),
+        (b"x,y\n", "no data rows"),
+        (b"x,y\n1,2\n3,abc\n", "line 3"),
+        (b"x,y\n1,2\n3,4,5\n5,6\n", "line 3"),
+        (b"x,y\n1,2\n3,nan\n", "line 3"),
+        (b"x,y\n1,2\n-inf,4\n", "line 3"),
+        (b"1\n2\n3\n", "column"),
+        (bytes(range(256)) * 4, "UTF-8"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", "line 1"),
+    ],
+    ids=[
+        "empty",
+        "comments-only",
+        "header-only",
+        "non-numeric",
+        "column-count",
+        "nan",
+        "inf",
+        "one-column",
+        "binary",
+        "png",
+    ],
+)
 def test_bad_file_content(tmp_path, content, expected):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
@@ -329,24 +365,27 @@ def test_directory_instead_of_a_file(tmp_path):
     assert_bad_input(run_fit(tmp_path))
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["--degree", "16"], "--degree"),
-    (["--degree", "-1"], "--degree"),
-    (["--degree", "2.5"], "--degree"),
-    (["--lr", "0"], "--lr"),
-    (["--lr", "-1"], "--lr"),
-    (["--lr", "nan"], "--lr"),
-    (["--lr", "inf"], "--lr"),
-    (["--lr", "fast"], "--lr"),
-    (["--steps", "-5"], "--steps"),
-    (["--tol", "-1"], "--tol"),
-    (["--tol", "nan"], "--tol"),
-    (["--optimizer", "sgd"], "--optimizer"),
-    (["--basis", "chebyshev"], "--basis"),
-    (["--loss", "l1"], "--loss"),
-    (["--frobnicate"], "--frobnicate"),
-    (["second.csv"], "second.csv"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--degree", "16"], "--degree"),
+        (["--degree", "-1"], "--degree"),
+        (["--degree", "2.5"], "--degree"),
+        (["--lr", "0"], "--lr"),
+        (["--lr", "-1"], "--lr"),
+        (["--lr", "nan"], "--lr"),
+        (["--lr", "inf"], "--lr"),
+        (["--lr", "fast"], "--lr"),
+        (["--steps", "-5"], "--steps"),
+        (["--tol", "-1"], "--tol"),
+        (["--tol", "nan"], "--tol"),
+        (["--optimizer", "sgd"], "--optimizer"),
+        (["--basis", "chebyshev"], "--basis"),
+        (["--loss", "l1"], "--loss"),
+        (["--frobnicate"], "--frobnicate"),
+        (["second.csv"], "second.csv"),
+    ],
+)
 def test_bad_option_values(near_zero_file, args, expected):
     path, _, _ = near_zero_file
     line = assert_bad_input(run_fit(path, *args))
@@ -365,6 +404,7 @@ def test_bad_option_is_reported_before_the_file_is_read(tmp_path):
 
 # --- degree too high for the data ----------------------------------------------------------------------
 
+
 def test_degree_above_points_minus_one_interpolates_with_a_note(tmp_path):
     x, y = np.array([0.0, 1.0, 2.0]), np.array([1.0, 2.0, 5.0])
     path = write_csv(tmp_path, x, y)
@@ -377,8 +417,9 @@ def test_degree_above_points_minus_one_interpolates_with_a_note(tmp_path):
         assert "3 distinct x values" in report["note"]
     result = run_fit(path, "--degree", "5", "--optimizer", "exact")
     assert result.returncode == 0 and result.stderr == ""
-    assert re.search(r"^note: degree 5 has 6 coefficients but the data has only 3 distinct x values",
-                     result.stdout, re.M)
+    assert re.search(
+        r"^note: degree 5 has 6 coefficients but the data has only 3 distinct x values", result.stdout, re.M
+    )
 
 
 def test_degree_equal_to_points_minus_one_is_called_an_interpolation(tmp_path):
@@ -400,14 +441,23 @@ def test_a_single_point_is_fitted_by_a_constant_through_it(tmp_path):
 
 # --- numbers beyond double precision: refused, not a traceback ------------------------------------------
 
-@pytest.mark.parametrize("x, y, args, expected", [
-    ([0.0, 1.0, 2.0, 3.0], [1e200, 2e200, 3e200, 1e200], [], "rescale"),
-    ([0.0, 1.0, 2.0, 3.0], [1e200, 2e200, 3e200, 1e200], ["--optimizer", "exact"], "rescale"),
-    ([0.0, 1.0, 2.0], [1e300, -1e308, 1e308], [], "rescale"),
-    ([1e-100, 2e-100, 3e-100, 4e-100, 5e-100, 6e-100, 7e-100], [1, 2, 3, 1, 1, 1, 2], [], "rescale"),
-    ([1e200, 2e200, 3e200, 4e200, 5e200, 6e200, 7e200], [1, 2, 3, 1, 1, 1, 2], ["--basis", "monomial"],
-     "--basis scaled"),
-], ids=["huge-y", "huge-y-exact", "max-y", "tiny-x", "huge-x-monomial"])
+
+@pytest.mark.parametrize(
+    "x, y, args, expected",
+    [
+        ([0.0, 1.0, 2.0, 3.0], [1e200, 2e200, 3e200, 1e200], [], "rescale"),
+        ([0.0, 1.0, 2.0, 3.0], [1e200, 2e200, 3e200, 1e200], ["--optimizer", "exact"], "rescale"),
+        ([0.0, 1.0, 2.0], [1e300, -1e308, 1e308], [], "rescale"),
+        ([1e-100, 2e-100, 3e-100, 4e-100, 5e-100, 6e-100, 7e-100], [1, 2, 3, 1, 1, 1, 2], [], "rescale"),
+        (
+            [1e200, 2e200, 3e200, 4e200, 5e200, 6e200, 7e200],
+            [1, 2, 3, 1, 1, 1, 2],
+            ["--basis", "monomial"],
+            "--basis scaled",
+        ),
+    ],
+    ids=["huge-y", "huge-y-exact", "max-y", "tiny-x", "huge-x-monomial"],
+)
 def test_data_beyond_double_range_is_refused_in_one_line(tmp_path, x, y, args, expected):
     path = write_csv(tmp_path, x, y)
     for extra in ([], ["--json"]):
@@ -416,6 +466,7 @@ def test_data_beyond_double_range_is_refused_in_one_line(tmp_path, x, y, args, e
 
 
 # --- the default learning rate is stable ---------------------------------------------------------------
+
 
 def _sample_paths():
     from workbench.paths import sample_paths
@@ -431,14 +482,17 @@ def test_default_learning_rate_never_diverges_on_a_sample(path, optimizer):
     y = np.loadtxt(path, delimiter=",", skiprows=2)[:, 1]  # a comment line, then the x,y header
     assert report["stop_reason"] in ("converged", "max_steps")
     assert report["exact_loss"] * (1 - 1e-9) <= report["loss"]
-    assert report["loss"] - report["exact_loss"] < 1e-3 * float(np.mean(y ** 2))  # close to the optimum
+    assert report["loss"] - report["exact_loss"] < 1e-3 * float(np.mean(y**2))  # close to the optimum
 
 
 # --- far from 0: conversions between bases must never pass through rounded powers of x ------------------
 
-@pytest.mark.parametrize("args", [["--degree", "12", "--steps", "300"],
-                                  ["--degree", "10", "--optimizer", "exact", "--basis", "legendre"]],
-                         ids=["gd-scaled-12", "exact-legendre-10"])
+
+@pytest.mark.parametrize(
+    "args",
+    [["--degree", "12", "--steps", "300"], ["--degree", "10", "--optimizer", "exact", "--basis", "legendre"]],
+    ids=["gd-scaled-12", "exact-legendre-10"],
+)
 def test_fitted_values_are_the_reported_loss_on_the_co2_sample_at_high_degree(args):
     path = next(p for p in _sample_paths() if p.stem == "co2_like_measurements")
     y = np.loadtxt(path, delimiter=",", skiprows=2)[:, 1]
@@ -448,6 +502,7 @@ def test_fitted_values_are_the_reported_loss_on_the_co2_sample_at_high_degree(ar
 
 
 # --- conditioning facts and the warning on powers-of-x coefficients ----------------------------------------
+
 
 def test_json_reports_the_stability_limit_and_condition_number_of_the_chosen_basis(near_zero_file):
     path, x, _ = near_zero_file
@@ -481,8 +536,7 @@ def test_the_app_without_a_display_says_why_instead_of_aborting():
     if not _sys.platform.startswith("linux"):
         pytest.skip("the check is for Linux desktops")
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    result = subprocess.run([_sys.executable, "-m", "workbench"], capture_output=True, text=True, env=env,
-                            timeout=60)
+    result = subprocess.run([_sys.executable, "-m", "workbench"], capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 2
     assert "no display found" in result.stderr and "workbench fit" in result.stderr
     assert "Traceback" not in result.stderr

@@ -22,19 +22,23 @@ BIG, TINY, TOP = 1e300, 1e-300, 1.7976931348623157e308
 
 
 def problem(x, y, kind="monomial", degree=5, loss="mse"):
-    return FitProblem(np.array(x, float), np.array(y, float), PolynomialModel(degree, Basis.for_data(kind, x)),
-                      Loss(loss))
+    return FitProblem(
+        np.array(x, float), np.array(y, float), PolynomialModel(degree, Basis.for_data(kind, x)), Loss(loss)
+    )
 
 
-@pytest.mark.parametrize("x, y, kind, degree", [
-    ([0.0, 1.0, 2.0, 3.0], [1.0, 0.0, 2.0, 1.0], "monomial", 5),     # ordinary data, degree above n − 1
-    ([BIG, 2 * BIG, 3 * BIG], [1.0, 2.0, 3.0], "scaled", 5),          # huge x in the scaled basis
-    ([BIG, 2 * BIG, 3 * BIG], [1.0, 2.0, 3.0], "legendre", 15),
-    ([TINY, 1.0, BIG], [1.0, 2.0, 3.0], "scaled", 3),
-    ([0.0, 1.0, 2.0], [TINY, -TINY, 0.0], "monomial", 2),             # tiny y: squares underflow to 0
-    ([3.0, 3.0, 3.0], [1.0, 2.0, 3.0], "monomial", 5),               # every x equal
-    ([1e20, 2e20, 4e20], [1.0, 2.0, 3.0], "monomial", 5),             # x^5 = 1e102: fine
-])
+@pytest.mark.parametrize(
+    "x, y, kind, degree",
+    [
+        ([0.0, 1.0, 2.0, 3.0], [1.0, 0.0, 2.0, 1.0], "monomial", 5),  # ordinary data, degree above n − 1
+        ([BIG, 2 * BIG, 3 * BIG], [1.0, 2.0, 3.0], "scaled", 5),  # huge x in the scaled basis
+        ([BIG, 2 * BIG, 3 * BIG], [1.0, 2.0, 3.0], "legendre", 15),
+        ([TINY, 1.0, BIG], [1.0, 2.0, 3.0], "scaled", 3),
+        ([0.0, 1.0, 2.0], [TINY, -TINY, 0.0], "monomial", 2),  # tiny y: squares underflow to 0
+        ([3.0, 3.0, 3.0], [1.0, 2.0, 3.0], "monomial", 5),  # every x equal
+        ([1e20, 2e20, 4e20], [1.0, 2.0, 3.0], "monomial", 5),  # x^5 = 1e102: fine
+    ],
+)
 def test_data_that_can_be_computed_with(x, y, kind, degree):
     p = problem(x, y, kind, degree)
     with warnings.catch_warnings():
@@ -43,18 +47,21 @@ def test_data_that_can_be_computed_with(x, y, kind, degree):
         assert np.all(np.isfinite(p.exact.monomial)) and np.isfinite(p.value_and_grad(np.zeros(degree + 1))[0])
 
 
-@pytest.mark.parametrize("x, y, kind, degree, what", [
-    ([BIG, 2 * BIG, 3 * BIG], [1.0, 2.0, 3.0], "monomial", 5, "the loss and its gradient"),
-    ([BIG, 2 * BIG, 3 * BIG], [1.0, 2.0, 3.0], "monomial", 1, "the curvature of the loss"),
-    ([0.0, 1.0, 2.0], [BIG, -BIG, BIG], "scaled", 1, "the loss and its gradient"),
-    ([TINY, 2 * TINY, 5 * TINY], [1.0, 2.0, 3.0], "scaled", 5, "the exact least-squares fit"),
-    ([-TOP, 0.0, TOP], [1.0, 2.0, 3.0], "scaled", 1, "the width of the data's range"),
-    ([1e20, 2e20, 4e20], [1.0, 2.0, 3.0], "monomial", 15, "the loss and its gradient"),
-])
+@pytest.mark.parametrize(
+    "x, y, kind, degree, what",
+    [
+        ([BIG, 2 * BIG, 3 * BIG], [1.0, 2.0, 3.0], "monomial", 5, "the loss and its gradient"),
+        ([BIG, 2 * BIG, 3 * BIG], [1.0, 2.0, 3.0], "monomial", 1, "the curvature of the loss"),
+        ([0.0, 1.0, 2.0], [BIG, -BIG, BIG], "scaled", 1, "the loss and its gradient"),
+        ([TINY, 2 * TINY, 5 * TINY], [1.0, 2.0, 3.0], "scaled", 5, "the exact least-squares fit"),
+        ([-TOP, 0.0, TOP], [1.0, 2.0, 3.0], "scaled", 1, "the width of the data's range"),
+        ([1e20, 2e20, 4e20], [1.0, 2.0, 3.0], "monomial", 15, "the loss and its gradient"),
+    ],
+)
 def test_data_beyond_double_precision_is_explained(x, y, kind, degree, what):
     p = problem(x, y, kind, degree)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")              # the check itself never warns
+        warnings.simplefilter("error")  # the check itself never warns
         why = numeric_trouble(p, np.zeros(degree + 1))
     assert why is not None and why.startswith(what), why
     assert "cannot be computed in double precision" in why and "rescale x and y" in why
@@ -72,8 +79,9 @@ def test_knobs_whose_loss_overflows_are_explained():
 def test_the_neural_net_is_checked_too():
     net = FitProblem(np.array([0.0, 1.0]), np.array([BIG, -BIG]), MLPModel((3,)), Loss())
     assert numeric_trouble(net, MLPModel((3,)).initial_params(seed=0)) is not None
-    fine = FitProblem(np.array([BIG, 2 * BIG]), np.array([1.0, 2.0]),
-                      MLPModel((3,), Basis.for_data("scaled", [BIG, 2 * BIG])), Loss())
+    fine = FitProblem(
+        np.array([BIG, 2 * BIG]), np.array([1.0, 2.0]), MLPModel((3,), Basis.for_data("scaled", [BIG, 2 * BIG])), Loss()
+    )
     assert numeric_trouble(fine, MLPModel((3,)).initial_params(seed=0)) is None
 
 

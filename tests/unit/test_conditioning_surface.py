@@ -22,8 +22,9 @@ def data(n: int = 30, lo: float = 0.0, hi: float = 20.0, seed: int = 0):
 
 # -- conditioning ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", ["monomial", "scaled", "legendre"])
-@pytest.mark.parametrize("loss", [Loss("mse"), Loss("sse"), Loss("mse", l2=0.3), Loss("sse", l2=0.3)],
-                         ids=["mse", "sse", "mse+l2", "sse+l2"])
+@pytest.mark.parametrize(
+    "loss", [Loss("mse"), Loss("sse"), Loss("mse", l2=0.3), Loss("sse", l2=0.3)], ids=["mse", "sse", "mse+l2", "sse+l2"]
+)
 def test_eigenvalues_are_those_of_the_hessian(kind, loss):
     x, y = data(lo=-1.0, hi=2.0) if kind == "monomial" else data()
     problem = FitProblem(x, y, PolynomialModel(4, Basis.for_data(kind, x)), loss)
@@ -35,8 +36,9 @@ def test_eigenvalues_are_those_of_the_hessian(kind, loss):
     expected = np.linalg.eigvalsh(hessian)
     found = problem.conditioning.eigenvalues
     np.testing.assert_allclose(found, expected, rtol=1e-10, atol=1e-12 * expected[-1])
-    np.testing.assert_allclose(squared_error_hessian(X, loss, problem.model.penalty_mask()), hessian,
-                               rtol=1e-14, atol=0)
+    np.testing.assert_allclose(
+        squared_error_hessian(X, loss, problem.model.penalty_mask()), hessian, rtol=1e-14, atol=0
+    )
     c = problem.conditioning
     assert c.lambda_max == pytest.approx(expected[-1], rel=1e-12)
     assert c.max_stable_lr == pytest.approx(2.0 / expected[-1], rel=1e-12)
@@ -108,8 +110,13 @@ def brute_force_surface(problem: FitProblem, theta, i, j, a_values, b_values) ->
 
 
 SURFACE_LOSSES = {
-    "mse": Loss("mse"), "sse": Loss("sse"), "mse+l2": Loss("mse", l2=0.5), "sse+l2": Loss("sse", l2=0.5),
-    "mae": Loss("mae"), "huber": Loss("huber", huber_delta=0.3), "mae+l2": Loss("mae", l2=0.5),
+    "mse": Loss("mse"),
+    "sse": Loss("sse"),
+    "mse+l2": Loss("mse", l2=0.5),
+    "sse+l2": Loss("sse", l2=0.5),
+    "mae": Loss("mae"),
+    "huber": Loss("huber", huber_delta=0.3),
+    "mae+l2": Loss("mae", l2=0.5),
     "huber+l2": Loss("huber", huber_delta=0.3, l2=0.5),
 }
 
@@ -129,8 +136,9 @@ def test_surface_equals_brute_force(loss_name, pair):
     assert found.shape == (5, 7)
     np.testing.assert_allclose(found, expected, rtol=1e-10, atol=1e-12 * np.max(expected))
     if loss.is_squared_error:
-        direct = quadratic_surface(problem.design_matrix, y, theta, i, j, a_values, b_values, loss,
-                                   problem.model.penalty_mask())
+        direct = quadratic_surface(
+            problem.design_matrix, y, theta, i, j, a_values, b_values, loss, problem.model.penalty_mask()
+        )
         np.testing.assert_array_equal(direct, found)
     else:
         with pytest.raises(ValueError, match="squared-error"):
@@ -143,8 +151,9 @@ def test_polynomial_surface_matches_the_generic_numeric_surface():
     theta = np.array([0.1, 0.2, 0.3])
     a_values, b_values = np.linspace(-1, 1, 6), np.linspace(-2, 0, 4)
     expected = numeric_surface(problem.loss_at, theta, 0, 2, a_values, b_values)
-    found = polynomial_surface(problem.design_matrix, y, theta, 0, 2, a_values, b_values, problem.loss,
-                               problem.model.penalty_mask())
+    found = polynomial_surface(
+        problem.design_matrix, y, theta, 0, 2, a_values, b_values, problem.loss, problem.model.penalty_mask()
+    )
     np.testing.assert_allclose(found, expected, rtol=1e-12)
 
 

@@ -36,6 +36,7 @@ def error_of(content: str | bytes, tmp_path: Path, **kwargs) -> DataError:
 
 # --- DataError --------------------------------------------------------------------------------------
 
+
 def test_data_error_formats_location_in_one_line():
     err = DataError("'abc' is not a number", path="a.csv", line=3, column=2)
     assert str(err) == "a.csv, line 3, column 2: 'abc' is not a number"
@@ -57,6 +58,7 @@ def test_data_error_survives_pickling():
 
 
 # --- error cases ----------------------------------------------------------------------------------
+
 
 def test_non_numeric_cell_reports_line_and_column(tmp_path):
     err = error_of("# measured\nx,y\n1,2\n\n3,abc\n", tmp_path)
@@ -176,13 +178,17 @@ def test_error_deep_in_a_large_file_is_located_exactly():
 
 # --- delimiters, comments, quotes, encodings ----------------------------------------------------------
 
-@pytest.mark.parametrize("text, delimiter", [
-    ("x,y\n1,2.5\n-3e2,4\n", ","),
-    ("x;y\n1;2.5\n-3e2;4\n", ";"),
-    ("x\ty\n1\t2.5\n-3e2\t4\n", "\t"),
-    ("x y\n1   2.5\n  -3e2 \t 4\n", " "),
-    ("x , y\n 1 , 2.5 \n-3e2,4\n", ","),
-])
+
+@pytest.mark.parametrize(
+    "text, delimiter",
+    [
+        ("x,y\n1,2.5\n-3e2,4\n", ","),
+        ("x;y\n1;2.5\n-3e2;4\n", ";"),
+        ("x\ty\n1\t2.5\n-3e2\t4\n", "\t"),
+        ("x y\n1   2.5\n  -3e2 \t 4\n", " "),
+        ("x , y\n 1 , 2.5 \n-3e2,4\n", ","),
+    ],
+)
 def test_each_delimiter(text, delimiter):
     table = read_table(text.splitlines())
     assert table.delimiter == delimiter
@@ -257,9 +263,15 @@ def test_table_values_are_read_only():
     assert table == read_table(["1 , 2"])
 
 
-@given(st.lists(st.tuples(st.floats(allow_nan=False, allow_infinity=False),
-                          st.floats(allow_nan=False, allow_infinity=False)), min_size=1, max_size=20),
-       st.sampled_from([",", ";", "\t", " "]), st.booleans())
+@given(
+    st.lists(
+        st.tuples(st.floats(allow_nan=False, allow_infinity=False), st.floats(allow_nan=False, allow_infinity=False)),
+        min_size=1,
+        max_size=20,
+    ),
+    st.sampled_from([",", ";", "\t", " "]),
+    st.booleans(),
+)
 def test_any_finite_table_parses_back_exactly(rows, delimiter, header):
     lines = [f"x{delimiter}y"] if header else []
     lines += [f"{a!r}{delimiter}{b!r}" for a, b in rows]
@@ -270,6 +282,7 @@ def test_any_finite_table_parses_back_exactly(rows, delimiter, header):
 
 # --- load_dataset -----------------------------------------------------------------------------------
 
+
 def test_load_dataset_picks_columns_and_names_after_the_file(tmp_path):
     path = write(tmp_path, "t,a,b\n0,1,2\n1,3,4\n", name="run 7.csv")
     data = load_dataset(path, x_column=0, y_column=2)
@@ -279,6 +292,7 @@ def test_load_dataset_picks_columns_and_names_after_the_file(tmp_path):
 
 
 # --- Dataset ----------------------------------------------------------------------------------------
+
 
 def make() -> Dataset:
     return Dataset([0.0, 1.0, 2.0], [1.0, 3.0, 5.0], name="d")
@@ -296,13 +310,16 @@ def test_dataset_arrays_are_read_only_copies():
         data.name = "other"  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("x, y, message", [
-    ([1.0, np.nan], [1, 2], "finite"),
-    ([1.0, 2.0], [1, np.inf], "finite"),
-    ([1.0, 2.0], [1.0], "every point needs both"),
-    ([[1.0, 2.0]], [[1.0, 2.0]], "1-D"),
-    (["a"], [1.0], "numbers"),
-])
+@pytest.mark.parametrize(
+    "x, y, message",
+    [
+        ([1.0, np.nan], [1, 2], "finite"),
+        ([1.0, 2.0], [1, np.inf], "finite"),
+        ([1.0, 2.0], [1.0], "every point needs both"),
+        ([[1.0, 2.0]], [[1.0, 2.0]], "1-D"),
+        (["a"], [1.0], "numbers"),
+    ],
+)
 def test_dataset_validation(x, y, message):
     with pytest.raises(DataError, match=message):
         Dataset(x, y)
@@ -428,11 +445,17 @@ def test_atomic_write_keeps_permissions(tmp_path):
 
 # --- shipped samples --------------------------------------------------------------------------------
 
+
 def test_samples_are_shipped():
     names = {p.name for p in sample_paths()}
     assert default_sample().name in names
-    assert {"noisy_sine.csv", "noisy_cubic.csv", "co2_like_measurements.csv", "outlier.csv",
-            "exact_six_points.csv"} <= names
+    assert {
+        "noisy_sine.csv",
+        "noisy_cubic.csv",
+        "co2_like_measurements.csv",
+        "outlier.csv",
+        "exact_six_points.csv",
+    } <= names
 
 
 @pytest.mark.parametrize("path", sample_paths(), ids=lambda p: p.name)
@@ -448,7 +471,8 @@ def test_samples_match_their_generator():
 
     for path in sample_paths():
         assert path.read_text(encoding="utf-8") == make_samples.render(path.stem), (
-            f"{path.name} differs from samples/make_samples.py: run the script and commit the result")
+            f"{path.name} differs from samples/make_samples.py: run the script and commit the result"
+        )
     assert {p.stem for p in sample_paths()} == set(make_samples.SAMPLES)
 
 

@@ -8,7 +8,7 @@ mixed-up axes).  Gradients must agree with central differences to a relative err
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
@@ -16,8 +16,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from workbench.engine import (Graph, Node, check_gradient, constant, numerical_gradient, ops, parameter,
-                              relative_error, topological_order, unbroadcast)
+from workbench.engine import (
+    Graph,
+    Node,
+    check_gradient,
+    constant,
+    numerical_gradient,
+    ops,
+    parameter,
+    relative_error,
+    topological_order,
+    unbroadcast,
+)
 
 TOLERANCE = 1e-6
 HYPOTHESIS = settings(max_examples=25, deadline=None)
@@ -34,7 +44,7 @@ def make_objective(build: Builder, shapes: Sequence[tuple[int, ...]], seed: int 
     def f_and_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
         params, start = [], 0
         for shape, size in zip(shapes, sizes):
-            params.append(parameter(theta[start:start + size].reshape(shape).copy()))
+            params.append(parameter(theta[start : start + size].reshape(shape).copy()))
             start += size
         out = ops.sum(ops.mul(build(*params), constant(weights)))
         Graph(out).forward()
@@ -111,7 +121,7 @@ def test_operators_on_nodes_match_ops():
     np.testing.assert_array_equal((a - b).value, a.value - b.value)
     np.testing.assert_array_equal((a * b).value, a.value * b.value)
     np.testing.assert_array_equal((-a).value, -a.value)
-    np.testing.assert_array_equal((b ** 2).value, b.value ** 2)
+    np.testing.assert_array_equal((b**2).value, b.value**2)
     np.testing.assert_allclose((a / b).value, a.value / b.value, rtol=1e-15)
     np.testing.assert_array_equal((2.0 + a).value, 2.0 + a.value)
     np.testing.assert_array_equal((2.0 - a).value, 2.0 - a.value)
@@ -221,10 +231,18 @@ def test_scalar_knob_times_vector_gets_the_sum():
     assert float(k.grad) == pytest.approx(x.sum())
 
 
-@pytest.mark.parametrize("grad_shape, shape", [
-    ((3, 4), ()), ((3, 4), (4,)), ((3, 4), (1, 4)), ((3, 4), (3, 1)), ((2, 3, 4), (3, 1)),
-    ((3, 4), (3, 4)), ((5,), (1,)),
-])
+@pytest.mark.parametrize(
+    "grad_shape, shape",
+    [
+        ((3, 4), ()),
+        ((3, 4), (4,)),
+        ((3, 4), (1, 4)),
+        ((3, 4), (3, 1)),
+        ((2, 3, 4), (3, 1)),
+        ((3, 4), (3, 4)),
+        ((5,), (1,)),
+    ],
+)
 def test_unbroadcast_sums_stretched_axes(grad_shape, shape):
     grad = np.random.default_rng(1).normal(size=grad_shape)
     reduced = unbroadcast(grad, shape)
@@ -255,7 +273,7 @@ def test_diamond_graph_accumulates_every_path():
     square = ops.square(x)
     y = ops.mul(ops.add(x, square), square)
     y.backward()
-    analytic = 3 * 1.7 ** 2 + 4 * 1.7 ** 3
+    analytic = 3 * 1.7**2 + 4 * 1.7**3
     assert float(x.grad) == pytest.approx(analytic, rel=1e-14)
 
 
@@ -375,8 +393,19 @@ def test_constant_inputs_of_binary_ops_stay_at_zero_gradient(op):
 
 def test_unary_ops_send_nothing_into_a_constant():
     data = constant(np.array([0.5, 1.5]))
-    for op in (ops.neg, ops.square, ops.tanh, ops.exp, ops.log, ops.abs, ops.huber, ops.sum, ops.mean,
-               lambda a: ops.pow(a, 3), lambda a: ops.legendre(a, 3)):
+    for op in (
+        ops.neg,
+        ops.square,
+        ops.tanh,
+        ops.exp,
+        ops.log,
+        ops.abs,
+        ops.huber,
+        ops.sum,
+        ops.mean,
+        lambda a: ops.pow(a, 3),
+        lambda a: ops.legendre(a, 3),
+    ):
         out = ops.add(ops.sum(op(data)), parameter(1.0))
         out.backward()
         np.testing.assert_array_equal(data.grad, 0.0)
@@ -399,9 +428,10 @@ def test_graph_needs_a_scalar_output():
 
 def test_check_gradient_notices_a_wrong_gradient():
     """The witness itself: a gradient off by a factor 2 is reported as a large error."""
+
     def wrong(theta):
-        return float(np.sum(theta ** 2)), 4 * theta
+        return float(np.sum(theta**2)), 4 * theta
 
     assert check_gradient(wrong, np.array([1.0, -2.0])) > 0.1
-    numeric = numerical_gradient(lambda v: float(np.sum(v ** 3)), np.array([1.0, 2.0]))
+    numeric = numerical_gradient(lambda v: float(np.sum(v**3)), np.array([1.0, 2.0]))
     assert np.max(relative_error(3 * np.array([1.0, 4.0]), numeric)) < 1e-8

@@ -16,7 +16,7 @@ import math
 import warnings
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -38,12 +38,12 @@ def nist_dir() -> Path:
     pytest.skip(f"NIST StRD data not found in {BUNDLED} or {SHARED}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def certified() -> dict:
     return json.loads((nist_dir() / "certified.json").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> tuple[np.ndarray, np.ndarray]:
     data = np.loadtxt(nist_dir() / f"{name}.csv", delimiter=",", skiprows=1, ndmin=2)
     return data[:, 0].copy(), data[:, 1].copy()
@@ -98,7 +98,7 @@ def exact_least_squares(x: np.ndarray, y: np.ndarray, degree: int) -> tuple[list
     return coefficients, fitted
 
 
-@lru_cache(maxsize=None)
+@cache
 def scores(name: str) -> dict:
     """Every accuracy figure for one NIST set."""
     cert = certified()[name]
@@ -155,26 +155,34 @@ def test_fitted_values_match_exact_rational_reference(name):
     assert s["fitted_normwise"] >= 12, f"{name}: fitted values {s['fitted_normwise']:.2f} digits norm-wise"
     assert s["fitted_per_point"] >= 11, (
         f"{name}: worst fitted value {s['fitted_per_point']:.2f} digits (the refinement relies on extended "
-        f"precision; np.longdouble here has {np.finfo(np.longdouble).precision} digits)")
+        f"precision; np.longdouble here has {np.finfo(np.longdouble).precision} digits)"
+    )
 
 
 def test_beats_numpy_polyfit_on_filip():
     s = scores("Filip")
     assert s["coefficients"] >= s["polyfit"] + 3, (
-        f"workbench {s['coefficients']:.2f} digits vs numpy.polyfit {s['polyfit']:.2f} on Filip")
+        f"workbench {s['coefficients']:.2f} digits vs numpy.polyfit {s['polyfit']:.2f} on Filip"
+    )
 
 
 def test_accuracy_report(capsys, request):
     """Prints the LRE table when pytest runs with -v; asserts only that every figure was computed."""
-    header = f"{'set':9s} {'coef':>5s} {'coef*':>5s} {'polyfit':>7s} {'res.SD':>6s} {'R²':>5s} {'fit‖‖':>5s} {'fit∀':>5s}"
+    header = (
+        f"{'set':9s} {'coef':>5s} {'coef*':>5s} {'polyfit':>7s} {'res.SD':>6s} {'R²':>5s} {'fit‖‖':>5s} {'fit∀':>5s}"
+    )
     lines = [header]
     for name in NIST_SETS:
         s = scores(name)
-        lines.append(f"{name:9s} {s['coefficients']:5.2f} {s['coefficients_vs_rational']:5.2f} "
-                     f"{s['polyfit']:7.2f} {s['residual_sd']:6.2f} {s['r_squared']:5.2f} "
-                     f"{s['fitted_normwise']:5.2f} {s['fitted_per_point']:5.2f}")
-    lines.append("coef: vs certified; coef*: vs exact rational LS of the float64 data; fit: fitted values "
-                 "vs exact rational, norm-wise and worst point; res.SD of Wampler1/2 (certified 0): absolute digits")
+        lines.append(
+            f"{name:9s} {s['coefficients']:5.2f} {s['coefficients_vs_rational']:5.2f} "
+            f"{s['polyfit']:7.2f} {s['residual_sd']:6.2f} {s['r_squared']:5.2f} "
+            f"{s['fitted_normwise']:5.2f} {s['fitted_per_point']:5.2f}"
+        )
+    lines.append(
+        "coef: vs certified; coef*: vs exact rational LS of the float64 data; fit: fitted values "
+        "vs exact rational, norm-wise and worst point; res.SD of Wampler1/2 (certified 0): absolute digits"
+    )
     if request.config.getoption("verbose") > 0:
         with capsys.disabled():
             print("\n" + "\n".join(lines))

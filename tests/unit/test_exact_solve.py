@@ -18,8 +18,9 @@ def data(n: int = 30, seed: int = 0):
     return x, np.cos(x / 3.0) + rng.normal(0, 0.1, n)
 
 
-@pytest.mark.parametrize("loss", [Loss("mse"), Loss("sse"), Loss("mse", l2=0.3), Loss("sse", l2=0.3)],
-                         ids=["mse", "sse", "mse+l2", "sse+l2"])
+@pytest.mark.parametrize(
+    "loss", [Loss("mse"), Loss("sse"), Loss("mse", l2=0.3), Loss("sse", l2=0.3)], ids=["mse", "sse", "mse+l2", "sse+l2"]
+)
 @pytest.mark.parametrize("kind", ["scaled", "legendre"])
 def test_exact_solution_zeroes_the_engine_gradient(kind, loss):
     x, y = data()
@@ -54,7 +55,7 @@ def test_all_views_of_the_solution_describe_one_curve(kind):
     np.testing.assert_allclose(basis.to_monomial(fit.coefficients), fit.monomial, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(fit.evaluate(x), fit.fitted, rtol=0, atol=1e-12)
     np.testing.assert_allclose(fit.residuals, fit.fitted - y, rtol=0, atol=0)
-    assert fit.rss == pytest.approx(float(np.sum(fit.residuals ** 2)), rel=1e-15)
+    assert fit.rss == pytest.approx(float(np.sum(fit.residuals**2)), rel=1e-15)
     assert fit.rank == 6 and fit.dof == 34 and not fit.is_interpolating
     assert fit.residual_sd == pytest.approx(np.sqrt(fit.rss / 34), rel=1e-15)
     assert 0 < fit.r_squared < 1
@@ -111,7 +112,7 @@ def test_large_data_takes_the_double_precision_path_and_stays_accurate():
     """Above 200,000 points the refinement runs in double; the fit is still the least-squares one."""
     rng = np.random.default_rng(2)
     x = np.sort(rng.uniform(-3.0, 7.0, 300_000))
-    y = 0.5 * x ** 3 - x + 2.0 + rng.normal(0, 0.5, x.size)
+    y = 0.5 * x**3 - x + 2.0 + rng.normal(0, 0.5, x.size)
     fit = solve_exact(x, y, 3)
     design = Basis.for_data("legendre", x).design_matrix(x, 3)
     gradient = design.T @ fit.residuals  # optimality: residuals orthogonal to every column

@@ -14,14 +14,25 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workbench.fitting import atomic, export
 from workbench.fitting.atomic import atomic_write_bytes
 from workbench.fitting.basis import Basis
 from workbench.fitting.export import (
-    ExportError, formula, formula_latex, formula_numpy, formula_text, problem_formula, problem_report,
-    report_csv, report_dict, report_json, report_text, save_report,
+    ExportError,
+    formula,
+    formula_latex,
+    formula_numpy,
+    formula_text,
+    problem_formula,
+    problem_report,
+    report_csv,
+    report_dict,
+    report_json,
+    report_text,
+    save_report,
 )
 from workbench.fitting.models import MLPModel
 from workbench.fitting.problem import FitProblem
@@ -58,14 +69,14 @@ def parse_latex(text: str) -> dict[int, float]:
     for term in re.split(r" (?=[+-] )", body):
         sign = -1.0 if term.startswith("-") else 1.0
         term = term.lstrip("+- ")
-        m = re.fullmatch(r"(?:(?P<m>[0-9.]+)?(?:\\times )?(?:10\^\{(?P<e>-?\d+)\})?)(?:\\,)?"
-                         r"(?P<x>x(?:\^\{(?P<p>\d+)\})?)?", term)
+        m = re.fullmatch(
+            r"(?:(?P<m>[0-9.]+)?(?:\\times )?(?:10\^\{(?P<e>-?\d+)\})?)(?:\\,)?"
+            r"(?P<x>x(?:\^\{(?P<p>\d+)\})?)?",
+            term,
+        )
         assert m, term
         mantissa, exponent = m["m"], m["e"]
-        if mantissa is None and exponent is None:
-            value = 1.0
-        else:
-            value = float(f"{mantissa or '1'}e{exponent or 0}")
+        value = 1.0 if mantissa is None and exponent is None else float(f"{mantissa or '1'}e{exponent or 0}")
         power = 0 if not m["x"] else int(m["p"] or 1)
         out[power] = sign * value
     return out
@@ -109,8 +120,10 @@ def test_every_form_reads_back_to_the_same_doubles(coefficients):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=8),
-       st.lists(st.floats(-10, 10, allow_nan=False), min_size=1, max_size=20))
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=8),
+    st.lists(st.floats(-10, 10, allow_nan=False), min_size=1, max_size=20),
+)
 def test_numpy_expression_evaluates_to_the_same_numbers(coefficients, xs):
     x = np.array(xs)
     expected = np.polynomial.polynomial.polyval(x, np.array(coefficients))
@@ -131,20 +144,19 @@ def test_non_finite_coefficient_is_refused_with_its_name():
 
 def test_problem_formula_is_in_the_users_x_whatever_the_basis():
     x = np.linspace(10.0, 20.0, 30)
-    y = 0.5 * x ** 2 - 3 * x + 1 + np.sin(x)
+    y = 0.5 * x**2 - 3 * x + 1 + np.sin(x)
     problem = FitProblem.polynomial(x, y, degree=3, basis="legendre")
     theta = problem.exact.coefficients
     expression = problem_formula(problem, theta, "numpy")
     monomial = problem.monomial_coefficients(theta)
-    np.testing.assert_array_equal(evaluate_numpy(expression, x),
-                                  np.polynomial.polynomial.polyval(x, monomial))
+    np.testing.assert_array_equal(evaluate_numpy(expression, x), np.polynomial.polynomial.polyval(x, monomial))
     np.testing.assert_allclose(evaluate_numpy(expression, x), problem.predict(theta), rtol=1e-9)
     assert parse_text(problem_formula(problem, theta, "text")) == nonzero(monomial)
 
 
 def test_the_neural_net_has_no_formula_and_says_so():
     x = np.linspace(-1, 1, 10)
-    net = FitProblem(x, x ** 2, MLPModel((3,), Basis("scaled", -1.0, 1.0)))
+    net = FitProblem(x, x**2, MLPModel((3,), Basis("scaled", -1.0, 1.0)))
     theta = np.zeros(net.n_params)
     with pytest.raises(ExportError, match="neural net has no formula.*Switch Model to polynomial"):
         problem_formula(net, theta, "text")
@@ -164,14 +176,22 @@ def textbook(x, y, degree):
     sigma2 = rss / dof
     se = np.sqrt(np.diag(sigma2 * np.linalg.inv(design.T @ design)))
     r2 = 1 - rss / float(np.sum((y - y.mean()) ** 2))
-    return {"coef": coef, "se": se, "r2": r2, "adj": 1 - (1 - r2) * (n - 1) / dof, "rmse": math.sqrt(rss / n),
-            "sd": math.sqrt(sigma2), "dof": dof, "rss": rss}
+    return {
+        "coef": coef,
+        "se": se,
+        "r2": r2,
+        "adj": 1 - (1 - r2) * (n - 1) / dof,
+        "rmse": math.sqrt(rss / n),
+        "sd": math.sqrt(sigma2),
+        "dof": dof,
+        "rss": rss,
+    }
 
 
 @pytest.fixture
 def noisy_cubic():
     x = np.linspace(-2.0, 3.0, 25)
-    y = 1.0 - 0.5 * x + 0.25 * x ** 3 + 0.3 * np.sin(5.1 * x)
+    y = 1.0 - 0.5 * x + 0.25 * x**3 + 0.3 * np.sin(5.1 * x)
     return x, y
 
 
@@ -184,8 +204,13 @@ def test_json_report_matches_an_independent_computation(noisy_cubic):
     np.testing.assert_allclose([c["std_error"] for c in data["coefficients"]], ref["se"], rtol=1e-9)
     np.testing.assert_allclose([c["t_value"] for c in data["coefficients"]], ref["coef"] / ref["se"], rtol=1e-8)
     assert [c["power"] for c in data["coefficients"]] == [0, 1, 2, 3]
-    for key, ref_key in (("r_squared", "r2"), ("adjusted_r_squared", "adj"), ("rmse", "rmse"),
-                         ("residual_sd", "sd"), ("rss", "rss")):
+    for key, ref_key in (
+        ("r_squared", "r2"),
+        ("adjusted_r_squared", "adj"),
+        ("rmse", "rmse"),
+        ("residual_sd", "sd"),
+        ("rss", "rss"),
+    ):
         assert data[key] == pytest.approx(ref[ref_key], rel=1e-10)
     assert (data["dof"], data["n_points"], data["degree"]) == (21, 25, 3)
     assert np.asarray(data["covariance"]).shape == (4, 4)
@@ -196,7 +221,7 @@ def test_json_and_csv_carry_the_report_exactly(noisy_cubic):
     x, y = noisy_cubic
     report = fit_report(x, y, 3)
     data = report_dict(report)
-    assert json.loads(report_json(report)) == json.loads(json.dumps(data))   # floats survive the text
+    assert json.loads(report_json(report)) == json.loads(json.dumps(data))  # floats survive the text
     assert [c["value"] for c in json.loads(report_json(report))["coefficients"]] == report.coefficients.tolist()
     rows = list(csv.reader(io.StringIO(report_csv(report))))
     assert rows[0] == ["quantity", "value", "std_error", "t_value"]

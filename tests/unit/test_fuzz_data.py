@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from stress_sizes import fuzz, sizes
 
 from workbench.fitting.data import DataError, Dataset, load_dataset, read_table
@@ -29,8 +28,19 @@ from workbench.paths import sample_paths
 SAMPLE = sample_paths()[0].read_bytes()
 
 # The characters a delimited-text parser cares about, plus some that only look like them.
-CSV_CHARS = list("0123456789.,;\t -+eE#\"\n\r_xy") + ["σ", "\ufeff", "\u00a0", "\u2212", "١", "\x00", "nan", "inf",
-                                                       "Infinity", "1e400", "1e-400"]
+CSV_CHARS = list('0123456789.,;\t -+eE#"\n\r_xy') + [
+    "σ",
+    "\ufeff",
+    "\u00a0",
+    "\u2212",
+    "١",
+    "\x00",
+    "nan",
+    "inf",
+    "Infinity",
+    "1e400",
+    "1e-400",
+]
 
 
 def fresh_file(folder: Path, content: bytes) -> Path:
@@ -57,8 +67,11 @@ def check_table(table: Table) -> None:
 def read_every_way(path: Path, columns: dict | None = None) -> dict:
     """Run the three readers on ``path``; each returns a sound result or a clear DataError."""
     outcomes: dict = {}
-    readers = {"table": lambda: read_table(path), "preview": lambda: preview_table(path, max_rows=5),
-               "dataset": lambda: load_dataset(path, **(columns or {}))}
+    readers = {
+        "table": lambda: read_table(path),
+        "preview": lambda: preview_table(path, max_rows=5),
+        "dataset": lambda: load_dataset(path, **(columns or {})),
+    }
     for name, read in readers.items():
         try:
             outcomes[name] = read()
@@ -68,7 +81,7 @@ def read_every_way(path: Path, columns: dict | None = None) -> dict:
     table, preview, dataset = outcomes["table"], outcomes["preview"], outcomes["dataset"]
     if isinstance(table, Table):
         check_table(table)
-        assert isinstance(preview, TablePreview), preview     # the first rows of a good file are good
+        assert isinstance(preview, TablePreview), preview  # the first rows of a good file are good
         rows = min(table.n_rows, 5)
         np.testing.assert_array_equal(preview.table.values, table.values[:rows])
         assert preview.table.names == table.names
@@ -89,20 +102,24 @@ def test_random_bytes(tmp_path, examples):
     @given(content=st.binary(max_size=400))
     def check(content):
         read_every_way(fresh_file(tmp_path, content))
+
     check()
 
 
 @sizes(400, 5000, "examples")
 def test_text_made_of_what_a_csv_parser_cares_about(tmp_path, examples):
     @fuzz(examples)
-    @given(text=st.lists(st.sampled_from(CSV_CHARS) | st.characters(), max_size=120).map("".join),
-           encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "latin-1"]))
+    @given(
+        text=st.lists(st.sampled_from(CSV_CHARS) | st.characters(), max_size=120).map("".join),
+        encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "latin-1"]),
+    )
     def check(text, encoding):
         try:
             content = text.encode(encoding)
         except UnicodeEncodeError:
             content = text.encode("utf-8", "surrogatepass")
         read_every_way(fresh_file(tmp_path, content))
+
     check()
 
 
@@ -117,9 +134,10 @@ def test_a_sample_cut_anywhere_reads_as_its_complete_rows_or_says_why(tmp_path, 
         if isinstance(table, Table):
             # A cut inside the last number leaves a shorter number: every row but the last is unchanged.
             n = table.n_rows
-            np.testing.assert_array_equal(table.values[:n - 1], whole.values[:n - 1])
+            np.testing.assert_array_equal(table.values[: n - 1], whole.values[: n - 1])
         else:
             assert any(why in table.reason for why in ("no data rows", "column count", "empty cell")), table
+
     check()
 
 
@@ -130,8 +148,13 @@ NOT_FINITE = ["1e400", "-1e400", "1" + "0" * 5000, "nan", "NaN", "-nan", "inf", 
 @sizes(100, 1000, "examples")
 def test_a_number_beyond_double_precision_is_named_by_line_and_column(tmp_path, examples):
     @fuzz(examples)
-    @given(row=st.integers(0, 4), column=st.integers(0, 1), cell=st.sampled_from(NOT_FINITE),
-           delimiter=st.sampled_from([",", ";", "\t", " "]), header=st.booleans())
+    @given(
+        row=st.integers(0, 4),
+        column=st.integers(0, 1),
+        cell=st.sampled_from(NOT_FINITE),
+        delimiter=st.sampled_from([",", ";", "\t", " "]),
+        header=st.booleans(),
+    )
     def check(row, column, cell, delimiter, header):
         rows = [[f"{r}.5", f"{-r}"] for r in range(5)]
         rows[row][column] = cell
@@ -141,6 +164,7 @@ def test_a_number_beyond_double_precision_is_named_by_line_and_column(tmp_path, 
             assert isinstance(error, DataError), name
             assert (error.line, error.column) == (row + 1 + header, column + 1), (name, str(error))
             assert "not a finite number" in error.reason, error.reason
+
     check()
 
 
@@ -157,9 +181,15 @@ finite = st.floats(allow_nan=False, allow_infinity=False)
 @sizes(200, 3000, "examples")
 def test_boms_line_endings_comments_and_quotes_never_change_a_number(tmp_path, examples):
     @fuzz(examples)
-    @given(rows=st.lists(st.tuples(finite, finite), min_size=1, max_size=12),
-           newline=st.sampled_from(["\n", "\r\n", "\r"]), bom=st.booleans(), final_newline=st.booleans(),
-           comments=st.booleans(), quoted=st.booleans(), delimiter=st.sampled_from([",", ";", "\t", " "]))
+    @given(
+        rows=st.lists(st.tuples(finite, finite), min_size=1, max_size=12),
+        newline=st.sampled_from(["\n", "\r\n", "\r"]),
+        bom=st.booleans(),
+        final_newline=st.booleans(),
+        comments=st.booleans(),
+        quoted=st.booleans(),
+        delimiter=st.sampled_from([",", ";", "\t", " "]),
+    )
     def check(rows, newline, bom, final_newline, comments, quoted, delimiter):
         cell = (lambda v: f'"{v!r}"') if quoted and delimiter != " " else repr
         lines = ["# measured today"] if comments else []
@@ -171,11 +201,14 @@ def test_boms_line_endings_comments_and_quotes_never_change_a_number(tmp_path, e
         table = read_every_way(path)["table"]
         np.testing.assert_array_equal(table.values, np.array(rows, dtype=float).reshape(-1, 2))
         assert table.names == ("x", "y")
+
     check()
 
 
-@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\n\n\r\n", b"# only a comment\n", b"   \t  \n",
-                                     "x,y\n".encode("utf-16"), b"\x00\x00\x00"])
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"\xef\xbb\xbf", b"\n\n\r\n", b"# only a comment\n", b"   \t  \n", "x,y\n".encode("utf-16"), b"\x00\x00\x00"],
+)
 def test_empty_and_nearly_empty_files(tmp_path, content):
     path = tmp_path / "empty.csv"
     path.write_bytes(content)
@@ -201,6 +234,7 @@ def test_any_column_choice_gives_a_dataset_or_a_clear_error(tmp_path, examples):
             return
         assert all(isinstance(c, int) and 0 <= c < 3 for c in (x, y))
         assert data.n == 3 and (sigma is None) == (data.sigma is None)
+
     check()
 
 
@@ -242,7 +276,7 @@ def test_a_pipe_is_refused_at_once_instead_of_blocking_for_ever(tmp_path, reader
     try:
         outcome = finishes_within(5, lambda: reader(pipe))
     finally:
-        try:   # unblock a reader stuck in open() (only if the check above failed)
+        try:  # unblock a reader stuck in open() (only if the check above failed)
             os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
         except OSError:
             pass
@@ -263,13 +297,17 @@ def test_a_folder_is_refused_with_a_clear_message(tmp_path):
             reader(tmp_path)
 
 
-@pytest.mark.parametrize("content", [
-    b'"' * 1_000_000 + b"\n",                                  # a million quotes on one line
-    b",".join([b"1"] * 100_000) + b"\n" + b",".join([b"2"] * 100_000) + b"\n",   # 100 000 columns
-    b"1," + b"9" * 1_000_000 + b"\n",                            # a number with a million digits
-    b"x,y\n" + b"1,2\n" * 200_000 + b"1,2,3\n",                  # the one bad row at the very end
-    b"#" * 2_000_000,                                            # a comment two megabytes long, no newline
-], ids=["quotes", "columns", "digits", "late-error", "long-comment"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'"' * 1_000_000 + b"\n",  # a million quotes on one line
+        b",".join([b"1"] * 100_000) + b"\n" + b",".join([b"2"] * 100_000) + b"\n",  # 100 000 columns
+        b"1," + b"9" * 1_000_000 + b"\n",  # a number with a million digits
+        b"x,y\n" + b"1,2\n" * 200_000 + b"1,2,3\n",  # the one bad row at the very end
+        b"#" * 2_000_000,  # a comment two megabytes long, no newline
+    ],
+    ids=["quotes", "columns", "digits", "late-error", "long-comment"],
+)
 def test_pathological_files_finish_quickly(tmp_path, content):
     path = tmp_path / "hard.csv"
     path.write_bytes(content)

@@ -18,17 +18,41 @@ import time
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from stress_sizes import fuzz, sizes
 from test_session import VALID_TEXT, _paths, _set, load_or_session_error, sample_session
+
 from workbench.session import MAX_DEPTH, Session, SessionError, load_session, session_from_json, session_to_json
 
 VALID = json.loads(VALID_TEXT)
 FIELD_PATHS = list(_paths(VALID))[1:]
 
 # A value of every JSON kind, and numbers at and past every limit the reader has.
-WRONG_VALUES = [None, True, False, 0, -1, 1, 2**31, 2**63, 10**30, -(10**30), 0.5, -0.0, 1e308, "", "1.5", "NaN",
-                [], [None], [1.0], [[1.0]], {}, {"x": 1}, "😀 unicode", "\u202etext reversed"]
+WRONG_VALUES = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1,
+    2**31,
+    2**63,
+    10**30,
+    -(10**30),
+    0.5,
+    -0.0,
+    1e308,
+    "",
+    "1.5",
+    "NaN",
+    [],
+    [None],
+    [1.0],
+    [[1.0]],
+    {},
+    {"x": 1},
+    "😀 unicode",
+    "\u202etext reversed",
+]
 
 
 def test_every_field_with_every_wrong_value_gives_a_session_or_a_clear_error():
@@ -37,28 +61,41 @@ def test_every_field_with_every_wrong_value_gives_a_session_or_a_clear_error():
             d = copy.deepcopy(VALID)
             _set(list(path), value)(d)
             result = load_or_session_error(json.dumps(d))
-            if result is not None:   # the value happened to be valid there: the load reflects it (a whole
+            if result is not None:  # the value happened to be valid there: the load reflects it (a whole
                 # number where a float belongs is read as the nearest float, as 10**30 → 1e30)
-                as_floats = (lambda text: json.loads(text, parse_int=float))
+                def as_floats(text):
+                    return json.loads(text, parse_int=float)
+
                 assert as_floats(session_to_json(result)) == as_floats(json.dumps(d)), (path, value)
 
 
 # -- the window's limits ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("path, value, message", [
-    # Found by this fuzzing: values the reader accepted but the window's controls cannot show; a
-    # QSpinBox raised OverflowError above 2^31 − 1 (a slot failing as the session opened) and clamped
-    # the others silently, so the window showed another number than the one it used.
-    (["settings", "max_steps"], 10**30, r"settings\.max_steps: .* out of range; use a whole number from 1 to 10000000"),
-    (["settings", "max_steps"], 0, r"settings\.max_steps: 0 is out of range"),
-    (["settings", "patience"], 2**31, r"settings\.patience: .* out of range; use a whole number from 1 to 10000000"),
-    (["settings", "lr"], 11.0, r"settings\.lr: 11\.0 is out of range; use a learning rate from 1e-06 to 10"),
-    (["settings", "lr"], 1e-7, r"settings\.lr: 1e-07 is out of range"),
-    (["last_run", "settings", "lr"], 100, r"last_run\.settings\.lr: 100 is out of range"),
-    (["hidden", 0], 65, r"hidden\[0\]: 65 is out of range; use a whole number from 1 to 64"),
-    (["split", "fraction"], 0.005, r"split\.fraction: 0\.005 is not between 0\.01 and 0\.9"),
-    (["split", "fraction"], 0.95, r"split\.fraction: 0\.95 is not between 0\.01 and 0\.9"),
-    (["split", "seed"], 2**31, r"split\.seed: 2147483648 is out of range; use a whole number from 0 to 2147483647"),
-])
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        # Found by this fuzzing: values the reader accepted but the window's controls cannot show; a
+        # QSpinBox raised OverflowError above 2^31 − 1 (a slot failing as the session opened) and clamped
+        # the others silently, so the window showed another number than the one it used.
+        (
+            ["settings", "max_steps"],
+            10**30,
+            r"settings\.max_steps: .* out of range; use a whole number from 1 to 10000000",
+        ),
+        (["settings", "max_steps"], 0, r"settings\.max_steps: 0 is out of range"),
+        (
+            ["settings", "patience"],
+            2**31,
+            r"settings\.patience: .* out of range; use a whole number from 1 to 10000000",
+        ),
+        (["settings", "lr"], 11.0, r"settings\.lr: 11\.0 is out of range; use a learning rate from 1e-06 to 10"),
+        (["settings", "lr"], 1e-7, r"settings\.lr: 1e-07 is out of range"),
+        (["last_run", "settings", "lr"], 100, r"last_run\.settings\.lr: 100 is out of range"),
+        (["hidden", 0], 65, r"hidden\[0\]: 65 is out of range; use a whole number from 1 to 64"),
+        (["split", "fraction"], 0.005, r"split\.fraction: 0\.005 is not between 0\.01 and 0\.9"),
+        (["split", "fraction"], 0.95, r"split\.fraction: 0\.95 is not between 0\.01 and 0\.9"),
+        (["split", "seed"], 2**31, r"split\.seed: 2147483648 is out of range; use a whole number from 0 to 2147483647"),
+    ],
+)
 def test_values_the_window_cannot_show_are_refused_with_the_range(path, value, message):
     d = copy.deepcopy(VALID)
     _set(path, value)(d)
@@ -66,10 +103,18 @@ def test_values_the_window_cannot_show_are_refused_with_the_range(path, value, m
         session_from_json(json.dumps(d), source="s.json")
 
 
-@pytest.mark.parametrize("path, value", [(["settings", "max_steps"], 10_000_000), (["settings", "lr"], 10.0),
-                                         (["settings", "lr"], 1e-6), (["split", "fraction"], 0.01),
-                                         (["split", "fraction"], 0.9), (["split", "seed"], 2**31 - 1),
-                                         (["settings", "patience"], 10_000_000)])
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        (["settings", "max_steps"], 10_000_000),
+        (["settings", "lr"], 10.0),
+        (["settings", "lr"], 1e-6),
+        (["split", "fraction"], 0.01),
+        (["split", "fraction"], 0.9),
+        (["split", "seed"], 2**31 - 1),
+        (["settings", "patience"], 10_000_000),
+    ],
+)
 def test_the_limits_themselves_are_accepted(path, value):
     d = copy.deepcopy(VALID)
     _set(path, value)(d)
@@ -79,9 +124,29 @@ def test_the_limits_themselves_are_accepted(path, value):
 # -- every number, one at a time, replaced by a literal at or past the edge of double precision -----------
 NUMBER = re.compile(r"(?<=[:\[,])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?=[,\]}])")
 NUMBER_SPANS = [m.span() for m in NUMBER.finditer(VALID_TEXT)]
-LITERALS = ["1e400", "-1e400", "1" + "0" * 5000, "1" + "0" * 5000 + ".0", "NaN", "Infinity", "-Infinity",
-            "1e-400", "-0", "4.9e-324", "1.7976931348623157e308", "9007199254740993", "18446744073709551616",
-            "1E+2", "0x10", "01", ".5", "+1", "1.", "1e", "--1"]
+LITERALS = [
+    "1e400",
+    "-1e400",
+    "1" + "0" * 5000,
+    "1" + "0" * 5000 + ".0",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1e-400",
+    "-0",
+    "4.9e-324",
+    "1.7976931348623157e308",
+    "9007199254740993",
+    "18446744073709551616",
+    "1E+2",
+    "0x10",
+    "01",
+    ".5",
+    "+1",
+    "1.",
+    "1e",
+    "--1",
+]
 
 
 def test_the_sample_has_numbers_in_every_part():
@@ -93,37 +158,45 @@ def test_any_number_replaced_by_an_extreme_literal(examples):
     @fuzz(examples)
     @given(span=st.sampled_from(NUMBER_SPANS), literal=st.sampled_from(LITERALS))
     def check(span, literal):
-        text = VALID_TEXT[:span[0]] + literal + VALID_TEXT[span[1]:]
+        text = VALID_TEXT[: span[0]] + literal + VALID_TEXT[span[1] :]
         load_or_session_error(text)
         load_or_session_error(text.encode("utf-8"))
+
     check()
 
 
 def test_huge_and_non_finite_literals_are_named_where_they_are():
     at = VALID_TEXT.index('"theta":[') + len('"theta":[')
-    for literal, why in [("1e400", "non-finite number inf"), ("NaN", "non-finite number nan"),
-                         ("-Infinity", "non-finite number -inf"), ("1" + "0" * 400, "number too large")]:
-        text = VALID_TEXT[:at] + literal + VALID_TEXT[at + 3:]          # the first knob, "1.0"
+    for literal, why in [
+        ("1e400", "non-finite number inf"),
+        ("NaN", "non-finite number nan"),
+        ("-Infinity", "non-finite number -inf"),
+        ("1" + "0" * 400, "number too large"),
+    ]:
+        text = VALID_TEXT[:at] + literal + VALID_TEXT[at + 3 :]  # the first knob, "1.0"
         with pytest.raises(SessionError, match=rf"theta\[0\]: {why}"):
             session_from_json(text, source="s.json")
     with pytest.raises(SessionError, match="not valid JSON.*4300"):
-        session_from_json(VALID_TEXT[:at] + "1" + "0" * 5000 + VALID_TEXT[at + 3:], source="s.json")
+        session_from_json(VALID_TEXT[:at] + "1" + "0" * 5000 + VALID_TEXT[at + 3 :], source="s.json")
 
 
 # -- deep nesting anywhere --------------------------------------------------------------------------------
 @sizes(60, 600, "examples")
 def test_deep_nesting_anywhere_is_refused_without_recursion_error(examples):
     @fuzz(examples)
-    @given(path=st.sampled_from(FIELD_PATHS), depth=st.integers(MAX_DEPTH + 1, 50_000),
-           kinds=st.lists(st.sampled_from(["[", '{"k":']), min_size=1, max_size=3))
+    @given(
+        path=st.sampled_from(FIELD_PATHS),
+        depth=st.integers(MAX_DEPTH + 1, 50_000),
+        kinds=st.lists(st.sampled_from(["[", '{"k":']), min_size=1, max_size=3),
+    )
     def check(path, depth, kinds):
         d = copy.deepcopy(VALID)
         _set(list(path), "DEEP")(d)
         opening = "".join(kinds[i % len(kinds)] for i in range(depth))
-        closing = "".join("]" if c == "[" else "}" for c in reversed([kinds[i % len(kinds)][0]
-                                                                       for i in range(depth)]))
+        closing = "".join("]" if c == "[" else "}" for c in reversed([kinds[i % len(kinds)][0] for i in range(depth)]))
         text = json.dumps(d).replace('"DEEP"', opening + "1" + closing, 1)
         assert load_or_session_error(text) is None
+
     check()
 
 
@@ -165,6 +238,7 @@ def test_any_unicode_in_names_and_keys(examples):
             assert (result is None) == surrogate, (name, key)
             if result is not None:
                 assert result.dataset.name == name and key in result.snapshots
+
     check()
 
 
@@ -220,14 +294,18 @@ def test_a_folder_is_refused(tmp_path):
         load_session(tmp_path)
 
 
-@pytest.mark.parametrize("text", [
-    "[" * 2_000_000,
-    '"' + "a" * 10_000_000 + '"',
-    "1" * 1_000_000,
-    '{"schema_version":1,"dataset":{"name":"","x":[' + ",".join(["1.5"] * 1_000_000) + '],"y":[]}}',
-    '{"schema_version":1,"view":{' + ",".join(f'"k{i}":{i}' for i in range(300_000)) + "}}",
-    '"\\ud800' * 100_000 + '"',
-], ids=["open-brackets", "long-string", "long-integer", "million-points", "wide-object", "surrogates"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 2_000_000,
+        '"' + "a" * 10_000_000 + '"',
+        "1" * 1_000_000,
+        '{"schema_version":1,"dataset":{"name":"","x":[' + ",".join(["1.5"] * 1_000_000) + '],"y":[]}}',
+        '{"schema_version":1,"view":{' + ",".join(f'"k{i}":{i}' for i in range(300_000)) + "}}",
+        '"\\ud800' * 100_000 + '"',
+    ],
+    ids=["open-brackets", "long-string", "long-integer", "million-points", "wide-object", "surrogates"],
+)
 def test_inputs_built_to_be_slow_finish_quickly(text):
     outcome = finishes_within(60, lambda: load_or_session_error(text))
     assert "error" not in outcome, outcome.get("error")

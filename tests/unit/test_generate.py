@@ -49,20 +49,23 @@ def test_the_step_jumps_at_zero():
     assert data.y.tolist() == [0.0, 0.0, 1.0, 1.0, 1.0]
 
 
-@pytest.mark.parametrize(("args", "fragment"), [
-    (("wiggle", 10, -1, 1, 0.1, 0), "Unknown curve"),
-    (("sine", 1, -1, 1, 0.1, 0), "number of points"),
-    (("sine", MAX_POINTS + 1, -1, 1, 0.1, 0), "number of points"),
-    (("sine", 2.5, -1, 1, 0.1, 0), "number of points"),
-    (("sine", 10, 1, 1, 0.1, 0), "must be less than"),
-    (("sine", 10, 2, -1, 0.1, 0), "must be less than"),
-    (("sine", 10, -np.inf, 1, 0.1, 0), "finite"),
-    (("sine", 10, -1, np.nan, 0.1, 0), "finite"),
-    (("sine", 10, -1, 1, -0.1, 0), "noise"),
-    (("sine", 10, -1, 1, np.nan, 0), "noise"),
-    (("sine", 10, -1, 1, 0.1, -1), "seed"),
-    (("exponential", 10, 0, 1e6, 0.1, 0), "overflows"),
-])
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("wiggle", 10, -1, 1, 0.1, 0), "Unknown curve"),
+        (("sine", 1, -1, 1, 0.1, 0), "number of points"),
+        (("sine", MAX_POINTS + 1, -1, 1, 0.1, 0), "number of points"),
+        (("sine", 2.5, -1, 1, 0.1, 0), "number of points"),
+        (("sine", 10, 1, 1, 0.1, 0), "must be less than"),
+        (("sine", 10, 2, -1, 0.1, 0), "must be less than"),
+        (("sine", 10, -np.inf, 1, 0.1, 0), "finite"),
+        (("sine", 10, -1, np.nan, 0.1, 0), "finite"),
+        (("sine", 10, -1, 1, -0.1, 0), "noise"),
+        (("sine", 10, -1, 1, np.nan, 0), "noise"),
+        (("sine", 10, -1, 1, 0.1, -1), "seed"),
+        (("exponential", 10, 0, 1e6, 0.1, 0), "overflows"),
+    ],
+)
 def test_bad_settings_are_refused_with_a_reason(args, fragment):
     with pytest.raises(ValueError, match=fragment):
         generate_points(*args)

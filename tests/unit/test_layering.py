@@ -17,8 +17,7 @@ STDLIB = set(sys.stdlib_module_names)
 
 
 def run_python(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
 
 
 def test_importing_every_core_module_loads_no_qt():
@@ -37,8 +36,16 @@ def test_importing_every_core_module_loads_no_qt():
     """)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    for expected in ("workbench.engine", "workbench.engine.ops", "workbench.fitting", "workbench.fitting.problem",
-                     "workbench.fitting.exact", "workbench.fitting.training", "workbench.cli", "workbench.paths"):
+    for expected in (
+        "workbench.engine",
+        "workbench.engine.ops",
+        "workbench.fitting",
+        "workbench.fitting.problem",
+        "workbench.fitting.exact",
+        "workbench.fitting.training",
+        "workbench.cli",
+        "workbench.paths",
+    ):
         assert expected in report["imported"]
     assert not any(name.startswith("workbench.qt") for name in report["imported"])
     assert report["qt"] == [], f"Qt loaded by the core: {report['qt']}"
@@ -86,16 +93,23 @@ def _core_files() -> list[Path]:
 def test_no_file_outside_qt_imports_qt_libraries():
     files = _core_files()
     assert any(p.name == "ops.py" for p in files) and not any("qt" in p.parts for p in files)
-    offenders = [f"{p.relative_to(PACKAGE_DIR.parent)}:{line}: {module}"
-                 for p in files for module, line, _ in _imports(p) if module.split(".")[0] in QT_MODULES]
+    offenders = [
+        f"{p.relative_to(PACKAGE_DIR.parent)}:{line}: {module}"
+        for p in files
+        for module, line, _ in _imports(p)
+        if module.split(".")[0] in QT_MODULES
+    ]
     assert offenders == []
 
 
 def test_core_never_imports_workbench_qt_at_module_level():
     # `workbench` with no arguments opens the window: cli may import workbench.qt inside that function only.
-    offenders = [f"{p.relative_to(PACKAGE_DIR.parent)}:{line}: {module}"
-                 for p in _core_files() for module, line, top in _imports(p)
-                 if top and module.startswith("workbench.qt")]
+    offenders = [
+        f"{p.relative_to(PACKAGE_DIR.parent)}:{line}: {module}"
+        for p in _core_files()
+        for module, line, top in _imports(p)
+        if top and module.startswith("workbench.qt")
+    ]
     assert offenders == []
 
 
@@ -114,8 +128,12 @@ def test_fitting_imports_only_the_engine_numpy_and_the_standard_library():
     for path in sorted((PACKAGE_DIR / "fitting").glob("*.py")):
         for module, line, _ in _imports(path):
             root = module.split(".")[0]
-            allowed = (root in STDLIB or root == "numpy" or module.startswith("workbench.engine")
-                       or module.startswith("workbench.fitting"))
+            allowed = (
+                root in STDLIB
+                or root == "numpy"
+                or module.startswith("workbench.engine")
+                or module.startswith("workbench.fitting")
+            )
             if not allowed:
                 offenders.append(f"{path.name}:{line}: {module}")
     assert offenders == []

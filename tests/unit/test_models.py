@@ -245,8 +245,9 @@ def test_evaluate_agrees_with_polyval_of_the_monomial_form(kind, interval):
         reference = np.polyval(monomial[::-1], x)
         np.testing.assert_allclose(values, reference, rtol=0, atol=1e-9 * max(1.0, np.max(np.abs(values))))
         # And the design matrix is the same function, column by column.
-        np.testing.assert_allclose(basis.design_matrix(x, degree) @ coefficients, values,
-                                   rtol=0, atol=1e-12 * max(1.0, np.max(np.abs(values))))
+        np.testing.assert_allclose(
+            basis.design_matrix(x, degree) @ coefficients, values, rtol=0, atol=1e-12 * max(1.0, np.max(np.abs(values)))
+        )
 
 
 def test_known_conversions():
@@ -293,10 +294,11 @@ def test_degree_limits_are_accepted(degree):
 
 # --- per-point forces: −∂L/∂ŷ_i read off the engine's ŷ node ---------------------------------------------
 
+
 @pytest.mark.parametrize("kind", ["mse", "sse", "mae", "huber"])
 def test_point_forces_are_minus_the_loss_gradient_with_respect_to_each_prediction(kind):
-    from workbench.fitting.problem import FitProblem
     from workbench.fitting.losses import Loss as _Loss
+    from workbench.fitting.problem import FitProblem
 
     rng = np.random.default_rng(7)
     x = np.linspace(-1, 1, 25)

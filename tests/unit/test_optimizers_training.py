@@ -17,7 +17,7 @@ def cubic_data(n: int = 50, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """A noisy cubic on x in [−1, 1]: a well-conditioned problem in the scaled and Legendre bases."""
     rng = np.random.default_rng(seed)
     x = np.linspace(-1.0, 1.0, n)
-    return x, 0.5 - 1.2 * x + 0.8 * x ** 2 + 2.0 * x ** 3 + rng.normal(0, 0.1, n)
+    return x, 0.5 - 1.2 * x + 0.8 * x**2 + 2.0 * x**3 + rng.normal(0, 0.1, n)
 
 
 @pytest.fixture(params=["scaled", "legendre"])
@@ -89,8 +89,8 @@ def test_update_rules_by_hand():
     p1 = adam.update(p0, g1)
     np.testing.assert_allclose(p1, p0 - lr * np.sign(g1), rtol=1e-7)  # first step: lr·g/|g|
     m = 0.9 * 0.1 * g1 + 0.1 * g2
-    v = 0.999 * 0.001 * g1 ** 2 + 0.001 * g2 ** 2
-    m_hat, v_hat = m / (1 - 0.9 ** 2), v / (1 - 0.999 ** 2)
+    v = 0.999 * 0.001 * g1**2 + 0.001 * g2**2
+    m_hat, v_hat = m / (1 - 0.9**2), v / (1 - 0.999**2)
     np.testing.assert_allclose(adam.update(p1, g2), p1 - lr * m_hat / (np.sqrt(v_hat) + 1e-8), rtol=1e-12)
 
 
@@ -129,18 +129,18 @@ def test_nan_loss_is_divergence_not_a_crash():
         calls["n"] += 1
         if calls["n"] > 5:
             return float("nan"), np.full_like(theta, np.nan)
-        return float(np.sum(theta ** 2)), 2 * theta
+        return float(np.sum(theta**2)), 2 * theta
 
     trainer = Trainer(value_and_grad, GradientDescent(0.1), np.array([1.0, -1.0]), StopRules(tol=0.0))
     result = trainer.run_to_end()
     assert result.stop_reason is StopReason.DIVERGED
     assert np.all(np.isfinite(result.params)) and np.isfinite(result.loss)
-    np.testing.assert_allclose(result.params, 0.8 ** 4 * np.array([1.0, -1.0]))
+    np.testing.assert_allclose(result.params, 0.8**4 * np.array([1.0, -1.0]))
 
 
 def test_stop_from_another_thread(problem):
     stop = threading.Event()
-    rules = StopRules(max_steps=10 ** 12, tol=0.0, grad_tol=0.0)
+    rules = StopRules(max_steps=10**12, tol=0.0, grad_tol=0.0)
     lr = 0.5 * problem.conditioning.max_stable_lr
     trainer = problem.trainer("gd", lr, np.zeros(4), rules, stop_event=stop)
     running = threading.Event()
@@ -245,8 +245,9 @@ def test_step_records_are_copies(problem):
 
 def test_overshoot_at_the_end_is_not_what_the_user_keeps():
     # Momentum on L = x² from x = 1 visits −0.8 (L = 0.64), then overshoots to −0.98 (L = 0.9604).
-    trainer = Trainer(lambda t: (float(t @ t), 2 * t), Momentum(0.9, 0.9), np.array([1.0]),
-                      StopRules(max_steps=2, tol=0.0))
+    trainer = Trainer(
+        lambda t: (float(t @ t), 2 * t), Momentum(0.9, 0.9), np.array([1.0]), StopRules(max_steps=2, tol=0.0)
+    )
     records = list(trainer.run())
     np.testing.assert_allclose(records[-1].params, [-0.98])
     result = trainer.result
@@ -260,8 +261,7 @@ def test_non_finite_start_is_refused():
         Trainer(lambda t: (0.0, t), GradientDescent(0.1), np.array([np.nan]))
 
 
-@pytest.mark.parametrize("kwargs", [{"max_steps": -1}, {"tol": -1.0}, {"grad_tol": -1.0},
-                                    {"divergence_factor": 1.0}])
+@pytest.mark.parametrize("kwargs", [{"max_steps": -1}, {"tol": -1.0}, {"grad_tol": -1.0}, {"divergence_factor": 1.0}])
 def test_bad_stop_rules_are_refused(kwargs):
     with pytest.raises(ValueError):
         StopRules(**kwargs)

@@ -38,7 +38,7 @@ def test_race_finishes_with_a_scoreboard_and_gradient_methods_beat_the_nudge(pro
         assert c.steps_to_target is not None, kind
         assert min(c.losses) <= race.target
         assert c.losses[c.steps_to_target - 1] <= race.target
-        assert all(loss > race.target for loss in c.losses[:c.steps_to_target - 1])
+        assert all(loss > race.target for loss in c.losses[: c.steps_to_target - 1])
     nudge = board["nudge"]
     fastest = min(board[k].evaluations_to_target for k in ("gd", "momentum", "nesterov", "adam"))
     assert nudge.evaluations_to_target is None or nudge.evaluations_to_target > fastest

@@ -16,8 +16,15 @@ import pytest
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel
 from workbench.fitting.problem import FitProblem
-from workbench.fitting.run_process import (RunOutcome, RunRequest, SharedFlag, SharedNumber, process_main,
-                                           run_context, run_gradient_descent)
+from workbench.fitting.run_process import (
+    RunOutcome,
+    RunRequest,
+    SharedFlag,
+    SharedNumber,
+    process_main,
+    run_context,
+    run_gradient_descent,
+)
 from workbench.fitting.training import STOPPED_BY_USER, StopReason, StopRules
 
 
@@ -37,14 +44,18 @@ def flags(delivered: bool = True):
 
 
 # -- a problem travels as its definition --------------------------------------------------------------
-@pytest.mark.parametrize("make", [
-    lambda: FitProblem.polynomial(np.linspace(0, 1, 50), np.linspace(0, 1, 50) ** 3, 3),
-    lambda: problem(),
-    lambda: FitProblem.polynomial(np.linspace(-1, 1, 80), np.cos(np.linspace(-1, 1, 80)), 4, "legendre"),
-    lambda: problem(sigma=np.linspace(0.1, 1.0, 200)),
-    lambda: problem(loss=Loss("huber", 0.3)),
-    lambda: FitProblem(np.linspace(-1, 1, 60), np.tanh(3 * np.linspace(-1, 1, 60)), MLPModel((8,))),
-], ids=["monomial", "scaled", "legendre", "weighted", "huber", "network"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: FitProblem.polynomial(np.linspace(0, 1, 50), np.linspace(0, 1, 50) ** 3, 3),
+        lambda: problem(),
+        lambda: FitProblem.polynomial(np.linspace(-1, 1, 80), np.cos(np.linspace(-1, 1, 80)), 4, "legendre"),
+        lambda: problem(sigma=np.linspace(0.1, 1.0, 200)),
+        lambda: problem(loss=Loss("huber", 0.3)),
+        lambda: FitProblem(np.linspace(-1, 1, 60), np.tanh(3 * np.linspace(-1, 1, 60)), MLPModel((8,))),
+    ],
+    ids=["monomial", "scaled", "legendre", "weighted", "huber", "network"],
+)
 def test_a_problem_pickles_as_its_definition_and_computes_the_same(make):
     original = make()
     theta = np.random.default_rng(3).normal(size=original.n_params)
@@ -53,7 +64,7 @@ def test_a_problem_pickles_as_its_definition_and_computes_the_same(make):
     value, grad = copy.value_and_grad(theta)
     assert value == pytest.approx(expected[0], rel=1e-12)
     np.testing.assert_allclose(grad, expected[1], rtol=1e-12, atol=1e-14)
-    assert copy._lock is not original._lock                      # its own graphs and lock
+    assert copy._lock is not original._lock  # its own graphs and lock
     if original.sigma is not None:
         np.testing.assert_array_equal(copy.sigma, original.sigma)
 
@@ -65,17 +76,17 @@ def test_reports_carry_every_step_and_end_on_the_result():
 
     def receive(progress):
         reports.append(progress)
-        delivered.set()                         # taken in at once
+        delivered.set()  # taken in at once
 
     outcome = run_gradient_descent(request(steps=3000), receive, stop, delivered, pause)
     result = outcome.result
     assert outcome.run_id == 7 and result.stop_reason is StopReason.MAX_STEPS and result.steps == 3000
-    assert sum(r.losses.size for r in reports) == 3000            # every step's loss, once
+    assert sum(r.losses.size for r in reports) == 3000  # every step's loss, once
     assert [r.step for r in reports] == sorted(r.step for r in reports)
     final = reports[-1]
-    np.testing.assert_array_equal(final.theta, result.params)    # the last report is the end itself
+    np.testing.assert_array_equal(final.theta, result.params)  # the last report is the end itself
     assert final.loss == result.loss and final.step == 3000
-    for r in reports[:-1]:                                        # the others: loss and gradient at θ
+    for r in reports[:-1]:  # the others: loss and gradient at θ
         loss, grad = request().problem.value_and_grad(r.theta)
         assert r.loss == pytest.approx(loss, rel=1e-10)
         np.testing.assert_allclose(r.grad, grad, rtol=1e-9, atol=1e-12)
@@ -85,10 +96,10 @@ def test_the_loop_never_waits_for_a_receiver_that_has_not_taken_the_last_report(
     reports = []
     stop, delivered, pause = flags()
     outcome = run_gradient_descent(request(steps=20_000), reports.append, stop, delivered, pause)
-    assert outcome.result.steps == 20_000                         # all the steps, no pause for the GUI
-    assert len(reports) == 2                                      # the first report, then only the final
-    assert sum(r.losses.size for r in reports) == 20_000          # the steps between ride on the final one
-    assert len(reports[-1].trajectory) <= 4000                    # decimated, not unbounded
+    assert outcome.result.steps == 20_000  # all the steps, no pause for the GUI
+    assert len(reports) == 2  # the first report, then only the final
+    assert sum(r.losses.size for r in reports) == 20_000  # the steps between ride on the final one
+    assert len(reports[-1].trajectory) <= 4000  # decimated, not unbounded
 
 
 def test_validation_losses_come_at_step_one_and_every_nth_step_after():
@@ -96,10 +107,15 @@ def test_validation_losses_come_at_step_one_and_every_nth_step_after():
     train, held_out = FitProblem(p.x[::2], p.y[::2], p.model), FitProblem(p.x[1::2], p.y[1::2], p.model)
     reports = []
     stop, delivered, pause = flags()
-    run_gradient_descent(request(train, steps=41, validation=held_out, validation_every=4),
-                         lambda r: (reports.append(r), delivered.set()), stop, delivered, pause)
+    run_gradient_descent(
+        request(train, steps=41, validation=held_out, validation_every=4),
+        lambda r: (reports.append(r), delivered.set()),
+        stop,
+        delivered,
+        pause,
+    )
     steps = np.concatenate([r.val_steps for r in reports])
-    assert steps.tolist() == list(range(1, 42, 4))               # step 1, then every 4th
+    assert steps.tolist() == list(range(1, 42, 4))  # step 1, then every 4th
     assert all(np.isfinite(np.concatenate([r.val_losses for r in reports])))
 
 
@@ -132,7 +148,7 @@ def test_a_failure_inside_the_loop_ends_the_run_with_the_best_knobs_and_says_why
 
 def test_a_paused_run_stops_at_once():
     stop, delivered, pause = flags()
-    pause.value = 30.0                                            # 30 s after every step
+    pause.value = 30.0  # 30 s after every step
     threading.Timer(0.2, stop.set).start()
     started = time.perf_counter()
     outcome = run_gradient_descent(request(steps=10), lambda r: None, stop, delivered, pause)
@@ -166,7 +182,7 @@ def run_in_child(req: RunRequest, stop_after_s: float | None = None):
     while time.perf_counter() < deadline:
         if receiver.poll(0.1):
             messages.append(receiver.recv())
-            delivered.set()                          # the acknowledgement crosses shared memory
+            delivered.set()  # the acknowledgement crosses shared memory
             if messages[-1][0] != "progress":
                 break
     child.join(10)
@@ -204,5 +220,5 @@ def test_a_paced_run_reports_every_step_before_it_pauses():
         delivered.set()
 
     run_gradient_descent(request(steps=30), receive, stop, delivered, pause)
-    assert [r.step for r in reports[:-1]] == list(range(1, 31))   # each step as it is taken …
-    assert reports[-1].step == 30                                  # … and the end
+    assert [r.step for r in reports[:-1]] == list(range(1, 31))  # each step as it is taken …
+    assert reports[-1].step == 30  # … and the end

@@ -36,8 +36,7 @@ def sample(stem: str) -> Dataset:
 
 
 def sample_degrees():
-    return [(path, degree) for path in sample_paths()
-            for degree in sorted({5, NATURAL_DEGREE.get(path.stem, 5)})]
+    return [(path, degree) for path in sample_paths() for degree in sorted({5, NATURAL_DEGREE.get(path.stem, 5)})]
 
 
 def numpy_least_squares(x: np.ndarray, y: np.ndarray, degree: int) -> np.ndarray:
@@ -52,6 +51,7 @@ def test_every_sample_has_a_natural_degree():
 
 # --- every sample: the exact solve and gradient descent ---------------------------------------------------
 
+
 @pytest.mark.parametrize("path, degree", sample_degrees(), ids=lambda v: getattr(v, "stem", str(v)))
 def test_exact_fit_of_every_sample_matches_numpy_least_squares(path, degree):
     data = load_dataset(path)
@@ -63,7 +63,7 @@ def test_exact_fit_of_every_sample_matches_numpy_least_squares(path, degree):
     reference = numpy_least_squares(data.x, data.y, degree)
     np.testing.assert_allclose(exact.fitted, reference, rtol=0, atol=1e-10 * scale)
     np.testing.assert_array_equal(exact.residuals, exact.fitted - data.y)
-    tiny = 1e-24 * scale ** 2
+    tiny = 1e-24 * scale**2
     assert exact.rss == pytest.approx(float(np.sum((exact.fitted - data.y) ** 2)), rel=1e-12, abs=tiny)
     assert exact.loss == pytest.approx(exact.rss / data.n, rel=1e-12, abs=tiny)  # MSE
 
@@ -86,6 +86,7 @@ def test_gradient_descent_in_the_scaled_basis_lowers_every_samples_loss_at_every
 
 # --- the lessons -------------------------------------------------------------------------------------
 
+
 def test_exact_six_points_are_hit_exactly_by_degree_5():
     data = sample("exact_six_points")
     exact = solve_exact(data.x, data.y, 5)
@@ -94,8 +95,9 @@ def test_exact_six_points_are_hit_exactly_by_degree_5():
     assert np.max(np.abs(exact.residuals)) <= 1e-12 * scale
     assert exact.rss <= (1e-12 * scale) ** 2 * data.n
     # The reported monomial coefficients, evaluated exactly, pass through the points too.
-    through = [float(sum(Fraction(float(k)) * Fraction(float(x)) ** i for i, k in enumerate(exact.monomial)))
-               for x in data.x]
+    through = [
+        float(sum(Fraction(float(k)) * Fraction(float(x)) ** i for i, k in enumerate(exact.monomial))) for x in data.x
+    ]
     np.testing.assert_allclose(through, data.y, rtol=0, atol=1e-12 * scale)
 
 
@@ -135,7 +137,7 @@ def test_co2_like_quadratic_recovers_the_generating_curve():
     data = sample("co2_like_measurements")
     fitted = solve_exact(data.x, data.y, 2).fitted
     years = data.x - 1950
-    truth = 311.0 + 0.6 * years + 0.0125 * years ** 2
+    truth = 311.0 + 0.6 * years + 0.0125 * years**2
     assert np.max(np.abs(fitted - truth)) < 0.3  # noise sd 0.4, averaged over 71 points
 
 
@@ -166,7 +168,7 @@ def test_outlier_dominates_the_exact_fit_and_removing_it_recovers_the_line():
     worst = int(np.argmax(misses))
     assert data.x[worst] == 6.0
     assert misses[worst] > 5 * np.sort(misses)[-2]  # far beyond every other point
-    assert misses[worst] ** 2 > 0.9 * exact.rss     # and most of the squared error
+    assert misses[worst] ** 2 > 0.9 * exact.rss  # and most of the squared error
     clean = data.without_point(worst)
     line = solve_exact(clean.x, clean.y, 1)
     assert line.monomial[0] == pytest.approx(2.0, abs=0.3)

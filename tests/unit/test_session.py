@@ -17,16 +17,37 @@ from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.split import Split
 from workbench.session import (
-    SCHEMA_VERSION, RunSettings, SavedRun, Session, SessionError, load_session, n_params_for, save_session,
-    session_from_json, session_to_json,
+    SCHEMA_VERSION,
+    RunSettings,
+    SavedRun,
+    Session,
+    SessionError,
+    load_session,
+    n_params_for,
+    save_session,
+    session_from_json,
+    session_to_json,
 )
 
-FUZZ = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 # -- strategies --------------------------------------------------------------------------------------------
-EXTREMES = [0.0, -0.0, 1e-300, -1e-300, 1e300, -1e300, 5e-324, -5e-324, 1.7976931348623157e308,
-            2.2250738585072014e-308, 0.1, 1 / 3]
+EXTREMES = [
+    0.0,
+    -0.0,
+    1e-300,
+    -1e-300,
+    1e300,
+    -1e300,
+    5e-324,
+    -5e-324,
+    1.7976931348623157e308,
+    2.2250738585072014e-308,
+    0.1,
+    1 / 3,
+]
 finite = st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(EXTREMES)
 positive = st.floats(min_value=1e-300, max_value=1e300) | st.sampled_from([1e-300, 1e300, 0.5])
 text = st.text(max_size=12)
@@ -46,23 +67,34 @@ def sigmas(n):
 
 any_vec = st.integers(0, 6).flatmap(vec)
 # Within what the window's controls can show (session.MIN_LR…MAX_LR, MAX_STEPS, split 1–90 %).
-run_settings = st.builds(RunSettings, st.sampled_from(["gd", "momentum", "nesterov", "adam"]),
-                         st.floats(min_value=1e-6, max_value=10.0) | st.sampled_from([1e-6, 10.0]),
-                         st.integers(1, 10**7), st.floats(min_value=0, max_value=1e300),
-                         st.none() | st.integers(1, 10**7))
-splits = st.none() | st.builds(Split, st.floats(min_value=0.01, max_value=0.9) | st.sampled_from([0.01, 0.9]),
-                               st.integers(0, 2**31 - 1))
+run_settings = st.builds(
+    RunSettings,
+    st.sampled_from(["gd", "momentum", "nesterov", "adam"]),
+    st.floats(min_value=1e-6, max_value=10.0) | st.sampled_from([1e-6, 10.0]),
+    st.integers(1, 10**7),
+    st.floats(min_value=0, max_value=1e300),
+    st.none() | st.integers(1, 10**7),
+)
+splits = st.none() | st.builds(
+    Split, st.floats(min_value=0.01, max_value=0.9) | st.sampled_from([0.01, 0.9]), st.integers(0, 2**31 - 1)
+)
 
 
 def val_histories(loss_history):
     """One (step, loss) table per run: increasing steps within the run's length."""
+
     def run(losses):
         steps = st.lists(st.integers(1, max(losses.size, 1)), unique=True, max_size=losses.size).map(sorted)
         return steps.flatmap(lambda ss: vec(len(ss)).map(lambda ls: np.column_stack([np.array(ss, float), ls])))
+
     return st.tuples(*(run(h) for h in loss_history)).map(list)
-plain_json = st.recursive(st.none() | st.booleans() | st.integers() | finite | text,
-                          lambda c: st.lists(c, max_size=3) | st.dictionaries(text, c, max_size=3),
-                          max_leaves=8)
+
+
+plain_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | finite | text,
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(text, c, max_size=3),
+    max_leaves=8,
+)
 
 
 @st.composite
@@ -76,24 +108,48 @@ def sessions(draw):
     lo = draw(st.floats(min_value=-1e300, max_value=1e300))
     hi = draw(st.floats(min_value=-1e300, max_value=1e300).filter(lambda h: h > lo))
     basis = Basis(draw(st.sampled_from(["monomial", "scaled", "legendre"])), lo, hi)
-    loss = Loss(draw(st.sampled_from(["mse", "sse", "mae", "huber"])), draw(positive),
-                draw(st.floats(min_value=0, max_value=1e300)))
+    loss = Loss(
+        draw(st.sampled_from(["mse", "sse", "mae", "huber"])),
+        draw(positive),
+        draw(st.floats(min_value=0, max_value=1e300)),
+    )
     scored = st.tuples(finite, vec(n))
     m = draw(st.integers(1, 4))
-    last_run = draw(st.none() | st.builds(
-        SavedRun, vec(m), finite, st.integers(0, 10**6), st.sampled_from(["converged", "max_steps",
-                                                                           "diverged", "stopped"]),
-        st.floats(min_value=0, max_value=1e9), vec(m), run_settings, text))
+    last_run = draw(
+        st.none()
+        | st.builds(
+            SavedRun,
+            vec(m),
+            finite,
+            st.integers(0, 10**6),
+            st.sampled_from(["converged", "max_steps", "diverged", "stopped"]),
+            st.floats(min_value=0, max_value=1e9),
+            vec(m),
+            run_settings,
+            text,
+        )
+    )
     history = draw(st.lists(any_vec, max_size=3))
     return Session(
-        dataset=dataset, degree=degree, basis=basis, loss=loss, theta=draw(vec(n)), model=model,
-        hidden=hidden, settings=draw(run_settings),
-        manual_trail=draw(st.lists(vec(n), max_size=3)), manual_moves=draw(st.integers(0, 10**6)),
-        best_manual=draw(st.none() | scored), gd_trajectory=draw(st.lists(vec(n), max_size=3)),
-        loss_history=history, last_run=last_run,
+        dataset=dataset,
+        degree=degree,
+        basis=basis,
+        loss=loss,
+        theta=draw(vec(n)),
+        model=model,
+        hidden=hidden,
+        settings=draw(run_settings),
+        manual_trail=draw(st.lists(vec(n), max_size=3)),
+        manual_moves=draw(st.integers(0, 10**6)),
+        best_manual=draw(st.none() | scored),
+        gd_trajectory=draw(st.lists(vec(n), max_size=3)),
+        loss_history=history,
+        last_run=last_run,
         snapshots=draw(st.dictionaries(text.filter(bool), scored, max_size=3)),
         view=draw(st.dictionaries(text, plain_json, max_size=3)),
-        split=draw(splits), val_history=draw(val_histories(history)))
+        split=draw(splits),
+        val_history=draw(val_histories(history)),
+    )
 
 
 def same_array(a, b) -> bool:
@@ -107,8 +163,16 @@ def assert_same(a: Session, b: Session) -> None:
     if a.dataset.sigma is not None:
         assert same_array(a.dataset.sigma, b.dataset.sigma)
     assert a.dataset == b.dataset
-    assert (a.degree, a.basis, a.loss, a.model, a.hidden, a.settings, a.manual_moves, a.view) == \
-           (b.degree, b.basis, b.loss, b.model, b.hidden, b.settings, b.manual_moves, b.view)
+    assert (a.degree, a.basis, a.loss, a.model, a.hidden, a.settings, a.manual_moves, a.view) == (
+        b.degree,
+        b.basis,
+        b.loss,
+        b.model,
+        b.hidden,
+        b.settings,
+        b.manual_moves,
+        b.view,
+    )
     assert same_array(a.theta, b.theta)
     assert a.split == b.split
     assert len(a.val_history) == len(b.val_history) == len(a.loss_history)
@@ -128,20 +192,33 @@ def assert_same(a: Session, b: Session) -> None:
     if a.last_run is not None:
         ra, rb = a.last_run, b.last_run
         assert same_array(ra.params, rb.params) and same_array(ra.start_theta, rb.start_theta)
-        assert (repr(ra.loss), ra.steps, ra.stop_reason, repr(ra.elapsed_s), ra.settings, ra.message) == \
-               (repr(rb.loss), rb.steps, rb.stop_reason, repr(rb.elapsed_s), rb.settings, rb.message)
+        assert (repr(ra.loss), ra.steps, ra.stop_reason, repr(ra.elapsed_s), ra.settings, ra.message) == (
+            repr(rb.loss),
+            rb.steps,
+            rb.stop_reason,
+            repr(rb.elapsed_s),
+            rb.settings,
+            rb.message,
+        )
 
 
 def sample_session() -> Session:
     return Session(
-        Dataset([0.0, 1.0, 2.0, 3.0], [1.0, -0.0, 1e-300, 4.0], "demo"), degree=2, theta=[1.0, 2.0, 3.0],
-        manual_trail=[np.ones(3), np.zeros(3)], manual_moves=2, best_manual=(0.25, np.ones(3)),
-        gd_trajectory=[np.ones(3)], loss_history=[np.array([3.0, 2.0, 1.0]), np.array([])],
+        Dataset([0.0, 1.0, 2.0, 3.0], [1.0, -0.0, 1e-300, 4.0], "demo"),
+        degree=2,
+        theta=[1.0, 2.0, 3.0],
+        manual_trail=[np.ones(3), np.zeros(3)],
+        manual_moves=2,
+        best_manual=(0.25, np.ones(3)),
+        gd_trajectory=[np.ones(3)],
+        loss_history=[np.array([3.0, 2.0, 1.0]), np.array([])],
         last_run=SavedRun(np.ones(3), 0.5, 10, "converged", 0.01, np.zeros(3), RunSettings()),
         snapshots={"my best knobs": (0.25, np.ones(3)), "exact": (0.125, np.full(3, 0.5))},
         view={"zoom": [1.0, 2.0], "show_gd": True},
-        settings=RunSettings(patience=50), split=Split(0.375, 7),
-        val_history=[np.array([[1.0, 3.5], [3.0, 2.5]]), np.empty((0, 2))])
+        settings=RunSettings(patience=50),
+        split=Split(0.375, 7),
+        val_history=[np.array([[1.0, 3.5], [3.0, 2.5]]), np.empty((0, 2))],
+    )
 
 
 def valid_dict() -> dict:
@@ -209,16 +286,19 @@ def test_refused_save_never_touches_the_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
 
 
-@pytest.mark.parametrize("bad, where", [
-    (dict(theta=[1.0, np.inf, 3.0]), r"theta\[1\]"),
-    (dict(loss_history=[np.array([1.0, np.nan])]), r"loss_history\[0\]\[1\]"),
-    (dict(best_manual=(np.inf, np.ones(3))), r"best_manual\.loss"),
-    (dict(snapshots={"exact": (1.0, np.array([1.0, 2.0, np.nan]))}), r"snapshots\['exact'\]\.theta\[2\]"),
-    (dict(view={"zoom": [float("nan")]}), r"view\.zoom\[0\]"),
-    (dict(settings=RunSettings(lr=float("inf"))), r"settings\.lr"),
-    (dict(theta=[1.0, 2.0]), r"theta: has 2 values but the model has 3"),
-    (dict(view={"x": np.float32(1.0)}), r"view\.x"),
-])
+@pytest.mark.parametrize(
+    "bad, where",
+    [
+        (dict(theta=[1.0, np.inf, 3.0]), r"theta\[1\]"),
+        (dict(loss_history=[np.array([1.0, np.nan])]), r"loss_history\[0\]\[1\]"),
+        (dict(best_manual=(np.inf, np.ones(3))), r"best_manual\.loss"),
+        (dict(snapshots={"exact": (1.0, np.array([1.0, 2.0, np.nan]))}), r"snapshots\['exact'\]\.theta\[2\]"),
+        (dict(view={"zoom": [float("nan")]}), r"view\.zoom\[0\]"),
+        (dict(settings=RunSettings(lr=float("inf"))), r"settings\.lr"),
+        (dict(theta=[1.0, 2.0]), r"theta: has 2 values but the model has 3"),
+        (dict(view={"x": np.float32(1.0)}), r"view\.x"),
+    ],
+)
 def test_saving_refuses_non_finite_and_invalid_values(bad, where):
     s = sample_session()
     fields = {name: getattr(s, name) for name in s.__dataclass_fields__}
@@ -243,6 +323,7 @@ def _set(path, value):
         for p in parents:
             d = d[p]
         d[last] = value
+
     return mutate
 
 
@@ -252,6 +333,7 @@ def _delete(path):
         for p in parents:
             d = d[p]
         del d[last]
+
     return mutate
 
 
@@ -324,8 +406,11 @@ def test_newer_schema_asks_for_an_update():
     d = valid_dict()
     d["schema_version"] = SCHEMA_VERSION + 1
     d["some_future_field"] = 1
-    with pytest.raises(SessionError, match=rf"newer version of Curve Fitter Workbench \(schema "
-                                           rf"{SCHEMA_VERSION + 1}\); update the app"):
+    with pytest.raises(
+        SessionError,
+        match=rf"newer version of Curve Fitter Workbench \(schema "
+        rf"{SCHEMA_VERSION + 1}\); update the app",
+    ):
         session_from_json(json.dumps(d), source="future.json")
 
 
@@ -345,11 +430,14 @@ def test_not_json_not_utf8_missing_file_and_too_big(tmp_path, monkeypatch):
         session_from_json(path.read_text())
 
 
-@pytest.mark.parametrize("text", [
-    "[" * 100_000 + "]" * 100_000,
-    "[" * 100_000,
-    '{"a":' * 100_000 + "1" + "}" * 100_000,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        "[" * 100_000,
+        '{"a":' * 100_000 + "1" + "}" * 100_000,
+    ],
+)
 def test_deep_nesting_is_refused_without_recursion_error(text):
     with pytest.raises(SessionError, match="nesting"):
         session_from_json(text)
@@ -374,7 +462,7 @@ def load_or_session_error(data):
         assert "fuzz.json" in str(exc)
         return None
     assert isinstance(result, Session)
-    session_to_json(result)   # a returned session is whole and valid: it saves again
+    session_to_json(result)  # a returned session is whole and valid: it saves again
     return result
 
 
@@ -396,7 +484,8 @@ def test_truncated_files_raise_session_error(n):
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
     lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
-    max_leaves=20)
+    max_leaves=20,
+)
 
 
 @FUZZ
@@ -424,7 +513,7 @@ def test_mutated_sessions_raise_only_session_error(path, value):
     d = copy.deepcopy(json.loads(VALID_TEXT))
     _set(list(path), value)(d)
     result = load_or_session_error(json.dumps(d))
-    if result is not None:   # the mutation happened to be valid: the load reflects it exactly
+    if result is not None:  # the mutation happened to be valid: the load reflects it exactly
         assert json.loads(session_to_json(result)) == d
 
 
@@ -447,7 +536,10 @@ VALIDATION_BAD_CASES = [
     (_set(["split", "seed"], 1.5), r"split\.seed: expected a whole number"),
     (_set(["split", "seed"], 2**63), r"split\.seed: .* out of range"),
     # The window's seed box holds 2^31 − 1 at most: a larger seed could be loaded but never shown.
-    (_set(["split", "seed"], 2**31), r"split\.seed: 2147483648 is out of range; use a whole number from 0 to 2147483647"),
+    (
+        _set(["split", "seed"], 2**31),
+        r"split\.seed: 2147483648 is out of range; use a whole number from 0 to 2147483647",
+    ),
     (_delete(["split", "seed"]), r"split\.seed: missing"),
     (_set(["split", "shuffle"], True), r"split\.shuffle: unknown field"),
     (_set(["settings", "patience"], 0), r"settings\.patience: 0 is out of range"),
@@ -492,7 +584,7 @@ def test_a_session_without_validation_fields_loads_with_none_and_empty_histories
     del d["settings"]["patience"]
     back = session_from_json(json.dumps(d))
     assert back.split is None and back.settings.patience is None
-    assert [h.shape for h in back.val_history] == [(0, 2), (0, 2)]   # one per run, beside loss_history
+    assert [h.shape for h in back.val_history] == [(0, 2), (0, 2)]  # one per run, beside loss_history
     again = json.loads(session_to_json(back))
     assert "split" not in again and "patience" not in again["settings"]
     assert again["val_history"] == [{"steps": [], "losses": []}] * 2

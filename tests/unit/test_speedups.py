@@ -41,11 +41,17 @@ def convert_through_monomials(source: Basis, coefficients, target: Basis, low=No
 
 
 @settings(max_examples=150, deadline=None)
-@given(source=st.sampled_from(BASIS_KINDS), target=st.sampled_from(BASIS_KINDS),
-       lo=st.floats(-1e4, 1e4), width=st.floats(1e-3, 1e4), shift=st.sampled_from([0.0, 0.5, 3.0]),
-       degree=st.integers(0, MAX_DEGREE), seed=st.integers(0, 2**32 - 1), low=st.booleans())
-def test_cached_change_of_basis_is_bit_for_bit_the_exact_one(source, target, lo, width, shift, degree, seed,
-                                                              low):
+@given(
+    source=st.sampled_from(BASIS_KINDS),
+    target=st.sampled_from(BASIS_KINDS),
+    lo=st.floats(-1e4, 1e4),
+    width=st.floats(1e-3, 1e4),
+    shift=st.sampled_from([0.0, 0.5, 3.0]),
+    degree=st.integers(0, MAX_DEGREE),
+    seed=st.integers(0, 2**32 - 1),
+    low=st.booleans(),
+)
+def test_cached_change_of_basis_is_bit_for_bit_the_exact_one(source, target, lo, width, shift, degree, seed, low):
     rng = np.random.default_rng(seed)
     a = Basis(source, lo, lo + width)
     b = Basis(target, lo - shift, lo + width + shift)
@@ -56,14 +62,23 @@ def test_cached_change_of_basis_is_bit_for_bit_the_exact_one(source, target, lo,
 
 def test_the_conversion_matrix_is_exact_rationals():
     from workbench.fitting.basis import _conversion_matrix
+
     matrix = _conversion_matrix(Basis("scaled", 1958.0, 2020.0), Basis("legendre", 1958.0, 2020.0), 4)
     assert all(isinstance(v, Fraction) for row in matrix for v in row)
 
 
 # -- a session's points, encoded once ---------------------------------------------------------------------
 def session_of(dataset: Dataset) -> Session:
-    return Session(dataset=dataset, degree=3, basis=Basis("scaled", -3.0, 3.0), loss=Loss(), theta=np.zeros(4),
-                   model="polynomial", hidden=(8,), settings=RunSettings())
+    return Session(
+        dataset=dataset,
+        degree=3,
+        basis=Basis("scaled", -3.0, 3.0),
+        loss=Loss(),
+        theta=np.zeros(4),
+        model="polynomial",
+        hidden=(8,),
+        settings=RunSettings(),
+    )
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 16_384, 16_385, 40_000])
@@ -73,8 +88,10 @@ def test_session_text_is_that_of_plain_json(n, with_sigma):
     sigma = np.linspace(0.1, 2.0, n) if with_sigma else None
     dataset = Dataset(x, y, 'a "quoted" näme \\ with a slash', sigma)
     session = session_of(dataset)
-    plain = json.dumps(session_module._session_dict(session), allow_nan=False, ensure_ascii=False,
-                       separators=(",", ":")) + "\n"
+    plain = (
+        json.dumps(session_module._session_dict(session), allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+        + "\n"
+    )
     text = session_to_json(session)
     assert text == plain
     again = session_from_json(text)
@@ -89,13 +106,13 @@ def test_each_dataset_is_encoded_once_and_forgotten_with_it(monkeypatch):
     dataset = Dataset(*noisy(5_000), "points")
     session_to_json(session_of(dataset))
     first = len(calls)
-    assert first == 2                        # x and y
-    session_to_json(session_of(dataset))     # another save of the same points (autosave after a knob turn)
+    assert first == 2  # x and y
+    session_to_json(session_of(dataset))  # another save of the same points (autosave after a knob turn)
     dataset_json(dataset)
     assert len(calls) == first
     del dataset
     gc.collect()
-    assert session_module._dataset_text is None   # the text went with its dataset
+    assert session_module._dataset_text is None  # the text went with its dataset
 
 
 def test_warming_in_the_background_fills_the_cache():
@@ -120,15 +137,19 @@ def test_report_from_the_problem_equals_a_report_solved_anew(weighted, n, degree
         assert (a is None) == (b is None)
         if a is not None:
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300)
-    assert (reused.r_squared, reused.rank, reused.warnings, reused.why) == \
-           (fresh.r_squared, fresh.rank, fresh.warnings, fresh.why)
+    assert (reused.r_squared, reused.rank, reused.warnings, reused.why) == (
+        fresh.r_squared,
+        fresh.rank,
+        fresh.warnings,
+        fresh.why,
+    )
 
 
 def test_a_ridge_problem_reports_the_plain_fit():
     x, y = noisy(30)
     problem = FitProblem.polynomial(x, y, 4, "scaled", Loss("mse", l2=0.5))
     np.testing.assert_allclose(problem.report.coefficients, fit_report(x, y, 4).coefficients, rtol=1e-12)
-    assert not np.allclose(problem.exact.monomial, problem.report.coefficients)   # the ridge optimum differs
+    assert not np.allclose(problem.exact.monomial, problem.report.coefficients)  # the ridge optimum differs
 
 
 def test_an_exact_fit_of_other_data_is_refused():
@@ -148,8 +169,7 @@ def test_surface_from_loss_gradient_and_hessian_is_the_surface_from_the_data(los
     theta = np.array([0.3, -0.2, 0.5, 0.1, -0.4])
     a, b = np.linspace(-2, 2, 9), np.linspace(-1, 3, 7)
     fast = problem.surface_at(problem.evaluate(theta), theta, 1, 3, a, b)
-    direct = quadratic_surface(problem.design_matrix, y, theta, 1, 3, a, b, loss, problem.model.penalty_mask(),
-                               sigma)
+    direct = quadratic_surface(problem.design_matrix, y, theta, 1, 3, a, b, loss, problem.model.penalty_mask(), sigma)
     np.testing.assert_allclose(fast, direct, rtol=1e-10, atol=1e-12 * direct.max())
 
 

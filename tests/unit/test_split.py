@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from workbench.fitting.split import Split
 
 fractions = st.floats(min_value=1e-6, max_value=1 - 1e-6)
-seeds = st.integers(0, 2**31 - 1)   # MAX_SEED: what the window's seed box can show
+seeds = st.integers(0, 2**31 - 1)  # MAX_SEED: what the window's seed box can show
 
 
 @settings(max_examples=200, deadline=None)
@@ -35,11 +35,22 @@ def test_validation_size_is_the_rounded_share_clamped_to_leave_one_on_each_side(
     assert Split(fraction, seed).indices(n)[1].size == expected
 
 
-@pytest.mark.parametrize("n, fraction, sizes", [
-    (0, 0.5, (0, 0)), (1, 0.9, (1, 0)), (1, 0.1, (1, 0)), (2, 0.01, (1, 1)), (2, 0.99, (1, 1)),
-    (3, 0.5, (1, 2)), (8, 0.375, (5, 3)), (10, 0.2, (8, 2)), (10, 0.25, (8, 2)), (10, 0.35, (6, 4)),
-    (100, 0.9, (10, 90)),
-])
+@pytest.mark.parametrize(
+    "n, fraction, sizes",
+    [
+        (0, 0.5, (0, 0)),
+        (1, 0.9, (1, 0)),
+        (1, 0.1, (1, 0)),
+        (2, 0.01, (1, 1)),
+        (2, 0.99, (1, 1)),
+        (3, 0.5, (1, 2)),
+        (8, 0.375, (5, 3)),
+        (10, 0.2, (8, 2)),
+        (10, 0.25, (8, 2)),
+        (10, 0.35, (6, 4)),
+        (100, 0.9, (10, 90)),
+    ],
+)
 def test_tiny_and_typical_sizes(n, fraction, sizes):
     train, val = Split(fraction, 7).indices(n)
     assert (train.size, val.size) == sizes
@@ -77,19 +88,36 @@ def test_mask_marks_the_validation_points():
     np.testing.assert_array_equal(np.flatnonzero(mask), split.indices(40)[1])
 
 
-@pytest.mark.parametrize("fraction, message", [
-    (0.0, "between 0 and 1"), (1.0, "between 0 and 1"), (-0.2, "between 0 and 1"), (1.5, "between 0 and 1"),
-    (float("nan"), "between 0 and 1"), (float("inf"), "between 0 and 1"), ("0.2", "must be a number"),
-    (None, "must be a number"), (True, "must be a number"),
-])
+@pytest.mark.parametrize(
+    "fraction, message",
+    [
+        (0.0, "between 0 and 1"),
+        (1.0, "between 0 and 1"),
+        (-0.2, "between 0 and 1"),
+        (1.5, "between 0 and 1"),
+        (float("nan"), "between 0 and 1"),
+        (float("inf"), "between 0 and 1"),
+        ("0.2", "must be a number"),
+        (None, "must be a number"),
+        (True, "must be a number"),
+    ],
+)
 def test_bad_fractions_are_refused_with_a_clear_message(fraction, message):
     with pytest.raises(ValueError, match=message):
         Split(fraction, 0)
 
 
-@pytest.mark.parametrize("seed, message", [(-1, "0 or more"), (1.5, "whole number"), ("3", "whole number"),
-                                           (False, "whole number"), (2**31, "at most 2147483647"),
-                                           (2**63, "at most 2147483647")])
+@pytest.mark.parametrize(
+    "seed, message",
+    [
+        (-1, "0 or more"),
+        (1.5, "whole number"),
+        ("3", "whole number"),
+        (False, "whole number"),
+        (2**31, "at most 2147483647"),
+        (2**63, "at most 2147483647"),
+    ],
+)
 def test_bad_seeds_are_refused_with_a_clear_message(seed, message):
     with pytest.raises(ValueError, match=message):
         Split(0.2, seed)

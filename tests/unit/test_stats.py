@@ -24,7 +24,7 @@ import math
 import statistics
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,14 @@ import pytest
 
 from workbench.fitting.exact import solve_exact
 from workbench.fitting.stats import (
-    FitReport, bands, betainc, change_of_basis, fit_report, t_cdf, t_quantile, t_sf,
+    FitReport,
+    bands,
+    betainc,
+    change_of_basis,
+    fit_report,
+    t_cdf,
+    t_quantile,
+    t_sf,
 )
 
 NIST = Path(__file__).resolve().parent / "data" / "nist"
@@ -40,12 +47,12 @@ CAP = 15.0
 NOISY_SETS = ("Norris", "Pontius", "Filip", "Wampler3", "Wampler4", "Wampler5")
 
 
-@lru_cache(maxsize=None)
+@cache
 def certified() -> dict:
     return json.loads((NIST / "certified.json").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def nist_report(name: str) -> FitReport:
     data = np.loadtxt(NIST / f"{name}.csv", delimiter=",", skiprows=1, ndmin=2)
     return fit_report(data[:, 0].copy(), data[:, 1].copy(), certified()[name]["degree"])
@@ -106,7 +113,7 @@ def textbook(x, y, degree, weights=None):
     beta, *_ = np.linalg.lstsq(design * root[:, None], y * root, rcond=None)
     resid = design @ beta - y
     n, p = x.size, degree + 1
-    rss = float(np.sum(w * resid ** 2))
+    rss = float(np.sum(w * resid**2))
     sigma2 = rss / (n - p)
     xtx_inv = np.linalg.inv(design.T @ (design * w[:, None]))
     cov = sigma2 * xtx_inv
@@ -114,15 +121,25 @@ def textbook(x, y, degree, weights=None):
     r2 = 1 - rss / np.sum(w * (y - y_bar) ** 2)
     adj = 1 - (1 - r2) * (n - 1) / (n - p)
     leverage = np.einsum("ij,jk,ik->i", design, xtx_inv, design)
-    return dict(beta=beta, se=np.sqrt(np.diag(cov)), cov=cov, sigma=math.sqrt(sigma2), r2=r2, adj=adj,
-                rss=rss, fitted=design @ beta, leverage=leverage, rmse=math.sqrt(rss / n))
+    return dict(
+        beta=beta,
+        se=np.sqrt(np.diag(cov)),
+        cov=cov,
+        sigma=math.sqrt(sigma2),
+        r2=r2,
+        adj=adj,
+        rss=rss,
+        fitted=design @ beta,
+        leverage=leverage,
+        rmse=math.sqrt(rss / n),
+    )
 
 
 @pytest.fixture
 def near_zero():
     rng = np.random.default_rng(7)
     x = np.sort(rng.uniform(-1.5, 2.0, 40))
-    y = 0.5 - 1.2 * x + 0.8 * x ** 2 + rng.normal(0, 0.3, x.size)
+    y = 0.5 - 1.2 * x + 0.8 * x**2 + rng.normal(0, 0.3, x.size)
     return x, y
 
 
@@ -167,8 +184,12 @@ def test_bands_between_and_beyond_the_data(near_zero):
     ref = textbook(x, y, 2)
     x_new = np.array([-3.0, 0.1234, 5.0])
     design = np.vander(x_new, 3, increasing=True)
-    leverage = np.einsum("ij,jk,ik->i", design, np.linalg.inv(np.vander(x, 3, increasing=True).T
-                                                               @ np.vander(x, 3, increasing=True)), design)
+    leverage = np.einsum(
+        "ij,jk,ik->i",
+        design,
+        np.linalg.inv(np.vander(x, 3, increasing=True).T @ np.vander(x, 3, increasing=True)),
+        design,
+    )
     fitted, c_lo, c_hi, p_lo, p_hi = bands(report, x_new, level=0.9)
     t = t_quantile(0.95, 37)
     np.testing.assert_allclose(fitted, design @ ref["beta"], rtol=1e-12)
@@ -328,10 +349,18 @@ def test_t_quantile_matches_tables(df, table):
     assert t_quantile(0.975, df) == pytest.approx(table, rel=1e-4)
 
 
-@pytest.mark.parametrize("df, value", [
-    (1, 12.7062047361747046), (2, 4.3026527297494639), (5, 2.5705818356363155), (10, 2.2281388519862747),
-    (30, 2.0422724563012383), (37, 2.0261924630291098), (1000, 1.9623390808264085),
-])
+@pytest.mark.parametrize(
+    "df, value",
+    [
+        (1, 12.7062047361747046),
+        (2, 4.3026527297494639),
+        (5, 2.5705818356363155),
+        (10, 2.2281388519862747),
+        (30, 2.0422724563012383),
+        (37, 2.0261924630291098),
+        (1000, 1.9623390808264085),
+    ],
+)
 def test_t_quantile_to_many_digits(df, value):  # references: mpmath, 30 digits
     assert t_quantile(0.975, df) == pytest.approx(value, rel=1e-12)
 
@@ -347,6 +376,7 @@ def test_t_quantile_closed_forms(p):
 
 def test_t_quantile_is_continuous_where_it_switches_to_cornish_fisher():
     from workbench.fitting.stats import LARGE_DF
+
     for p in (0.55, 0.975, 0.9999):
         below, above = t_quantile(p, LARGE_DF * (1 - 1e-9)), t_quantile(p, LARGE_DF)
         assert below == pytest.approx(above, rel=1e-12)

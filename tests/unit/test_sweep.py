@@ -11,14 +11,21 @@ from workbench.fitting.basis import BASIS_KINDS, Basis
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel
 from workbench.fitting.problem import FitProblem
-from workbench.fitting.sweep import (SweepPoint, cliff_bracket, cliff_of, default_rates, log_grid,
-                                     lr_sweep, stability_limit)
+from workbench.fitting.sweep import (
+    SweepPoint,
+    cliff_bracket,
+    cliff_of,
+    default_rates,
+    log_grid,
+    lr_sweep,
+    stability_limit,
+)
 from workbench.fitting.training import StopReason
 
 
 def wide_data(n: int = 40) -> tuple[np.ndarray, np.ndarray]:
     x = np.linspace(0.0, 20.0, n)
-    return x, 10 * np.sin(x / 3) + 0.1 * x ** 2 + 0.3 * np.cos(5.1 * x)
+    return x, 10 * np.sin(x / 3) + 0.1 * x**2 + 0.3 * np.cos(5.1 * x)
 
 
 def independent_limit(x: np.ndarray, degree: int, kind: str, loss: str = "mse") -> float:
@@ -27,7 +34,7 @@ def independent_limit(x: np.ndarray, degree: int, kind: str, loss: str = "mse") 
     if kind == "legendre":
         columns = [np.polynomial.legendre.Legendre.basis(i)(t) for i in range(degree + 1)]
     else:
-        columns = [t ** i for i in range(degree + 1)]
+        columns = [t**i for i in range(degree + 1)]
     design = np.column_stack(columns)
     scale = 2.0 / x.size if loss == "mse" else 2.0
     return 2.0 / np.linalg.eigvalsh(scale * design.T @ design).max()
@@ -56,7 +63,7 @@ def test_cliff_within_a_factor_of_two_of_the_limit(kind, degree):
     assert result.cliff is not None
     assert limit / 2 <= result.cliff <= 2 * limit
     good, bad = result.bracket
-    assert good <= limit <= bad   # the true limit lies inside the bracket
+    assert good <= limit <= bad  # the true limit lies inside the bracket
 
 
 @pytest.mark.parametrize("kind", ["scaled", "legendre"])
@@ -87,7 +94,7 @@ def test_stable_runs_are_finite_and_improve_with_the_rate(kind):
     losses = [p.loss for p in stable if p.rate <= limit / 2]
     assert all(b <= a * (1 + 1e-9) for a, b in zip(losses, losses[1:]))
     for p in diverged:
-        assert np.isfinite(p.loss) and p.loss <= p.start_loss   # the best finite loss, never NaN
+        assert np.isfinite(p.loss) and p.loss <= p.start_loss  # the best finite loss, never NaN
         assert not np.isfinite(p.last_loss) or p.last_loss > p.start_loss
 
 
@@ -125,8 +132,11 @@ def test_stop_from_another_thread_ends_a_long_run_promptly():
     results = []
 
     def work():
-        results.append(lr_sweep(problem, np.zeros(9), log_grid(1e-4, 1e-2, 10), steps=10_000_000,
-                                stop=stop, on_result=lambda p: None))
+        results.append(
+            lr_sweep(
+                problem, np.zeros(9), log_grid(1e-4, 1e-2, 10), steps=10_000_000, stop=stop, on_result=lambda p: None
+            )
+        )
 
     # The first run would take hours: only a stop inside the run can end it.
     thread = threading.Thread(target=work)

@@ -43,7 +43,7 @@ def test_preview_of_a_big_file_reads_only_its_first_rows(tmp_path):
     assert preview.table.n_rows == PREVIEW_ROWS
     assert preview.table.values[:, 0].tolist() == list(range(PREVIEW_ROWS))
     assert preview.table.line_of(0) == 2 and preview.table.line_of(PREVIEW_ROWS - 1) == PREVIEW_ROWS + 1
-    assert 0.99 * 100_000 < preview.estimated_rows < 1.01 * 100_000   # rows of even width
+    assert 0.99 * 100_000 < preview.estimated_rows < 1.01 * 100_000  # rows of even width
 
 
 def test_preview_without_header_stops_at_max_rows(tmp_path):
@@ -74,11 +74,14 @@ def test_an_error_beyond_the_preview_is_left_to_the_full_read(tmp_path):
     assert info.value.line == 5002
 
 
-@pytest.mark.parametrize("content, detail", [
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff", "not valid UTF-8"),
-    (b"", "no data rows"),
-    (b"x,y\n", "header row but no numbers"),
-])
+@pytest.mark.parametrize(
+    "content, detail",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff", "not valid UTF-8"),
+        (b"", "no data rows"),
+        (b"x,y\n", "header row but no numbers"),
+    ],
+)
 def test_preview_refuses_what_read_table_refuses(tmp_path, content, detail):
     path = write(tmp_path, content)
     with pytest.raises(DataError, match=detail) as preview_error:
@@ -110,10 +113,18 @@ def test_a_huge_file_without_line_breaks_is_refused_quickly(tmp_path):
 
 
 @settings(max_examples=40, deadline=None)
-@given(rows=st.lists(st.tuples(st.floats(allow_nan=False, allow_infinity=False, width=64),
-                               st.floats(allow_nan=False, allow_infinity=False, width=64)),
-                     min_size=1, max_size=60),
-       limit=st.integers(1, 70), blank_every=st.integers(0, 5))
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.floats(allow_nan=False, allow_infinity=False, width=64),
+            st.floats(allow_nan=False, allow_infinity=False, width=64),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    limit=st.integers(1, 70),
+    blank_every=st.integers(0, 5),
+)
 def test_preview_is_always_the_first_rows_of_the_full_read(tmp_path_factory, rows, limit, blank_every):
     lines = ["a,b"]
     for k, (a, b) in enumerate(rows):
@@ -129,8 +140,9 @@ def test_preview_is_always_the_first_rows_of_the_full_read(tmp_path_factory, row
 
 
 # -- choosing columns -------------------------------------------------------------------------------
-FOUR = Table(("a", "b", "c", "s"), np.array([[1.0, 2, 3, 0.5], [4, 5, 6, 0.25], [7, 8, 9, 1.0]]),
-             True, ",", row_lines=[2, 4, 5])
+FOUR = Table(
+    ("a", "b", "c", "s"), np.array([[1.0, 2, 3, 0.5], [4, 5, 6, 0.25], [7, 8, 9, 1.0]]), True, ",", row_lines=[2, 4, 5]
+)
 
 
 def test_select_columns_returns_exactly_the_chosen_columns():
@@ -139,12 +151,15 @@ def test_select_columns_returns_exactly_the_chosen_columns():
     assert select_columns(FOUR, 0, 1)[2] is None
 
 
-@pytest.mark.parametrize("x, y, sigma, detail", [
-    (0, 4, None, "y column number 5 is out of range"),
-    (-1, 1, None, "x column number 0 is out of range"),
-    (1, 1, None, "x and y are both column 2"),
-    (0, 1, 1, "y and σ are both column 2"),
-])
+@pytest.mark.parametrize(
+    "x, y, sigma, detail",
+    [
+        (0, 4, None, "y column number 5 is out of range"),
+        (-1, 1, None, "x column number 0 is out of range"),
+        (1, 1, None, "x and y are both column 2"),
+        (0, 1, 1, "y and σ are both column 2"),
+    ],
+)
 def test_select_columns_refuses_a_bad_choice(x, y, sigma, detail):
     with pytest.raises(DataError, match=detail):
         select_columns(FOUR, x, y, sigma, source="f.csv")
@@ -176,7 +191,7 @@ def test_progress_rises_to_one_and_can_cancel(tmp_path, monkeypatch):
     seen: list[float] = []
     read_table(path, progress=seen.append)
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
-    assert len(seen) >= 11 + 3                      # one report per chunk of rows, and the stages before
+    assert len(seen) >= 11 + 3  # one report per chunk of rows, and the stages before
 
     class Stop(Exception):
         pass
@@ -216,5 +231,5 @@ def test_row_lines_are_optional_and_checked():
         Table(("a",), np.zeros((3, 1)), False, ",", row_lines=[1, 2])
     table = Table(("a",), np.zeros((1, 1)), False, ",", row_lines=[7])
     with pytest.raises(ValueError):
-        table.row_lines[0] = 3                      # read-only, like the values
-    assert table == Table(("a",), np.zeros((1, 1)), False, ",")   # not part of equality
+        table.row_lines[0] = 3  # read-only, like the values
+    assert table == Table(("a",), np.zeros((1, 1)), False, ",")  # not part of equality

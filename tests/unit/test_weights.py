@@ -28,7 +28,7 @@ LOSSES = {
     "mse+l2": Loss("mse", l2=0.05),
     "sse+l2": Loss("sse", l2=0.05),
 }
-N_POINTS = 41   # odd, so a MAE gradient never sits exactly on a kink
+N_POINTS = 41  # odd, so a MAE gradient never sits exactly on a kink
 
 
 def weighted_data(kind: str = "scaled", seed: int = 0):
@@ -43,8 +43,9 @@ def weighted_data(kind: str = "scaled", seed: int = 0):
 
 def polynomial_problem(kind="scaled", degree=4, loss=Loss(), seed=0, sigma="data"):
     x, y, s = weighted_data(kind, seed)
-    return FitProblem(x, y, PolynomialModel(degree, Basis.for_data(kind, x)), loss,
-                      s if isinstance(sigma, str) else sigma)
+    return FitProblem(
+        x, y, PolynomialModel(degree, Basis.for_data(kind, x)), loss, s if isinstance(sigma, str) else sigma
+    )
 
 
 # -- the engine: gradients of the weighted loss --------------------------------------------------------------
@@ -144,7 +145,7 @@ def test_weighted_exact_solution_matches_lstsq_on_scaled_rows():
     assert fit.rss == pytest.approx(chi2, rel=1e-12)
     assert fit.loss == pytest.approx(chi2 / x.size, rel=1e-12)
     unweighted = solve_exact(x, y, degree)
-    assert np.max(np.abs(unweighted.monomial - fit.monomial)) > 1e-3   # the weights really matter here
+    assert np.max(np.abs(unweighted.monomial - fit.monomial)) > 1e-3  # the weights really matter here
 
 
 @pytest.mark.parametrize("kind", ["scaled", "legendre"])
@@ -162,8 +163,11 @@ def test_weighted_ridge_matches_an_independent_solve(kind, loss_name):
     np.testing.assert_allclose(fit.coefficients, expected, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("loss", [Loss("mse"), Loss("sse"), Loss("mse", l2=0.05), Loss("sse", l2=0.3)],
-                         ids=["mse", "sse", "mse+l2", "sse+l2"])
+@pytest.mark.parametrize(
+    "loss",
+    [Loss("mse"), Loss("sse"), Loss("mse", l2=0.05), Loss("sse", l2=0.3)],
+    ids=["mse", "sse", "mse+l2", "sse+l2"],
+)
 @pytest.mark.parametrize("kind", BASIS_KINDS)
 def test_weighted_optimum_zeroes_the_weighted_engine_gradient(kind, loss):
     problem = polynomial_problem(kind, degree=4, loss=loss)
@@ -197,16 +201,24 @@ def test_unit_sigma_gives_exactly_the_unweighted_results(loss_name):
     np.testing.assert_array_equal(plain.point_forces(theta), ones.point_forces(theta))
     np.testing.assert_array_equal(plain.exact.coefficients, ones.exact.coefficients)
     np.testing.assert_array_equal(plain.exact.fitted, ones.exact.fitted)
-    assert (plain.exact.loss, plain.exact.rss, plain.exact.r_squared) == \
-           (ones.exact.loss, ones.exact.rss, ones.exact.r_squared)
+    assert (plain.exact.loss, plain.exact.rss, plain.exact.r_squared) == (
+        ones.exact.loss,
+        ones.exact.rss,
+        ones.exact.r_squared,
+    )
     np.testing.assert_array_equal(plain.conditioning.eigenvalues, ones.conditioning.eigenvalues)
     grid = np.linspace(-1, 1, 7), np.linspace(-2, 2, 5)
     np.testing.assert_array_equal(plain.surface(theta, 1, 3, *grid), ones.surface(theta, 1, 3, *grid))
     ra, rb = plain.report, ones.report
     for name in ("coefficients", "standard_errors", "fitted", "residuals", "stable_coefficients"):
         np.testing.assert_array_equal(getattr(ra, name), getattr(rb, name), err_msg=name)
-    assert (ra.r_squared, ra.adjusted_r_squared, ra.rmse, ra.residual_sd, ra.rss) == \
-           (rb.r_squared, rb.adjusted_r_squared, rb.rmse, rb.residual_sd, rb.rss)
+    assert (ra.r_squared, ra.adjusted_r_squared, ra.rmse, ra.residual_sd, ra.rss) == (
+        rb.r_squared,
+        rb.adjusted_r_squared,
+        rb.rmse,
+        rb.residual_sd,
+        rb.rss,
+    )
     assert not ra.weighted and rb.weighted
 
 
@@ -217,14 +229,15 @@ def test_weighted_hessian_spectrum_matches_independent_computations(loss):
     x, sigma, n = problem.x, problem.sigma, problem.x.size
     design = np.vander(problem.model.basis.to_t(x), 4, increasing=True)
     scale = 2.0 / n if loss.kind == "mse" else 2.0
-    hessian = scale * design.T @ np.diag(1.0 / sigma ** 2) @ design + 2 * loss.l2 * np.diag([0.0, 1, 1, 1])
+    hessian = scale * design.T @ np.diag(1.0 / sigma**2) @ design + 2 * loss.l2 * np.diag([0.0, 1, 1, 1])
     np.testing.assert_allclose(problem.conditioning.eigenvalues, np.linalg.eigvalsh(hessian), rtol=1e-10)
     # And by central differences of the engine's own gradient (the loss is quadratic: exact up to rounding).
     theta = np.array([0.1, 0.2, -0.3, 0.4])
     columns = [numerical_gradient(lambda v, i=i: problem.value_and_grad(v)[1][i], theta) for i in range(4)]
     numeric = np.array(columns)
-    np.testing.assert_allclose(np.linalg.eigvalsh(0.5 * (numeric + numeric.T)),
-                               problem.conditioning.eigenvalues, rtol=1e-5)
+    np.testing.assert_allclose(
+        np.linalg.eigvalsh(0.5 * (numeric + numeric.T)), problem.conditioning.eigenvalues, rtol=1e-5
+    )
 
 
 @pytest.mark.parametrize("factor, reason", [(0.9, "not diverged"), (1.1, StopReason.DIVERGED)])
@@ -273,13 +286,13 @@ def test_problem_report_is_the_weighted_report_and_matches_a_textbook_computatio
     x, y, sigma = weighted_data("monomial")
     problem = FitProblem.polynomial(x, y, 2, "monomial", sigma=sigma)
     report = problem.report
-    assert report is problem.report and report.weighted   # cached: panel, bands and exports share one
+    assert report is problem.report and report.weighted  # cached: panel, bands and exports share one
     rows, b = np.vander(x, 3, increasing=True) / sigma[:, None], y / sigma
     beta, *_ = np.linalg.lstsq(rows, b, rcond=None)
     chi2 = float(np.sum((rows @ beta - b) ** 2))
     dof = x.size - 3
     covariance = chi2 / dof * np.linalg.inv(rows.T @ rows)
-    w = 1.0 / sigma ** 2
+    w = 1.0 / sigma**2
     tss = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
     np.testing.assert_allclose(report.coefficients, beta, rtol=1e-10)
     np.testing.assert_allclose(report.standard_errors, np.sqrt(np.diag(covariance)), rtol=1e-9)
@@ -307,13 +320,16 @@ def test_report_is_none_for_the_net_and_explains_an_empty_dataset():
 
 
 # -- bad σ is refused with the index and value ----------------------------------------------------------------
-@pytest.mark.parametrize("sigma, message", [
-    ([1.0, 2.0], r"one value per point \(3\)"),
-    ([1.0, 0.0, 1.0], r"sigma\[1\] = 0\.0 is not greater than 0"),
-    ([1.0, 1.0, -0.5], r"sigma\[2\] = -0\.5 is not greater than 0"),
-    ([np.nan, 1.0, 1.0], r"sigma\[0\] = nan is not a finite number"),
-    ([1.0, 1e-200, 1.0], r"sigma\[1\] = 1e-200 is out of range: its weight 1/σ² overflows"),
-])
+@pytest.mark.parametrize(
+    "sigma, message",
+    [
+        ([1.0, 2.0], r"one value per point \(3\)"),
+        ([1.0, 0.0, 1.0], r"sigma\[1\] = 0\.0 is not greater than 0"),
+        ([1.0, 1.0, -0.5], r"sigma\[2\] = -0\.5 is not greater than 0"),
+        ([np.nan, 1.0, 1.0], r"sigma\[0\] = nan is not a finite number"),
+        ([1.0, 1e-200, 1.0], r"sigma\[1\] = 1e-200 is out of range: its weight 1/σ² overflows"),
+    ],
+)
 def test_problem_refuses_bad_sigma(sigma, message):
     with pytest.raises(ValueError, match=message):
         FitProblem.polynomial([0.0, 1.0, 2.0], [1.0, 2.0, 3.0], 1, sigma=sigma)
@@ -325,5 +341,5 @@ def test_problem_exposes_its_weights():
     x, y, sigma = weighted_data()
     problem = FitProblem.polynomial(x, y, 2, sigma=sigma)
     assert problem.is_weighted and not FitProblem.polynomial(x, y, 2).is_weighted
-    np.testing.assert_allclose(problem.weights, 1 / sigma ** 2, rtol=1e-15)
+    np.testing.assert_allclose(problem.weights, 1 / sigma**2, rtol=1e-15)
     assert FitProblem.polynomial(x, y, 2).weights is None

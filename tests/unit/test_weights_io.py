@@ -36,16 +36,19 @@ def test_sigma_is_a_read_only_float_copy_and_weights_are_inverse_squares():
     assert Dataset([0], [1]).sigma is None and Dataset([0], [1]).weights is None
 
 
-@pytest.mark.parametrize("sigma, message", [
-    ([1.0], r"sigma has 1 values but there are 2 points"),
-    ([1.0, 0.0], r"sigma\[1\] = 0\.0 is not greater than 0"),
-    ([-2.0, 1.0], r"sigma\[0\] = -2\.0 is not greater than 0"),
-    ([1.0, np.inf], r"sigma\[1\] is inf, not a finite number"),
-    ([1e-170, 1.0], r"sigma\[0\] = 1e-170 is out of range: its weight 1/σ² overflows"),
-    ([1.0, 1e170], r"sigma\[1\] = 1e\+170 is out of range: its weight 1/σ² underflows"),
-    ([[1.0, 2.0]], r"1-D"),
-    (["a", "b"], r"numbers"),
-])
+@pytest.mark.parametrize(
+    "sigma, message",
+    [
+        ([1.0], r"sigma has 1 values but there are 2 points"),
+        ([1.0, 0.0], r"sigma\[1\] = 0\.0 is not greater than 0"),
+        ([-2.0, 1.0], r"sigma\[0\] = -2\.0 is not greater than 0"),
+        ([1.0, np.inf], r"sigma\[1\] is inf, not a finite number"),
+        ([1e-170, 1.0], r"sigma\[0\] = 1e-170 is out of range: its weight 1/σ² overflows"),
+        ([1.0, 1e170], r"sigma\[1\] = 1e\+170 is out of range: its weight 1/σ² underflows"),
+        ([[1.0, 2.0]], r"1-D"),
+        (["a", "b"], r"numbers"),
+    ],
+)
 def test_bad_sigma_is_refused_naming_index_and_value(sigma, message):
     with pytest.raises(DataError, match=message):
         Dataset([0.0, 1.0], [2.0, 3.0], sigma=sigma)
@@ -63,7 +66,7 @@ def test_edits_keep_sigma_consistent():
     np.testing.assert_array_equal(data.without_point(1).sigma, [0.1, 0.2, 1.0])
     moved = data.with_point_moved(2, 9.0, 9.0)
     np.testing.assert_array_equal(moved.sigma, data.sigma)
-    assert data.n == 4 and data.sigma.size == 4   # the original is untouched
+    assert data.n == 4 and data.sigma.size == 4  # the original is untouched
 
 
 def test_adding_to_an_emptied_weighted_dataset_uses_sigma_one():
@@ -137,12 +140,15 @@ def test_non_positive_sigma_names_file_line_and_column(tmp_path):
     assert str(err).startswith(f"{path}, line 6, column 3: σ in column 'err' = -0.25 is not greater than 0")
 
 
-@pytest.mark.parametrize("column, message", [
-    (3, r"σ column index 3 is out of range: the file has 3 columns"),
-    (-1, r"σ column index -1 is out of range"),
-    (1, r"σ column index 1 is also the y column"),
-    (0, r"σ column index 0 is also the x column"),
-])
+@pytest.mark.parametrize(
+    "column, message",
+    [
+        (3, r"σ column index 3 is out of range: the file has 3 columns"),
+        (-1, r"σ column index -1 is out of range"),
+        (1, r"σ column index 1 is also the y column"),
+        (0, r"σ column index 0 is also the x column"),
+    ],
+)
 def test_bad_sigma_column_is_refused(tmp_path, column, message):
     path = tmp_path / "d.csv"
     path.write_text("1,2,0.5\n3,4,0.5\n")
@@ -158,8 +164,9 @@ def test_unweighted_save_keeps_the_xy_header(tmp_path):
 
 # -- workbench fit --sigma-column ------------------------------------------------------------------------
 def run_fit(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workbench", "fit", *map(str, args)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", "fit", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:
@@ -174,7 +181,7 @@ def weighted_file(tmp_path):
     rng = np.random.default_rng(3)
     x = np.linspace(-1.0, 1.0, 30)
     sigma = np.exp(rng.uniform(-3.0, 0.5, x.size))
-    y = 1.0 - 2.0 * x + 0.5 * x ** 2 + 0.3 * np.sin(6 * x) + sigma * rng.normal(0, 1, x.size)
+    y = 1.0 - 2.0 * x + 0.5 * x**2 + 0.3 * np.sin(6 * x) + sigma * rng.normal(0, 1, x.size)
     path = tmp_path / "w.csv"
     rows = zip(sigma.tolist(), x.tolist(), y.tolist())
     path.write_text("sigma,x,y\n" + "".join(f"{s!r},{a!r},{b!r}\n" for s, a, b in rows))
@@ -183,14 +190,15 @@ def weighted_file(tmp_path):
 
 def test_fit_with_sigma_column_is_weighted_least_squares(weighted_file):
     path, x, y, sigma = weighted_file
-    result = run_fit(path, "--x-column", 1, "--y-column", 2, "--sigma-column", 0, "--degree", 2,
-                     "--optimizer", "exact", "--json")
+    result = run_fit(
+        path, "--x-column", 1, "--y-column", 2, "--sigma-column", 0, "--degree", 2, "--optimizer", "exact", "--json"
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     rows = np.vander(x, 3, increasing=True) / sigma[:, None]
     beta, *_ = np.linalg.lstsq(rows, y / sigma, rcond=None)
     chi2 = float(np.sum((rows @ beta - y / sigma) ** 2))
-    w = 1 / sigma ** 2
+    w = 1 / sigma**2
     tss = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
     assert report["weighted"] is True and report["sigma_column"] == 0
     np.testing.assert_allclose(report["coefficients"], beta, rtol=1e-10)
@@ -208,11 +216,14 @@ def test_fit_without_sigma_says_unweighted(weighted_file):
     assert report["weighted"] is False and report["sigma_column"] is None
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["--sigma-column", 5], "σ column index 5 is out of range: the file has 3 columns"),
-    (["--sigma-column", 2], "σ column index 2 is also the y column"),
-    (["--sigma-column", "two"], "argument --sigma-column: invalid int value"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--sigma-column", 5], "σ column index 5 is out of range: the file has 3 columns"),
+        (["--sigma-column", 2], "σ column index 2 is also the y column"),
+        (["--sigma-column", "two"], "argument --sigma-column: invalid int value"),
+    ],
+)
 def test_fit_refuses_a_bad_sigma_column(weighted_file, args, expected):
     path, *_ = weighted_file
     assert expected in one_error_line(run_fit(path, "--x-column", 1, "--y-column", 2, *args))
@@ -236,16 +247,19 @@ def test_session_round_trips_sigma_and_omits_it_when_absent():
     assert session_from_json(session_to_json(without)).dataset.sigma is None
 
 
-@pytest.mark.parametrize("sigma, message", [
-    ([0.1, 0.4, 0.2], r"dataset\.sigma: has 3 values but dataset\.x has 4"),
-    ([0.1, 0.0, 0.2, 1.0], r"dataset\.sigma\[1\]: 0\.0 is not greater than 0"),
-    ([0.1, 0.4, -3, 1.0], r"dataset\.sigma\[2\]: -3\.0 is not greater than 0"),
-    ([0.1, 0.4, 0.2, 1e-200], r"dataset\.sigma\[3\]: 1e-200 is out of range"),
-    ([0.1, "0.4", 0.2, 1.0], r"dataset\.sigma\[1\]: expected a number"),
-    ([0.1, 0.4, 1e400, 1.0], r"dataset\.sigma\[2\]: non-finite"),
-    ("0.1", r"dataset\.sigma: expected a list of numbers"),
-    (None, r"dataset\.sigma: expected a list of numbers"),
-])
+@pytest.mark.parametrize(
+    "sigma, message",
+    [
+        ([0.1, 0.4, 0.2], r"dataset\.sigma: has 3 values but dataset\.x has 4"),
+        ([0.1, 0.0, 0.2, 1.0], r"dataset\.sigma\[1\]: 0\.0 is not greater than 0"),
+        ([0.1, 0.4, -3, 1.0], r"dataset\.sigma\[2\]: -3\.0 is not greater than 0"),
+        ([0.1, 0.4, 0.2, 1e-200], r"dataset\.sigma\[3\]: 1e-200 is out of range"),
+        ([0.1, "0.4", 0.2, 1.0], r"dataset\.sigma\[1\]: expected a number"),
+        ([0.1, 0.4, 1e400, 1.0], r"dataset\.sigma\[2\]: non-finite"),
+        ("0.1", r"dataset\.sigma: expected a list of numbers"),
+        (None, r"dataset\.sigma: expected a list of numbers"),
+    ],
+)
 def test_session_refuses_bad_sigma_naming_the_field(sigma, message):
     data = json.loads(session_to_json(Session(weighted(), degree=1, theta=[0.0, 1.0])))
     data["dataset"]["sigma"] = sigma

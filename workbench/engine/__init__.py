@@ -6,6 +6,15 @@ from .graph import Graph, topological_order
 from .node import Node, as_node, constant, parameter, unbroadcast
 
 __all__ = [
-    "Graph", "Node", "as_node", "check_gradient", "constant", "numerical_gradient", "ops", "parameter",
-    "relative_error", "topological_order", "unbroadcast",
+    "Graph",
+    "Node",
+    "as_node",
+    "check_gradient",
+    "constant",
+    "numerical_gradient",
+    "ops",
+    "parameter",
+    "relative_error",
+    "topological_order",
+    "unbroadcast",
 ]

@@ -77,8 +77,17 @@ def _derived_name(node: Node, parts: list[str]) -> str | None:
         exponent = node.meta.get("exponent", 1.0)
         text = f"{int(exponent)}" if exponent == int(exponent) else f"{exponent:g}"
         return f"{wrap(parts[0])}{text.translate(_SUPERSCRIPT)}"
-    formats = {"sub": "{w0}−{w1}", "mul": "{w0}·{w1}", "matmul": "{w0}@{w1}", "square": "{w0}²",
-               "sum": "Σ{w0}", "mean": "mean {w0}", "mean_square": "mean {w0}²", "neg": "−{w0}", "abs": "|{0}|"}
+    formats = {
+        "sub": "{w0}−{w1}",
+        "mul": "{w0}·{w1}",
+        "matmul": "{w0}@{w1}",
+        "square": "{w0}²",
+        "sum": "Σ{w0}",
+        "mean": "mean {w0}",
+        "mean_square": "mean {w0}²",
+        "neg": "−{w0}",
+        "abs": "|{0}|",
+    }
     if op in formats:
         wrapped = {f"w{i}": wrap(part) for i, part in enumerate(parts)}
         return formats[op].format(*parts, **wrapped)
@@ -104,20 +113,29 @@ def forward_rule(node: Node, names: dict[int, str]) -> str:
     scalars = all(np.size(x) == 1 for x in v)
     op = node.op
     n = node.meta.get("exponent", 1.0)
-    formulas = {"add": ("sum", "{0} + {1}"), "sub": ("difference", "{0} − {1}"),
-                "mul": ("product", "{0} · {1}"), "pow": ("power", "{0}^" + f"{n:g}"), "square": ("square", "{0}²"),
-                "sum": ("sum of all elements", "Σ {0}"), "tanh": ("tanh", "tanh({0})"),
-                "matmul": ("matrix product", "{0} @ {1}"), "neg": ("negation", "−{0}"),
-                "exp": ("exponential", "exp({0})"), "log": ("logarithm", "log({0})"),
-                "abs": ("absolute value", "|{0}|"), "legendre": ("Legendre polynomial", node.label + "({0})"),
-                "huber": ("Huber", "huber({0}, δ = " + f"{node.meta.get('delta', 1.0):g})")}
+    formulas = {
+        "add": ("sum", "{0} + {1}"),
+        "sub": ("difference", "{0} − {1}"),
+        "mul": ("product", "{0} · {1}"),
+        "pow": ("power", "{0}^" + f"{n:g}"),
+        "square": ("square", "{0}²"),
+        "sum": ("sum of all elements", "Σ {0}"),
+        "tanh": ("tanh", "tanh({0})"),
+        "matmul": ("matrix product", "{0} @ {1}"),
+        "neg": ("negation", "−{0}"),
+        "exp": ("exponential", "exp({0})"),
+        "log": ("logarithm", "log({0})"),
+        "abs": ("absolute value", "|{0}|"),
+        "legendre": ("Legendre polynomial", node.label + "({0})"),
+        "huber": ("Huber", "huber({0}, δ = " + f"{node.meta.get('delta', 1.0):g})"),
+    }
     if op == "mean":
         count = max(np.size(v[0]), 1)
         formula = f"{p[0]} / 1" if count == 1 else f"(sum of the {count} values of {p[0]}) / {count}"
         return f"mean: {name} = {formula} = {value}"
     if op == "mean_square":
         return f"mean of squares: {name} = Σ {p[0]}² / {max(np.size(v[0]), 1)} = {value}"
-    kind, template = formulas.get(op, (op, op + "(" + ", ".join("{%d}" % i for i in range(len(p))) + ")"))
+    kind, template = formulas.get(op, (op, op + "(" + ", ".join(f"{{{i}}}" for i in range(len(p))) + ")"))
     text = f"{kind}: {name}"
     formula = template.format(*p)
     if formula.replace(" ", "") != name.replace(" ", ""):
@@ -135,18 +153,17 @@ def backward_rule(node: Node, names: dict[int, str], sent: dict[int, np.ndarray]
     g = describe(node.grad)
     if node.op == "leaf":
         if node.requires_grad:
-            return (f"{name} is a knob: every path from L to it has delivered its share, "
-                    f"so ∂L/∂{wrap(name)} = {g} is final")
+            return (
+                f"{name} is a knob: every path from L to it has delivered its share, so ∂L/∂{wrap(name)} = {g} is final"
+            )
         return f"{name} is data: it receives no gradient"
     if not node.requires_grad:
         text = f"{name} depends on data only (no knob upstream): the engine sends it no gradient and skips it"
         if node.op == "pow":
             n = node.meta.get("exponent", 1.0)
             p = names[id(node.parents[0])]
-            local = ("0 (x⁰ = 1 does not depend on x)" if n == 0 else f"{n:g}" if n == 1
-                     else f"{n:g}·{_power(p, n - 1)}")
-            text += (f". The power rule n·x^(n−1) would send {p} the gradient × {local}, "
-                     f"but {p} is data, not a knob")
+            local = "0 (x⁰ = 1 does not depend on x)" if n == 0 else f"{n:g}" if n == 1 else f"{n:g}·{_power(p, n - 1)}"
+            text += f". The power rule n·x^(n−1) would send {p} the gradient × {local}, but {p} is data, not a knob"
         return text
     p = [names[id(q)] for q in node.parents]
 
@@ -162,8 +179,10 @@ def backward_rule(node: Node, names: dict[int, str], sent: dict[int, np.ndarray]
     if op == "add":
         return f"sum copies the gradient to both inputs: g = {g}, so {got(0)} and {got(1)}"
     if op == "sub":
-        return (f"difference copies the gradient to the first input and sends it negated to the second: "
-                f"g = {g}, so {got(0)}; {got(1)}")
+        return (
+            f"difference copies the gradient to the first input and sends it negated to the second: "
+            f"g = {g}, so {got(0)}; {got(1)}"
+        )
     if op == "mul":
         parts = []
         for mine, other in ((0, 1), (1, 0)):
@@ -172,17 +191,21 @@ def backward_rule(node: Node, names: dict[int, str], sent: dict[int, np.ndarray]
                 parts.append(f"{p[mine]} is data and gets nothing")
                 continue
             summed = summed_elements(node, target)
-            how = (f"{g} · {describe(partner.value)}" if node.grad.size == 1 and partner.value.size == 1
-                   else f"g · {p[other]}" + (f" summed over the {summed} points" if summed > 1 else ""))
+            how = (
+                f"{g} · {describe(partner.value)}"
+                if node.grad.size == 1 and partner.value.size == 1
+                else f"g · {p[other]}" + (f" summed over the {summed} points" if summed > 1 else "")
+            )
             parts.append(f"{p[mine]} gets {how} = {describe(sent[id(target)])}")
         return f"product sends each input the gradient × the other input: g = {g}; " + "; ".join(parts)
     if op == "pow" and node.meta.get("exponent", 1.0) == 0:
-        return (f"power rule n·x^(n−1) with n = 0: {names[id(node)]} = 1 does not depend on {p[0]}, "
-                f"which gets nothing")
+        return f"power rule n·x^(n−1) with n = 0: {names[id(node)]} = 1 does not depend on {p[0]}, which gets nothing"
     if op == "pow":
         n = node.meta.get("exponent", 1.0)
-        return (f"power rule n·x^(n−1): {p[0]} gets g · {n:g}·{_power(p[0], n - 1)} = {g} · "
-                f"{describe(n * np.power(node.parents[0].value, n - 1))}: {got(0)}")
+        return (
+            f"power rule n·x^(n−1): {p[0]} gets g · {n:g}·{_power(p[0], n - 1)} = {g} · "
+            f"{describe(n * np.power(node.parents[0].value, n - 1))}: {got(0)}"
+        )
     if op == "square":
         a = node.parents[0]
         how = f"2 · {describe(a.value)} · {g}" if a.value.size == 1 else f"2·{p[0]}·g"
@@ -190,17 +213,20 @@ def backward_rule(node: Node, names: dict[int, str], sent: dict[int, np.ndarray]
     if op == "mean":
         count = max(node.parents[0].value.size, 1)
         each = f"each of the {count} elements of {p[0]}" if count > 1 else f"{p[0]} (one element)"
-        return (f"mean: gradient / N to each element: {each} gets {g} / {count} = "
-                f"{describe(np.asarray(node.grad) / count)}")
+        return (
+            f"mean: gradient / N to each element: {each} gets {g} / {count} = {describe(np.asarray(node.grad) / count)}"
+        )
     if op == "sum":
         return f"sum copies the gradient to every element it added up: each element of {p[0]} gets {g}"
     if op == "mean_square":
         count = max(node.parents[0].value.size, 1)
         return f"mean of squares: each element gets 2·{p[0]}/{count} × the gradient; {got(0)}"
     if op == "matmul":
-        return (f"matrix product: each input gets the gradient times the other input, transposed "
-                f"({p[0]} gets G·{p[1]}ᵀ, {p[1]} gets {p[0]}ᵀ·G, summed over the data points); "
-                f"{got(0)}; {got(1)}")
+        return (
+            f"matrix product: each input gets the gradient times the other input, transposed "
+            f"({p[0]} gets G·{p[1]}ᵀ, {p[1]} gets {p[0]}ᵀ·G, summed over the data points); "
+            f"{got(0)}; {got(1)}"
+        )
     if op in _ONE_INPUT_RULES:
         return _ONE_INPUT_RULES[op].format(label=node.label) + f"; {got(0)}"
     return f"{op}: chain rule, local derivative × the gradient; " + "; ".join(got(i) for i in range(len(p)))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 ROUNDING = np.finfo(np.float64).eps
 
 
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6,
-                       return_noise: bool = False):
+def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6, return_noise: bool = False):
     """∂f/∂x_i ≈ (f(x + h·e_i) − f(x − h·e_i)) / 2h for every element, with h scaled to |x_i|.
 
     With ``return_noise`` also returns, per element, the size of the rounding error such a difference
@@ -41,8 +40,9 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor=1e-8) -> np.
     return np.abs(analytic - numeric) / scale
 
 
-def check_gradient(f_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.ndarray,
-                   eps: float = 1e-6) -> float:
+def check_gradient(
+    f_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.ndarray, eps: float = 1e-6
+) -> float:
     """Largest relative error between the analytic gradient of ``f_and_grad`` and central differences.
 
     Each element is judged relative to its own size, but never finer than 1e-3 of the largest element

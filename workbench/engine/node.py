@@ -8,7 +8,7 @@ forward pass and the backward pass node by node, and the training loop re-runs a
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -40,8 +40,18 @@ class Node:
     ``requires_grad`` is False for constants (the data x and y), so backward never spends time on them.
     """
 
-    __slots__ = ("value", "grad", "parents", "op", "label", "requires_grad", "forward", "backward_fn",
-                 "meta", "__weakref__")
+    __slots__ = (
+        "value",
+        "grad",
+        "parents",
+        "op",
+        "label",
+        "requires_grad",
+        "forward",
+        "backward_fn",
+        "meta",
+        "__weakref__",
+    )
 
     def __init__(self, value, *, label: str = "", requires_grad: bool = False):
         self.value = np.asarray(value, dtype=np.float64)
@@ -55,8 +65,9 @@ class Node:
         self.meta: dict = {}
 
     @classmethod
-    def from_op(cls, op: str, parents: Iterable["Node"], forward: ForwardFn, backward: BackwardFn,
-                *, label: str = "", **meta) -> "Node":
+    def from_op(
+        cls, op: str, parents: Iterable[Node], forward: ForwardFn, backward: BackwardFn, *, label: str = "", **meta
+    ) -> Node:
         """Create an op's output node and compute its value at once (eager forward)."""
         out = cls.__new__(cls)
         out.parents = tuple(parents)
@@ -79,8 +90,9 @@ class Node:
         """
         if not self.requires_grad:
             return
-        if getattr(grad, "shape", None) != self.grad.shape and (np.ndim(grad) > self.grad.ndim
-                                                                 or np.size(grad) > self.grad.size):
+        if getattr(grad, "shape", None) != self.grad.shape and (
+            np.ndim(grad) > self.grad.ndim or np.size(grad) > self.grad.size
+        ):
             grad = unbroadcast(np.asarray(grad, dtype=np.float64), self.grad.shape)
         self.grad += grad
 
@@ -100,42 +112,52 @@ class Node:
     # -- conveniences so formulas read like maths (all delegate to ops.py) -------------------------
     def __add__(self, other):
         from . import ops
+
         return ops.add(self, other)
 
     def __radd__(self, other):
         from . import ops
+
         return ops.add(other, self)
 
     def __sub__(self, other):
         from . import ops
+
         return ops.sub(self, other)
 
     def __rsub__(self, other):
         from . import ops
+
         return ops.sub(other, self)
 
     def __mul__(self, other):
         from . import ops
+
         return ops.mul(self, other)
 
     def __rmul__(self, other):
         from . import ops
+
         return ops.mul(other, self)
 
     def __neg__(self):
         from . import ops
+
         return ops.neg(self)
 
     def __pow__(self, exponent):
         from . import ops
+
         return ops.pow(self, exponent)
 
     def __matmul__(self, other):
         from . import ops
+
         return ops.matmul(self, other)
 
     def __truediv__(self, other):
         from . import ops
+
         return ops.mul(self, ops.pow(as_node(other), -1.0))
 
     @property

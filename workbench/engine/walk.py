@@ -13,8 +13,8 @@ before and after the ``+=``, and whether earlier consumers had already added the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import numpy as np
 
@@ -24,8 +24,18 @@ from .node import Node
 
 FORWARD, BACKWARD, IDLE = "forward", "backward", "idle"
 
-__all__ = ["BACKWARD", "FORWARD", "IDLE", "WalkEvent", "Walker", "backward_events", "describe",
-           "forward_events", "node_names", "receivers"]
+__all__ = [
+    "BACKWARD",
+    "FORWARD",
+    "IDLE",
+    "WalkEvent",
+    "Walker",
+    "backward_events",
+    "describe",
+    "forward_events",
+    "node_names",
+    "receivers",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,16 +109,27 @@ def backward_events(graph: Graph, names: dict[int, str] | None = None) -> Iterat
     graph.zero_grad()
     zeroed = tuple(graph.backward_nodes)
     listed = ", ".join(names[id(n)] for n in zeroed)
-    yield WalkEvent(BACKWARD, "zero", None,
-                    f"zero every gradient first: gradients accumulate with +=, so whatever the last pass left "
-                    f"would be added in. Zeroed: {listed}", zeroed=zeroed)
+    yield WalkEvent(
+        BACKWARD,
+        "zero",
+        None,
+        f"zero every gradient first: gradients accumulate with +=, so whatever the last pass left "
+        f"would be added in. Zeroed: {listed}",
+        zeroed=zeroed,
+    )
     output = graph.output
     if output.grad.shape != output.value.shape:
         output.grad = np.zeros_like(output.value)
     output.grad.fill(1.0)
     out_name = names[id(output)]
-    yield WalkEvent(BACKWARD, "seed", output, f"seed: ∂{out_name}/∂{out_name} = 1 (nudging {out_name} moves "
-                    f"{out_name} by just as much); the backward pass starts here", grad=np.array(output.grad))
+    yield WalkEvent(
+        BACKWARD,
+        "seed",
+        output,
+        f"seed: ∂{out_name}/∂{out_name} = 1 (nudging {out_name} moves "
+        f"{out_name} by just as much); the backward pass starts here",
+        grad=np.array(output.grad),
+    )
     contributions: dict[int, int] = {}
     for node in reversed(graph.nodes):
         targets = receivers(node)
@@ -116,31 +137,50 @@ def backward_events(graph: Graph, names: dict[int, str] | None = None) -> Iterat
         if node.requires_grad and node.backward_fn is not None:
             node.backward_fn(node)
         sent = {id(p): p.grad - before[id(p)] for p in targets}
-        yield WalkEvent(BACKWARD, "visit", node, backward_rule(node, names, sent), value=node.value,
-                        grad=np.array(node.grad) if node.requires_grad else None,
-                        skipped=not node.requires_grad)
+        yield WalkEvent(
+            BACKWARD,
+            "visit",
+            node,
+            backward_rule(node, names, sent),
+            value=node.value,
+            grad=np.array(node.grad) if node.requires_grad else None,
+            skipped=not node.requires_grad,
+        )
         for parent in targets:
             earlier = contributions.get(id(parent), 0)
             contributions[id(parent)] = earlier + 1
             after = np.array(parent.grad)
             summed = summed_elements(node, parent)
-            yield WalkEvent(BACKWARD, "accumulate", node,
-                            _accumulate_rule(node, parent, names, before[id(parent)], after, earlier, summed),
-                            value=parent.value, parent=parent, before=before[id(parent)], after=after,
-                            earlier_contributions=earlier, summed_elements=summed)
+            yield WalkEvent(
+                BACKWARD,
+                "accumulate",
+                node,
+                _accumulate_rule(node, parent, names, before[id(parent)], after, earlier, summed),
+                value=parent.value,
+                parent=parent,
+                before=before[id(parent)],
+                after=after,
+                earlier_contributions=earlier,
+                summed_elements=summed,
+            )
 
 
-def _accumulate_rule(node: Node, parent: Node, names: dict[int, str], before: np.ndarray, after: np.ndarray,
-                     earlier: int, summed: int) -> str:
+def _accumulate_rule(
+    node: Node, parent: Node, names: dict[int, str], before: np.ndarray, after: np.ndarray, earlier: int, summed: int
+) -> str:
     source, target = names[id(node)], names[id(parent)]
-    text = (f"accumulate into {target}: ∂L/∂{wrap(target)} += {describe(after - before)} (from {source}): "
-            f"{describe(before)} → {describe(after)}")
+    text = (
+        f"accumulate into {target}: ∂L/∂{wrap(target)} += {describe(after - before)} (from {source}): "
+        f"{describe(before)} → {describe(after)}"
+    )
     if summed > 1:
         text += f"; the {summed} per-point contributions are added up ({target} is used at every data point)"
     if earlier:
         plural = "s" if earlier > 1 else ""
-        text += (f"; {target} feeds several nodes, so this is added to the {earlier} earlier contribution{plural} "
-                 f"from this pass")
+        text += (
+            f"; {target} feeds several nodes, so this is added to the {earlier} earlier contribution{plural} "
+            f"from this pass"
+        )
     else:
         text += "; the first contribution this pass (it started from zero)"
     return text
@@ -159,7 +199,7 @@ class Walker:
         self.names = node_names(graph) if names is None else names
         self.phase = IDLE
         self.finished = True
-        self.position = 0                 # events walked in the current pass
+        self.position = 0  # events walked in the current pass
         self.current: WalkEvent | None = None
         self._events: Iterator[WalkEvent] | None = None
         self._values: dict[int, np.ndarray | None] = {}

@@ -20,7 +20,7 @@ import numpy as np
 
 BASIS_KINDS = ("monomial", "scaled", "legendre")
 MAX_DEGREE = 15
-DOUBLE_HALF = float(np.finfo(np.float64).max) / 2   # |x| up to this can be widened by |x| and stay finite
+DOUBLE_HALF = float(np.finfo(np.float64).max) / 2  # |x| up to this can be widened by |x| and stay finite
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Basis:
             raise ValueError(f"basis interval must be finite with lo < hi, got [{self.lo}, {self.hi}]")
 
     @classmethod
-    def for_data(cls, kind: str, x) -> "Basis":
+    def for_data(cls, kind: str, x) -> Basis:
         """The basis of ``kind`` whose interval is the range of ``x`` (widened if all x are equal)."""
         x = np.asarray(x, dtype=np.float64)
         if x.size == 0:
@@ -119,7 +119,7 @@ class Basis:
         power_t = _compose_linear(monomial, c, h)
         return power_t if self.kind == "scaled" else _power_to_legendre(power_t)
 
-    def convert(self, coefficients, target: "Basis", low_part=None) -> np.ndarray:
+    def convert(self, coefficients, target: Basis, low_part=None) -> np.ndarray:
         """The same curve's coefficients in ``target`` (exact in between; one rounding at the end).
 
         The change of basis is linear, so its exact rational matrix is worked out once per pair of bases
@@ -178,7 +178,7 @@ def _compose_linear(coefficients: list[Fraction], a: Fraction, b: Fraction) -> l
         if c == 0:
             continue
         for j in range(i + 1):
-            out[j] += c * comb(i, j) * a ** (i - j) * b ** j
+            out[j] += c * comb(i, j) * a ** (i - j) * b**j
     return out
 
 

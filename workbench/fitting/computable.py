@@ -23,7 +23,7 @@ from .problem import FitProblem
 __all__ = ["DOUBLE_MAX", "numeric_trouble"]
 
 DOUBLE_MAX = float(np.finfo(np.float64).max)
-SPAN_ROOM = 8.0   # a data range this many times wider must still be a finite double (plot axes, padding)
+SPAN_ROOM = 8.0  # a data range this many times wider must still be a finite double (plot axes, padding)
 _FAILURES = (FloatingPointError, OverflowError, ZeroDivisionError, np.linalg.LinAlgError)
 
 
@@ -31,8 +31,10 @@ def numeric_trouble(problem: FitProblem, theta) -> str | None:
     """Why ``problem`` cannot be computed with at the knobs ``theta`` (a sentence for the user), or None."""
     theta = np.asarray(theta, dtype=np.float64)
     polynomial = problem.is_polynomial and problem.x.size > 0
-    steps = [("the width of the data's range", lambda: _finite(_spans(problem))),
-             ("the loss and its gradient at these knobs", lambda: _finite(problem.evaluate(theta)))]
+    steps = [
+        ("the width of the data's range", lambda: _finite(_spans(problem))),
+        ("the loss and its gradient at these knobs", lambda: _finite(problem.evaluate(theta))),
+    ]
     if polynomial:
         steps += [
             ("the curvature of the loss (its Hessian)", lambda: problem.conditioning),
@@ -70,14 +72,17 @@ def _explain(problem: FitProblem, what: str) -> str:
     x, y = problem.x, problem.y
     where = ""
     if x.size:
-        where = (f" (x from {float(x.min()):.3g} to {float(x.max()):.3g}, y from {float(y.min()):.3g} to "
-                 f"{float(y.max()):.3g})")
+        where = (
+            f" (x from {float(x.min()):.3g} to {float(x.max()):.3g}, y from {float(y.min()):.3g} to "
+            f"{float(y.max()):.3g})"
+        )
     fix = "rescale x and y to numbers nearer 1 (change their units, or subtract an offset)"
     model = problem.model
     if problem.is_polynomial and model.basis.kind == "monomial" and model.degree > 1:
         fix += ", or choose the Scaled or Legendre basis or a lower degree"
     elif problem.is_polynomial and model.degree > 1:
         fix += ", or choose a lower degree"
-    return (f"{what} cannot be computed in double precision{where}: the numbers pass about "
-            f"{DOUBLE_MAX:.2g} or come out undefined. To fit these data, {fix}")
-
+    return (
+        f"{what} cannot be computed in double precision{where}: the numbers pass about "
+        f"{DOUBLE_MAX:.2g} or come out undefined. To fit these data, {fix}"
+    )

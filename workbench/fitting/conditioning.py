@@ -20,7 +20,7 @@ from .losses import Loss
 class Conditioning:
     """The Hessian's spectrum and what it means for gradient descent."""
 
-    eigenvalues: np.ndarray   # ascending
+    eigenvalues: np.ndarray  # ascending
 
     @property
     def lambda_max(self) -> float:
@@ -56,8 +56,7 @@ def weighted_design(design: np.ndarray, sigma=None) -> np.ndarray:
     return design * (1.0 / np.asarray(sigma, dtype=np.float64))[:, None]
 
 
-def squared_error_hessian(design: np.ndarray, loss: Loss = Loss(), penalty_mask=None,
-                          sigma=None) -> np.ndarray:
+def squared_error_hessian(design: np.ndarray, loss: Loss = Loss(), penalty_mask=None, sigma=None) -> np.ndarray:
     """The exact Hessian of MSE or SSE (plus the L2 penalty) in the coefficients, weighted by 1/σ²."""
     design = weighted_design(design, sigma)
     n = max(design.shape[0], 1)

@@ -56,8 +56,10 @@ def first_bad_sigma(sigma) -> tuple[int, str] | None:
         why = "not greater than 0 (an uncertainty σ must be positive)"
     else:
         fate = "overflows to infinity" if value < 1 else "underflows to zero"
-        why = (f"out of range: its weight 1/σ² {fate} in double precision (use σ between about 1e-154 and "
-               "1e154, rescaling y and σ together)")
+        why = (
+            f"out of range: its weight 1/σ² {fate} in double precision (use σ between about 1e-154 and "
+            "1e154, rescaling y and σ together)"
+        )
     return int(bad[0]), f"{value!r} is {why}"
 
 
@@ -89,8 +91,9 @@ class Dataset:
         if self.sigma is not None:
             sigma = _frozen_sigma(self.sigma, "sigma")
             if sigma.size != x.size:
-                raise DataError(f"sigma has {sigma.size} values but there are {x.size} points: give one σ "
-                                "per point, or none at all")
+                raise DataError(
+                    f"sigma has {sigma.size} values but there are {x.size} points: give one σ per point, or none at all"
+                )
             object.__setattr__(self, "sigma", sigma)
 
     @property
@@ -115,9 +118,12 @@ class Dataset:
             return NotImplemented
         if (self.sigma is None) != (other.sigma is None):
             return False
-        return (self.name == other.name and np.array_equal(self.x, other.x)
-                and np.array_equal(self.y, other.y)
-                and (self.sigma is None or np.array_equal(self.sigma, other.sigma)))
+        return (
+            self.name == other.name
+            and np.array_equal(self.x, other.x)
+            and np.array_equal(self.y, other.y)
+            and (self.sigma is None or np.array_equal(self.sigma, other.sigma))
+        )
 
     def __hash__(self) -> int:
         # + 0.0 turns -0.0 into 0.0, which compare equal and so must hash equal (σ > 0 has no -0.0).
@@ -144,8 +150,12 @@ class Dataset:
         """A copy with the point (x, y) appended (σ: ``sigma``, else ``default_sigma`` if weighted)."""
         return self.with_points([x], [y], None if sigma is None else [sigma])
 
-    def with_points(self, xs: Sequence[float] | np.ndarray, ys: Sequence[float] | np.ndarray,
-                    sigmas: Sequence[float] | np.ndarray | None = None) -> Dataset:
+    def with_points(
+        self,
+        xs: Sequence[float] | np.ndarray,
+        ys: Sequence[float] | np.ndarray,
+        sigmas: Sequence[float] | np.ndarray | None = None,
+    ) -> Dataset:
         """A copy with the points (xs[k], ys[k]) appended in order.
 
         On a weighted dataset each new point gets ``sigmas[k]``, or ``default_sigma`` when ``sigmas`` is
@@ -157,8 +167,10 @@ class Dataset:
         sigma = None
         if sigmas is not None:
             if self.sigma is None:
-                raise DataError("σ given for new points, but this dataset has no σ column: give every point "
-                                "a σ first (with_sigma), or add the points without σ")
+                raise DataError(
+                    "σ given for new points, but this dataset has no σ column: give every point "
+                    "a σ first (with_sigma), or add the points without σ"
+                )
             added = _frozen_sigma(sigmas, "sigmas")
             if added.size != xs.size:
                 raise DataError(f"sigmas has {added.size} values for {xs.size} new points: give one σ per point")
@@ -191,8 +203,9 @@ class Dataset:
         return i % self.n
 
 
-def load_dataset(path: PathLike, *, x_column: int = 0, y_column: int = 1, sigma_column: int | None = None,
-                 min_points: int = 1) -> Dataset:
+def load_dataset(
+    path: PathLike, *, x_column: int = 0, y_column: int = 1, sigma_column: int | None = None, min_points: int = 1
+) -> Dataset:
     """Read the x, y (and optionally σ) columns of a data file as a Dataset named after the file.
 
     Column indices are 0-based.  Every σ must be greater than 0; the first one that is not is reported
@@ -204,17 +217,25 @@ def load_dataset(path: PathLike, *, x_column: int = 0, y_column: int = 1, sigma_
     table = read_table(path)
     nrows, ncols = table.values.shape
     if ncols < 2:
-        raise DataError("only 1 column found, but a dataset needs an x column and a y column "
-                        "(write each point as x,y like 1.5,2.0)", path=path)
+        raise DataError(
+            "only 1 column found, but a dataset needs an x column and a y column "
+            "(write each point as x,y like 1.5,2.0)",
+            path=path,
+        )
     roles = (("x", x_column), ("y", y_column)) + ((("σ", sigma_column),) if sigma_column is not None else ())
     for role, index in roles:
         if not 0 <= operator.index(index) < ncols:
-            raise DataError(f"{role} column index {index} is out of range: the file has {ncols} columns "
-                            f"(indices 0 to {ncols - 1})", path=path)
+            raise DataError(
+                f"{role} column index {index} is out of range: the file has {ncols} columns (indices 0 to {ncols - 1})",
+                path=path,
+            )
     if sigma_column is not None and sigma_column in (x_column, y_column):
         role = "x" if sigma_column == x_column else "y"
-        raise DataError(f"σ column index {sigma_column} is also the {role} column: choose the column that "
-                        "holds each point's uncertainty", path=path)
+        raise DataError(
+            f"σ column index {sigma_column} is also the {role} column: choose the column that "
+            "holds each point's uncertainty",
+            path=path,
+        )
     if nrows < min_points:
         raise DataError(f"fewer points than needed: found {nrows}, need at least {min_points}", path=path)
     sigma = None
@@ -229,12 +250,15 @@ def load_dataset(path: PathLike, *, x_column: int = 0, y_column: int = 1, sigma_
 def _check_column_index(role: str, index: object, path: PathLike) -> None:
     """A column choice must be a whole number (0-based), not text, a fraction or None."""
     try:
-        if isinstance(index, bool):   # True would index as 1, or as a mask (an array of the wrong shape)
+        if isinstance(index, bool):  # True would index as 1, or as a mask (an array of the wrong shape)
             raise TypeError
         operator.index(index)
     except TypeError:
-        raise DataError(f"the {role} column index {index!r} is not a whole number: give the column's 0-based "
-                        "position, such as 0 for the first column", path=path) from None
+        raise DataError(
+            f"the {role} column index {index!r} is not a whole number: give the column's 0-based "
+            "position, such as 0 for the first column",
+            path=path,
+        ) from None
 
 
 def _sigma_error(path: PathLike, table: Table, problem: tuple[int, str], column: int) -> DataError:
@@ -258,6 +282,5 @@ def save_dataset(dataset: Dataset, path: PathLike) -> None:
         rows = (f"{a!r},{b!r}" for a, b in zip(dataset.x.tolist(), dataset.y.tolist()))
     else:
         header = "x,y,sigma"
-        rows = (f"{a!r},{b!r},{s!r}"
-                for a, b, s in zip(dataset.x.tolist(), dataset.y.tolist(), dataset.sigma.tolist()))
+        rows = (f"{a!r},{b!r},{s!r}" for a, b, s in zip(dataset.x.tolist(), dataset.y.tolist(), dataset.sigma.tolist()))
     atomic_write_text(path, "\n".join(itertools.chain([header], rows)) + "\n")

@@ -27,16 +27,16 @@ class ExactFit:
     """The least-squares solution and what a fitting tool reports about it."""
 
     degree: int
-    basis: Basis                  # the basis ``coefficients`` are expressed in
-    coefficients: np.ndarray      # in ``basis`` (what the knobs would be set to)
-    monomial: np.ndarray          # k0..kD as powers of the user's original x
-    stable_basis: Basis           # Legendre on the data range: where the solve happened
+    basis: Basis  # the basis ``coefficients`` are expressed in
+    coefficients: np.ndarray  # in ``basis`` (what the knobs would be set to)
+    monomial: np.ndarray  # k0..kD as powers of the user's original x
+    stable_basis: Basis  # Legendre on the data range: where the solve happened
     stable_coefficients: np.ndarray
-    fitted: np.ndarray            # ŷ at the data x, in file order, from the stable basis
-    residuals: np.ndarray         # ŷ − y (not divided by σ)
-    rss: float                    # Σ w·residual² (w = 1/σ², or 1 when unweighted): χ² when weighted
-    loss: float                   # the chosen loss at this solution (on residuals/σ when weighted)
-    rank: int                     # numerical rank of the design matrix
+    fitted: np.ndarray  # ŷ at the data x, in file order, from the stable basis
+    residuals: np.ndarray  # ŷ − y (not divided by σ)
+    rss: float  # Σ w·residual² (w = 1/σ², or 1 when unweighted): χ² when weighted
+    loss: float  # the chosen loss at this solution (on residuals/σ when weighted)
+    rank: int  # numerical rank of the design matrix
     n_points: int
     weights: np.ndarray | None = None  # 1/σ² per point, or None when unweighted
 
@@ -71,8 +71,7 @@ class ExactFit:
         return self.stable_basis.evaluate(self.stable_coefficients, x)
 
 
-def solve_exact(x, y, degree: int, basis: Basis | None = None, loss: Loss = Loss(),
-                sigma=None) -> ExactFit:
+def solve_exact(x, y, degree: int, basis: Basis | None = None, loss: Loss = Loss(), sigma=None) -> ExactFit:
     """Least-squares polynomial of ``degree`` through (x, y), reported in ``basis`` (default monomial).
 
     With an L2 penalty the minimiser of penalised MSE/SSE in ``basis`` is returned instead (ridge).
@@ -94,8 +93,7 @@ def solve_exact(x, y, degree: int, basis: Basis | None = None, loss: Loss = Loss
         stable_coefficients, rank = _solve_ridge(x, y, degree, basis, stable, loss, root_weights)
         low_part, fitted = None, stable.evaluate(stable_coefficients, x)
     else:
-        stable_coefficients, low_part, fitted, rank = _solve_refined(x, y, stable, degree,
-                                                                     root_weights=root_weights)
+        stable_coefficients, low_part, fitted, rank = _solve_refined(x, y, stable, degree, root_weights=root_weights)
     exact_monomial = stable.to_exact_monomial(stable_coefficients, low_part)
     monomial = np.array([float(c) for c in exact_monomial])
     coefficients = basis.from_exact_monomial(exact_monomial)
@@ -103,10 +101,18 @@ def solve_exact(x, y, degree: int, basis: Basis | None = None, loss: Loss = Loss
     scaled = residuals if root_weights is None else residuals * root_weights
     penalised = coefficients[1:] if loss.l2 else None
     return ExactFit(
-        degree=degree, basis=basis, coefficients=coefficients, monomial=monomial,
-        stable_basis=stable, stable_coefficients=stable_coefficients, fitted=fitted,
-        residuals=residuals, rss=float(np.sum(scaled ** 2)), loss=loss.value(scaled, penalised),
-        rank=rank, n_points=int(x.size),
+        degree=degree,
+        basis=basis,
+        coefficients=coefficients,
+        monomial=monomial,
+        stable_basis=stable,
+        stable_coefficients=stable_coefficients,
+        fitted=fitted,
+        residuals=residuals,
+        rss=float(np.sum(scaled**2)),
+        loss=loss.value(scaled, penalised),
+        rank=rank,
+        n_points=int(x.size),
         weights=None if root_weights is None else root_weights * root_weights,
     )
 
@@ -121,8 +127,7 @@ def _solve_stable(design: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int]:
     return (solution + correction) / norms, int(rank)
 
 
-def _solve_ridge(x, y, degree, basis: Basis, stable: Basis, loss: Loss,
-                 root_weights=None) -> tuple[np.ndarray, int]:
+def _solve_ridge(x, y, degree, basis: Basis, stable: Basis, loss: Loss, root_weights=None) -> tuple[np.ndarray, int]:
     """Penalised least squares: the penalty lives in ``basis``, so solve there with extra rows.
 
     ``root_weights`` (1/σ per point) scale the data rows, so the data term is that of residuals/σ.

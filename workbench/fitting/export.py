@@ -28,10 +28,14 @@ FORMULA_FORMS = ("text", "latex", "numpy")
 
 REPORT_FORMATS = ("csv", "json", "text")
 
-NO_FORMULA_FOR_NET = ("The neural net has no formula to export: its curve is a composition of tanh layers, "
-                      "not a polynomial. Switch Model to polynomial to export a formula.")
-NO_REPORT_FOR_NET = ("The neural net has no statistical report: standard errors and R² describe a "
-                     "least-squares polynomial fit. Switch Model to polynomial to export the report.")
+NO_FORMULA_FOR_NET = (
+    "The neural net has no formula to export: its curve is a composition of tanh layers, "
+    "not a polynomial. Switch Model to polynomial to export a formula."
+)
+NO_REPORT_FOR_NET = (
+    "The neural net has no statistical report: standard errors and R² describe a "
+    "least-squares polynomial fit. Switch Model to polynomial to export the report."
+)
 
 JSON_KIND = "curve-fitter-workbench fit report"
 JSON_VERSION = 1
@@ -49,8 +53,10 @@ def _checked(coefficients: Sequence[float]) -> list[float]:
         raise ExportError("There are no coefficients to write: the polynomial is empty.")
     for i, c in enumerate(values):
         if not math.isfinite(c):
-            raise ExportError(f"Coefficient k{i} is {c!r}, not a finite number: reset the knobs or solve exactly "
-                              "before exporting the formula.")
+            raise ExportError(
+                f"Coefficient k{i} is {c!r}, not a finite number: reset the knobs or solve exactly "
+                "before exporting the formula."
+            )
     return values
 
 
@@ -119,7 +125,10 @@ def formula_numpy(coefficients: Sequence[float]) -> str:
 
 
 FORMATTERS: dict[str, Callable[[Sequence[float]], str]] = {
-    "text": formula_text, "latex": formula_latex, "numpy": formula_numpy}
+    "text": formula_text,
+    "latex": formula_latex,
+    "numpy": formula_numpy,
+}
 
 
 def formula(coefficients: Sequence[float], form: str) -> str:
@@ -163,23 +172,31 @@ def _finite_or_none(value) -> float | None:
 
 def _coefficient_rows(report: FitReport) -> list[dict]:
     ses, ts = report.standard_errors, report.t_values
-    return [{"name": f"k{i}", "power": i, "value": float(report.coefficients[i]),
-             "std_error": None if ses is None else _finite_or_none(ses[i]),
-             "t_value": None if ts is None else _finite_or_none(ts[i])}
-            for i in range(report.degree + 1)]
+    return [
+        {
+            "name": f"k{i}",
+            "power": i,
+            "value": float(report.coefficients[i]),
+            "std_error": None if ses is None else _finite_or_none(ses[i]),
+            "t_value": None if ts is None else _finite_or_none(ts[i]),
+        }
+        for i in range(report.degree + 1)
+    ]
 
 
 def _summary(report: FitReport) -> list[tuple[str, str, float | int | None]]:
     """(key, label, value) of the report's single numbers."""
-    return [("r_squared", "R²", _finite_or_none(report.r_squared)),
-            ("adjusted_r_squared", "adjusted R²", _finite_or_none(report.adjusted_r_squared)),
-            ("rmse", "RMSE", _finite_or_none(report.rmse)),
-            ("residual_sd", "residual SD", _finite_or_none(report.residual_sd)),
-            ("rss", "weighted RSS (χ²)" if report.weighted else "RSS", _finite_or_none(report.rss)),
-            ("dof", "residual degrees of freedom", int(report.dof)),
-            ("n_points", "N", int(report.n_points)),
-            ("degree", "degree", int(report.degree)),
-            ("rank", "rank of the design matrix", int(report.rank))]
+    return [
+        ("r_squared", "R²", _finite_or_none(report.r_squared)),
+        ("adjusted_r_squared", "adjusted R²", _finite_or_none(report.adjusted_r_squared)),
+        ("rmse", "RMSE", _finite_or_none(report.rmse)),
+        ("residual_sd", "residual SD", _finite_or_none(report.residual_sd)),
+        ("rss", "weighted RSS (χ²)" if report.weighted else "RSS", _finite_or_none(report.rss)),
+        ("dof", "residual degrees of freedom", int(report.dof)),
+        ("n_points", "N", int(report.n_points)),
+        ("degree", "degree", int(report.degree)),
+        ("rank", "rank of the design matrix", int(report.rank)),
+    ]
 
 
 def report_dict(report: FitReport) -> dict:
@@ -187,15 +204,23 @@ def report_dict(report: FitReport) -> dict:
     covariance = None
     if report.covariance is not None:
         covariance = [[_finite_or_none(v) for v in row] for row in report.covariance]
-    data = {"kind": JSON_KIND, "version": JSON_VERSION,
-            "fit": "weighted least squares (weights 1/σ²)" if report.weighted else "least squares",
-            "weighted": bool(report.weighted),
-            "coefficients_are": "powers of x: y = k0 + k1·x + k2·x^2 + …",
-            "coefficients": _coefficient_rows(report)}
+    data = {
+        "kind": JSON_KIND,
+        "version": JSON_VERSION,
+        "fit": "weighted least squares (weights 1/σ²)" if report.weighted else "least squares",
+        "weighted": bool(report.weighted),
+        "coefficients_are": "powers of x: y = k0 + k1·x + k2·x^2 + …",
+        "coefficients": _coefficient_rows(report),
+    }
     data.update({key: value for key, _, value in _summary(report)})
-    data.update({"covariance": covariance, "standard_errors_unavailable": report.why,
-                 "warnings": list(report.warnings),
-                 "formula": {form: formula(report.coefficients, form) for form in FORMULA_FORMS}})
+    data.update(
+        {
+            "covariance": covariance,
+            "standard_errors_unavailable": report.why,
+            "warnings": list(report.warnings),
+            "formula": {form: formula(report.coefficients, form) for form in FORMULA_FORMS},
+        }
+    )
     return data
 
 
@@ -229,8 +254,11 @@ def report_csv(report: FitReport) -> str:
 def report_text(report: FitReport) -> str:
     """The report as plain text for people: a coefficient table, the statistics, the notes, the formula."""
     fit = "Weighted least-squares (weights 1/σ²)" if report.weighted else "Least-squares"
-    lines = [f"{fit} polynomial fit of degree {report.degree} to {report.n_points} points.",
-             "Coefficients of powers of x: y = k0 + k1·x + k2·x^2 + …", ""]
+    lines = [
+        f"{fit} polynomial fit of degree {report.degree} to {report.n_points} points.",
+        "Coefficients of powers of x: y = k0 + k1·x + k2·x^2 + …",
+        "",
+    ]
     width = 24
     lines.append(f"{'':<4}  {'coefficient':>{width}}  {'std. error':>{width}}  {'t value':>{width}}")
     for row in _coefficient_rows(report):
@@ -246,8 +274,7 @@ def report_text(report: FitReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-REPORT_WRITERS: dict[str, Callable[[FitReport], str]] = {
-    "csv": report_csv, "json": report_json, "text": report_text}
+REPORT_WRITERS: dict[str, Callable[[FitReport], str]] = {"csv": report_csv, "json": report_json, "text": report_text}
 
 
 def report_as(report: FitReport, fmt: str) -> str:
@@ -261,5 +288,5 @@ def report_as(report: FitReport, fmt: str) -> str:
 
 def save_report(report: FitReport, path: str | Path, fmt: str) -> None:
     """Write the report to ``path`` in ``fmt``, atomically (an existing file survives any error intact)."""
-    text = report_as(report, fmt)   # formatted first: a formatting error must not touch the disk
+    text = report_as(report, fmt)  # formatted first: a formatting error must not touch the disk
     atomic_write_text(path, text)

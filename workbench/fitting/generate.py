@@ -27,10 +27,10 @@ class Curve:
 
 CURVES: dict[str, Curve] = {
     "sine": Curve("Sine", "y = sin(πx)", lambda x: np.sin(np.pi * x)),
-    "cubic": Curve("Cubic", "y = x³ − x", lambda x: x ** 3 - x),
+    "cubic": Curve("Cubic", "y = x³ − x", lambda x: x**3 - x),
     "line": Curve("Straight line", "y = 0.5x + 0.2", lambda x: 0.5 * x + 0.2),
     "exponential": Curve("Exponential", "y = eˣ", np.exp),
-    "gaussian": Curve("Gaussian bump", "y = exp(−x² / 0.18)", lambda x: np.exp(-x ** 2 / 0.18)),
+    "gaussian": Curve("Gaussian bump", "y = exp(−x² / 0.18)", lambda x: np.exp(-(x**2) / 0.18)),
     "step": Curve("Step", "y = 0 for x < 0, 1 for x ≥ 0", lambda x: np.where(x < 0, 0.0, 1.0)),
 }
 
@@ -57,8 +57,7 @@ def generate_points(kind: str, n: int, lo: float, hi: float, noise: float, seed:
         x = np.linspace(float(lo), float(hi), int(n))
         y = CURVES[kind].function(x) + np.random.default_rng(int(seed)).normal(0.0, float(noise), int(n))
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise ValueError(f"The {CURVES[kind].label.lower()} overflows on [{lo:g}, {hi:g}]: "
-                         "choose a smaller x range.")
+        raise ValueError(f"The {CURVES[kind].label.lower()} overflows on [{lo:g}, {hi:g}]: choose a smaller x range.")
     return Dataset(x, y, name=kind)
 
 

@@ -76,7 +76,7 @@ class LossGraph:
             return
         start = 0
         for node, shape, size in zip(self.params, self._shapes, self._sizes):
-            node.value = theta[start:start + size].reshape(shape).copy()
+            node.value = theta[start : start + size].reshape(shape).copy()
             start += size
 
     def gradient(self) -> np.ndarray:
@@ -142,8 +142,7 @@ class PolynomialModel:
         mask[0] = 0.0
         return mask
 
-    def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused", design=None,
-                   sigma=None) -> LossGraph:
+    def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused", design=None, sigma=None) -> LossGraph:
         """The engine graph of the loss on (x, y): ``fused`` (X·k, fast) or ``expanded`` (as drawn).
 
         ``design`` optionally passes in an already computed design matrix (saves memory at 10⁶ points).
@@ -227,7 +226,7 @@ class MLPModel:
         """A name per weight, in theta order: W1[0,j], b1[j], (W2[i,j], b2[j],) w_out[j], b_out."""
         labels = []
         for shape, group in zip(self.shapes, self.parameter_names):
-            for position in (np.ndindex(*shape) if shape else [()]):
+            for position in np.ndindex(*shape) if shape else [()]:
                 labels.append(group + (f"[{','.join(map(str, position))}]" if position else ""))
         return labels
 
@@ -254,7 +253,7 @@ class MLPModel:
         out, start = [], 0
         for shape in self.shapes:
             size = int(np.prod(shape))
-            out.append(theta[start:start + size].reshape(shape))
+            out.append(theta[start : start + size].reshape(shape))
             start += size
         return out
 
@@ -268,11 +267,14 @@ class MLPModel:
 
     def penalty_mask(self) -> np.ndarray:
         """The L2 penalty applies to weights, not biases."""
-        return np.concatenate([np.full(int(np.prod(shape)), 1.0 if _is_weight(name) else 0.0)
-                               for shape, name in zip(self.shapes, self.parameter_names)])
+        return np.concatenate(
+            [
+                np.full(int(np.prod(shape)), 1.0 if _is_weight(name) else 0.0)
+                for shape, name in zip(self.shapes, self.parameter_names)
+            ]
+        )
 
-    def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused", design=None,
-                   sigma=None) -> LossGraph:
+    def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused", design=None, sigma=None) -> LossGraph:
         """The engine graph of the net's loss on (x, y), residuals divided by ``sigma`` if given
         (one shape only: ``kind`` and ``design`` are ignored)."""
         params = [parameter(np.zeros(s), label=name) for s, name in zip(self.shapes, self.parameter_names)]

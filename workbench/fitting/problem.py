@@ -46,16 +46,15 @@ class FitProblem:
         self.loss = loss
         self._lock = threading.Lock()  # a LossGraph holds state: one pass at a time
         self._stable_memo: tuple[bytes, np.ndarray] | None = None
-        self._evaluated: tuple[bytes, float, np.ndarray] | None = None   # see ``evaluate``
-        self._fitted: tuple[bytes, np.ndarray] | None = None            # see ``predict``
+        self._evaluated: tuple[bytes, float, np.ndarray] | None = None  # see ``evaluate``
+        self._fitted: tuple[bytes, np.ndarray] | None = None  # see ``predict``
 
     def __reduce__(self):
         """A problem travels (to a worker process) as its definition; the receiver builds its own graphs."""
         return (type(self), (self.x, self.y, self.model, self.loss, self.sigma))
 
     @classmethod
-    def polynomial(cls, x, y, degree: int = 5, basis: str = "monomial", loss: Loss = Loss(),
-                   sigma=None) -> "FitProblem":
+    def polynomial(cls, x, y, degree: int = 5, basis: str = "monomial", loss: Loss = Loss(), sigma=None) -> FitProblem:
         """A polynomial problem whose scaled/Legendre basis spans the data's x range."""
         return cls(x, y, PolynomialModel(degree, Basis.for_data(basis, x)), loss, sigma)
 
@@ -187,12 +186,11 @@ class FitProblem:
         if not self.is_polynomial:
             return None
         if self.x.size == 0:
-            return fit_report(self.x, self.y, self.model.degree, weights=self.weights)   # (says why: no data)
+            return fit_report(self.x, self.y, self.model.degree, weights=self.weights)  # (says why: no data)
         # The exact optimum is the plain least-squares solution unless a ridge penalty changed it: then the
         # report (of the plain fit) solves its own.  Either way the solve is done once per problem.
         plain = not (self.loss.l2 and self.loss.is_squared_error)
-        return fit_report(self.x, self.y, self.model.degree, weights=self.weights,
-                          fit=self.exact if plain else None)
+        return fit_report(self.x, self.y, self.model.degree, weights=self.weights, fit=self.exact if plain else None)
 
     @cached_property
     def design_matrix(self) -> np.ndarray:
@@ -209,8 +207,14 @@ class FitProblem:
         return conditioning(self.design_matrix, self.loss, self.model.penalty_mask(), self.sigma)
 
     # -- running and mapping -------------------------------------------------------------------
-    def trainer(self, optimizer: str, lr: float, params, rules: StopRules = StopRules(),
-                stop_event: threading.Event | None = None) -> Trainer:
+    def trainer(
+        self,
+        optimizer: str,
+        lr: float,
+        params,
+        rules: StopRules = StopRules(),
+        stop_event: threading.Event | None = None,
+    ) -> Trainer:
         """A trainer on this problem's engine graph, starting from ``params``."""
         return Trainer(self.value_and_grad, make_optimizer(optimizer, lr), params, rules, stop_event)
 
@@ -228,15 +232,27 @@ class FitProblem:
         if not (self.is_polynomial and self.loss.is_squared_error and self.x.size):
             return None
         value, grad = evaluation
-        return quadratic_surface_at(value, np.asarray(grad, dtype=np.float64), self.hessian, theta, i, j,
-                                    a_values, b_values)
+        return quadratic_surface_at(
+            value, np.asarray(grad, dtype=np.float64), self.hessian, theta, i, j, a_values, b_values
+        )
 
-    def surface(self, theta, i: int, j: int, a_values, b_values,
-                stop: threading.Event | None = None) -> np.ndarray | None:
+    def surface(
+        self, theta, i: int, j: int, a_values, b_values, stop: threading.Event | None = None
+    ) -> np.ndarray | None:
         """Loss over a grid of coefficients i (columns) and j (rows), the others fixed at theta."""
         if self.is_polynomial:
-            return polynomial_surface(self.design_matrix, self.y, theta, i, j, a_values, b_values,
-                                      self.loss, self.model.penalty_mask(), self.sigma)
+            return polynomial_surface(
+                self.design_matrix,
+                self.y,
+                theta,
+                i,
+                j,
+                a_values,
+                b_values,
+                self.loss,
+                self.model.penalty_mask(),
+                self.sigma,
+            )
         mask = self.model.penalty_mask()
 
         def loss_at(probe):

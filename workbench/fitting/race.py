@@ -9,8 +9,8 @@ to reach within 1% of the optimum, which is where backpropagation's advantage sh
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -46,8 +46,14 @@ class RandomNudge:
     would stall near the optimum), so the baseline is as fair as a blind search can be.
     """
 
-    def __init__(self, loss_at: Callable[[np.ndarray], float], theta: np.ndarray, scale: float = 0.1,
-                 seed: int = 0, patience: int = 20):
+    def __init__(
+        self,
+        loss_at: Callable[[np.ndarray], float],
+        theta: np.ndarray,
+        scale: float = 0.1,
+        seed: int = 0,
+        patience: int = 20,
+    ):
         self.loss_at = loss_at
         self.theta = np.array(theta, dtype=np.float64)
         self.loss = float(loss_at(self.theta))
@@ -81,7 +87,7 @@ class Contender:
     kind: str
     lr: float
     losses: list[float] = field(default_factory=list)
-    evaluations: int = 0              # loss evaluations so far (a gradient step costs one, plus its backward)
+    evaluations: int = 0  # loss evaluations so far (a gradient step costs one, plus its backward)
     theta: np.ndarray | None = None
     steps_to_target: int | None = None
     evaluations_to_target: int | None = None
@@ -105,8 +111,16 @@ class RaceSnapshot:
 class Race:
     """Step several optimisers from the same knobs in lockstep, until all finish or ``stop`` is set."""
 
-    def __init__(self, problem, theta0, kinds=RACE_KINDS, steps: int = 2000, lrs: dict | None = None,
-                 stop: threading.Event | None = None, nudge_scale: float | None = None):
+    def __init__(
+        self,
+        problem,
+        theta0,
+        kinds=RACE_KINDS,
+        steps: int = 2000,
+        lrs: dict | None = None,
+        stop: threading.Event | None = None,
+        nudge_scale: float | None = None,
+    ):
         self.problem = problem
         self.theta0 = np.array(theta0, dtype=np.float64)
         self.max_steps = int(steps)
@@ -114,12 +128,14 @@ class Race:
         exact = problem.exact
         start_loss = problem.loss_at(self.theta0)
         self.optimum = exact.loss if exact is not None else None
-        self.target = None if self.optimum is None else self.optimum + TARGET_FRACTION * max(
-            self.optimum, 1e-9 * start_loss)
+        self.target = (
+            None if self.optimum is None else self.optimum + TARGET_FRACTION * max(self.optimum, 1e-9 * start_loss)
+        )
         self.runaway = 1e8 * max(start_loss, np.finfo(float).tiny)  # the training loop's divergence bound
         lrs = lrs or {}
-        self.contenders = [Contender(k, lrs.get(k, default_lr(k, problem.conditioning)), theta=self.theta0.copy())
-                           for k in kinds]
+        self.contenders = [
+            Contender(k, lrs.get(k, default_lr(k, problem.conditioning)), theta=self.theta0.copy()) for k in kinds
+        ]
         self._steppers = [self._stepper(c, nudge_scale) for c in self.contenders]
         self.step = 0
 
@@ -150,8 +166,12 @@ class Race:
                     contender.diverged = True
                     contender.theta = stepper.best_params.copy()
             contender.losses.append(loss)
-            if (self.target is not None and contender.steps_to_target is None and np.isfinite(loss)
-                    and loss <= self.target):
+            if (
+                self.target is not None
+                and contender.steps_to_target is None
+                and np.isfinite(loss)
+                and loss <= self.target
+            ):
                 contender.steps_to_target = len(contender.losses)
                 contender.evaluations_to_target = contender.evaluations
         return not self._everyone_done()
@@ -171,11 +191,21 @@ class Race:
         rows = []
         for c in self.contenders:
             start = since.get(c.kind, 0)
-            rows.append({"kind": c.kind, "name": c.name, "lr": c.lr, "new_losses": np.array(c.losses[start:]),
-                         "n_losses": len(c.losses), "theta": None if c.theta is None else c.theta.copy(),
-                         "steps_to_target": c.steps_to_target, "evaluations_to_target": c.evaluations_to_target,
-                         "evaluations": c.evaluations, "diverged": c.diverged,
-                         "loss": c.losses[-1] if c.losses else float("nan")})
+            rows.append(
+                {
+                    "kind": c.kind,
+                    "name": c.name,
+                    "lr": c.lr,
+                    "new_losses": np.array(c.losses[start:]),
+                    "n_losses": len(c.losses),
+                    "theta": None if c.theta is None else c.theta.copy(),
+                    "steps_to_target": c.steps_to_target,
+                    "evaluations_to_target": c.evaluations_to_target,
+                    "evaluations": c.evaluations,
+                    "diverged": c.diverged,
+                    "loss": c.losses[-1] if c.losses else float("nan"),
+                }
+            )
         return RaceSnapshot(self.step, self.target, tuple(rows))
 
 
@@ -183,7 +213,16 @@ def manual_trail_entry(problem, trail: list[np.ndarray], target: float | None) -
     """The user's own knob moves as a race entry: each move is a step and one loss evaluation."""
     losses = [problem.loss_at(theta) for theta in trail]
     reached = next((i + 1 for i, loss in enumerate(losses) if target is not None and loss <= target), None)
-    return {"kind": "manual", "name": "Your hand", "lr": None, "new_losses": np.array(losses),
-            "n_losses": len(losses), "theta": trail[-1].copy() if trail else None, "steps_to_target": reached,
-            "evaluations_to_target": reached, "evaluations": len(losses), "diverged": False,
-            "loss": losses[-1] if losses else float("nan")}
+    return {
+        "kind": "manual",
+        "name": "Your hand",
+        "lr": None,
+        "new_losses": np.array(losses),
+        "n_losses": len(losses),
+        "theta": trail[-1].copy() if trail else None,
+        "steps_to_target": reached,
+        "evaluations_to_target": reached,
+        "evaluations": len(losses),
+        "diverged": False,
+        "loss": losses[-1] if losses else float("nan"),
+    }

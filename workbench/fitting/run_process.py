@@ -28,8 +28,8 @@ import ctypes
 import multiprocessing
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -39,8 +39,8 @@ from .training import StopReason, StopRules, Trainer, TrainResult
 
 EMIT_INTERVAL_S = 1.0 / 50.0
 MAX_TRAJECTORY_POINTS = 4000  # per report; the view decimates further
-VALIDATION_EVERY = 4          # steps between validation losses at full speed (see ``RunRequest``)
-PAUSE_SLICE_S = 0.01          # a paused loop looks at the stop flag this often
+VALIDATION_EVERY = 4  # steps between validation losses at full speed (see ``RunRequest``)
+PAUSE_SLICE_S = 0.01  # a paused loop looks at the stop flag this often
 
 
 def run_context():
@@ -64,6 +64,7 @@ def warm_up() -> None:
     if "forkserver" in multiprocessing.get_all_start_methods():
         run_context()
         from multiprocessing import forkserver
+
         forkserver.ensure_running()
 
 
@@ -111,8 +112,8 @@ class RunProgress:
     step: int
     loss: float
     theta: np.ndarray
-    losses: np.ndarray        # losses of the steps since the previous report
-    trajectory: np.ndarray    # knob positions since the previous report (rows), possibly decimated
+    losses: np.ndarray  # losses of the steps since the previous report
+    trajectory: np.ndarray  # knob positions since the previous report (rows), possibly decimated
     elapsed_s: float
     val_steps: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # 1-based steps …
     val_losses: np.ndarray = field(default_factory=lambda: np.empty(0))  # … and their validation losses
@@ -149,8 +150,13 @@ class RunRequest:
     validation_every: int = VALIDATION_EVERY
 
 
-def run_gradient_descent(request: RunRequest, send: Callable[[RunProgress], None], stop: SharedFlag,
-                         delivered: SharedFlag, pause: SharedNumber) -> RunOutcome:
+def run_gradient_descent(
+    request: RunRequest,
+    send: Callable[[RunProgress], None],
+    stop: SharedFlag,
+    delivered: SharedFlag,
+    pause: SharedNumber,
+) -> RunOutcome:
     """Drive one run to its end, sending throttled ``RunProgress`` reports; returns how it ended.
 
     ``delivered`` is set by the receiver when it has taken in the last report; it is cleared here as each
@@ -158,8 +164,15 @@ def run_gradient_descent(request: RunRequest, send: Callable[[RunProgress], None
     """
     problem = request.problem
     monitor = request.validation.loss_at if request.validation is not None else None
-    trainer = Trainer(problem.value_and_grad, make_optimizer(request.optimizer, request.lr), request.theta0,
-                      request.rules, stop, monitor, request.validation_every)
+    trainer = Trainer(
+        problem.value_and_grad,
+        make_optimizer(request.optimizer, request.lr),
+        request.theta0,
+        request.rules,
+        stop,
+        monitor,
+        request.validation_every,
+    )
     started = last_emit = time.perf_counter()
     losses: list[float] = []
     trajectory: list[np.ndarray] = []
@@ -170,16 +183,26 @@ def run_gradient_descent(request: RunRequest, send: Callable[[RunProgress], None
         traj = np.array(trajectory) if trajectory else np.empty((0, np.size(theta)))
         if len(traj) > MAX_TRAJECTORY_POINTS:
             traj = traj[np.linspace(0, len(traj) - 1, MAX_TRAJECTORY_POINTS).astype(int)]
-        send(RunProgress(request.run_id, int(step), float(loss), np.array(theta, copy=True),
-                         np.array(losses, dtype=np.float64), traj, time.perf_counter() - started,
-                         np.array(validation[0], dtype=np.int64), np.array(validation[1], dtype=np.float64),
-                         None if grad is None else np.array(grad, dtype=np.float64)))
+        send(
+            RunProgress(
+                request.run_id,
+                int(step),
+                float(loss),
+                np.array(theta, copy=True),
+                np.array(losses, dtype=np.float64),
+                traj,
+                time.perf_counter() - started,
+                np.array(validation[0], dtype=np.int64),
+                np.array(validation[1], dtype=np.float64),
+                None if grad is None else np.array(grad, dtype=np.float64),
+            )
+        )
 
     record = None
     try:
         for record in trainer.run():
             losses.append(record.loss)
-            if record.step > 1:        # where this step started (the run's start is known already)
+            if record.step > 1:  # where this step started (the run's start is known already)
                 trajectory.append(record.params_before)
             if record.val_loss is not None:
                 validation[0].append(record.step)
@@ -199,11 +222,17 @@ def run_gradient_descent(request: RunRequest, send: Callable[[RunProgress], None
     except Exception as exc:  # noqa: BLE001 - the run ends with the best knobs it found, and says why
         failure = f"the run failed ({type(exc).__name__}: {exc})"
     if record is not None:
-        trajectory.append(record.params)   # where the last step ended
+        trajectory.append(record.params)  # where the last step ended
     result = trainer.result
     if result is None:  # the loop raised: keep the best knobs seen, with a note of what went wrong
-        result = TrainResult(trainer.best_params, float(trainer.best_loss), trainer.steps, StopReason.STOPPED,
-                             time.perf_counter() - started, failure or "the run failed")
+        result = TrainResult(
+            trainer.best_params,
+            float(trainer.best_loss),
+            trainer.steps,
+            StopReason.STOPPED,
+            time.perf_counter() - started,
+            failure or "the run failed",
+        )
     emit(result.steps, result.loss, result.params)
     return RunOutcome(request.run_id, result)
 
@@ -219,20 +248,20 @@ def _pause(pause: SharedNumber, stop: SharedFlag) -> None:
         time.sleep(min(left, PAUSE_SLICE_S))
 
 
-def process_main(connection, request: RunRequest, stop: SharedFlag, delivered: SharedFlag,
-                 pause: SharedNumber) -> None:
+def process_main(connection, request: RunRequest, stop: SharedFlag, delivered: SharedFlag, pause: SharedNumber) -> None:
     """The run's process: run, send ("progress", RunProgress)… then ("finished", RunOutcome).
 
     Anything that goes wrong is sent as ("failed", text) rather than printed to a console nobody sees.
     """
     try:
-        outcome = run_gradient_descent(request, lambda progress: connection.send(("progress", progress)),
-                                       stop, delivered, pause)
+        outcome = run_gradient_descent(
+            request, lambda progress: connection.send(("progress", progress)), stop, delivered, pause
+        )
         connection.send(("finished", outcome))
     except BaseException as exc:  # noqa: BLE001 - reported to the window, which decides what to show
         try:
             connection.send(("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         except (OSError, ValueError):
-            pass   # the window has gone: nobody to tell
+            pass  # the window has gone: nobody to tell
     finally:
         connection.close()

@@ -45,8 +45,10 @@ class Split:
             raise ValueError(f"validation fraction must be a number between 0 and 1, got {fraction!r}")
         fraction = float(fraction)
         if not (math.isfinite(fraction) and 0.0 < fraction < 1.0):
-            raise ValueError(f"validation fraction must be between 0 and 1 (exclusive), got {fraction!r}: "
-                             "hold out a share such as 0.2 for 20 %")
+            raise ValueError(
+                f"validation fraction must be between 0 and 1 (exclusive), got {fraction!r}: "
+                "hold out a share such as 0.2 for 20 %"
+            )
         seed = self.seed
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise ValueError(f"split seed must be a whole number of 0 or more, got {seed!r}")
@@ -85,7 +87,7 @@ def _count(n) -> int:
     return n
 
 
-@lru_cache(maxsize=4)   # a million points take ~20 ms; the document asks for the same split repeatedly
+@lru_cache(maxsize=4)  # a million points take ~20 ms; the document asks for the same split repeatedly
 def _indices(fraction: float, seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     n_val = Split(fraction, seed).validation_size(n)
     mask = np.zeros(n, dtype=bool)

@@ -46,24 +46,24 @@ class FitReport:
 
     degree: int
     n_points: int
-    coefficients: np.ndarray            # k0..kD, powers of the user's x
+    coefficients: np.ndarray  # k0..kD, powers of the user's x
     standard_errors: np.ndarray | None  # of ``coefficients``; None when they cannot be computed (see ``why``)
-    covariance: np.ndarray | None       # of ``coefficients`` (monomial basis), σ²·T·(AᵀA)⁻¹·Tᵀ
-    r_squared: float                    # 1 − RSS/TSS (weighted sums when weighted)
-    adjusted_r_squared: float           # 1 − (1 − R²)(N − 1)/dof; NaN when dof ≤ 0
-    rmse: float                         # sqrt(RSS / N)
-    residual_sd: float                  # sqrt(RSS / dof); NaN when dof ≤ 0
-    dof: int                            # residual degrees of freedom, N − (D + 1)
-    rank: int                           # numerical rank of the (stable) design matrix
-    rss: float                          # Σ w·residual²
-    fitted: np.ndarray                  # ŷ at the data x, file order
-    residuals: np.ndarray               # ŷ − y
+    covariance: np.ndarray | None  # of ``coefficients`` (monomial basis), σ²·T·(AᵀA)⁻¹·Tᵀ
+    r_squared: float  # 1 − RSS/TSS (weighted sums when weighted)
+    adjusted_r_squared: float  # 1 − (1 − R²)(N − 1)/dof; NaN when dof ≤ 0
+    rmse: float  # sqrt(RSS / N)
+    residual_sd: float  # sqrt(RSS / dof); NaN when dof ≤ 0
+    dof: int  # residual degrees of freedom, N − (D + 1)
+    rank: int  # numerical rank of the (stable) design matrix
+    rss: float  # Σ w·residual²
+    fitted: np.ndarray  # ŷ at the data x, file order
+    residuals: np.ndarray  # ŷ − y
     weighted: bool
     warnings: tuple[str, ...]
-    why: str | None                     # why ``standard_errors`` is None (None when they exist)
-    stable_basis: Basis                 # Legendre on the data range
+    why: str | None  # why ``standard_errors`` is None (None when they exist)
+    stable_basis: Basis  # Legendre on the data range
     stable_coefficients: np.ndarray
-    stable_factor: np.ndarray | None    # L with Cov_stable = σ²·L·Lᵀ
+    stable_factor: np.ndarray | None  # L with Cov_stable = σ²·L·Lᵀ
 
     @property
     def t_values(self) -> np.ndarray | None:
@@ -118,7 +118,7 @@ def fit_report(x, y, degree: int, weights=None, fit: ExactFit | None = None) -> 
             stable_coefficients, low, fitted, rank = _solve_refined(x, y, stable, degree, root_weights=root_w)
             monomial = np.array([float(c) for c in stable.to_exact_monomial(stable_coefficients, low)])
         residuals = fitted - y
-        rss = float(np.sum(w * residuals ** 2))
+        rss = float(np.sum(w * residuals**2))
         y_bar = float(np.sum(w * y) / np.sum(w))
         tss = float(np.sum(w * (y - y_bar) ** 2))
         r_squared = 1.0 - rss / tss if tss > 0 else float("nan")
@@ -133,24 +133,30 @@ def fit_report(x, y, degree: int, weights=None, fit: ExactFit | None = None) -> 
     why = None
     if degree >= n - 1:
         notes.append("degree ≥ points − 1: the curve interpolates; no standard errors")
-        why = (f"{n} point{'s' if n != 1 else ''} for {p} coefficient{'s' if p != 1 else ''} leaves "
-               f"{max(dof, 0)} residual degrees of freedom: the curve interpolates the data, so the "
-               "scatter about it (σ) cannot be estimated")
+        why = (
+            f"{n} point{'s' if n != 1 else ''} for {p} coefficient{'s' if p != 1 else ''} leaves "
+            f"{max(dof, 0)} residual degrees of freedom: the curve interpolates the data, so the "
+            "scatter about it (σ) cannot be estimated"
+        )
     if distinct < p:
         if distinct < n:
-            notes.append(f"repeated x values: only {distinct} distinct x for {p} coefficients; the design "
-                         "matrix is rank-deficient and the coefficients are not determined by the data")
+            notes.append(
+                f"repeated x values: only {distinct} distinct x for {p} coefficients; the design "
+                "matrix is rank-deficient and the coefficients are not determined by the data"
+            )
         else:
-            notes.append(f"only {distinct} distinct x for {p} coefficients: the design matrix is "
-                         "rank-deficient")
-        why = why or (f"only {distinct} distinct x value{'s' if distinct != 1 else ''} for {p} coefficients: "
-                      "the design matrix is rank-deficient, so the coefficients (and their standard errors) "
-                      "are not determined by the data")
+            notes.append(f"only {distinct} distinct x for {p} coefficients: the design matrix is rank-deficient")
+        why = why or (
+            f"only {distinct} distinct x value{'s' if distinct != 1 else ''} for {p} coefficients: "
+            "the design matrix is rank-deficient, so the coefficients (and their standard errors) "
+            "are not determined by the data"
+        )
     elif rank < p:
-        notes.append(f"x values nearly coincide: the design matrix is numerically rank-deficient "
-                     f"(rank {rank} of {p})")
-        why = why or (f"the design matrix is numerically rank-deficient (rank {rank} of {p}): x values too "
-                      "close together to pin down every coefficient")
+        notes.append(f"x values nearly coincide: the design matrix is numerically rank-deficient (rank {rank} of {p})")
+        why = why or (
+            f"the design matrix is numerically rank-deficient (rank {rank} of {p}): x values too "
+            "close together to pin down every coefficient"
+        )
 
     factor = covariance = standard_errors = None
     if why is None:
@@ -160,22 +166,37 @@ def fit_report(x, y, degree: int, weights=None, fit: ExactFit | None = None) -> 
             notes.append("design matrix numerically singular")
         else:
             m = _to_monomial_factor(stable, factor)
-            covariance = residual_sd ** 2 * (m @ m.T)
+            covariance = residual_sd**2 * (m @ m.T)
             standard_errors = residual_sd * np.sqrt(np.sum(m * m, axis=1))
             if degree >= 1 and _far_from_zero(stable, covariance):
-                notes.append("x is far from 0: the powers-of-x coefficients' standard errors are huge and "
-                             "strongly correlated; prefer the fitted values and their bands")
+                notes.append(
+                    "x is far from 0: the powers-of-x coefficients' standard errors are huge and "
+                    "strongly correlated; prefer the fitted values and their bands"
+                )
     elif degree >= 1 and abs(stable.centre) >= FAR_FROM_ZERO * stable.half_width:
-        notes.append("x is far from 0: the powers-of-x coefficients are strongly correlated; prefer the "
-                     "fitted values")
+        notes.append("x is far from 0: the powers-of-x coefficients are strongly correlated; prefer the fitted values")
 
     return FitReport(
-        degree=degree, n_points=n, coefficients=_frozen(monomial), standard_errors=_frozen(standard_errors),
-        covariance=_frozen(covariance), r_squared=float(r_squared), adjusted_r_squared=float(adjusted),
-        rmse=rmse, residual_sd=residual_sd, dof=dof, rank=int(rank), rss=float(rss),
-        fitted=_frozen(fitted), residuals=_frozen(residuals), weighted=weights is not None,
-        warnings=tuple(notes), why=why, stable_basis=stable,
-        stable_coefficients=_frozen(stable_coefficients), stable_factor=_frozen(factor),
+        degree=degree,
+        n_points=n,
+        coefficients=_frozen(monomial),
+        standard_errors=_frozen(standard_errors),
+        covariance=_frozen(covariance),
+        r_squared=float(r_squared),
+        adjusted_r_squared=float(adjusted),
+        rmse=rmse,
+        residual_sd=residual_sd,
+        dof=dof,
+        rank=int(rank),
+        rss=float(rss),
+        fitted=_frozen(fitted),
+        residuals=_frozen(residuals),
+        weighted=weights is not None,
+        warnings=tuple(notes),
+        why=why,
+        stable_basis=stable,
+        stable_coefficients=_frozen(stable_coefficients),
+        stable_factor=_frozen(factor),
     )
 
 
@@ -333,8 +354,10 @@ def _beta_fraction(a: float, b: float, x: float) -> float:
     h = d
     for m in range(1, 10_000):
         m2 = 2 * m
-        for numerator in (m * (b - m) * x / ((a + m2 - 1) * (a + m2)),
-                          -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1))):
+        for numerator in (
+            m * (b - m) * x / ((a + m2 - 1) * (a + m2)),
+            -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1)),
+        ):
             d = 1.0 + numerator * d
             d = 1.0 / (d if abs(d) > tiny else tiny)
             c = 1.0 + numerator / c

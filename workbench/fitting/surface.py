@@ -9,16 +9,25 @@ columns are divided by σ (O(N) extra work, no copy of the whole design matrix).
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from .losses import Loss
 
 
-def quadratic_surface(design: np.ndarray, y: np.ndarray, theta: np.ndarray, i: int, j: int,
-                      a_values: np.ndarray, b_values: np.ndarray, loss: Loss = Loss(),
-                      penalty_mask: np.ndarray | None = None, sigma=None) -> np.ndarray:
+def quadratic_surface(
+    design: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    i: int,
+    j: int,
+    a_values: np.ndarray,
+    b_values: np.ndarray,
+    loss: Loss = Loss(),
+    penalty_mask: np.ndarray | None = None,
+    sigma=None,
+) -> np.ndarray:
     """Exact MSE/SSE surface in closed form: L(θ + a·e_i + b·e_j) is a quadratic in (a, b).
 
     L = L₀ + a·g_i + b·g_j + a²·H_ii/2 + a·b·H_ij + b²·H_jj/2, with g and H the gradient and Hessian at
@@ -46,8 +55,16 @@ def quadratic_surface(design: np.ndarray, y: np.ndarray, theta: np.ndarray, i: i
     return np.maximum(surface, 0.0)  # rounding must never show a negative squared error
 
 
-def quadratic_surface_at(value: float, grad: np.ndarray, hessian: np.ndarray, theta: np.ndarray, i: int, j: int,
-                         a_values: np.ndarray, b_values: np.ndarray) -> np.ndarray:
+def quadratic_surface_at(
+    value: float,
+    grad: np.ndarray,
+    hessian: np.ndarray,
+    theta: np.ndarray,
+    i: int,
+    j: int,
+    a_values: np.ndarray,
+    b_values: np.ndarray,
+) -> np.ndarray:
     """The same closed form as ``quadratic_surface`` from the loss, gradient and (constant) Hessian at θ.
 
     The window has the engine's loss and gradient at the knobs already, and the Hessian of a squared
@@ -63,9 +80,15 @@ def quadratic_surface_at(value: float, grad: np.ndarray, hessian: np.ndarray, th
     return np.maximum(surface, 0.0)  # rounding must never show a negative squared error
 
 
-def numeric_surface(loss_at: Callable[[np.ndarray], float], theta: np.ndarray, i: int, j: int,
-                    a_values: np.ndarray, b_values: np.ndarray,
-                    stop: threading.Event | None = None) -> np.ndarray | None:
+def numeric_surface(
+    loss_at: Callable[[np.ndarray], float],
+    theta: np.ndarray,
+    i: int,
+    j: int,
+    a_values: np.ndarray,
+    b_values: np.ndarray,
+    stop: threading.Event | None = None,
+) -> np.ndarray | None:
     """Any model and loss: evaluate ``loss_at`` at every grid point (run it off the GUI thread).
 
     Returns None if ``stop`` was set before the grid was complete.
@@ -84,9 +107,18 @@ def numeric_surface(loss_at: Callable[[np.ndarray], float], theta: np.ndarray, i
     return out
 
 
-def polynomial_surface(design: np.ndarray, y: np.ndarray, theta: np.ndarray, i: int, j: int,
-                       a_values: np.ndarray, b_values: np.ndarray, loss: Loss = Loss(),
-                       penalty_mask: np.ndarray | None = None, sigma=None) -> np.ndarray:
+def polynomial_surface(
+    design: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    i: int,
+    j: int,
+    a_values: np.ndarray,
+    b_values: np.ndarray,
+    loss: Loss = Loss(),
+    penalty_mask: np.ndarray | None = None,
+    sigma=None,
+) -> np.ndarray:
     """Polynomial models with any loss: closed form for squared error, else vectorised row by row."""
     if loss.is_squared_error:
         return quadratic_surface(design, y, theta, i, j, a_values, b_values, loss, penalty_mask, sigma)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -24,7 +24,7 @@ DEFAULT_POINTS = 40
 # Around the stability limit: three decades below it (slow but stable), two above (diverging).  An
 # even number of points keeps the limit itself off the grid, where a run neither grows nor shrinks.
 BELOW_LIMIT, ABOVE_LIMIT = 1e-3, 1e2
-FALLBACK_RANGE = (1e-5, 10.0)   # no closed-form limit (the neural net): a generic span of rates
+FALLBACK_RANGE = (1e-5, 10.0)  # no closed-form limit (the neural net): a generic span of rates
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,10 @@ class SweepPoint:
     """One short run at one learning rate."""
 
     rate: float
-    loss: float          # the best finite loss the run reached (where it leaves the knobs)
-    last_loss: float     # the loss at its last step (inf/NaN or huge when it blew up)
-    start_loss: float    # the loss at the starting knobs
-    diverged: bool       # the loss blew up, or ended higher than it started
+    loss: float  # the best finite loss the run reached (where it leaves the knobs)
+    last_loss: float  # the loss at its last step (inf/NaN or huge when it blew up)
+    start_loss: float  # the loss at the starting knobs
+    diverged: bool  # the loss blew up, or ended higher than it started
     steps: int
     stop_reason: StopReason
 
@@ -45,8 +45,8 @@ class SweepResult:
     """Every finished run, in the order of the rates, and where the cliff lies."""
 
     points: tuple[SweepPoint, ...]
-    rates: np.ndarray    # the whole grid asked for (some may not have run if the sweep was stopped)
-    stopped: bool        # stopped before every rate had run
+    rates: np.ndarray  # the whole grid asked for (some may not have run if the sweep was stopped)
+    stopped: bool  # stopped before every rate had run
 
     @property
     def complete(self) -> bool:
@@ -90,9 +90,15 @@ def stability_limit(problem: FitProblem) -> float | None:
     return cond.max_stable_lr
 
 
-def lr_sweep(problem: FitProblem, theta0, rates: Sequence[float] | np.ndarray, optimizer: str = "gd",
-             steps: int = DEFAULT_STEPS, stop: threading.Event | None = None,
-             on_result: Callable[[SweepPoint], None] | None = None) -> SweepResult:
+def lr_sweep(
+    problem: FitProblem,
+    theta0,
+    rates: Sequence[float] | np.ndarray,
+    optimizer: str = "gd",
+    steps: int = DEFAULT_STEPS,
+    stop: threading.Event | None = None,
+    on_result: Callable[[SweepPoint], None] | None = None,
+) -> SweepResult:
     """One run of ``steps`` steps from ``theta0`` per rate; ``on_result`` sees each point as it finishes.
 
     Setting ``stop`` (from any thread) ends the sweep within one step; the run in progress is dropped
@@ -109,7 +115,7 @@ def lr_sweep(problem: FitProblem, theta0, rates: Sequence[float] | np.ndarray, o
         if stop.is_set():
             break
         point = _short_run(problem, theta0, float(rate), optimizer, rules, stop)
-        if point is None:     # interrupted half-way: not a result
+        if point is None:  # interrupted half-way: not a result
             break
         points.append(point)
         if on_result is not None:
@@ -117,8 +123,9 @@ def lr_sweep(problem: FitProblem, theta0, rates: Sequence[float] | np.ndarray, o
     return SweepResult(tuple(points), rates, stopped=len(points) < rates.size)
 
 
-def _short_run(problem: FitProblem, theta0: np.ndarray, rate: float, optimizer: str, rules: StopRules,
-               stop: threading.Event) -> SweepPoint | None:
+def _short_run(
+    problem: FitProblem, theta0: np.ndarray, rate: float, optimizer: str, rules: StopRules, stop: threading.Event
+) -> SweepPoint | None:
     trainer = problem.trainer(optimizer, rate, theta0, rules, stop)
     last = math.nan
     for record in trainer.run():
@@ -133,8 +140,9 @@ def _short_run(problem: FitProblem, theta0: np.ndarray, rate: float, optimizer: 
     # A loss that ends above where it started has not been tamed either, even if it has not exploded
     # yet (a rate just above the limit grows only slowly).
     diverged = blew_up or last > start * (1 + 1e-9) + 1e-300
-    return SweepPoint(rate, float(result.loss), float(last), float(start), bool(diverged), result.steps,
-                      result.stop_reason)
+    return SweepPoint(
+        rate, float(result.loss), float(last), float(start), bool(diverged), result.steps, result.stop_reason
+    )
 
 
 def cliff_bracket(points: Sequence[SweepPoint]) -> tuple[float | None, float | None]:

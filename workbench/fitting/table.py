@@ -21,7 +21,7 @@ import numpy as np
 __all__ = ["DataError", "Progress", "Table", "read_table", "not_a_regular_file"]
 
 PathLike = str | os.PathLike[str]
-Progress = Callable[[float], None]   # called with the fraction done, 0 to 1; may raise to abandon the read
+Progress = Callable[[float], None]  # called with the fraction done, 0 to 1; may raise to abandon the read
 
 _BOM = b"\xef\xbb\xbf"
 _NUMBER_HINT = "cells must be decimal numbers like 1.5 or -2e3"
@@ -36,8 +36,9 @@ _READ_DONE, _LINES_DONE = 0.1, 0.25
 class DataError(ValueError):
     """Data that cannot be read or used, with the place (file, line, column) and a fix a user can act on."""
 
-    def __init__(self, reason: str, *, path: PathLike | None = None, line: int | None = None,
-                 column: int | None = None) -> None:
+    def __init__(
+        self, reason: str, *, path: PathLike | None = None, line: int | None = None, column: int | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.path = None if path is None else str(path)
@@ -96,14 +97,18 @@ class Table:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Table):
             return NotImplemented
-        return ((self.names, self.has_header, self.delimiter) == (other.names, other.has_header, other.delimiter)
-                and np.array_equal(self.values, other.values))
+        return (self.names, self.has_header, self.delimiter) == (
+            other.names,
+            other.has_header,
+            other.delimiter,
+        ) and np.array_equal(self.values, other.values)
 
     __hash__ = None  # type: ignore[assignment]  # tables are large and compared rarely; no need to hash
 
 
-def read_table(path_or_text_lines: PathLike | Iterable[str], *, source: str | None = None,
-               progress: Progress | None = None) -> Table:
+def read_table(
+    path_or_text_lines: PathLike | Iterable[str], *, source: str | None = None, progress: Progress | None = None
+) -> Table:
     """Parse CSV/TSV/semicolon/whitespace text strictly: nothing is dropped or changed without an error.
 
     Pass a path, or an iterable of text lines (e.g. ``text.splitlines()`` or an open text file).
@@ -211,13 +216,17 @@ def _parse(lines: list[str], source: str | None, report: Progress = _no_progress
     else:
         names = tuple(f"column {j + 1}" for j in range(ncols))
     values = _parse_chunks(content, linenos, delimiter, ncols, source, report)
-    row_lines = (np.arange(linenos.start, linenos.stop, dtype=np.int64) if isinstance(linenos, range)
-                 else np.array(linenos, dtype=np.int64))
+    row_lines = (
+        np.arange(linenos.start, linenos.stop, dtype=np.int64)
+        if isinstance(linenos, range)
+        else np.array(linenos, dtype=np.int64)
+    )
     return Table(names, values, has_header, delimiter, row_lines)
 
 
-def _parse_chunks(lines: list[str], linenos: list[int] | range, delimiter: str, ncols: int,
-                  source: str | None, report: Progress) -> np.ndarray:
+def _parse_chunks(
+    lines: list[str], linenos: list[int] | range, delimiter: str, ncols: int, source: str | None, report: Progress
+) -> np.ndarray:
     """Parse the rows `CHUNK_ROWS` at a time, reporting progress after each chunk.
 
     Chunks are parsed in file order, so the first chunk that fails holds the file's first bad cell.
@@ -290,8 +299,9 @@ def _parse_cell(cell: str, delimiter: str) -> float | None:
         return None
 
 
-def _parse_rows(lines: list[str], linenos: list[int] | range, delimiter: str, ncols: int,
-                source: str | None) -> np.ndarray:
+def _parse_rows(
+    lines: list[str], linenos: list[int] | range, delimiter: str, ncols: int, source: str | None
+) -> np.ndarray:
     """Fast path over all rows at once; on any failure, find and report the first bad cell exactly."""
     counts, cells, underscore = _cells_and_counts(lines, delimiter)
     wrong = np.flatnonzero(counts != ncols)
@@ -354,8 +364,7 @@ def _is_finite_float(cell: str) -> bool:
         return False
 
 
-def _column_count_error(row: list[str], ncols: int, delimiter: str, source: str | None,
-                        line: int) -> DataError:
+def _column_count_error(row: list[str], ncols: int, delimiter: str, source: str | None, line: int) -> DataError:
     fix = f"every row needs as many {_DELIMITER_NAMES[delimiter]}-separated cells as the first row"
     if len(row) > ncols and not row[-1].strip():
         fix += "; remove the separator at the end of the line"
@@ -384,9 +393,13 @@ def _cell_reason(cell: str, value: float | None, delimiter: str, ncols: int, loo
     if value is not None:
         return f"{shown} is not a finite number (every value must be a real number; fix or delete the row)"
     if looks_like_header:
-        return (f"{shown} is not a number (a header row is allowed only as the first line; "
-                "delete this line or start it with '#' to make it a comment)")
+        return (
+            f"{shown} is not a number (a header row is allowed only as the first line; "
+            "delete this line or start it with '#' to make it a comment)"
+        )
     if "," in cell and delimiter != ";" and _parse_cell(cell, ";") is not None:
-        return (f"{shown} is not a number (decimal commas are accepted only in ';'-separated files; "
-                f"write {cell.replace(',', '.')})")
+        return (
+            f"{shown} is not a number (decimal commas are accepted only in ';'-separated files; "
+            f"write {cell.replace(',', '.')})"
+        )
     return f"{shown} is not a number ({_NUMBER_HINT})"

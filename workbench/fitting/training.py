@@ -17,15 +17,15 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Iterator
 
 import numpy as np
 
 from .optimizers import Optimizer
 
-STOPPED_BY_USER = "stopped by the user"   # the message of a run the user (or a stop flag) ended
+STOPPED_BY_USER = "stopped by the user"  # the message of a run the user (or a stop flag) ended
 
 ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
@@ -37,7 +37,7 @@ class StopReason(str, Enum):
     MAX_STEPS = "max_steps"
     DIVERGED = "diverged"
     STOPPED = "stopped"
-    EARLY_STOP = "early_stop"    # the monitored (validation) loss stopped improving
+    EARLY_STOP = "early_stop"  # the monitored (validation) loss stopped improving
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,12 @@ class StepRecord:
     The arrays are copies: whoever receives a record may keep or change them without touching the run.
     """
 
-    step: int                    # 1-based step number
-    loss: float                  # L(params_before)
-    grad: np.ndarray             # ∂L/∂k at params_before
+    step: int  # 1-based step number
+    loss: float  # L(params_before)
+    grad: np.ndarray  # ∂L/∂k at params_before
     params_before: np.ndarray
-    params: np.ndarray           # after the update
-    finite: bool = True          # loss and gradient were finite
+    params: np.ndarray  # after the update
+    finite: bool = True  # loss and gradient were finite
     val_loss: float | None = None  # the monitor at params_before (None on steps it was not evaluated)
 
 
@@ -92,10 +92,13 @@ class StopRules:
         if not self.divergence_factor > 1:
             raise ValueError("divergence factor must be greater than 1")
         patience = self.patience
-        if patience is not None and (isinstance(patience, bool) or not isinstance(patience, (int, np.integer))
-                                     or patience < 1):
-            raise ValueError(f"early-stopping patience must be a whole number of steps, 1 or more, "
-                             f"got {patience!r} (use None for no early stopping)")
+        if patience is not None and (
+            isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1
+        ):
+            raise ValueError(
+                f"early-stopping patience must be a whole number of steps, 1 or more, "
+                f"got {patience!r} (use None for no early stopping)"
+            )
 
 
 class Trainer:
@@ -105,9 +108,16 @@ class Trainer:
     after it (steps 1, 1 + k, 1 + 2k, …); early stopping (``rules.patience``) needs one.
     """
 
-    def __init__(self, value_and_grad: ValueAndGrad, optimizer: Optimizer, params: np.ndarray,
-                 rules: StopRules = StopRules(), stop_event: threading.Event | None = None,
-                 monitor: Callable[[np.ndarray], float] | None = None, monitor_every: int = 1):
+    def __init__(
+        self,
+        value_and_grad: ValueAndGrad,
+        optimizer: Optimizer,
+        params: np.ndarray,
+        rules: StopRules = StopRules(),
+        stop_event: threading.Event | None = None,
+        monitor: Callable[[np.ndarray], float] | None = None,
+        monitor_every: int = 1,
+    ):
         self.value_and_grad = value_and_grad
         self.optimizer = optimizer
         self.params = np.array(params, dtype=np.float64)
@@ -122,17 +132,18 @@ class Trainer:
         self.last_loss: float | None = None
         self.result: TrainResult | None = None
         if rules.patience is not None and monitor is None:
-            raise ValueError("early stopping needs a validation loss to watch: hold out some points "
-                             "for validation, or switch early stopping off")
-        if isinstance(monitor_every, bool) or not isinstance(monitor_every, (int, np.integer)) \
-                or monitor_every < 1:
+            raise ValueError(
+                "early stopping needs a validation loss to watch: hold out some points "
+                "for validation, or switch early stopping off"
+            )
+        if isinstance(monitor_every, bool) or not isinstance(monitor_every, (int, np.integer)) or monitor_every < 1:
             raise ValueError(f"monitor_every must be a whole number of steps, 1 or more, got {monitor_every!r}")
         self.monitor = monitor
         self.monitor_every = int(monitor_every)
         self.best_val_loss = np.inf
-        self.best_val_step = 0          # the step whose starting knobs had the lowest monitored loss
+        self.best_val_step = 0  # the step whose starting knobs had the lowest monitored loss
         self.best_val_params = self.params.copy()
-        self.last_val_step = 0          # the last step the monitor was evaluated at
+        self.last_val_step = 0  # the last step the monitor was evaluated at
 
     def stop(self) -> None:
         """Ask the run to end after the step in progress (safe from any thread)."""
@@ -161,7 +172,7 @@ class Trainer:
             return None
         val = float(self.monitor(before))
         self.last_val_step = self.steps + 1
-        if val < self.best_val_loss:   # False for NaN: a broken value is never the best
+        if val < self.best_val_loss:  # False for NaN: a broken value is never the best
             self.best_val_loss, self.best_val_step, self.best_val_params = val, self.steps + 1, before
         return val
 
@@ -221,8 +232,10 @@ class Trainer:
         patience = self.rules.patience
         if not math.isfinite(self.best_val_loss):
             return f"the validation loss was not a finite number for {patience} steps"
-        return (f"the validation loss has not improved for {patience} steps; the knobs are back at step "
-                f"{self.best_val_step}, where it was lowest ({self.best_val_loss:.6g})")
+        return (
+            f"the validation loss has not improved for {patience} steps; the knobs are back at step "
+            f"{self.best_val_step}, where it was lowest ({self.best_val_loss:.6g})"
+        )
 
     def _converged(self, previous: float | None, record: StepRecord) -> bool:
         rules = self.rules
@@ -242,8 +255,9 @@ class Trainer:
         if reason is StopReason.EARLY_STOP and math.isfinite(self.best_val_loss):
             params = self.best_val_params.copy()
             self.params = params
-            return TrainResult(params.copy(), float(self.value_and_grad(params)[0]), self.steps, reason,
-                               elapsed, message)
+            return TrainResult(
+                params.copy(), float(self.value_and_grad(params)[0]), self.steps, reason, elapsed, message
+            )
         if self.steps == 0:
             loss, _ = self.value_and_grad(params)
             loss = float(loss)

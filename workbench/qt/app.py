@@ -19,11 +19,10 @@ from .icons import app_icon
 from .main_window import MainWindow, is_big_file, load_initial_dataset
 from .preferences import apply_saved_theme
 
-
 GIL_SWITCH_INTERVAL_S = 0.001
-M_MMAP_THRESHOLD = -3             # mallopt's parameter number (glibc's malloc.h)
+M_MMAP_THRESHOLD = -3  # mallopt's parameter number (glibc's malloc.h)
 BIG_BLOCK_BYTES = 4 * 1024 * 1024  # blocks this big or bigger are mapped on their own and unmapped when freed
-WARM_UP_DELAY_MS = 300   # the fork server for gradient-descent runs starts this long after the window
+WARM_UP_DELAY_MS = 300  # the fork server for gradient-descent runs starts this long after the window
 
 
 def set_application_names() -> None:
@@ -48,7 +47,7 @@ def release_big_blocks_promptly() -> None:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt(M_MMAP_THRESHOLD, BIG_BLOCK_BYTES)
     except (OSError, AttributeError):
-        pass   # another C library (musl): it has no such threshold to tune
+        pass  # another C library (musl): it has no such threshold to tune
 
 
 def configure_application(app: QApplication) -> None:
@@ -66,7 +65,7 @@ def configure_application(app: QApplication) -> None:
     set_application_names()
     app.setWindowIcon(app_icon())
     pg.setConfigOptions(antialias=True)
-    apply_saved_theme(app)   # after the names: the preference lives in QSettings
+    apply_saved_theme(app)  # after the names: the preference lives in QSettings
 
 
 def create_main_window(argv: list[str]) -> MainWindow:
@@ -91,7 +90,7 @@ def create_main_window(argv: list[str]) -> MainWindow:
         dataset, _ = load_initial_dataset(default_sample())
     try:
         window = MainWindow(dataset)
-    except DataError as exc:   # numbers no fit can compute with (workbench.fitting.computable)
+    except DataError as exc:  # numbers no fit can compute with (workbench.fitting.computable)
         window, error = MainWindow(load_initial_dataset(default_sample())[0]), f"Could not open {path}: {exc}"
     if error:
         message = error + " — showing the sample dataset instead."
@@ -106,7 +105,7 @@ def run_app(argv: list[str]) -> int:
     window = create_main_window([a for a in argv if not a.startswith("-")])
     app.aboutToQuit.connect(window.shutdown)
     window.show()
-    QTimer.singleShot(0, window.session_manager.offer_recovery)   # after a crash: offer the unsaved work
+    QTimer.singleShot(0, window.session_manager.offer_recovery)  # after a crash: offer the unsaved work
     # Gradient-descent runs start from a fork server (workbench.fitting.run_process): start it once the
     # window is up, so that the first Run starts at once and the window's start-up does not wait for it.
     QTimer.singleShot(WARM_UP_DELAY_MS, warm_up)

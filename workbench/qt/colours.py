@@ -6,12 +6,12 @@ from __future__ import annotations
 # Picked to stay apart from each other, from the exact optimum's green and from the viridis surface.
 # "manual" is the orange of the user's own knob trail everywhere in the app.
 RACE_COLOURS = {
-    "gd": (31, 100, 220),         # blue
-    "momentum": (220, 30, 40),    # red
-    "nesterov": (0, 190, 215),    # cyan
-    "adam": (225, 60, 200),       # magenta
-    "nudge": (110, 110, 110),     # grey: the blind baseline
-    "manual": (230, 140, 20),     # orange: your hand
+    "gd": (31, 100, 220),  # blue
+    "momentum": (220, 30, 40),  # red
+    "nesterov": (0, 190, 215),  # cyan
+    "adam": (225, 60, 200),  # magenta
+    "nudge": (110, 110, 110),  # grey: the blind baseline
+    "manual": (230, 140, 20),  # orange: your hand
 }
 
 

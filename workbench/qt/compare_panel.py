@@ -18,7 +18,7 @@ from .redraw import ScheduledRedraw
 from .surface_plot import OVERLAY_COLOURS
 
 DASH = "—"
-ROWS_REFRESH_MS = 100   # the rows' numbers change at most this often (see ``_rows_redraw``)
+ROWS_REFRESH_MS = 100  # the rows' numbers change at most this often (see ``_rows_redraw``)
 ROWS = ("current", "manual", "gd", "exact")
 COLUMNS = ("loss", "gap", "relative", "details")
 ROW_NAMES = {
@@ -31,17 +31,22 @@ ROW_TIPS = {
     "current": "The loss of the curve the knobs describe right now.",
     "manual": "The lowest loss you reached by turning knobs by hand, and how many knob moves it took.",
     "gd": "Where the last gradient-descent run ended: its loss, steps, time, optimiser and learning rate,\n"
-          "and why it stopped.",
+    "and why it stopped.",
     "exact": "The least-squares optimum, solved directly (SVD on a stable basis): the lowest loss a\n"
-             "curve of this degree can reach on these points.  Every other row is measured against it.",
+    "curve of this degree can reach on these points.  Every other row is measured against it.",
 }
 COLUMN_TIPS = {
     "loss": "The loss (lower is better).",
     "gap": "Loss minus the optimum's loss: how much is left to gain.",
     "relative": "The gap as a percentage of the optimum's loss (or how many times the optimum's loss).",
 }
-STOP_REASONS = {"converged": "converged", "max_steps": "step limit", "diverged": "diverged",
-                "stopped": "stopped by you", "early_stop": "stopped early (validation)"}
+STOP_REASONS = {
+    "converged": "converged",
+    "max_steps": "step limit",
+    "diverged": "diverged",
+    "stopped": "stopped by you",
+    "early_stop": "stopped early (validation)",
+}
 OPTIMIZER_NAMES = {"gd": "plain GD", "momentum": "momentum", "nesterov": "Nesterov", "adam": "Adam"}
 
 
@@ -61,7 +66,7 @@ def format_gap(loss: float | None, optimum: float | None) -> tuple[str, str]:
         return "0", "at optimum"
     absolute = f"{gap:+.3g}"
     if optimum <= 0:
-        return absolute, DASH   # the optimum is a perfect fit: no ratio to speak of
+        return absolute, DASH  # the optimum is a perfect fit: no ratio to speak of
     relative = gap / optimum
     if abs(relative) < 1e-4:
         return absolute, "≈ 0 %"
@@ -88,7 +93,7 @@ class ComparisonPanel(QWidget):
         self.document = document
         self.controller = controller
         self._cells: dict[tuple[str, str], QLabel] = {}
-        self._seen_run = None          # the last RunRecord seen, and the problem it belongs to
+        self._seen_run = None  # the last RunRecord seen, and the problem it belongs to
         self._seen_run_key: tuple | None = None
         self._build_ui()
         # The rows' numbers: at once after a user's change; during a run at most every ROWS_REFRESH_MS (it
@@ -120,7 +125,7 @@ class ComparisonPanel(QWidget):
         self.restore_button.setEnabled(self.document.best_manual is not None)
         self._rows_redraw.schedule()
         if not getattr(self.controller, "running", False):
-            self._rows_redraw.flush()   # a user's change shows at once (if the panel is on screen)
+            self._rows_redraw.flush()  # a user's change shows at once (if the panel is on screen)
 
     def _note_run(self) -> None:
         """Remember the problem the latest run belongs to, when it appears: it is finalised under the
@@ -134,8 +139,7 @@ class ComparisonPanel(QWidget):
         exact = doc.exact
         optimum = exact.loss if exact is not None else None
         has_data = doc.dataset.n > 0
-        self._fill("current", doc.loss_value if has_data else None, optimum,
-                   "" if has_data else "no data points yet")
+        self._fill("current", doc.loss_value if has_data else None, optimum, "" if has_data else "no data points yet")
         self._fill_manual(optimum)
         self._fill_gd(optimum)
         self._fill_exact(exact)
@@ -242,25 +246,32 @@ class ComparisonPanel(QWidget):
             self._fill("gd", doc.loss_value, optimum, f"running… {steps} steps · {optimiser}")
         elif run_is_current:
             r = run.result
-            optimiser = (f"{OPTIMIZER_NAMES.get(run.settings.optimizer, run.settings.optimizer)}, "
-                         f"lr {run.settings.lr:g}")
-            self._fill("gd", r.loss, optimum,
-                       f"{_plural(r.steps, 'step')} · {r.elapsed_s:.2f} s · {optimiser} · "
-                       f"{STOP_REASONS.get(r.stop_reason.value, r.stop_reason.value)}")
+            optimiser = f"{OPTIMIZER_NAMES.get(run.settings.optimizer, run.settings.optimizer)}, lr {run.settings.lr:g}"
+            self._fill(
+                "gd",
+                r.loss,
+                optimum,
+                f"{_plural(r.steps, 'step')} · {r.elapsed_s:.2f} s · {optimiser} · "
+                f"{STOP_REASONS.get(r.stop_reason.value, r.stop_reason.value)}",
+            )
         elif doc.gd_trajectory and doc.dataset.n:
-            steps = len(doc.gd_trajectory) // 2   # single steps add (before, after) pairs
+            steps = len(doc.gd_trajectory) // 2  # single steps add (before, after) pairs
             loss = doc.problem.loss_at(doc.gd_trajectory[-1])
             self._fill("gd", loss, optimum, f"{_plural(steps, 'single step')} · {optimiser}")
         elif run is not None:
-            self._fill("gd", run.result.loss, None,
-                       f"{_plural(run.result.steps, 'step')} before the data or model changed")
+            self._fill(
+                "gd", run.result.loss, None, f"{_plural(run.result.steps, 'step')} before the data or model changed"
+            )
         else:
             self._fill("gd", None, None, "press Run or Step")
 
     def _fill_exact(self, exact) -> None:
         if exact is None:
-            why = ("the neural net has no closed-form optimum" if not self.document.problem.is_polynomial
-                   else "needs at least one data point")
+            why = (
+                "the neural net has no closed-form optimum"
+                if not self.document.problem.is_polynomial
+                else "needs at least one data point"
+            )
             self._fill("exact", None, None, why)
             return
         loss_kind = self.document.state.loss
@@ -277,8 +288,11 @@ class ComparisonPanel(QWidget):
     # -- toggles -----------------------------------------------------------------------------------
     def _sync_checks(self) -> None:
         doc = self.document
-        for check, value in ((self.show_manual_check, doc.show_manual), (self.show_gd_check, doc.show_gd),
-                             (self.show_exact_check, doc.show_exact)):
+        for check, value in (
+            (self.show_manual_check, doc.show_manual),
+            (self.show_gd_check, doc.show_gd),
+            (self.show_exact_check, doc.show_exact),
+        ):
             if check.isChecked() != value:
                 check.blockSignals(True)
                 check.setChecked(value)

@@ -18,8 +18,7 @@ from PySide6.QtCore import Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from workbench.fitting.optimizers import OPTIMIZER_NAMES
-from workbench.fitting.sweep import (DEFAULT_POINTS, DEFAULT_STEPS, SweepPoint, SweepResult, cliff_of,
-                                     default_rates)
+from workbench.fitting.sweep import DEFAULT_POINTS, DEFAULT_STEPS, SweepPoint, SweepResult, cliff_of, default_rates
 
 from .controller import Controller
 from .document import FitDocument
@@ -39,39 +38,52 @@ def format_number(value: float, digits: int = 3) -> str:
     if math.isinf(value):
         return "∞"
     if value == 0 or 1e-2 <= abs(value) < 1e4:
-        return f"{float(f'{value:.{digits}g}'):g}"   # 1630, never 1.63e+03
+        return f"{float(f'{value:.{digits}g}'):g}"  # 1630, never 1.63e+03
     mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
     mantissa = mantissa.rstrip("0").rstrip(".")
     power = f"10{str(int(exponent)).translate(_SUPERSCRIPT)}"
     return power if mantissa == "1" else f"{mantissa}×{power}"
 
 
-def explanation(kind: str, condition_number: float, x_lo: float, x_hi: float, degree: int,
-                distinct_x: int) -> str:
+def explanation(kind: str, condition_number: float, x_lo: float, x_hi: float, degree: int, distinct_x: int) -> str:
     """A few lines for a student: why this basis makes gradient descent crawl (or not)."""
     if degree == 0:
         return "One knob, one curvature: any learning rate below the limit converges quickly."
     if math.isinf(condition_number) and degree + 1 > distinct_x:
-        return (f"{degree + 1} knobs but only {distinct_x} distinct x values: some direction has no curvature "
-                "at all, and gradient descent never settles along it.")
+        return (
+            f"{degree + 1} knobs but only {distinct_x} distinct x values: some direction has no curvature "
+            "at all, and gradient descent never settles along it."
+        )
     if math.isinf(condition_number):
-        return ("The flattest curvature is too small for double precision to tell from zero (a condition "
-                "number beyond 10¹⁶): along it gradient descent would need more steps than it can ever take.  "
-                "Switch basis to see it become reasonable.")
+        return (
+            "The flattest curvature is too small for double precision to tell from zero (a condition "
+            "number beyond 10¹⁶): along it gradient descent would need more steps than it can ever take.  "
+            "Switch basis to see it become reasonable."
+        )
     decades = math.log10(max(condition_number, 1.0))
-    spread = (f"spread over {decades:.0f} orders of magnitude" if decades >= 1.5
-              else f"lie within a factor of {format_number(condition_number, 2)}")
+    spread = (
+        f"spread over {decades:.0f} orders of magnitude"
+        if decades >= 1.5
+        else f"lie within a factor of {format_number(condition_number, 2)}"
+    )
     steps = format_number(condition_number, 2)
     if kind == "monomial":
         power = str(degree).translate(_SUPERSCRIPT)
-        return (f"Why so slow?  On x from {x_lo:.3g} to {x_hi:.3g} the columns 1, x, …, x{power} rise "
-                f"almost together: nearly parallel.  The loss valley's curvatures {spread}, and a step "
-                f"small enough for the steepest one barely moves along the flattest: about {steps} steps "
-                "to converge.")
-    what = ("Powers of t = x scaled to [−1, 1]" if kind == "scaled"
-            else "Legendre polynomials, nearly orthogonal on the data,")
-    return (f"{what} keep the columns apart: the curvatures {spread}, so one learning rate suits every "
-            f"direction (about {steps} steps to converge).")
+        return (
+            f"Why so slow?  On x from {x_lo:.3g} to {x_hi:.3g} the columns 1, x, …, x{power} rise "
+            f"almost together: nearly parallel.  The loss valley's curvatures {spread}, and a step "
+            f"small enough for the steepest one barely moves along the flattest: about {steps} steps "
+            "to converge."
+        )
+    what = (
+        "Powers of t = x scaled to [−1, 1]"
+        if kind == "scaled"
+        else "Legendre polynomials, nearly orthogonal on the data,"
+    )
+    return (
+        f"{what} keep the columns apart: the curvatures {spread}, so one learning rate suits every "
+        f"direction (about {steps} steps to converge)."
+    )
 
 
 FULL_EXPLANATION = (
@@ -84,7 +96,8 @@ FULL_EXPLANATION = (
     "For example, raw powers x, x², …, x⁵ on x from 0 to 20 grow almost together (the columns are\n"
     "nearly parallel), so the bowl is a razor-thin valley with a condition number near 10¹³.  Mapping x\n"
     "onto [−1, 1] (scaled basis) keeps the powers apart; Legendre polynomials are nearly orthogonal on\n"
-    "the data and bring the condition number close to 1.  The curve is the same in every basis.")
+    "the data and bring the condition number close to 1.  The curve is the same in every basis."
+)
 
 
 # -- the view -------------------------------------------------------------------------------------------
@@ -100,18 +113,18 @@ def _same_problem(a: tuple | None, b: tuple | None) -> bool:
 class ConditioningLab(QWidget):
     """Stability limit, condition number, why raw monomials crawl, basis switches, learning-rate sweep."""
 
-    sweepFinished = Signal(object)    # SweepResult, after the plot shows it (stopped sweeps too)
+    sweepFinished = Signal(object)  # SweepResult, after the plot shows it (stopped sweeps too)
 
     def __init__(self, document: FitDocument, controller: Controller, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("conditioningLab")
         self.document = document
         self.controller = controller
-        self.sweep_steps = DEFAULT_STEPS      # steps per run
-        self.sweep_points = DEFAULT_POINTS    # rates per sweep
+        self.sweep_steps = DEFAULT_STEPS  # steps per run
+        self.sweep_points = DEFAULT_POINTS  # rates per sweep
         self._limit: float | None = None
         self._condition: float | None = None
-        self._drop: tuple[float, float] | None = None        # condition number before → after a switch
+        self._drop: tuple[float, float] | None = None  # condition number before → after a switch
         self._seen: tuple[tuple, float | None] | None = None  # (problem key, condition number) last shown
         self._sweep_ids = 0
         self._active_sweep = 0
@@ -119,11 +132,11 @@ class ConditioningLab(QWidget):
         self.destroyed.connect(partial(SweepControl.shutdown, self._control))
         self._points: list[SweepPoint] = []
         self._sweep_rates: np.ndarray | None = None
-        self._sweep_key: tuple | None = None    # (problem key, optimizer) the points belong to
+        self._sweep_key: tuple | None = None  # (problem key, optimizer) the points belong to
         self._sweep_result: SweepResult | None = None
         self._stale = False
         self._unfinished: list[WorkerThread] = []
-        self._numbers_for = None   # (FitState, RunSettings) the numbers were last computed for
+        self._numbers_for = None  # (FitState, RunSettings) the numbers were last computed for
 
         self._build_ui()
         document.stateChanged.connect(self._on_document_changed)
@@ -135,15 +148,19 @@ class ConditioningLab(QWidget):
         self.limit_label = QLabel(objectName="stabilityLimitLabel")
         self.limit_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         limit_name = QLabel("Stability limit 2/λ_max:")
-        tip = ("The largest learning rate plain gradient descent survives: 2/λ_max, where λ_max is the\n"
-               "largest curvature (Hessian eigenvalue) of the loss.  Above it, every step overshoots.")
+        tip = (
+            "The largest learning rate plain gradient descent survives: 2/λ_max, where λ_max is the\n"
+            "largest curvature (Hessian eigenvalue) of the loss.  Above it, every step overshoots."
+        )
         limit_name.setToolTip(tip)
         self.limit_label.setToolTip(tip)
         self.condition_label = QLabel(objectName="conditionNumberLabel")
         self.condition_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         condition_name = QLabel("Condition number:")
-        tip = ("λ_max/λ_min of the loss Hessian: roughly how many gradient-descent steps it takes to\n"
-               "converge at the largest stable learning rate.")
+        tip = (
+            "λ_max/λ_min of the loss Hessian: roughly how many gradient-descent steps it takes to\n"
+            "converge at the largest stable learning rate."
+        )
         condition_name.setToolTip(tip)
         self.condition_label.setToolTip(tip)
         for label in (self.limit_label, self.condition_label):
@@ -173,8 +190,10 @@ class ConditioningLab(QWidget):
         self.legendre_button = QPushButton("Switch to Legendre basis", objectName="switchLegendreButton")
         self.legendre_button.setToolTip("Use Legendre polynomials (the curve stays where it is)")
         self.sweep_button = QPushButton("Sweep learning rates", objectName="sweepButton")
-        self.sweep_button.setToolTip("Many short runs from the current knobs over a log grid of learning rates, "
-                                     "in the background:\nwhere does gradient descent start to diverge?")
+        self.sweep_button.setToolTip(
+            "Many short runs from the current knobs over a log grid of learning rates, "
+            "in the background:\nwhere does gradient descent start to diverge?"
+        )
         self.scaled_button.clicked.connect(self._on_scaled_clicked)
         self.legendre_button.clicked.connect(self._on_legendre_clicked)
         self.sweep_button.clicked.connect(self._on_sweep_clicked)
@@ -254,8 +273,18 @@ class ConditioningLab(QWidget):
         self._sweep_ids += 1
         # The problem's points: the training points when some are held out for validation.
         problem = self.document.problem
-        worker = SweepWorker(self._sweep_ids, problem.x, problem.y, problem.model, state.loss, state.theta,
-                             rates, settings.optimizer, self.sweep_steps, sigma=problem.sigma)
+        worker = SweepWorker(
+            self._sweep_ids,
+            problem.x,
+            problem.y,
+            problem.model,
+            state.loss,
+            state.theta,
+            rates,
+            settings.optimizer,
+            self.sweep_steps,
+            sigma=problem.sigma,
+        )
         worker.progressed.connect(self._on_sweep_progressed)
         worker.finished.connect(self._on_sweep_finished)
         handle = SweepHandle(worker)
@@ -316,7 +345,7 @@ class ConditioningLab(QWidget):
         if sweep_id != self._active_sweep or handle is None:
             return
         self._control.handle = None
-        ended = handle.thread.wait(THREAD_WAIT_MS)   # it is quitting; make sure it has
+        ended = handle.thread.wait(THREAD_WAIT_MS)  # it is quitting; make sure it has
         self._finish_sweep(handle, result, ended)
 
     @Slot(float)
@@ -334,7 +363,7 @@ class ConditioningLab(QWidget):
         state, settings = self.document.state, self.document.settings
         shown = self._numbers_for
         if shown is not None and shown[0].same_problem(state) and shown[1] == settings:
-            return   # only the knobs moved: limit, condition number and explanation are unchanged
+            return  # only the knobs moved: limit, condition number and explanation are unchanged
         self._numbers_for = (state, settings)
         self._refresh_numbers(key)
         self._draw_lines()
@@ -352,8 +381,7 @@ class ConditioningLab(QWidget):
             self._sweep_result = result
         self.sweep_button.setText("Sweep learning rates")
         self._draw_sweep()
-        self._show_sweep_status(error=handle.worker.error or ("" if ended else
-                                                              "the sweep thread did not stop in time"))
+        self._show_sweep_status(error=handle.worker.error or ("" if ended else "the sweep thread did not stop in time"))
         # The worker and its thread are Python's (no parents): they go with the last reference, which
         # is safe once the thread has finished.  One that has not must stay referenced.
         if not ended:
@@ -380,9 +408,11 @@ class ConditioningLab(QWidget):
         if not polynomial:
             self.limit_label.setText("not available for the neural net")
             self.condition_label.setText("not available for the neural net")
-            self.explanation_label.setText("The neural net's loss is not a quadratic bowl: its curvature "
-                                           "changes from place to place, so there is no single limit.  "
-                                           "The sweep still shows where training blows up.")
+            self.explanation_label.setText(
+                "The neural net's loss is not a quadratic bowl: its curvature "
+                "changes from place to place, so there is no single limit.  "
+                "The sweep still shows where training blows up."
+            )
         elif self._limit is None:
             self.limit_label.setText("—")
             self.condition_label.setText("—")
@@ -395,8 +425,11 @@ class ConditioningLab(QWidget):
                 text = f"{format_number(self._drop[0])} → {format_number(self._drop[1])}"
             self.condition_label.setText(text)
             x = document.dataset.x
-            self.explanation_label.setText(explanation(kind, self._condition, float(x.min()), float(x.max()),
-                                                       document.state.degree, int(np.unique(x).size)))
+            self.explanation_label.setText(
+                explanation(
+                    kind, self._condition, float(x.min()), float(x.max()), document.state.degree, int(np.unique(x).size)
+                )
+            )
         self.scaled_button.setEnabled(polynomial and has_data and kind != "scaled")
         self.legendre_button.setEnabled(polynomial and has_data and kind != "legendre")
         self.sweep_button.setEnabled(has_data or self.sweep_running)
@@ -409,8 +442,9 @@ class ConditioningLab(QWidget):
         if seen is None or _same_problem(seen[0], key):
             return
         old_key, old_condition = seen
-        only_basis = (old_key[0] is key[0] and old_key[1] == key[1] and old_key[3] == key[3]
-                      and old_key[2].kind != key[2].kind)
+        only_basis = (
+            old_key[0] is key[0] and old_key[1] == key[1] and old_key[3] == key[3] and old_key[2].kind != key[2].kind
+        )
         if only_basis and old_condition is not None and self._condition is not None:
             self._drop = (old_condition, self._condition)
         else:
@@ -428,12 +462,15 @@ class ConditioningLab(QWidget):
         if s.optimizer != "gd":
             name = OPTIMIZER_NAMES.get(s.optimizer, s.optimizer)
             self.lr_label.setStyleSheet("")
-            self.lr_label.setText(f"The limit is for plain gradient descent; {name} has a stable range of its "
-                                  f"own (your rate {shown}).")
+            self.lr_label.setText(
+                f"The limit is for plain gradient descent; {name} has a stable range of its own (your rate {shown})."
+            )
         elif lr > limit:
             self.lr_label.setStyleSheet(WARNING_STYLE)
-            self.lr_label.setText(f"⚠ Your learning rate {shown} is above the limit {format_number(limit)}: "
-                                  f"gradient descent will diverge.  Try {format_number(0.9 * limit)}.")
+            self.lr_label.setText(
+                f"⚠ Your learning rate {shown} is above the limit {format_number(limit)}: "
+                f"gradient descent will diverge.  Try {format_number(0.9 * limit)}."
+            )
         else:
             ratio = lr / limit
             share = f"{100 * ratio:.2g} % of it" if ratio >= 0.01 else f"only {format_number(ratio)} of it"
@@ -464,16 +501,17 @@ class ConditioningLab(QWidget):
             self.sweep_status.setText(f"The sweep failed: {error}")
             return
         if self._stale:
-            self.sweep_status.setText("The last sweep (greyed, if still in view) was for other data, model or "
-                                      "optimiser: sweep again.")
+            self.sweep_status.setText(
+                "The last sweep (greyed, if still in view) was for other data, model or optimiser: sweep again."
+            )
             return
         if self.sweep_running:
-            self.sweep_status.setText(f"Sweeping… {len(points)} of {total} rates "
-                                      f"({self.sweep_steps} steps each)")
+            self.sweep_status.setText(f"Sweeping… {len(points)} of {total} rates ({self.sweep_steps} steps each)")
             return
         if self._sweep_result is None:
-            self.sweep_status.setText("Sweep: short runs over many learning rates show where gradient descent "
-                                      "starts to diverge.")
+            self.sweep_status.setText(
+                "Sweep: short runs over many learning rates show where gradient descent starts to diverge."
+            )
             return
         cliff = cliff_of(points)
         stopped = f"Stopped after {len(points)} of {total} rates.  " if self._sweep_result.stopped else ""

@@ -7,12 +7,22 @@ from __future__ import annotations
 
 import numpy as np
 
-
-
 # Marching squares.  Cell corners: v00 (row r, col c), v01 (r, c+1), v11 (r+1, c+1), v10 (r+1, c);
 # edges: 0 = v00–v01, 1 = v01–v11, 2 = v10–v11, 3 = v00–v10.  Case bit k is set when corner k is above.
-_SEGMENTS = {1: ((3, 0),), 2: ((0, 1),), 3: ((3, 1),), 4: ((1, 2),), 6: ((0, 2),), 7: ((3, 2),),
-             8: ((2, 3),), 9: ((0, 2),), 11: ((1, 2),), 12: ((1, 3),), 13: ((0, 1),), 14: ((3, 0),)}
+_SEGMENTS = {
+    1: ((3, 0),),
+    2: ((0, 1),),
+    3: ((3, 1),),
+    4: ((1, 2),),
+    6: ((0, 2),),
+    7: ((3, 2),),
+    8: ((2, 3),),
+    9: ((0, 2),),
+    11: ((1, 2),),
+    12: ((1, 3),),
+    13: ((0, 1),),
+    14: ((3, 0),),
+}
 # Saddles (two opposite corners above): which pairs to join depends on whether the cell centre is above.
 _SADDLES = {5: (((3, 0), (1, 2)), ((0, 1), (2, 3))), 10: (((0, 1), (2, 3)), ((3, 0), (1, 2)))}
 

@@ -16,7 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from workbench.fitting.basis import Basis, check_degree
-from workbench.fitting.data import Dataset, DataError, load_dataset
+from workbench.fitting.data import DataError, Dataset, load_dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel
 from workbench.fitting.split import Split
@@ -25,8 +25,7 @@ from workbench.fitting.training import STOPPED_BY_USER, StopReason, StopRules
 from .document import FitDocument, RunRecord
 from .worker import FitWorker, RunHandle, RunOutcome, RunProgress, SpeedSetting, WorkerThread
 
-
-MAX_TRAJECTORY_KEPT = 20_000   # knob positions kept of a run's path (for drawing on the surface)
+MAX_TRAJECTORY_KEPT = 20_000  # knob positions kept of a run's path (for drawing on the surface)
 
 
 class GrowingArray:
@@ -44,9 +43,9 @@ class GrowingArray:
         needed = self._size + len(values)
         if needed > len(self._data):
             grown = np.empty((max(needed, 2 * len(self._data)),) + self._data.shape[1:])
-            grown[:self._size] = self._data[:self._size]
+            grown[: self._size] = self._data[: self._size]
             self._data = grown
-        self._data[self._size:needed] = values
+        self._data[self._size : needed] = values
         self._size = needed
         view = self._data[:needed]
         view.flags.writeable = False
@@ -57,8 +56,8 @@ class Controller(QObject):
     """User intent → document.  Also starts, stops and finalises gradient-descent runs."""
 
     runningChanged = Signal(bool)
-    notice = Signal(str, str)        # (level: "info" | "warning" | "error", message) for status/notices
-    runFinished = Signal(object)     # TrainResult, after the document has been updated
+    notice = Signal(str, str)  # (level: "info" | "warning" | "error", message) for status/notices
+    runFinished = Signal(object)  # TrainResult, after the document has been updated
 
     def __init__(self, document: FitDocument, parent: QObject | None = None):
         super().__init__(parent)
@@ -72,8 +71,8 @@ class Controller(QObject):
         self._last_knob_merge: object = None
         self._history = GrowingArray()
         self._val_history = GrowingArray(columns=2)
-        self._unfinished: list[WorkerThread] = []   # runs whose thread did not stop in time (kept alive)
-        if document.start_note:   # (the window's notice area is connected once the window is built)
+        self._unfinished: list[WorkerThread] = []  # runs whose thread did not stop in time (kept alive)
+        if document.start_note:  # (the window's notice area is connected once the window is built)
             QTimer.singleShot(0, self, self._announce_start_note)
 
     @Slot()
@@ -103,8 +102,11 @@ class Controller(QObject):
         """Move a point; moves sharing ``drag_id`` are one undo step."""
         if not (math.isfinite(x) and math.isfinite(y)):
             return
-        self._edit_data(self.doc.dataset.with_point_moved(index, x, y), "Move point",
-                        merge_key=("move", drag_id) if drag_id is not None else None)
+        self._edit_data(
+            self.doc.dataset.with_point_moved(index, x, y),
+            "Move point",
+            merge_key=("move", drag_id) if drag_id is not None else None,
+        )
 
     def remove_points(self, indices) -> None:
         """Remove points by index (right-click, Delete, or the table's remove button)."""
@@ -121,8 +123,9 @@ class Controller(QObject):
         try:
             value = float(str(text).strip().replace(",", "."))
         except ValueError:
-            self.notice.emit("warning", f"Row {row + 1}: '{text}' is not a number. "
-                                        "Type a decimal number such as 1.5 or -2e3.")
+            self.notice.emit(
+                "warning", f"Row {row + 1}: '{text}' is not a number. Type a decimal number such as 1.5 or -2e3."
+            )
             return False
         if not math.isfinite(value):
             self.notice.emit("warning", f"Row {row + 1}: values must be finite numbers, not '{text}'.")
@@ -163,7 +166,7 @@ class Controller(QObject):
             return state.theta
         try:
             theta = state.basis.convert(state.theta, basis)
-        except OverflowError:    # exact conversion whose result no double can hold
+        except OverflowError:  # exact conversion whose result no double can hold
             theta = None
         return theta if theta is not None and np.all(np.isfinite(theta)) else np.zeros_like(state.theta)
 
@@ -262,8 +265,11 @@ class Controller(QObject):
         else:
             text = f"Hold out {split.fraction * 100:.0f}% for validation"
             if split.validation_size(state.dataset.n) == 0:
-                self.notice.emit("info", f"With {state.dataset.n} point(s) none can be held out: validation "
-                                         "starts once there are at least 2 points.")
+                self.notice.emit(
+                    "info",
+                    f"With {state.dataset.n} point(s) none can be held out: validation "
+                    "starts once there are at least 2 points.",
+                )
         self._apply(replace(state, split=split), text, model=True)
 
     def set_run_settings(self, **changes) -> None:
@@ -418,8 +424,9 @@ class Controller(QObject):
         if s.patience is not None and validation is None:
             self.notice.emit("info", "Early stopping is off for this run: no points are held out for validation.")
         run_id = next(self._run_ids)
-        worker = FitWorker(run_id, problem, s.optimizer, s.lr, state.theta, self._rules(validation is not None),
-                           self.speed, validation)
+        worker = FitWorker(
+            run_id, problem, s.optimizer, s.lr, state.theta, self._rules(validation is not None), self.speed, validation
+        )
         worker.progressed.connect(self._on_worker_progressed)
         worker.finished.connect(self._on_worker_finished)
         self._active_run_id = run_id
@@ -494,12 +501,13 @@ class Controller(QObject):
     def _finalise(self, outcome: RunOutcome | None) -> None:
         handle, self._run = self._run, None
         self._active_run_id = 0
-        start, self._run_start_state = self._run_start_state, None   # (it holds the run's data: let go)
+        start, self._run_start_state = self._run_start_state, None  # (it holds the run's data: let go)
         if outcome is not None and start is not None:
             result = outcome.result
             # The knobs end at the run's result (the best finite coefficients if it diverged).
-            self.doc.apply(replace(start, theta=result.params), f"Gradient descent ({result.steps} steps)",
-                           before=start)
+            self.doc.apply(
+                replace(start, theta=result.params), f"Gradient descent ({result.steps} steps)", before=start
+            )
             self.doc.last_run = RunRecord(result, start.theta.copy(), self.doc.settings)
             self.doc.trailChanged.emit()
             self.doc.overlaysChanged.emit()
@@ -528,14 +536,21 @@ class Controller(QObject):
         elif result.stop_reason is StopReason.CONVERGED:
             self.notice.emit("info", f"Gradient descent converged after {result.steps} steps: loss {result.loss:.6g}.")
         elif result.stop_reason is StopReason.EARLY_STOP:
-            self.notice.emit("info", f"Gradient descent stopped early after {result.steps} steps: {result.message}. "
-                                     f"Training loss {result.loss:.6g}.")
+            self.notice.emit(
+                "info",
+                f"Gradient descent stopped early after {result.steps} steps: {result.message}. "
+                f"Training loss {result.loss:.6g}.",
+            )
         elif result.stop_reason is StopReason.MAX_STEPS:
-            self.notice.emit("info", f"Gradient descent reached the step limit ({result.steps} steps): "
-                                     f"loss {result.loss:.6g}.")
-        elif result.message and result.message != STOPPED_BY_USER:   # a failure ended it: say what happened
-            self.notice.emit("warning", f"Gradient descent stopped after {result.steps} steps: {result.message}. "
-                                        f"The knobs keep the best values it found (loss {result.loss:.6g}).")
+            self.notice.emit(
+                "info", f"Gradient descent reached the step limit ({result.steps} steps): loss {result.loss:.6g}."
+            )
+        elif result.message and result.message != STOPPED_BY_USER:  # a failure ended it: say what happened
+            self.notice.emit(
+                "warning",
+                f"Gradient descent stopped after {result.steps} steps: {result.message}. "
+                f"The knobs keep the best values it found (loss {result.loss:.6g}).",
+            )
         else:
             self.notice.emit("info", f"Gradient descent stopped after {result.steps} steps: loss {result.loss:.6g}.")
 
@@ -546,8 +561,10 @@ class Controller(QObject):
         text = f"Gradient descent diverged ({why}). "
         if s.optimizer == "gd" and math.isfinite(limit):
             relation = "above" if s.lr > limit else "near"
-            text += (f"Learning rate {s.lr:.3g} is {relation} the stability limit {limit:.3g} (2/λ_max); "
-                     f"try {0.9 * limit:.3g} or less. ")
+            text += (
+                f"Learning rate {s.lr:.3g} is {relation} the stability limit {limit:.3g} (2/λ_max); "
+                f"try {0.9 * limit:.3g} or less. "
+            )
         elif math.isfinite(limit):
             text += f"Try a smaller learning rate (plain GD is stable below {limit:.3g}). "
         if loss is not None:

@@ -10,12 +10,33 @@ same strict reader as File › Open data: one undo step, and text it cannot read
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import (QAbstractTableModel, QEvent, QItemSelectionModel, QModelIndex, QObject,
-                            QPersistentModelIndex, Qt, Signal, Slot)
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QAction, QKeySequence, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.fitting.data import Dataset
 from workbench.fitting.generate import GenerateSettings
@@ -28,19 +49,19 @@ from .redraw import ScheduledRedraw
 
 X_COLUMN, Y_COLUMN, RESIDUAL_COLUMN = 0, 1, 2
 _HEADERS = ("x", "y", "residual ŷ−y")
-_HEADER_LABELS = ("x", "y", "residual\nŷ−y")     # two lines: fits a narrow dock
+_HEADER_LABELS = ("x", "y", "residual\nŷ−y")  # two lines: fits a narrow dock
 _HEADER_TIPS = (
     "x of each point. Double-click (or F2) to type a new value.",
     "y of each point. Double-click (or F2) to type a new value.",
     "ŷ − y: the current curve's value minus the point's y (read-only; follows the knobs).",
 )
-_DISPLAY_DIGITS = 10            # significant digits shown when the column is wide enough
-_RESIDUAL_DIGITS = 6            # a residual is read at a glance
+_DISPLAY_DIGITS = 10  # significant digits shown when the column is wide enough
+_RESIDUAL_DIGITS = 6  # a residual is read at a glance
 _MIN_DIGITS = 3
 # A run moves the knobs ~30 times a second; the residual column (unreadable at that rate anyway) is
 # repainted at most this often, which saves a full table repaint on most of a run's frames.
 RESIDUAL_REPAINT_MS = 200
-VALUE_ROLE = Qt.ItemDataRole.UserRole   # the cell's float, for delegates and tests
+VALUE_ROLE = Qt.ItemDataRole.UserRole  # the cell's float, for delegates and tests
 # data() and flags() run for every visible cell on every repaint: build the enum values once.
 _ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _READ_ONLY = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
@@ -64,8 +85,9 @@ class _NumberDelegate(QStyledItemDelegate):
         if value is None or option.rect.width() <= 0:
             return
         style = option.widget.style() if option.widget is not None else QApplication.style()
-        room = option.rect.width() - 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin,
-                                                              None, option.widget) + 1)
+        room = option.rect.width() - 2 * (
+            style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, option.widget) + 1
+        )
         for digits in range(self._max_digits, _MIN_DIGITS - 1, -1):
             text = format(value, f".{digits}g")
             if option.fontMetrics.horizontalAdvance(text) <= room:
@@ -80,9 +102,10 @@ class DataTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._doc, self._controller = document, controller
         self._rows = document.dataset.n
-        self._fitted: np.ndarray | None = None     # ŷ at the data x, computed on first paint after a change
-        self._residual_repaint = ScheduledRedraw(self, self._emit_residuals_changed,
-                                                 min_interval_ms=RESIDUAL_REPAINT_MS)
+        self._fitted: np.ndarray | None = None  # ŷ at the data x, computed on first paint after a change
+        self._residual_repaint = ScheduledRedraw(
+            self, self._emit_residuals_changed, min_interval_ms=RESIDUAL_REPAINT_MS
+        )
         document.dataChanged.connect(self._on_document_data_changed)
         document.knobsChanged.connect(self._on_document_knobs_changed)
 
@@ -120,8 +143,12 @@ class DataTableModel(QAbstractTableModel):
             return QApplication.palette().brush(QPalette.ColorGroup.Active, QPalette.ColorRole.PlaceholderText)
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
-                   role: int = Qt.ItemDataRole.DisplayRole):
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,  # noqa: N802 - Qt API
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ):
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(_HEADERS):
             if role == Qt.ItemDataRole.DisplayRole:
                 return _HEADER_LABELS[section]
@@ -150,8 +177,12 @@ class DataTableModel(QAbstractTableModel):
         return float((dataset.x if col == X_COLUMN else dataset.y)[row])
 
     # -- writing: intent goes to the controller ----------------------------------------------------
-    def setData(self, index: QModelIndex | QPersistentModelIndex, value,  # noqa: N802 - Qt API
-                role: int = Qt.ItemDataRole.EditRole) -> bool:
+    def setData(
+        self,
+        index: QModelIndex | QPersistentModelIndex,
+        value,  # noqa: N802 - Qt API
+        role: int = Qt.ItemDataRole.EditRole,
+    ) -> bool:
         """Ask the controller to set x or y from typed text; returns whether it accepted the text."""
         if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() == RESIDUAL_COLUMN:
             return False
@@ -176,27 +207,29 @@ class DataTableModel(QAbstractTableModel):
 
     @Slot()
     def _on_document_knobs_changed(self) -> None:
-        self._fitted = None   # what data() returns is always current; only the repaint is paced
+        self._fitted = None  # what data() returns is always current; only the repaint is paced
         if self._rows:
             self._residual_repaint.schedule()
 
     def _emit_residuals_changed(self) -> None:
         if self._rows:
-            self.dataChanged.emit(self.index(0, RESIDUAL_COLUMN), self.index(self._rows - 1, RESIDUAL_COLUMN),
-                                  [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
-                                   Qt.ItemDataRole.EditRole])
+            self.dataChanged.emit(
+                self.index(0, RESIDUAL_COLUMN),
+                self.index(self._rows - 1, RESIDUAL_COLUMN),
+                [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.EditRole],
+            )
 
 
 class DataPanel(QWidget):
     """The points as a table, with Add, Remove, Clear and Generate… buttons and a point count."""
 
-    rowSelected = Signal(int)      # the current row changed (−1: none), so the plot can highlight it
+    rowSelected = Signal(int)  # the current row changed (−1: none), so the plot can highlight it
 
     def __init__(self, document: FitDocument, controller: Controller, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("dataPanel")
         self._doc, self._controller = document, controller
-        self.generate_settings = GenerateSettings()     # the dialog opens where it was last accepted
+        self.generate_settings = GenerateSettings()  # the dialog opens where it was last accepted
         self._current_row = -1
         self.model = DataTableModel(document, controller, self)
         undo = _undo_text()
@@ -208,9 +241,11 @@ class DataPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.setCornerButtonEnabled(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                   | QAbstractItemView.EditTrigger.EditKeyPressed
-                                   | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self._value_delegate = _NumberDelegate(_DISPLAY_DIGITS, self.table)
         self._residual_delegate = _NumberDelegate(_RESIDUAL_DIGITS, self.table)
@@ -220,24 +255,33 @@ class DataPanel(QWidget):
         self.table.horizontalHeader().setHighlightSections(False)
         rows = self.table.verticalHeader()
         rows.setVisible(True)
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)   # uniform rows: 10⁴ points scroll freely
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform rows: 10⁴ points scroll freely
         rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
         rows.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.table.setToolTip(f"The data points. Double-click a cell to edit x or y; Delete removes the "
-                              f"selected rows. Every change can be undone ({undo}).")
+        self.table.setToolTip(
+            f"The data points. Double-click a cell to edit x or y; Delete removes the "
+            f"selected rows. Every change can be undone ({undo})."
+        )
         self.table.installEventFilter(self)
 
-        self.add_button = self._button("Add", "addRowButton",
-                                       f"Add a point after the last one, on the current curve ({undo} to undo).")
-        self.remove_button = self._button("Remove", "removeRowsButton",
-                                          f"Remove the selected points (Delete; {undo} to undo).")
+        self.add_button = self._button(
+            "Add", "addRowButton", f"Add a point after the last one, on the current curve ({undo} to undo)."
+        )
+        self.remove_button = self._button(
+            "Remove", "removeRowsButton", f"Remove the selected points (Delete; {undo} to undo)."
+        )
         self.clear_button = self._button("Clear", "clearDataButton", f"Remove every point ({undo} to undo).")
-        self.generate_button = self._button("Generate…", "generateButton",
-                                            f"Replace the data with points sampled from a known curve plus "
-                                            f"noise ({undo} to undo).")
-        self.paste_button = self._button("Paste", "pastePointsButton",
-                                         f"Add the points copied to the clipboard: two columns x and y, separated "
-                                         f"by tabs, commas or spaces, with or without a header row ({undo} to undo).")
+        self.generate_button = self._button(
+            "Generate…",
+            "generateButton",
+            f"Replace the data with points sampled from a known curve plus noise ({undo} to undo).",
+        )
+        self.paste_button = self._button(
+            "Paste",
+            "pastePointsButton",
+            f"Add the points copied to the clipboard: two columns x and y, separated "
+            f"by tabs, commas or spaces, with or without a header row ({undo} to undo).",
+        )
         self._build_paste_actions(undo)
         self.count_label = QLabel(objectName="pointCountLabel")
         self.count_label.setToolTip("Number of data points.")
@@ -254,8 +298,7 @@ class DataPanel(QWidget):
 
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
-        for button in (self.add_button, self.remove_button, self.clear_button, self.paste_button,
-                       self.generate_button):
+        for button in (self.add_button, self.remove_button, self.clear_button, self.paste_button, self.generate_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -270,10 +313,11 @@ class DataPanel(QWidget):
         editors keep their own Ctrl+V), and entries for the window's Edit menu."""
         self.paste_action = QAction("&Paste points", self, objectName="pastePointsAction")
         self.paste_action.setShortcut(QKeySequence.StandardKey.Paste)
-        tip = (f"Add the points on the clipboard after the last one: two columns x and y (tab, comma or space "
-               f"separated, optional header row); one undo step ({undo})")
-        self.paste_replace_action = QAction("Paste points, &replacing all", self,
-                                            objectName="pasteReplacePointsAction")
+        tip = (
+            f"Add the points on the clipboard after the last one: two columns x and y (tab, comma or space "
+            f"separated, optional header row); one undo step ({undo})"
+        )
+        self.paste_replace_action = QAction("Paste points, &replacing all", self, objectName="pasteReplacePointsAction")
         self.paste_replace_action.setShortcut(QKeySequence("Ctrl+Shift+V"))
         replace_tip = f"Replace every point with the points on the clipboard (two columns x and y; {undo} to undo)"
         for action, text in ((self.paste_action, tip), (self.paste_replace_action, replace_tip)):
@@ -303,7 +347,7 @@ class DataPanel(QWidget):
             self.table.clearSelection()
             return
         index = self.model.index(row, 0)
-        flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
         self.table.selectionModel().setCurrentIndex(index, flags)
         self.table.scrollTo(index)
 
@@ -335,9 +379,11 @@ class DataPanel(QWidget):
         except DataError as exc:
             return self._refuse_paste(str(exc))
         if table.n_columns != 2:
-            return self._refuse_paste(f"the pasted text has {table.n_columns} column"
-                                      f"{'s' if table.n_columns != 1 else ''}; paste two, x and y (File › Open "
-                                      "data chooses x, y and σ among more columns)")
+            return self._refuse_paste(
+                f"the pasted text has {table.n_columns} column"
+                f"{'s' if table.n_columns != 1 else ''}; paste two, x and y (File › Open "
+                "data chooses x, y and σ among more columns)"
+            )
         x, y = table.values[:, 0], table.values[:, 1]
         before = self._doc.dataset
         try:
@@ -347,10 +393,11 @@ class DataPanel(QWidget):
         points = f"{table.n_rows:,} point{'s' if table.n_rows != 1 else ''}"
         self._controller.replace_data(dataset, f"Paste {points}" + (", replacing all" if replace else ""))
         if self._doc.dataset is not dataset:
-            return False                  # the controller refused it (and said why)
+            return False  # the controller refused it (and said why)
         self.select_row(0 if replace else before.n)
-        self._controller.notice.emit("info", f"Pasted {points}" + (" in place of the old data." if replace
-                                                                   else f" after point {before.n}."))
+        self._controller.notice.emit(
+            "info", f"Pasted {points}" + (" in place of the old data." if replace else f" after point {before.n}.")
+        )
         return True
 
     def _refuse_paste(self, why: str) -> bool:
@@ -425,11 +472,15 @@ class DataPanel(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         """Delete/Backspace in the table removes the selected rows (ahead of any window shortcut)."""
-        if watched is self.table and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
-            if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and not event.modifiers():
-                if event.type() == QEvent.Type.ShortcutOverride:
-                    event.accept()
-                else:
-                    self._on_remove_clicked()
-                return True
+        if (
+            watched is self.table
+            and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+            and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+            and not event.modifiers()
+        ):
+            if event.type() == QEvent.Type.ShortcutOverride:
+                event.accept()
+            else:
+                self._on_remove_clicked()
+            return True
         return super().eventFilter(watched, event)

@@ -30,7 +30,6 @@ from workbench.fitting.split import Split
 from workbench.fitting.training import TrainResult
 from workbench.session import RunSettings  # how gradient descent runs (not part of undo)
 
-
 MODEL_KINDS = ("polynomial", "mlp")
 # Named copies of knobs the user keeps to compare with and go back to (filled by the controller).
 SNAPSHOT_SLOTS = ("my best knobs", "GD result", "exact")
@@ -55,12 +54,17 @@ class FitState:
     hidden: tuple[int, ...] = (8,)
     split: Split | None = None
 
-    def same_problem(self, other: "FitState") -> bool:
+    def same_problem(self, other: FitState) -> bool:
         """True when only the knobs differ (the loss function itself is unchanged)."""
-        return (self.dataset is other.dataset and self.degree == other.degree
-                and self.basis == other.basis and self.loss == other.loss
-                and self.model == other.model and self.hidden == other.hidden
-                and self.split == other.split)
+        return (
+            self.dataset is other.dataset
+            and self.degree == other.degree
+            and self.basis == other.basis
+            and self.loss == other.loss
+            and self.model == other.model
+            and self.hidden == other.hidden
+            and self.split == other.split
+        )
 
     def build_model(self):
         """The core model this state describes."""
@@ -91,8 +95,9 @@ class FitState:
         sigma = data.sigma
         if idx is None:
             return FitProblem(data.x, data.y, self.build_model(), self.loss, sigma)
-        return FitProblem(data.x[idx], data.y[idx], self.build_model(), self.loss,
-                          None if sigma is None else sigma[idx])
+        return FitProblem(
+            data.x[idx], data.y[idx], self.build_model(), self.loss, None if sigma is None else sigma[idx]
+        )
 
 
 @dataclass
@@ -105,7 +110,7 @@ class RunRecord:
 
 
 # -- the optimiser race, as the views see it -------------------------------------------------------------
-RACE_PATH_POINTS = 1000   # at most this many (+1) knob positions kept per contender's path
+RACE_PATH_POINTS = 1000  # at most this many (+1) knob positions kept per contender's path
 
 
 def race_path_stride(step: int, limit: int = RACE_PATH_POINTS) -> int:
@@ -123,7 +128,7 @@ class RaceTrack:
         self.kind, self.name, self.lr = kind, name, lr
         self._losses = np.empty(256)
         self._n = 0
-        self._trajectory: np.ndarray | None = None   # built on demand, dropped when the path grows
+        self._trajectory: np.ndarray | None = None  # built on demand, dropped when the path grows
         self._theta = None if theta0 is None else np.array(theta0, dtype=np.float64)
         self._path_steps: list[int] = []
         self._path: list[np.ndarray] = []
@@ -150,7 +155,7 @@ class RaceTrack:
     @property
     def losses(self) -> np.ndarray:
         """The loss after every step so far (a read-only view of the buffer)."""
-        view = self._losses[:self._n]
+        view = self._losses[: self._n]
         view.flags.writeable = False
         return view
 
@@ -180,9 +185,9 @@ class RaceTrack:
         end = self._n + losses.size
         if end > self._losses.size:
             grown = np.empty(max(end, 2 * self._losses.size))
-            grown[:self._n] = self._losses[:self._n]
+            grown[: self._n] = self._losses[: self._n]
             self._losses = grown
-        self._losses[self._n:end] = losses
+        self._losses[self._n : end] = losses
         self._n = end
 
     def add_path(self, steps: np.ndarray, rows: np.ndarray, current_step: int) -> None:
@@ -228,7 +233,7 @@ class RaceView:
         self.tracks: dict[str, RaceTrack] = {k: RaceTrack(k, names[k], None, self.theta0) for k in kinds}
         self.target: float | None = None
         self.optimum: float | None = None
-        self.has_target = True            # False once the race knows there is no exact optimum (the net)
+        self.has_target = True  # False once the race knows there is no exact optimum (the net)
         self.step = 0
         self.outcome = "running"
         self.message = ""
@@ -298,8 +303,7 @@ class _StateCommand(QUndoCommand):
 
     _ids = itertools.count(1)
 
-    def __init__(self, document: "FitDocument", before: FitState, after: FitState, text: str,
-                 merge_key: object = None):
+    def __init__(self, document: FitDocument, before: FitState, after: FitState, text: str, merge_key: object = None):
         super().__init__(text)
         # A weak reference: the document owns its undo stack, which owns the commands; a strong one
         # back would make a cycle that Python's collector may break in an order that makes Qt delete
@@ -330,37 +334,36 @@ class _StateCommand(QUndoCommand):
 class FitDocument(QObject):
     """The window's state: a ``FitState`` under undo, plus run history, manual trail and snapshots."""
 
-    stateChanged = Signal()          # anything in FitState changed
-    dataChanged = Signal()           # the dataset changed
-    modelChanged = Signal()          # degree, basis, loss or split changed (knob count may differ)
-    splitChanged = Signal()          # the train/validation split changed (also emits modelChanged)
-    knobsChanged = Signal()          # theta changed
-    settingsChanged = Signal()       # run settings changed
-    trailChanged = Signal()          # manual trail, GD trajectory or histories changed
-    overlaysChanged = Signal()       # ghost curves shown or hidden, or their contents changed
-    raceChanged = Signal()           # the optimiser race progressed, ended or was cleared
-    snapshotsChanged = Signal()      # a snapshot slot was filled, re-scored or emptied
+    stateChanged = Signal()  # anything in FitState changed
+    dataChanged = Signal()  # the dataset changed
+    modelChanged = Signal()  # degree, basis, loss or split changed (knob count may differ)
+    splitChanged = Signal()  # the train/validation split changed (also emits modelChanged)
+    knobsChanged = Signal()  # theta changed
+    settingsChanged = Signal()  # run settings changed
+    trailChanged = Signal()  # manual trail, GD trajectory or histories changed
+    overlaysChanged = Signal()  # ghost curves shown or hidden, or their contents changed
+    raceChanged = Signal()  # the optimiser race progressed, ended or was cleared
+    snapshotsChanged = Signal()  # a snapshot slot was filled, re-scored or emptied
 
-    def __init__(self, dataset: Dataset, parent: QObject | None = None, *, degree: int = 5,
-                 optimizer: str = "gd"):
+    def __init__(self, dataset: Dataset, parent: QObject | None = None, *, degree: int = 5, optimizer: str = "gd"):
         """``degree`` and ``optimizer`` are where a new document starts (the user's preferences)."""
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self._problem: FitProblem | None = None
-        self._prepared: tuple[FitState, FitProblem] | None = None   # checked by ``trouble``, not yet current
+        self._prepared: tuple[FitState, FitProblem] | None = None  # checked by ``trouble``, not yet current
         self._state, self.start_note = self._start_state(dataset, degree)
         self._evaluated: tuple[float, np.ndarray] | None = None
         # (the training problem it belongs to, the validation problem): rebuilt with ``problem``
         self._validation: tuple[FitProblem, FitProblem | None] | None = None
         self._val_evaluated: tuple[FitState, float | None] | None = None
-        self._fitted: tuple[FitState, np.ndarray] | None = None   # (state, ŷ at the data x): see ``fitted``
+        self._fitted: tuple[FitState, np.ndarray] | None = None  # (state, ŷ at the data x): see ``fitted``
         self.settings = RunSettings(optimizer=optimizer)
-        self.live = False    # True while a running gradient descent's knobs are being shown (set_theta_live)
-        self.manual_trail: list[np.ndarray] = []      # knob positions the user dialled, in order
+        self.live = False  # True while a running gradient descent's knobs are being shown (set_theta_live)
+        self.manual_trail: list[np.ndarray] = []  # knob positions the user dialled, in order
         self.manual_moves = 0
         self.best_manual: tuple[float, np.ndarray] | None = None
-        self.gd_trajectory: list[np.ndarray] = []     # knob positions of the current/last run
-        self.loss_history: list[np.ndarray] = []      # one array of losses per run
+        self.gd_trajectory: list[np.ndarray] = []  # knob positions of the current/last run
+        self.loss_history: list[np.ndarray] = []  # one array of losses per run
         # One (m, 2) array of (step, validation loss) rows per run, beside ``loss_history`` (empty for a
         # run without a split); steps are 1-based like the losses' positions, and may skip some.
         self.val_history: list[np.ndarray] = []
@@ -368,8 +371,8 @@ class FitDocument(QObject):
         self.show_exact = False
         self.show_manual = False
         self.show_gd = False
-        self.race: RaceView | None = None             # the latest optimiser race (written by the race panel)
-        self.snapshots: dict[str, tuple[float, np.ndarray]] = {}   # slot name -> (loss, knobs), see SNAPSHOT_SLOTS
+        self.race: RaceView | None = None  # the latest optimiser race (written by the race panel)
+        self.snapshots: dict[str, tuple[float, np.ndarray]] = {}  # slot name -> (loss, knobs), see SNAPSHOT_SLOTS
 
     # -- reading -----------------------------------------------------------------------------------
     @property
@@ -424,7 +427,7 @@ class FitDocument(QObject):
         if why is None:
             return state, None
         scaled = replace(state, basis=Basis.for_data("scaled", dataset.x))
-        self._problem = None                 # (the monomial one): ``trouble`` prepares the scaled one
+        self._problem = None  # (the monomial one): ``trouble`` prepares the scaled one
         if self.trouble(scaled) is None:
             return scaled, f"The Scaled basis is used for these data: with raw powers of x, {why}."
         raise DataError(f"{why}.")
@@ -449,7 +452,7 @@ class FitDocument(QObject):
         cached = self._val_evaluated
         if cached is None or cached[0] is not self._state:
             problem = self.validation_problem
-            with np.errstate(all="ignore"):   # an overflow shows as inf, as the training loss does
+            with np.errstate(all="ignore"):  # an overflow shows as inf, as the training loss does
                 value = None if problem is None else float(problem.loss_at(self._state.theta))
             cached = self._val_evaluated = (self._state, value)
         return cached[1]
@@ -459,7 +462,7 @@ class FitDocument(QObject):
         if self._evaluated is None:
             if self.dataset.n == 0:
                 self._evaluated = (0.0, np.zeros(self._state.theta.size))
-            else:   # the problem remembers it: the controller's check before the change asked already
+            else:  # the problem remembers it: the controller's check before the change asked already
                 self._evaluated = self.problem.evaluate(self._state.theta)
         return self._evaluated
 
@@ -478,7 +481,7 @@ class FitDocument(QObject):
         the residual plot and the table all ask for it after every change)."""
         cached = self._fitted
         if cached is None or cached[0] is not self._state:
-            if self._state.split is None:   # the problem's points are all the points: its memo serves
+            if self._state.split is None:  # the problem's points are all the points: its memo serves
                 values = self.problem.predict(self._state.theta)
             else:
                 values = self.curve(self.dataset.x)
@@ -494,8 +497,7 @@ class FitDocument(QObject):
         return self.problem.exact
 
     # -- writing (the controller's tools) ---------------------------------------------------------
-    def apply(self, new_state: FitState, text: str, merge_key: object = None,
-              before: FitState | None = None) -> None:
+    def apply(self, new_state: FitState, text: str, merge_key: object = None, before: FitState | None = None) -> None:
         """Make ``new_state`` current as one undoable step named ``text``.
 
         ``before`` is what undo returns to (default: the current state); a finished run passes the
@@ -550,12 +552,11 @@ class FitDocument(QObject):
         self.best_manual = None
         self.manual_moves = 0
         self.trailChanged.emit()
-        if self.race is not None:   # raced on another loss function: meaningless now
+        if self.race is not None:  # raced on another loss function: meaningless now
             self.race = None
             self.raceChanged.emit()
 
-    def set_overlays(self, *, exact: bool | None = None, manual: bool | None = None,
-                     gd: bool | None = None) -> None:
+    def set_overlays(self, *, exact: bool | None = None, manual: bool | None = None, gd: bool | None = None) -> None:
         """Show or hide the ghost curves on the fit plot."""
         if exact is not None:
             self.show_exact = exact
@@ -587,8 +588,8 @@ class FitDocument(QObject):
 
     def _loss_at(self, theta: np.ndarray) -> float:
         if self.dataset.n == 0:
-            return 0.0   # as ``evaluation``: no points, nothing to miss
-        with np.errstate(all="ignore"):   # an overflow is reported as a non-finite loss, not a warning
+            return 0.0  # as ``evaluation``: no points, nothing to miss
+        with np.errstate(all="ignore"):  # an overflow is reported as a non-finite loss, not a warning
             return float(self.problem.loss_at(theta))
 
     def _revise_snapshots(self, old: FitState, new: FitState) -> None:
@@ -604,10 +605,21 @@ class FitDocument(QObject):
         self.snapshotsChanged.emit()
 
     # -- an opened session ---------------------------------------------------------------------------
-    def reset(self, state: FitState, settings: RunSettings, *, manual_trail=(), manual_moves: int = 0,
-              best_manual=None, gd_trajectory=(), loss_history=(), last_run: RunRecord | None = None,
-              snapshots=None, overlays: tuple[bool, bool, bool] = (False, False, False),
-              val_history=()) -> None:
+    def reset(
+        self,
+        state: FitState,
+        settings: RunSettings,
+        *,
+        manual_trail=(),
+        manual_moves: int = 0,
+        best_manual=None,
+        gd_trajectory=(),
+        loss_history=(),
+        last_run: RunRecord | None = None,
+        snapshots=None,
+        overlays: tuple[bool, bool, bool] = (False, False, False),
+        val_history=(),
+    ) -> None:
         """Start afresh from ``state`` and the history given (an opened session).
 
         The undo history is emptied: an opened file is a new starting point, not a step (undoing "into"
@@ -616,33 +628,46 @@ class FitDocument(QObject):
         """
         self.undo_stack.clear()
         self._state, self._problem, self._evaluated = state, None, None
-        self._fitted = self._val_evaluated = None   # (they hold the old state, and so its data)
+        self._fitted = self._val_evaluated = None  # (they hold the old state, and so its data)
         self.settings = settings
         self.manual_trail = [np.array(t, dtype=np.float64) for t in manual_trail]
         self.manual_moves = int(manual_moves)
-        self.best_manual = (None if best_manual is None
-                            else (float(best_manual[0]), np.array(best_manual[1], dtype=np.float64)))
+        self.best_manual = (
+            None if best_manual is None else (float(best_manual[0]), np.array(best_manual[1], dtype=np.float64))
+        )
         self.gd_trajectory = [np.array(t, dtype=np.float64) for t in gd_trajectory]
         self.loss_history = [np.array(h, dtype=np.float64) for h in loss_history]
         self.val_history = aligned_val_history(val_history, len(self.loss_history))
         self.last_run = last_run
-        self.snapshots = {name: (float(loss), np.array(theta, dtype=np.float64))
-                          for name, (loss, theta) in (snapshots or {}).items()}
+        self.snapshots = {
+            name: (float(loss), np.array(theta, dtype=np.float64)) for name, (loss, theta) in (snapshots or {}).items()
+        }
         self.show_exact, self.show_manual, self.show_gd = (bool(v) for v in overlays)
         self.race = None
-        for signal in (self.dataChanged, self.splitChanged, self.modelChanged, self.knobsChanged, self.stateChanged,
-                       self.settingsChanged, self.trailChanged, self.overlaysChanged, self.snapshotsChanged,
-                       self.raceChanged):
+        for signal in (
+            self.dataChanged,
+            self.splitChanged,
+            self.modelChanged,
+            self.knobsChanged,
+            self.stateChanged,
+            self.settingsChanged,
+            self.trailChanged,
+            self.overlaysChanged,
+            self.snapshotsChanged,
+            self.raceChanged,
+        ):
             signal.emit()
 
     def _set_state(self, state: FitState, evaluation: tuple[float, np.ndarray] | None = None) -> None:
         old, self._state = self._state, state
         self._evaluated = evaluation if evaluation is not None and old.same_problem(state) else None
-        self._fitted = self._val_evaluated = None   # per state: recomputed on demand, old data let go
+        self._fitted = self._val_evaluated = None  # per state: recomputed on demand, old data let go
         data_changed = old.dataset is not state.dataset
         split_changed = old.split != state.split
-        model_changed = split_changed or ((old.degree, old.basis, old.loss, old.model, old.hidden)
-                                          != (state.degree, state.basis, state.loss, state.model, state.hidden))
+        model_changed = split_changed or (
+            (old.degree, old.basis, old.loss, old.model, old.hidden)
+            != (state.degree, state.basis, state.loss, state.model, state.hidden)
+        )
         if data_changed or model_changed:
             self._problem = None
             self.clear_trails()

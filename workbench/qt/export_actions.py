@@ -24,9 +24,11 @@ from workbench.fitting.data import DataError, save_dataset
 from .document import FitDocument
 from .plot_export import PNG_MIN_WIDTH, plot_png, plot_svg
 
-REPORT_FILES = {"csv": ("CSV", "CSV files (*.csv)", ".csv"),
-                "json": ("JSON", "JSON files (*.json)", ".json"),
-                "text": ("text", "Text files (*.txt)", ".txt")}
+REPORT_FILES = {
+    "csv": ("CSV", "CSV files (*.csv)", ".csv"),
+    "json": ("JSON", "JSON files (*.json)", ".json"),
+    "text": ("text", "Text files (*.txt)", ".txt"),
+}
 FORMULA_NAMES = {"text": "plain text", "latex": "LaTeX", "numpy": "a NumPy expression"}
 FIX_PATH = "Choose a folder you can write to, or close the program that holds the file."
 
@@ -34,10 +36,16 @@ FIX_PATH = "Choose a folder you can write to, or close the program that holds th
 class ExportActions(QObject):
     """The export and copy-formula actions of the main window, and the exports behind them."""
 
-    notice = Signal(str, str)   # (level, message), as Controller.notice: the window shows both the same way
+    notice = Signal(str, str)  # (level, message), as Controller.notice: the window shows both the same way
 
-    def __init__(self, document: FitDocument, fit_plot: pg.PlotWidget, parent: QWidget,
-                 last_dir: Callable[[], Path], remember_dir: Callable[[str], None]):
+    def __init__(
+        self,
+        document: FitDocument,
+        fit_plot: pg.PlotWidget,
+        parent: QWidget,
+        last_dir: Callable[[], Path],
+        remember_dir: Callable[[str], None],
+    ):
         super().__init__(parent)
         self.document = document
         self.fit_plot = fit_plot
@@ -46,31 +54,66 @@ class ExportActions(QObject):
         self._remember_dir = remember_dir
         self.actions: dict[str, QAction] = {}
         add = self._add
-        add("png", "Fit plot as &PNG…", "exportPngAction", "Ctrl+E",
+        add(
+            "png",
+            "Fit plot as &PNG…",
+            "exportPngAction",
+            "Ctrl+E",
             f"Save the fit plot as a PNG image (at least {PNG_MIN_WIDTH} pixels wide)",
-            lambda: self._ask("Export the fit plot as PNG", "fit.png", "PNG images (*.png)",
-                              lambda p: self.export_plot(p, "png")))
-        add("svg", "Fit plot as &SVG…", "exportSvgAction", "Ctrl+Shift+E",
+            lambda: self._ask(
+                "Export the fit plot as PNG", "fit.png", "PNG images (*.png)", lambda p: self.export_plot(p, "png")
+            ),
+        )
+        add(
+            "svg",
+            "Fit plot as &SVG…",
+            "exportSvgAction",
+            "Ctrl+Shift+E",
             "Save the fit plot as an SVG vector drawing (sharp at any size, editable in Inkscape)",
-            lambda: self._ask("Export the fit plot as SVG", "fit.svg", "SVG drawings (*.svg)",
-                              lambda p: self.export_plot(p, "svg")))
+            lambda: self._ask(
+                "Export the fit plot as SVG", "fit.svg", "SVG drawings (*.svg)", lambda p: self.export_plot(p, "svg")
+            ),
+        )
         for fmt, (name, pattern, suffix) in REPORT_FILES.items():
-            add(f"report_{fmt}", f"Report as {'&' + name if fmt != 'text' else '&text'}…",
+            add(
+                f"report_{fmt}",
+                f"Report as {'&' + name if fmt != 'text' else '&text'}…",
                 # Chords (Ctrl+Shift+F, then C, J or T): the plain combinations are taken.
-                f"exportReport{fmt.capitalize()}Action", "Ctrl+Shift+F, " + {"csv": "C", "json": "J", "text": "T"}[fmt],
+                f"exportReport{fmt.capitalize()}Action",
+                "Ctrl+Shift+F, " + {"csv": "C", "json": "J", "text": "T"}[fmt],
                 f"Save the fit report (coefficients with standard errors, R², RMSE, dof, warnings) as {name}",
                 lambda f=fmt, n=name, pat=pattern, s=suffix: self._ask(
-                    f"Export the fit report as {n}", f"report{s}", pat, lambda p: self.export_report(p, f),
-                    ready=lambda: self._report() is not None))
-        add("data", "&Data as CSV…", "saveDataAction", "Ctrl+Shift+D",
+                    f"Export the fit report as {n}",
+                    f"report{s}",
+                    pat,
+                    lambda p: self.export_report(p, f),
+                    ready=lambda: self._report() is not None,
+                ),
+            )
+        add(
+            "data",
+            "&Data as CSV…",
+            "saveDataAction",
+            "Ctrl+Shift+D",
             "Save the data points as a CSV file that re-imports to the very same numbers",
-            lambda: self._ask("Save the data as CSV", ".csv", "CSV files (*.csv)", self.export_data,
-                              ready=self._has_points))
-        for form, text, shortcut in (("text", "&Plain text", "Ctrl+Shift+C"), ("latex", "&LaTeX", "Ctrl+Shift+L"),
-                                     ("numpy", "&NumPy expression", "Ctrl+Shift+N")):
-            add(f"formula_{form}", text, f"copyFormula{form.capitalize()}Action", shortcut,
+            lambda: self._ask(
+                "Save the data as CSV", ".csv", "CSV files (*.csv)", self.export_data, ready=self._has_points
+            ),
+        )
+        for form, text, shortcut in (
+            ("text", "&Plain text", "Ctrl+Shift+C"),
+            ("latex", "&LaTeX", "Ctrl+Shift+L"),
+            ("numpy", "&NumPy expression", "Ctrl+Shift+N"),
+        ):
+            add(
+                f"formula_{form}",
+                text,
+                f"copyFormula{form.capitalize()}Action",
+                shortcut,
                 f"Copy the current curve's formula in your x to the clipboard as {FORMULA_NAMES[form]}, "
-                "every digit kept", lambda f=form: self.copy_formula(f))
+                "every digit kept",
+                lambda f=form: self.copy_formula(f),
+            )
 
     def _add(self, key, text, name, shortcut, tip, slot) -> None:
         action = QAction(text, self._parent)
@@ -105,8 +148,10 @@ class ExportActions(QObject):
 
     def report_actions(self) -> list[QAction]:
         """The report exports and the formula copies (for the report panel's Export button)."""
-        return [self.actions[k] for k in ("report_csv", "report_json", "report_text", "formula_text",
-                                          "formula_latex", "formula_numpy")]
+        return [
+            self.actions[k]
+            for k in ("report_csv", "report_json", "report_text", "formula_text", "formula_latex", "formula_numpy")
+        ]
 
     # -- the exports (each returns True when done, else a notice said why) ----------------------------------
     def export_plot(self, path: str | Path, fmt: str) -> bool:
@@ -186,8 +231,14 @@ class ExportActions(QObject):
         name = self.document.dataset.name
         return f"Fit plot — {name}" if name else "Fit plot"
 
-    def _ask(self, title: str, default: str, pattern: str, write: Callable[[str], bool],
-             ready: Callable[[], bool] | None = None) -> None:
+    def _ask(
+        self,
+        title: str,
+        default: str,
+        pattern: str,
+        write: Callable[[str], bool],
+        ready: Callable[[], bool] | None = None,
+    ) -> None:
         """Ask where to save (in the last directory used), add the suffix if none was typed, then write.
 
         ``ready`` runs first: when there is nothing to export it has said why, and no dialog opens.

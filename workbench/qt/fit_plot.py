@@ -27,11 +27,11 @@ CURVE_SAMPLES = 600
 POINT_BRUSH = pg.mkBrush(40, 110, 220, 220)
 SELECTED_BRUSH = pg.mkBrush(255, 150, 0, 255)
 POINT_PEN = pg.mkPen("w", width=1)
-HELD_OUT_BRUSH = pg.mkBrush(255, 255, 255, 0)     # held-out (validation) points are hollow …
-HELD_OUT_PEN = pg.mkPen(*VALIDATION_COLOUR, width=2)   # … rings in the validation curve's colour
+HELD_OUT_BRUSH = pg.mkBrush(255, 255, 255, 0)  # held-out (validation) points are hollow …
+HELD_OUT_PEN = pg.mkPen(*VALIDATION_COLOUR, width=2)  # … rings in the validation curve's colour
 BAND_LEVEL = 0.95
-BANDS_MAX_POINTS = 100_000   # above this the bands (a full least-squares report) are not drawn
-LARGE_N = 5_000              # above this many points they are drawn as downsampled clouds (_draw_cloud)
+BANDS_MAX_POINTS = 100_000  # above this the bands (a full least-squares report) are not drawn
+LARGE_N = 5_000  # above this many points they are drawn as downsampled clouds (_draw_cloud)
 # Above this many points the per-point shapes (residual segments, pulls, squares) are not drawn: tens of
 # thousands of overlapping strokes cost a frame each and show nothing a single one would not (the
 # residual plot shows every residual); the legend says what is hidden.
@@ -41,9 +41,8 @@ PER_POINT_MAX = LARGE_N
 class _PointsItem(pg.ScatterPlotItem):
     """Data points that can be dragged, selected and removed; clicks elsewhere fall through."""
 
-    def __init__(self, plot: "FitPlot"):
-        super().__init__(size=10, pen=pg.mkPen("w", width=1), brush=POINT_BRUSH, hoverable=True,
-                         hoverSize=14, tip=None)
+    def __init__(self, plot: FitPlot):
+        super().__init__(size=10, pen=pg.mkPen("w", width=1), brush=POINT_BRUSH, hoverable=True, hoverSize=14, tip=None)
         self._plot = plot
         self._drag_index: int | None = None
         self._drag_id = None
@@ -100,7 +99,7 @@ class _Points:
 class _FitViewBox(pg.ViewBox):
     """A ViewBox whose plain left click on empty space requests a new point there."""
 
-    def __init__(self, plot: "FitPlot"):
+    def __init__(self, plot: FitPlot):
         super().__init__()
         self._plot = plot
 
@@ -126,8 +125,10 @@ class FitPlot(pg.PlotWidget):
         self.document = document
         super().__init__(parent, viewBox=_FitViewBox(self))
         self.setObjectName("fitPlot")
-        self.setToolTip("Click to add a point · drag a point to move it · right-click or Delete removes it\n"
-                        "Drag empty space to pan · wheel to zoom")
+        self.setToolTip(
+            "Click to add a point · drag a point to move it · right-click or Delete removes it\n"
+            "Drag empty space to pan · wheel to zoom"
+        )
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.selected: int | None = None
         self._legend_items: list = []
@@ -135,30 +136,36 @@ class FitPlot(pg.PlotWidget):
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setLabel("bottom", "x")
         item.setLabel("left", "y")
-        cache_axes(item)   # the grid is the axes': without a cache every curve update repaints it
+        cache_axes(item)  # the grid is the axes': without a cache every curve update repaints it
         item.setMenuEnabled(True)
         self.legend = item.addLegend(offset=(10, 10))
         # Created once; afterwards only setData.
         # A 1-pixel pen: Qt draws those with its fast line rasteriser; at width 1.5 the same 10⁴ segments
         # took 20-60× longer (tests/benchmarks/bench_gui.py, issue 6).
-        self.residuals = pg.PlotDataItem(pen=pg.mkPen(220, 60, 60, 170, width=1), connect="pairs",
-                                         name="residuals", antialias=False)  # vertical: nothing to smooth
-        self.exact_curve = pg.PlotDataItem(pen=pg.mkPen(40, 170, 80, width=2.5, style=Qt.PenStyle.DashLine),
-                                           name="exact optimum")
-        self.manual_curve = pg.PlotDataItem(pen=pg.mkPen(230, 140, 20, width=2, style=Qt.PenStyle.DashDotLine),
-                                            name="my best manual fit")
-        self.gd_curve = pg.PlotDataItem(pen=pg.mkPen(150, 80, 200, width=2, style=Qt.PenStyle.DotLine),
-                                        name="gradient-descent fit")
+        self.residuals = pg.PlotDataItem(
+            pen=pg.mkPen(220, 60, 60, 170, width=1), connect="pairs", name="residuals", antialias=False
+        )  # vertical: nothing to smooth
+        self.exact_curve = pg.PlotDataItem(
+            pen=pg.mkPen(40, 170, 80, width=2.5, style=Qt.PenStyle.DashLine), name="exact optimum"
+        )
+        self.manual_curve = pg.PlotDataItem(
+            pen=pg.mkPen(230, 140, 20, width=2, style=Qt.PenStyle.DashDotLine), name="my best manual fit"
+        )
+        self.gd_curve = pg.PlotDataItem(
+            pen=pg.mkPen(150, 80, 200, width=2, style=Qt.PenStyle.DotLine), name="gradient-descent fit"
+        )
         self.curve = pg.PlotDataItem(pen=pg.mkPen(20, 60, 160, width=3), name="current curve")
         # Per-point forces −∂L/∂ŷ_i (arrows from the curve towards each point) and residual squares.
         self.show_forces = False
         self.show_squares = False
-        self.force_shafts = pg.PlotDataItem(pen=pg.mkPen(230, 120, 0, width=2.5), connect="pairs",
-                                            name="pull on the curve (−∂L/∂ŷ)")
+        self.force_shafts = pg.PlotDataItem(
+            pen=pg.mkPen(230, 120, 0, width=2.5), connect="pairs", name="pull on the curve (−∂L/∂ŷ)"
+        )
         self.force_heads = pg.ScatterPlotItem(size=11, pen=None, brush=pg.mkBrush(230, 120, 0))
         # Named in the legend (it draws no sample) when there are too many points for per-point shapes.
-        self.per_point_note = pg.PlotDataItem(pen=None, name=f"residual segments, pulls and squares: not drawn "
-                                                             f"above {PER_POINT_MAX:,} points")
+        self.per_point_note = pg.PlotDataItem(
+            pen=None, name=f"residual segments, pulls and squares: not drawn above {PER_POINT_MAX:,} points"
+        )
         self.squares = QGraphicsPathItem()
         self.squares.setPen(pg.mkPen(220, 60, 60, 160, width=1))
         self.squares.setBrush(pg.mkBrush(220, 60, 60, 45))
@@ -167,8 +174,7 @@ class FitPlot(pg.PlotWidget):
         self._band_report = None
         self._band_key = None
         self.conf_lo = pg.PlotDataItem(pen=pg.mkPen(40, 170, 80, 90, width=1))
-        self.conf_hi = pg.PlotDataItem(pen=pg.mkPen(40, 170, 80, 90, width=1),
-                                       name=f"{BAND_LEVEL:.0%} confidence band")
+        self.conf_hi = pg.PlotDataItem(pen=pg.mkPen(40, 170, 80, 90, width=1), name=f"{BAND_LEVEL:.0%} confidence band")
         self.conf_fill = pg.FillBetweenItem(self.conf_lo, self.conf_hi, brush=pg.mkBrush(40, 170, 80, 45))
         band_pen = pg.mkPen(40, 170, 80, 200, width=1.5, style=Qt.PenStyle.DashLine)
         self.pred_lo = pg.PlotDataItem(pen=band_pen)
@@ -198,7 +204,7 @@ class FitPlot(pg.PlotWidget):
         document.splitChanged.connect(self._draw_points)
         document.overlaysChanged.connect(self._redraw_overlays)
         document.trailChanged.connect(self._redraw_overlays)
-        self.snapshot_curves: dict[str, pg.PlotDataItem] = {}   # one per snapshot name, created once
+        self.snapshot_curves: dict[str, pg.PlotDataItem] = {}  # one per snapshot name, created once
         document.snapshotsChanged.connect(self._redraw_snapshots)
         item.getViewBox().sigXRangeChanged.connect(self._redraw_snapshots)
         self._draw_points()
@@ -218,8 +224,7 @@ class FitPlot(pg.PlotWidget):
             y0, y1 = float(np.min(data.y)), float(np.max(data.y))
             dx = (x1 - x0) or max(abs(x0), 1.0)
             dy = (y1 - y0) or max(abs(y0), 1.0)
-            vb.setRange(xRange=(x0 - 0.08 * dx, x1 + 0.08 * dx), yRange=(y0 - 0.15 * dy, y1 + 0.15 * dy),
-                        padding=0)
+            vb.setRange(xRange=(x0 - 0.08 * dx, x1 + 0.08 * dx), yRange=(y0 - 0.15 * dy, y1 + 0.15 * dy), padding=0)
         vb.disableAutoRange()
 
     def visible_x(self) -> np.ndarray:
@@ -273,8 +278,9 @@ class FitPlot(pg.PlotWidget):
         Disabled items: they draw, but never take a click, so a click anywhere still adds a point.
         """
         self.cloud = pg.PlotDataItem(pen=None, symbol="o", symbolSize=5, symbolPen=None, symbolBrush=POINT_BRUSH)
-        self.held_out_cloud = pg.PlotDataItem(pen=None, symbol="o", symbolSize=6, symbolPen=HELD_OUT_PEN,
-                                              symbolBrush=HELD_OUT_BRUSH)
+        self.held_out_cloud = pg.PlotDataItem(
+            pen=None, symbol="o", symbolSize=6, symbolPen=HELD_OUT_PEN, symbolBrush=HELD_OUT_BRUSH
+        )
         self.selected_marker = pg.ScatterPlotItem(size=11, pen=POINT_PEN, brush=SELECTED_BRUSH)
         for z, item in enumerate((self.cloud, self.held_out_cloud, self.selected_marker)):
             item.setEnabled(False)
@@ -318,7 +324,7 @@ class FitPlot(pg.PlotWidget):
                 self.points.setData(x=[], y=[])
         selected = self.selected if large and self.selected is not None and self.selected < data.n else None
         if selected is None:
-            if self.selected_marker.isVisible():    # empty and hidden: not painted on every redraw
+            if self.selected_marker.isVisible():  # empty and hidden: not painted on every redraw
                 self.selected_marker.setData([], [])
                 self.selected_marker.setVisible(False)
         else:
@@ -366,7 +372,7 @@ class FitPlot(pg.PlotWidget):
             data, fitted = _Points(np.empty(0), np.empty(0), 0), np.empty(0)
             self.residuals.setData([], [])
         split = self.document.state.split_indices()
-        if split is not None and data.n:   # held-out points are not in the loss: no pull, no square
+        if split is not None and data.n:  # held-out points are not in the loss: no pull, no square
             data, fitted = _Points(data.x[split[0]], data.y[split[0]], split[0].size), fitted[split[0]]
         self._draw_forces(data, fitted)
         self._draw_squares(data, fitted)
@@ -375,7 +381,7 @@ class FitPlot(pg.PlotWidget):
         forces = self.force_vectors() if self.show_forces and data.n else np.empty(0)
         steepest = float(np.max(np.abs(forces))) if forces.size else 0.0
         if steepest <= 0 or not np.isfinite(steepest):
-            if self.force_heads.isVisible():   # cleared once, then hidden: no work on every knob turn
+            if self.force_heads.isVisible():  # cleared once, then hidden: no work on every knob turn
                 self.force_shafts.setData([], [])
                 self.force_heads.setData([], [])
                 self.force_heads.setVisible(False)
@@ -440,7 +446,7 @@ class FitPlot(pg.PlotWidget):
         if key is None or key[0] is not state.dataset or key[1:] != (state.degree, state.split):
             self._band_key = (state.dataset, state.degree, state.split)
             try:
-                self._band_report = doc.problem.report   # the report panel's own (weighted) report
+                self._band_report = doc.problem.report  # the report panel's own (weighted) report
             except ValueError:
                 self._band_report = None
         return self._band_report
@@ -449,7 +455,7 @@ class FitPlot(pg.PlotWidget):
     def _draw_bands(self) -> None:
         items = (self.conf_lo, self.conf_hi, self.pred_lo, self.pred_hi)
         if not self.show_bands:
-            self._band_key = self._band_report = None   # (they hold the data and its report: let them go)
+            self._band_key = self._band_report = None  # (they hold the data and its report: let them go)
         report = self.band_report() if self.show_bands else None
         if report is not None:
             xs = self.visible_x()
@@ -470,10 +476,10 @@ class FitPlot(pg.PlotWidget):
             curve = self.snapshot_curves.get(name)
             if curve is None:
                 curve = self.snapshot_curves[name] = pg.PlotDataItem(pen=snapshot_pen(name, len(self.snapshot_curves)))
-                curve.setZValue(4)   # under the current curve, over the bands
+                curve.setZValue(4)  # under the current curve, over the bands
                 self.addItem(curve)
             if theta.size == doc.state.theta.size:
-                with np.errstate(all="ignore"):   # a wild snapshot far outside the data: drawn where finite
+                with np.errstate(all="ignore"):  # a wild snapshot far outside the data: drawn where finite
                     ys = doc.curve(xs, theta)
                 curve.setData(xs, ys, name=snapshot_label(name, loss))
             else:
@@ -482,7 +488,7 @@ class FitPlot(pg.PlotWidget):
             if name not in doc.snapshots:
                 curve.setData([], [])
         self._sync_legend()
-        for curve in self.snapshot_curves.values():   # a new loss keeps the legend's entries: relabel them
+        for curve in self.snapshot_curves.values():  # a new loss keeps the legend's entries: relabel them
             label = self.legend.getLabel(curve)
             if label is not None and label.text != curve.name():
                 label.setText(curve.name())
@@ -490,9 +496,17 @@ class FitPlot(pg.PlotWidget):
     def _sync_legend(self) -> None:
         """List only the curves that are drawn (hidden ghost curves would only confuse)."""
         shown = []
-        for item in (self.curve, self.residuals, self.exact_curve, self.manual_curve, self.gd_curve,
-                     *self.snapshot_curves.values(),
-                     self.force_shafts, self.conf_hi, self.pred_hi):
+        for item in (
+            self.curve,
+            self.residuals,
+            self.exact_curve,
+            self.manual_curve,
+            self.gd_curve,
+            *self.snapshot_curves.values(),
+            self.force_shafts,
+            self.conf_hi,
+            self.pred_hi,
+        ):
             x, _ = item.getData()
             if x is not None and len(x):
                 shown.append(item)

@@ -6,13 +6,23 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QLabel, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.fitting.data import Dataset
 from workbench.fitting.generate import CURVES, MAX_POINTS, MIN_POINTS, GenerateSettings
 
-_PREVIEW_POINTS = 2000     # the preview thins larger sets: it only has to show the shape
+_PREVIEW_POINTS = 2000  # the preview thins larger sets: it only has to show the shape
 _X_LIMIT = 1e6
 
 
@@ -40,8 +50,9 @@ class GenerateDialog(QDialog):
 
         self._lo = self._number_spin("generateFromSpin", -_X_LIMIT, _X_LIMIT, "Smallest x (must be below 'to').")
         self._hi = self._number_spin("generateToSpin", -_X_LIMIT, _X_LIMIT, "Largest x (must be above 'from').")
-        self._noise = self._number_spin("generateNoiseSpin", 0.0, _X_LIMIT,
-                                        "Standard deviation of the Gaussian noise added to each y (0: none).")
+        self._noise = self._number_spin(
+            "generateNoiseSpin", 0.0, _X_LIMIT, "Standard deviation of the Gaussian noise added to each y (0: none)."
+        )
         self._noise.setSingleStep(0.05)
 
         self._seed = QSpinBox(objectName="generateSeedSpin")
@@ -59,8 +70,9 @@ class GenerateDialog(QDialog):
         for axis in ("left", "bottom"):
             self._preview.getAxis(axis).setTextPen(text_pen)
         self._truth = self._preview.plot(pen=pg.mkPen((120, 120, 120), width=1))
-        self._points = self._preview.plot(pen=None, symbol="o", symbolSize=4, symbolPen=None,
-                                          symbolBrush=(31, 119, 180))
+        self._points = self._preview.plot(
+            pen=None, symbol="o", symbolSize=4, symbolPen=None, symbolBrush=(31, 119, 180)
+        )
 
         self._error = QLabel(objectName="generateErrorLabel")
         self._error.setWordWrap(True)
@@ -69,8 +81,9 @@ class GenerateDialog(QDialog):
         self._error.setPalette(error_palette)
         self._error.hide()
 
-        self._buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
-                                         objectName="generateButtons")
+        self._buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, objectName="generateButtons"
+        )
         ok = self._buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setText("Generate")
         ok.setToolTip("Replace the data with these points (undo restores the old data).")
@@ -114,8 +127,14 @@ class GenerateDialog(QDialog):
     # -- settings ----------------------------------------------------------------------------------
     def settings(self) -> GenerateSettings:
         """The settings as the dialog shows them now (possibly invalid: see ``error()``)."""
-        return GenerateSettings(self._kind.currentData(), self._n.value(), self._lo.value(), self._hi.value(),
-                                self._noise.value(), self._seed.value())
+        return GenerateSettings(
+            self._kind.currentData(),
+            self._n.value(),
+            self._lo.value(),
+            self._hi.value(),
+            self._noise.value(),
+            self._seed.value(),
+        )
 
     def set_settings(self, settings: GenerateSettings) -> None:
         """Show ``settings`` in the controls (and refresh the preview)."""

@@ -14,8 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.engine.gradcheck import numerical_gradient, relative_error
 from workbench.fitting.models import MLPModel
@@ -23,14 +32,14 @@ from workbench.fitting.problem import FitProblem
 
 from .document import FitDocument
 
-TOLERANCE = 1e-6      # the issue's bar: backprop and central differences agree to six digits
+TOLERANCE = 1e-6  # the issue's bar: backprop and central differences agree to six digits
 TOLERANCE_TEXT = "1e-6"
-MAX_CHECKED = 32      # knobs checked per click (all of a polynomial's; a spread subset of a net's)
+MAX_CHECKED = 32  # knobs checked per click (all of a polynomial's; a spread subset of a net's)
 # Central-difference steps (relative, see numerical_gradient).  For a quadratic loss the difference is
 # exact for any step, so a large one keeps rounding small; a curved loss needs a small step, and a kinked
 # one (MAE, Huber) the smallest, so that the step rarely crosses a kink.
 STEP_QUADRATIC, STEP_SMOOTH, STEP_KINKED = 1e-3, 1e-5, 1e-6
-NOISE_SAFETY = 8.0    # measured rounding noise is scaled up by this (noisy differences may agree by chance)
+NOISE_SAFETY = 8.0  # measured rounding noise is scaled up by this (noisy differences may agree by chance)
 GOOD = QColor(30, 130, 60)
 BAD = QColor(190, 30, 30)
 STALE = QColor(150, 150, 150)
@@ -54,12 +63,12 @@ class GradientCheck:
     """Backprop and central-difference gradients of the checked knobs, and their relative errors."""
 
     names: tuple[str, ...]
-    indices: np.ndarray      # which knobs were checked
+    indices: np.ndarray  # which knobs were checked
     backprop: np.ndarray
     numeric: np.ndarray
     relative: np.ndarray
-    noise: np.ndarray        # rounding noise of each central difference (its resolution)
-    n_params: int            # how many knobs the model has in all
+    noise: np.ndarray  # rounding noise of each central difference (its resolution)
+    n_params: int  # how many knobs the model has in all
 
     @property
     def rounding_limited(self) -> np.ndarray:
@@ -169,11 +178,12 @@ def check_knobs(problem: FitProblem, theta, limit: int = MAX_CHECKED) -> Gradien
     largest = float(np.max(np.abs(backprop_u), initial=0.0))
     floor = np.maximum(noise_u, max(1e-3 * largest, np.finfo(np.float64).tiny))
     relative = relative_error(backprop_u, numeric_u, floor)
-    if np.any(relative >= TOLERANCE):   # only then is it worth a closer look at the noise
+    if np.any(relative >= TOLERANCE):  # only then is it worth a closer look at the noise
         noise_u = np.maximum(noise_u, _measured_noise(loss_in_units, u, eps, numeric_u))
     names = knob_names(problem)
-    return GradientCheck(tuple(names[i] for i in idx), idx, grad[idx], numeric_u / scale, relative,
-                         noise_u / scale, theta.size)
+    return GradientCheck(
+        tuple(names[i] for i in idx), idx, grad[idx], numeric_u / scale, relative, noise_u / scale, theta.size
+    )
 
 
 def _state_key(document: FitDocument) -> tuple:
@@ -190,7 +200,7 @@ def _same_key(a: tuple | None, b: tuple | None) -> bool:
 class GradientCheckPanel(QWidget):
     """One click compares backprop with central differences for every knob, in a table."""
 
-    checked = Signal(object)    # GradientCheck, after the table has been filled
+    checked = Signal(object)  # GradientCheck, after the table has been filled
 
     def __init__(self, document: FitDocument, parent: QWidget | None = None):
         super().__init__(parent)
@@ -200,15 +210,16 @@ class GradientCheckPanel(QWidget):
         self._key: tuple | None = None
         self._stale = False
 
-        intro = QLabel("Is backprop right?  Compare each ∂L/∂k with a central difference "
-                       "(L(k+h) − L(k−h))/2h: two forward passes per knob, no calculus.")
+        intro = QLabel(
+            "Is backprop right?  Compare each ∂L/∂k with a central difference "
+            "(L(k+h) − L(k−h))/2h: two forward passes per knob, no calculus."
+        )
         intro.setWordWrap(True)
         intro.setObjectName("gradCheckIntro")
         self.button = QPushButton("Check gradients", objectName="gradCheckButton")
         self.button.setToolTip("Compute backprop and central-difference gradients at the current knobs")
         self.button.clicked.connect(self._on_button_clicked)
-        self.summary = QLabel("Press “Check gradients” to compare at the current knobs.",
-                              objectName="gradCheckSummary")
+        self.summary = QLabel("Press “Check gradients” to compare at the current knobs.", objectName="gradCheckSummary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.table = QTableWidget(0, len(COLUMNS), objectName="gradCheckTable")
@@ -284,8 +295,9 @@ class GradientCheckPanel(QWidget):
     def _fill_table(self, result: GradientCheck) -> None:
         self.table.setRowCount(len(result.names))
         digits = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        rows = zip(result.names, result.backprop, result.numeric, result.relative, result.noise,
-                   result.rounding_limited)
+        rows = zip(
+            result.names, result.backprop, result.numeric, result.relative, result.noise, result.rounding_limited
+        )
         for row, (name, a, n, err, noise, limited) in enumerate(rows):
             verdict = f"{err:.1e}  {'≈' if limited else '✓' if err < TOLERANCE else '✗'}"
             cells = (name, f"{a:.10g}", f"{n:.10g}", verdict)
@@ -298,10 +310,12 @@ class GradientCheckPanel(QWidget):
                 if column == 3:
                     item.setForeground(QBrush(NEUTRAL if limited else GOOD if err < TOLERANCE else BAD))
                     if limited:
-                        item.setToolTip(f"They differ by no more than the central difference's rounding noise "
-                                        f"(±{noise:.1e}):\nthis gradient is nearly 0 (the knobs are at or next "
-                                        "to the optimum), too small to check to six digits here.\n"
-                                        "Move the knobs away from the optimum to check it.")
+                        item.setToolTip(
+                            f"They differ by no more than the central difference's rounding noise "
+                            f"(±{noise:.1e}):\nthis gradient is nearly 0 (the knobs are at or next "
+                            "to the optimum), too small to check to six digits here.\n"
+                            "Move the knobs away from the optimum to check it."
+                        )
                 self.table.setItem(row, column, item)
 
     def _grey_table(self) -> None:
@@ -318,26 +332,34 @@ class GradientCheckPanel(QWidget):
         worst = result.max_error
         colour: QColor | None = GOOD if result.passed else BAD
         if result.passed:
-            text = (f"max relative error {worst:.1e} ✓ below {TOLERANCE_TEXT}: backprop agrees with central "
-                    "differences.")
+            text = f"max relative error {worst:.1e} ✓ below {TOLERANCE_TEXT}: backprop agrees with central differences."
         else:
-            text = (f"max relative error {worst:.1e} ✗ above {TOLERANCE_TEXT}: backprop and central "
-                    "differences disagree.")
+            text = (
+                f"max relative error {worst:.1e} ✗ above {TOLERANCE_TEXT}: backprop and central differences disagree."
+            )
         limited = int(np.count_nonzero(result.rounding_limited))
         if limited == result.indices.size:
-            text = ("Every gradient is nearly 0 (the knobs are at the optimum): backprop and central differences "
-                    "agree within rounding, but cannot be checked to six digits here.  Move the knobs away "
-                    "and check again.")
+            text = (
+                "Every gradient is nearly 0 (the knobs are at the optimum): backprop and central differences "
+                "agree within rounding, but cannot be checked to six digits here.  Move the knobs away "
+                "and check again."
+            )
             colour = None
         elif limited:
-            text += (f"  {limited} nearly-zero gradient{'s' if limited > 1 else ''} (≈) agree only within "
-                     "rounding noise: at the optimum along that knob.")
+            text += (
+                f"  {limited} nearly-zero gradient{'s' if limited > 1 else ''} (≈) agree only within "
+                "rounding noise: at the optimum along that knob."
+            )
         if not result.checked_all:
-            text += (f"  Checked {result.indices.size} of {result.n_params} parameters, spread evenly over "
-                     "the layers (each needs two forward passes).")
+            text += (
+                f"  Checked {result.indices.size} of {result.n_params} parameters, spread evenly over "
+                "the layers (each needs two forward passes)."
+            )
         if self._stale:
-            text = ("Out of date: the knobs, data or model changed since this check.  Press “Check gradients” "
-                    "again.\n(" + text + ")")
+            text = (
+                "Out of date: the knobs, data or model changed since this check.  Press “Check gradients” "
+                "again.\n(" + text + ")"
+            )
             colour = STALE
         self.summary.setText(text)
         self.summary.setStyleSheet(f"color: {colour.name()};" if colour is not None else "")

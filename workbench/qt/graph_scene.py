@@ -13,56 +13,94 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
-from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen,
-                           QPolygonF)
-from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsPolygonItem, QGraphicsScene,
-                               QGraphicsView)
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsPolygonItem, QGraphicsScene, QGraphicsView
 
 from workbench.engine import Node
 
-NODE_W, NODE_H, DATA_H = 146, 50, 35   # data-only boxes have no gradient line
+NODE_W, NODE_H, DATA_H = 146, 50, 35  # data-only boxes have no gradient line
 COLUMN_PITCH = NODE_W + 36
 ROW_GAP = 8
 
 # The tag in a box's corner: the op's symbol and, when the name leaves room, its name in words.
-OP_TAGS = {"add": ("+", "sum"), "sub": ("−", "difference"), "mul": ("×", "product"), "pow": ("xⁿ", "power"),
-           "square": ("²", "square"), "mean": ("", "mean"), "sum": ("Σ", "sum"), "mean_square": ("", "mean of ²"),
-           "matmul": ("@", "matmul"), "tanh": ("", "tanh"), "neg": ("−", "negate"), "exp": ("", "exp"),
-           "log": ("", "log"), "abs": ("", "|·|"), "huber": ("", "huber"), "legendre": ("Pₙ", "Legendre"),
-           "knob": ("", "knob"), "data": ("", "data")}
+OP_TAGS = {
+    "add": ("+", "sum"),
+    "sub": ("−", "difference"),
+    "mul": ("×", "product"),
+    "pow": ("xⁿ", "power"),
+    "square": ("²", "square"),
+    "mean": ("", "mean"),
+    "sum": ("Σ", "sum"),
+    "mean_square": ("", "mean of ²"),
+    "matmul": ("@", "matmul"),
+    "tanh": ("", "tanh"),
+    "neg": ("−", "negate"),
+    "exp": ("", "exp"),
+    "log": ("", "log"),
+    "abs": ("", "|·|"),
+    "huber": ("", "huber"),
+    "legendre": ("Pₙ", "Legendre"),
+    "knob": ("", "knob"),
+    "data": ("", "data"),
+}
+
 
 @dataclass(frozen=True)
 class GraphColours:
     """The look of the graph in one colour scheme: canvas, node boxes by role and highlight, text, edges."""
 
     background: str
-    roles: dict[str, tuple[str, str]]             # role: (fill, border)
+    roles: dict[str, tuple[str, str]]  # role: (fill, border)
     highlights: dict[str, tuple[str, str, float]]  # highlight: (fill, border, border width)
     value: str
     grad: str
     muted: str
     edge: str
-    edge_highlights: dict[str, str]               # the pass using an edge: its colour
+    edge_highlights: dict[str, str]  # the pass using an edge: its colour
 
 
 GRAPH_COLOURS = {
     "light": GraphColours(
         background="#fbfbfd",
-        roles={"knob": ("#dbeafe", "#1c64d6"), "data": ("#eeeeee", "#8c8c8c"),
-               "constant-op": ("#f6f6f6", "#a6a6a6"), "op": ("#ffffff", "#495057"), "loss": ("#fff1cc", "#d9822b")},
-        highlights={"current": ("#ffe8a3", "#e8590c", 3.0), "receiver": ("#d3f9d8", "#2b8a3e", 3.0),
-                    "zeroed": ("#f3e8ff", "#7b2cbf", 2.0)},
-        value="#212529", grad="#c92a2a", muted="#9a9a9a", edge="#a0a7b0",
-        edge_highlights={"forward": "#1c7ed6", "backward": "#e8590c"}),
+        roles={
+            "knob": ("#dbeafe", "#1c64d6"),
+            "data": ("#eeeeee", "#8c8c8c"),
+            "constant-op": ("#f6f6f6", "#a6a6a6"),
+            "op": ("#ffffff", "#495057"),
+            "loss": ("#fff1cc", "#d9822b"),
+        },
+        highlights={
+            "current": ("#ffe8a3", "#e8590c", 3.0),
+            "receiver": ("#d3f9d8", "#2b8a3e", 3.0),
+            "zeroed": ("#f3e8ff", "#7b2cbf", 2.0),
+        },
+        value="#212529",
+        grad="#c92a2a",
+        muted="#9a9a9a",
+        edge="#a0a7b0",
+        edge_highlights={"forward": "#1c7ed6", "backward": "#e8590c"},
+    ),
     # The same roles in the dark theme's tones: dark boxes, light text, the accents lifted to stay legible.
     "dark": GraphColours(
         background="#1e1f22",
-        roles={"knob": ("#1d3557", "#74a9f0"), "data": ("#2c2e33", "#8d939c"),
-               "constant-op": ("#26282c", "#7c828c"), "op": ("#24262a", "#c3c9d1"), "loss": ("#45361a", "#f0a54a")},
-        highlights={"current": ("#5a4514", "#ff922b", 3.0), "receiver": ("#1f4a2c", "#51cf66", 3.0),
-                    "zeroed": ("#3a2a57", "#b197fc", 2.0)},
-        value="#e9ecef", grad="#ff8787", muted="#8d939c", edge="#6c737d",
-        edge_highlights={"forward": "#4dabf7", "backward": "#ff922b"}),
+        roles={
+            "knob": ("#1d3557", "#74a9f0"),
+            "data": ("#2c2e33", "#8d939c"),
+            "constant-op": ("#26282c", "#7c828c"),
+            "op": ("#24262a", "#c3c9d1"),
+            "loss": ("#45361a", "#f0a54a"),
+        },
+        highlights={
+            "current": ("#5a4514", "#ff922b", 3.0),
+            "receiver": ("#1f4a2c", "#51cf66", 3.0),
+            "zeroed": ("#3a2a57", "#b197fc", 2.0),
+        },
+        value="#e9ecef",
+        grad="#ff8787",
+        muted="#8d939c",
+        edge="#6c737d",
+        edge_highlights={"forward": "#4dabf7", "backward": "#ff922b"},
+    ),
 }
 
 
@@ -92,8 +130,9 @@ def _colours_of(item: QGraphicsItem) -> GraphColours:
     return scene.colours if isinstance(scene, GraphScene) else GRAPH_COLOURS["light"]
 
 
-def layout_graph(nodes: list[Node], heights: dict[int, float] | None = None,
-                 sweeps: int = 24) -> dict[int, tuple[int, float]]:
+def layout_graph(
+    nodes: list[Node], heights: dict[int, float] | None = None, sweeps: int = 24
+) -> dict[int, tuple[int, float]]:
     """Column and top y of every node (keyed by ``id``): left to right by depth, stacked in each column.
 
     A node's depth is the longest path from a leaf to it; a leaf sits one column left of its first
@@ -124,10 +163,12 @@ def layout_graph(nodes: list[Node], heights: dict[int, float] | None = None,
     neighbours = {id(n): list(n.parents) + consumers[id(n)] for n in nodes}
     order = sorted(columns)
     for sweep in range(sweeps):
-        for c in (order if sweep % 2 == 0 else reversed(order)):
+        for c in order if sweep % 2 == 0 else reversed(order):
             members = columns[c]
-            wanted = [float(np.mean([centre[id(m)] for m in neighbours[id(n)]])) if neighbours[id(n)]
-                      else centre[id(n)] for n in members]
+            wanted = [
+                float(np.mean([centre[id(m)] for m in neighbours[id(n)]])) if neighbours[id(n)] else centre[id(n)]
+                for n in members
+            ]
             for node, y in zip(members, _spread(wanted, [size[id(n)] for n in members])):
                 centre[id(node)] = y
     top = min((centre[id(n)] - size[id(n)] / 2 for n in nodes), default=0.0)
@@ -171,7 +212,7 @@ def _number(v: float, digits: int) -> str:
     """``digits`` significant digits in as few characters as possible (``1.23e-4``, not ``0.000123``)."""
     if v == 0 or not np.isfinite(v):
         return "0" if v == 0 else str(v)
-    if 1e-3 <= abs(v) < 10 ** digits:
+    if 1e-3 <= abs(v) < 10**digits:
         return f"{v:.{digits}g}"
     mantissa, _, exponent = f"{v:.{digits - 1}e}".partition("e")
     mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
@@ -194,8 +235,7 @@ class NodeItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
         return QRectF(-2, -2, NODE_W + 4, self.height + 4)
 
-    def display(self, value_text: str, grad_text: str, grad_muted: bool, highlight: str | None,
-                tooltip: str) -> None:
+    def display(self, value_text: str, grad_text: str, grad_muted: bool, highlight: str | None, tooltip: str) -> None:
         """Set what the box says and how it is highlighted (repaints only when something changed)."""
         state = (value_text, grad_text, grad_muted, highlight)
         if state != (self.value_text, self.grad_text, self.grad_muted, self.highlight):
@@ -220,30 +260,39 @@ class NodeItem(QGraphicsItem):
         left, inner = 6, NODE_W - 12
         bold, small = _font(12, bold=True), _font(9)
         name_width = QFontMetrics(bold).horizontalAdvance(self.name)
-        tag = _fitting_tag(self.role if self.role in ("knob", "data") else self.node.op, small,
-                           inner - name_width - 6)
+        tag = _fitting_tag(self.role if self.role in ("knob", "data") else self.node.op, small, inner - name_width - 6)
         tag_width = QFontMetrics(small).horizontalAdvance(tag) if tag else 0
         if tag:
             painter.setFont(small)
             painter.setPen(muted_pen)
-            painter.drawText(QRectF(NODE_W - 6 - tag_width, 2, tag_width, 15),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, tag)
+            painter.drawText(
+                QRectF(NODE_W - 6 - tag_width, 2, tag_width, 15),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                tag,
+            )
         painter.setFont(bold)
         painter.setPen(value_pen)
-        name = QFontMetrics(bold).elidedText(self.name, Qt.TextElideMode.ElideRight,
-                                             inner - (tag_width + 4 if tag else 0))
+        name = QFontMetrics(bold).elidedText(
+            self.name, Qt.TextElideMode.ElideRight, inner - (tag_width + 4 if tag else 0)
+        )
         painter.drawText(QRectF(left, 2, inner, 16), Qt.AlignmentFlag.AlignVCenter, name)
         body = _font(11)
         metrics = QFontMetrics(body)
         painter.setFont(body)
         painter.setPen(muted_pen if self.value_text.endswith("?") else value_pen)
-        painter.drawText(QRectF(left, 18, inner, 15), Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(self.value_text, Qt.TextElideMode.ElideRight, inner))
+        painter.drawText(
+            QRectF(left, 18, inner, 15),
+            Qt.AlignmentFlag.AlignVCenter,
+            metrics.elidedText(self.value_text, Qt.TextElideMode.ElideRight, inner),
+        )
         if self.height < NODE_H:
             return
         painter.setPen(muted_pen if self.grad_muted else QColor(colours.grad))
-        painter.drawText(QRectF(left, 33, inner, 15), Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(self.grad_text, Qt.TextElideMode.ElideRight, inner))
+        painter.drawText(
+            QRectF(left, 33, inner, 15),
+            Qt.AlignmentFlag.AlignVCenter,
+            metrics.elidedText(self.grad_text, Qt.TextElideMode.ElideRight, inner),
+        )
 
 
 class EdgeItem(QGraphicsPathItem):
@@ -260,8 +309,9 @@ class EdgeItem(QGraphicsPathItem):
         path = QPainterPath(start)
         path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
         self.setPath(path)
-        self.head = QGraphicsPolygonItem(QPolygonF([end + QPointF(7, 0), end + QPointF(-1, -4.5),
-                                                    end + QPointF(-1, 4.5)]), self)
+        self.head = QGraphicsPolygonItem(
+            QPolygonF([end + QPointF(7, 0), end + QPointF(-1, -4.5), end + QPointF(-1, 4.5)]), self
+        )
         self.set_highlight(None)
 
     def set_highlight(self, kind: str | None) -> None:
@@ -314,7 +364,7 @@ class GraphCanvas(QGraphicsView):
         if not delta:
             super().wheelEvent(event)
             return
-        factor = 1.0015 ** delta
+        factor = 1.0015**delta
         scale = self.transform().m11() * factor
         if 0.15 <= scale <= 4.0:
             self.scale(factor, factor)

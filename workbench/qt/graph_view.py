@@ -9,14 +9,13 @@ value and gradient on screen is the engine's.  Views read; this one never writes
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
-from workbench.engine.walk import BACKWARD, FORWARD, IDLE, WalkEvent, Walker, describe, node_names, receivers
+from workbench.engine.walk import BACKWARD, FORWARD, IDLE, Walker, WalkEvent, describe, node_names, receivers
 from workbench.fitting.models import LossGraph
 from workbench.fitting.problem import FitProblem
 
@@ -25,11 +24,13 @@ from .graph_scene import COLUMN_PITCH, EdgeItem, GraphCanvas, GraphScene, NodeIt
 from .redraw import on_screen, watch_on_screen
 
 ProblemProvider = Callable[[FitDocument], tuple[FitProblem, np.ndarray]]
-REDRAW_DELAY_MS = 50         # redraw at most this often; a redraw that took t waits at least 3t
-LARGE_BATCH = 100_000        # a hidden view lets go of a whole-batch graph bigger than this
+REDRAW_DELAY_MS = 50  # redraw at most this often; a redraw that took t waits at least 3t
+LARGE_BATCH = 100_000  # a hidden view lets go of a whole-batch graph bigger than this
 MIN_AUTO_ZOOM, MAX_AUTO_ZOOM = 0.8, 1.0
-IDLE_HINT = ("Forward computes the nodes left to right, one per click; Backward zeroes every gradient, "
-             "seeds ∂L/∂L = 1 and sends it back right to left, one rule per click.")
+IDLE_HINT = (
+    "Forward computes the nodes left to right, one per click; Backward zeroes every gradient, "
+    "seeds ∂L/∂L = 1 and sends it back right to left, one rule per click."
+)
 
 
 def document_problem(document: FitDocument) -> tuple[FitProblem, np.ndarray]:
@@ -42,8 +43,9 @@ class GraphView(QWidget):
 
     redrawn = Signal()  # the scene now shows the document's current state
 
-    def __init__(self, document: FitDocument, parent: QWidget | None = None, *,
-                 problem_provider: ProblemProvider | None = None):
+    def __init__(
+        self, document: FitDocument, parent: QWidget | None = None, *, problem_provider: ProblemProvider | None = None
+    ):
         super().__init__(parent)
         self.setObjectName("graphView")
         self.document = document
@@ -80,19 +82,26 @@ class GraphView(QWidget):
         self.point_box.setSpecialValueText("whole batch")
         self.point_box.setPrefix("point ")
         self.point_box.setRange(-1, -1)
-        self.point_box.setToolTip("Show the loss of the whole batch, or of one data point (numbers you can "
-                                  "check by hand); clicking a point on the plot or in the table picks it")
+        self.point_box.setToolTip(
+            "Show the loss of the whole batch, or of one data point (numbers you can "
+            "check by hand); clicking a point on the plot or in the table picks it"
+        )
         self.point_info = QLabel()
         self.point_info.setObjectName("graphPointInfo")
-        self.forward_button = self._button("Forward ▸", "graphForwardButton",
-                                           "Compute the next node of the forward pass")
-        self.backward_button = self._button("◂ Backward", "graphBackwardButton",
-                                            "Apply the next step of the backward pass (zero, seed, then one rule "
-                                            "or one accumulation per click)")
-        self.run_button = self._button("Run pass", "graphRunButton",
-                                       "Finish the walk: the rest of the forward pass and a whole backward pass")
-        self.reset_button = self._button("Reset", "graphResetButton",
-                                         "Stop walking and show every value and gradient at once")
+        self.forward_button = self._button(
+            "Forward ▸", "graphForwardButton", "Compute the next node of the forward pass"
+        )
+        self.backward_button = self._button(
+            "◂ Backward",
+            "graphBackwardButton",
+            "Apply the next step of the backward pass (zero, seed, then one rule or one accumulation per click)",
+        )
+        self.run_button = self._button(
+            "Run pass", "graphRunButton", "Finish the walk: the rest of the forward pass and a whole backward pass"
+        )
+        self.reset_button = self._button(
+            "Reset", "graphResetButton", "Stop walking and show every value and gradient at once"
+        )
         self.fit_button = self._button("Fit", "graphFitButton", "Zoom to show the whole graph")
         self.scene = GraphScene(self)
         self.canvas = GraphCanvas(self.scene)
@@ -114,8 +123,7 @@ class GraphView(QWidget):
         bar.addWidget(self.point_box)
         self.point_info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.point_info, 1)
-        for button in (self.forward_button, self.backward_button, self.run_button, self.reset_button,
-                       self.fit_button):
+        for button in (self.forward_button, self.backward_button, self.run_button, self.reset_button, self.fit_button):
             bar.addWidget(button)
         rule_row = QHBoxLayout()
         rule_row.setContentsMargins(0, 0, 0, 0)
@@ -402,8 +410,11 @@ class GraphView(QWidget):
         self.step_label.show()
         done = ""
         if self._walker.finished:
-            done = ("  — forward pass done: click Backward to send the gradient back" if phase == FORWARD
-                    else "  — backward pass done: every knob shows ∂L/∂k")
+            done = (
+                "  — forward pass done: click Backward to send the gradient back"
+                if phase == FORWARD
+                else "  — backward pass done: every knob shows ∂L/∂k"
+            )
         self.rule_label.setText(event.rule + done)
 
     def _tooltip(self, node, value, grad) -> str:
@@ -475,5 +486,3 @@ def _active_edges(event: WalkEvent | None) -> dict[tuple[int, int], str]:
     if event.phase == FORWARD:
         return {(id(p), id(event.node)): FORWARD for p in event.node.parents}
     return {(id(p), id(event.node)): BACKWARD for p in receivers(event.node)}
-
-

@@ -9,7 +9,7 @@ from PySide6.QtSvg import QSvgRenderer
 from workbench.paths import resources_dir
 
 ICON_SIZES = (16, 20, 24, 32, 48, 64, 128, 256)
-SMALL_ICON_MAX = 32   # up to this size the bolder drawing: the fine ticks and dots turn to mush below 48 px
+SMALL_ICON_MAX = 32  # up to this size the bolder drawing: the fine ticks and dots turn to mush below 48 px
 
 
 def app_icon() -> QIcon:

@@ -14,8 +14,19 @@ from pathlib import Path
 import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Slot
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QFormLayout,
-                               QHBoxLayout, QLabel, QProgressBar, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.fitting.data import Dataset
 from workbench.fitting.table import DataError, Table
@@ -23,9 +34,13 @@ from workbench.fitting.table_preview import TablePreview, preview_table, select_
 
 from .load_worker import TableLoader
 
-PLOT_POINTS = 2000          # the little plot thins larger sets: it only has to show the shape
-_DELIMITERS = {",": "Comma-separated", ";": "Semicolon-separated (decimal commas allowed)",
-               "\t": "Tab-separated", " ": "Whitespace-separated"}
+PLOT_POINTS = 2000  # the little plot thins larger sets: it only has to show the shape
+_DELIMITERS = {
+    ",": "Comma-separated",
+    ";": "Semicolon-separated (decimal commas allowed)",
+    "\t": "Tab-separated",
+    " ": "Whitespace-separated",
+}
 _SIGMA_NAMES = re.compile(r"^(σ|sigma|s_?y|dy|err|error|yerr|y_?err|uncertainty|std|stdev|sd)\b", re.IGNORECASE)
 
 
@@ -34,7 +49,7 @@ def guess_columns(names: tuple[str, ...]) -> tuple[int, int, int | None]:
     lowered = [n.strip().lower() for n in names]
     x = lowered.index("x") if "x" in lowered else 0
     y = lowered.index("y") if "y" in lowered and lowered.index("y") != x else (1 if x != 1 else 0)
-    y = min(y, len(names) - 1)       # a single column: the choice then says it needs two
+    y = min(y, len(names) - 1)  # a single column: the choice then says it needs two
     sigma = next((j for j, n in enumerate(names) if j not in (x, y) and _SIGMA_NAMES.match(n.strip())), None)
     return x, y, sigma
 
@@ -62,8 +77,12 @@ class _PreviewModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
-                   role: int = Qt.ItemDataRole.DisplayRole):
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,  # noqa: N802 - Qt API
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ):
         if orientation == Qt.Orientation.Horizontal:
             name = self._table.names[section]
             if role == Qt.ItemDataRole.DisplayRole:
@@ -93,10 +112,10 @@ class ImportDialog(QDialog):
         self.path = str(path)
         self.setWindowTitle(f"Open data — {Path(self.path).name}")
         self.preview: TablePreview | None = None
-        self.table: Table | None = None          # the whole file, once read
-        self._error: DataError | None = None     # the file cannot be read
+        self.table: Table | None = None  # the whole file, once read
+        self._error: DataError | None = None  # the file cannot be read
         self._choice_error: DataError | None = None
-        self.result_dataset: Dataset | None = None   # what Open accepted
+        self.result_dataset: Dataset | None = None  # what Open accepted
         self.loader = TableLoader(self)
         self._build()
         self.loader.progressed.connect(self._on_loader_progressed)
@@ -120,8 +139,11 @@ class ImportDialog(QDialog):
         self.preview_view.setMinimumWidth(380)
         self.x_combo = self._combo("importXCombo", "The column that holds x.")
         self.y_combo = self._combo("importYCombo", "The column that holds y.")
-        self.sigma_combo = self._combo("importSigmaCombo", "The column that holds each y's uncertainty σ "
-                                       "(weights 1/σ²; every σ must be > 0), or none for an unweighted fit.")
+        self.sigma_combo = self._combo(
+            "importSigmaCombo",
+            "The column that holds each y's uncertainty σ "
+            "(weights 1/σ²; every σ must be > 0), or none for an unweighted fit.",
+        )
         self.plot = pg.PlotWidget(objectName="importPlot")
         self.plot.setBackground(self.palette().color(QPalette.ColorRole.Base))
         self.plot.setMinimumSize(240, 170)
@@ -129,8 +151,7 @@ class ImportDialog(QDialog):
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         self.plot.setToolTip(f"The chosen columns (at most {PLOT_POINTS:,} points drawn here; all are opened).")
-        self._points = self.plot.plot(pen=None, symbol="o", symbolSize=4, symbolPen=None,
-                                      symbolBrush=(40, 110, 220))
+        self._points = self.plot.plot(pen=None, symbol="o", symbolSize=4, symbolPen=None, symbolBrush=(40, 110, 220))
         self.summary_label = QLabel(objectName="importSummaryLabel")
         self.summary_label.setWordWrap(True)
         self.summary_label.setToolTip("What opening will give: the number of points and their ranges.")
@@ -141,12 +162,14 @@ class ImportDialog(QDialog):
         self.error_label = QLabel(objectName="importErrorLabel")
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.setStyleSheet("QLabel { background: #f8d7da; color: #6b0f1a; padding: 6px; "
-                                       "border-radius: 4px; }")
+        self.error_label.setStyleSheet(
+            "QLabel { background: #f8d7da; color: #6b0f1a; padding: 6px; border-radius: 4px; }"
+        )
         self.error_label.setToolTip("Why the file cannot be opened with this choice (file, line, column).")
         self.error_label.setVisible(False)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel,
-                                        objectName="importButtons")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel, objectName="importButtons"
+        )
         self.open_button = self.buttons.button(QDialogButtonBox.StandardButton.Open)
         self.open_button.setObjectName("importOpenButton")
         self.open_button.setToolTip("Replace the data with the chosen columns (undo brings the old data back).")
@@ -198,7 +221,7 @@ class ImportDialog(QDialog):
         self.preview_view.setModel(self.preview_model)
         self.preview_view.resizeColumnsToContents()
         for combo in (self.x_combo, self.y_combo, self.sigma_combo):
-            combo.blockSignals(True)      # no half-filled choice: set_choice below sets all three
+            combo.blockSignals(True)  # no half-filled choice: set_choice below sets all three
             if combo is self.sigma_combo:
                 combo.addItem("none", None)
             for j, name in enumerate(table.names):
@@ -206,7 +229,7 @@ class ImportDialog(QDialog):
             combo.blockSignals(False)
         self.set_choice(*(columns if columns is not None else guess_columns(table.names)))
         if self.preview.complete:
-            self.table = table                # the preview read the whole file with the same parser
+            self.table = table  # the preview read the whole file with the same parser
         else:
             self.progress.setVisible(True)
             self.loader.start(self.path)
@@ -259,7 +282,7 @@ class ImportDialog(QDialog):
         x, y, sigma = select_columns(self.table, *self.choice(), source=self.path)
         try:
             return Dataset(x, y, Path(self.path).stem, sigma=sigma)
-        except DataError as exc:          # a rule of Dataset's that the checks above do not know yet
+        except DataError as exc:  # a rule of Dataset's that the checks above do not know yet
             self._choice_error = DataError(exc.reason, path=self.path)
             self._update_controls()
             return None
@@ -325,7 +348,8 @@ class ImportDialog(QDialog):
         self._points.setData(x[::step], y[::step])
         whole = self.table is not None
         text = (f"{len(x):,} points" if whole else f"First {len(x):,} rows") + (
-            f" · x from {x.min():.6g} to {x.max():.6g} · y from {y.min():.6g} to {y.max():.6g}")
+            f" · x from {x.min():.6g} to {x.max():.6g} · y from {y.min():.6g} to {y.max():.6g}"
+        )
         if sigma is not None:
             text += f" · σ from {sigma.min():.3g} to {sigma.max():.3g}"
         self.summary_label.setText(text)

@@ -11,15 +11,14 @@ import math
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QPainter, QPolygonF
-from PySide6.QtWidgets import (QDial, QGridLayout, QLabel, QScrollArea, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QDial, QGridLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from .controller import Controller
 from .document import FitDocument
 from .widgets import SciSpinBox
 
-DIAL_STEPS = 1000          # integer positions of a dial across its range
-NUDGE_FRACTION = 0.01      # one wheel notch / arrow key: 1% of the range (Shift ×10, Ctrl ÷10)
+DIAL_STEPS = 1000  # integer positions of a dial across its range
+NUDGE_FRACTION = 0.01  # one wheel notch / arrow key: 1% of the range (Shift ×10, Ctrl ÷10)
 # Knob rows shown at most: five widgets a row, and a net of 2 × 64 hidden units has 4353 weights, whose
 # 21 000 widgets took Qt ten seconds to show.  Nobody turns thousands of knobs by hand; gradient descent
 # trains every weight, and the rest are named in a line under the last row.
@@ -34,7 +33,7 @@ def nice_range(value: float, current: float = 1.0) -> float:
     target = magnitude / 0.45
     exponent = math.floor(math.log10(target))
     for mantissa in (1, 2, 5, 10):
-        candidate = mantissa * 10.0 ** exponent
+        candidate = mantissa * 10.0**exponent
         if candidate >= target:
             return candidate
     return 10.0 ** (exponent + 1)
@@ -59,8 +58,14 @@ class KnobDial(QDial):
         ev.accept()
 
     def keyPressEvent(self, ev):  # noqa: N802 - Qt API
-        direction = {Qt.Key.Key_Up: 1, Qt.Key.Key_Right: 1, Qt.Key.Key_PageUp: 10,
-                     Qt.Key.Key_Down: -1, Qt.Key.Key_Left: -1, Qt.Key.Key_PageDown: -10}.get(ev.key())
+        direction = {
+            Qt.Key.Key_Up: 1,
+            Qt.Key.Key_Right: 1,
+            Qt.Key.Key_PageUp: 10,
+            Qt.Key.Key_Down: -1,
+            Qt.Key.Key_Left: -1,
+            Qt.Key.Key_PageDown: -10,
+        }.get(ev.key())
         if direction is None:
             super().keyPressEvent(ev)
             return
@@ -109,7 +114,7 @@ class GradientBar(QWidget):
 class KnobRow:
     """One coefficient's widgets: label, dial, number box, gradient bar and gradient number."""
 
-    def __init__(self, index: int, grid: QGridLayout, row: int, panel: "KnobPanel", name: str = ""):
+    def __init__(self, index: int, grid: QGridLayout, row: int, panel: KnobPanel, name: str = ""):
         self.index = index
         self.name = name or f"k{index}"
         self.range = 1.0
@@ -134,8 +139,10 @@ class KnobRow:
         self.bar.setObjectName(f"knobGradientBar{index}")
         self.grad_label = QLabel("")
         self.grad_label.setObjectName(f"knobGradient{index}")
-        self.grad_label.setToolTip(f"∂L/∂k{index} from the backprop engine: the arrow shows which way to turn "
-                                   "k to lower the loss, and how hard compared with the other knobs")
+        self.grad_label.setToolTip(
+            f"∂L/∂k{index} from the backprop engine: the arrow shows which way to turn "
+            "k to lower the loss, and how hard compared with the other knobs"
+        )
         self.bar.setToolTip(self.grad_label.toolTip())
         self.grad_label.setMinimumWidth(84)
         self.grad_label.setFont(_mono())
@@ -248,7 +255,7 @@ class KnobPanel(QWidget):
         # both quadratic (a net of 2 × 20 hidden units took 4 s, 2 × 64 several minutes).
         old = self._scroll.takeWidget()
         old.hide()
-        old.setParent(None)      # at once out of the window: findChild("knob3") must not find a dead row
+        old.setParent(None)  # at once out of the window: findChild("knob3") must not find a dead row
         old.deleteLater()
         self._grid_host = QWidget()
         self._grid = QGridLayout(self._grid_host)
@@ -271,8 +278,10 @@ class KnobPanel(QWidget):
             self.rows.append(KnobRow(index, self._grid, grid_row, self, name))
             grid_row += 1
         if len(names) > MAX_KNOB_ROWS:
-            more = QLabel(f"… and {len(names) - MAX_KNOB_ROWS:,} more weights, too many to turn one by one: "
-                          f"gradient descent trains all {len(names):,}")
+            more = QLabel(
+                f"… and {len(names) - MAX_KNOB_ROWS:,} more weights, too many to turn one by one: "
+                f"gradient descent trains all {len(names):,}"
+            )
             more.setObjectName("moreKnobsLabel")
             more.setWordWrap(True)
             more.setStyleSheet("color: gray; padding-top: 6px")
@@ -307,8 +316,7 @@ class KnobPanel(QWidget):
         if doc.state.model == "mlp":
             layers = " ".join(f"tanh(W{i + 1}·" for i in range(len(doc.state.hidden)))
             inner = "t" + "".join(f" + b{i + 1})" for i in range(len(doc.state.hidden)))
-            return (f"ŷ = w_out·{layers}{inner} + b_out, with t = x scaled to [−1, 1]  "
-                    f"({doc.state.theta.size} weights)")
+            return f"ŷ = w_out·{layers}{inner} + b_out, with t = x scaled to [−1, 1]  ({doc.state.theta.size} weights)"
         coefficients = doc.problem.monomial_coefficients(doc.state.theta)
         terms = []
         for i, c in enumerate(coefficients):
@@ -322,8 +330,12 @@ class KnobPanel(QWidget):
         return f"y = {text}{note}"
 
 
-GROUP_TITLES = {"W": "layer {n} weights W{n}", "b": "layer {n} biases b{n}", "w_out": "output weights w_out",
-                "b_out": "output bias b_out"}
+GROUP_TITLES = {
+    "W": "layer {n} weights W{n}",
+    "b": "layer {n} biases b{n}",
+    "w_out": "output weights w_out",
+    "b_out": "output bias b_out",
+}
 
 
 def knob_names(state) -> list[tuple[int, str, str]]:

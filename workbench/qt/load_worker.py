@@ -22,7 +22,7 @@ from workbench.fitting.table import DataError, Table, read_table
 from .worker import PacedWorker, WorkerThread
 
 PROGRESS_INTERVAL_S = 1.0 / 20.0
-BACKGROUND_LOAD_BYTES = 1 << 20   # files this big (~25,000 rows) are read off the GUI thread
+BACKGROUND_LOAD_BYTES = 1 << 20  # files this big (~25,000 rows) are read off the GUI thread
 
 
 class LoadCancelled(Exception):
@@ -48,8 +48,8 @@ class LoadOutcome:
 class LoadWorker(PacedWorker):
     """Reads one file when its thread starts; emits ``progressed`` (throttled) and ``finished`` once."""
 
-    progressed = Signal(int, float)   # load id, fraction done (0 to 1)
-    finished = Signal(object)         # LoadOutcome
+    progressed = Signal(int, float)  # load id, fraction done (0 to 1)
+    finished = Signal(object)  # LoadOutcome
 
     def __init__(self, load_id: int, path: str):
         super().__init__()
@@ -69,11 +69,11 @@ class LoadWorker(PacedWorker):
         except DataError as exc:
             error = exc
         except MemoryError:
-            error = DataError("not enough memory to read the file (close other programs, or split the file)",
-                              path=self.path)
+            error = DataError(
+                "not enough memory to read the file (close other programs, or split the file)", path=self.path
+            )
         except Exception as exc:  # noqa: BLE001 - a worker must always finish, and say why it failed
-            error = DataError(f"unexpected error while reading the file ({type(exc).__name__}: {exc})",
-                              path=self.path)
+            error = DataError(f"unexpected error while reading the file ({type(exc).__name__}: {exc})", path=self.path)
         self.finished.emit(LoadOutcome(self.load_id, self.path, table, error, time.perf_counter() - started))
 
     def _on_progress(self, fraction: float) -> None:
@@ -82,7 +82,7 @@ class LoadWorker(PacedWorker):
         now = time.perf_counter()
         if now - self._last_emit >= PROGRESS_INTERVAL_S and self.delivered.is_set():
             self._last_emit = now
-            self.delivered.clear()      # at most one progress report in flight
+            self.delivered.clear()  # at most one progress report in flight
             self.progressed.emit(self.load_id, float(fraction))
 
 
@@ -93,19 +93,19 @@ class TableLoader(QObject):
     reports the fraction done in between.
     """
 
-    started = Signal(str)             # path
-    progressed = Signal(float)        # fraction done
-    loaded = Signal(object, str)      # Table, path
-    failed = Signal(object)           # DataError (file, line, column, reason)
-    cancelled = Signal(str)           # path
+    started = Signal(str)  # path
+    progressed = Signal(float)  # fraction done
+    loaded = Signal(object, str)  # Table, path
+    failed = Signal(object)  # DataError (file, line, column, reason)
+    cancelled = Signal(str)  # path
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._ids = itertools.count(1)
         self._active = 0
         self._path = ""
-        self._threads: dict[int, WorkerThread] = {}   # every live thread, abandoned ones included
-        self._unfinished: list[WorkerThread] = []      # threads that did not end in time (kept referenced)
+        self._threads: dict[int, WorkerThread] = {}  # every live thread, abandoned ones included
+        self._unfinished: list[WorkerThread] = []  # threads that did not end in time (kept referenced)
         self.last_elapsed_s = float("nan")
 
     @property
@@ -164,7 +164,7 @@ class TableLoader(QObject):
     def _on_worker_finished(self, outcome: LoadOutcome) -> None:
         self._forget(outcome.load_id)
         if outcome.load_id != self._active:
-            return                      # abandoned: its cancel was reported already
+            return  # abandoned: its cancel was reported already
         self._active = 0
         self.last_elapsed_s = outcome.elapsed_s
         if outcome.table is not None:
@@ -178,8 +178,8 @@ class TableLoader(QObject):
         handle = self._threads.pop(load_id, None)
         if handle is None:
             return
-        if not handle.thread.wait(2000):   # it has emitted its last signal and is quitting
-            self._unfinished = [h for h in self._unfinished if h.running] + [handle]   # keep it referenced
+        if not handle.thread.wait(2000):  # it has emitted its last signal and is quitting
+            self._unfinished = [h for h in self._unfinished if h.running] + [handle]  # keep it referenced
             return
         # The worker is Python's and goes with this last reference.  Not deleteLater: that posts the
         # deletion to the worker's own thread, which has ended, so it would never happen (and every file
@@ -188,7 +188,7 @@ class TableLoader(QObject):
 
 
 class LoadProgress(QWidget):
-    """"Reading file.csv… [=====  ] Cancel": shown in a status bar while a ``TableLoader`` reads."""
+    """ "Reading file.csv… [=====  ] Cancel": shown in a status bar while a ``TableLoader`` reads."""
 
     def __init__(self, loader: TableLoader, parent: QWidget | None = None):
         super().__init__(parent)

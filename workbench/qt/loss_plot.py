@@ -22,8 +22,8 @@ from .document import FitDocument, RaceView
 RUN_COLORS = [(20, 60, 160), (150, 80, 200), (30, 150, 70), (200, 110, 20), (200, 50, 60)]
 MAX_RUNS_SHOWN = 5
 TINY = 1e-300  # log scale: a loss of exactly 0 is drawn at the bottom, not dropped
-RACE_CEILING = 100.0    # a diverging race contender is drawn at most this many times the starting loss
-LEGEND_ROW = 4           # the plot item's layout: row 3 holds the bottom axis, column 1 the view
+RACE_CEILING = 100.0  # a diverging race contender is drawn at most this many times the starting loss
+LEGEND_ROW = 4  # the plot item's layout: row 3 holds the bottom axis, column 1 the view
 MANUAL_SYMBOLS_UP_TO = 150  # the manual entry's moves get dots while there are few of them
 
 
@@ -56,8 +56,10 @@ class LossHistoryPlot(pg.PlotWidget):
         item.setLabel("bottom", "step")
         item.setLabel("left", "loss (log scale)")
         item.getAxis("left").enableAutoSIPrefix(False)
-        self.setToolTip("Loss after each gradient-descent step (and each race contender's, in its colour); "
-                        "the dashed line is the exact optimum")
+        self.setToolTip(
+            "Loss after each gradient-descent step (and each race contender's, in its colour); "
+            "the dashed line is the exact optimum"
+        )
         # Peak downsampling keeps long histories cheap to draw.  Set on the plot item: it hands its own
         # mode to every curve it is given (a curve's own setting would be overwritten by addItem).  No
         # clip-to-view: it would feed the autorange only the part already visible, and a growing run
@@ -68,33 +70,42 @@ class LossHistoryPlot(pg.PlotWidget):
         for name in ("left", "bottom"):
             item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.curves = []
-        self._drawn: list[tuple | None] = [None] * MAX_RUNS_SHOWN   # (history array, newest?) per curve
+        self._drawn: list[tuple | None] = [None] * MAX_RUNS_SHOWN  # (history array, newest?) per curve
         self._newest_size = 0
-        self._run_x_end = 0       # the step range last set to follow the newest run
+        self._run_x_end = 0  # the step range last set to follow the newest run
         for i in range(MAX_RUNS_SHOWN):
             curve = pg.PlotDataItem(pen=pg.mkPen(*RUN_COLORS[i % len(RUN_COLORS)], width=1.5), antialias=False)
             self.addItem(curve)
             self.curves.append(curve)
         # The newest run's validation loss, and a star at its lowest point (created once, setData after).
-        self.val_curve = pg.PlotDataItem(pen=pg.mkPen(*VALIDATION_COLOUR, width=2.5, style=Qt.PenStyle.DashLine),
-                                         antialias=False, skipFiniteCheck=True)
+        self.val_curve = pg.PlotDataItem(
+            pen=pg.mkPen(*VALIDATION_COLOUR, width=2.5, style=Qt.PenStyle.DashLine),
+            antialias=False,
+            skipFiniteCheck=True,
+        )
         self.val_curve.setZValue(3)
-        self.best_marker = pg.PlotDataItem(pen=None, symbol="star", symbolSize=16, symbolPen=pg.mkPen("w", width=1),
-                                           symbolBrush=pg.mkBrush(*VALIDATION_COLOUR))
+        self.best_marker = pg.PlotDataItem(
+            pen=None,
+            symbol="star",
+            symbolSize=16,
+            symbolPen=pg.mkPen("w", width=1),
+            symbolBrush=pg.mkBrush(*VALIDATION_COLOUR),
+        )
         self.best_marker.setZValue(4)
         self.best_label = pg.TextItem(color=VALIDATION_COLOUR, anchor=(0.5, 1.25))
         self.best_label.setZValue(4)
-        self.best_step: int | None = None     # the step of the lowest validation loss drawn (None: none)
-        self._val_key: tuple | None = None    # what the validation curve shows (see ``_redraw_validation``)
+        self.best_step: int | None = None  # the step of the lowest validation loss drawn (None: none)
+        self._val_key: tuple | None = None  # what the validation curve shows (see ``_redraw_validation``)
         self._val_rows = None
         for it in (self.val_curve, self.best_marker, self.best_label):
             self.addItem(it)
-        self._val_legend: tuple = ()          # (legend key, name) pairs of the validation entries
+        self._val_legend: tuple = ()  # (legend key, name) pairs of the validation entries
         self.race_curves: dict[str, pg.PlotDataItem] = {}
         for kind, colour in RACE_COLOURS.items():
             # Five race curves redrawn ~30 times a second: one min/max pair per pixel is plenty.
-            curve = pg.PlotDataItem(pen=pg.mkPen(*colour, width=2), antialias=False, autoDownsampleFactor=1.0,
-                                    skipFiniteCheck=True)
+            curve = pg.PlotDataItem(
+                pen=pg.mkPen(*colour, width=2), antialias=False, autoDownsampleFactor=1.0, skipFiniteCheck=True
+            )
             curve.setZValue(2)
             if kind == "manual":
                 curve.setSymbolBrush(pg.mkBrush(*colour))
@@ -109,9 +120,10 @@ class LossHistoryPlot(pg.PlotWidget):
         self.legend.setVisible(False)
         self._legend_names: tuple = ()
         self._race_x_end = 0
-        self._steps = np.arange(1, 1025, dtype=np.float64)   # shared x values, grown by doubling
-        self.optimum_line = pg.InfiniteLine(angle=0, movable=False,
-                                            pen=pg.mkPen(40, 170, 80, width=1.5, style=Qt.PenStyle.DashLine))
+        self._steps = np.arange(1, 1025, dtype=np.float64)  # shared x values, grown by doubling
+        self.optimum_line = pg.InfiniteLine(
+            angle=0, movable=False, pen=pg.mkPen(40, 170, 80, width=1.5, style=Qt.PenStyle.DashLine)
+        )
         self.addItem(self.optimum_line)
         document.trailChanged.connect(self.redraw)
         document.stateChanged.connect(self._redraw_optimum)
@@ -137,7 +149,7 @@ class LossHistoryPlot(pg.PlotWidget):
             shown = (histories[i], i == len(histories) - 1) if i < len(histories) and histories[i].size else None
             drawn = self._drawn[i]
             if shown is not None and drawn is not None and drawn[0] is shown[0] and drawn[1] == shown[1]:
-                continue   # the same history (a knob turn also says the trail changed): nothing to redo
+                continue  # the same history (a knob turn also says the trail changed): nothing to redo
             self._drawn[i] = shown
             if shown is not None:
                 losses = np.maximum(histories[i], TINY)
@@ -156,7 +168,7 @@ class LossHistoryPlot(pg.PlotWidget):
         rows = doc.val_history[-1] if doc.loss_history and len(doc.val_history) == len(doc.loss_history) else None
         key = (id(rows), 0 if rows is None else len(rows), newest)
         if key == self._val_key and rows is self._val_rows:
-            return   # the same losses (a knob turn also says the trail changed): a repaint would show nothing new
+            return  # the same losses (a knob turn also says the trail changed): a repaint would show nothing new
         self._val_key, self._val_rows = key, rows
         finite = rows[np.isfinite(rows[:, 1])] if rows is not None and len(rows) else np.empty((0, 2))
         if not len(finite):
@@ -174,10 +186,11 @@ class LossHistoryPlot(pg.PlotWidget):
         if step != self.best_step:
             self.best_label.setText(f"best validation: step {step}")
         self.best_step = step
-        self.best_label.setPos(step, np.log10(loss))   # the view's y is log10 of the loss
+        self.best_label.setPos(step, np.log10(loss))  # the view's y is log10 of the loss
         self.best_label.setVisible(True)
-        self._set_val_legend(((("training", newest), "training"), ("validation", "validation"),
-                              ("best validation", "best validation")))
+        self._set_val_legend(
+            ((("training", newest), "training"), ("validation", "validation"), ("best validation", "best validation"))
+        )
 
     def _set_val_legend(self, entries: tuple) -> None:
         if entries != self._val_legend:
@@ -188,7 +201,7 @@ class LossHistoryPlot(pg.PlotWidget):
         """The plot item a legend entry names: a race curve, the newest run, the validation curve or star."""
         if key in self.race_curves:
             return self.race_curves[key]
-        if isinstance(key, tuple):    # ("training", index of the newest run's curve)
+        if isinstance(key, tuple):  # ("training", index of the newest run's curve)
             return self.curves[key[1]]
         return self.best_marker if key == "best validation" else self.val_curve
 
@@ -197,7 +210,7 @@ class LossHistoryPlot(pg.PlotWidget):
         exact = self.document.exact if self.document.dataset.n else None
         if exact is not None and exact.loss > 0 and np.isfinite(exact.loss):
             level = float(np.log10(exact.loss))
-            if level != self.optimum_line.value():   # (every knob turn asks: repaint only on news)
+            if level != self.optimum_line.value():  # (every knob turn asks: repaint only on news)
                 self.optimum_line.setValue(level)
             self.optimum_line.setVisible(True)
         else:
@@ -236,7 +249,7 @@ class LossHistoryPlot(pg.PlotWidget):
 
     def _fit_legend(self) -> None:
         """One to three legend entries a row, whatever fits the plot's width."""
-        if not getattr(self, "_legend_names", None):   # (pyqtgraph resizes during construction)
+        if not getattr(self, "_legend_names", None):  # (pyqtgraph resizes during construction)
             return
         font = QFont(self.font())
         font.setPointSizeF(8.0)

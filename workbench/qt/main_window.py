@@ -6,8 +6,18 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea,
-                               QSplitter, QUndoView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QUndoView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.fitting.data import DataError, Dataset, load_dataset
 from workbench.fitting.table import Table
@@ -15,30 +25,30 @@ from workbench.fitting.table_preview import preview_table, select_columns
 from workbench.paths import sample_paths
 
 from .compare_panel import ComparisonPanel
+from .conditioning_lab import ConditioningLab
 from .controller import Controller
 from .data_panel import DataPanel
-from .import_dialog import ImportDialog
-from .load_worker import BACKGROUND_LOAD_BYTES, LoadProgress, TableLoader
 from .document import FitDocument
+from .export_actions import ExportActions
 from .fit_plot import FitPlot
-from .conditioning_lab import ConditioningLab
 from .gradcheck_panel import GradientCheckPanel
 from .graph_view import GraphView
+from .icons import app_icon
+from .import_dialog import ImportDialog
+from .knob_panel import KnobPanel
+from .load_worker import BACKGROUND_LOAD_BYTES, LoadProgress, TableLoader
+from .loss_plot import LossHistoryPlot
+from .model_panel import ModelPanel
+from .preferences import Preferences, restore_window_layout, save_window_layout, set_theme
+from .preferences_dialog import PreferencesDialog
 from .race_panel import RacePanel
 from .report_panel import ReportPanel
 from .residual_plot import ResidualPlot
-from .export_actions import ExportActions
-from .knob_panel import KnobPanel
-from .loss_plot import LossHistoryPlot
-from .model_panel import ModelPanel
 from .session_manager import SessionManager
 from .snapshots import SnapshotMenu
-from .icons import app_icon
-from .preferences import Preferences, restore_window_layout, save_window_layout, set_theme
-from .preferences_dialog import PreferencesDialog
-from .tour import QuickTour
-from .themes import build_theme_menu, theme_manager
 from .surface_plot import SurfacePlot
+from .themes import build_theme_menu, theme_manager
+from .tour import QuickTour
 
 NOTICE_SECONDS = 12
 
@@ -49,14 +59,15 @@ class MainWindow(QMainWindow):
     def __init__(self, dataset: Dataset | None = None):
         super().__init__()
         self.setObjectName("mainWindow")
-        self.document = FitDocument(dataset if dataset is not None else Dataset([], []), self,
-                                    **Preferences().document_defaults())
+        self.document = FitDocument(
+            dataset if dataset is not None else Dataset([], []), self, **Preferences().document_defaults()
+        )
         self.controller = Controller(self.document, self)
         self.setWindowIcon(app_icon())
         self._build_views()
-        self.session_manager = SessionManager(self)   # the session file, unsaved changes, autosave, recent files
+        self.session_manager = SessionManager(self)  # the session file, unsaved changes, autosave, recent files
         self._build_menus()
-        self.setAcceptDrops(True)        # a data file dropped anywhere on the window opens (see dropEvent)
+        self.setAcceptDrops(True)  # a data file dropped anywhere on the window opens (see dropEvent)
         self.controller.notice.connect(self._on_notice)
         self.controller.runningChanged.connect(self._on_running_changed)
         self.document.stateChanged.connect(self._update_title)
@@ -65,8 +76,8 @@ class MainWindow(QMainWindow):
         self.session_manager.pathChanged.connect(self._update_title)
         self._update_title()
         self.resize(1340, 720)
-        restore_window_layout(self)      # geometry and docks as the user left them (after every dock exists)
-        theme_manager().restyle(self)    # the plots in the theme's colours
+        restore_window_layout(self)  # geometry and docks as the user left them (after every dock exists)
+        theme_manager().restyle(self)  # the plots in the theme's colours
         self.statusBar().showMessage("Click on the plot to add points, turn the knobs, then run gradient descent.")
 
     # -- construction -----------------------------------------------------------------------------
@@ -121,14 +132,17 @@ class MainWindow(QMainWindow):
         model_scroll = _scrolling(self.model_panel)
         self.docks = {
             "data": self._dock("Data", "dataDock", self.data_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
-            "model": self._dock("Model and gradient descent", "modelDock", model_scroll,
-                                Qt.DockWidgetArea.RightDockWidgetArea),
+            "model": self._dock(
+                "Model and gradient descent", "modelDock", model_scroll, Qt.DockWidgetArea.RightDockWidgetArea
+            ),
             "knobs": self._dock("Knobs", "knobDock", self.knob_panel, Qt.DockWidgetArea.RightDockWidgetArea),
             "loss": self._dock("Loss history", "lossDock", self.loss_plot, Qt.DockWidgetArea.BottomDockWidgetArea),
-            "surface": self._dock("Loss surface", "surfaceDock", self.surface_plot,
-                                  Qt.DockWidgetArea.BottomDockWidgetArea),
-            "compare": self._dock("Manual vs gradient descent", "compareDock", self.compare_panel,
-                                  Qt.DockWidgetArea.BottomDockWidgetArea),
+            "surface": self._dock(
+                "Loss surface", "surfaceDock", self.surface_plot, Qt.DockWidgetArea.BottomDockWidgetArea
+            ),
+            "compare": self._dock(
+                "Manual vs gradient descent", "compareDock", self.compare_panel, Qt.DockWidgetArea.BottomDockWidgetArea
+            ),
             # Tabs beside the comparison and the surface (placed by tabifyDockWidget below).
             "graph": self._dock("Computational graph", "graphDock", self.graph_view, None),
             "lab": self._dock("Conditioning lab", "conditioningDock", self.conditioning_lab, None),
@@ -157,11 +171,13 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.docks["data"], self.docks["knobs"]], [250, 370], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["loss"], self.docks["surface"], self.docks["compare"]], [330, 330, 400],
-                         Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.docks["loss"], self.docks["surface"], self.docks["compare"]],
+            [330, 330, 400],
+            Qt.Orientation.Horizontal,
+        )
         self.resizeDocks([self.docks["loss"]], [250], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["model"], self.docks["knobs"]], [345, 375], Qt.Orientation.Vertical)
-
 
     def _history_view(self) -> QUndoView:
         """Undo as a timeline: every data edit, knob drag, run, reset and model change is one row."""
@@ -177,9 +193,11 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
         if area is not None:
             self.addDockWidget(area, dock)
         return dock
@@ -190,8 +208,14 @@ class MainWindow(QMainWindow):
         file_menu = menu.addMenu("&File")
         self._build_session_menu(file_menu)
         file_menu.addSeparator()
-        self._action(file_menu, "&Open data…", self.open_data_dialog, QKeySequence.StandardKey.Open,
-                     "Open a CSV/TSV/text file of x, y columns", "openDataAction")
+        self._action(
+            file_menu,
+            "&Open data…",
+            self.open_data_dialog,
+            QKeySequence.StandardKey.Open,
+            "Open a CSV/TSV/text file of x, y columns",
+            "openDataAction",
+        )
         samples = file_menu.addMenu("&Samples")
         samples.setObjectName("samplesMenu")
         for path in sample_paths():
@@ -209,10 +233,24 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", self.close, QKeySequence("Ctrl+Q"), "Close the window", "quitAction")
 
         edit = menu.addMenu("&Edit")
-        undo = self._history_action("&Undo", "undoAction", [QKeySequence.StandardKey.Undo], stack.undo,
-                                    stack.canUndo(), stack.canUndoChanged, stack.undoTextChanged)
-        redo = self._history_action("&Redo", "redoAction", [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")],
-                                    stack.redo, stack.canRedo(), stack.canRedoChanged, stack.redoTextChanged)
+        undo = self._history_action(
+            "&Undo",
+            "undoAction",
+            [QKeySequence.StandardKey.Undo],
+            stack.undo,
+            stack.canUndo(),
+            stack.canUndoChanged,
+            stack.undoTextChanged,
+        )
+        redo = self._history_action(
+            "&Redo",
+            "redoAction",
+            [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")],
+            stack.redo,
+            stack.canRedo(),
+            stack.canRedoChanged,
+            stack.redoTextChanged,
+        )
         edit.addAction(undo)
         edit.addAction(redo)
         self.undo_action, self.redo_action = undo, redo
@@ -220,17 +258,35 @@ class MainWindow(QMainWindow):
         # (with an empty stack it was disabled, and Ctrl+Z during the run did nothing).
         ctl.runningChanged.connect(lambda running: undo.setEnabled(running or stack.canUndo()))
         edit.addSeparator()
-        self._action(edit, "&Delete selected point", self._delete_selected_point, QKeySequence.StandardKey.Delete,
-                     "Remove the highlighted data point", "deletePointAction", shortcut_context_widget=True)
-        self._action(edit, "&Clear all points", ctl.clear_data, QKeySequence("Ctrl+Shift+Del"),
-                     "Remove every data point (undoable)", "clearDataAction")
+        self._action(
+            edit,
+            "&Delete selected point",
+            self._delete_selected_point,
+            QKeySequence.StandardKey.Delete,
+            "Remove the highlighted data point",
+            "deletePointAction",
+            shortcut_context_widget=True,
+        )
+        self._action(
+            edit,
+            "&Clear all points",
+            ctl.clear_data,
+            QKeySequence("Ctrl+Shift+Del"),
+            "Remove every data point (undoable)",
+            "clearDataAction",
+        )
         edit.addActions([self.data_panel.paste_action, self.data_panel.paste_replace_action])
         edit.addSeparator()
         self.exports.add_copy_menu(edit)
         edit.addSeparator()
-        self._action(edit, "&Preferences…", self.show_preferences, QKeySequence("Ctrl+,"),
-                     "Theme, the degree and optimiser new fits start with, and resetting the window layout",
-                     "preferencesAction")
+        self._action(
+            edit,
+            "&Preferences…",
+            self.show_preferences,
+            QKeySequence("Ctrl+,"),
+            "Theme, the degree and optimiser new fits start with, and resetting the window layout",
+            "preferencesAction",
+        )
 
         snapshots = menu.addMenu("S&napshots")
         snapshots.setObjectName("snapshotsMenu")
@@ -238,78 +294,166 @@ class MainWindow(QMainWindow):
         self.snapshot_menu = SnapshotMenu(snapshots, self.document, ctl, self)
 
         run = menu.addMenu("&Run")
-        self.run_action = self._action(run, "&Run gradient descent", ctl.toggle_run, QKeySequence("F5"),
-                                       "Start gradient descent from the current knobs; again to stop",
-                                       "runAction")
-        self._action(run, "S&tep once", ctl.step_once, QKeySequence("F10"),
-                     "One forward pass, one backward pass, one update", "stepAction")
-        self._action(run, "Solve &exactly", lambda: ctl.show_exact(True), QKeySequence("F9"),
-                     "Show the least-squares optimum", "solveAction")
-        self._action(run, "Reset &knobs", ctl.reset_knobs, QKeySequence("Ctrl+R"), "All knobs back to 0",
-                     "resetAction")
-        self._action(run, "Restore my &manual fit", ctl.restore_manual_fit, QKeySequence("Ctrl+M"),
-                     "Bring back the best knobs you found by hand", "restoreManualAction")
+        self.run_action = self._action(
+            run,
+            "&Run gradient descent",
+            ctl.toggle_run,
+            QKeySequence("F5"),
+            "Start gradient descent from the current knobs; again to stop",
+            "runAction",
+        )
+        self._action(
+            run,
+            "S&tep once",
+            ctl.step_once,
+            QKeySequence("F10"),
+            "One forward pass, one backward pass, one update",
+            "stepAction",
+        )
+        self._action(
+            run,
+            "Solve &exactly",
+            lambda: ctl.show_exact(True),
+            QKeySequence("F9"),
+            "Show the least-squares optimum",
+            "solveAction",
+        )
+        self._action(run, "Reset &knobs", ctl.reset_knobs, QKeySequence("Ctrl+R"), "All knobs back to 0", "resetAction")
+        self._action(
+            run,
+            "Restore my &manual fit",
+            ctl.restore_manual_fit,
+            QKeySequence("Ctrl+M"),
+            "Bring back the best knobs you found by hand",
+            "restoreManualAction",
+        )
 
         view = menu.addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
-        self.forces_action = self._toggle(view, "Show each point's &pull (−∂L/∂ŷ)", self.fit_plot.set_show_forces,
-                                          "Arrows from the curve towards each point: how hard and which way it "
-                                          "pulls the fit (switch the loss to MAE or Huber to see the pulls change)",
-                                          "showForcesAction", QKeySequence("Ctrl+P"))
+        self.forces_action = self._toggle(
+            view,
+            "Show each point's &pull (−∂L/∂ŷ)",
+            self.fit_plot.set_show_forces,
+            "Arrows from the curve towards each point: how hard and which way it "
+            "pulls the fit (switch the loss to MAE or Huber to see the pulls change)",
+            "showForcesAction",
+            QKeySequence("Ctrl+P"),
+        )
         # Ctrl+Shift+A (areas), not Ctrl+Alt+S: Ctrl+Alt is AltGr on many layouts, and AltGr+S types a letter.
-        self.squares_action = self._toggle(view, "Show residual &squares", self.fit_plot.set_show_squares,
-                                           "A square of side |ŷ − y| on each point: the areas squared error adds up",
-                                           "showSquaresAction", QKeySequence("Ctrl+Shift+A"))
-        self.bands_action = self._toggle(view, "Show confidence and prediction &bands", self.fit_plot.set_show_bands,
-                                         "95% confidence band (shaded) and prediction band (dashed) of the exact "
-                                         "least-squares polynomial fit", "showBandsAction", QKeySequence("Ctrl+B"))
-        self.residuals_action = self._toggle(view, "Show &residual plot", self.residual_plot.setVisible,
-                                             "Residuals y − ŷ of the current curve in a plot under the fit plot, "
-                                             "sharing its x axis", "showResidualsAction", QKeySequence("Ctrl+Shift+R"))
+        self.squares_action = self._toggle(
+            view,
+            "Show residual &squares",
+            self.fit_plot.set_show_squares,
+            "A square of side |ŷ − y| on each point: the areas squared error adds up",
+            "showSquaresAction",
+            QKeySequence("Ctrl+Shift+A"),
+        )
+        self.bands_action = self._toggle(
+            view,
+            "Show confidence and prediction &bands",
+            self.fit_plot.set_show_bands,
+            "95% confidence band (shaded) and prediction band (dashed) of the exact least-squares polynomial fit",
+            "showBandsAction",
+            QKeySequence("Ctrl+B"),
+        )
+        self.residuals_action = self._toggle(
+            view,
+            "Show &residual plot",
+            self.residual_plot.setVisible,
+            "Residuals y − ŷ of the current curve in a plot under the fit plot, sharing its x axis",
+            "showResidualsAction",
+            QKeySequence("Ctrl+Shift+R"),
+        )
         self.residuals_action.setChecked(True)
         view.addSeparator()
-        self._action(view, "&Fit view to data", self.fit_plot.reframe, QKeySequence("Ctrl+0"),
-                     "Zoom the fit plot to show all points", "reframeAction")
+        self._action(
+            view,
+            "&Fit view to data",
+            self.fit_plot.reframe,
+            QKeySequence("Ctrl+0"),
+            "Zoom the fit plot to show all points",
+            "reframeAction",
+        )
 
         self.theme_actions = build_theme_menu(view, self, set_theme)
 
         help_menu = menu.addMenu("&Help")
-        self._action(help_menu, "Quick &tour", self.show_tour, QKeySequence("F1"),
-                     "A step-by-step walk through the app: add points, turn the knobs, read the gradient arrows, "
-                     "run gradient descent, compare", "quickTourAction")
-        self._action(help_menu, "&About Curve Fitter Workbench", self._about, None,
-                     "The app's purpose and version", "aboutAction")
+        self._action(
+            help_menu,
+            "Quick &tour",
+            self.show_tour,
+            QKeySequence("F1"),
+            "A step-by-step walk through the app: add points, turn the knobs, read the gradient arrows, "
+            "run gradient descent, compare",
+            "quickTourAction",
+        )
+        self._action(
+            help_menu,
+            "&About Curve Fitter Workbench",
+            self._about,
+            None,
+            "The app's purpose and version",
+            "aboutAction",
+        )
 
     def _build_session_menu(self, file_menu) -> None:
         """New / Open / Open recent / Save / Save as: the session as a whole (data, model, knobs, history)."""
         sessions = self.session_manager
-        self._action(file_menu, "&New session", sessions.new_session, QKeySequence.StandardKey.New,
-                     "Start over with no points and default settings", "newSessionAction")
-        self._action(file_menu, "Open &session…", sessions.open_dialog, QKeySequence("Ctrl+Shift+O"),
-                     "Open a saved session: data, model, knobs, runs, snapshots and window layout",
-                     "openSessionAction")
+        self._action(
+            file_menu,
+            "&New session",
+            sessions.new_session,
+            QKeySequence.StandardKey.New,
+            "Start over with no points and default settings",
+            "newSessionAction",
+        )
+        self._action(
+            file_menu,
+            "Open &session…",
+            sessions.open_dialog,
+            QKeySequence("Ctrl+Shift+O"),
+            "Open a saved session: data, model, knobs, runs, snapshots and window layout",
+            "openSessionAction",
+        )
         self.recent_menu = file_menu.addMenu("Open &recent")
-        self.recent_menu.setObjectName("recentMenu")   # entries from data: see test_actions_audit
+        self.recent_menu.setObjectName("recentMenu")  # entries from data: see test_actions_audit
         self.recent_menu.setToolTipsVisible(True)
         self._recent_actions: list[QAction] = []
         self._recent_separator = self.recent_menu.addSeparator()
-        self._clear_recent_action = self._action(self.recent_menu, "&Clear recent", sessions.clear_recent, None,
-                                                 "Forget the list of recent sessions (the files stay)",
-                                                 "clearRecentAction")
+        self._clear_recent_action = self._action(
+            self.recent_menu,
+            "&Clear recent",
+            sessions.clear_recent,
+            None,
+            "Forget the list of recent sessions (the files stay)",
+            "clearRecentAction",
+        )
         sessions.recentChanged.connect(self._rebuild_recent_menu)
         self._rebuild_recent_menu()
-        self._action(file_menu, "Sa&ve session", sessions.save, QKeySequence("Ctrl+S"),
-                     "Save the session to its file (asks for one the first time)", "saveSessionAction")
-        self._action(file_menu, "Save session &as…", sessions.save_as, QKeySequence("Ctrl+Shift+S"),
-                     "Save the session to a new file", "saveSessionAsAction")
+        self._action(
+            file_menu,
+            "Sa&ve session",
+            sessions.save,
+            QKeySequence("Ctrl+S"),
+            "Save the session to its file (asks for one the first time)",
+            "saveSessionAction",
+        )
+        self._action(
+            file_menu,
+            "Save session &as…",
+            sessions.save_as,
+            QKeySequence("Ctrl+Shift+S"),
+            "Save the session to a new file",
+            "saveSessionAsAction",
+        )
 
     @Slot()
     def _rebuild_recent_menu(self) -> None:
         """One entry per recent session (most recent first, numbered as keyboard mnemonics), then Clear recent."""
         menu, sessions = self.recent_menu, self.session_manager
-        for action in self._recent_actions:   # (one of them may be the action being triggered: deleteLater)
+        for action in self._recent_actions:  # (one of them may be the action being triggered: deleteLater)
             menu.removeAction(action)
             action.setObjectName("")
             action.deleteLater()
@@ -337,8 +481,10 @@ class MainWindow(QMainWindow):
         action = QAction(prefix, self)
         action.setObjectName(name)
         action.setShortcuts(shortcuts)
-        tip = {"undoAction": "Take back the last change: a data edit, a knob drag, a run or a reset",
-               "redoAction": "Do again the change you last took back"}.get(name, "")
+        tip = {
+            "undoAction": "Take back the last change: a data edit, a knob drag, a run or a reset",
+            "redoAction": "Do again the change you last took back",
+        }.get(name, "")
         action.setToolTip(tip)
         action.setStatusTip(tip)
         action.setEnabled(enabled)
@@ -379,10 +525,10 @@ class MainWindow(QMainWindow):
         return action
 
     # -- file handling ----------------------------------------------------------------------------
-    import_dialog: ImportDialog | None = None     # the File › Open data dialog while it is open
-    _loader: TableLoader | None = None            # made on the first big file
-    _launch_file: str | None = None               # the big file named at launch, while it is being read
-    load_progress: LoadProgress | None = None     # its progress bar and Cancel, in the status bar
+    import_dialog: ImportDialog | None = None  # the File › Open data dialog while it is open
+    _loader: TableLoader | None = None  # made on the first big file
+    _launch_file: str | None = None  # the big file named at launch, while it is being read
+    load_progress: LoadProgress | None = None  # its progress bar and Cancel, in the status bar
 
     def open_path(self, path, *, at_launch: bool = False) -> bool:
         """Open a data file's first two columns as x and y (samples, a dropped two-column file).
@@ -405,8 +551,9 @@ class MainWindow(QMainWindow):
 
     def open_data_dialog(self) -> None:
         """Ask for a data file, then show its columns in the import dialog (File › Open data)."""
-        path, _ = QFileDialog.getOpenFileName(self, "Open data", str(self._last_dir()),
-                                              "Data files (*.csv *.tsv *.txt *.dat);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open data", str(self._last_dir()), "Data files (*.csv *.tsv *.txt *.dat);;All files (*)"
+        )
         if path:
             self._remember_dir(path)
             self.show_import_dialog(path)
@@ -476,7 +623,7 @@ class MainWindow(QMainWindow):
         self._launch_file = None
         self.controller.open_dataset(dataset, path)
         self.fit_plot.reframe()
-        if at_launch:   # as if it had been read before the window appeared
+        if at_launch:  # as if it had been read before the window appeared
             self.document.undo_stack.clear()
             self.session_manager.mark_clean()
 
@@ -544,8 +691,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, NOTICE_SECONDS * 1000)
         if level in ("warning", "error"):
             colours = {"warning": "#fff3cd; color: #5c4400", "error": "#f8d7da; color: #6b0f1a"}
-            self.notice_label.setStyleSheet(f"QLabel {{ background: {colours[level]}; padding: 6px; "
-                                            "border-radius: 4px; font-size: 11pt; }")
+            self.notice_label.setStyleSheet(
+                f"QLabel {{ background: {colours[level]}; padding: 6px; border-radius: 4px; font-size: 11pt; }}"
+            )
             self.notice_label.setText(("⚠ " if level == "warning" else "✖ ") + message)
             self.notice_label.setVisible(True)
             self._notice_timer.start()
@@ -570,10 +718,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{prefix} — Curve Fitter Workbench")
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About Curve Fitter Workbench",
-                          "<b>Curve Fitter Workbench</b><p>Fit a polynomial by turning its knobs by hand, then "
-                          "watch gradient descent — with gradients from a backpropagation engine — turn them "
-                          "for you, and compare both with the exact least-squares optimum.</p>")
+        QMessageBox.about(
+            self,
+            "About Curve Fitter Workbench",
+            "<b>Curve Fitter Workbench</b><p>Fit a polynomial by turning its knobs by hand, then "
+            "watch gradient descent — with gradients from a backpropagation engine — turn them "
+            "for you, and compare both with the exact least-squares optimum.</p>",
+        )
 
     def shutdown(self) -> None:
         """Stop every background job (run, surface, sweep) and wait for its thread; safe to repeat."""
@@ -613,7 +764,7 @@ class MainWindow(QMainWindow):
         dialog = self.findChild(PreferencesDialog)
         if dialog is None:
             dialog = PreferencesDialog(self)
-        if dialog.isVisible():          # already open, perhaps behind the window
+        if dialog.isVisible():  # already open, perhaps behind the window
             dialog.raise_()
             dialog.activateWindow()
         else:
@@ -635,7 +786,7 @@ def is_big_file(path) -> bool:
     try:
         return Path(path).stat().st_size >= BACKGROUND_LOAD_BYTES
     except OSError:
-        return False                   # the reader reports why it cannot be read
+        return False  # the reader reports why it cannot be read
 
 
 def load_initial_dataset(path) -> tuple[Dataset | None, str | None]:

@@ -5,8 +5,18 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSlider, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.fitting.basis import MAX_DEGREE
 from workbench.fitting.losses import LOSS_NAMES, Loss
@@ -47,8 +57,10 @@ class ModelPanel(QWidget):
         self.model_combo.addItem("Polynomial", "polynomial")
         self.model_combo.addItem("Neural net 1 → H → 1", "mlp1")
         self.model_combo.addItem("Neural net 1 → H → H → 1", "mlp2")
-        self.model_combo.setToolTip("What the knobs define: a polynomial's coefficients, or the weights of a small "
-                                    "neural net with tanh hidden units, trained by the same engine and loop")
+        self.model_combo.setToolTip(
+            "What the knobs define: a polynomial's coefficients, or the weights of a small "
+            "neural net with tanh hidden units, trained by the same engine and loop"
+        )
         self.hidden_spin = QSpinBox(objectName="hiddenSpin", minimum=1, maximum=MAX_HIDDEN)
         self.hidden_spin.setToolTip("Hidden units H per layer of the neural net")
         self.degree_spin = QSpinBox(objectName="degreeSpin", minimum=0, maximum=MAX_DEGREE)
@@ -56,25 +68,33 @@ class ModelPanel(QWidget):
         self.basis_combo = QComboBox(objectName="basisCombo")
         for kind, label in BASIS_LABELS.items():
             self.basis_combo.addItem(label, kind)
-        self.basis_combo.setToolTip("What the knobs multiply: raw powers of x, powers of x scaled to [−1, 1], "
-                                    "or Legendre polynomials.\nScaled and Legendre make gradient descent far "
-                                    "faster on wide x ranges; the curve's formula is always shown in your x.")
+        self.basis_combo.setToolTip(
+            "What the knobs multiply: raw powers of x, powers of x scaled to [−1, 1], "
+            "or Legendre polynomials.\nScaled and Legendre make gradient descent far "
+            "faster on wide x ranges; the curve's formula is always shown in your x."
+        )
         self.loss_combo = QComboBox(objectName="lossCombo")
         for kind, label in LOSS_NAMES.items():
             self.loss_combo.addItem(label, kind)
-        self.loss_combo.setToolTip("How misses are scored: squared errors (MSE, SSE) punish big misses hard; "
-                                   "MAE and Huber are gentler on outliers")
+        self.loss_combo.setToolTip(
+            "How misses are scored: squared errors (MSE, SSE) punish big misses hard; "
+            "MAE and Huber are gentler on outliers"
+        )
         self.optimizer_combo = QComboBox(objectName="optimizerCombo")
         for kind, label in OPTIMIZER_NAMES.items():
             self.optimizer_combo.addItem(label, kind)
         self.optimizer_combo.setToolTip("How a gradient becomes a knob update")
         self.lr_spin = LogSpinBox(objectName="learningRateSpin")
-        self.lr_spin.setRange(MIN_LR, MAX_LR)           # (what a session may hold, too)
-        self.lr_spin.setToolTip("Learning rate: how far each step moves the knobs against the gradient.\n"
-                                "Arrows multiply or divide by 10^0.1; too large and gradient descent diverges.")
+        self.lr_spin.setRange(MIN_LR, MAX_LR)  # (what a session may hold, too)
+        self.lr_spin.setToolTip(
+            "Learning rate: how far each step moves the knobs against the gradient.\n"
+            "Arrows multiply or divide by 10^0.1; too large and gradient descent diverges."
+        )
         self.lr_limit_label = QLabel(objectName="stabilityLabel")
-        self.lr_limit_label.setToolTip("Plain gradient descent is stable only below 2/λ_max, where λ_max is the "
-                                       "largest curvature (Hessian eigenvalue) of the loss")
+        self.lr_limit_label.setToolTip(
+            "Plain gradient descent is stable only below 2/λ_max, where λ_max is the "
+            "largest curvature (Hessian eigenvalue) of the loss"
+        )
         self.steps_spin = QSpinBox(objectName="stepsSpin", minimum=1, maximum=MAX_STEPS)
         self.steps_spin.setSingleStep(1000)
         self.steps_spin.setToolTip("Stop after this many steps (a run also stops when the loss stops changing)")
@@ -100,8 +120,9 @@ class ModelPanel(QWidget):
         form.addRow("Validation", self.validation)
 
         self.run_button = QPushButton("Run gradient descent", objectName="runButton")
-        self.run_button.setToolTip("Let gradient descent turn the knobs from where they are now (F5); "
-                                   "press again to stop")
+        self.run_button.setToolTip(
+            "Let gradient descent turn the knobs from where they are now (F5); press again to stop"
+        )
         self.run_button.setMinimumHeight(34)
         self.step_button = QPushButton("Step", objectName="stepButton")
         self.step_button.setToolTip("Exactly one forward pass, one backward pass and one update (F10)")
@@ -148,21 +169,35 @@ class ModelPanel(QWidget):
     def refresh(self) -> None:
         """Show the document's model and settings without emitting user edits."""
         state, settings = self.document.state, self.document.settings
-        widgets = (self.degree_spin, self.basis_combo, self.loss_combo, self.optimizer_combo, self.lr_spin,
-                   self.steps_spin, self.solve_button, self.model_combo, self.hidden_spin)
+        widgets = (
+            self.degree_spin,
+            self.basis_combo,
+            self.loss_combo,
+            self.optimizer_combo,
+            self.lr_spin,
+            self.steps_spin,
+            self.solve_button,
+            self.model_combo,
+            self.hidden_spin,
+        )
         for w in widgets:
             w.blockSignals(True)
         try:
             self.degree_spin.setValue(state.degree)
             net = state.model == "mlp"
-            self.model_combo.setCurrentIndex(self.model_combo.findData(f"mlp{len(state.hidden)}" if net else "polynomial"))
+            self.model_combo.setCurrentIndex(
+                self.model_combo.findData(f"mlp{len(state.hidden)}" if net else "polynomial")
+            )
             self.hidden_spin.setValue(state.hidden[0])
             self.hidden_spin.setEnabled(net)
             self.degree_spin.setEnabled(not net)
             self.basis_combo.setEnabled(not net)
             self.solve_button.setEnabled(not net)
-            self.solve_button.setToolTip("Show the least-squares optimum as a ghost curve, with its loss (F9)"
-                                         if not net else "The neural net has no closed-form optimum")
+            self.solve_button.setToolTip(
+                "Show the least-squares optimum as a ghost curve, with its loss (F9)"
+                if not net
+                else "The neural net has no closed-form optimum"
+            )
             self.basis_combo.setCurrentIndex(self.basis_combo.findData(state.basis.kind))
             self.loss_combo.setCurrentIndex(self.loss_combo.findData(state.loss.kind))
             self.optimizer_combo.setCurrentIndex(self.optimizer_combo.findData(settings.optimizer))

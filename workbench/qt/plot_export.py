@@ -56,8 +56,9 @@ class _PlotExporter(Exporter):
         try:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             painter.fillRect(target, background)
-            self.setExportMode(True, {"antialias": True, "background": background.color(), "painter": painter,
-                                      "resolutionScale": 1.0})
+            self.setExportMode(
+                True, {"antialias": True, "background": background.color(), "painter": painter, "resolutionScale": 1.0}
+            )
             if item_by_item:
                 self._paint_items(painter, source, view.viewportTransform())
             else:
@@ -151,7 +152,7 @@ def portable_svg(svg: bytes) -> bytes:
     document = xml.dom.minidom.parseString(svg)
     for path in list(document.getElementsByTagName("path")):
         if not path.getAttribute("d").strip() and path.parentNode.tagName != "clipPath":
-            path.parentNode.removeChild(path)     # a hidden item: readers warn about d=""
+            path.parentNode.removeChild(path)  # a hidden item: readers warn about d=""
     for group in document.getElementsByTagName("g"):
         _bake_transform(group)
     return document.toxml(encoding="utf-8")
@@ -164,13 +165,14 @@ def _bake_transform(group) -> None:
         return
     a, b, c, d, e, f = (float(v) for v in match.group(1).split(","))
     if (a, b, c, d) == (1.0, 0.0, 0.0, 1.0):
-        return                                    # a pure shift: strokes keep their width anyway
+        return  # a pure shift: strokes keep their width anyway
     children = [n for n in group.childNodes if n.nodeType == n.ELEMENT_NODE]
     if not children or any(n.tagName not in _SHAPES or n.hasAttribute("transform") for n in children):
         return
     if group.getAttribute("stroke") not in ("", "none") and any(
-            n.getAttribute("vector-effect") != "non-scaling-stroke" for n in children):
-        return                                    # a stroke meant to scale: leave it to the transform
+        n.getAttribute("vector-effect") != "non-scaling-stroke" for n in children
+    ):
+        return  # a stroke meant to scale: leave it to the transform
 
     def mapped(m: re.Match) -> str:
         x, y = float(m.group(1)), float(m.group(2))

@@ -8,9 +8,10 @@ same way and refuse a bad value with a message that says what is allowed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
@@ -27,6 +28,7 @@ def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
         if text not in options:
             raise ValueError(f"{value!r} is not one of {', '.join(options)}")
         return text
+
     return parse
 
 
@@ -34,10 +36,11 @@ def _whole_number(lo: int, hi: int) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             raise ValueError(f"{value!r} is not a whole number")
-        number = int(value.strip()) if isinstance(value, str) else value   # int("x") raises ValueError
+        number = int(value.strip()) if isinstance(value, str) else value  # int("x") raises ValueError
         if not lo <= number <= hi:
             raise ValueError(f"{number} is outside {lo}–{hi}")
         return number
+
     return parse
 
 
@@ -71,16 +74,19 @@ class Preference:
     label: str
 
 
-PREFERENCES = {p.key: p for p in (
-    Preference("theme", "system", _choice(THEMES), "Theme"),
-    Preference("defaultDegree", 5, _whole_number(0, MAX_DEGREE), "Default degree"),
-    Preference("defaultOptimizer", "gd", _choice(OPTIMIZER_KINDS), "Default optimiser"),
-    Preference("lastDirectory", "", _directory, "Last folder"),
-    Preference("window/geometry", None, _bytes, "Window geometry"),
-    Preference("window/state", None, _bytes, "Dock layout"),
-    Preference("window/layoutVersion", 0, _whole_number(0, 1 << 30), "Layout version"),
-    Preference("window/docks", "", _text, "Dock names"),
-)}
+PREFERENCES = {
+    p.key: p
+    for p in (
+        Preference("theme", "system", _choice(THEMES), "Theme"),
+        Preference("defaultDegree", 5, _whole_number(0, MAX_DEGREE), "Default degree"),
+        Preference("defaultOptimizer", "gd", _choice(OPTIMIZER_KINDS), "Default optimiser"),
+        Preference("lastDirectory", "", _directory, "Last folder"),
+        Preference("window/geometry", None, _bytes, "Window geometry"),
+        Preference("window/state", None, _bytes, "Dock layout"),
+        Preference("window/layoutVersion", 0, _whole_number(0, 1 << 30), "Layout version"),
+        Preference("window/docks", "", _text, "Dock names"),
+    )
+}
 
 
 class Preferences:
@@ -121,7 +127,7 @@ class Preferences:
 
     @property
     def theme(self) -> str:
-        """"system", "light" or "dark"."""
+        """ "system", "light" or "dark"."""
         return self.get("theme")
 
     @property
@@ -170,7 +176,7 @@ def set_theme(theme: str) -> None:
 # applied; the set of dock names is compared too, so adding or renaming a dock needs no bump.
 LAYOUT_VERSION = 1
 
-_DEFAULT_LAYOUT = "workbenchDefaultLayout"   # dynamic property holding the layout as built
+_DEFAULT_LAYOUT = "workbenchDefaultLayout"  # dynamic property holding the layout as built
 
 
 def dock_names(window: QMainWindow) -> str:
@@ -191,8 +197,11 @@ def restore_window_layout(window: QMainWindow, prefs: Preferences | None = None)
     if geometry is not None:
         window.restoreGeometry(geometry)
     state = prefs.get("window/state")
-    if (state is None or prefs.get("window/layoutVersion") != LAYOUT_VERSION
-            or prefs.get("window/docks") != dock_names(window)):
+    if (
+        state is None
+        or prefs.get("window/layoutVersion") != LAYOUT_VERSION
+        or prefs.get("window/docks") != dock_names(window)
+    ):
         return False
     return bool(window.restoreState(state, LAYOUT_VERSION))
 

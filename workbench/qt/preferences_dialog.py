@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QMainWindow,
-                               QPushButton, QSpinBox, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+)
 
 from workbench.fitting.basis import MAX_DEGREE
 from workbench.fitting.optimizers import OPTIMIZER_KINDS, OPTIMIZER_NAMES
@@ -45,11 +54,17 @@ class PreferencesDialog(QDialog):
         form.addRow("Theme", self.theme_combo)
         form.addRow("Default degree", self.degree_spin)
         form.addRow("Default optimiser", self.optimizer_combo)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-                                   | QDialogButtonBox.StandardButton.RestoreDefaults, objectName="preferencesButtons")
-        tips = {QDialogButtonBox.StandardButton.Ok: "Save and apply these preferences",
-                QDialogButtonBox.StandardButton.Cancel: "Close without changing anything",
-                QDialogButtonBox.StandardButton.RestoreDefaults: "Fill in the original preferences (OK saves them)"}
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults,
+            objectName="preferencesButtons",
+        )
+        tips = {
+            QDialogButtonBox.StandardButton.Ok: "Save and apply these preferences",
+            QDialogButtonBox.StandardButton.Cancel: "Close without changing anything",
+            QDialogButtonBox.StandardButton.RestoreDefaults: "Fill in the original preferences (OK saves them)",
+        }
         for which, tip in tips.items():
             buttons.button(which).setToolTip(tip)
         buttons.accepted.connect(self.accept)

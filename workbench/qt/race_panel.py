@@ -15,8 +15,21 @@ from functools import partial
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QSizePolicy, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.fitting.race import RACE_KINDS, RACE_NAMES
 
@@ -36,13 +49,14 @@ COLUMN_TIPS = (
     "The loss where the contender ended (or its best finite loss, if it diverged)",
     "running · reached (within 1%) · diverged · stopped (by you) · step limit (ran out of steps)",
 )
-NOTE = ("<b>Random nudge</b>, the articles' baseline: turn one knob a little at random; keep the change if the "
-        "loss dropped, otherwise turn it back.  It needs no gradient, only the loss.  "
-        "<b>Why count evaluations?</b>  Each try costs one evaluation of the loss over all the data, and one "
-        "backpropagation pass (a forward and a backward pass, about the cost of one or two evaluations) "
-        "gives the slope along <i>every</i> knob at once, where a nudge learns about one knob, one guess at "
-        "a time.")
-
+NOTE = (
+    "<b>Random nudge</b>, the articles' baseline: turn one knob a little at random; keep the change if the "
+    "loss dropped, otherwise turn it back.  It needs no gradient, only the loss.  "
+    "<b>Why count evaluations?</b>  Each try costs one evaluation of the loss over all the data, and one "
+    "backpropagation pass (a forward and a backward pass, about the cost of one or two evaluations) "
+    "gives the slope along <i>every</i> knob at once, where a nudge learns about one knob, one guess at "
+    "a time."
+)
 
 
 def format_value(value: float | None, digits: int = 4) -> str:
@@ -67,7 +81,7 @@ def swatch_icon(colour, size: int = 14) -> QIcon:
 class RacePanel(QWidget):
     """Pick contenders, race them from the current knobs, and read the scoreboard."""
 
-    raceFinished = Signal(object)   # the RaceView, after the scoreboard shows it
+    raceFinished = Signal(object)  # the RaceView, after the scoreboard shows it
 
     def __init__(self, document: FitDocument, controller=None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -101,25 +115,29 @@ class RacePanel(QWidget):
             check.toggled.connect(self._update_enabled)
             self.checks[kind] = check
             grid.addWidget(check, n // 2, n % 2)
-        for kind, tip in (("gd", "Plain gradient descent: every step moves the knobs straight against the gradient"),
-                          ("momentum", "Momentum: each step keeps part of the previous one, so it speeds up along "
-                                       "a long valley"),
-                          ("nesterov", "Nesterov momentum: takes the gradient a step ahead, where the momentum is "
-                                       "carrying the knobs"),
-                          ("adam", "Adam: a step size of its own for each knob, from running averages of its "
-                                   "gradients")):
+        for kind, tip in (
+            ("gd", "Plain gradient descent: every step moves the knobs straight against the gradient"),
+            ("momentum", "Momentum: each step keeps part of the previous one, so it speeds up along a long valley"),
+            (
+                "nesterov",
+                "Nesterov momentum: takes the gradient a step ahead, where the momentum is carrying the knobs",
+            ),
+            ("adam", "Adam: a step size of its own for each knob, from running averages of its gradients"),
+        ):
             self.checks[kind].setToolTip(tip)
         self.checks["nudge"].setToolTip("Turn one knob a little at random; keep it if the loss dropped, else undo")
-        self.checks["manual"].setToolTip("Your own knob moves join the race: each move is a step and one loss "
-                                         "evaluation")
+        self.checks["manual"].setToolTip(
+            "Your own knob moves join the race: each move is a step and one loss evaluation"
+        )
 
         self.steps_spin = QSpinBox(objectName="raceStepsSpin")
         self.steps_spin.setRange(1, MAX_STEPS)
         self.steps_spin.setValue(DEFAULT_STEPS)
         self.steps_spin.setSingleStep(500)
         self.steps_spin.setGroupSeparatorShown(True)
-        self.steps_spin.setToolTip("The race ends when every optimiser is within 1% of the optimum, or after "
-                                   "this many steps")
+        self.steps_spin.setToolTip(
+            "The race ends when every optimiser is within 1% of the optimum, or after this many steps"
+        )
         self.race_button = QPushButton("Start race", objectName="raceButton")
         self.race_button.setToolTip("Race the ticked optimisers from the current knobs")
         self.race_button.clicked.connect(self._on_race_clicked)
@@ -162,7 +180,7 @@ class RacePanel(QWidget):
         self.status_label.setFont(small)
         for label in (self.target_label, self.status_label, self.note_label):
             # Wrapped text keeps its full height: the table gives way instead.
-            policy = label.sizePolicy()   # (keeps its height-for-width)
+            policy = label.sizePolicy()  # (keeps its height-for-width)
             policy.setVerticalPolicy(QSizePolicy.Policy.Minimum)
             label.setSizePolicy(policy)
 
@@ -214,8 +232,9 @@ class RacePanel(QWidget):
     @Slot(bool)
     def _on_race_running_changed(self, running: bool) -> None:
         self.race_button.setText("Stop" if running else "Start race")
-        self.race_button.setToolTip("Stop the race now" if running
-                                    else "Race the ticked optimisers from the current knobs")
+        self.race_button.setToolTip(
+            "Stop the race now" if running else "Race the ticked optimisers from the current knobs"
+        )
         self._update_enabled()
         self._refresh()
 
@@ -245,8 +264,10 @@ class RacePanel(QWidget):
             check.setEnabled(not running)
         self.checks["manual"].setEnabled(not running and has_trail)
         self.checks["manual"].setToolTip(
-            "Your own knob moves join the race: each move is a step and one loss evaluation" if has_trail
-            else "Turn some knobs by hand first: your trail of moves can then join the race")
+            "Your own knob moves join the race: each move is a step and one loss evaluation"
+            if has_trail
+            else "Turn some knobs by hand first: your trail of moves can then join the race"
+        )
         self.steps_spin.setEnabled(not running)
 
     # -- drawing the scoreboard -----------------------------------------------------------------------
@@ -261,13 +282,19 @@ class RacePanel(QWidget):
             table.setRowCount(len(rows))
         for r, track in enumerate(rows):
             lr = "—" if track.kind in ("manual", "nudge") else format_value(track.lr, 3)
-            cells = (track.name, lr, format_value(track.steps_to_target), format_value(track.evaluations_to_target),
-                     format_value(track.loss, 4), track.status)
+            cells = (
+                track.name,
+                lr,
+                format_value(track.steps_to_target),
+                format_value(track.evaluations_to_target),
+                format_value(track.loss, 4),
+                track.status,
+            )
             for c, text in enumerate(cells):
                 item = table.item(r, c)
                 if item is None:
                     item = QTableWidgetItem()
-                    if 0 < c < len(COLUMNS) - 1:   # numbers right, names and status left
+                    if 0 < c < len(COLUMNS) - 1:  # numbers right, names and status left
                         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                     table.setItem(r, c, item)
                 if item.text() != text:
@@ -295,8 +322,11 @@ class RacePanel(QWidget):
         bar when the panel is too narrow for every column: no vertical scrolling, no blank rows."""
         table = self.table
         rows = table.rowCount() or len(self.checks)
-        height = (table.horizontalHeader().sizeHint().height() + rows * table.verticalHeader().defaultSectionSize()
-                  + 2 * table.frameWidth())
+        height = (
+            table.horizontalHeader().sizeHint().height()
+            + rows * table.verticalHeader().defaultSectionSize()
+            + 2 * table.frameWidth()
+        )
         if table.horizontalHeader().length() > table.width() - 2 * table.frameWidth():
             height += table.horizontalScrollBar().sizeHint().height()
         if table.height() != height or table.minimumHeight() != height:
@@ -305,8 +335,10 @@ class RacePanel(QWidget):
     def _show_target(self, view: RaceView | None) -> None:
         self.target_label.setTextFormat(Qt.TextFormat.RichText)
         if view is None:
-            self.target_label.setText("Race the optimisers from the current knobs: who gets within 1% of the "
-                                      "optimum first, in steps and in loss evaluations?")
+            self.target_label.setText(
+                "Race the optimisers from the current knobs: who gets within 1% of the "
+                "optimum first, in steps and in loss evaluations?"
+            )
             return
         if view.target is not None:
             text = f"Target: within 1% of the optimum = loss ≤ <b>{format_value(view.target, 6)}</b>"
@@ -318,14 +350,17 @@ class RacePanel(QWidget):
         elif view.running and view.step == 0:
             self.target_label.setText("Starting…")
         else:
-            self.target_label.setText("The neural net has no exact optimum to aim for: every optimiser runs the "
-                                      "full step limit, and the board compares final losses.")
+            self.target_label.setText(
+                "The neural net has no exact optimum to aim for: every optimiser runs the "
+                "full step limit, and the board compares final losses."
+            )
 
     def _show_status(self, view: RaceView | None) -> None:
         rc = self.race_controller
         if view is None:
-            self.status_label.setText("The race was stopped: the data or the model changed."
-                                      if rc.stopped_by_edit else "")
+            self.status_label.setText(
+                "The race was stopped: the data or the model changed." if rc.stopped_by_edit else ""
+            )
             return
         steps = f"{view.step:,} of {view.max_steps:,} steps"
         if view.running:
@@ -347,16 +382,26 @@ class RacePanel(QWidget):
             tail = f"  Lowest final loss: {best.name}." if best is not None else ""
         elif reached:
             winner = min(reached, key=lambda t: t.evaluations_to_target)
-            tail = (f"  Fewest loss evaluations: {winner.name} ({winner.evaluations_to_target:,}).  "
-                    f"{len(reached)} of {len(contenders)} reached the target.")
+            tail = (
+                f"  Fewest loss evaluations: {winner.name} ({winner.evaluations_to_target:,}).  "
+                f"{len(reached)} of {len(contenders)} reached the target."
+            )
         else:
             tail = "  Nobody reached the target."
         self.status_label.setText(head + tail)
 
 
-_LR_TIPS = {"nudge": "No learning rate: the nudge tries random changes of one knob (their size halves "
-                     "after 20 failures in a row)",
-            "manual": "Your own moves: no learning rate",
-            "adam": "Adam's step is in knob units, whatever the gradient's size"}
-_STATUS_COLOURS = {"reached": (30, 130, 60), "diverged": (200, 40, 40), "running": (60, 60, 60),
-                   "stopped": (150, 100, 20), "step limit": (150, 100, 20), "failed": (200, 40, 40)}
+_LR_TIPS = {
+    "nudge": "No learning rate: the nudge tries random changes of one knob (their size halves "
+    "after 20 failures in a row)",
+    "manual": "Your own moves: no learning rate",
+    "adam": "Adam's step is in knob units, whatever the gradient's size",
+}
+_STATUS_COLOURS = {
+    "reached": (30, 130, 60),
+    "diverged": (200, 40, 40),
+    "running": (60, 60, 60),
+    "stopped": (150, 100, 20),
+    "step limit": (150, 100, 20),
+    "failed": (200, 40, 40),
+}

@@ -29,6 +29,8 @@ MANUAL_NAME = "Your hand"
 # sched_yield gives the GIL away for about a microsecond, once per round, so the GUI thread never waits
 # a whole switch interval to get it back (see conditioning_lab.py); sleep(0) where it does not exist.
 _yield_gil = getattr(os, "sched_yield", None) or partial(time.sleep, 0)
+
+
 # -- the worker ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RaceProgress:
@@ -55,18 +57,25 @@ class RaceWorker(PacedWorker):
     """Runs one race when its thread starts; emits ``progressed`` (throttled) and ``finished`` (final)."""
 
     progressed = Signal(object)  # RaceProgress
-    finished = Signal(object)    # RaceProgress, done=True
+    finished = Signal(object)  # RaceProgress, done=True
 
-    def __init__(self, run_id: int, state: FitState, theta0: np.ndarray, kinds, steps: int,
-                 manual_trail: list[np.ndarray] | None = None):
+    def __init__(
+        self,
+        run_id: int,
+        state: FitState,
+        theta0: np.ndarray,
+        kinds,
+        steps: int,
+        manual_trail: list[np.ndarray] | None = None,
+    ):
         super().__init__()
         self.run_id = run_id
-        self.state = state                     # immutable: the worker builds its own FitProblem from it
+        self.state = state  # immutable: the worker builds its own FitProblem from it
         self.theta0 = np.array(theta0, dtype=np.float64)
         self.kinds = tuple(kinds)
         self.steps = int(steps)
         self.manual_trail = None if manual_trail is None else [np.array(t, dtype=np.float64) for t in manual_trail]
-        self.in_flight: RaceProgress | None = None   # the last progress payload sent (read once finished)
+        self.in_flight: RaceProgress | None = None  # the last progress payload sent (read once finished)
         self.outcome: RaceProgress | None = None
         self._seq = 0
 
@@ -81,7 +90,7 @@ class RaceWorker(PacedWorker):
         pending = {k: ([], []) for k in self.kinds}
         recorded: dict[str, object] = {}
         try:
-            problem = self.state.build_problem()   # its own engine graph: nothing shared with the GUI
+            problem = self.state.build_problem()  # its own engine graph: nothing shared with the GUI
             race = Race(problem, self.theta0, self.kinds, self.steps, stop=self.stop_event)
             if self.manual_trail:
                 manual = manual_trail_entry(problem, self.manual_trail, race.target)
@@ -110,7 +119,7 @@ class RaceWorker(PacedWorker):
         if step % race_path_stride(step):
             return
         for c in race.contenders:
-            if c.theta is not recorded.get(c.kind):   # the race makes a new array each step it moves
+            if c.theta is not recorded.get(c.kind):  # the race makes a new array each step it moves
                 recorded[c.kind] = c.theta
                 steps, rows = pending[c.kind]
                 steps.append(step)
@@ -122,13 +131,15 @@ class RaceWorker(PacedWorker):
         if race is not None:
             snapshot = race.snapshot(since)
             since.update({row["kind"]: row["n_losses"] for row in snapshot.contenders})
-            paths = {k: (np.array(steps, dtype=np.int64), np.array(rows)) for k, (steps, rows) in pending.items()
-                     if steps}
+            paths = {
+                k: (np.array(steps, dtype=np.int64), np.array(rows)) for k, (steps, rows) in pending.items() if steps
+            }
         stopped = self.stop_event.is_set()
         self._seq += 1
         optimum = None if race is None else race.optimum
-        return RaceProgress(self.run_id, self._seq, snapshot, optimum, paths, manual, done, stopped, error,
-                            float(elapsed))
+        return RaceProgress(
+            self.run_id, self._seq, snapshot, optimum, paths, manual, done, stopped, error, float(elapsed)
+        )
 
 
 # -- the GUI side --------------------------------------------------------------------------------------
@@ -147,7 +158,7 @@ class RaceController(QObject):
     """Starts, stops and finalises races; writes ``document.race`` and emits ``document.raceChanged``."""
 
     runningChanged = Signal(bool)
-    raceFinished = Signal(object)     # the RaceView, once the race has ended (stopped ones too)
+    raceFinished = Signal(object)  # the RaceView, once the race has ended (stopped ones too)
 
     def __init__(self, document: FitDocument, parent: QObject | None = None):
         super().__init__(parent)
@@ -186,7 +197,7 @@ class RaceController(QObject):
         worker = RaceWorker(run_id, state, state.theta, kinds, steps, trail)
         worker.progressed.connect(self._on_worker_progressed)
         worker.finished.connect(self._on_worker_finished)
-        handle = WorkerThread(worker, f"optimiser-race-{run_id}")   # a gradient-descent run's lifecycle
+        handle = WorkerThread(worker, f"optimiser-race-{run_id}")  # a gradient-descent run's lifecycle
         self._slot.handle, self._active_id, self._absorbed_seq = handle, run_id, 0
         self._view = RaceView(run_id, kinds, RACE_NAMES, state.theta, steps)
         self.last_error = ""
@@ -232,7 +243,7 @@ class RaceController(QObject):
         handle = self._slot.handle
         if progress.run_id != self._active_id or handle is None:
             return
-        ended = handle.thread.wait(THREAD_WAIT_MS)   # it is quitting; make sure it has
+        ended = handle.thread.wait(THREAD_WAIT_MS)  # it is quitting; make sure it has
         self._finalise(handle, progress, ended)
 
     @Slot()
@@ -246,7 +257,7 @@ class RaceController(QObject):
     def _absorb(self, progress: RaceProgress) -> None:
         view = self._view
         if progress.seq <= self._absorbed_seq:
-            return   # already taken in (a payload can reach here twice when a stop overtakes it)
+            return  # already taken in (a payload can reach here twice when a stop overtakes it)
         self._absorbed_seq = progress.seq
         if view is None or self.doc.race is not view or progress.snapshot is None:
             return
@@ -260,12 +271,12 @@ class RaceController(QObject):
     def _finalise(self, handle: WorkerThread, progress: RaceProgress | None, ended: bool) -> None:
         self._slot.handle, self._active_id = None, 0
         if progress is not None:
-            self._absorb(progress)   # the final payload: everything since the last one
+            self._absorb(progress)  # the final payload: everything since the last one
             self.last_error = progress.error
         view, self._view = self._view, None
         if not ended:
             self.last_error = self.last_error or "the race thread did not stop in time"
-            self._unfinished.append(handle)   # must stay referenced until its thread ends
+            self._unfinished.append(handle)  # must stay referenced until its thread ends
         if view is not None:
             view.finish(self._outcome(view, progress), self.last_error)
             if self.doc.race is view:

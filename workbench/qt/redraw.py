@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QTimer, Slot
 from PySide6.QtWidgets import QDockWidget, QGraphicsItem, QWidget
@@ -61,8 +61,7 @@ class OnScreenWatch(QObject):
     shown, or when the dock it lives in is raised to the front of its tab group; and ``hidden`` (if
     given) at once when it is hidden or its dock tab goes behind another."""
 
-    def __init__(self, view: QWidget, callback: Callable[[], None],
-                 hidden: Callable[[], None] | None = None):
+    def __init__(self, view: QWidget, callback: Callable[[], None], hidden: Callable[[], None] | None = None):
         super().__init__(view)
         self._view = view
         self._callback = callback
@@ -99,7 +98,7 @@ class OnScreenWatch(QObject):
     @Slot(bool)
     def _on_dock_visibility(self, visible: bool) -> None:
         if visible:
-            self._timer.start()   # after Qt has moved the raised tab into place
+            self._timer.start()  # after Qt has moved the raised tab into place
         elif self._hidden is not None:
             self._hidden()
 
@@ -109,8 +108,9 @@ class OnScreenWatch(QObject):
             self._callback()
 
 
-def watch_on_screen(view: QWidget, callback: Callable[[], None],
-                    hidden: Callable[[], None] | None = None) -> OnScreenWatch:
+def watch_on_screen(
+    view: QWidget, callback: Callable[[], None], hidden: Callable[[], None] | None = None
+) -> OnScreenWatch:
     """Call ``callback`` whenever ``view`` comes on screen, ``hidden`` when it leaves (see ``OnScreenWatch``)."""
     return OnScreenWatch(view, callback, hidden)
 

@@ -12,8 +12,20 @@ import math
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMenu, QPushButton,
-                               QScrollArea, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.fitting.export import report_text
 from workbench.fitting.stats import FitReport
@@ -41,7 +53,7 @@ class ReportPanel(QWidget):
         self.setObjectName("reportPanel")
         self.document = document
         self.report: FitReport | None = None
-        self.message: str | None = None     # why there is no report (net model, no data, too large…)
+        self.message: str | None = None  # why there is no report (net model, no data, too large…)
         self._stale = True
 
         self.header = QLabel(HEADER)
@@ -70,7 +82,8 @@ class ReportPanel(QWidget):
         self.warnings_label.setWordWrap(True)
         self.warnings_label.setStyleSheet(
             "QLabel { background: #fff1dc; color: #7a4100; border: 1px solid #f0a030; "
-            "border-radius: 3px; padding: 3px; }")
+            "border-radius: 3px; padding: 3px; }"
+        )
         self.copy_button = QPushButton("Copy as text")
         self.copy_button.setObjectName("copyReportButton")
         self.copy_button.setToolTip("Copy the report as plain text to the clipboard")
@@ -80,8 +93,7 @@ class ReportPanel(QWidget):
         layout = QVBoxLayout(inner)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
-        for w in (self.header, self.message_label, self.table, self.summary, self.why_label,
-                  self.warnings_label):
+        for w in (self.header, self.message_label, self.table, self.summary, self.why_label, self.warnings_label):
             layout.addWidget(w)
         row = QHBoxLayout()
         row.addStretch(1)
@@ -119,8 +131,10 @@ class ReportPanel(QWidget):
         state, data = doc.state, doc.dataset
         self.report, self.message = None, None
         if state.model != "polynomial":
-            self.message = ("The statistical report is not available for the neural net: it describes a "
-                            "least-squares polynomial fit.")
+            self.message = (
+                "The statistical report is not available for the neural net: it describes a "
+                "least-squares polynomial fit."
+            )
         elif data.n == 0:
             self.message = "No data points: add points to see the report."
         elif data.n > MAX_EAGER_POINTS and not on_screen(self):
@@ -128,7 +142,7 @@ class ReportPanel(QWidget):
             self.message = f"{data.n} points: the report is computed when this panel is shown."
         else:
             try:
-                self.report = doc.problem.report   # weighted by 1/σ² when the data have σ
+                self.report = doc.problem.report  # weighted by 1/σ² when the data have σ
             except ValueError as exc:
                 self.message = str(exc)
         self._show()
@@ -164,9 +178,14 @@ class ReportPanel(QWidget):
 
     @staticmethod
     def _summary_rows(r: FitReport) -> list[tuple[str, str]]:
-        return [("R²", _fmt(r.r_squared)), ("adjusted R²", _fmt(r.adjusted_r_squared)),
-                ("RMSE", _fmt(r.rmse)), ("residual SD", _fmt(r.residual_sd)),
-                ("residual degrees of freedom", str(r.dof)), ("N", str(r.n_points))]
+        return [
+            ("R²", _fmt(r.r_squared)),
+            ("adjusted R²", _fmt(r.adjusted_r_squared)),
+            ("RMSE", _fmt(r.rmse)),
+            ("residual SD", _fmt(r.residual_sd)),
+            ("residual degrees of freedom", str(r.dof)),
+            ("N", str(r.n_points)),
+        ]
 
     def as_text(self) -> str:
         """The report as plain text (what "Copy as text" copies; the same text File › Export writes)."""
@@ -178,8 +197,10 @@ class ReportPanel(QWidget):
         """An "Export" button beside "Copy as text" whose menu triggers the window's own ``actions``
         (report as CSV/JSON/text, copy formula): one implementation, two ways in."""
         button = QToolButton(objectName="exportReportButton", text="Export")
-        button.setToolTip("Save the report as CSV, JSON or text, or copy the fitted formula "
-                          "(also under File › Export and Edit › Copy formula)")
+        button.setToolTip(
+            "Save the report as CSV, JSON or text, or copy the fitted formula "
+            "(also under File › Export and Edit › Copy formula)"
+        )
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(button)
         menu.setToolTipsVisible(True)

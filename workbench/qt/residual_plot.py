@@ -25,9 +25,9 @@ from .redraw import FOLLOW_MS, ScheduledRedraw, cache_axes
 POINT_BRUSH = pg.mkBrush(40, 110, 220, 200)
 HELD_OUT_PEN = pg.mkPen(*VALIDATION_COLOUR, width=1.5)
 ZERO_PEN = pg.mkPen(110, 110, 110, 220, width=1.5, style=Qt.PenStyle.DashLine)
-Y_MARGIN = 0.15     # space above and below the residuals in view, as a share of their spread
-Y_SHRINK = 0.4      # the y range shrinks only once the residuals in view fill less than this share of it
-SYMBOLS_PER_PIXEL = 2.0   # downsampled clouds keep about this many points per pixel column
+Y_MARGIN = 0.15  # space above and below the residuals in view, as a share of their spread
+Y_SHRINK = 0.4  # the y range shrinks only once the residuals in view fill less than this share of it
+SYMBOLS_PER_PIXEL = 2.0  # downsampled clouds keep about this many points per pixel column
 LIVE_REDRAW_MS = 100  # a run's payloads are drawn at most this often (the user's own changes: FOLLOW_MS)
 
 
@@ -37,11 +37,13 @@ class ResidualPlot(pg.PlotWidget):
     def __init__(self, document: FitDocument, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("residualPlot")
-        self.setToolTip("Residuals y − ŷ of the current curve against x (x axis shared with the fit plot).\n"
-                        "An even scatter about the dashed zero line means the curve has caught the trend;\n"
-                        "a bow or a wave says the degree is too low.  Hollow rings: held-out points.")
+        self.setToolTip(
+            "Residuals y − ŷ of the current curve against x (x axis shared with the fit plot).\n"
+            "An even scatter about the dashed zero line means the curve has caught the trend;\n"
+            "a bow or a wave says the degree is too low.  Hollow rings: held-out points."
+        )
         self.document = document
-        self._key: tuple | None = None          # (dataset, split) the index arrays below belong to
+        self._key: tuple | None = None  # (dataset, split) the index arrays below belong to
         self._order = self._train = self._held_out = np.empty(0, dtype=np.intp)
         self._train_x = self._held_out_x = np.empty(0)
         self._stale = True
@@ -52,22 +54,33 @@ class ResidualPlot(pg.PlotWidget):
         # Residuals in the data's own units: an SI scale ("(x0.001)") appended to the label did not fit the
         # plot's quarter of the height and showed ±0.2 as ±200.
         item.getAxis("left").enableAutoSIPrefix(False)
-        cache_axes(item)   # grid and ticks as pixmaps: redrawn when the range changes, not every redraw
+        cache_axes(item)  # grid and ticks as pixmaps: redrawn when the range changes, not every redraw
         view = item.getViewBox()
         # y follows the residuals in view (``_frame_y``), not the mouse; x pans and zooms with the fit plot.
         view.disableAutoRange(axis=pg.ViewBox.YAxis)
         view.setMouseEnabled(x=True, y=False)
         view.sigXRangeChanged.connect(self._frame_y)
-        self._drawn: tuple[tuple[np.ndarray, np.ndarray], ...] = ()   # (sorted x, residual) per item
+        self._drawn: tuple[tuple[np.ndarray, np.ndarray], ...] = ()  # (sorted x, residual) per item
         # Created once; afterwards only setData.
         self.zero_line = pg.InfiniteLine(pos=0.0, angle=0, pen=ZERO_PEN, movable=False)
         # At most ~2 symbols per pixel column once there are more points than that (pyqtgraph's default
         # is 5): a symbol costs Python work in pyqtgraph on every redraw, and a knob turn redraws them.
-        self.points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=6, symbolPen=None, symbolBrush=POINT_BRUSH,
-                                      autoDownsampleFactor=SYMBOLS_PER_PIXEL)
-        self.held_out_points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=7, symbolPen=HELD_OUT_PEN,
-                                               symbolBrush=pg.mkBrush(0, 0, 0, 0),
-                                               autoDownsampleFactor=SYMBOLS_PER_PIXEL)
+        self.points = pg.PlotDataItem(
+            pen=None,
+            symbol="o",
+            symbolSize=6,
+            symbolPen=None,
+            symbolBrush=POINT_BRUSH,
+            autoDownsampleFactor=SYMBOLS_PER_PIXEL,
+        )
+        self.held_out_points = pg.PlotDataItem(
+            pen=None,
+            symbol="o",
+            symbolSize=7,
+            symbolPen=HELD_OUT_PEN,
+            symbolBrush=pg.mkBrush(0, 0, 0, 0),
+            autoDownsampleFactor=SYMBOLS_PER_PIXEL,
+        )
         item.addItem(self.zero_line)
         for points in (self.points, self.held_out_points):
             item.addItem(points)
@@ -79,7 +92,7 @@ class ResidualPlot(pg.PlotWidget):
         # ≤ 16 ms at N = 10⁴), and the residuals of 10⁴ points cost ~4 ms a redraw; a stream of turns
         # redraws them at most every FOLLOW_MS, always ending on the latest knobs.
         self._redraw_soon = ScheduledRedraw(self, self.redraw, min_interval_ms=FOLLOW_MS)
-        document.knobsChanged.connect(self._on_knobs_changed)   # follows every data, model, split and knob change
+        document.knobsChanged.connect(self._on_knobs_changed)  # follows every data, model, split and knob change
 
     @Slot()
     def _on_knobs_changed(self) -> None:
@@ -118,7 +131,7 @@ class ResidualPlot(pg.PlotWidget):
             held[split[1]] = True
         in_order = held[self._order]
         self._train, self._held_out = self._order[~in_order], self._order[in_order]
-        self._train_x, self._held_out_x = x[self._train], x[self._held_out]   # fixed until data or split change
+        self._train_x, self._held_out_x = x[self._train], x[self._held_out]  # fixed until data or split change
         self._key = (state.dataset, state.split)
 
     def residuals(self) -> tuple[np.ndarray, np.ndarray]:
@@ -142,18 +155,20 @@ class ResidualPlot(pg.PlotWidget):
             self.points.setData([], [])
             self.held_out_points.setData([], [])
             self._drawn = ()
-            self._key = None          # the index arrays below belong to data that is gone: let them go
+            self._key = None  # the index arrays below belong to data that is gone: let them go
             self._order = self._train = self._held_out = np.empty(0, dtype=np.intp)
             self._train_x = self._held_out_x = np.empty(0)
             return
         self._indices()
         residual = data.y - self.document.fitted()
         drawn = []
-        for item, x, idx in ((self.points, self._train_x, self._train),
-                             (self.held_out_points, self._held_out_x, self._held_out)):
+        for item, x, idx in (
+            (self.points, self._train_x, self._train),
+            (self.held_out_points, self._held_out_x, self._held_out),
+        ):
             r = residual[idx]
             finite = np.isfinite(r)
-            if not finite.all():                 # a diverging net can overflow: draw what is finite
+            if not finite.all():  # a diverging net can overflow: draw what is finite
                 x, r = x[finite], r[finite]
             item.setData(x, r)
             drawn.append((x, r))
@@ -168,19 +183,19 @@ class ResidualPlot(pg.PlotWidget):
         view = self.getPlotItem().getViewBox()
         (x0, x1), (y0, y1) = view.viewRange()
         lo, hi = np.inf, -np.inf
-        for x, r in self._drawn:                # x is sorted: the points in view are one slice
+        for x, r in self._drawn:  # x is sorted: the points in view are one slice
             start, stop = np.searchsorted(x, (x0, x1))
             if stop > start:
                 lo, hi = min(lo, float(r[start:stop].min())), max(hi, float(r[start:stop].max()))
         if not np.isfinite(hi - lo):
             return
         if y0 <= lo and hi <= y1 and hi - lo >= Y_SHRINK * (y1 - y0):
-            return                              # still in view, and not lost in it: keep the range
+            return  # still in view, and not lost in it: keep the range
         pad = Y_MARGIN * (hi - lo) if hi > lo else 0.5 * max(abs(lo), 1.0)
         view.setYRange(lo - pad, hi + pad, padding=0)
 
     def showEvent(self, ev):  # noqa: N802 - Qt API
         super().showEvent(ev)
-        if self._stale or self._redraw_soon.pending:   # shown again: the latest residuals at once
+        if self._stale or self._redraw_soon.pending:  # shown again: the latest residuals at once
             self._redraw_soon.cancel()
             self.redraw()

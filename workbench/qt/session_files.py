@@ -34,7 +34,7 @@ class RecoveryFile:
     def __init__(self, directory: str | os.PathLike[str]):
         self.directory = Path(directory)
         self._lock = QLockFile(str(self.directory / "recovery.lock"))
-        self._lock.setStaleLockTime(0)   # stale only when its owner is gone, however old
+        self._lock.setStaleLockTime(0)  # stale only when its owner is gone, however old
         self.owned = False
 
     def claim(self) -> bool:
@@ -71,7 +71,7 @@ class RecoveryFile:
         try:
             self.path.unlink(missing_ok=True)
         except OSError:
-            pass   # a recovery file that cannot be removed is offered again at the next launch: harmless
+            pass  # a recovery file that cannot be removed is offered again at the next launch: harmless
 
     def set_aside(self, name: str) -> Path:
         """Rename the file to ``name`` in the same folder (replacing an older one); returns the new path."""
@@ -83,7 +83,7 @@ class RecoveryFile:
 def read_recent() -> list[str]:
     """Sessions saved or opened lately, most recent first."""
     value = QSettings().value(RECENT_KEY, [])
-    if isinstance(value, str):   # a one-element list comes back from an INI file as text
+    if isinstance(value, str):  # a one-element list comes back from an INI file as text
         value = [value]
     return [str(v) for v in (value or []) if v][:MAX_RECENT]
 
@@ -105,8 +105,13 @@ def reason(exc: Exception) -> str:
 def ask_save_discard_cancel(parent: QWidget, name: str) -> str:
     """Ask whether to save the changes to ``name``: "save", "discard" or "cancel" (modal)."""
     buttons = QMessageBox.StandardButton
-    box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes", f"Save the changes to {name} before going on?",
-                      buttons.Save | buttons.Discard | buttons.Cancel, parent)
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        "Unsaved changes",
+        f"Save the changes to {name} before going on?",
+        buttons.Save | buttons.Discard | buttons.Cancel,
+        parent,
+    )
     box.setObjectName("unsavedChangesBox")
     box.setInformativeText("Discard loses every change since the last save.")
     box.setDefaultButton(buttons.Save)
@@ -117,7 +122,9 @@ def ask_save_discard_cancel(parent: QWidget, name: str) -> str:
 def ask_restore(parent: QWidget, when: datetime) -> bool:
     """Ask whether to restore the unsaved work kept at ``when`` by a session that crashed (modal)."""
     answer = QMessageBox.question(
-        parent, "Restore unsaved work?",
+        parent,
+        "Restore unsaved work?",
         f"Curve Fitter Workbench did not close normally. Unsaved work from {when:%Y-%m-%d %H:%M} was kept."
-        "\n\nRestore it?")
+        "\n\nRestore it?",
+    )
     return answer == QMessageBox.StandardButton.Yes

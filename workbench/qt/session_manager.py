@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 RECOVERY_ENV = "WORKBENCH_RECOVERY_DIR"
 AUTOSAVE_DEBOUNCE_MS = 3_000
 AUTOSAVE_INTERVAL_MS = 30_000
-AUTOSAVE_SHARE = 0.02          # a big session (10⁶ points: ~1.5 s to write) is autosaved less often
+AUTOSAVE_SHARE = 0.02  # a big session (10⁶ points: ~1.5 s to write) is autosaved less often
 FILE_FILTER = "Workbench sessions (*.json);;All files (*)"
 # Points from which new data is encoded for saving in the background, once it has been left alone for
 # ENCODE_DELAY_MS (10⁶ points take ~1.3 s to encode; each dataset is encoded once, then every autosave
@@ -62,14 +62,17 @@ class SessionManager(QObject):
     pathChanged = Signal()
     recentChanged = Signal()
 
-    def __init__(self, window: "MainWindow", recovery_dir: str | os.PathLike[str] | None = None):
+    def __init__(self, window: MainWindow, recovery_dir: str | os.PathLike[str] | None = None):
         super().__init__(window)
         self._window = window
         self._doc = window.document
         self._notice = window.controller.notice
         self.path: Path | None = None
-        directory = recovery_dir or os.environ.get(RECOVERY_ENV) or QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.AppDataLocation)
+        directory = (
+            recovery_dir
+            or os.environ.get(RECOVERY_ENV)
+            or QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+        )
         self.recovery = RecoveryFile(directory)
         self.recovery.claim()
         self._told_not_owner = False
@@ -119,12 +122,12 @@ class SessionManager(QObject):
     @Slot()
     def _on_data_changed(self) -> None:
         if self._doc is not None and self._doc.dataset.n >= ENCODE_AHEAD_POINTS:
-            self._encode_ahead.start()    # restarted while the data keeps changing (a drag)
+            self._encode_ahead.start()  # restarted while the data keeps changing (a drag)
 
     @Slot()
     def _on_encode_ahead(self) -> None:
         if self._doc is not None and self._doc.dataset.n >= ENCODE_AHEAD_POINTS:
-            warm_dataset_json(self._doc.dataset)   # a background thread: the GUI stays responsive
+            warm_dataset_json(self._doc.dataset)  # a background thread: the GUI stays responsive
 
     @Slot()
     def _on_document_changed(self, *_) -> None:
@@ -132,8 +135,8 @@ class SessionManager(QObject):
             return
         self._refresh_modified()
         if self._modified:
-            self._debounce.start()               # restarted by every change...
-            if not self._deadline.isActive():    # ...but a stream of changes still saves every 30 s
+            self._debounce.start()  # restarted by every change...
+            if not self._deadline.isActive():  # ...but a stream of changes still saves every 30 s
                 self._deadline.start()
         else:
             self._stop_autosave()
@@ -179,8 +182,9 @@ class SessionManager(QObject):
     def save_as(self) -> bool:
         """Ask where to save, then save there."""
         name = self.path.name if self.path else f"{self._doc.dataset.name or 'session'}.json"
-        path, _ = QFileDialog.getSaveFileName(self._window, "Save session as", str(self._start_dir() / name),
-                                              FILE_FILTER)
+        path, _ = QFileDialog.getSaveFileName(
+            self._window, "Save session as", str(self._start_dir() / name), FILE_FILTER
+        )
         if not path:
             return False
         if not Path(path).suffix:
@@ -189,13 +193,16 @@ class SessionManager(QObject):
 
     def save_to(self, path: str | os.PathLike[str]) -> bool:
         """Write the session to ``path`` atomically; on failure say why and keep everything unsaved."""
-        self._window.controller.stop_run()   # a run in progress becomes its finished step first
+        self._window.controller.stop_run()  # a run in progress becomes its finished step first
         try:
             save_session(session_from_window(self._window), path)
         except (SessionError, OSError) as exc:
-            self._notice.emit("error", f"Could not save the session to {path}: {reason(exc)}. "
-                                       "The file on disk is unchanged and your work is still open: save it "
-                                       "elsewhere (File › Save session as…).")
+            self._notice.emit(
+                "error",
+                f"Could not save the session to {path}: {reason(exc)}. "
+                "The file on disk is unchanged and your work is still open: save it "
+                "elsewhere (File › Save session as…).",
+            )
             return False
         self._now_at(path)
         self._window.statusBar().showMessage(f"Saved the session to {self.path}", 8000)
@@ -211,7 +218,7 @@ class SessionManager(QObject):
         """Open a session file; a bad file changes nothing and the message says what is wrong and where."""
         try:
             session = load_session(path)
-            check_session(session, str(path))   # refused before asking to save anything
+            check_session(session, str(path))  # refused before asking to save anything
         except SessionError as exc:
             self._notice.emit("error", f"Could not open the session: {exc}")
             return False
@@ -266,7 +273,7 @@ class SessionManager(QObject):
         return True
 
     def ask_unsaved_changes(self) -> str:
-        """"save", "discard" or "cancel" (a modal question; tests replace this method)."""
+        """ "save", "discard" or "cancel" (a modal question; tests replace this method)."""
         return ask_save_discard_cancel(self._window, self.path.name if self.path else "this session")
 
     # -- autosave and recovery ----------------------------------------------------------------------
@@ -280,7 +287,7 @@ class SessionManager(QObject):
         if not self._modified:
             return
         if self._window.controller.running:
-            self._debounce.start()   # the run's end is a change of its own; until then, look again later
+            self._debounce.start()  # the run's end is a change of its own; until then, look again later
             return
         self.write_recovery()
 
@@ -289,16 +296,22 @@ class SessionManager(QObject):
         if not self.recovery.claim():
             if not self._told_not_owner:
                 self._told_not_owner = True
-                self._notice.emit("info", "Autosave is off in this window: another Curve Fitter Workbench "
-                                          "that is running keeps the recovery copy. Save to keep your work.")
+                self._notice.emit(
+                    "info",
+                    "Autosave is off in this window: another Curve Fitter Workbench "
+                    "that is running keeps the recovery copy. Save to keep your work.",
+                )
             return False
         extra = {"recovery_of": str(self.path) if self.path else None}
         try:
             took_ms = self.recovery.write(session_from_window(self._window, extra)) * 1000
         except (SessionError, OSError) as exc:
-            if not self._autosave_failed:   # once, not every 30 s
-                self._notice.emit("warning", f"Autosave could not write {self.recovery_path}: {reason(exc)}. "
-                                             "Save the session to keep your work.")
+            if not self._autosave_failed:  # once, not every 30 s
+                self._notice.emit(
+                    "warning",
+                    f"Autosave could not write {self.recovery_path}: {reason(exc)}. "
+                    "Save the session to keep your work.",
+                )
             self._autosave_failed = True
             return False
         self._autosave_failed = False
@@ -314,7 +327,7 @@ class SessionManager(QObject):
         """At launch: if a recovery file survived (the app crashed), offer to restore it.  True if restored."""
         path = self.recovery_path
         if not self.recovery.claim() or not path.is_file():
-            return False   # (unowned: another running app's live work, not a crash's)
+            return False  # (unowned: another running app's live work, not a crash's)
         try:
             session = load_session(path)
             when = datetime.fromtimestamp(path.stat().st_mtime)

@@ -18,12 +18,12 @@ from .document import SNAPSHOT_SLOTS, FitDocument
 
 # Apart from the ghost curves (exact green, manual orange, GD purple) and from the current curve's blue.
 SNAPSHOT_COLOURS = {
-    "my best knobs": (175, 95, 20),    # brown: the hand's orange, darker
-    "GD result": (205, 30, 130),       # magenta
-    "exact": (0, 145, 150),            # teal
+    "my best knobs": (175, 95, 20),  # brown: the hand's orange, darker
+    "GD result": (205, 30, 130),  # magenta
+    "exact": (0, 145, 150),  # teal
 }
-OTHER_COLOURS = [(110, 110, 110), (120, 150, 30), (90, 60, 160)]   # names from a file made elsewhere
-SNAPSHOT_DASH = [7, 4]                  # a longer dash than the exact optimum's ghost curve
+OTHER_COLOURS = [(110, 110, 110), (120, 150, 30), (90, 60, 160)]  # names from a file made elsewhere
+SNAPSHOT_DASH = [7, 4]  # a longer dash than the exact optimum's ghost curve
 
 TAKE_TIPS = {
     "my best knobs": "Keep the best knobs you have found by hand so far as a snapshot",
@@ -62,20 +62,36 @@ class SnapshotMenu(QObject):
         self.restore_actions: dict[str, QAction] = {}
         for number, slot in enumerate(SNAPSHOT_SLOTS, start=1):
             self.take_actions[slot] = self._add(
-                menu, f"Take snapshot: {slot}", f"Ctrl+{number}", TAKE_TIPS[slot],
-                _object_name("takeSnapshot", slot), lambda _c=False, s=slot: controller.take_snapshot(s))
+                menu,
+                f"Take snapshot: {slot}",
+                f"Ctrl+{number}",
+                TAKE_TIPS[slot],
+                _object_name("takeSnapshot", slot),
+                lambda _c=False, s=slot: controller.take_snapshot(s),
+            )
         self.restore_menu = menu.addMenu("&Restore snapshot")
         self.restore_menu.setObjectName("restoreSnapshotMenu")
         self.restore_menu.setToolTipsVisible(True)
         for number, slot in enumerate(SNAPSHOT_SLOTS, start=1):
             self.restore_actions[slot] = self._add(
-                self.restore_menu, slot, f"Alt+{number}", f"Set the knobs to the snapshot “{slot}” (undoable)",
-                _object_name("restoreSnapshot", slot), lambda _c=False, s=slot: controller.restore_snapshot(s))
+                self.restore_menu,
+                slot,
+                f"Alt+{number}",
+                f"Set the knobs to the snapshot “{slot}” (undoable)",
+                _object_name("restoreSnapshot", slot),
+                lambda _c=False, s=slot: controller.restore_snapshot(s),
+            )
         self._extra_actions: list[QAction] = []
         self._extra_separator = self.restore_menu.addSeparator()
         menu.addSeparator()
-        self.clear_action = self._add(menu, "&Clear snapshots", "Ctrl+Shift+X", "Empty every snapshot slot",
-                                      "clearSnapshotsAction", lambda _c=False: controller.clear_snapshots())
+        self.clear_action = self._add(
+            menu,
+            "&Clear snapshots",
+            "Ctrl+Shift+X",
+            "Empty every snapshot slot",
+            "clearSnapshotsAction",
+            lambda _c=False: controller.clear_snapshots(),
+        )
         document.snapshotsChanged.connect(self.refresh)
         self.refresh()
 
@@ -98,7 +114,7 @@ class SnapshotMenu(QObject):
             filled = snapshots.get(slot)
             action.setEnabled(filled is not None)
             action.setText(slot if filled is None else f"{slot}  (loss {filled[0]:.6g})")
-        for action in self._extra_actions:   # (one may be the action being triggered: deleteLater)
+        for action in self._extra_actions:  # (one may be the action being triggered: deleteLater)
             self.restore_menu.removeAction(action)
             action.setObjectName("")
             action.deleteLater()
@@ -106,9 +122,14 @@ class SnapshotMenu(QObject):
         for name, (loss, _theta) in snapshots.items():
             if name in self.restore_actions:
                 continue
-            action = self._add(self.restore_menu, f"{name}  (loss {loss:.6g})", None,
-                               f"Set the knobs to the snapshot “{name}” (undoable)", "restoreSnapshotOtherAction",
-                               lambda _c=False, n=name: self.controller.restore_snapshot(n))
+            action = self._add(
+                self.restore_menu,
+                f"{name}  (loss {loss:.6g})",
+                None,
+                f"Set the knobs to the snapshot “{name}” (undoable)",
+                "restoreSnapshotOtherAction",
+                lambda _c=False, n=name: self.controller.restore_snapshot(n),
+            )
             self._extra_actions.append(action)
         self._extra_separator.setVisible(bool(self._extra_actions))
         self.clear_action.setEnabled(bool(snapshots))

@@ -23,25 +23,24 @@ from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-
 from .colours import RACE_COLOURS, rgb_css
 from .contours import contour_segments
 from .document import FitDocument, FitState
 from .redraw import FOLLOW_MS, ScheduledRedraw, cache_axes, on_screen, watch_on_screen
 
-GRID_EXACT = 200          # closed-form (squared-error) grids: GUI thread, milliseconds
-GRID_NUMERIC = 80         # MAE/Huber grids: background thread
-ROWS_PER_CHUNK = 10       # a background grid checks for cancellation this often
+GRID_EXACT = 200  # closed-form (squared-error) grids: GUI thread, milliseconds
+GRID_NUMERIC = 80  # MAE/Huber grids: background thread
+ROWS_PER_CHUNK = 10  # a background grid checks for cancellation this often
 CONTOUR_LEVELS = 8
-RECOMPUTE_DELAY_MS = 40   # coalesces a knob drag into at most ~25 recomputes a second
-RUN_RECOMPUTE_MS = 125    # while gradient descent runs, at most ~8 a second (the markers move every payload)
-MAX_TRAIL_POINTS = 1000   # drawn per trail (a wide antialiased path: its cost grows with the points)
-MAX_RACE_POINTS = 1000    # per race contender (the document already keeps its paths thinned)
-RACE_REACH = 2.0          # race paths widen the surface at most this far beyond the knobs and optimum
-RACE_DEPTH = ("nudge", "momentum", "adam", "nesterov", "gd")   # race paths, bottom to top
+RECOMPUTE_DELAY_MS = 40  # coalesces a knob drag into at most ~25 recomputes a second
+RUN_RECOMPUTE_MS = 125  # while gradient descent runs, at most ~8 a second (the markers move every payload)
+MAX_TRAIL_POINTS = 1000  # drawn per trail (a wide antialiased path: its cost grows with the points)
+MAX_RACE_POINTS = 1000  # per race contender (the document already keeps its paths thinned)
+RACE_REACH = 2.0  # race paths widen the surface at most this far beyond the knobs and optimum
+RACE_DEPTH = ("nudge", "momentum", "adam", "nesterov", "gd")  # race paths, bottom to top
 RACE_SHORT_NAMES = {"gd": "GD", "momentum": "momentum", "nesterov": "Nesterov", "adam": "Adam", "nudge": "nudge"}
 COLOUR_SPAN_DECADES = 8.0  # the colour scale never spans more than this many decades
-EDGE_MARGIN = 0.02        # a marker this close to the edge (fraction of the range) triggers a re-range
+EDGE_MARGIN = 0.02  # a marker this close to the edge (fraction of the range) triggers a re-range
 
 # The same colours as the fit plot's curves, so "orange is my manual fit" holds everywhere.
 OVERLAY_COLOURS = {
@@ -59,8 +58,8 @@ class _GridJob:
     """Everything a background grid needs, as immutable values: no object shared with the GUI thread."""
 
     generation: int
-    state: FitState          # immutable: data, model and loss (the pool builds its own FitProblem)
-    theta: np.ndarray        # a private copy
+    state: FitState  # immutable: data, model and loss (the pool builds its own FitProblem)
+    theta: np.ndarray  # a private copy
     i: int
     j: int
     a_values: np.ndarray
@@ -70,8 +69,8 @@ class _GridJob:
 class _GridRelay(QObject):
     """Carries finished grids from the pool thread to the GUI thread (a queued signal)."""
 
-    computed = Signal(object)   # (generation, a_values, b_values, Z)
-    failed = Signal(object)     # (generation, message)
+    computed = Signal(object)  # (generation, a_values, b_values, Z)
+    failed = Signal(object)  # (generation, message)
 
 
 def _compute_grid(job: _GridJob, stop: threading.Event, relay: _GridRelay) -> None:
@@ -82,8 +81,9 @@ def _compute_grid(job: _GridJob, stop: threading.Event, relay: _GridRelay) -> No
         for start in range(0, len(job.b_values), ROWS_PER_CHUNK):
             if stop.is_set():
                 return
-            part = problem.surface(job.theta, job.i, job.j, job.a_values,
-                                   job.b_values[start:start + ROWS_PER_CHUNK], stop)
+            part = problem.surface(
+                job.theta, job.i, job.j, job.a_values, job.b_values[start : start + ROWS_PER_CHUNK], stop
+            )
             if part is None:
                 return
             parts.append(part)
@@ -140,9 +140,9 @@ def _project(trail, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
     need = max(i, j) + 1
     points = [trail[k] for k in _decimated(len(trail), MAX_TRAIL_POINTS)]
     rows = np.array(points, dtype=np.float64) if points and len({np.size(p) for p in points}) == 1 else None
-    if rows is not None and rows.ndim == 2:      # the usual case, one array operation (redrawn every payload)
+    if rows is not None and rows.ndim == 2:  # the usual case, one array operation (redrawn every payload)
         xy = rows[:, [i, j]] if rows.shape[1] >= need else np.empty((0, 2))
-    else:                                         # a trail across a change of model: knob vectors differ
+    else:  # a trail across a change of model: knob vectors differ
         points = [p for p in points if np.size(p) >= need]
         if not points:
             return np.empty(0), np.empty(0)
@@ -154,7 +154,7 @@ def _project(trail, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
 class SurfacePlot(QWidget):
     """Heat map and contours of the loss over two knobs, with the knob, optimum, trail and GD path."""
 
-    gridUpdated = Signal()   # a new grid has been drawn
+    gridUpdated = Signal()  # a new grid has been drawn
 
     def __init__(self, document: FitDocument, controller=None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -163,11 +163,11 @@ class SurfacePlot(QWidget):
         self._controller = controller
         self._i, self._j = 0, 1
         self._grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._grid_key: tuple | None = None     # what the drawn (or pending) grid depends on
+        self._grid_key: tuple | None = None  # what the drawn (or pending) grid depends on
         self._range: tuple[float, float, float, float] | None = None
-        self._range_key: tuple | None = None    # problem + axes the range was chosen for
+        self._range_key: tuple | None = None  # problem + axes the range was chosen for
         self._generation = 0
-        self.recompute_count = 0                # grids computed and drawn (for tests and curiosity)
+        self.recompute_count = 0  # grids computed and drawn (for tests and curiosity)
         self._jobs = _JobControl()
         self._relay = _GridRelay()
         self._relay.computed.connect(self._on_grid_computed)
@@ -177,11 +177,11 @@ class SurfacePlot(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._recompute)
-        self._pace_ms = RECOMPUTE_DELAY_MS       # the least time between two recomputes (adaptive)
+        self._pace_ms = RECOMPUTE_DELAY_MS  # the least time between two recomputes (adaptive)
         self._last_recompute = -float("inf")
 
         self._build_ui()
-        self._screen_watch = watch_on_screen(self, self._on_shown)   # a closed or tabbed-away dock waits
+        self._screen_watch = watch_on_screen(self, self._on_shown)  # a closed or tabbed-away dock waits
         document.modelChanged.connect(self._on_model_changed)
         document.knobsChanged.connect(self._on_knobs_changed)
         # The trails follow a drag at most every FOLLOW_MS (the knob's dot at once, from knobsChanged).
@@ -191,7 +191,7 @@ class SurfacePlot(QWidget):
         self._fill_axis_combos()
         self._on_knobs_changed()
         self._draw_race()
-        self._recompute_now()   # the first grid even before the view is shown (it is ready when it is)
+        self._recompute_now()  # the first grid even before the view is shown (it is ready when it is)
 
     # -- public API --------------------------------------------------------------------------------
     def axes(self) -> tuple[int, int]:
@@ -212,7 +212,7 @@ class SurfacePlot(QWidget):
         self._draw_markers()
         self._draw_trails()
         self._draw_race()
-        self._recompute()   # one user choice, no drag to coalesce: redraw at once
+        self._recompute()  # one user choice, no drag to coalesce: redraw at once
 
     def surface_grid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """(a_values, b_values, Z) of the grid last drawn: Z[row, col] = L at k_j = b[row], k_i = a[col]."""
@@ -261,8 +261,15 @@ class SurfacePlot(QWidget):
         self.image.setZValue(0)
         self.plot.addItem(self.image)
         colour_map = pg.colormap.get(COLOUR_MAP)
-        self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colour_map, label="log₁₀ loss",
-                                          interactive=False, rounding=1e-6, width=18, colorMapMenu=False)
+        self.colour_bar = pg.ColorBarItem(
+            values=(0.0, 1.0),
+            colorMap=colour_map,
+            label="log₁₀ loss",
+            interactive=False,
+            rounding=1e-6,
+            width=18,
+            colorMapMenu=False,
+        )
         self.colour_bar.setImageItem(self.image)
         self.graphics.addItem(self.colour_bar, row=0, col=1)
         self._style_plot()
@@ -270,8 +277,9 @@ class SurfacePlot(QWidget):
         cache_axes(self.plot)
         for axis in (self.colour_bar.axis, self.colour_bar.getAxis("left")):
             axis.setCacheMode(axis.CacheMode.DeviceCoordinateCache)
-        self.contours = pg.PlotDataItem(connect="pairs", pen=pg.mkPen(255, 255, 255, 110, width=1),
-                                        antialias=False)  # thousands of short segments: cheap beats smooth
+        self.contours = pg.PlotDataItem(
+            connect="pairs", pen=pg.mkPen(255, 255, 255, 110, width=1), antialias=False
+        )  # thousands of short segments: cheap beats smooth
         self.contours.setZValue(1)
         # As a pixmap: the knob's dot moves at every turn and a run's payload, the contours only with the
         # grid, and a repaint under the dot replayed all their segments (~1 ms).
@@ -279,16 +287,24 @@ class SurfacePlot(QWidget):
         self.gd_halo = pg.PlotDataItem(pen=_pen(HALO, 5, HALO[3]), antialias=False)  # (3× cheaper; under a line)
         self.gd_line = pg.PlotDataItem(pen=_pen(OVERLAY_COLOURS["gd"], 3))
         self.manual_halo = pg.PlotDataItem(pen=_pen(HALO, 5, HALO[3]))
-        self.manual_line = pg.PlotDataItem(pen=_pen(OVERLAY_COLOURS["manual"], 2.5), symbol="o", symbolSize=7,
-                                           symbolBrush=pg.mkBrush(*OVERLAY_COLOURS["manual"]),
-                                           symbolPen=pg.mkPen("w", width=1))
-        self.exact_marker = pg.ScatterPlotItem(symbol="star", size=26, pen=pg.mkPen("w", width=2),
-                                               brush=pg.mkBrush(*OVERLAY_COLOURS["exact"]))
-        self.knob_marker = pg.ScatterPlotItem(symbol="o", size=18, pen=pg.mkPen("w", width=3),
-                                              brush=pg.mkBrush(*OVERLAY_COLOURS["current"]))
+        self.manual_line = pg.PlotDataItem(
+            pen=_pen(OVERLAY_COLOURS["manual"], 2.5),
+            symbol="o",
+            symbolSize=7,
+            symbolBrush=pg.mkBrush(*OVERLAY_COLOURS["manual"]),
+            symbolPen=pg.mkPen("w", width=1),
+        )
+        self.exact_marker = pg.ScatterPlotItem(
+            symbol="star", size=26, pen=pg.mkPen("w", width=2), brush=pg.mkBrush(*OVERLAY_COLOURS["exact"])
+        )
+        self.knob_marker = pg.ScatterPlotItem(
+            symbol="o", size=18, pen=pg.mkPen("w", width=3), brush=pg.mkBrush(*OVERLAY_COLOURS["current"])
+        )
         self.plot.addItem(self.contours)
-        for z, item in enumerate((self.gd_halo, self.gd_line, self.manual_halo, self.manual_line,
-                                  self.exact_marker, self.knob_marker), start=2):
+        for z, item in enumerate(
+            (self.gd_halo, self.gd_line, self.manual_halo, self.manual_line, self.exact_marker, self.knob_marker),
+            start=2,
+        ):
             item.setZValue(z)
             self.plot.addItem(item)
         # The race's paths (the manual entry is the manual trail, drawn above): under the optimum's
@@ -337,7 +353,7 @@ class SurfacePlot(QWidget):
 
     def _style_plot(self) -> None:
         plot = self.plot
-        plot.setMouseEnabled(x=False, y=False)   # the range follows the knobs; a click picks knobs
+        plot.setMouseEnabled(x=False, y=False)  # the range follows the knobs; a click picks knobs
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.getViewBox().setDefaultPadding(0.0)
@@ -346,11 +362,11 @@ class SurfacePlot(QWidget):
         label_font = QFont(tick_font)
         label_font.setPointSizeF(tick_font.pointSizeF() + 2)
         label_font.setBold(True)
-        bar_label = self.colour_bar.getAxis("left")   # where a vertical ColorBarItem puts its label
+        bar_label = self.colour_bar.getAxis("left")  # where a vertical ColorBarItem puts its label
         for axis in (plot.getAxis("bottom"), plot.getAxis("left"), self.colour_bar.axis, bar_label):
             axis.setStyle(tickFont=tick_font)
-            axis.label.setFont(label_font)   # (an HTML font-size style hides pyqtgraph's bottom label)
-            axis.enableAutoSIPrefix(False)   # "k0 (×0.001)" would only confuse
+            axis.label.setFont(label_font)  # (an HTML font-size style hides pyqtgraph's bottom label)
+            axis.enableAutoSIPrefix(False)  # "k0 (×0.001)" would only confuse
         bar_label.setLabel("log₁₀ loss")
         if self._controller is not None:
             plot.getViewBox().setToolTip("Click to set the two knobs to that point")
@@ -370,24 +386,30 @@ class SurfacePlot(QWidget):
         exact = "exact optimum"
         if not self.document.state.loss.is_squared_error:
             exact = "least-squares optimum"
-        text = (f"{swatch('current', '●')} current knobs &nbsp;&nbsp; {swatch('exact', '★')} {exact} "
-                f"&nbsp;&nbsp; {swatch('manual', '—●—')} your knob trail &nbsp;&nbsp; "
-                f"{swatch('gd', '———')} gradient descent")
+        text = (
+            f"{swatch('current', '●')} current knobs &nbsp;&nbsp; {swatch('exact', '★')} {exact} "
+            f"&nbsp;&nbsp; {swatch('manual', '—●—')} your knob trail &nbsp;&nbsp; "
+            f"{swatch('gd', '———')} gradient descent"
+        )
         race = self.document.race
         if race is not None and race.contenders:
-            runners = " &nbsp;".join(f'<span style="color: {rgb_css(RACE_COLOURS[t.kind])}; font-size: large;">'
-                                     f'━</span>&nbsp;{RACE_SHORT_NAMES.get(t.kind, t.name)}'
-                                     for t in race.contenders)
+            runners = " &nbsp;".join(
+                f'<span style="color: {rgb_css(RACE_COLOURS[t.kind])}; font-size: large;">'
+                f"━</span>&nbsp;{RACE_SHORT_NAMES.get(t.kind, t.name)}"
+                for t in race.contenders
+            )
             text += f"<br>Race (● where each ended): {runners}"
         self.legend.setText(text)
-        self.legend.setToolTip("Heat map: the loss over the two chosen knobs, the other knobs held at their "
-                               "current values; white lines join points of equal loss")
+        self.legend.setToolTip(
+            "Heat map: the loss over the two chosen knobs, the other knobs held at their "
+            "current values; white lines join points of equal loss"
+        )
 
     # -- axis choice -------------------------------------------------------------------------------
     def _fill_axis_combos(self) -> None:
         n = self.document.state.theta.size
         if not (self._i < n and self._j < n and self._i != self._j):
-            self._i, self._j = 0, 1   # (with one knob there is no surface: a message is shown instead)
+            self._i, self._j = 0, 1  # (with one knob there is no surface: a message is shown instead)
         for combo in (self.axis_x_combo, self.axis_y_combo):
             if combo.count() != n or combo.itemText(0) != self.document.problem.model.parameter_labels()[0]:
                 combo.blockSignals(True)
@@ -406,7 +428,7 @@ class SurfacePlot(QWidget):
 
     @Slot(int)
     def _on_axis_x_activated(self, index: int) -> None:
-        j = self._i if index == self._j else self._j   # picking the other axis's knob swaps the two
+        j = self._i if index == self._j else self._j  # picking the other axis's knob swaps the two
         self.set_axes(index, j)
 
     @Slot(int)
@@ -432,15 +454,19 @@ class SurfacePlot(QWidget):
         doc = self.document
         text = ""
         if doc.dataset.n == 0:
-            text = ("No data points yet.\n\nAdd points on the fit plot (or open a sample) to see the loss "
-                    "landscape: how the loss changes as you turn two knobs.")
+            text = (
+                "No data points yet.\n\nAdd points on the fit plot (or open a sample) to see the loss "
+                "landscape: how the loss changes as you turn two knobs."
+            )
         elif doc.state.theta.size < 2:
-            text = ("A degree-0 curve has a single knob (k0): its loss is a curve, not a surface.\n\n"
-                    "Raise the degree to 1 or more to see the landscape over two knobs.")
+            text = (
+                "A degree-0 curve has a single knob (k0): its loss is a curve, not a surface.\n\n"
+                "Raise the degree to 1 or more to see the landscape over two knobs."
+            )
         if text:
             self._timer.stop()
             self._cancel_job()
-            self._grid_key = self._range_key = None   # (keys hold the data: let the old points go)
+            self._grid_key = self._range_key = None  # (keys hold the data: let the old points go)
             self.message.setText(text)
             self.stack.setCurrentWidget(self.message)
             self.status_label.clear()
@@ -463,7 +489,7 @@ class SurfacePlot(QWidget):
         return not self._inside(self._range, self._landmarks(), margin=EDGE_MARGIN)
 
     def _schedule(self) -> None:
-        if not self._timer.isActive():   # not restarted: a long drag still redraws every interval
+        if not self._timer.isActive():  # not restarted: a long drag still redraws every interval
             # The first change after a pause is drawn on the next event-loop turn; a stream of them (a
             # drag, a run) at most once per ``_pace_ms``.
             wait_ms = self._pace_ms - (time.perf_counter() - self._last_recompute) * 1000.0
@@ -532,7 +558,7 @@ class SurfacePlot(QWidget):
             old_halves = (old[1] - old[0], old[3] - old[2])
             new_halves = (new[1] - new[0], new[3] - new[2])
             if all(n >= 0.3 * o for n, o in zip(new_halves, old_halves)):
-                return old   # hysteresis: the picture stays still while the knobs move inside it
+                return old  # hysteresis: the picture stays still while the knobs move inside it
         self._range_key = key
         return new
 
@@ -587,20 +613,19 @@ class SurfacePlot(QWidget):
             self._draw_grid(a_values, b_values, z)
             return
         s = doc.state
-        job = _GridJob(self._generation, s, theta,
-                       self._i, self._j, a_values, b_values)
+        job = _GridJob(self._generation, s, theta, self._i, self._j, a_values, b_values)
         self._jobs.submit(job, self._relay)
         self.status_label.setText(f"computing {s.loss.kind} surface…")
 
     def _cancel_job(self) -> None:
-        self._generation += 1   # whatever is still in flight is stale now
+        self._generation += 1  # whatever is still in flight is stale now
         self._jobs.cancel()
 
     @Slot(object)
     def _on_grid_computed(self, payload) -> None:
         generation, a_values, b_values, z = payload
         if generation != self._generation or self._jobs.closed:
-            return   # a stale grid: the knobs, data or model moved on while it was computed
+            return  # a stale grid: the knobs, data or model moved on while it was computed
         self._jobs.stop = None
         self._draw_grid(a_values, b_values, z)
 
@@ -626,16 +651,16 @@ class SurfacePlot(QWidget):
         da = (a_values[-1] - a_values[0]) / max(len(a_values) - 1, 1)
         db = (b_values[-1] - b_values[0]) / max(len(b_values) - 1, 1)
         self.image.setImage(log_z, autoLevels=False, levels=(lo, hi))
-        self.image.setRect(QRectF(a_values[0] - da / 2, b_values[0] - db / 2, da * len(a_values),
-                                  db * len(b_values)))
+        self.image.setRect(QRectF(a_values[0] - da / 2, b_values[0] - db / 2, da * len(a_values), db * len(b_values)))
         self.colour_bar.setLevels((lo, hi))
         levels = np.linspace(lo, hi, CONTOUR_LEVELS + 2)[1:-1]
         # Contours from every other grid line: indistinguishable on screen, a quarter of the work.
         stride = 2 if min(log_z.shape) > 100 else 1
         cols, rows = contour_segments(np.maximum(log_z[::stride, ::stride], lo), levels)
         self.contours.setData(a_values[0] + cols * da * stride, b_values[0] + rows * db * stride)
-        self.plot.getViewBox().setRange(xRange=(a_values[0], a_values[-1]), yRange=(b_values[0], b_values[-1]),
-                                        padding=0.0)
+        self.plot.getViewBox().setRange(
+            xRange=(a_values[0], a_values[-1]), yRange=(b_values[0], b_values[-1]), padding=0.0
+        )
         self._grid = (a_values, b_values, z)
         self.recompute_count += 1
         where = "" if self.document.state.loss.is_squared_error else f"{len(a_values)}×{len(b_values)} grid"
@@ -670,8 +695,10 @@ class SurfacePlot(QWidget):
     def _draw_trails(self) -> None:
         self._trails_redraw.cancel()
         doc = self.document
-        for trail, items in ((doc.manual_trail, (self.manual_halo, self.manual_line)),
-                             (doc.gd_trajectory, (self.gd_halo, self.gd_line))):
+        for trail, items in (
+            (doc.manual_trail, (self.manual_halo, self.manual_line)),
+            (doc.gd_trajectory, (self.gd_halo, self.gd_line)),
+        ):
             xs, ys = _project(trail, self._i, self._j)
             for item in items:
                 item.setData(xs, ys)
@@ -694,9 +721,9 @@ class SurfacePlot(QWidget):
                 brushes.append(pg.mkBrush(*RACE_COLOURS[kind]))
         if ends_x or self.race_ends.isVisible():
             self.race_ends.setData(ends_x, ends_y, brush=brushes)
-            self.race_ends.setVisible(bool(ends_x))   # an empty scatter still costs a paint
+            self.race_ends.setVisible(bool(ends_x))  # an empty scatter still costs a paint
         if tracks and not self._explain_if_undrawable() and self._grid_out_of_date():
-            self._schedule()   # a path left the picture: widen it (coalesced like a knob drag)
+            self._schedule()  # a path left the picture: widen it (coalesced like a knob drag)
         kinds = tuple(tracks)
         if kinds != self._race_kinds:
             self._race_kinds = kinds
@@ -714,8 +741,13 @@ class SurfacePlot(QWidget):
     # -- clicking picks knobs ----------------------------------------------------------------------
     @Slot(object)
     def _on_scene_clicked(self, event) -> None:
-        if (self._controller is None or event.button() != Qt.MouseButton.LeftButton or event.double()
-                or self._range is None or self.stack.currentWidget() is not self.graphics):
+        if (
+            self._controller is None
+            or event.button() != Qt.MouseButton.LeftButton
+            or event.double()
+            or self._range is None
+            or self.stack.currentWidget() is not self.graphics
+        ):
             return
         view = self.plot.getViewBox()
         if not view.sceneBoundingRect().contains(event.scenePos()):

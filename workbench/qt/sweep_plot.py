@@ -9,7 +9,7 @@ moved or refilled afterwards.  Clicking a point emits its rate.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
@@ -21,7 +21,7 @@ DIVERGED_COLOUR = (210, 40, 40)
 LIMIT_COLOUR = (30, 150, 70)
 LR_COLOUR = (120, 120, 120)
 STALE_OPACITY = 0.3
-CEILING = 100.0          # diverged runs are drawn at most this many times their starting loss
+CEILING = 100.0  # diverged runs are drawn at most this many times their starting loss
 X_PADDING = 0.03
 
 
@@ -37,7 +37,7 @@ def place(line: pg.InfiniteLine, value: float | None) -> None:
 class SweepPlot(pg.PlotWidget):
     """Final loss against learning rate, with the 2/λ_max line, the cliff and the current rate."""
 
-    rateClicked = Signal(float)   # the learning rate of a clicked point
+    rateClicked = Signal(float)  # the learning rate of a clicked point
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -53,47 +53,69 @@ class SweepPlot(pg.PlotWidget):
         item.hideButtons()
         item.getViewBox().setMouseEnabled(x=False, y=False)
         self.setMinimumHeight(110)
-        self.setToolTip("Each dot: one short run at that learning rate, from the current knobs.\n"
-                        "Blue: it converged or was still improving; red ▲: the loss blew up (drawn at\n"
-                        f"most {CEILING:g}× the starting loss, which is the dotted line).\n"
-                        "Green dashes: 2/λ_max; red dots: the cliff the sweep found; grey: your rate.\n"
-                        "Click a point to use its learning rate.")
-        self.stable_item = pg.PlotDataItem(pen=pg.mkPen(*STABLE_COLOUR, width=1.5), symbol="o", symbolSize=6,
-                                           symbolBrush=pg.mkBrush(*STABLE_COLOUR), symbolPen=None)
-        self.diverged_item = pg.PlotDataItem(pen=None, symbol="t1", symbolSize=8,
-                                             symbolBrush=pg.mkBrush(*DIVERGED_COLOUR), symbolPen=None)
+        self.setToolTip(
+            "Each dot: one short run at that learning rate, from the current knobs.\n"
+            "Blue: it converged or was still improving; red ▲: the loss blew up (drawn at\n"
+            f"most {CEILING:g}× the starting loss, which is the dotted line).\n"
+            "Green dashes: 2/λ_max; red dots: the cliff the sweep found; grey: your rate.\n"
+            "Click a point to use its learning rate."
+        )
+        self.stable_item = pg.PlotDataItem(
+            pen=pg.mkPen(*STABLE_COLOUR, width=1.5),
+            symbol="o",
+            symbolSize=6,
+            symbolBrush=pg.mkBrush(*STABLE_COLOUR),
+            symbolPen=None,
+        )
+        self.diverged_item = pg.PlotDataItem(
+            pen=None, symbol="t1", symbolSize=8, symbolBrush=pg.mkBrush(*DIVERGED_COLOUR), symbolPen=None
+        )
         for data_item in (self.stable_item, self.diverged_item):
             item.addItem(data_item)
             data_item.sigPointsClicked.connect(self._on_points_clicked)
         self.limit_line = pg.InfiniteLine(
-            angle=90, pen=pg.mkPen(*LIMIT_COLOUR, width=2, style=Qt.PenStyle.DashLine), label="2/λ_max",
-            labelOpts={"position": 0.92, "color": LIMIT_COLOUR, "anchors": [(1, 0), (1, 0)]})
+            angle=90,
+            pen=pg.mkPen(*LIMIT_COLOUR, width=2, style=Qt.PenStyle.DashLine),
+            label="2/λ_max",
+            labelOpts={"position": 0.92, "color": LIMIT_COLOUR, "anchors": [(1, 0), (1, 0)]},
+        )
         self.cliff_line = pg.InfiniteLine(
-            angle=90, pen=pg.mkPen(*DIVERGED_COLOUR, width=1.5, style=Qt.PenStyle.DotLine), label="cliff",
-            labelOpts={"position": 0.75, "color": DIVERGED_COLOUR, "anchors": [(0, 0), (0, 0)]})
+            angle=90,
+            pen=pg.mkPen(*DIVERGED_COLOUR, width=1.5, style=Qt.PenStyle.DotLine),
+            label="cliff",
+            labelOpts={"position": 0.75, "color": DIVERGED_COLOUR, "anchors": [(0, 0), (0, 0)]},
+        )
         self.lr_line = pg.InfiniteLine(
-            angle=90, pen=pg.mkPen(*LR_COLOUR, width=1), label="your rate",
-            labelOpts={"position": 0.08, "color": LR_COLOUR, "anchors": [(0, 1), (0, 1)]})
+            angle=90,
+            pen=pg.mkPen(*LR_COLOUR, width=1),
+            label="your rate",
+            labelOpts={"position": 0.08, "color": LR_COLOUR, "anchors": [(0, 1), (0, 1)]},
+        )
         self.start_line = pg.InfiniteLine(
-            angle=0, pen=pg.mkPen(*LR_COLOUR, width=1, style=Qt.PenStyle.DotLine), label="start",
-            labelOpts={"position": 0.03, "color": LR_COLOUR, "anchors": [(0, 1), (0, 1)]})
+            angle=0,
+            pen=pg.mkPen(*LR_COLOUR, width=1, style=Qt.PenStyle.DotLine),
+            label="start",
+            labelOpts={"position": 0.03, "color": LR_COLOUR, "anchors": [(0, 1), (0, 1)]},
+        )
         for line in (self.limit_line, self.cliff_line, self.lr_line, self.start_line):
-            item.addItem(line, ignoreBounds=True)   # lines never stretch the axes
+            item.addItem(line, ignoreBounds=True)  # lines never stretch the axes
             line.setVisible(False)
 
     def show_points(self, points: Sequence[SweepPoint], stale: bool = False) -> None:
         """Draw the runs (greyed when ``stale``: they belong to other data, model or optimiser)."""
         start = max((p.start_loss for p in points if math.isfinite(p.start_loss)), default=1.0)
         reference = start if start > 0 else 1.0
-        floor = reference * 1e-15   # a perfect fit (loss 0) has no place on a log axis
+        floor = reference * 1e-15  # a perfect fit (loss 0) has no place on a log axis
         stable = [p for p in points if not p.diverged]
         diverged = [p for p in points if p.diverged]
-        self.stable_item.setData([p.rate for p in stable], [max(p.loss, floor) for p in stable],
-                                 data=[p.rate for p in stable])
+        self.stable_item.setData(
+            [p.rate for p in stable], [max(p.loss, floor) for p in stable], data=[p.rate for p in stable]
+        )
         ceiling = CEILING * reference
         heights = [min(p.last_loss, ceiling) if math.isfinite(p.last_loss) else ceiling for p in diverged]
-        self.diverged_item.setData([p.rate for p in diverged], [max(h, floor) for h in heights],
-                                   data=[p.rate for p in diverged])
+        self.diverged_item.setData(
+            [p.rate for p in diverged], [max(h, floor) for h in heights], data=[p.rate for p in diverged]
+        )
         opacity = STALE_OPACITY if stale else 1.0
         for item in (self.stable_item, self.diverged_item, self.cliff_line):
             item.setOpacity(opacity)

@@ -21,7 +21,7 @@ from .worker import WorkerThread
 
 THREAD_WAIT_MS = 5000
 EMIT_INTERVAL_S = 1.0 / 30.0
-WORK_SLICE_S, REST_S = 0.008, 0.002   # the sweep works 8 ms, then leaves the GIL to the GUI for 2 ms
+WORK_SLICE_S, REST_S = 0.008, 0.002  # the sweep works 8 ms, then leaves the GIL to the GUI for 2 ms
 
 
 class YieldingProblem(FitProblem):
@@ -51,12 +51,22 @@ class SweepWorker(QObject):
     most ~30 times a second (the final result always carries every point).
     """
 
-    progressed = Signal(object)   # (sweep_id, tuple of SweepPoints finished since the last emit)
-    finished = Signal(object)     # (sweep_id, SweepResult)
+    progressed = Signal(object)  # (sweep_id, tuple of SweepPoints finished since the last emit)
+    finished = Signal(object)  # (sweep_id, SweepResult)
 
-    def __init__(self, sweep_id: int, x: np.ndarray, y: np.ndarray, model: Model, loss: Loss,
-                 theta0: np.ndarray, rates: np.ndarray, optimizer: str, steps: int,
-                 sigma: np.ndarray | None = None):
+    def __init__(
+        self,
+        sweep_id: int,
+        x: np.ndarray,
+        y: np.ndarray,
+        model: Model,
+        loss: Loss,
+        theta0: np.ndarray,
+        rates: np.ndarray,
+        optimizer: str,
+        steps: int,
+        sigma: np.ndarray | None = None,
+    ):
         super().__init__()
         self.sweep_id = sweep_id
         # The worker's own problem (its own engine graph, built on first use on the worker thread):
@@ -82,8 +92,9 @@ class SweepWorker(QObject):
         """Sweep every rate (runs on the worker thread)."""
         result = None
         try:
-            result = lr_sweep(self.problem, self.theta0, self.rates, self.optimizer, self.steps,
-                              self.stop_event, self._on_point)
+            result = lr_sweep(
+                self.problem, self.theta0, self.rates, self.optimizer, self.steps, self.stop_event, self._on_point
+            )
         except Exception as exc:  # noqa: BLE001 - reported in the view, never lost on a thread
             self.error = f"{type(exc).__name__}: {exc}"
         finally:

@@ -21,10 +21,10 @@ from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from workbench.paths import resources_dir
 
-THEMES = ("system", "light", "dark")   # the preference; "system" follows the platform
-SCHEMES = ("light", "dark")             # what is actually drawn
-MIN_LINE_CONTRAST = 2.0       # a curve below this contrast with the plot background gets a halo
-HALO_MIN_ALPHA = 128          # deliberately faint lines (bands, old runs) are left faint
+THEMES = ("system", "light", "dark")  # the preference; "system" follows the platform
+SCHEMES = ("light", "dark")  # what is actually drawn
+MIN_LINE_CONTRAST = 2.0  # a curve below this contrast with the plot background gets a halo
+HALO_MIN_ALPHA = 128  # deliberately faint lines (bands, old runs) are left faint
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,8 @@ class PlotColours:
     """How a plot looks in one scheme (RGB tuples)."""
 
     background: tuple[int, int, int]
-    text: tuple[int, int, int]        # tick labels, axis labels, legend, titles
-    axis: tuple[int, int, int]        # axis line and ticks; the grid is this colour, made transparent
+    text: tuple[int, int, int]  # tick labels, axis labels, legend, titles
+    axis: tuple[int, int, int]  # axis line and ticks; the grid is this colour, made transparent
     halo: tuple[int, int, int, int] | None
 
 
@@ -43,18 +43,48 @@ PLOT_COLOURS = {
 }
 
 _DARK_PALETTE = {
-    "Window": "#2b2d30", "WindowText": "#e3e5e8", "Base": "#1e1f22", "AlternateBase": "#26282b",
-    "ToolTipBase": "#3b3e43", "ToolTipText": "#f0f2f5", "PlaceholderText": "#8b9099", "Text": "#e3e5e8",
-    "Button": "#36383c", "ButtonText": "#e3e5e8", "BrightText": "#ff6b6b", "Light": "#4a4d52",
-    "Midlight": "#3f4246", "Mid": "#2f3134", "Dark": "#1a1b1d", "Shadow": "#0d0d0e",
-    "Highlight": "#3d7edb", "HighlightedText": "#ffffff", "Link": "#6ea8ff", "LinkVisited": "#b48cff",
+    "Window": "#2b2d30",
+    "WindowText": "#e3e5e8",
+    "Base": "#1e1f22",
+    "AlternateBase": "#26282b",
+    "ToolTipBase": "#3b3e43",
+    "ToolTipText": "#f0f2f5",
+    "PlaceholderText": "#8b9099",
+    "Text": "#e3e5e8",
+    "Button": "#36383c",
+    "ButtonText": "#e3e5e8",
+    "BrightText": "#ff6b6b",
+    "Light": "#4a4d52",
+    "Midlight": "#3f4246",
+    "Mid": "#2f3134",
+    "Dark": "#1a1b1d",
+    "Shadow": "#0d0d0e",
+    "Highlight": "#3d7edb",
+    "HighlightedText": "#ffffff",
+    "Link": "#6ea8ff",
+    "LinkVisited": "#b48cff",
 }
 _LIGHT_PALETTE = {
-    "Window": "#efefef", "WindowText": "#000000", "Base": "#ffffff", "AlternateBase": "#f5f5f5",
-    "ToolTipBase": "#ffffdc", "ToolTipText": "#000000", "PlaceholderText": "#7f7f7f", "Text": "#000000",
-    "Button": "#efefef", "ButtonText": "#000000", "BrightText": "#ffffff", "Light": "#ffffff",
-    "Midlight": "#cacaca", "Mid": "#b8b8b8", "Dark": "#9f9f9f", "Shadow": "#767676",
-    "Highlight": "#308cc6", "HighlightedText": "#ffffff", "Link": "#0000ff", "LinkVisited": "#ff00ff",
+    "Window": "#efefef",
+    "WindowText": "#000000",
+    "Base": "#ffffff",
+    "AlternateBase": "#f5f5f5",
+    "ToolTipBase": "#ffffdc",
+    "ToolTipText": "#000000",
+    "PlaceholderText": "#7f7f7f",
+    "Text": "#000000",
+    "Button": "#efefef",
+    "ButtonText": "#000000",
+    "BrightText": "#ffffff",
+    "Light": "#ffffff",
+    "Midlight": "#cacaca",
+    "Mid": "#b8b8b8",
+    "Dark": "#9f9f9f",
+    "Shadow": "#767676",
+    "Highlight": "#308cc6",
+    "HighlightedText": "#ffffff",
+    "Link": "#0000ff",
+    "LinkVisited": "#ff00ff",
 }
 _DISABLED = {"light": "#8a8a8a", "dark": "#6f747b"}
 
@@ -140,8 +170,11 @@ def _set_halo(item: pg.PlotDataItem, colours: PlotColours) -> None:
     if colours.halo is not None and pen is not None:
         qpen = pg.mkPen(pen)
         colour = qpen.color()
-        needs = (qpen.style() != Qt.PenStyle.NoPen and colour.alpha() >= HALO_MIN_ALPHA
-                 and contrast_ratio(colour, colours.background) < MIN_LINE_CONTRAST)
+        needs = (
+            qpen.style() != Qt.PenStyle.NoPen
+            and colour.alpha() >= HALO_MIN_ALPHA
+            and contrast_ratio(colour, colours.background) < MIN_LINE_CONTRAST
+        )
     if needs:
         if not hasattr(item, "_theme_shadow_pen"):
             item._theme_shadow_pen = item.opts.get("shadowPen")
@@ -155,8 +188,8 @@ def _set_halo(item: pg.PlotDataItem, colours: PlotColours) -> None:
 class ThemeManager(QObject):
     """Applies the theme preference to the whole application, and follows the system when asked to."""
 
-    themeChanged = Signal(str)        # the scheme now in effect changed: "light" or "dark"
-    preferenceChanged = Signal(str)   # the preference was set: "system", "light" or "dark"
+    themeChanged = Signal(str)  # the scheme now in effect changed: "light" or "dark"
+    preferenceChanged = Signal(str)  # the preference was set: "system", "light" or "dark"
 
     def __init__(self, app: QApplication):
         super().__init__(app)
@@ -174,7 +207,7 @@ class ThemeManager(QObject):
 
     @property
     def preference(self) -> str:
-        """"system", "light" or "dark"."""
+        """ "system", "light" or "dark"."""
         return self._preference
 
     @property
@@ -190,7 +223,7 @@ class ThemeManager(QObject):
             raise ValueError(f"unknown theme {theme!r}: choose one of {', '.join(THEMES)}")
         self._preference = theme
         hints = QGuiApplication.styleHints()
-        if hasattr(hints, "setColorScheme"):    # Qt ≥ 6.8: native styles (Windows 11, macOS) follow too
+        if hasattr(hints, "setColorScheme"):  # Qt ≥ 6.8: native styles (Windows 11, macOS) follow too
             if theme == "system":
                 hints.unsetColorScheme()
             else:
@@ -243,9 +276,14 @@ def theme_manager(app: QApplication | None = None) -> ThemeManager:
     return _MANAGER
 
 
-THEME_ACTIONS = (   # (theme, menu text, shortcut, tip, objectName)
-    ("system", "Follow the &system", "Ctrl+T, S", "Light or dark as the operating system is set, switching when it "
-     "does", "themeSystemAction"),
+THEME_ACTIONS = (  # (theme, menu text, shortcut, tip, objectName)
+    (
+        "system",
+        "Follow the &system",
+        "Ctrl+T, S",
+        "Light or dark as the operating system is set, switching when it does",
+        "themeSystemAction",
+    ),
     ("light", "&Light", "Ctrl+T, L", "Light theme: dark text and plots on white", "themeLightAction"),
     ("dark", "&Dark", "Ctrl+T, D", "Dark theme: light text and plots on a dark background", "themeDarkAction"),
 )
@@ -281,6 +319,6 @@ def build_theme_menu(menu: QMenu, parent: QObject, choose) -> ThemeActionGroup:
         group.addAction(action)
         submenu.addAction(action)
     manager = theme_manager()
-    manager.preferenceChanged.connect(group.sync)   # dropped with the group when the window goes
+    manager.preferenceChanged.connect(group.sync)  # dropped with the group when the window goes
     group.sync(manager.preference)
     return group

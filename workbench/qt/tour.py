@@ -86,8 +86,9 @@ class QuickTour(QFrame):
         self.back_button = self._button("Back", "tourBackButton", "The previous step", self.back)
         self.act_button = self._button("Show me", "tourActButton", "Let the app do this step for you", self.act)
         self.next_button = self._button("Next", "tourNextButton", "The next step", self.next)
-        self.close_button = self._button("Close", "tourCloseButton", "End the tour (Help › Quick tour brings it "
-                                         "back)", self.close_tour)
+        self.close_button = self._button(
+            "Close", "tourCloseButton", "End the tour (Help › Quick tour brings it back)", self.close_tour
+        )
         buttons = QHBoxLayout()
         buttons.addWidget(self.back_button)
         buttons.addStretch(1)
@@ -99,8 +100,14 @@ class QuickTour(QFrame):
         layout.addWidget(self.act_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addLayout(buttons)
         doc = window.document
-        for signal in (doc.dataChanged, doc.knobsChanged, doc.trailChanged, doc.overlaysChanged,
-                       window.controller.runningChanged, window.forces_action.toggled):
+        for signal in (
+            doc.dataChanged,
+            doc.knobsChanged,
+            doc.trailChanged,
+            doc.overlaysChanged,
+            window.controller.runningChanged,
+            window.forces_action.toggled,
+        ):
             signal.connect(self._on_progress)
         self.hide()
 
@@ -113,7 +120,7 @@ class QuickTour(QFrame):
     # -- navigation -----------------------------------------------------------------------------------
     def start(self) -> None:
         """Show the tour from its first step."""
-        self.window_.installEventFilter(self)   # follow resizes only while the tour is open
+        self.window_.installEventFilter(self)  # follow resizes only while the tour is open
         self.show()
         self.raise_()
         self.go_to(0)
@@ -181,12 +188,14 @@ class QuickTour(QFrame):
         self.status.setText("" if step.done is None else "✓ Done — press Next." if done else step.waiting)
         self.status.setVisible(step.done is not None)
         self.status.setProperty("done", done)
-        self.status.style().unpolish(self.status)   # re-read the style sheet's [done="true"] rule
+        self.status.style().unpolish(self.status)  # re-read the style sheet's [done="true"] rule
         self.status.style().polish(self.status)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        if event.type() in (QEvent.Type.Resize, QEvent.Type.Move, QEvent.Type.Show, QEvent.Type.Hide) \
-                and self.isVisible():
+        if (
+            event.type() in (QEvent.Type.Resize, QEvent.Type.Move, QEvent.Type.Show, QEvent.Type.Hide)
+            and self.isVisible()
+        ):
             self._place()
         return False
 
@@ -206,10 +215,12 @@ class QuickTour(QFrame):
             self.highlight.setGeometry(target.adjusted(-4, -4, 4, 4))
             self.highlight.show()
             self.highlight.raise_()
-            candidates = [QPoint(target.right() + MARGIN, target.top()),
-                          QPoint(target.left() - MARGIN - size.width(), target.top()),
-                          QPoint(target.left(), target.bottom() + MARGIN),
-                          QPoint(target.left(), target.top() - MARGIN - size.height())]
+            candidates = [
+                QPoint(target.right() + MARGIN, target.top()),
+                QPoint(target.left() - MARGIN - size.width(), target.top()),
+                QPoint(target.left(), target.bottom() + MARGIN),
+                QPoint(target.left(), target.top() - MARGIN - size.height()),
+            ]
         else:
             self.highlight.hide()
             candidates = []
@@ -221,4 +232,3 @@ class QuickTour(QFrame):
             corner = QPoint(area.right() - size.width(), area.bottom() - size.height())
         self.move(corner)
         self.raise_()
-

@@ -3,8 +3,8 @@ and how the app does it on request ("Show me").  The card that shows the steps i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from PySide6.QtWidgets import QWidget
@@ -72,44 +72,66 @@ def _run(window) -> None:
 
 
 STEPS = (
-    TourStep("1 · Add points",
-             "This is your data. <b>Click on empty space</b> in the plot to add a point, drag a point to move "
-             "it, right-click it to remove it. Every edit can be undone (Ctrl+Z).",
-             lambda w: [w.fit_plot],
-             lambda w, p: w.document.dataset is not p.dataset, "Waiting for you to add or move a point…",
-             "Add a point for me", _add_point),
-    TourStep("2 · Turn the knobs",
-             "Each knob is one coefficient of y = k0 + k1·x + k2·x² + …. <b>Drag a dial</b> (or use the wheel or "
-             "the arrow keys) and watch the curve move and the big <b>loss</b> number change: lower is better, "
-             "and your best is remembered.",
-             lambda w: [w.knob_panel],
-             lambda w, p: w.document.manual_moves > p.manual_moves, "Waiting for you to turn a knob…",
-             "Turn a knob for me", _turn_steepest_knob),
-    TourStep("3 · Read the gradient arrows",
-             "Beside each knob an arrow shows −∂L/∂k from the backpropagation engine: <b>which way to turn</b> "
-             "that knob to lower the loss, and how hard compared with the others. On the plot, <i>View › Show "
-             "each point's pull</i> draws how hard each point pulls the curve.",
-             lambda w: _named(w, "knobGradientBar") + _named(w, "knobGradient"),
-             lambda w, p: w.forces_action.isChecked(), "Turn on View › Show each point's pull (Ctrl+P)…",
-             "Show the pulls", lambda w: w.forces_action.setChecked(True)),
-    TourStep("4 · Run gradient descent",
-             "Press <b>Run gradient descent</b> (F5): the engine does what you did, thousands of times a second — "
-             "a forward pass, a backward pass, every knob turned a little against its gradient. Watch the knobs, "
-             "the curve, the loss history and the loss surface move live.",
-             lambda w: [w.model_panel.run_button],
-             lambda w, p: w.document.last_run is not p.last_run and not w.controller.running,
-             "Waiting for a gradient-descent run to finish…", "Run it for me", _run),
-    TourStep("5 · Compare",
-             "The comparison panel puts <b>your best manual fit</b>, <b>gradient descent</b> and the <b>exact "
-             "least-squares optimum</b> side by side: each one's loss and its gap to the optimum. Tick "
-             "<i>Show</i> to overlay their curves; <i>Solve exactly</i> (F9) draws the optimum.",
-             lambda w: [_dock(w, "compare")],
-             lambda w, p: w.document.show_exact, "Tick Show beside the exact optimum, or press F9…",
-             "Show the optimum", lambda w: w.controller.show_exact(True)),
-    TourStep("6 · Where next",
-             "The tabs under the plot go further: the <b>Computational graph</b> walks backprop node by node, the "
-             "<b>Conditioning lab</b> explains why raw powers of x crawl, the <b>Optimiser race</b> pits "
-             "momentum and Adam against plain descent, the <b>Fit report</b> gives standard errors. "
-             "Reopen this tour any time with <i>Help › Quick tour</i> (F1).",
-             lambda w: []),
+    TourStep(
+        "1 · Add points",
+        "This is your data. <b>Click on empty space</b> in the plot to add a point, drag a point to move "
+        "it, right-click it to remove it. Every edit can be undone (Ctrl+Z).",
+        lambda w: [w.fit_plot],
+        lambda w, p: w.document.dataset is not p.dataset,
+        "Waiting for you to add or move a point…",
+        "Add a point for me",
+        _add_point,
+    ),
+    TourStep(
+        "2 · Turn the knobs",
+        "Each knob is one coefficient of y = k0 + k1·x + k2·x² + …. <b>Drag a dial</b> (or use the wheel or "
+        "the arrow keys) and watch the curve move and the big <b>loss</b> number change: lower is better, "
+        "and your best is remembered.",
+        lambda w: [w.knob_panel],
+        lambda w, p: w.document.manual_moves > p.manual_moves,
+        "Waiting for you to turn a knob…",
+        "Turn a knob for me",
+        _turn_steepest_knob,
+    ),
+    TourStep(
+        "3 · Read the gradient arrows",
+        "Beside each knob an arrow shows −∂L/∂k from the backpropagation engine: <b>which way to turn</b> "
+        "that knob to lower the loss, and how hard compared with the others. On the plot, <i>View › Show "
+        "each point's pull</i> draws how hard each point pulls the curve.",
+        lambda w: _named(w, "knobGradientBar") + _named(w, "knobGradient"),
+        lambda w, p: w.forces_action.isChecked(),
+        "Turn on View › Show each point's pull (Ctrl+P)…",
+        "Show the pulls",
+        lambda w: w.forces_action.setChecked(True),
+    ),
+    TourStep(
+        "4 · Run gradient descent",
+        "Press <b>Run gradient descent</b> (F5): the engine does what you did, thousands of times a second — "
+        "a forward pass, a backward pass, every knob turned a little against its gradient. Watch the knobs, "
+        "the curve, the loss history and the loss surface move live.",
+        lambda w: [w.model_panel.run_button],
+        lambda w, p: w.document.last_run is not p.last_run and not w.controller.running,
+        "Waiting for a gradient-descent run to finish…",
+        "Run it for me",
+        _run,
+    ),
+    TourStep(
+        "5 · Compare",
+        "The comparison panel puts <b>your best manual fit</b>, <b>gradient descent</b> and the <b>exact "
+        "least-squares optimum</b> side by side: each one's loss and its gap to the optimum. Tick "
+        "<i>Show</i> to overlay their curves; <i>Solve exactly</i> (F9) draws the optimum.",
+        lambda w: [_dock(w, "compare")],
+        lambda w, p: w.document.show_exact,
+        "Tick Show beside the exact optimum, or press F9…",
+        "Show the optimum",
+        lambda w: w.controller.show_exact(True),
+    ),
+    TourStep(
+        "6 · Where next",
+        "The tabs under the plot go further: the <b>Computational graph</b> walks backprop node by node, the "
+        "<b>Conditioning lab</b> explains why raw powers of x crawl, the <b>Optimiser race</b> pits "
+        "momentum and Adam against plain descent, the <b>Fit report</b> gives standard errors. "
+        "Reopen this tour any time with <i>Help › Quick tour</i> (F1).",
+        lambda w: [],
+    ),
 )

@@ -35,26 +35,33 @@ class ValidationControls(QWidget):
         self.hold_out_spin.setSuffix(" %")
         self.hold_out_spin.setSingleStep(5)
         self.hold_out_spin.setSpecialValueText("off")
-        self.hold_out_spin.setKeyboardTracking(False)   # one undo step per value, not per keystroke
+        self.hold_out_spin.setKeyboardTracking(False)  # one undo step per value, not per keystroke
         self.hold_out_spin.setToolTip(
             "Hold out this share of the points for validation (chosen at random with the seed): gradient "
             "descent and the exact fit use the rest,\nand the loss history shows the held-out loss beside the "
-            "training loss. Held-out points are drawn hollow. 'off' fits every point.")
+            "training loss. Held-out points are drawn hollow. 'off' fits every point."
+        )
         self.seed_spin = QSpinBox(objectName="splitSeedSpin", minimum=0, maximum=MAX_SEED)
         self.seed_spin.setKeyboardTracking(False)
-        self.seed_spin.setToolTip("Seed of the random choice of held-out points: the same seed always holds out "
-                                  "the same points; another seed, another choice")
+        self.seed_spin.setToolTip(
+            "Seed of the random choice of held-out points: the same seed always holds out "
+            "the same points; another seed, another choice"
+        )
         self.early_check = QCheckBox("stop early after", objectName="earlyStopCheck")
-        self.early_check.setToolTip("End a run once the validation loss has not improved for this many steps, "
-                                    "and go back to the knobs where it was lowest")
+        self.early_check.setToolTip(
+            "End a run once the validation loss has not improved for this many steps, "
+            "and go back to the knobs where it was lowest"
+        )
         self.patience_spin = QSpinBox(objectName="patienceSpin", minimum=1, maximum=MAX_STEPS)
         self.patience_spin.setValue(DEFAULT_PATIENCE)
         self.patience_spin.setSingleStep(50)
         self.patience_spin.setKeyboardTracking(False)
         self.patience_spin.setToolTip("Patience: how many steps without a better validation loss end the run")
         self.summary_label = QLabel(objectName="splitSummaryLabel")
-        self.summary_label.setToolTip("How many points train the knobs and how many are held out, and the "
-                                      "held-out (validation) loss at the current knobs")
+        self.summary_label.setToolTip(
+            "How many points train the knobs and how many are held out, and the "
+            "held-out (validation) loss at the current knobs"
+        )
 
         # Room for a 10-digit seed or patience only when the dock has it: at their full width (~120 px) the
         # rows made the model panel wider than its dock at 1366 px, and the whole panel scrolled sideways.
@@ -81,7 +88,7 @@ class ValidationControls(QWidget):
         self.early_check.toggled.connect(self._on_patience_edited)
         self.patience_spin.valueChanged.connect(self._on_patience_edited)
         document.dataChanged.connect(self.refresh)
-        document.modelChanged.connect(self.refresh)     # a split change is a problem change
+        document.modelChanged.connect(self.refresh)  # a split change is a problem change
         document.settingsChanged.connect(self.refresh)
         document.knobsChanged.connect(self._show_summary)
         self.refresh()
@@ -129,8 +136,9 @@ class ValidationControls(QWidget):
         percent = self.hold_out_spin.value()
         current = self.document.state.split
         # A share the spin box cannot show exactly (say 37.5 % from a session) survives a seed change.
-        fraction = current.fraction if current is not None and round(current.fraction * 100) == percent \
-            else percent / 100.0
+        fraction = (
+            current.fraction if current is not None and round(current.fraction * 100) == percent else percent / 100.0
+        )
         self.controller.set_split(Split(fraction, self.seed_spin.value()) if percent else None)
 
     @Slot()

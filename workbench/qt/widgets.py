@@ -44,10 +44,10 @@ class SciSpinBox(QDoubleSpinBox):
 class LogSpinBox(SciSpinBox):
     """A positive number box whose arrows multiply or divide by a fixed factor (learning rates)."""
 
-    def __init__(self, parent=None, *, factor: float = 10 ** 0.1, significant: int = 3, **qt_properties):
+    def __init__(self, parent=None, *, factor: float = 10**0.1, significant: int = 3, **qt_properties):
         super().__init__(parent, significant=significant, **qt_properties)
         self._factor = factor
 
     def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt API
-        value = self.value() * self._factor ** steps
+        value = self.value() * self._factor**steps
         self.setValue(min(max(value, self.minimum()), self.maximum()))

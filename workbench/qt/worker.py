@@ -25,16 +25,34 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from workbench.fitting.problem import FitProblem
-from workbench.fitting.run_process import (EMIT_INTERVAL_S, VALIDATION_EVERY, RunOutcome, RunProgress,
-                                           RunRequest, SharedFlag, SharedNumber, process_main, run_context)
+from workbench.fitting.run_process import (
+    EMIT_INTERVAL_S,
+    VALIDATION_EVERY,
+    RunOutcome,
+    RunProgress,
+    RunRequest,
+    SharedFlag,
+    SharedNumber,
+    process_main,
+    run_context,
+)
 from workbench.fitting.training import StopReason, StopRules, TrainResult
 
-__all__ = ["EMIT_INTERVAL_S", "VALIDATION_EVERY", "RunOutcome", "RunProgress", "FitWorker", "SpeedSetting",
-           "PacedWorker", "WorkerThread", "RunHandle"]
+__all__ = [
+    "EMIT_INTERVAL_S",
+    "VALIDATION_EVERY",
+    "RunOutcome",
+    "RunProgress",
+    "FitWorker",
+    "SpeedSetting",
+    "PacedWorker",
+    "WorkerThread",
+    "RunHandle",
+]
 
-MAX_DRAW_WAIT_S = 0.5      # the longest a threaded worker pauses for the GUI to take in a payload
-STOP_GRACE_S = 1.0         # how long a stopped run's step may take before its process is ended
-POLL_S = 0.05              # how often the relay looks at the stop flag while the run is quiet
+MAX_DRAW_WAIT_S = 0.5  # the longest a threaded worker pauses for the GUI to take in a payload
+STOP_GRACE_S = 1.0  # how long a stopped run's step may take before its process is ended
+POLL_S = 0.05  # how often the relay looks at the stop flag while the run is quiet
 
 
 class SpeedSetting:
@@ -84,24 +102,41 @@ class FitWorker(QObject):
     (``RunProgress``) and ends with ``finished`` (``RunOutcome``), exactly once."""
 
     progressed = Signal(object)  # RunProgress
-    finished = Signal(object)    # RunOutcome
+    finished = Signal(object)  # RunOutcome
 
-    def __init__(self, run_id: int, problem: FitProblem, optimizer: str, lr: float, theta0: np.ndarray,
-                 rules: StopRules, speed: SpeedSetting, validation: FitProblem | None = None,
-                 validation_every: int | None = None):
+    def __init__(
+        self,
+        run_id: int,
+        problem: FitProblem,
+        optimizer: str,
+        lr: float,
+        theta0: np.ndarray,
+        rules: StopRules,
+        speed: SpeedSetting,
+        validation: FitProblem | None = None,
+        validation_every: int | None = None,
+    ):
         super().__init__()
         self.run_id = run_id
         self.speed = speed
-        if validation_every is None:   # the cost matters only at full speed
+        if validation_every is None:  # the cost matters only at full speed
             validation_every = VALIDATION_EVERY if speed.delay_s == 0 else 1
-        self.request = RunRequest(run_id, problem, optimizer, float(lr), np.array(theta0, dtype=np.float64),
-                                  rules, validation, validation_every)
+        self.request = RunRequest(
+            run_id,
+            problem,
+            optimizer,
+            float(lr),
+            np.array(theta0, dtype=np.float64),
+            rules,
+            validation,
+            validation_every,
+        )
         context = run_context()
         self._context = context
         self.stop_flag = SharedFlag(context)
         self.delivered = SharedFlag(context, True)
         self.outcome: RunOutcome | None = None
-        self.process = None   # the run's process once started (its ``pid``, for diagnostics and tests)
+        self.process = None  # the run's process once started (its ``pid``, for diagnostics and tests)
         self._latest: RunProgress | None = None
 
     def stop(self) -> None:
@@ -117,9 +152,12 @@ class FitWorker(QObject):
         """Start the run's process and relay its reports until it ends (runs on the worker thread)."""
         started = time.perf_counter()
         receiver, sender = self._context.Pipe(duplex=False)
-        process = self._context.Process(target=process_main, name=f"workbench-fit-run-{self.run_id}",
-                                        args=(sender, self.request, self.stop_flag, self.delivered,
-                                              self.speed.shared), daemon=True)
+        process = self._context.Process(
+            target=process_main,
+            name=f"workbench-fit-run-{self.run_id}",
+            args=(sender, self.request, self.stop_flag, self.delivered, self.speed.shared),
+            daemon=True,
+        )
         self.process = process
         outcome, why = None, ""
         try:
@@ -128,7 +166,7 @@ class FitWorker(QObject):
             why = f"the run could not start ({type(exc).__name__}: {exc})"
             process = None
         finally:
-            sender.close()   # ours: the pipe then reports EOF when the run's process ends, whatever the cause
+            sender.close()  # ours: the pipe then reports EOF when the run's process ends, whatever the cause
         stopped_at = None
         while process is not None:
             try:
@@ -145,7 +183,7 @@ class FitWorker(QObject):
                 elif kind == "finished":
                     outcome = message[1]
                     break
-                else:   # "failed": the text of what went wrong
+                else:  # "failed": the text of what went wrong
                     why = f"the run failed ({message[1]})"
                     break
             if self.stop_flag.is_set():
@@ -170,8 +208,9 @@ class FitWorker(QObject):
         else:
             params, loss, steps = latest.theta.copy(), latest.loss, latest.step
         stopped_by_user = self.stop_flag.is_set() and why.startswith("stopped")
-        return RunOutcome(self.run_id, TrainResult(params, loss, steps, StopReason.STOPPED, elapsed_s,
-                                                   "" if stopped_by_user else why))
+        return RunOutcome(
+            self.run_id, TrainResult(params, loss, steps, StopReason.STOPPED, elapsed_s, "" if stopped_by_user else why)
+        )
 
 
 class WorkerThread:
