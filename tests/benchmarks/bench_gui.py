@@ -45,9 +45,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from workbench.fitting.data import Dataset  # noqa: E402
 from workbench.fitting.training import StopRules  # noqa: E402
 from workbench.qt.app import configure_application  # noqa: E402
-from workbench.qt.main_window import MainWindow  # noqa: E402
-from workbench.qt.redraw import FOLLOW_MS  # noqa: E402
-from workbench.qt.surface_plot import RECOMPUTE_DELAY_MS  # noqa: E402
+from workbench.qt.views.redraw import FOLLOW_MS  # noqa: E402
+from workbench.qt.views.surface_plot import RECOMPUTE_DELAY_MS  # noqa: E402
+from workbench.qt.window.main_window import MainWindow  # noqa: E402
 
 DEGREE = 5
 PROBE_MS = 10

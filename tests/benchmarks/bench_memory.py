@@ -46,8 +46,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from workbench.fitting.data import Dataset, save_dataset  # noqa: E402
 from workbench.qt.app import configure_application  # noqa: E402
-from workbench.qt.main_window import MainWindow  # noqa: E402
-from workbench.qt.session_manager import RECOVERY_ENV, SessionManager  # noqa: E402
+from workbench.qt.window.main_window import MainWindow  # noqa: E402
+from workbench.qt.window.session_manager import RECOVERY_ENV, SessionManager  # noqa: E402
 
 MIB = 1024 * 1024
 RSS_SLACK_MIB = 16.0  # allocator noise: freed memory the C library keeps for reuse

@@ -23,7 +23,7 @@ from workbench.fitting.optimizers import make_optimizer
 from workbench.fitting.problem import FitProblem
 from workbench.fitting.split import Split
 from workbench.fitting.training import StopRules, Trainer
-from workbench.qt.worker import VALIDATION_EVERY
+from workbench.qt.tasks.worker import VALIDATION_EVERY
 
 DEGREE = 5
 SIZES = (20, 1_000, 100_000)

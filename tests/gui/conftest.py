@@ -32,7 +32,7 @@ def make_main_window(qtbot):
     from PySide6.QtWidgets import QApplication
 
     from workbench.qt.app import configure_application, create_main_window
-    from workbench.qt.main_window import MainWindow
+    from workbench.qt.window.main_window import MainWindow
 
     app = QApplication.instance()
     saved_style = app.styleSheet()
@@ -97,7 +97,7 @@ def quiet_sessions(tmp_path, monkeypatch):
     A window closed with unsaved changes is discarded and a recovery file is never restored, unless a
     test replaces these answers itself (``monkeypatch.setattr(SessionManager, "ask_…", …)``).
     """
-    from workbench.qt.session_manager import RECOVERY_ENV, SessionManager
+    from workbench.qt.window.session_manager import RECOVERY_ENV, SessionManager
 
     monkeypatch.setenv(RECOVERY_ENV, str(tmp_path / "recovery"))
     monkeypatch.setattr(SessionManager, "ask_unsaved_changes", lambda self: "discard")

@@ -15,10 +15,10 @@ from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel
 from workbench.fitting.problem import FitProblem
-from workbench.qt.conditioning_lab import ConditioningLab, format_number
-from workbench.qt.controller import Controller
-from workbench.qt.document import FitDocument
-from workbench.qt.sweep_plot import SweepPlot
+from workbench.qt.app_state.controller import Controller
+from workbench.qt.app_state.document import FitDocument
+from workbench.qt.views.conditioning_lab import ConditioningLab, format_number
+from workbench.qt.views.sweep_plot import SweepPlot
 
 SWEEP_TIMEOUT_MS = 30_000
 

@@ -9,10 +9,10 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 
 from workbench.fitting.data import Dataset
 from workbench.fitting.generate import GenerateSettings, generate_points
-from workbench.qt.controller import Controller
-from workbench.qt.data_panel import RESIDUAL_COLUMN, VALUE_ROLE, DataPanel
-from workbench.qt.document import FitDocument
-from workbench.qt.generate_dialog import GenerateDialog
+from workbench.qt.app_state.controller import Controller
+from workbench.qt.app_state.document import FitDocument
+from workbench.qt.dialogs.generate_dialog import GenerateDialog
+from workbench.qt.views.data_panel import RESIDUAL_COLUMN, VALUE_ROLE, DataPanel
 
 X = [0.0, 1.0, 2.0, 3.0, 4.0]
 Y = [1.0, 0.5, -0.25, 2.0, 1.0 / 3.0]

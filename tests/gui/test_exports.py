@@ -24,9 +24,9 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QSplitter, QToolButton
 from workbench.fitting import atomic
 from workbench.fitting.data import Dataset, load_dataset
 from workbench.fitting.split import Split
-from workbench.qt.fit_plot import CURVE_SAMPLES
-from workbench.qt.plot_export import PNG_MIN_WIDTH
-from workbench.qt.residual_plot import ResidualPlot
+from workbench.qt.views.fit_plot import CURVE_SAMPLES
+from workbench.qt.views.residual_plot import ResidualPlot
+from workbench.qt.window.plot_export import PNG_MIN_WIDTH
 
 CURVE_STROKE = "#143ca0"  # the fit plot's current curve, pg.mkPen(20, 60, 160)
 EXPORT_ACTIONS = (

@@ -15,7 +15,7 @@ import time
 import numpy as np
 import pytest
 
-from workbench.qt.worker import STOP_GRACE_S
+from workbench.qt.tasks.worker import STOP_GRACE_S
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals freeze and kill the run")
 

@@ -13,9 +13,9 @@ from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel
 from workbench.fitting.problem import FitProblem
-from workbench.qt.controller import Controller
-from workbench.qt.document import FitDocument
-from workbench.qt.gradcheck_panel import (
+from workbench.qt.app_state.controller import Controller
+from workbench.qt.app_state.document import FitDocument
+from workbench.qt.views.gradcheck_panel import (
     MAX_CHECKED,
     STALE,
     TOLERANCE,

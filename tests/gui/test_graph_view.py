@@ -13,8 +13,8 @@ from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel
 from workbench.fitting.problem import FitProblem
-from workbench.qt.document import FitDocument
-from workbench.qt.graph_view import GraphView
+from workbench.qt.app_state.document import FitDocument
+from workbench.qt.views.graph_view import GraphView
 
 X = np.linspace(0.0, 3.0, 17)
 Y = np.sin(X) + 0.1 * np.cos(7 * X)

@@ -18,9 +18,9 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QPushButton, QWidget
 
-from workbench.qt import load_worker
-from workbench.qt.load_worker import BACKGROUND_LOAD_BYTES
-from workbench.qt.main_window import MainWindow
+from workbench.qt.tasks import load_worker
+from workbench.qt.tasks.load_worker import BACKGROUND_LOAD_BYTES
+from workbench.qt.window.main_window import MainWindow
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 FOUR_COLUMNS = "time,signal,x,sigma\n" + "".join(
@@ -467,7 +467,7 @@ def to_pixel(plot, x: float, y: float) -> QPoint:
 
 
 def test_many_points_are_drawn_as_a_downsampled_clipped_cloud(make_main_window):
-    from workbench.qt.fit_plot import LARGE_N
+    from workbench.qt.views.fit_plot import LARGE_N
 
     data = large_dataset()
     assert data.n > LARGE_N

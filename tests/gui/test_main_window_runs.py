@@ -206,8 +206,8 @@ CLOSE_DURING_RUN = textwrap.dedent("""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QPushButton
     from workbench.qt.app import run_app
-    from workbench.qt.main_window import MainWindow
-    from workbench.qt.session_manager import SessionManager
+    from workbench.qt.window.main_window import MainWindow
+    from workbench.qt.window.session_manager import SessionManager
 
     # The stopped run is an unsaved change: answer the close prompt instead of opening a modal box.
     SessionManager.ask_unsaved_changes = lambda self: "discard"

@@ -16,12 +16,12 @@ import pytest
 from PySide6.QtWidgets import QWidget
 
 from workbench.fitting.data import Dataset, save_dataset
-from workbench.qt import worker as worker_module
-from workbench.qt.fit_plot import PER_POINT_MAX
-from workbench.qt.load_worker import BACKGROUND_LOAD_BYTES, LoadWorker
-from workbench.qt.redraw import ScheduledRedraw, on_screen
-from workbench.qt.report_panel import MAX_EAGER_POINTS
-from workbench.qt.worker import FitWorker
+from workbench.qt.tasks import worker as worker_module
+from workbench.qt.tasks.load_worker import BACKGROUND_LOAD_BYTES, LoadWorker
+from workbench.qt.tasks.worker import FitWorker
+from workbench.qt.views.fit_plot import PER_POINT_MAX
+from workbench.qt.views.redraw import ScheduledRedraw, on_screen
+from workbench.qt.views.report_panel import MAX_EAGER_POINTS
 
 
 def points(n: int, seed: int = 0) -> Dataset:

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QDialogButtonBox, QDo
 
 from workbench.fitting.basis import MAX_DEGREE
 from workbench.fitting.optimizers import OPTIMIZER_KINDS
-from workbench.qt.preferences import LAYOUT_VERSION, PREFERENCES, Preferences, dock_names
-from workbench.qt.preferences_dialog import PreferencesDialog
+from workbench.qt.app_state.preferences import LAYOUT_VERSION, PREFERENCES, Preferences, dock_names
+from workbench.qt.dialogs.preferences_dialog import PreferencesDialog
 
 # Offscreen-platform noise (tests/gui/conftest.py ignores the first one in every test that sets no list).
 OFFSCREEN_NOISE = (

@@ -12,12 +12,12 @@ from PySide6.QtCore import Qt
 from workbench.fitting.basis import Basis
 from workbench.fitting.data import Dataset
 from workbench.fitting.race import RACE_KINDS, Race, manual_trail_entry
-from workbench.qt.colours import RACE_COLOURS
-from workbench.qt.controller import Controller
-from workbench.qt.document import RACE_PATH_POINTS, FitDocument, RaceTrack, race_path_stride
-from workbench.qt.loss_plot import LossHistoryPlot
-from workbench.qt.race_panel import COLUMNS, DEFAULT_STEPS, RacePanel, format_value
-from workbench.qt.surface_plot import SurfacePlot
+from workbench.qt.app_state.controller import Controller
+from workbench.qt.app_state.document import RACE_PATH_POINTS, FitDocument, RaceTrack, race_path_stride
+from workbench.qt.style.colours import RACE_COLOURS
+from workbench.qt.views.loss_plot import LossHistoryPlot
+from workbench.qt.views.race_panel import COLUMNS, DEFAULT_STEPS, RacePanel, format_value
+from workbench.qt.views.surface_plot import SurfacePlot
 
 GRADIENT_KINDS = ("gd", "momentum", "nesterov", "adam")
 STEPS_COLUMN = COLUMNS.index("Steps\nto 1%")

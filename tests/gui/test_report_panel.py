@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QLabel, QPushButton, QTableWidget
 
 from workbench.fitting import stats
 from workbench.fitting.data import Dataset
-from workbench.qt.controller import Controller
-from workbench.qt.document import FitDocument
-from workbench.qt.fit_plot import FitPlot
-from workbench.qt.report_panel import ReportPanel
+from workbench.qt.app_state.controller import Controller
+from workbench.qt.app_state.document import FitDocument
+from workbench.qt.views.fit_plot import FitPlot
+from workbench.qt.views.report_panel import ReportPanel
 
 
 def noisy_sine(n: int = 15) -> Dataset:

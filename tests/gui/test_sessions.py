@@ -21,9 +21,9 @@ from PySide6.QtWidgets import QFileDialog
 from session_strategies import assert_same, window_sessions
 
 from workbench.fitting.data import Dataset
-from workbench.qt import session_manager as manager_module
-from workbench.qt.session_manager import RECOVERY_ENV, SessionManager
-from workbench.qt.session_mapping import apply_session, session_from_window
+from workbench.qt.window import session_manager as manager_module
+from workbench.qt.window.session_manager import RECOVERY_ENV, SessionManager
+from workbench.qt.window.session_mapping import apply_session, session_from_window
 from workbench.session import SCHEMA_VERSION, Session, load_session, session_to_json
 
 TITLE = " — Curve Fitter Workbench"

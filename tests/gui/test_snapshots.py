@@ -13,8 +13,8 @@ from PySide6.QtGui import QAction, QColor
 from PySide6.QtTest import QTest
 
 from workbench.fitting.data import Dataset
-from workbench.qt.document import SNAPSHOT_SLOTS
-from workbench.qt.session_mapping import session_from_window
+from workbench.qt.app_state.document import SNAPSHOT_SLOTS
+from workbench.qt.window.session_mapping import session_from_window
 
 CTRL, ALT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.AltModifier
 

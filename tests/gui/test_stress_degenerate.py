@@ -22,8 +22,8 @@ from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MAX_HIDDEN
 from workbench.fitting.split import Split
-from workbench.qt.knob_panel import MAX_KNOB_ROWS
-from workbench.qt.widgets import LogSpinBox
+from workbench.qt.views.knob_panel import MAX_KNOB_ROWS
+from workbench.qt.views.widgets import LogSpinBox
 
 RUN_BOUND_MS = 15_000  # a run of at most RUN_STEPS steps must end within this (it takes milliseconds)
 RUN_STEPS = 300

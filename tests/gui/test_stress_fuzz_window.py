@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from stress_sizes import fuzz, sizes
 
 from workbench.fitting.data import load_dataset
-from workbench.qt.session_mapping import session_from_window
+from workbench.qt.window.session_mapping import session_from_window
 from workbench.session import load_session, session_to_json
 
 WRONG = [None, True, 0, -1, 2**31, 2**63, 10**30, 0.5, -0.0, 1e308, "", "text", [], [1.0], {}, {"x": 1}]

@@ -12,11 +12,11 @@ from PySide6.QtWidgets import QComboBox
 from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.problem import FitProblem
-from workbench.qt.compare_panel import ComparisonPanel, format_gap, format_loss
-from workbench.qt.contours import contour_segments
-from workbench.qt.controller import Controller
-from workbench.qt.document import FitDocument
-from workbench.qt.surface_plot import GRID_EXACT, GRID_NUMERIC, SurfacePlot
+from workbench.qt.app_state.controller import Controller
+from workbench.qt.app_state.document import FitDocument
+from workbench.qt.views.compare_panel import ComparisonPanel, format_gap, format_loss
+from workbench.qt.views.contours import contour_segments
+from workbench.qt.views.surface_plot import GRID_EXACT, GRID_NUMERIC, SurfacePlot
 
 
 def noisy_sine() -> Dataset:

@@ -14,10 +14,10 @@ from PySide6.QtGui import QAction, QColor, QGuiApplication, QImage, QPainter, QP
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from workbench.qt.graph_scene import GRAPH_COLOURS, EdgeItem, GraphCanvas, NodeItem
-from workbench.qt.icons import ICON_SIZES
-from workbench.qt.preferences import Preferences, set_theme
-from workbench.qt.themes import PLOT_COLOURS, theme_manager
+from workbench.qt.app_state.preferences import Preferences, set_theme
+from workbench.qt.style.icons import ICON_SIZES
+from workbench.qt.style.themes import PLOT_COLOURS, theme_manager
+from workbench.qt.views.graph_scene import GRAPH_COLOURS, EdgeItem, GraphCanvas, NodeItem
 
 
 def wcag_contrast(a, b) -> float:

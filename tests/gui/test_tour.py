@@ -9,8 +9,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
-from workbench.qt.tour import QuickTour
-from workbench.qt.tour_steps import STEPS
+from workbench.qt.dialogs.tour import QuickTour
+from workbench.qt.dialogs.tour_steps import STEPS
 
 LEFT = Qt.MouseButton.LeftButton
 

@@ -14,10 +14,9 @@ from workbench import __version__
 from workbench.fitting.data import DataError
 from workbench.fitting.run_process import warm_up
 from workbench.paths import default_sample
-
-from .icons import app_icon
-from .main_window import MainWindow, is_big_file, load_initial_dataset
-from .preferences import apply_saved_theme
+from workbench.qt.app_state.preferences import apply_saved_theme
+from workbench.qt.style.icons import app_icon
+from workbench.qt.window.main_window import MainWindow, is_big_file, load_initial_dataset
 
 GIL_SWITCH_INTERVAL_S = 0.001
 M_MMAP_THRESHOLD = -3  # mallopt's parameter number (glibc's malloc.h)

@@ -1,0 +1,1 @@
+"""Dialogs: import, generate, preferences, the quick tour."""

@@ -1,0 +1,1 @@
+"""Plots and panels that draw the document and emit the user's intent."""

@@ -1,0 +1,524 @@
+"""The conditioning lab: why gradient descent crawls on raw powers of x, and where it breaks.
+
+It shows the largest stable learning rate of plain gradient descent, 2/λ_max, and the condition number
+λ_max/λ_min of the loss Hessian for the current data, degree, basis and loss; warns when the learning
+rate is above the limit; explains in a few lines why raw monomials on a wide x range make gradient
+descent crawl; and offers a one-click switch to the scaled or Legendre basis that shows the condition
+number drop.  A learning-rate sweep (many short runs over a log grid of rates, on a worker thread) plots
+where each run ended against its rate, with the divergence cliff it found and the 2/λ_max line.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import numpy as np
+from PySide6.QtCore import Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from workbench.fitting.optimizers import OPTIMIZER_NAMES
+from workbench.fitting.sweep import DEFAULT_POINTS, DEFAULT_STEPS, SweepPoint, SweepResult, cliff_of, default_rates
+from workbench.qt.app_state.controller import Controller
+from workbench.qt.app_state.document import FitDocument
+from workbench.qt.tasks.sweep_worker import THREAD_WAIT_MS, SweepControl, SweepHandle, SweepWorker
+from workbench.qt.tasks.worker import WorkerThread
+from workbench.qt.views.sweep_plot import LIMIT_COLOUR, SweepPlot
+
+WARNING_STYLE = "color: #c62828; font-weight: bold;"
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def format_number(value: float, digits: int = 3) -> str:
+    """3 significant digits, as 0.837 or 9.79×10⁻¹³ (powers of ten for very small and very large)."""
+    if value is None or math.isnan(value):
+        return "—"
+    if math.isinf(value):
+        return "∞"
+    if value == 0 or 1e-2 <= abs(value) < 1e4:
+        return f"{float(f'{value:.{digits}g}'):g}"  # 1630, never 1.63e+03
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    power = f"10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+    return power if mantissa == "1" else f"{mantissa}×{power}"
+
+
+def explanation(kind: str, condition_number: float, x_lo: float, x_hi: float, degree: int, distinct_x: int) -> str:
+    """A few lines for a student: why this basis makes gradient descent crawl (or not)."""
+    if degree == 0:
+        return "One knob, one curvature: any learning rate below the limit converges quickly."
+    if math.isinf(condition_number) and degree + 1 > distinct_x:
+        return (
+            f"{degree + 1} knobs but only {distinct_x} distinct x values: some direction has no curvature "
+            "at all, and gradient descent never settles along it."
+        )
+    if math.isinf(condition_number):
+        return (
+            "The flattest curvature is too small for double precision to tell from zero (a condition "
+            "number beyond 10¹⁶): along it gradient descent would need more steps than it can ever take.  "
+            "Switch basis to see it become reasonable."
+        )
+    decades = math.log10(max(condition_number, 1.0))
+    spread = (
+        f"spread over {decades:.0f} orders of magnitude"
+        if decades >= 1.5
+        else f"lie within a factor of {format_number(condition_number, 2)}"
+    )
+    steps = format_number(condition_number, 2)
+    if kind == "monomial":
+        power = str(degree).translate(_SUPERSCRIPT)
+        return (
+            f"Why so slow?  On x from {x_lo:.3g} to {x_hi:.3g} the columns 1, x, …, x{power} rise "
+            f"almost together: nearly parallel.  The loss valley's curvatures {spread}, and a step "
+            f"small enough for the steepest one barely moves along the flattest: about {steps} steps "
+            "to converge."
+        )
+    what = (
+        "Powers of t = x scaled to [−1, 1]"
+        if kind == "scaled"
+        else "Legendre polynomials, nearly orthogonal on the data,"
+    )
+    return (
+        f"{what} keep the columns apart: the curvatures {spread}, so one learning rate suits every "
+        f"direction (about {steps} steps to converge)."
+    )
+
+
+FULL_EXPLANATION = (
+    "Gradient descent takes steps of lr·∂L/∂k.  The loss of a polynomial fit is a bowl whose curvatures\n"
+    "along its principal directions are the Hessian eigenvalues λ.  Along a direction of curvature λ each\n"
+    "step multiplies the remaining error by (1 − lr·λ): it shrinks only if lr < 2/λ.  So the steepest\n"
+    "direction caps the learning rate at 2/λ_max, and along the flattest one each step then removes only\n"
+    "about λ_min/λ_max of the error: convergence takes of the order of the condition number λ_max/λ_min\n"
+    "steps.\n\n"
+    "For example, raw powers x, x², …, x⁵ on x from 0 to 20 grow almost together (the columns are\n"
+    "nearly parallel), so the bowl is a razor-thin valley with a condition number near 10¹³.  Mapping x\n"
+    "onto [−1, 1] (scaled basis) keeps the powers apart; Legendre polynomials are nearly orthogonal on\n"
+    "the data and bring the condition number close to 1.  The curve is the same in every basis."
+)
+
+
+# -- the view -------------------------------------------------------------------------------------------
+def _problem_key(document: FitDocument) -> tuple:
+    s = document.state
+    return (s.dataset, s.degree, s.basis, s.loss, s.split)
+
+
+def _same_problem(a: tuple | None, b: tuple | None) -> bool:
+    return a is not None and b is not None and a[0] is b[0] and a[1:] == b[1:]
+
+
+class ConditioningLab(QWidget):
+    """Stability limit, condition number, why raw monomials crawl, basis switches, learning-rate sweep."""
+
+    sweepFinished = Signal(object)  # SweepResult, after the plot shows it (stopped sweeps too)
+
+    def __init__(self, document: FitDocument, controller: Controller, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("conditioningLab")
+        self.document = document
+        self.controller = controller
+        self.sweep_steps = DEFAULT_STEPS  # steps per run
+        self.sweep_points = DEFAULT_POINTS  # rates per sweep
+        self._limit: float | None = None
+        self._condition: float | None = None
+        self._drop: tuple[float, float] | None = None  # condition number before → after a switch
+        self._seen: tuple[tuple, float | None] | None = None  # (problem key, condition number) last shown
+        self._sweep_ids = 0
+        self._active_sweep = 0
+        self._control = SweepControl()
+        self.destroyed.connect(partial(SweepControl.shutdown, self._control))
+        self._points: list[SweepPoint] = []
+        self._sweep_rates: np.ndarray | None = None
+        self._sweep_key: tuple | None = None  # (problem key, optimizer) the points belong to
+        self._sweep_result: SweepResult | None = None
+        self._stale = False
+        self._unfinished: list[WorkerThread] = []
+        self._numbers_for = None  # (FitState, RunSettings) the numbers were last computed for
+
+        self._build_ui()
+        document.stateChanged.connect(self._on_document_changed)
+        document.settingsChanged.connect(self._on_document_changed)
+        self._on_document_changed()
+
+    # -- building -------------------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.limit_label = QLabel(objectName="stabilityLimitLabel")
+        self.limit_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        limit_name = QLabel("Stability limit 2/λ_max:")
+        tip = (
+            "The largest learning rate plain gradient descent survives: 2/λ_max, where λ_max is the\n"
+            "largest curvature (Hessian eigenvalue) of the loss.  Above it, every step overshoots."
+        )
+        limit_name.setToolTip(tip)
+        self.limit_label.setToolTip(tip)
+        self.condition_label = QLabel(objectName="conditionNumberLabel")
+        self.condition_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        condition_name = QLabel("Condition number:")
+        tip = (
+            "λ_max/λ_min of the loss Hessian: roughly how many gradient-descent steps it takes to\n"
+            "converge at the largest stable learning rate."
+        )
+        condition_name.setToolTip(tip)
+        self.condition_label.setToolTip(tip)
+        for label in (self.limit_label, self.condition_label):
+            font = label.font()
+            font.setBold(True)
+            label.setFont(font)
+        numbers = QGridLayout()
+        numbers.setHorizontalSpacing(6)
+        numbers.addWidget(limit_name, 0, 0)
+        numbers.addWidget(self.limit_label, 0, 1)
+        numbers.addWidget(condition_name, 0, 3)
+        numbers.addWidget(self.condition_label, 0, 4)
+        numbers.setColumnMinimumWidth(2, 16)
+        numbers.setColumnStretch(5, 1)
+
+        self.lr_label = QLabel(objectName="learningRateWarningLabel")
+        self.lr_label.setWordWrap(True)
+        self.explanation_label = QLabel(objectName="conditioningExplanation")
+        self.explanation_label.setWordWrap(True)
+        self.explanation_label.setToolTip(FULL_EXPLANATION)
+        font = self.explanation_label.font()
+        font.setPointSizeF(font.pointSizeF() * 0.92)
+        self.explanation_label.setFont(font)
+
+        self.scaled_button = QPushButton("Switch to scaled basis", objectName="switchScaledButton")
+        self.scaled_button.setToolTip("Use powers of x scaled to [−1, 1] (the curve stays where it is)")
+        self.legendre_button = QPushButton("Switch to Legendre basis", objectName="switchLegendreButton")
+        self.legendre_button.setToolTip("Use Legendre polynomials (the curve stays where it is)")
+        self.sweep_button = QPushButton("Sweep learning rates", objectName="sweepButton")
+        self.sweep_button.setToolTip(
+            "Many short runs from the current knobs over a log grid of learning rates, "
+            "in the background:\nwhere does gradient descent start to diverge?"
+        )
+        self.scaled_button.clicked.connect(self._on_scaled_clicked)
+        self.legendre_button.clicked.connect(self._on_legendre_clicked)
+        self.sweep_button.clicked.connect(self._on_sweep_clicked)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.scaled_button)
+        buttons.addWidget(self.legendre_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.sweep_button)
+
+        self.sweep_status = QLabel(objectName="sweepStatusLabel")
+        self.sweep_status.setWordWrap(True)
+        self.plot = SweepPlot()
+        self.plot.rateClicked.connect(self._on_plot_rate_clicked)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addLayout(numbers)
+        layout.addWidget(self.lr_label)
+        layout.addWidget(self.explanation_label)
+        layout.addLayout(buttons)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.sweep_status)
+
+    # -- public API --------------------------------------------------------------------------------
+    @property
+    def stability_limit(self) -> float | None:
+        """2/λ_max shown (None for models without a closed-form Hessian, or without data)."""
+        return self._limit
+
+    @property
+    def condition_number(self) -> float | None:
+        """λ_max/λ_min shown (None when not available)."""
+        return self._condition
+
+    @property
+    def condition_drop(self) -> tuple[float, float] | None:
+        """(before, after) of the last basis switch, while data, degree and loss stay the same."""
+        return self._drop
+
+    @property
+    def lr_above_limit(self) -> bool:
+        """True when plain gradient descent's learning rate is above the stability limit."""
+        s = self.document.settings
+        return s.optimizer == "gd" and self._limit is not None and s.lr > self._limit
+
+    @property
+    def sweep_running(self) -> bool:
+        """True while a sweep runs in the background."""
+        return self._control.handle is not None
+
+    @property
+    def sweep_thread(self) -> QThread | None:
+        """The running sweep's thread (None when idle)."""
+        return self._control.handle.thread if self._control.handle is not None else None
+
+    @property
+    def sweep_result(self) -> SweepResult | None:
+        """The last finished (or stopped) sweep."""
+        return self._sweep_result
+
+    @property
+    def sweep_points_so_far(self) -> tuple[SweepPoint, ...]:
+        """The rates that have finished in the current (or last) sweep."""
+        return tuple(self._points)
+
+    def switch_basis(self, kind: str) -> None:
+        """Ask the controller for another basis; the condition number's drop is shown afterwards."""
+        self.controller.set_basis(kind)
+
+    def start_sweep(self) -> bool:
+        """Start a sweep from the current knobs on a worker thread (False if one runs or there is no data)."""
+        if self.sweep_running or self.document.dataset.n == 0:
+            return False
+        state, settings = self.document.state, self.document.settings
+        rates = default_rates(self.document.problem, self.sweep_points)
+        self._sweep_ids += 1
+        # The problem's points: the training points when some are held out for validation.
+        problem = self.document.problem
+        worker = SweepWorker(
+            self._sweep_ids,
+            problem.x,
+            problem.y,
+            problem.model,
+            state.loss,
+            state.theta,
+            rates,
+            settings.optimizer,
+            self.sweep_steps,
+            sigma=problem.sigma,
+        )
+        worker.progressed.connect(self._on_sweep_progressed)
+        worker.finished.connect(self._on_sweep_finished)
+        handle = SweepHandle(worker)
+        self._control.handle = handle
+        self._active_sweep = worker.sweep_id
+        self._points = []
+        self._sweep_rates = rates
+        self._sweep_key = (_problem_key(self.document), settings.optimizer)
+        self._sweep_result = None
+        self._stale = False
+        self._draw_sweep()
+        self.sweep_button.setText("Stop")
+        self._show_sweep_status()
+        handle.start()
+        return True
+
+    def stop_sweep(self) -> None:
+        """Stop the sweep at once and keep the rates that finished (blocks until its thread has ended)."""
+        handle = self._control.handle
+        if handle is None:
+            return
+        ended = self._control.shutdown()
+        self._finish_sweep(handle, handle.worker.result, ended)
+
+    def shutdown(self) -> None:
+        """Stop any sweep and wait for its thread (the window is closing)."""
+        self.stop_sweep()
+
+    # -- handlers ------------------------------------------------------------------------------------
+    @Slot()
+    def _on_scaled_clicked(self) -> None:
+        self.switch_basis("scaled")
+
+    @Slot()
+    def _on_legendre_clicked(self) -> None:
+        self.switch_basis("legendre")
+
+    @Slot()
+    def _on_sweep_clicked(self) -> None:
+        if self.sweep_running:
+            self.stop_sweep()
+        else:
+            self.start_sweep()
+
+    @Slot(object)
+    def _on_sweep_progressed(self, payload) -> None:
+        sweep_id, points = payload
+        if sweep_id != self._active_sweep:
+            return
+        self._points.extend(points)
+        self._draw_sweep()
+        self._show_sweep_status()
+
+    @Slot(object)
+    def _on_sweep_finished(self, payload) -> None:
+        sweep_id, result = payload
+        handle = self._control.handle
+        if sweep_id != self._active_sweep or handle is None:
+            return
+        self._control.handle = None
+        ended = handle.thread.wait(THREAD_WAIT_MS)  # it is quitting; make sure it has
+        self._finish_sweep(handle, result, ended)
+
+    @Slot(float)
+    def _on_plot_rate_clicked(self, rate: float) -> None:
+        self.controller.set_run_settings(lr=rate)
+
+    @Slot()
+    def _on_document_changed(self) -> None:
+        key = _problem_key(self.document)
+        if self._sweep_key is not None and not self._stale and not self._sweep_matches(key):
+            self.stop_sweep()
+            self._stale = True
+            self._draw_sweep()
+            self._show_sweep_status()
+        state, settings = self.document.state, self.document.settings
+        shown = self._numbers_for
+        if shown is not None and shown[0].same_problem(state) and shown[1] == settings:
+            return  # only the knobs moved: limit, condition number and explanation are unchanged
+        self._numbers_for = (state, settings)
+        self._refresh_numbers(key)
+        self._draw_lines()
+
+    def _sweep_matches(self, key: tuple) -> bool:
+        """True when the swept points belong to this data, model and optimiser."""
+        problem_key, optimizer = self._sweep_key
+        return _same_problem(problem_key, key) and optimizer == self.document.settings.optimizer
+
+    # -- finishing a sweep ---------------------------------------------------------------------------
+    def _finish_sweep(self, handle: WorkerThread, result: SweepResult | None, ended: bool) -> None:
+        self._active_sweep = 0
+        if result is not None:
+            self._points = list(result.points)
+            self._sweep_result = result
+        self.sweep_button.setText("Sweep learning rates")
+        self._draw_sweep()
+        self._show_sweep_status(error=handle.worker.error or ("" if ended else "the sweep thread did not stop in time"))
+        # The worker and its thread are Python's (no parents): they go with the last reference, which
+        # is safe once the thread has finished.  One that has not must stay referenced.
+        if not ended:
+            self._unfinished.append(handle)
+        if result is not None:
+            self.sweepFinished.emit(result)
+
+    # -- the numbers and the explanation --------------------------------------------------------------
+    def _refresh_numbers(self, key: tuple) -> None:
+        document = self.document
+        has_data = document.dataset.n > 0
+        cond = document.problem.conditioning if has_data else None
+        kind = document.state.basis.kind
+        polynomial = document.problem.is_polynomial
+        self._limit = None
+        self._condition = None
+        if cond is not None and math.isfinite(cond.max_stable_lr):
+            self._limit = cond.max_stable_lr
+            self._condition = cond.condition_number
+        self._track_drop(key)
+
+        self.limit_label.setProperty("value", self._limit)
+        self.condition_label.setProperty("value", self._condition)
+        if not polynomial:
+            self.limit_label.setText("not available for the neural net")
+            self.condition_label.setText("not available for the neural net")
+            self.explanation_label.setText(
+                "The neural net's loss is not a quadratic bowl: its curvature "
+                "changes from place to place, so there is no single limit.  "
+                "The sweep still shows where training blows up."
+            )
+        elif self._limit is None:
+            self.limit_label.setText("—")
+            self.condition_label.setText("—")
+            self.explanation_label.setText("Add data points to see how hard this fit is for gradient descent.")
+        else:
+            approx = "" if document.state.loss.is_squared_error else " (squared-error guide)"
+            self.limit_label.setText(format_number(self._limit) + approx)
+            text = format_number(self._condition)
+            if self._drop is not None:
+                text = f"{format_number(self._drop[0])} → {format_number(self._drop[1])}"
+            self.condition_label.setText(text)
+            x = document.dataset.x
+            self.explanation_label.setText(
+                explanation(
+                    kind, self._condition, float(x.min()), float(x.max()), document.state.degree, int(np.unique(x).size)
+                )
+            )
+        self.scaled_button.setEnabled(polynomial and has_data and kind != "scaled")
+        self.legendre_button.setEnabled(polynomial and has_data and kind != "legendre")
+        self.sweep_button.setEnabled(has_data or self.sweep_running)
+        self._show_lr_relation()
+
+    def _track_drop(self, key: tuple) -> None:
+        """Remember the condition number across a basis switch (same data, degree and loss)."""
+        seen = self._seen
+        self._seen = (key, self._condition)
+        if seen is None or _same_problem(seen[0], key):
+            return
+        old_key, old_condition = seen
+        only_basis = (
+            old_key[0] is key[0] and old_key[1] == key[1] and old_key[3] == key[3] and old_key[2].kind != key[2].kind
+        )
+        if only_basis and old_condition is not None and self._condition is not None:
+            self._drop = (old_condition, self._condition)
+        else:
+            self._drop = None
+
+    def _show_lr_relation(self) -> None:
+        s = self.document.settings
+        limit = self._limit
+        if limit is None:
+            self.lr_label.setText("")
+            self.lr_label.setVisible(False)
+            return
+        self.lr_label.setVisible(True)
+        lr, shown = s.lr, format_number(s.lr)
+        if s.optimizer != "gd":
+            name = OPTIMIZER_NAMES.get(s.optimizer, s.optimizer)
+            self.lr_label.setStyleSheet("")
+            self.lr_label.setText(
+                f"The limit is for plain gradient descent; {name} has a stable range of its own (your rate {shown})."
+            )
+        elif lr > limit:
+            self.lr_label.setStyleSheet(WARNING_STYLE)
+            self.lr_label.setText(
+                f"⚠ Your learning rate {shown} is above the limit {format_number(limit)}: "
+                f"gradient descent will diverge.  Try {format_number(0.9 * limit)}."
+            )
+        else:
+            ratio = lr / limit
+            share = f"{100 * ratio:.2g} % of it" if ratio >= 0.01 else f"only {format_number(ratio)} of it"
+            slow = "" if ratio >= 0.01 else ", but slow"
+            self.lr_label.setStyleSheet(f"color: rgb{LIMIT_COLOUR};")
+            self.lr_label.setText(f"✓ Your learning rate {shown} is below the limit ({share}): stable{slow}.")
+
+    # -- the plot ------------------------------------------------------------------------------------
+    def _x_span(self) -> tuple[float, float] | None:
+        rates = self._sweep_rates
+        if rates is None or self._stale:
+            if self.document.dataset.n == 0:
+                return None
+            rates = default_rates(self.document.problem, 2)
+        return float(rates[0]), float(rates[-1])
+
+    def _draw_lines(self) -> None:
+        self.plot.show_lines(self._x_span(), self._limit, self.document.settings.lr)
+
+    def _draw_sweep(self) -> None:
+        self.plot.show_points(self._points, self._stale)
+        self._draw_lines()
+
+    def _show_sweep_status(self, error: str = "") -> None:
+        points = self._points
+        total = len(self._sweep_rates) if self._sweep_rates is not None else 0
+        if error:
+            self.sweep_status.setText(f"The sweep failed: {error}")
+            return
+        if self._stale:
+            self.sweep_status.setText(
+                "The last sweep (greyed, if still in view) was for other data, model or optimiser: sweep again."
+            )
+            return
+        if self.sweep_running:
+            self.sweep_status.setText(f"Sweeping… {len(points)} of {total} rates ({self.sweep_steps} steps each)")
+            return
+        if self._sweep_result is None:
+            self.sweep_status.setText(
+                "Sweep: short runs over many learning rates show where gradient descent starts to diverge."
+            )
+            return
+        cliff = cliff_of(points)
+        stopped = f"Stopped after {len(points)} of {total} rates.  " if self._sweep_result.stopped else ""
+        if cliff is None:
+            found = "No rate diverged."
+        else:
+            found = f"Diverges above ≈ {format_number(cliff)}"
+            if self._limit is not None:
+                found += f" (2/λ_max = {format_number(self._limit)}: ratio {cliff / self._limit:.2f})"
+            found += "."
+        self.sweep_status.setText(stopped + found)

@@ -1,0 +1,377 @@
+"""The knobs k0..kD: a dial and a number per coefficient, with ∂L/∂k_i beside each.
+
+The gradient bar points the way the knob should turn to lower the loss (−∂L/∂k_i), and its length
+says how hard, relative to the steepest knob.  A knob's range grows when its value nears the end.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QPainter, QPolygonF
+from PySide6.QtWidgets import QDial, QGridLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+
+from workbench.qt.app_state.controller import Controller
+from workbench.qt.app_state.document import FitDocument
+from workbench.qt.views.widgets import SciSpinBox
+
+DIAL_STEPS = 1000  # integer positions of a dial across its range
+NUDGE_FRACTION = 0.01  # one wheel notch / arrow key: 1% of the range (Shift ×10, Ctrl ÷10)
+# Knob rows shown at most: five widgets a row, and a net of 2 × 64 hidden units has 4353 weights, whose
+# 21 000 widgets took Qt ten seconds to show.  Nobody turns thousands of knobs by hand; gradient descent
+# trains every weight, and the rest are named in a line under the last row.
+MAX_KNOB_ROWS = 256
+
+
+def nice_range(value: float, current: float = 1.0) -> float:
+    """The knob's ± range: keep ``current`` unless ``value`` is beyond 90% of it; then grow to 1/2/5×10^n."""
+    magnitude = abs(value)
+    if magnitude <= 0.9 * current:
+        return current
+    target = magnitude / 0.45
+    exponent = math.floor(math.log10(target))
+    for mantissa in (1, 2, 5, 10):
+        candidate = mantissa * 10.0**exponent
+        if candidate >= target:
+            return candidate
+    return 10.0 ** (exponent + 1)
+
+
+class KnobDial(QDial):
+    """A dial whose wheel and arrow keys nudge by a fraction of its range (Shift coarse, Ctrl fine)."""
+
+    nudged = Signal(float)  # fraction of the range (signed)
+
+    def _fraction(self, modifiers) -> float:
+        if modifiers & Qt.KeyboardModifier.ShiftModifier:
+            return NUDGE_FRACTION * 10
+        if modifiers & Qt.KeyboardModifier.ControlModifier:
+            return NUDGE_FRACTION / 10
+        return NUDGE_FRACTION
+
+    def wheelEvent(self, ev):  # noqa: N802 - Qt API
+        delta = ev.angleDelta().y() or ev.angleDelta().x()
+        if delta:
+            self.nudged.emit(math.copysign(self._fraction(ev.modifiers()), delta) * abs(delta) / 120)
+        ev.accept()
+
+    def keyPressEvent(self, ev):  # noqa: N802 - Qt API
+        direction = {
+            Qt.Key.Key_Up: 1,
+            Qt.Key.Key_Right: 1,
+            Qt.Key.Key_PageUp: 10,
+            Qt.Key.Key_Down: -1,
+            Qt.Key.Key_Left: -1,
+            Qt.Key.Key_PageDown: -10,
+        }.get(ev.key())
+        if direction is None:
+            super().keyPressEvent(ev)
+            return
+        self.nudged.emit(direction * self._fraction(ev.modifiers()))
+        ev.accept()
+
+
+class GradientBar(QWidget):
+    """A horizontal arrow: direction −∂L/∂k (the way to turn), length |∂L/∂k| relative to the largest."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._share = 0.0
+        self.setMinimumSize(44, 14)
+        self.setMaximumWidth(90)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_share(self, share: float) -> None:
+        """Signed share in [−1, 1] of the steepest knob's pull; positive means 'turn up'."""
+        self._share = float(np.clip(share, -1.0, 1.0)) if math.isfinite(share) else 0.0
+        self.update()
+
+    def sizeHint(self):  # noqa: N802 - Qt API
+        return QSize(90, 16)
+
+    def paintEvent(self, _ev):  # noqa: N802 - Qt API
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        w, h = self.width(), self.height()
+        mid = w / 2
+        painter.setPen(QColor(150, 150, 150))
+        painter.drawLine(int(mid), 1, int(mid), h - 1)
+        length = self._share * (mid - 6)
+        if abs(length) >= 1:
+            color = QColor(30, 150, 70) if length > 0 else QColor(200, 70, 40)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            top, bar_h = h * 0.3, h * 0.4
+            painter.drawRect(QRectF(min(mid, mid + length), top, abs(length), bar_h))
+            tip = mid + length
+            head = 5 if length > 0 else -5
+            painter.drawPolygon(QPolygonF([QPointF(tip, 1), QPointF(tip + head, h / 2), QPointF(tip, h - 1)]))
+        painter.end()
+
+
+class KnobRow:
+    """One coefficient's widgets: label, dial, number box, gradient bar and gradient number."""
+
+    def __init__(self, index: int, grid: QGridLayout, row: int, panel: KnobPanel, name: str = ""):
+        self.index = index
+        self.name = name or f"k{index}"
+        self.range = 1.0
+        self._panel = panel
+        self._drag_id = None
+        self._updating = False
+        self.label = QLabel(self.name)
+        self.label.setFont(_bold())
+        self.dial = KnobDial()
+        self.dial.setObjectName(f"knob{index}")
+        self.dial.setRange(-DIAL_STEPS // 2, DIAL_STEPS // 2)
+        self.dial.setNotchesVisible(True)
+        self.dial.setWrapping(False)
+        self.dial.setFixedSize(44, 44)
+        self.dial.setToolTip(f"Turn {self.name}: drag, mouse wheel or arrow keys (Shift coarse, Ctrl fine)")
+        self.spin = SciSpinBox()
+        self.spin.setObjectName(f"knobValue{index}")
+        self.spin.setRange(-1e300, 1e300)
+        self.spin.setMinimumWidth(88)
+        self.spin.setToolTip(f"Type an exact value for k{index}")
+        self.bar = GradientBar()
+        self.bar.setObjectName(f"knobGradientBar{index}")
+        self.grad_label = QLabel("")
+        self.grad_label.setObjectName(f"knobGradient{index}")
+        self.grad_label.setToolTip(
+            f"∂L/∂k{index} from the backprop engine: the arrow shows which way to turn "
+            "k to lower the loss, and how hard compared with the other knobs"
+        )
+        self.bar.setToolTip(self.grad_label.toolTip())
+        self.grad_label.setMinimumWidth(84)
+        self.grad_label.setFont(_mono())
+        for col, widget in enumerate((self.label, self.dial, self.spin, self.bar, self.grad_label)):
+            grid.addWidget(widget, row, col)
+        self.dial.sliderPressed.connect(self._on_dial_pressed)
+        self.dial.sliderMoved.connect(self._on_dial_moved)
+        self.dial.sliderReleased.connect(self._on_dial_released)
+        self.dial.nudged.connect(self._on_dial_nudged)
+        self.spin.valueChanged.connect(self._on_spin_changed)
+
+    def widgets(self):
+        return (self.label, self.dial, self.spin, self.bar, self.grad_label)
+
+    def show_value(self, value: float, grad: float, share: float) -> None:
+        """Display a knob value and its gradient (never re-emits as a user edit)."""
+        self._updating = True
+        try:
+            self.range = nice_range(value, self.range)
+            if not self.dial.isSliderDown():
+                self.dial.setValue(int(round(value / self.range * (DIAL_STEPS / 2))))
+            self.spin.setSingleStep(self.range * NUDGE_FRACTION)
+            self.spin.setValue(value)
+            self.bar.set_share(share)
+            self.grad_label.setText(f"{grad:+.3e}")
+        finally:
+            self._updating = False
+
+    def _on_dial_pressed(self):
+        self._drag_id = self._panel.controller.new_drag_id()
+
+    def _on_dial_moved(self, position: int):
+        if self._updating:
+            return
+        value = position / (DIAL_STEPS / 2) * self.range
+        self._panel.controller.set_knob(self.index, value, self._drag_id)
+
+    def _on_dial_released(self):
+        self._drag_id = None
+
+    def _on_dial_nudged(self, fraction: float):
+        value = float(self._panel.document.state.theta[self.index]) + fraction * self.range
+        self._panel.controller.set_knob(self.index, value, None)
+
+    def _on_spin_changed(self, value: float):
+        if not self._updating:
+            self._panel.controller.set_knob(self.index, float(value), None)
+
+
+class KnobPanel(QWidget):
+    """All knobs, rebuilt when the degree changes, refreshed whenever the knobs or the data change."""
+
+    def __init__(self, document: FitDocument, controller: Controller, parent=None):
+        super().__init__(parent)
+        self.setObjectName("knobPanel")
+        self.document = document
+        self.controller = controller
+        self.rows: list[KnobRow] = []
+        self._headers: list[QLabel] = []
+        self._names: list[tuple[int, str, str]] = []
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(2, 2, 2, 2)
+        self.loss_label = QLabel()
+        self.loss_label.setObjectName("lossLabel")
+        self.loss_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = QFont()
+        font.setPointSize(22)
+        font.setBold(True)
+        self.loss_label.setFont(font)
+        self.loss_label.setToolTip("The current loss: how far the curve is from the points (lower is better)")
+        self.best_label = QLabel()
+        self.best_label.setObjectName("bestManualLabel")
+        self.best_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.best_label.setToolTip("The lowest loss you have reached by turning the knobs by hand")
+        self.formula_label = QLabel()
+        self.formula_label.setObjectName("formulaLabel")
+        self.formula_label.setWordWrap(True)
+        self.formula_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.formula_label.setToolTip("The current curve as a polynomial in your x")
+        outer.addWidget(self.loss_label)
+        outer.addWidget(self.best_label)
+        self._grid_host = QWidget()
+        self._grid = QGridLayout(self._grid_host)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setVerticalSpacing(2)
+        header = QLabel("knob          value            which way to turn (−∂L/∂k)")
+        header.setStyleSheet("color: gray")
+        scroll = self._scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self._grid_host)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer.addWidget(header)
+        outer.addWidget(scroll, 1)
+        outer.addWidget(self.formula_label)
+        document.knobsChanged.connect(self.refresh)
+        document.modelChanged.connect(self._rebuild)
+        document.trailChanged.connect(self._refresh_best)
+        self._rebuild()
+
+    @Slot()
+    def _rebuild(self) -> None:
+        """One row per knob; the net's weights come grouped under a header per layer."""
+        names = knob_names(self.document.state)
+        if names == self._names:
+            self.refresh()
+            return
+        self._names = names
+        # A new grid, filled off screen, replaces the old one whole.  Rows added to a grid on show make
+        # every widget re-lay out the others, and removing them one by one searches the grid each time:
+        # both quadratic (a net of 2 × 20 hidden units took 4 s, 2 × 64 several minutes).
+        old = self._scroll.takeWidget()
+        old.hide()
+        old.setParent(None)  # at once out of the window: findChild("knob3") must not find a dead row
+        old.deleteLater()
+        self._grid_host = QWidget()
+        self._grid = QGridLayout(self._grid_host)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setVerticalSpacing(2)
+        self._fill_grid(names)
+        self._scroll.setWidget(self._grid_host)
+        self.refresh()
+
+    def _fill_grid(self, names: list[tuple[int, str, str]]) -> None:
+        self.rows, self._headers = [], []
+        grid_row = 0
+        for index, name, header in names[:MAX_KNOB_ROWS]:
+            if header:
+                label = QLabel(header)
+                label.setStyleSheet("color: gray; font-weight: bold; padding-top: 6px")
+                self._grid.addWidget(label, grid_row, 0, 1, 5)
+                self._headers.append(label)
+                grid_row += 1
+            self.rows.append(KnobRow(index, self._grid, grid_row, self, name))
+            grid_row += 1
+        if len(names) > MAX_KNOB_ROWS:
+            more = QLabel(
+                f"… and {len(names) - MAX_KNOB_ROWS:,} more weights, too many to turn one by one: "
+                f"gradient descent trains all {len(names):,}"
+            )
+            more.setObjectName("moreKnobsLabel")
+            more.setWordWrap(True)
+            more.setStyleSheet("color: gray; padding-top: 6px")
+            more.setToolTip(f"The first {MAX_KNOB_ROWS} knobs are shown")
+            self._grid.addWidget(more, grid_row, 0, 1, 5)
+            grid_row += 1
+        self._grid.setRowStretch(grid_row, 1)
+
+    @Slot()
+    def refresh(self) -> None:
+        """Show the document's knobs, their gradients, the loss and the formula."""
+        if len(self.rows) != min(self.document.state.theta.size, MAX_KNOB_ROWS):
+            self._rebuild()
+            return
+        loss, grad = self.document.evaluation()
+        theta = self.document.state.theta
+        steepest = float(np.max(np.abs(grad))) if grad.size else 0.0
+        for row, value, g in zip(self.rows, theta, grad):
+            share = -g / steepest if steepest > 0 else 0.0
+            row.show_value(float(value), float(g), share)
+        self.loss_label.setText(f"loss {format_loss(loss)}")
+        self.formula_label.setText(self._formula())
+        self._refresh_best()
+
+    @Slot()
+    def _refresh_best(self) -> None:
+        best = self.document.best_manual
+        self.best_label.setText(f"best by hand: {format_loss(best[0])}" if best else "best by hand: —")
+
+    def _formula(self) -> str:
+        doc = self.document
+        if doc.state.model == "mlp":
+            layers = " ".join(f"tanh(W{i + 1}·" for i in range(len(doc.state.hidden)))
+            inner = "t" + "".join(f" + b{i + 1})" for i in range(len(doc.state.hidden)))
+            return f"ŷ = w_out·{layers}{inner} + b_out, with t = x scaled to [−1, 1]  ({doc.state.theta.size} weights)"
+        coefficients = doc.problem.monomial_coefficients(doc.state.theta)
+        terms = []
+        for i, c in enumerate(coefficients):
+            if c == 0 and i:
+                continue
+            power = "" if i == 0 else ("·x" if i == 1 else f"·x{_superscript(i)}")
+            terms.append(f"{c:+.4g}{power}")
+        text = " ".join(terms).lstrip("+") or "0"
+        basis = doc.state.basis.kind
+        note = "" if basis == "monomial" else f"  (knobs are {basis}-basis coefficients)"
+        return f"y = {text}{note}"
+
+
+GROUP_TITLES = {
+    "W": "layer {n} weights W{n}",
+    "b": "layer {n} biases b{n}",
+    "w_out": "output weights w_out",
+    "b_out": "output bias b_out",
+}
+
+
+def knob_names(state) -> list[tuple[int, str, str]]:
+    """(theta index, knob name, header to show above it or "") for every knob of the state's model."""
+    labels = state.build_model().parameter_labels()
+    out = []
+    for index, label in enumerate(labels):
+        group = label.split("[")[0]
+        first_of_group = index == 0 or labels[index - 1].split("[")[0] != group
+        header = ""
+        if state.model == "mlp" and first_of_group:
+            header = GROUP_TITLES.get(group) or GROUP_TITLES[group[0]].format(n=group[1:])
+        out.append((index, label, header))
+    return out
+
+
+def format_loss(value: float) -> str:
+    """Loss for display: enough digits to see small improvements, scientific when tiny or huge."""
+    if not math.isfinite(value):
+        return str(value)
+    if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e6):
+        return f"{value:.5e}"
+    return f"{value:.6f}"
+
+
+def _superscript(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def _bold() -> QFont:
+    font = QFont()
+    font.setBold(True)
+    return font
+
+
+def _mono() -> QFont:
+    font = QFont("monospace")
+    font.setStyleHint(QFont.StyleHint.Monospace)
+    return font

@@ -1,0 +1,290 @@
+"""The loss-history plot: loss against step on a log scale, one curve per run, drawn live.
+
+The optimiser race adds one curve per contender, in the race colours shared with the loss surface and
+the scoreboard, named in a legend.  With a train/validation split the newest run's validation loss is a
+second, dashed curve (the held-out points' colour), with a star at its lowest point ("best validation:
+step N"): where it turns up while the training loss still falls, the fit has started to over-fit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QGraphicsItem
+
+from workbench.qt.app_state.document import FitDocument, RaceView
+from workbench.qt.style.colours import RACE_COLOURS, VALIDATION_COLOUR
+
+RUN_COLORS = [(20, 60, 160), (150, 80, 200), (30, 150, 70), (200, 110, 20), (200, 50, 60)]
+MAX_RUNS_SHOWN = 5
+TINY = 1e-300  # log scale: a loss of exactly 0 is drawn at the bottom, not dropped
+RACE_CEILING = 100.0  # a diverging race contender is drawn at most this many times the starting loss
+LEGEND_ROW = 4  # the plot item's layout: row 3 holds the bottom axis, column 1 the view
+MANUAL_SYMBOLS_UP_TO = 150  # the manual entry's moves get dots while there are few of them
+
+
+class _DecadeViewBox(pg.ViewBox):
+    """Auto-ranges the (log₁₀) loss axis over whole half-decades.
+
+    A run lowers its loss at every payload; an auto-range that followed it exactly would change the
+    range ~30 times a second, and each change re-renders the axis and its grid and paints the plot a
+    second time.  Snapped, the range changes only when the losses cross a half-decade.
+    """
+
+    def childrenBounds(self, *args, **kwargs):  # noqa: N802 - pyqtgraph API
+        bounds = super().childrenBounds(*args, **kwargs)
+        y = bounds[1]
+        if y is not None and np.all(np.isfinite(y)):
+            bounds[1] = [math.floor(2 * y[0]) / 2, math.ceil(2 * y[1]) / 2]
+        return bounds
+
+
+class LossHistoryPlot(pg.PlotWidget):
+    """Loss per step of the recent gradient-descent runs (newest bold), plus the exact optimum's loss."""
+
+    def __init__(self, document: FitDocument, parent=None):
+        super().__init__(parent, viewBox=_DecadeViewBox())
+        self.setObjectName("lossPlot")
+        self.document = document
+        item = self.getPlotItem()
+        item.setLogMode(x=False, y=True)
+        item.showGrid(x=True, y=True, alpha=0.25)
+        item.setLabel("bottom", "step")
+        item.setLabel("left", "loss (log scale)")
+        item.getAxis("left").enableAutoSIPrefix(False)
+        self.setToolTip(
+            "Loss after each gradient-descent step (and each race contender's, in its colour); "
+            "the dashed line is the exact optimum"
+        )
+        # Peak downsampling keeps long histories cheap to draw.  Set on the plot item: it hands its own
+        # mode to every curve it is given (a curve's own setting would be overwritten by addItem).  No
+        # clip-to-view: it would feed the autorange only the part already visible, and a growing run
+        # would never come into view.
+        item.setDownsampling(auto=True, mode="peak")
+        # The grid belongs to the axes, so every curve update repaints them, minor grid lines and all:
+        # cached as pixmaps they are redrawn only when their ticks change.
+        for name in ("left", "bottom"):
+            item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.curves = []
+        self._drawn: list[tuple | None] = [None] * MAX_RUNS_SHOWN  # (history array, newest?) per curve
+        self._newest_size = 0
+        self._run_x_end = 0  # the step range last set to follow the newest run
+        for i in range(MAX_RUNS_SHOWN):
+            curve = pg.PlotDataItem(pen=pg.mkPen(*RUN_COLORS[i % len(RUN_COLORS)], width=1.5), antialias=False)
+            self.addItem(curve)
+            self.curves.append(curve)
+        # The newest run's validation loss, and a star at its lowest point (created once, setData after).
+        self.val_curve = pg.PlotDataItem(
+            pen=pg.mkPen(*VALIDATION_COLOUR, width=2.5, style=Qt.PenStyle.DashLine),
+            antialias=False,
+            skipFiniteCheck=True,
+        )
+        self.val_curve.setZValue(3)
+        self.best_marker = pg.PlotDataItem(
+            pen=None,
+            symbol="star",
+            symbolSize=16,
+            symbolPen=pg.mkPen("w", width=1),
+            symbolBrush=pg.mkBrush(*VALIDATION_COLOUR),
+        )
+        self.best_marker.setZValue(4)
+        self.best_label = pg.TextItem(color=VALIDATION_COLOUR, anchor=(0.5, 1.25))
+        self.best_label.setZValue(4)
+        self.best_step: int | None = None  # the step of the lowest validation loss drawn (None: none)
+        self._val_key: tuple | None = None  # what the validation curve shows (see ``_redraw_validation``)
+        self._val_rows = None
+        for it in (self.val_curve, self.best_marker, self.best_label):
+            self.addItem(it)
+        self._val_legend: tuple = ()  # (legend key, name) pairs of the validation entries
+        self.race_curves: dict[str, pg.PlotDataItem] = {}
+        for kind, colour in RACE_COLOURS.items():
+            # Five race curves redrawn ~30 times a second: one min/max pair per pixel is plenty.
+            curve = pg.PlotDataItem(
+                pen=pg.mkPen(*colour, width=2), antialias=False, autoDownsampleFactor=1.0, skipFiniteCheck=True
+            )
+            curve.setZValue(2)
+            if kind == "manual":
+                curve.setSymbolBrush(pg.mkBrush(*colour))
+                curve.setSymbolPen(None)
+                curve.setSymbolSize(5)
+            self.addItem(curve)
+            self.race_curves[kind] = curve
+        # The legend sits under the step axis, where it never hides a curve, as many entries to a row as
+        # the width allows (a wider legend would widen the plot beyond its dock); it joins the plot's
+        # layout only while there is a race to name.
+        self.legend = pg.LegendItem(labelTextSize="8pt", colCount=1, verSpacing=-8, horSpacing=12)
+        self.legend.setVisible(False)
+        self._legend_names: tuple = ()
+        self._race_x_end = 0
+        self._steps = np.arange(1, 1025, dtype=np.float64)  # shared x values, grown by doubling
+        self.optimum_line = pg.InfiniteLine(
+            angle=0, movable=False, pen=pg.mkPen(40, 170, 80, width=1.5, style=Qt.PenStyle.DashLine)
+        )
+        self.addItem(self.optimum_line)
+        document.trailChanged.connect(self.redraw)
+        document.stateChanged.connect(self._redraw_optimum)
+        document.raceChanged.connect(self.redraw_race)
+        self.redraw()
+        self.redraw_race()
+
+    @Slot()
+    def redraw(self) -> None:
+        """Draw the last few runs' histories (the newest last and widest)."""
+        histories = self.document.loss_history[-MAX_RUNS_SHOWN:]
+        newest = histories[-1].size if histories else 0
+        if newest:
+            # Follow the newest run (older, longer runs are context and may run off the right edge): in
+            # round jumps while it grows (a new range re-renders the step axis, not worth doing ~30 times
+            # a second), fitted exactly once it has stopped.
+            end = max(_round_up(newest) if newest != self._newest_size else newest, 10)
+            if end != self._run_x_end:
+                self.getPlotItem().setXRange(0, end, padding=0.02)
+                self._run_x_end = end
+        self._newest_size = newest
+        for i, curve in enumerate(self.curves):
+            shown = (histories[i], i == len(histories) - 1) if i < len(histories) and histories[i].size else None
+            drawn = self._drawn[i]
+            if shown is not None and drawn is not None and drawn[0] is shown[0] and drawn[1] == shown[1]:
+                continue  # the same history (a knob turn also says the trail changed): nothing to redo
+            self._drawn[i] = shown
+            if shown is not None:
+                losses = np.maximum(histories[i], TINY)
+                newest = shown[1]
+                color = RUN_COLORS[i % len(RUN_COLORS)]
+                curve.setPen(pg.mkPen(color=(*color, 255 if newest else 110), width=2.5 if newest else 1))
+                curve.setData(self._x_values(losses.size), losses)
+            elif drawn is not None:
+                curve.setData([], [])
+        self._redraw_validation(len(histories) - 1)
+        self._redraw_optimum()
+
+    def _redraw_validation(self, newest: int) -> None:
+        """The newest run's validation losses (finite ones: a NaN has no place on a log axis) and the star."""
+        doc = self.document
+        rows = doc.val_history[-1] if doc.loss_history and len(doc.val_history) == len(doc.loss_history) else None
+        key = (id(rows), 0 if rows is None else len(rows), newest)
+        if key == self._val_key and rows is self._val_rows:
+            return  # the same losses (a knob turn also says the trail changed): a repaint would show nothing new
+        self._val_key, self._val_rows = key, rows
+        finite = rows[np.isfinite(rows[:, 1])] if rows is not None and len(rows) else np.empty((0, 2))
+        if not len(finite):
+            self.val_curve.setData([], [])
+            self.best_marker.setData([], [])
+            self.best_label.setVisible(False)
+            self.best_step = None
+            self._set_val_legend(())
+            return
+        losses = np.maximum(finite[:, 1], TINY)
+        self.val_curve.setData(finite[:, 0], losses)
+        best = int(np.argmin(losses))
+        step, loss = int(finite[best, 0]), float(losses[best])
+        self.best_marker.setData([step], [loss])
+        if step != self.best_step:
+            self.best_label.setText(f"best validation: step {step}")
+        self.best_step = step
+        self.best_label.setPos(step, np.log10(loss))  # the view's y is log10 of the loss
+        self.best_label.setVisible(True)
+        self._set_val_legend(
+            ((("training", newest), "training"), ("validation", "validation"), ("best validation", "best validation"))
+        )
+
+    def _set_val_legend(self, entries: tuple) -> None:
+        if entries != self._val_legend:
+            self._val_legend = entries
+            self._update_legend(self.document.race)
+
+    def _legend_item(self, key):
+        """The plot item a legend entry names: a race curve, the newest run, the validation curve or star."""
+        if key in self.race_curves:
+            return self.race_curves[key]
+        if isinstance(key, tuple):  # ("training", index of the newest run's curve)
+            return self.curves[key[1]]
+        return self.best_marker if key == "best validation" else self.val_curve
+
+    @Slot()
+    def _redraw_optimum(self) -> None:
+        exact = self.document.exact if self.document.dataset.n else None
+        if exact is not None and exact.loss > 0 and np.isfinite(exact.loss):
+            level = float(np.log10(exact.loss))
+            if level != self.optimum_line.value():  # (every knob turn asks: repaint only on news)
+                self.optimum_line.setValue(level)
+            self.optimum_line.setVisible(True)
+        else:
+            self.optimum_line.setVisible(False)
+
+    @Slot()
+    def redraw_race(self) -> None:
+        """Draw each race contender's losses in its colour, named in the legend."""
+        race: RaceView | None = self.document.race
+        tracks = race.tracks if race is not None else {}
+        longest = 0
+        for kind, curve in self.race_curves.items():
+            track = tracks.get(kind)
+            if track is None or track.steps == 0:
+                curve.setData([], [])
+                continue
+            losses = track.losses
+            start = losses[0] if np.isfinite(losses[0]) and losses[0] > 0 else 1.0
+            # log10 of an overflowing loss warns; a diverging run is drawn up to a ceiling instead.
+            drawn = np.clip(np.nan_to_num(losses, nan=np.inf, posinf=np.inf), TINY, RACE_CEILING * start)
+            longest = max(longest, drawn.size)
+            if kind == "manual":
+                curve.setSymbol("o" if drawn.size <= MANUAL_SYMBOLS_UP_TO else None)
+            curve.setData(self._x_values(drawn.size), drawn)
+        # While the race runs the step axis grows in round jumps (1, 1.5, 2, 3, 5, 7.5 × 10ⁿ), so the
+        # axis is not redrawn at every payload; at the end it fits the race.
+        end = max(_round_up(longest) if race is not None and race.running else longest, 10) if longest else 0
+        if end and end != self._race_x_end:
+            self.getPlotItem().setXRange(0, end, padding=0.02)
+        self._race_x_end = end
+        self._update_legend(race)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """One to three legend entries a row, whatever fits the plot's width."""
+        if not getattr(self, "_legend_names", None):  # (pyqtgraph resizes during construction)
+            return
+        font = QFont(self.font())
+        font.setPointSizeF(8.0)
+        metrics = QFontMetrics(font)
+        entry = 40 + max(metrics.horizontalAdvance(name) for _, name in self._legend_names)
+        room = self.width() - self.getPlotItem().getAxis("left").width() - 20
+        columns = int(max(1, min(3, room // entry)))
+        if columns != self.legend.columnCount:
+            self.legend.setColumnCount(columns)
+
+    def _x_values(self, n: int) -> np.ndarray:
+        if n > self._steps.size:
+            self._steps = np.arange(1, max(n, 2 * self._steps.size) + 1, dtype=np.float64)
+        return self._steps[:n]
+
+    def _update_legend(self, race: RaceView | None) -> None:
+        names = tuple((k, t.name) for k, t in race.tracks.items() if t.steps) if race is not None else ()
+        names += self._val_legend
+        if names == self._legend_names:
+            return
+        self._legend_names = names
+        self.legend.clear()
+        for key, name in names:
+            self.legend.addItem(self._legend_item(key), name)
+        self._fit_legend()
+        layout = self.getPlotItem().layout
+        placed = self.legend.parentLayoutItem() is not None
+        if names and not placed:
+            layout.addItem(self.legend, LEGEND_ROW, 1)
+        elif not names and placed:
+            layout.removeItem(self.legend)
+        self.legend.setVisible(bool(names))
+
+
+def _round_up(n: int) -> int:
+    """The smallest of 1, 1.5, 2, 3, 5, 7.5 × 10ᵏ that is at least ``n``."""
+    power = 10 ** max(0, len(str(int(n))) - 1)
+    return int(next(m * power for m in (1, 1.5, 2, 3, 5, 7.5, 10) if m * power >= n))

@@ -1,0 +1,271 @@
+"""Model and run controls: degree, basis, loss, optimiser, learning rate, step limit, speed, actions."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.fitting.basis import MAX_DEGREE
+from workbench.fitting.losses import LOSS_NAMES, Loss
+from workbench.fitting.models import MAX_HIDDEN
+from workbench.fitting.optimizers import OPTIMIZER_NAMES
+from workbench.qt.app_state.controller import Controller
+from workbench.qt.app_state.document import FitDocument
+from workbench.qt.views.validation_controls import ValidationControls
+from workbench.qt.views.widgets import LogSpinBox
+from workbench.session import MAX_LR, MAX_STEPS, MIN_LR
+
+BASIS_LABELS = {"monomial": "Monomial (raw x)", "scaled": "Scaled x ∈ [−1, 1]", "legendre": "Legendre"}
+SLOWEST_STEPS_PER_S = 2.0
+
+
+def speed_to_delay(position: int) -> float:
+    """Slider 0..100 → pause after each step: 0 → 2 steps/s, 100 → full speed (no pause)."""
+    if position >= 100:
+        return 0.0
+    steps_per_s = SLOWEST_STEPS_PER_S * (1000.0 / SLOWEST_STEPS_PER_S) ** (position / 100.0)
+    return 1.0 / steps_per_s
+
+
+class ModelPanel(QWidget):
+    """The controls that define the model and how gradient descent runs, and the four action buttons."""
+
+    def __init__(self, document: FitDocument, controller: Controller, parent=None):
+        super().__init__(parent)
+        self.setObjectName("modelPanel")
+        self.document = document
+        self.controller = controller
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setVerticalSpacing(3)
+
+        self.model_combo = QComboBox(objectName="modelCombo")
+        self.model_combo.addItem("Polynomial", "polynomial")
+        self.model_combo.addItem("Neural net 1 → H → 1", "mlp1")
+        self.model_combo.addItem("Neural net 1 → H → H → 1", "mlp2")
+        self.model_combo.setToolTip(
+            "What the knobs define: a polynomial's coefficients, or the weights of a small "
+            "neural net with tanh hidden units, trained by the same engine and loop"
+        )
+        self.hidden_spin = QSpinBox(objectName="hiddenSpin", minimum=1, maximum=MAX_HIDDEN)
+        self.hidden_spin.setToolTip("Hidden units H per layer of the neural net")
+        self.degree_spin = QSpinBox(objectName="degreeSpin", minimum=0, maximum=MAX_DEGREE)
+        self.degree_spin.setToolTip("Polynomial degree D: the curve has knobs k0..kD")
+        self.basis_combo = QComboBox(objectName="basisCombo")
+        for kind, label in BASIS_LABELS.items():
+            self.basis_combo.addItem(label, kind)
+        self.basis_combo.setToolTip(
+            "What the knobs multiply: raw powers of x, powers of x scaled to [−1, 1], "
+            "or Legendre polynomials.\nScaled and Legendre make gradient descent far "
+            "faster on wide x ranges; the curve's formula is always shown in your x."
+        )
+        self.loss_combo = QComboBox(objectName="lossCombo")
+        for kind, label in LOSS_NAMES.items():
+            self.loss_combo.addItem(label, kind)
+        self.loss_combo.setToolTip(
+            "How misses are scored: squared errors (MSE, SSE) punish big misses hard; "
+            "MAE and Huber are gentler on outliers"
+        )
+        self.optimizer_combo = QComboBox(objectName="optimizerCombo")
+        for kind, label in OPTIMIZER_NAMES.items():
+            self.optimizer_combo.addItem(label, kind)
+        self.optimizer_combo.setToolTip("How a gradient becomes a knob update")
+        self.lr_spin = LogSpinBox(objectName="learningRateSpin")
+        self.lr_spin.setRange(MIN_LR, MAX_LR)  # (what a session may hold, too)
+        self.lr_spin.setToolTip(
+            "Learning rate: how far each step moves the knobs against the gradient.\n"
+            "Arrows multiply or divide by 10^0.1; too large and gradient descent diverges."
+        )
+        self.lr_limit_label = QLabel(objectName="stabilityLabel")
+        self.lr_limit_label.setToolTip(
+            "Plain gradient descent is stable only below 2/λ_max, where λ_max is the "
+            "largest curvature (Hessian eigenvalue) of the loss"
+        )
+        self.steps_spin = QSpinBox(objectName="stepsSpin", minimum=1, maximum=MAX_STEPS)
+        self.steps_spin.setSingleStep(1000)
+        self.steps_spin.setToolTip("Stop after this many steps (a run also stops when the loss stops changing)")
+        self.speed_slider = QSlider(Qt.Orientation.Horizontal, objectName="speedSlider", minimum=0, maximum=100)
+        self.speed_slider.setValue(100)
+        self.speed_slider.setToolTip("Watch slowly (left: 2 steps a second) or run at full speed (right)")
+        self.speed_label = QLabel()
+
+        form.addRow("Model", self.model_combo)
+        form.addRow("Hidden units", self.hidden_spin)
+        form.addRow("Degree", self.degree_spin)
+        form.addRow("Basis", self.basis_combo)
+        form.addRow("Loss", self.loss_combo)
+        form.addRow("Optimizer", self.optimizer_combo)
+        form.addRow("Learning rate", self.lr_spin)
+        form.addRow("", self.lr_limit_label)
+        form.addRow("Step limit", self.steps_spin)
+        speed_row = QHBoxLayout()
+        speed_row.addWidget(self.speed_slider, 1)
+        speed_row.addWidget(self.speed_label)
+        form.addRow("Speed", speed_row)
+        self.validation = ValidationControls(document, controller)
+        form.addRow("Validation", self.validation)
+
+        self.run_button = QPushButton("Run gradient descent", objectName="runButton")
+        self.run_button.setToolTip(
+            "Let gradient descent turn the knobs from where they are now (F5); press again to stop"
+        )
+        self.run_button.setMinimumHeight(34)
+        self.step_button = QPushButton("Step", objectName="stepButton")
+        self.step_button.setToolTip("Exactly one forward pass, one backward pass and one update (F10)")
+        self.solve_button = QPushButton("Solve exactly", objectName="solveButton")
+        self.solve_button.setToolTip("Show the least-squares optimum as a ghost curve, with its loss (F9)")
+        self.solve_button.setCheckable(True)
+        self.reset_button = QPushButton("Reset", objectName="resetButton")
+        self.reset_button.setToolTip("Put every knob back at 0 (undoable)")
+        buttons = QGridLayout()
+        buttons.addWidget(self.run_button, 0, 0, 1, 3)
+        buttons.addWidget(self.step_button, 1, 0)
+        buttons.addWidget(self.solve_button, 1, 1)
+        buttons.addWidget(self.reset_button, 1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+
+        self.degree_spin.valueChanged.connect(self._on_degree_changed)
+        self.model_combo.activated.connect(self._on_model_activated)
+        self.hidden_spin.valueChanged.connect(self._on_hidden_changed)
+        self.basis_combo.activated.connect(self._on_basis_activated)
+        self.loss_combo.activated.connect(self._on_loss_activated)
+        self.optimizer_combo.activated.connect(self._on_optimizer_activated)
+        self.lr_spin.valueChanged.connect(self._on_lr_changed)
+        self.steps_spin.valueChanged.connect(self._on_steps_changed)
+        self.speed_slider.valueChanged.connect(self._on_speed_changed)
+        self.run_button.clicked.connect(controller.toggle_run)
+        self.step_button.clicked.connect(controller.step_once)
+        self.solve_button.toggled.connect(controller.show_exact)
+        self.reset_button.clicked.connect(controller.reset_knobs)
+        # Not stateChanged: it fires on every knob move (~30 times a second during a run), and each
+        # refresh would reset the text of a box the user is typing in.  Knobs show nowhere here.
+        document.dataChanged.connect(self.refresh)
+        document.modelChanged.connect(self.refresh)
+        document.settingsChanged.connect(self.refresh)
+        document.overlaysChanged.connect(self.refresh)
+        controller.runningChanged.connect(self._on_running_changed)
+        self._on_speed_changed(self.speed_slider.value())
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        """Show the document's model and settings without emitting user edits."""
+        state, settings = self.document.state, self.document.settings
+        widgets = (
+            self.degree_spin,
+            self.basis_combo,
+            self.loss_combo,
+            self.optimizer_combo,
+            self.lr_spin,
+            self.steps_spin,
+            self.solve_button,
+            self.model_combo,
+            self.hidden_spin,
+        )
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            self.degree_spin.setValue(state.degree)
+            net = state.model == "mlp"
+            self.model_combo.setCurrentIndex(
+                self.model_combo.findData(f"mlp{len(state.hidden)}" if net else "polynomial")
+            )
+            self.hidden_spin.setValue(state.hidden[0])
+            self.hidden_spin.setEnabled(net)
+            self.degree_spin.setEnabled(not net)
+            self.basis_combo.setEnabled(not net)
+            self.solve_button.setEnabled(not net)
+            self.solve_button.setToolTip(
+                "Show the least-squares optimum as a ghost curve, with its loss (F9)"
+                if not net
+                else "The neural net has no closed-form optimum"
+            )
+            self.basis_combo.setCurrentIndex(self.basis_combo.findData(state.basis.kind))
+            self.loss_combo.setCurrentIndex(self.loss_combo.findData(state.loss.kind))
+            self.optimizer_combo.setCurrentIndex(self.optimizer_combo.findData(settings.optimizer))
+            self.lr_spin.setValue(settings.lr)
+            self.steps_spin.setValue(settings.max_steps)
+            self.solve_button.setChecked(self.document.show_exact)
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+        self._show_stability()
+
+    def _show_stability(self) -> None:
+        cond = self.document.problem.conditioning if self.document.dataset.n else None
+        lr = self.document.settings.lr
+        if cond is None or not math.isfinite(cond.max_stable_lr):
+            self.lr_limit_label.setText("")
+            self.lr_spin.setStyleSheet("")
+            return
+        limit = cond.max_stable_lr
+        above = lr > limit and self.document.settings.optimizer == "gd"
+        self.lr_limit_label.setText(f"stable below {limit:.3g} (2/λ_max)" + ("  ⚠ above!" if above else ""))
+        self.lr_spin.setStyleSheet("QDoubleSpinBox { background: #f7c6c0; color: black; }" if above else "")
+
+    @Slot(int)
+    def _on_model_activated(self, index: int):
+        choice = self.model_combo.itemData(index)
+        if choice == "polynomial":
+            self.controller.set_model("polynomial")
+        else:
+            self.controller.set_model("mlp", (self.hidden_spin.value(),) * int(choice[-1]))
+
+    @Slot(int)
+    def _on_hidden_changed(self, value: int):
+        state = self.document.state
+        if state.model == "mlp":
+            self.controller.set_model("mlp", (value,) * len(state.hidden))
+
+    @Slot(int)
+    def _on_degree_changed(self, value: int):
+        self.controller.set_degree(value)
+
+    @Slot(int)
+    def _on_basis_activated(self, index: int):
+        self.controller.set_basis(self.basis_combo.itemData(index))
+
+    @Slot(int)
+    def _on_loss_activated(self, index: int):
+        current = self.document.state.loss
+        self.controller.set_loss(Loss(self.loss_combo.itemData(index), current.huber_delta, current.l2))
+
+    @Slot(int)
+    def _on_optimizer_activated(self, index: int):
+        self.controller.set_run_settings(optimizer=self.optimizer_combo.itemData(index))
+
+    @Slot(float)
+    def _on_lr_changed(self, value: float):
+        if value > 0 and math.isfinite(value):
+            self.controller.set_run_settings(lr=float(value))
+
+    @Slot(int)
+    def _on_steps_changed(self, value: int):
+        self.controller.set_run_settings(max_steps=int(value))
+
+    @Slot(int)
+    def _on_speed_changed(self, position: int):
+        delay = speed_to_delay(position)
+        self.controller.set_speed(delay)
+        self.speed_label.setText("full speed" if delay == 0 else f"{1 / delay:.0f} steps/s")
+
+    @Slot(bool)
+    def _on_running_changed(self, running: bool):
+        self.run_button.setText("Stop" if running else "Run gradient descent")

@@ -1,0 +1,1 @@
+"""The main window: its docks, actions and menus, sessions and exports."""

@@ -1,0 +1,256 @@
+"""File › Export and Edit › Copy formula: the fit plot as PNG or SVG, the report as CSV, JSON or text,
+the data as CSV, and the current curve's formula on the clipboard.
+
+Each export is a method that takes a path (what the tests drive) behind an action that asks for one,
+in the last directory used.  Every file is written atomically (``workbench.fitting.atomic``): an
+unwritable folder, a full disk, no points or no report gives a notice saying what went wrong and how to
+fix it, and never a half-written file.  The pictures themselves are drawn by ``plot_export``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+
+from workbench.fitting import export
+from workbench.fitting.atomic import atomic_write_bytes, atomic_write_text
+from workbench.fitting.data import DataError, save_dataset
+from workbench.qt.app_state.document import FitDocument
+from workbench.qt.window.plot_export import PNG_MIN_WIDTH, plot_png, plot_svg
+
+REPORT_FILES = {
+    "csv": ("CSV", "CSV files (*.csv)", ".csv"),
+    "json": ("JSON", "JSON files (*.json)", ".json"),
+    "text": ("text", "Text files (*.txt)", ".txt"),
+}
+FORMULA_NAMES = {"text": "plain text", "latex": "LaTeX", "numpy": "a NumPy expression"}
+FIX_PATH = "Choose a folder you can write to, or close the program that holds the file."
+
+
+class ExportActions(QObject):
+    """The export and copy-formula actions of the main window, and the exports behind them."""
+
+    notice = Signal(str, str)  # (level, message), as Controller.notice: the window shows both the same way
+
+    def __init__(
+        self,
+        document: FitDocument,
+        fit_plot: pg.PlotWidget,
+        parent: QWidget,
+        last_dir: Callable[[], Path],
+        remember_dir: Callable[[str], None],
+    ):
+        super().__init__(parent)
+        self.document = document
+        self.fit_plot = fit_plot
+        self._parent = parent
+        self._last_dir = last_dir
+        self._remember_dir = remember_dir
+        self.actions: dict[str, QAction] = {}
+        add = self._add
+        add(
+            "png",
+            "Fit plot as &PNG…",
+            "exportPngAction",
+            "Ctrl+E",
+            f"Save the fit plot as a PNG image (at least {PNG_MIN_WIDTH} pixels wide)",
+            lambda: self._ask(
+                "Export the fit plot as PNG", "fit.png", "PNG images (*.png)", lambda p: self.export_plot(p, "png")
+            ),
+        )
+        add(
+            "svg",
+            "Fit plot as &SVG…",
+            "exportSvgAction",
+            "Ctrl+Shift+E",
+            "Save the fit plot as an SVG vector drawing (sharp at any size, editable in Inkscape)",
+            lambda: self._ask(
+                "Export the fit plot as SVG", "fit.svg", "SVG drawings (*.svg)", lambda p: self.export_plot(p, "svg")
+            ),
+        )
+        for fmt, (name, pattern, suffix) in REPORT_FILES.items():
+            add(
+                f"report_{fmt}",
+                f"Report as {'&' + name if fmt != 'text' else '&text'}…",
+                # Chords (Ctrl+Shift+F, then C, J or T): the plain combinations are taken.
+                f"exportReport{fmt.capitalize()}Action",
+                "Ctrl+Shift+F, " + {"csv": "C", "json": "J", "text": "T"}[fmt],
+                f"Save the fit report (coefficients with standard errors, R², RMSE, dof, warnings) as {name}",
+                lambda f=fmt, n=name, pat=pattern, s=suffix: self._ask(
+                    f"Export the fit report as {n}",
+                    f"report{s}",
+                    pat,
+                    lambda p: self.export_report(p, f),
+                    ready=lambda: self._report() is not None,
+                ),
+            )
+        add(
+            "data",
+            "&Data as CSV…",
+            "saveDataAction",
+            "Ctrl+Shift+D",
+            "Save the data points as a CSV file that re-imports to the very same numbers",
+            lambda: self._ask(
+                "Save the data as CSV", ".csv", "CSV files (*.csv)", self.export_data, ready=self._has_points
+            ),
+        )
+        for form, text, shortcut in (
+            ("text", "&Plain text", "Ctrl+Shift+C"),
+            ("latex", "&LaTeX", "Ctrl+Shift+L"),
+            ("numpy", "&NumPy expression", "Ctrl+Shift+N"),
+        ):
+            add(
+                f"formula_{form}",
+                text,
+                f"copyFormula{form.capitalize()}Action",
+                shortcut,
+                f"Copy the current curve's formula in your x to the clipboard as {FORMULA_NAMES[form]}, "
+                "every digit kept",
+                lambda f=form: self.copy_formula(f),
+            )
+
+    def _add(self, key, text, name, shortcut, tip, slot) -> None:
+        action = QAction(text, self._parent)
+        action.setObjectName(name)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.actions[key] = action
+
+    def add_export_menu(self, menu: QMenu) -> QMenu:
+        """File › Export: the plot, the report and the data."""
+        sub = menu.addMenu("&Export")
+        sub.setObjectName("exportMenu")
+        sub.setToolTipsVisible(True)
+        for keys in (("png", "svg"), ("report_csv", "report_json", "report_text"), ("data",)):
+            if not sub.isEmpty():
+                sub.addSeparator()
+            for key in keys:
+                sub.addAction(self.actions[key])
+        return sub
+
+    def add_copy_menu(self, menu: QMenu) -> QMenu:
+        """Edit › Copy formula: the current curve in plain text, LaTeX or NumPy."""
+        sub = menu.addMenu("Copy &formula")
+        sub.setObjectName("copyFormulaMenu")
+        sub.setToolTipsVisible(True)
+        for form in export.FORMULA_FORMS:
+            sub.addAction(self.actions[f"formula_{form}"])
+        return sub
+
+    def report_actions(self) -> list[QAction]:
+        """The report exports and the formula copies (for the report panel's Export button)."""
+        return [
+            self.actions[k]
+            for k in ("report_csv", "report_json", "report_text", "formula_text", "formula_latex", "formula_numpy")
+        ]
+
+    # -- the exports (each returns True when done, else a notice said why) ----------------------------------
+    def export_plot(self, path: str | Path, fmt: str) -> bool:
+        """Save the fit plot as "png" or "svg" at ``path``."""
+        item = self.fit_plot.getPlotItem()
+        try:
+            if fmt == "png":
+                data, image = plot_png(item)
+                what = f"the fit plot ({image.width()}×{image.height()} PNG)"
+            elif fmt == "svg":
+                data, what = plot_svg(item, self._title()), "the fit plot (SVG)"
+            else:
+                raise ValueError(f"unknown picture format {fmt!r}: png or svg")
+        except ValueError as exc:
+            self.notice.emit("error", f"Could not export the fit plot: {exc}.")
+            return False
+        return self._write(path, what, lambda: atomic_write_bytes(path, data))
+
+    def export_report(self, path: str | Path, fmt: str) -> bool:
+        """Save the fit report as "csv", "json" or "text" at ``path``."""
+        report = self._report()
+        if report is None:
+            return False
+        try:
+            text = export.report_as(report, fmt)
+        except export.ExportError as exc:
+            self.notice.emit("error", str(exc))
+            return False
+        return self._write(path, f"the fit report ({REPORT_FILES[fmt][0]})", lambda: atomic_write_text(path, text))
+
+    def export_data(self, path: str | Path) -> bool:
+        """Save the data points as CSV at ``path`` (the format File › Open data reads back exactly)."""
+        data = self.document.dataset
+        if not self._has_points():
+            return False
+        return self._write(path, f"{data.n} points", lambda: save_dataset(data, path))
+
+    def copy_formula(self, form: str) -> bool:
+        """Put the current curve's formula on the clipboard as "text", "latex" or "numpy"."""
+        doc = self.document
+        try:
+            text = export.problem_formula(doc.problem, doc.state.theta, form)
+        except export.ExportError as exc:
+            self.notice.emit("warning", str(exc))
+            return False
+        QGuiApplication.clipboard().setText(text)
+        shown = text if len(text) <= 90 else text[:87] + "…"
+        self.notice.emit("info", f"Copied the formula as {FORMULA_NAMES[form]}: {shown}")
+        return True
+
+    # -- helpers ------------------------------------------------------------------------------------------------
+    def _write(self, path, what: str, write: Callable[[], None]) -> bool:
+        try:
+            write()
+        except (OSError, DataError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.notice.emit("error", f"Could not save {what} to {path}: {reason}. {FIX_PATH}")
+            return False
+        self.notice.emit("info", f"Saved {what} to {path}")
+        return True
+
+    def _report(self):
+        """The current fit report, or None after a notice saying why there is none."""
+        try:
+            return export.problem_report(self.document.problem)
+        except export.ExportError as exc:
+            self.notice.emit("warning", f"No report to export: {exc}")
+            return None
+
+    def _has_points(self) -> bool:
+        if self.document.dataset.n:
+            return True
+        self.notice.emit("warning", "There are no points to save: add points or open a data file first.")
+        return False
+
+    def _title(self) -> str:
+        name = self.document.dataset.name
+        return f"Fit plot — {name}" if name else "Fit plot"
+
+    def _ask(
+        self,
+        title: str,
+        default: str,
+        pattern: str,
+        write: Callable[[str], bool],
+        ready: Callable[[], bool] | None = None,
+    ) -> None:
+        """Ask where to save (in the last directory used), add the suffix if none was typed, then write.
+
+        ``ready`` runs first: when there is nothing to export it has said why, and no dialog opens.
+        """
+        if ready is not None and not ready():
+            return
+        suffix = Path(default).suffix or default
+        stem = self.document.dataset.name or "curve"
+        name = stem + default if default.startswith(".") else f"{stem}-{default}"
+        path, _ = QFileDialog.getSaveFileName(self._parent, title, str(self._last_dir() / name), pattern)
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += suffix
+        self._remember_dir(path)
+        write(path)
