@@ -116,6 +116,13 @@ class FitProblem:
             memo = self._evaluated = (key, value, grad)
         return memo[1], memo[2]
 
+    def remember(self, theta, value: float, grad) -> None:
+        """Take (L, ∂L/∂θ) at ``theta`` computed elsewhere (a run's engine graph of this same problem) as
+        ``evaluate``'s memo, so the window needs no pass of its own over every point."""
+        grad = np.array(grad, dtype=np.float64)
+        grad.flags.writeable = False
+        self._evaluated = (np.asarray(theta, dtype=np.float64).tobytes(), float(value), grad)
+
     def point_forces(self, theta) -> np.ndarray:
         """−∂L/∂ŷ_i from the engine: how hard, and which way, each point pulls the curve."""
         with self._lock:

@@ -1,0 +1,536 @@
+"""The document: the one place the workbench's state lives, changed only through its own methods.
+
+The undoable part is an immutable ``FitState`` (data, degree, basis, loss, knobs, split); ``apply`` replaces
+it (the Qt adapter makes each call an undo step).  Around it: run settings, snapshots, the ghost-curve
+overlays, and per problem the records of what the hand and gradient descent did (``ProblemRecords``: a new
+problem starts a clean set, undo back to an earlier one brings its set back).  Derived facts (the engine's
+loss and gradient at the knobs, the exact optimum, conditioning, the report) come from the ``FitProblem`` of
+the training points, built when first asked for and kept with the state it belongs to.
+
+Every change calls ``_notify`` with the aspects that changed: "data", "split", "model", "knobs", "state",
+"settings", "trail", "overlays", "race", "sweep", "snapshots", "run".  The Qt adapter emits them as signals; a plain
+listener (``listeners``) works without Qt.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from workbench.fitting.basis import Basis
+from workbench.fitting.computable import numeric_trouble
+from workbench.fitting.data import DataError, Dataset
+from workbench.fitting.exact import ExactFit
+from workbench.fitting.losses import Loss
+from workbench.fitting.problem import FitProblem
+from workbench.fitting.training import TrainResult
+
+from .fit_state import FitState
+from .race import RaceView
+from .runs import (
+    MAX_TRAJECTORY_KEPT,
+    LiveRun,
+    ProblemRecords,
+    RunRecord,
+    RunSettings,
+    SweepRecord,
+    aligned_val_history,
+)
+
+# Named copies of knobs the user keeps to compare with and go back to.
+SNAPSHOT_SLOTS = ("my best knobs", "GD result", "exact")
+RECORDS_KEPT = 16  # problems whose records undo can bring back
+
+
+class Document:
+    """Data + model + knobs under undo, run settings, snapshots, overlays, and per-problem records."""
+
+    def __init__(self, dataset: Dataset, *, degree: int = 5, optimizer: str = "gd"):
+        """``degree`` and ``optimizer`` are where a new document starts (the user's preferences)."""
+        self._init_fields()
+        state, self.start_note = self._start_state(dataset, degree)
+        self._state = replace(state, problem_id=next(self._problem_ids))
+        self.settings = RunSettings(optimizer=optimizer)
+
+    @classmethod
+    def restored(cls, state: FitState, settings: RunSettings) -> Document:
+        """A plain document holding ``state`` and ``settings`` as they are (a session being read; its
+        records, snapshots and overlays are set next)."""
+        document = cls.__new__(cls)
+        document._init_fields()
+        document._state = replace(state, problem_id=next(document._problem_ids))
+        document.settings = settings
+        return document
+
+    def _init_fields(self) -> None:
+        self.listeners: list[Callable[[tuple[str, ...]], None]] = []
+        self._problem_ids = itertools.count(1)
+        self._records: OrderedDict[int, ProblemRecords] = OrderedDict()
+        self._problem: FitProblem | None = None
+        self._prepared: tuple[FitState, FitProblem] | None = None  # checked by ``trouble``, not yet current
+        self._validation: tuple[FitProblem, FitProblem | None] | None = None
+        self._val_evaluated: tuple[FitState, float | None] | None = None
+        self._fitted: tuple[FitState, np.ndarray] | None = None
+        self.start_note: str | None = None
+        self.live = False  # True while a running gradient descent's knobs are being shown
+        self.run: LiveRun | None = None
+        self.show_exact = False
+        self.show_manual = False
+        self.show_gd = False
+        self.snapshots: dict[str, tuple[float, np.ndarray]] = {}  # slot name -> (loss, knobs)
+
+    # -- notifying ------------------------------------------------------------------------------------------
+    def _notify(self, *aspects: str) -> None:
+        """Tell every listener what changed (the Qt adapter emits signals instead)."""
+        for listener in list(self.listeners):
+            listener(aspects)
+
+    # -- reading --------------------------------------------------------------------------------------------
+    @property
+    def state(self) -> FitState:
+        """The current undoable state."""
+        return self._state
+
+    @property
+    def dataset(self) -> Dataset:
+        """The data points."""
+        return self._state.dataset
+
+    @property
+    def theta(self) -> np.ndarray:
+        """The knobs: coefficients in the current basis (a copy)."""
+        return self._state.theta.copy()
+
+    @property
+    def problem_id(self) -> int:
+        """Names the current problem (data + model + loss): the key of its records, and of what a compute
+        process built for it."""
+        return self._state.problem_id
+
+    @property
+    def records(self) -> ProblemRecords:
+        """What happened on the current problem (trails, runs, race)."""
+        records = self._records.get(self.problem_id)
+        if records is None:
+            records = self._records[self.problem_id] = ProblemRecords()
+            while len(self._records) > RECORDS_KEPT:
+                self._records.popitem(last=False)
+        self._records.move_to_end(self.problem_id)
+        return records
+
+    # The current problem's records, as attributes (read them; change them through the methods below).
+    manual_trail = property(lambda self: self.records.manual_trail)
+    manual_moves = property(lambda self: self.records.manual_moves)
+    best_manual = property(lambda self: self.records.best_manual)
+    gd_trajectory = property(lambda self: self.records.gd_trajectory)
+    loss_history = property(lambda self: self.records.loss_history)
+    val_history = property(lambda self: self.records.val_history)
+    last_run = property(lambda self: self.records.last_run)
+    race = property(lambda self: self.records.race)
+    sweep = property(lambda self: self.records.sweep)
+
+    @property
+    def problem(self) -> FitProblem:
+        """Data + model + loss of the training points, built when first asked for after a change."""
+        if self._problem is None:
+            prepared, self._prepared = self._prepared, None
+            usable = prepared is not None and prepared[0].same_problem(self._state)
+            self._problem = prepared[1] if usable else self._state.build_problem()
+        return self._problem
+
+    def trouble(self, state: FitState) -> str | None:
+        """Why ``state`` could not be computed with (numbers beyond double precision: see
+        ``workbench.fitting.computable``), or None.  The controller asks before every change of data, model
+        or knobs; the problem checked is kept, so the views do not build it again."""
+        if state.dataset.n == 0:
+            return None
+        same = state.same_problem(self._state)
+        prepared = self._prepared
+        if same:
+            problem = self.problem
+        elif prepared is not None and prepared[0].same_problem(state):
+            problem = prepared[1]
+        else:
+            problem = state.build_problem()
+        why = numeric_trouble(problem, state.theta)
+        if why is None and not same:
+            self._prepared = (state, problem)
+        return why
+
+    def _start_state(self, dataset: Dataset, degree: int) -> tuple[FitState, str | None]:
+        """The first state: raw powers of x, or the Scaled basis when those cannot hold the data (and a note
+        that says so); raises DataError when no basis can."""
+        state = FitState(dataset, degree, Basis.for_data("monomial", dataset.x), Loss(), np.zeros(degree + 1))
+        self._state = state
+        why = self.trouble(state)
+        if why is None:
+            return state, None
+        scaled = replace(state, basis=Basis.for_data("scaled", dataset.x))
+        self._problem = None  # (the monomial one): ``trouble`` prepares the scaled one
+        if self.trouble(scaled) is None:
+            return scaled, f"The Scaled basis is used for these data: with raw powers of x, {why}."
+        raise DataError(f"{why}.")
+
+    @property
+    def validation_problem(self) -> FitProblem | None:
+        """The held-out points' problem (None without a split), rebuilt whenever ``problem`` is."""
+        problem = self.problem
+        if self._validation is None or self._validation[0] is not problem:
+            self._validation = (problem, self._state.build_validation_problem())
+        return self._validation[1]
+
+    def validation_loss(self) -> float | None:
+        """The loss on the held-out points at the current knobs (a forward pass), or None without any."""
+        cached = self._val_evaluated
+        if cached is None or cached[0] is not self._state:
+            problem = self.validation_problem
+            with np.errstate(all="ignore"):  # an overflow shows as inf, as the training loss does
+                value = None if problem is None else float(problem.loss_at(self._state.theta))
+            cached = self._val_evaluated = (self._state, value)
+        return cached[1]
+
+    def evaluation(self) -> tuple[float, np.ndarray]:
+        """The engine's loss and gradient ∂L/∂k at the current knobs (one forward + backward pass, which the
+        problem remembers for the knobs last asked about)."""
+        if self.dataset.n == 0:
+            return 0.0, np.zeros(self._state.theta.size)
+        return self.problem.evaluate(self._state.theta)
+
+    @property
+    def loss_value(self) -> float:
+        """Current loss (NaN-free by construction: knobs are always finite)."""
+        return self.evaluation()[0]
+
+    def curve(self, xs, theta=None) -> np.ndarray:
+        """The model's values at ``xs`` for the current knobs (or ``theta``), in a stable basis."""
+        theta = self._state.theta if theta is None else theta
+        return self.problem.predict(theta, np.asarray(xs, dtype=np.float64))
+
+    def fitted(self) -> np.ndarray:
+        """ŷ at every data x for the current knobs (read-only; once per state: the fit plot, the residual
+        plot and the table all ask for it after every change)."""
+        if self._state.split is None:  # the problem's points are all the points: its memo serves
+            return self.problem.predict(self._state.theta)
+        cached = self._fitted
+        if cached is None or cached[0] is not self._state:
+            values = self.curve(self.dataset.x)
+            values.flags.writeable = False
+            cached = self._fitted = (self._state, values)
+        return cached[1]
+
+    @property
+    def exact(self) -> ExactFit | None:
+        """The least-squares optimum for the current data and model (None without data)."""
+        if self.dataset.n == 0:
+            return None
+        return self.problem.exact
+
+    @property
+    def running(self) -> bool:
+        """True while a gradient-descent run is in progress."""
+        return self.run is not None
+
+    # -- the undoable state ---------------------------------------------------------------------------------
+    def apply(
+        self, new_state: FitState, text: str = "", merge_key: object = None, before: FitState | None = None
+    ) -> None:
+        """Make ``new_state`` current.  (The Qt adapter makes this one undoable step named ``text``;
+        consecutive steps with the same ``merge_key`` become one, and ``before`` is what undo returns to.)"""
+        new_state = self.identified(new_state)
+        if not new_state.equals(self._state):
+            self._set_state(new_state)
+
+    def identified(self, state: FitState) -> FitState:
+        """``state`` with its problem id: the current one if only the knobs differ, else a new one."""
+        if state.same_problem(self._state):
+            return state if state.problem_id == self.problem_id else replace(state, problem_id=self.problem_id)
+        return replace(state, problem_id=next(self._problem_ids))
+
+    def redisplay(self, model: bool = False) -> None:
+        """Ask the views to show the document again: after a refused edit, a control that already shows the
+        user's input (a knob, the degree) goes back to the document's value.  Nothing changes."""
+        self._notify(*(("model", "knobs") if model else ("knobs",)))
+
+    def set_theta_live(self, theta: np.ndarray, evaluation: tuple[float, np.ndarray] | None = None) -> None:
+        """Move the knobs without an undo step (gradient descent in progress: one step per run).
+
+        ``evaluation`` is (loss, ∂L/∂k) at ``theta`` when the run computed them already (the run's engine
+        graph is of the same problem): the problem remembers them, so no view needs a pass of its own.
+        ``live`` is True while this change is being shown: a view that is costly to redraw may show a run's
+        reports at a lower rate (its final state always arrives as an ordinary change).
+        """
+        theta = np.array(theta, dtype=np.float64)
+        if evaluation is not None and self.dataset.n:
+            loss, grad = float(evaluation[0]), np.array(evaluation[1], dtype=np.float64)
+            if grad.shape == theta.shape and math.isfinite(loss):
+                self.problem.remember(theta, loss, grad)
+        self.live = True
+        try:
+            self._set_state(replace(self._state, theta=theta))
+        finally:
+            self.live = False
+
+    def _set_state(self, state: FitState) -> None:
+        old, self._state = self._state, state
+        self._fitted = self._val_evaluated = None
+        data_changed = old.dataset is not state.dataset
+        split_changed = old.split != state.split
+        model_changed = split_changed or not old.same_model(state) or old.loss != state.loss
+        aspects: list[str] = []
+        if data_changed or model_changed:
+            self._problem = None
+            self._validation = None
+            self._revise_snapshots(old, state)
+            aspects += ["trail", "race", "sweep", "snapshots"]
+        if data_changed:
+            aspects.append("data")
+        if split_changed:
+            aspects.append("split")
+        if model_changed:
+            aspects.append("model")
+        self._notify(*aspects, "knobs", "state")
+
+    # -- settings, overlays ---------------------------------------------------------------------------------
+    def set_settings(self, settings: RunSettings) -> None:
+        """Change how gradient descent runs."""
+        if settings != self.settings:
+            self.settings = settings
+            self._notify("settings")
+
+    def set_overlays(self, *, exact: bool | None = None, manual: bool | None = None, gd: bool | None = None) -> None:
+        """Show or hide the ghost curves on the fit plot."""
+        if exact is not None:
+            self.show_exact = exact
+        if manual is not None:
+            self.show_manual = manual
+        if gd is not None:
+            self.show_gd = gd
+        self._notify("overlays")
+
+    # -- the hand -------------------------------------------------------------------------------------------
+    def record_manual_move(self, new_move: bool = True) -> None:
+        """Remember where the user's hand put the knobs (trail, best manual loss, and the move count: a drag is
+        one move however many pixels it passes, so ``new_move`` is False within a drag)."""
+        records = self.records
+        theta = self.theta
+        loss = self.loss_value
+        records.manual_trail.append(theta)
+        records.manual_moves += 1 if new_move else 0
+        if records.best_manual is None or loss < records.best_manual[0]:
+            records.best_manual = (loss, theta)
+        self._notify("trail")
+
+    # -- gradient descent -------------------------------------------------------------------------------------
+    def begin_run(self) -> LiveRun:
+        """A run starts from the current state with the current settings: its history begins."""
+        records = self.records
+        run = self.run = LiveRun(self._state, self.settings)
+        records.gd_trajectory[:] = [self._state.theta.copy()]
+        records.loss_history.append(run.losses.view())
+        records.val_history.append(run.validation.view())
+        self._notify("trail", "run")
+        return run
+
+    def absorb_run(self, progress) -> None:
+        """Take in a run's report (``workbench.tasks.gradient_descent.RunProgress``): knobs, losses, path."""
+        run = self.run
+        if run is None:
+            return
+        run.step, run.loss, run.theta, run.elapsed_s = progress.step, progress.loss, progress.theta, progress.elapsed_s
+        self.set_theta_live(progress.theta, None if progress.grad is None else (progress.loss, progress.grad))
+        records = self.records
+        if progress.losses.size:
+            records.loss_history[-1] = run.losses.extend(progress.losses)
+        if progress.val_losses.size:
+            rows = np.column_stack([progress.val_steps, progress.val_losses])
+            records.val_history[-1] = run.validation.extend(rows)
+        if len(progress.trajectory):
+            trail = records.gd_trajectory
+            trail.extend(progress.trajectory)
+            if len(trail) > MAX_TRAJECTORY_KEPT:  # drawn decimated anyway: thin it, keeping both ends
+                records.gd_trajectory[:] = trail[:-1:2] + [trail[-1]]
+        self._notify("trail")
+
+    def run_so_far(self, why: str = "") -> TrainResult:
+        """How the run in progress would end now: at its last report's knobs (or where it started, with the
+        loss there, before its first report)."""
+        run = self.run
+        assert run is not None, "no run in progress"
+        if run.theta is not None and math.isfinite(run.loss):
+            params, loss = np.array(run.theta), float(run.loss)
+        else:
+            params = run.start.theta.copy()
+            loss = float(self.evaluation_at(run.start))
+        return TrainResult(params, loss, run.step, _stopped(), run.elapsed_s, why)
+
+    def evaluation_at(self, state: FitState) -> float:
+        """The loss of ``state``'s knobs on the current problem (a forward pass; 0 without points)."""
+        if self.dataset.n == 0:
+            return 0.0
+        return self._loss_at(state.theta)
+
+    def end_run(self, result: TrainResult) -> FitState:
+        """The run is over: the knobs end at its result (one undo step from where it started), and it becomes
+        the last run.  Returns the state the run started from."""
+        run, self.run = self.run, None
+        assert run is not None, "no run in progress"
+        start = run.start
+        if result.params.shape == start.theta.shape and np.all(np.isfinite(result.params)):
+            self.apply(
+                replace(start, theta=np.array(result.params)), f"Gradient descent ({result.steps} steps)", before=start
+            )
+        self.records.last_run = RunRecord(result, start.theta.copy(), run.settings)
+        self._notify("trail", "overlays", "run")
+        return start
+
+    def record_step(self, before: FitState, record) -> None:
+        """One step of gradient descent taken by hand (Step): an undo step, on the history and the path."""
+        records = self.records
+        self.apply(replace(before, theta=np.array(record.params)), "Gradient descent step", before=before)
+        records.gd_trajectory.extend([record.params_before, record.params])
+        records.loss_history.append(np.array([record.loss]))
+        records.val_history.append(np.empty((0, 2)))
+        self._notify("trail")
+
+    # -- the race -------------------------------------------------------------------------------------------
+    def begin_race(self, race: RaceView) -> None:
+        """A race starts on the current problem (replacing the last one)."""
+        self.records.race = race
+        self._notify("race")
+
+    def absorb_race(self, race: RaceView, snapshot, optimum, paths, manual, manual_name: str, elapsed_s: float) -> None:
+        """Take in a race's snapshot (ignored when that race is no longer the document's)."""
+        if self.records.race is not race or snapshot is None:
+            return
+        if manual is not None:
+            race.add_manual(manual, manual_name)
+        race.absorb(snapshot.step, snapshot.target, optimum, snapshot.contenders, paths)
+        race.elapsed_s = elapsed_s
+        self._notify("race")
+
+    def end_race(self, race: RaceView, outcome: str, message: str = "") -> None:
+        """The race is over: settle every contender's status."""
+        race.finish(outcome, message)
+        if self.records.race is race:
+            self._notify("race")
+
+    # -- the learning-rate sweep -----------------------------------------------------------------------------
+    def begin_sweep(self, rates, optimizer: str, steps: int) -> SweepRecord:
+        """A sweep starts on the current problem (replacing the last one)."""
+        sweep = self.records.sweep = SweepRecord(np.array(rates, dtype=np.float64), optimizer, int(steps))
+        self._notify("sweep")
+        return sweep
+
+    def absorb_sweep(self, sweep: SweepRecord, points) -> None:
+        """Take in points a sweep has finished."""
+        sweep.points.extend(points)
+        if self.records.sweep is sweep:
+            self._notify("sweep")
+
+    def end_sweep(self, sweep: SweepRecord, result, outcome: str, error: str = "") -> None:
+        """The sweep is over (``result``: a SweepResult, or None when it failed)."""
+        if result is not None:
+            sweep.points[:] = list(result.points)
+            sweep.result = result
+        sweep.outcome, sweep.error = outcome, error
+        if self.records.sweep is sweep:
+            self._notify("sweep")
+
+    # -- snapshots ----------------------------------------------------------------------------------------------
+    def set_snapshot(self, name: str, theta) -> float | None:
+        """Keep a copy of ``theta`` in slot ``name`` with its loss now; returns that loss, or None (and keeps
+        nothing) when the knobs do not fit the model or their loss is not a finite number."""
+        theta = np.array(theta, dtype=np.float64)
+        if not name or theta.shape != self._state.theta.shape or not np.all(np.isfinite(theta)):
+            return None
+        loss = self._loss_at(theta)
+        if not math.isfinite(loss):
+            return None
+        self.snapshots[name] = (loss, theta)
+        self._notify("snapshots")
+        return loss
+
+    def clear_snapshots(self) -> None:
+        """Empty every snapshot slot."""
+        if self.snapshots:
+            self.snapshots = {}
+            self._notify("snapshots")
+
+    def _loss_at(self, theta: np.ndarray) -> float:
+        if self.dataset.n == 0:
+            return 0.0  # as ``evaluation``: no points, nothing to miss
+        with np.errstate(all="ignore"):  # an overflow is reported as a non-finite loss, not a warning
+            return float(self.problem.loss_at(theta))
+
+    def _revise_snapshots(self, old: FitState, new: FitState) -> None:
+        """Snapshots keep their knobs while the knobs mean the same curve (same model, degree, basis): new data
+        or another loss re-scores them; any other change empties the slots."""
+        if not self.snapshots:
+            return
+        if not old.same_model(new):
+            self.snapshots = {}
+        else:
+            rescored = {name: (self._loss_at(theta), theta) for name, (_, theta) in self.snapshots.items()}
+            self.snapshots = {name: v for name, v in rescored.items() if math.isfinite(v[0])}
+
+    # -- a whole document at once (an opened session) ---------------------------------------------------------
+    def replace_with(self, other: Document) -> None:
+        """Become ``other`` (an opened session): its state, settings, records, snapshots and overlays.
+        Every view redraws once."""
+        self._state = replace(other._state, problem_id=next(self._problem_ids))
+        self._problem, self._prepared, self._validation = None, None, None
+        self._fitted = self._val_evaluated = None
+        self.start_note = None
+        self.settings = other.settings
+        self.run = None
+        self._records = OrderedDict([(self.problem_id, other.records)])
+        self.snapshots = dict(other.snapshots)
+        self.show_exact, self.show_manual, self.show_gd = other.show_exact, other.show_manual, other.show_gd
+        self._notify(
+            "data",
+            "split",
+            "model",
+            "knobs",
+            "state",
+            "settings",
+            "trail",
+            "overlays",
+            "snapshots",
+            "race",
+            "sweep",
+            "run",
+        )
+
+    def load_records(
+        self,
+        *,
+        manual_trail=(),
+        manual_moves: int = 0,
+        best_manual=None,
+        gd_trajectory=(),
+        loss_history=(),
+        val_history=(),
+        last_run: RunRecord | None = None,
+    ) -> None:
+        """Set the current problem's records (a session being read: no listener is told)."""
+        records = self.records
+        records.manual_trail[:] = [np.array(t, dtype=np.float64) for t in manual_trail]
+        records.manual_moves = int(manual_moves)
+        records.best_manual = (
+            None if best_manual is None else (float(best_manual[0]), np.array(best_manual[1], dtype=np.float64))
+        )
+        records.gd_trajectory[:] = [np.array(t, dtype=np.float64) for t in gd_trajectory]
+        records.loss_history[:] = [np.array(h, dtype=np.float64) for h in loss_history]
+        records.val_history[:] = aligned_val_history(val_history, len(records.loss_history))
+        records.last_run = last_run
+
+
+def _stopped():
+    from workbench.fitting.training import StopReason
+
+    return StopReason.STOPPED
