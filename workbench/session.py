@@ -29,6 +29,7 @@ from workbench.fitting.optimizers import OPTIMIZER_KINDS
 from workbench.fitting.split import MAX_FRACTION, MAX_SEED, MIN_FRACTION, Split
 from workbench.fitting.table import not_a_regular_file
 from workbench.fitting.training import StopReason
+from workbench.state.runs import MAX_LR, MAX_STEPS, MIN_LR, RunSettings
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -56,8 +57,6 @@ MAX_BYTES = 200 * 1024 * 1024  # a session bigger than this is refused before pa
 MAX_DEPTH = 64  # deepest JSON nesting accepted (the format itself needs 4)
 APP = "Curve Fitter Workbench"
 # Run settings a session may hold: what the window's controls can show and set (they import these).
-MIN_LR, MAX_LR = 1e-6, 10.0
-MAX_STEPS = 10_000_000  # step limit and early-stopping patience
 
 
 class SessionError(ValueError):
@@ -69,17 +68,6 @@ def _frozen(values, dtype=np.float64) -> np.ndarray:
     arr = np.array(values, dtype=dtype)
     arr.flags.writeable = False
     return arr
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """How gradient descent runs (mirrors the window's run settings)."""
-
-    optimizer: str = "gd"
-    lr: float = 0.5
-    max_steps: int = 10000
-    tol: float = 1e-10
-    patience: int | None = None  # stop early after this many steps without a better validation loss
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,35 +8,49 @@ and a Qt warning through ``qt_log_level_fail``.
 
 from __future__ import annotations
 
-import multiprocessing
+import os
 import threading
+from pathlib import Path
 
 import numpy as np
-import shiboken6
 from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication, QDockWidget
 from stress_sizes import sizes  # noqa: F401 - re-exported for the GUI stress tests
 
 
+def compute_processes() -> list[int]:
+    """The live compute processes started by this process (``workbench.tasks.worker_process``)."""
+    me, found = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == me and fields[0] != "Z" and b"workbench.tasks.worker_process" in command:
+            found.append(int(entry.name))
+    return found
+
+
 def assert_no_background_work(qtbot, baseline_threads: int, timeout_ms: int = 5000) -> None:
-    """No Python thread beyond ``baseline_threads``, no busy QThreadPool thread and no run's process remain."""
+    """No Python thread beyond ``baseline_threads``, no busy QThreadPool thread and no compute process remain."""
     pool = QThreadPool.globalInstance()
     qtbot.waitUntil(
         lambda: (
-            threading.active_count() <= baseline_threads
-            and pool.activeThreadCount() == 0
-            and not multiprocessing.active_children()
+            threading.active_count() <= baseline_threads and pool.activeThreadCount() == 0 and not compute_processes()
         ),
         timeout=timeout_ms,
     )
     assert threading.active_count() == baseline_threads, [t.name for t in threading.enumerate()]
-    assert not multiprocessing.active_children()  # (gradient descent computes in a process of its own)
+    assert not compute_processes()  # (gradient descent computes in a process of its own)
 
 
-def assert_run_thread_gone(qtbot, thread) -> None:
-    """A finished run's QThread is finished, and deleted once events are processed."""
-    assert not shiboken6.isValid(thread) or thread.isFinished()
-    qtbot.waitUntil(lambda: not shiboken6.isValid(thread), timeout=3000)
+def assert_run_thread_gone(qtbot, handle) -> None:
+    """A finished run's task has ended: its process answered (or was ended) and the runner let it go."""
+    assert not handle.running
+    qtbot.waitUntil(lambda: handle.done, timeout=3000)
 
 
 DOCKS = (

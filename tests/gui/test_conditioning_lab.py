@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt, QTimer
+from wired_views import conditioning_lab
 
 from workbench.fitting.basis import BASIS_KINDS, Basis
 from workbench.fitting.data import Dataset
@@ -17,7 +18,7 @@ from workbench.fitting.models import MLPModel
 from workbench.fitting.problem import FitProblem
 from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
-from workbench.qt.views.conditioning_lab import ConditioningLab, format_number
+from workbench.qt.views.conditioning_lab import format_number
 from workbench.qt.views.sweep_plot import SweepPlot
 
 SWEEP_TIMEOUT_MS = 30_000
@@ -54,12 +55,12 @@ def doc_ctl(qtbot):
 @pytest.fixture
 def lab(qtbot, doc_ctl):
     document, controller = doc_ctl
-    widget = ConditioningLab(document, controller)
-    qtbot.addWidget(widget, before_close_func=lambda w: w.shutdown())
+    widget = conditioning_lab(document, controller)
+    qtbot.addWidget(widget, before_close_func=lambda w: w.sweeps.shutdown())
     widget.resize(450, 300)
     widget.show()
     yield widget
-    widget.shutdown()
+    widget.sweeps.shutdown()
 
 
 def set_model(document: FitDocument, degree: int, kind: str, loss: Loss = Loss()) -> None:
@@ -180,7 +181,7 @@ def test_sweep_finds_the_cliff_in_the_background(lab, doc_ctl, qtbot, kind):
     set_model(document, 5, kind)
     limit = independent_limit(document.dataset.x, 5, kind)
     controller.set_run_settings(lr=0.3 * limit)
-    lab.sweep_steps = 1500  # long enough to watch the GUI stay alive
+    lab.sweeps.steps = 1500  # long enough to watch the GUI stay alive
     ticks: list[float] = []
     timer = QTimer()
     timer.setInterval(10)
@@ -190,8 +191,7 @@ def test_sweep_finds_the_cliff_in_the_background(lab, doc_ctl, qtbot, kind):
     with qtbot.waitSignal(lab.sweepFinished, timeout=SWEEP_TIMEOUT_MS) as blocker:
         qtbot.mouseClick(lab.sweep_button, Qt.MouseButton.LeftButton)
         assert lab.sweep_running and lab.sweep_button.text() == "Stop"
-        assert lab.sweep_thread.isRunning()
-        assert lab._control.handle.worker.problem is not document.problem  # a snapshot, not shared
+        assert lab.sweeps.handle.running and lab.sweeps.handle.where == "process"  # beside the window
         started = time.perf_counter()
     elapsed = time.perf_counter() - started
     timer.stop()
@@ -221,17 +221,17 @@ def test_sweep_finds_the_cliff_in_the_background(lab, doc_ctl, qtbot, kind):
 def test_sweep_results_arrive_row_by_row_and_stop_promptly(lab, doc_ctl, qtbot):
     document, _ = doc_ctl
     set_model(document, 8, "legendre")
-    lab.sweep_steps = 3000
+    lab.sweeps.steps = 3000
     qtbot.mouseClick(lab.sweep_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(lab.sweep_points_so_far) >= 2, timeout=SWEEP_TIMEOUT_MS)
     assert lab.sweep_running
-    thread = lab.sweep_thread
+    handle = lab.sweeps.handle
     with qtbot.waitSignal(lab.sweepFinished, timeout=2000) as blocker:
         started = time.perf_counter()
         qtbot.mouseClick(lab.sweep_button, Qt.MouseButton.LeftButton)
         stopped_in = time.perf_counter() - started
-    assert stopped_in < 1.0
-    assert thread.isFinished() and not lab.sweep_running
+    assert stopped_in < 0.1
+    assert not handle.running and not lab.sweep_running
     result = blocker.args[0]
     assert result.stopped and 2 <= len(result.points) < len(result.rates)
     assert lab.sweep_points_so_far == result.points
@@ -242,34 +242,41 @@ def test_sweep_results_arrive_row_by_row_and_stop_promptly(lab, doc_ctl, qtbot):
 
 
 def test_shutdown_stops_a_running_sweep(lab, doc_ctl, qtbot):
-    lab.sweep_steps = 10_000_000  # the first run alone would take hours
+    lab.sweeps.steps = 10_000_000  # the first run alone would take hours
     assert lab.start_sweep()
-    thread = lab.sweep_thread
-    qtbot.waitUntil(thread.isRunning)
+    handle = lab.sweeps.handle
     started = time.perf_counter()
-    lab.shutdown()
-    assert time.perf_counter() - started < 1.0
-    assert thread.isFinished() and not lab.sweep_running
+    lab.sweeps.shutdown()
+    assert time.perf_counter() - started < 0.1
+    assert not handle.running and not lab.sweep_running
     assert lab.sweep_result.points == ()
 
 
-def test_editing_the_model_stops_the_sweep_and_greys_it(lab, doc_ctl, qtbot):
+def drawn_points(lab) -> int:
+    xs = lab.plot.stable_item.getData()[0]
+    return 0 if xs is None else len(xs)
+
+
+def test_editing_the_model_clears_the_sweep_and_undo_brings_it_back(lab, doc_ctl, qtbot):
     document, controller = doc_ctl
     set_model(document, 3, "scaled")
     with qtbot.waitSignal(lab.sweepFinished, timeout=SWEEP_TIMEOUT_MS):
         lab.start_sweep()
-    assert lab.plot.stable_item.opacity() == 1.0
+    swept = drawn_points(lab)
+    assert swept and lab.plot.stable_item.opacity() == 1.0
     controller.set_knob(0, 1.0)  # knobs: the cliff does not depend on them
-    assert lab.plot.stable_item.opacity() == 1.0
-    controller.set_degree(4)
-    assert lab.plot.stable_item.opacity() < 1.0 and "sweep again" in lab.sweep_status.text()
+    assert drawn_points(lab) == swept and lab.plot.stable_item.opacity() == 1.0
+    controller.set_degree(4)  # another problem: its own (empty) sweep, nothing stale on screen
+    assert drawn_points(lab) == 0 and lab.sweep_result is None
+    document.undo_stack.undo()
+    assert drawn_points(lab) == swept and lab.sweep_result is not None
 
-    lab.sweep_steps = 10_000_000
+    lab.sweeps.steps = 10_000_000
     lab.start_sweep()
-    thread = lab.sweep_thread
+    handle = lab.sweeps.handle
     controller.add_point(5.0, 5.0)  # new data: the running sweep is for the old
-    assert thread.isFinished() and not lab.sweep_running
-    assert "sweep again" in lab.sweep_status.text()
+    assert not handle.running and not lab.sweep_running
+    assert drawn_points(lab) == 0
 
 
 def test_clicking_a_point_sets_the_learning_rate(lab, doc_ctl, qtbot):
@@ -299,15 +306,15 @@ def test_neural_net_shows_not_available(qtbot, doc_ctl, monkeypatch):
     x, y = document.dataset.x, document.dataset.y
     net = FitProblem(x, y, MLPModel((4,), Basis.for_data("scaled", x)))
     monkeypatch.setattr(FitDocument, "problem", property(lambda self: net))
-    widget = ConditioningLab(document, controller)
-    qtbot.addWidget(widget, before_close_func=lambda w: w.shutdown())
+    widget = conditioning_lab(document, controller)
+    qtbot.addWidget(widget, before_close_func=lambda w: w.sweeps.shutdown())
     assert widget.stability_limit is None and widget.condition_number is None
     assert widget.limit_label.text() == "not available for the neural net"
     assert widget.condition_label.text() == "not available for the neural net"
     assert not widget.scaled_button.isEnabled() and not widget.legendre_button.isEnabled()
     assert not widget.lr_above_limit and not widget.lr_label.isVisibleTo(widget)
     document.apply(replace(document.state, theta=net.model.initial_params(0)), "net knobs")
-    widget.sweep_steps = 5
+    widget.sweeps.steps = 5
     with qtbot.waitSignal(widget.sweepFinished, timeout=SWEEP_TIMEOUT_MS) as blocker:
         widget.start_sweep()
     assert blocker.args[0].complete
@@ -317,8 +324,8 @@ def test_neural_net_shows_not_available(qtbot, doc_ctl, monkeypatch):
 def test_no_data(qtbot):
     document = FitDocument(Dataset(np.empty(0), np.empty(0)))
     controller = Controller(document)
-    widget = ConditioningLab(document, controller)
-    qtbot.addWidget(widget, before_close_func=lambda w: w.shutdown())
+    widget = conditioning_lab(document, controller)
+    qtbot.addWidget(widget, before_close_func=lambda w: w.sweeps.shutdown())
     assert widget.stability_limit is None and widget.limit_label.text() == "—"
     assert not widget.sweep_button.isEnabled() and not widget.start_sweep()
     assert not widget.scaled_button.isEnabled()

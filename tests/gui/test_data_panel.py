@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
+from wired_views import data_panel
 
 from workbench.fitting.data import Dataset
 from workbench.fitting.generate import GenerateSettings, generate_points
 from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.dialogs.generate_dialog import GenerateDialog
-from workbench.qt.views.data_panel import RESIDUAL_COLUMN, VALUE_ROLE, DataPanel
+from workbench.qt.views.data_panel import RESIDUAL_COLUMN, VALUE_ROLE
 
 X = [0.0, 1.0, 2.0, 3.0, 4.0]
 Y = [1.0, 0.5, -0.25, 2.0, 1.0 / 3.0]
@@ -34,7 +35,7 @@ def controller(document):
 
 @pytest.fixture
 def panel(qtbot, document, controller):
-    panel = DataPanel(document, controller)
+    panel = data_panel(document, controller)
     qtbot.addWidget(panel)
     panel.resize(260, 400)
     panel.show()

@@ -16,9 +16,8 @@ import pytest
 from PySide6.QtWidgets import QWidget
 
 from workbench.fitting.data import Dataset, save_dataset
-from workbench.qt.tasks import worker as worker_module
 from workbench.qt.tasks.load_worker import BACKGROUND_LOAD_BYTES, LoadWorker
-from workbench.qt.tasks.worker import FitWorker
+from workbench.qt.tasks.runner import TaskHandle
 from workbench.qt.views.fit_plot import PER_POINT_MAX
 from workbench.qt.views.redraw import ScheduledRedraw, on_screen
 from workbench.qt.views.report_panel import MAX_EAGER_POINTS
@@ -203,23 +202,18 @@ def alive(kind) -> int:
     return sum(isinstance(o, kind) for o in gc.get_objects())
 
 
-def test_finished_runs_let_their_worker_and_problem_go(make_main_window, qtbot, monkeypatch):
-    problems = []
-    real_init = FitWorker.__init__
-
-    def init(self, run_id, problem, *args, **kwargs):
-        problems.append(weakref.ref(problem))
-        real_init(self, run_id, problem, *args, **kwargs)
-
-    monkeypatch.setattr(worker_module.FitWorker, "__init__", init)
+def test_finished_runs_let_their_tasks_go(make_main_window, qtbot):
     window = make_main_window()
+    tasks = []
+    window.runner.started_task = lambda handle: tasks.append(weakref.ref(handle.task))
     run_to_end(qtbot, window)
     window.controller.start_run()
     window.controller.stop_run()  # stopped by the user, finalised at once
+    qtbot.waitUntil(lambda: not window.runner.live, timeout=5000)
     qtbot.wait(50)
-    assert len(problems) == 2
-    assert alive(FitWorker) == 0
-    assert all(ref() is None for ref in problems)  # design matrix and engine graph gone with them
+    assert len(tasks) == 2
+    assert alive(TaskHandle) == 0
+    assert all(ref() is None for ref in tasks)  # nothing keeps a finished run's task (and its problem copy)
 
 
 def test_a_file_read_in_the_background_lets_its_worker_go(make_main_window, qtbot, tmp_path):

@@ -1,4 +1,4 @@
-"""The optimiser race: the panel, its worker thread, the scoreboard, and the race curves on the plots."""
+"""The optimiser race: the panel, its task in a compute process, the scoreboard, and the race curves on the plots."""
 
 from __future__ import annotations
 
@@ -8,16 +8,18 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from wired_views import race_panel
 
 from workbench.fitting.basis import Basis
 from workbench.fitting.data import Dataset
 from workbench.fitting.race import RACE_KINDS, Race, manual_trail_entry
 from workbench.qt.app_state.controller import Controller
-from workbench.qt.app_state.document import RACE_PATH_POINTS, FitDocument, RaceTrack, race_path_stride
+from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import RACE_COLOURS
 from workbench.qt.views.loss_plot import LossHistoryPlot
 from workbench.qt.views.race_panel import COLUMNS, DEFAULT_STEPS, RacePanel, format_value
 from workbench.qt.views.surface_plot import SurfacePlot
+from workbench.state.race import RACE_PATH_POINTS, RaceTrack, race_path_stride
 
 GRADIENT_KINDS = ("gd", "momentum", "nesterov", "adam")
 STEPS_COLUMN = COLUMNS.index("Steps\nto 1%")
@@ -46,19 +48,19 @@ def doc_ctl(qtbot):
 @pytest.fixture
 def panel(qtbot, doc_ctl):
     document, controller = doc_ctl
-    widget = RacePanel(document, controller)
-    qtbot.addWidget(widget, before_close_func=lambda w: w.shutdown())
+    widget = race_panel(document, controller)
+    qtbot.addWidget(widget, before_close_func=lambda w: w.race_controller.shutdown())
     widget.resize(560, 440)
     widget.show()
     yield widget
-    widget.shutdown()
+    widget.race_controller.shutdown()
 
 
 @pytest.fixture
 def plots(qtbot, doc_ctl):
     document, controller = doc_ctl
     loss = LossHistoryPlot(document)
-    surface = SurfacePlot(document, controller)
+    surface = SurfacePlot(document, controller.runner)
     qtbot.addWidget(loss)
     qtbot.addWidget(surface, before_close_func=lambda w: w.shutdown())
     yield loss, surface
@@ -66,12 +68,12 @@ def plots(qtbot, doc_ctl):
 
 
 def race_to_the_end(qtbot, panel: RacePanel, timeout_ms: int = 20000):
-    """Click Start and wait for the scoreboard; returns the race's thread (finished by then)."""
+    """Click Start and wait for the scoreboard; returns the race's task handle (ended by then)."""
     with qtbot.waitSignal(panel.raceFinished, timeout=timeout_ms):
         qtbot.mouseClick(panel.race_button, Qt.MouseButton.LeftButton)
         assert panel.running and panel.race_button.text() == "Stop"
-        thread = panel.race_controller.thread
-    return thread
+        handle = panel.race_controller.handle
+    return handle
 
 
 def board_rows(panel: RacePanel) -> dict[str, list[str]]:
@@ -97,7 +99,7 @@ def long_net_race(qtbot, panel: RacePanel, controller: Controller):
     qtbot.mouseClick(panel.race_button, Qt.MouseButton.LeftButton)
     assert panel.running
     qtbot.waitUntil(lambda: panel.document.race is not None and panel.document.race.step > 20, timeout=10000)
-    return panel.race_controller.thread
+    return panel.race_controller.handle
 
 
 # -- a race to the end ----------------------------------------------------------------------------------
@@ -105,8 +107,8 @@ def test_a_race_finishes_with_a_scoreboard_that_an_independent_race_confirms(qtb
     document, _ = doc_ctl
     assert panel.steps_spin.value() == DEFAULT_STEPS
     theta0 = document.theta
-    thread = race_to_the_end(qtbot, panel)
-    assert not thread.isRunning() and not panel.running and panel.race_controller.thread is None
+    handle = race_to_the_end(qtbot, panel)
+    assert not handle.running and not panel.running and panel.race_controller.handle is None
     assert panel.race_button.text() == "Start race"
 
     view = document.race
@@ -200,12 +202,12 @@ def test_only_the_ticked_contenders_race(qtbot, panel, plots, doc_ctl):
 # -- stopping --------------------------------------------------------------------------------------------
 def test_stop_ends_the_race_at_once_and_keeps_the_scoreboard(qtbot, panel, doc_ctl):
     document, controller = doc_ctl
-    thread = long_net_race(qtbot, panel, controller)
+    handle = long_net_race(qtbot, panel, controller)
     started = time.perf_counter()
     with qtbot.waitSignal(panel.raceFinished, timeout=2000):
         qtbot.mouseClick(panel.race_button, Qt.MouseButton.LeftButton)
-    assert time.perf_counter() - started < 1.0
-    assert not thread.isRunning() and not panel.running
+    assert time.perf_counter() - started < 0.1
+    assert not handle.running and not panel.running
     view = document.race
     assert view.outcome == "stopped" and 20 < view.step < 1_000_000
     rows = board_rows(panel)
@@ -235,40 +237,36 @@ def test_the_neural_net_races_on_final_losses_without_a_target(qtbot, panel, doc
 def test_an_edit_of_data_or_model_during_a_race_stops_it(qtbot, panel, plots, doc_ctl, edit):
     document, controller = doc_ctl
     loss_plot, surface = plots
-    thread = long_net_race(qtbot, panel, controller)
+    handle = long_net_race(qtbot, panel, controller)
     qtbot.waitUntil(lambda: n_drawn(surface.race_lines["gd"]) > 1)
+    raced_on = document.state
     if edit == "add point":
         controller.add_point(0.5, 2.0)
     else:
         controller.set_model("polynomial")
-    assert not panel.running and not thread.isRunning()
-    assert document.race is None  # stale: raced on another loss
+    assert not panel.running and not handle.running
+    assert document.race is None  # raced on another loss: the new problem has none
     assert panel.table.rowCount() == 0
     assert "data or the model changed" in panel.status_label.text()
     for kind in RACE_KINDS:
         assert n_drawn(loss_plot.race_curves[kind]) == 0
         assert n_drawn(surface.race_lines[kind]) == 0
     assert not loss_plot.legend.isVisible()
-    qtbot.wait(50)  # the worker's last queued signals arrive and are ignored
+    qtbot.wait(50)  # whatever the race's process still sends is dropped
     assert document.race is None
+    document.undo_stack.undo()  # back to the problem it raced on: its (stopped) race comes back
+    assert document.state.same_problem(raced_on) and document.race.outcome == "stopped"
 
 
-def test_shutdown_during_a_race_leaves_no_thread_running(qtbot, panel, doc_ctl):
+def test_shutdown_during_a_race_leaves_no_task_running(qtbot, panel, doc_ctl):
     _, controller = doc_ctl
-    thread = long_net_race(qtbot, panel, controller)
-    panel.shutdown()
-    assert not thread.isRunning() and not panel.running
-    assert panel.race_controller.thread is None
+    handle = long_net_race(qtbot, panel, controller)
+    panel.race_controller.shutdown()
+    assert not panel.running and panel.race_controller.handle is None
+    controller.runner.shutdown()
+    assert not handle.running and not controller.runner.live and not controller.runner.pool.processes
     qtbot.wait(50)
-    panel.shutdown()  # twice is harmless
-
-
-def test_a_panel_deleted_mid_race_still_stops_its_thread(qtbot, doc_ctl):
-    document, controller = doc_ctl
-    widget = RacePanel(document, controller)
-    long = long_net_race(qtbot, widget, controller)
-    widget.deleteLater()
-    qtbot.waitUntil(lambda: not long.isRunning(), timeout=5000)
+    panel.race_controller.shutdown()  # twice is harmless
 
 
 # -- the manual trail and the gradient-descent run ---------------------------------------------------------

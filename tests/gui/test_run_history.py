@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.qt.app_state.controller import MAX_TRAJECTORY_KEPT, GrowingArray
+from workbench.state.runs import MAX_TRAJECTORY_KEPT, GrowingArray
 
 
 def test_growing_array_keeps_every_value_in_order_and_hands_out_read_only_views():

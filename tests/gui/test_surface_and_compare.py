@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QComboBox
+from wired_views import compare_panel, surface_plot
 
 from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.problem import FitProblem
 from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
-from workbench.qt.views.compare_panel import ComparisonPanel, format_gap, format_loss
+from workbench.qt.views.compare_panel import format_gap, format_loss
 from workbench.qt.views.contours import contour_segments
 from workbench.qt.views.surface_plot import GRID_EXACT, GRID_NUMERIC, SurfacePlot
 
@@ -37,7 +38,7 @@ def doc_ctl(qtbot):
 @pytest.fixture
 def surface(qtbot, doc_ctl):
     document, controller = doc_ctl
-    widget = SurfacePlot(document, controller)
+    widget = surface_plot(document, controller)
     qtbot.addWidget(widget, before_close_func=lambda w: w.shutdown())
     widget.resize(700, 560)
     widget.show()
@@ -48,7 +49,7 @@ def surface(qtbot, doc_ctl):
 @pytest.fixture
 def panel(qtbot, doc_ctl):
     document, controller = doc_ctl
-    widget = ComparisonPanel(document, controller)
+    widget = compare_panel(document, controller)
     qtbot.addWidget(widget)
     return widget
 
@@ -149,18 +150,20 @@ def test_range_stays_put_while_knobs_move_inside(qtbot, surface, doc_ctl):
 
 def test_huber_surface_is_computed_off_the_gui_thread(qtbot, surface, doc_ctl, monkeypatch):
     document, controller = doc_ctl
-    threads = []
+    computed_here = []
     original = FitProblem.surface
 
     def recording_surface(self, *args, **kwargs):
-        threads.append((self.loss.kind, threading.current_thread()))
+        computed_here.append(self.loss.kind)  # only calls in this (the window's) process are seen
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(FitProblem, "surface", recording_surface)
-    with qtbot.waitSignal(surface.gridUpdated, timeout=5000):
+    tasks = []
+    controller.runner.started_task = tasks.append
+    with qtbot.waitSignal(surface.gridUpdated, timeout=10_000):
         controller.set_loss(Loss("huber", huber_delta=0.2))
-    assert {kind for kind, _ in threads} == {"huber"}
-    assert all(thread is not threading.main_thread() for _, thread in threads)
+    assert computed_here == []  # not on the window's thread (nor any other of its process) …
+    assert [t.where for t in tasks] == ["process"]  # … but as a task in a compute process
     a, b, z = surface.surface_grid()
     assert z.shape == (GRID_NUMERIC, GRID_NUMERIC)
     assert_grid_is_the_loss(document, surface, rtol=1e-9)
@@ -191,7 +194,7 @@ def test_shutdown_leaves_no_thread(qtbot, surface, doc_ctl):
 def test_explains_instead_of_plotting_without_data_or_with_one_knob(qtbot):
     document = FitDocument(Dataset([], []))
     controller = Controller(document)
-    widget = SurfacePlot(document, controller)
+    widget = surface_plot(document, controller)
     qtbot.addWidget(widget, before_close_func=lambda w: w.shutdown())
     widget.show()  # a view off screen computes no grid (it catches up when shown)
     assert widget.surface_grid() is None
@@ -227,7 +230,7 @@ def test_trails_are_drawn_projected(qtbot, surface, doc_ctl):
 
 def test_long_trajectories_are_decimated(surface, doc_ctl):
     document, _ = doc_ctl
-    document.gd_trajectory = [np.full(4, k / 10000) for k in range(10000)]
+    document.records.gd_trajectory[:] = [np.full(4, k / 10000) for k in range(10000)]
     document.trailChanged.emit()
     _, (xs, _) = surface.trails_drawn()
     assert len(xs) <= 2000 and xs[0] == 0.0 and xs[-1] == pytest.approx(0.9999)
@@ -296,9 +299,10 @@ def test_rows_update_after_a_step_and_a_run(qtbot, panel, doc_ctl):
     details = panel.cell_text("gd", "details")
     assert f"{result.steps} steps" in details and "lr 0.2" in details and "plain GD" in details
     assert panel.cell_text("gd", "gap") == format_gap(result.loss, document.exact.loss)[0]
-    controller.set_degree(2)  # the run belongs to the old model now
-    assert panel.cell_text("gd", "gap") == "—"
-    assert "before the data or model changed" in panel.cell_text("gd", "details")
+    controller.set_degree(2)  # another problem: it has no run yet (nothing stale is shown)
+    assert panel.cell_text("gd", "loss") == "—" and panel.cell_text("gd", "details") == "press Run or Step"
+    document.undo_stack.undo()  # back to the problem that was run: its run comes back
+    assert panel.cell_text("gd", "loss") == format_loss(result.loss)
 
 
 def test_overlay_checks_toggle_and_follow_the_document(qtbot, panel, doc_ctl):

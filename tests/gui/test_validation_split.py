@@ -182,7 +182,7 @@ def test_changing_the_split_stops_a_run_and_never_mixes_histories(make_main_wind
 
 
 def test_the_validation_history_buffer_grows_by_rows_and_hands_out_read_only_views():
-    from workbench.qt.app_state.controller import GrowingArray
+    from workbench.state.runs import GrowingArray
 
     buffer = GrowingArray(capacity=2, columns=2)
     rows = np.column_stack([np.arange(1.0, 101.0), np.linspace(1.0, 0.0, 100)])

@@ -137,3 +137,84 @@ def test_fitting_imports_only_the_engine_numpy_and_the_standard_library():
             if not allowed:
                 offenders.append(f"{path.name}:{line}: {module}")
     assert offenders == []
+
+
+def _allowed_roots(*packages: str):
+    def allowed(module: str) -> bool:
+        root = module.split(".")[0]
+        return root in STDLIB or root == "numpy" or any(module.startswith(p) for p in packages)
+
+    return allowed
+
+
+def test_state_imports_only_the_fitting_core_numpy_and_the_standard_library():
+    allowed = _allowed_roots("workbench.engine", "workbench.fitting", "workbench.state")
+    offenders = [
+        f"{path.name}:{line}: {module}"
+        for path in sorted((PACKAGE_DIR / "state").glob("*.py"))
+        for module, line, _ in _imports(path)
+        if not allowed(module)
+    ]
+    assert offenders == []
+
+
+def test_tasks_import_only_the_core_numpy_and_the_standard_library():
+    allowed = _allowed_roots("workbench.engine", "workbench.fitting", "workbench.state", "workbench.tasks")
+    offenders = [
+        f"{path.name}:{line}: {module}"
+        for path in sorted((PACKAGE_DIR / "tasks").glob("*.py"))
+        for module, line, _ in _imports(path)
+        if not allowed(module)
+    ]
+    assert offenders == []
+
+
+# What only the document's own methods may do: the names of the document's writing methods.
+DOCUMENT_WRITERS = {
+    "apply", "_set_state", "set_theta_live", "set_settings", "set_overlays", "set_snapshot", "clear_snapshots",
+    "record_manual_move", "record_step", "begin_run", "absorb_run", "end_run", "begin_race", "absorb_race",
+    "end_race", "begin_sweep", "absorb_sweep", "end_sweep", "replace_with", "load_records", "redisplay",
+}  # fmt: skip
+
+
+def _calls(path: Path) -> list[tuple[str, int]]:
+    return [
+        (node.func.attr, node.lineno)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    ]
+
+
+def test_views_never_import_a_controller_and_never_write_the_document():
+    views = sorted((PACKAGE_DIR / "qt" / "views").glob("*.py"))
+    assert any(p.name == "knob_panel.py" for p in views)
+    imports = [
+        f"{p.name}:{line}: {module}"
+        for p in views
+        for module, line, _ in _imports(p)
+        if module.startswith(("workbench.qt.app_state.", "workbench.qt.window")) and not module.endswith(".document")
+    ]
+    assert imports == [], "views emit intent signals; the window wires them to the controllers"
+    writes = [f"{p.name}:{line}: .{name}()" for p in views for name, line in _calls(p) if name in DOCUMENT_WRITERS]
+    assert writes == [], "only controllers change the document, through its methods"
+
+
+def test_only_the_document_emits_its_signals():
+    signals = {"stateChanged", "dataChanged", "modelChanged", "splitChanged", "knobsChanged", "settingsChanged"}
+    signals |= {"trailChanged", "overlaysChanged", "raceChanged", "sweepChanged", "snapshotsChanged", "runChanged"}
+    offenders = []
+    for path in sorted((PACKAGE_DIR / "qt").rglob("*.py")):
+        if path.name == "document.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "emit"
+                and isinstance(node.func.value, ast.Attribute)
+                and node.func.value.attr in signals
+                and not (isinstance(node.func.value.value, ast.Name) and node.func.value.value.id == "self")
+            ):  # (a widget's own signal of the same name, a table model's dataChanged, is its own business)
+                offenders.append(f"{path.relative_to(PACKAGE_DIR)}:{node.lineno}: {node.func.value.attr}.emit()")
+    assert offenders == []

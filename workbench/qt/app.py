@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QApplication
 
 from workbench import __version__
 from workbench.fitting.data import DataError
-from workbench.fitting.run_process import warm_up
 from workbench.paths import default_sample
 from workbench.qt.app_state.preferences import apply_saved_theme
 from workbench.qt.style.icons import app_icon
@@ -21,7 +20,7 @@ from workbench.qt.window.main_window import MainWindow, is_big_file, load_initia
 GIL_SWITCH_INTERVAL_S = 0.001
 M_MMAP_THRESHOLD = -3  # mallopt's parameter number (glibc's malloc.h)
 BIG_BLOCK_BYTES = 4 * 1024 * 1024  # blocks this big or bigger are mapped on their own and unmapped when freed
-WARM_UP_DELAY_MS = 300  # the fork server for gradient-descent runs starts this long after the window
+WARM_UP_DELAY_MS = 300  # the first compute process starts this long after the window appears
 
 
 def set_application_names() -> None:
@@ -105,7 +104,7 @@ def run_app(argv: list[str]) -> int:
     app.aboutToQuit.connect(window.shutdown)
     window.show()
     QTimer.singleShot(0, window.session_manager.offer_recovery)  # after a crash: offer the unsaved work
-    # Gradient-descent runs start from a fork server (workbench.fitting.run_process): start it once the
-    # window is up, so that the first Run starts at once and the window's start-up does not wait for it.
-    QTimer.singleShot(WARM_UP_DELAY_MS, warm_up)
+    # Gradient descent, races and sweeps compute in processes of their own (workbench.tasks.worker_process):
+    # start the first once the window is up, so that the first Run starts at once and start-up does not wait.
+    QTimer.singleShot(WARM_UP_DELAY_MS, window.runner.warm_up)
     return app.exec()

@@ -1,8 +1,9 @@
-"""The controller: turns user intent into document changes, and owns the gradient-descent run.
+"""The controller: turns user intent into document changes (data, model, knobs, snapshots, runs).
 
-Every edit of data or model stops a running run first (and finalises it synchronously), so the
-worker's late signals can never overwrite an edit: they carry a run id that is no longer active and
-are ignored.  Views call these methods; they never change the document themselves.
+Every edit of data or model stops a running run first (``RunController.stop`` ends it at once), so nothing
+a run sends later can overwrite an edit.  The window wires the views' intent signals to these methods
+(``workbench.qt.window.wiring``); the views never call them, and nothing here writes the document except
+through its own methods.
 """
 
 from __future__ import annotations
@@ -20,57 +21,25 @@ from workbench.fitting.data import DataError, Dataset, load_dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel
 from workbench.fitting.split import Split
-from workbench.fitting.training import STOPPED_BY_USER, StopReason, StopRules
-from workbench.qt.app_state.document import FitDocument, RunRecord
-from workbench.qt.tasks.worker import FitWorker, RunHandle, RunOutcome, RunProgress, SpeedSetting, WorkerThread
-
-MAX_TRAJECTORY_KEPT = 20_000  # knob positions kept of a run's path (for drawing on the surface)
-
-
-class GrowingArray:
-    """Losses of a run as they arrive: appends in amortised O(1) (a run may take millions of steps).
-
-    With ``columns`` each entry is a row of that many values (the validation history's (step, loss)).
-    """
-
-    def __init__(self, capacity: int = 1024, columns: int | None = None):
-        self._data = np.empty(capacity if columns is None else (capacity, columns))
-        self._size = 0
-
-    def extend(self, values: np.ndarray) -> np.ndarray:
-        """Append ``values`` (rows, with ``columns``); returns a read-only view of everything so far."""
-        needed = self._size + len(values)
-        if needed > len(self._data):
-            grown = np.empty((max(needed, 2 * len(self._data)),) + self._data.shape[1:])
-            grown[: self._size] = self._data[: self._size]
-            self._data = grown
-        self._data[self._size : needed] = values
-        self._size = needed
-        view = self._data[:needed]
-        view.flags.writeable = False
-        return view
+from workbench.qt.app_state.document import FitDocument
+from workbench.qt.app_state.run_controller import RunController
+from workbench.qt.tasks.runner import TaskRunner
 
 
 class Controller(QObject):
-    """User intent → document.  Also starts, stops and finalises gradient-descent runs."""
+    """User intent → document changes; gradient-descent runs through its ``runs`` (a RunController)."""
 
-    runningChanged = Signal(bool)
     notice = Signal(str, str)  # (level: "info" | "warning" | "error", message) for status/notices
-    runFinished = Signal(object)  # TrainResult, after the document has been updated
 
-    def __init__(self, document: FitDocument, parent: QObject | None = None):
+    def __init__(self, document: FitDocument, runner: TaskRunner | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.doc = document
-        self.speed = SpeedSetting(0.0)
-        self._run: WorkerThread | None = None
-        self._run_ids = itertools.count(1)
-        self._active_run_id = 0
-        self._run_start_state = None
+        self.runner = runner if runner is not None else TaskRunner(self)
+        self.runs = RunController(document, self.runner, self.notice, self)
+        self.runningChanged = self.runs.runningChanged
+        self.runFinished = self.runs.runFinished
         self._drag_ids = itertools.count(1)
         self._last_knob_merge: object = None
-        self._history = GrowingArray()
-        self._val_history = GrowingArray(columns=2)
-        self._unfinished: list[WorkerThread] = []  # runs whose thread did not stop in time (kept alive)
         if document.start_note:  # (the window's notice area is connected once the window is built)
             QTimer.singleShot(0, self, self._announce_start_note)
 
@@ -275,10 +244,6 @@ class Controller(QObject):
         """Optimiser, learning rate, step limit, early-stopping patience (take effect at the next run)."""
         self.doc.set_settings(replace(self.doc.settings, **changes))
 
-    def set_speed(self, delay_s: float) -> None:
-        """Pause after each step of a run (0 = full speed); applies immediately, even mid-run."""
-        self.speed.delay_s = max(0.0, float(delay_s))
-
     # -- knobs ------------------------------------------------------------------------------------
     def new_drag_id(self) -> int:
         """A key that makes the knob moves of one drag a single undo step."""
@@ -333,6 +298,10 @@ class Controller(QObject):
         if show:
             extra = " (degree ≥ points − 1: the curve passes through every point)" if exact.is_interpolating else ""
             self.notice.emit("info", f"Exact least-squares optimum: loss {exact.loss:.6g}{extra}.")
+
+    def set_overlays(self, **shown: bool) -> None:
+        """Show or hide ghost curves: ``exact``, ``manual``, ``gd`` (True/False)."""
+        self.doc.set_overlays(**shown)
 
     # -- snapshots ----------------------------------------------------------------------------------
     def take_snapshot(self, slot: str) -> bool:
@@ -390,65 +359,15 @@ class Controller(QObject):
     @property
     def running(self) -> bool:
         """True while a run is in progress."""
-        return self._run is not None
-
-    def _rules(self, early_stopping: bool = False) -> StopRules:
-        s = self.doc.settings
-        return StopRules(max_steps=s.max_steps, tol=s.tol, patience=s.patience if early_stopping else None)
-
-    def step_once(self) -> None:
-        """Exactly one forward pass, one backward pass and one update (undoable)."""
-        if not self._check_runnable():
-            return
-        self.stop_run()
-        s = self.doc.settings
-        trainer = self.doc.problem.trainer(s.optimizer, s.lr, self.doc.theta, StopRules(max_steps=1))
-        record = trainer.step()
-        stepped = replace(self.doc.state, theta=record.params)
-        if not np.all(np.isfinite(record.params)) or self.doc.trouble(stepped) is not None:
-            self.notice.emit("warning", self._divergence_text("the step overflowed"))
-            return
-        self.doc.apply(stepped, "Gradient descent step")
-        self.doc.gd_trajectory.extend([record.params_before, record.params])
-        self.doc.trailChanged.emit()
+        return self.runs.running
 
     def start_run(self) -> None:
-        """Start gradient descent from the current knobs on a worker thread."""
-        if self.running or not self._check_runnable():
-            return
-        s = self.doc.settings
-        state = self.doc.state
-        problem = state.build_problem()  # the worker's own graphs: no state shared with the GUI thread
-        validation = state.build_validation_problem()
-        if s.patience is not None and validation is None:
-            self.notice.emit("info", "Early stopping is off for this run: no points are held out for validation.")
-        run_id = next(self._run_ids)
-        worker = FitWorker(
-            run_id, problem, s.optimizer, s.lr, state.theta, self._rules(validation is not None), self.speed, validation
-        )
-        worker.progressed.connect(self._on_worker_progressed)
-        worker.finished.connect(self._on_worker_finished)
-        self._active_run_id = run_id
-        self._run_start_state = state
-        self._run = RunHandle(worker)
-        self.doc.gd_trajectory = [state.theta.copy()]
-        self._history = GrowingArray()
-        self.doc.loss_history.append(self._history.extend(np.empty(0)))
-        self._val_history = GrowingArray(capacity=256, columns=2)
-        self.doc.val_history.append(self._val_history.extend(np.empty((0, 2))))
-        self.doc.trailChanged.emit()
-        self._run.start()
-        self.runningChanged.emit(True)
+        """Start gradient descent from the current knobs, in a compute process."""
+        self.runs.start()
 
     def stop_run(self) -> None:
-        """Stop a run at once and finalise it here, so no later signal from it can change anything."""
-        handle = self._run
-        if handle is None:
-            return
-        if not handle.stop_and_wait():
-            self.notice.emit("error", "The gradient-descent thread did not stop in time.")
-        outcome = handle.worker.outcome
-        self._finalise(outcome)
+        """Stop a run at once (it ends at the knobs of its last report)."""
+        self.runs.stop()
 
     def toggle_run(self) -> None:
         """Run if idle, stop if running (the Run/Stop button)."""
@@ -457,121 +376,15 @@ class Controller(QObject):
         else:
             self.start_run()
 
+    def step_once(self) -> None:
+        """Exactly one forward pass, one backward pass and one update (undoable, on the loss history)."""
+        self.runs.step_once()
+
+    def set_speed(self, delay_s: float) -> None:
+        """Pause after each step of a run (0 = full speed); applies immediately, even mid-run."""
+        self.runs.set_pace(delay_s)
+
     def shutdown(self) -> None:
-        """Stop any run and wait for its thread (window closing, application quitting)."""
+        """Stop any run and end every background task (window closing, application quitting)."""
         self.stop_run()
-
-    @Slot(object)
-    def _on_worker_progressed(self, progress: RunProgress) -> None:
-        if progress.run_id != self._active_run_id:
-            return
-        self._absorb(progress)
-        # Resume the worker once the event loop has handled what this payload set off (see worker.py).
-        QTimer.singleShot(0, self, self._on_progress_absorbed)
-
-    @Slot()
-    def _on_progress_absorbed(self) -> None:
-        if self._run is not None:
-            self._run.worker.acknowledge()
-
-    @Slot(object)
-    def _on_worker_finished(self, outcome: RunOutcome) -> None:
-        if outcome.run_id != self._active_run_id or self._run is None:
-            return
-        self._run.thread.wait(2000)  # the thread is quitting; make sure it has
-        self._finalise(outcome)
-
-    def _absorb(self, progress: RunProgress) -> None:
-        evaluation = None if progress.grad is None else (progress.loss, progress.grad)
-        self.doc.set_theta_live(progress.theta, evaluation)
-        if progress.losses.size:
-            self.doc.loss_history[-1] = self._history.extend(progress.losses)
-        if progress.val_losses.size and self.doc.val_history:
-            rows = np.column_stack([progress.val_steps, progress.val_losses])
-            self.doc.val_history[-1] = self._val_history.extend(rows)
-        if len(progress.trajectory):
-            trail = self.doc.gd_trajectory
-            trail.extend(progress.trajectory)
-            if len(trail) > MAX_TRAJECTORY_KEPT:
-                # Drawn decimated anyway: thin the path (keeping both ends) so memory stays bounded.
-                self.doc.gd_trajectory = trail[:-1:2] + [trail[-1]]
-        self.doc.trailChanged.emit()
-
-    def _finalise(self, outcome: RunOutcome | None) -> None:
-        handle, self._run = self._run, None
-        self._active_run_id = 0
-        start, self._run_start_state = self._run_start_state, None  # (it holds the run's data: let go)
-        if outcome is not None and start is not None:
-            result = outcome.result
-            # The knobs end at the run's result (the best finite coefficients if it diverged).
-            self.doc.apply(
-                replace(start, theta=result.params), f"Gradient descent ({result.steps} steps)", before=start
-            )
-            self.doc.last_run = RunRecord(result, start.theta.copy(), self.doc.settings)
-            self.doc.trailChanged.emit()
-            self.doc.overlaysChanged.emit()
-            self._report(result)
-            self.runFinished.emit(result)
-        if handle is not None:
-            self._release(handle)
-        self.runningChanged.emit(False)
-
-    def _release(self, handle: WorkerThread) -> None:
-        """Let a finished run's worker and thread go.
-
-        The worker is Python's (no parent) and goes with its last reference: not ``deleteLater``, which
-        posts the deletion to the worker's own thread, and that thread has ended, so it would never
-        happen; every run's FitProblem (its design matrix and engine graph: ~100 MB at 10⁶ points) would
-        stay in memory for good.  A thread that did not stop in time keeps both referenced.
-        """
-        if handle.running:
-            self._unfinished = [h for h in self._unfinished if h.running] + [handle]
-            return
-        handle.thread.deleteLater()
-
-    def _report(self, result) -> None:
-        if result.stop_reason is StopReason.DIVERGED:
-            self.notice.emit("error", self._divergence_text(result.message, result.loss))
-        elif result.stop_reason is StopReason.CONVERGED:
-            self.notice.emit("info", f"Gradient descent converged after {result.steps} steps: loss {result.loss:.6g}.")
-        elif result.stop_reason is StopReason.EARLY_STOP:
-            self.notice.emit(
-                "info",
-                f"Gradient descent stopped early after {result.steps} steps: {result.message}. "
-                f"Training loss {result.loss:.6g}.",
-            )
-        elif result.stop_reason is StopReason.MAX_STEPS:
-            self.notice.emit(
-                "info", f"Gradient descent reached the step limit ({result.steps} steps): loss {result.loss:.6g}."
-            )
-        elif result.message and result.message != STOPPED_BY_USER:  # a failure ended it: say what happened
-            self.notice.emit(
-                "warning",
-                f"Gradient descent stopped after {result.steps} steps: {result.message}. "
-                f"The knobs keep the best values it found (loss {result.loss:.6g}).",
-            )
-        else:
-            self.notice.emit("info", f"Gradient descent stopped after {result.steps} steps: loss {result.loss:.6g}.")
-
-    def _divergence_text(self, why: str, loss: float | None = None) -> str:
-        s = self.doc.settings
-        cond = self.doc.problem.conditioning
-        limit = cond.max_stable_lr if cond is not None else float("nan")
-        text = f"Gradient descent diverged ({why}). "
-        if s.optimizer == "gd" and math.isfinite(limit):
-            relation = "above" if s.lr > limit else "near"
-            text += (
-                f"Learning rate {s.lr:.3g} is {relation} the stability limit {limit:.3g} (2/λ_max); "
-                f"try {0.9 * limit:.3g} or less. "
-            )
-        elif math.isfinite(limit):
-            text += f"Try a smaller learning rate (plain GD is stable below {limit:.3g}). "
-        if loss is not None:
-            text += f"Knobs restored to the last finite values (loss {loss:.6g})."
-        return text
-
-    def _check_runnable(self) -> bool:
-        if self.doc.dataset.n == 0:
-            self.notice.emit("warning", "There are no data points to fit: click on the plot to add some.")
-            return False
-        return True
+        self.runner.shutdown()

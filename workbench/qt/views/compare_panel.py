@@ -1,15 +1,15 @@
 """The comparison panel: the current knobs, the best manual fit, the last gradient-descent run and the
 exact optimum side by side, each with its loss and its gap to the optimum.
 
-The checkboxes only show or hide the ghost curves (view state, kept in the document); "Restore my
-manual fit" is a request to the controller.  Nothing here changes data, model or knobs by itself.
+The checkboxes ask to show or hide the ghost curves (view state, kept in the document) and "Restore my
+manual fit" asks for the best hand-tuned knobs back: requests (signals).  Nothing here changes the document.
 """
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -79,22 +79,17 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _problem_key(document: FitDocument) -> tuple:
-    s = document.state
-    return (s.dataset, s.degree, s.basis, s.loss, s.split)
-
-
 class ComparisonPanel(QWidget):
     """Manual vs gradient descent vs exact: losses, gaps to the optimum, ghost-curve toggles."""
 
-    def __init__(self, document: FitDocument, controller, parent: QWidget | None = None):
+    overlaysRequested = Signal(dict)  # ghost curves to show or hide: {"exact"|"manual"|"gd": bool}
+    restoreManualRequested = Signal()
+
+    def __init__(self, document: FitDocument, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("comparePanel")
         self.document = document
-        self.controller = controller
         self._cells: dict[tuple[str, str], QLabel] = {}
-        self._seen_run = None  # the last RunRecord seen, and the problem it belongs to
-        self._seen_run_key: tuple | None = None
         self._build_ui()
         # The rows' numbers: at once after a user's change; during a run at most every ROWS_REFRESH_MS (it
         # changes them ~30 times a second, faster than anyone reads); never while the tab is behind another.
@@ -102,8 +97,7 @@ class ComparisonPanel(QWidget):
         document.stateChanged.connect(self._on_document_changed)
         document.trailChanged.connect(self._on_document_changed)
         document.overlaysChanged.connect(self._on_document_changed)
-        if hasattr(controller, "runningChanged"):
-            controller.runningChanged.connect(self._on_document_changed)
+        document.runChanged.connect(self._on_document_changed)
         self.refresh()
 
     # -- public API --------------------------------------------------------------------------------
@@ -120,19 +114,11 @@ class ComparisonPanel(QWidget):
 
     @Slot()
     def _on_document_changed(self) -> None:
-        self._note_run()
         self._sync_checks()
         self.restore_button.setEnabled(self.document.best_manual is not None)
         self._rows_redraw.schedule()
-        if not getattr(self.controller, "running", False):
+        if not self.document.running:
             self._rows_redraw.flush()  # a user's change shows at once (if the panel is on screen)
-
-    def _note_run(self) -> None:
-        """Remember the problem the latest run belongs to, when it appears: it is finalised under the
-        problem it ran on (edits stop runs first), and the rows may be redrawn only after an edit."""
-        run = self.document.last_run
-        if run is not self._seen_run:
-            self._seen_run, self._seen_run_key = run, _problem_key(self.document)
 
     def _refresh_rows(self) -> None:
         doc = self.document
@@ -238,12 +224,13 @@ class ComparisonPanel(QWidget):
     def _fill_gd(self, optimum: float | None) -> None:
         doc = self.document
         run = doc.last_run
-        run_is_current = run is not None and self._seen_run_key == _problem_key(doc)
+        run_is_current = run is not None  # (the document keeps runs per problem: the last is this one's)
         s = doc.settings
         optimiser = f"{OPTIMIZER_NAMES.get(s.optimizer, s.optimizer)}, lr {s.lr:g}"
-        if getattr(self.controller, "running", False):
-            steps = doc.loss_history[-1].size if doc.loss_history else 0
-            self._fill("gd", doc.loss_value, optimum, f"running… {steps} steps · {optimiser}")
+        live = doc.run
+        if live is not None:  # the knobs, loss and step of the same report every other view shows
+            loss = live.loss if live.theta is not None else doc.loss_value
+            self._fill("gd", loss, optimum, f"running… {live.step:,} steps · {optimiser}")
         elif run_is_current:
             r = run.result
             optimiser = f"{OPTIMIZER_NAMES.get(run.settings.optimizer, run.settings.optimizer)}, lr {run.settings.lr:g}"
@@ -300,16 +287,16 @@ class ComparisonPanel(QWidget):
 
     @Slot(bool)
     def _on_show_manual_toggled(self, checked: bool) -> None:
-        self.document.set_overlays(manual=checked)
+        self.overlaysRequested.emit({"manual": checked})
 
     @Slot(bool)
     def _on_show_gd_toggled(self, checked: bool) -> None:
-        self.document.set_overlays(gd=checked)
+        self.overlaysRequested.emit({"gd": checked})
 
     @Slot(bool)
     def _on_show_exact_toggled(self, checked: bool) -> None:
-        self.document.set_overlays(exact=checked)
+        self.overlaysRequested.emit({"exact": checked})
 
     @Slot()
     def _on_restore_clicked(self) -> None:
-        self.controller.restore_manual_fit()
+        self.restoreManualRequested.emit()

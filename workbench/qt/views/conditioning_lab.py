@@ -4,25 +4,22 @@ It shows the largest stable learning rate of plain gradient descent, 2/λ_max, a
 λ_max/λ_min of the loss Hessian for the current data, degree, basis and loss; warns when the learning
 rate is above the limit; explains in a few lines why raw monomials on a wide x range make gradient
 descent crawl; and offers a one-click switch to the scaled or Legendre basis that shows the condition
-number drop.  A learning-rate sweep (many short runs over a log grid of rates, on a worker thread) plots
-where each run ended against its rate, with the divergence cliff it found and the 2/λ_max line.
+number drop.  A learning-rate sweep (many short runs over a log grid of rates, a task in a compute process;
+the document keeps it) plots where each run ended against its rate, with the divergence cliff it found and
+the 2/λ_max line.  Buttons and clicks are requests (signals); the lab draws what the document holds.
 """
 
 from __future__ import annotations
 
 import math
-from functools import partial
 
 import numpy as np
-from PySide6.QtCore import Qt, QThread, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from workbench.fitting.optimizers import OPTIMIZER_NAMES
-from workbench.fitting.sweep import DEFAULT_POINTS, DEFAULT_STEPS, SweepPoint, SweepResult, cliff_of, default_rates
-from workbench.qt.app_state.controller import Controller
+from workbench.fitting.sweep import SweepPoint, SweepResult, cliff_of, default_rates
 from workbench.qt.app_state.document import FitDocument
-from workbench.qt.tasks.sweep_worker import THREAD_WAIT_MS, SweepControl, SweepHandle, SweepWorker
-from workbench.qt.tasks.worker import WorkerThread
 from workbench.qt.views.sweep_plot import LIMIT_COLOUR, SweepPlot
 
 WARNING_STYLE = "color: #c62828; font-weight: bold;"
@@ -113,34 +110,28 @@ class ConditioningLab(QWidget):
     """Stability limit, condition number, why raw monomials crawl, basis switches, learning-rate sweep."""
 
     sweepFinished = Signal(object)  # SweepResult, after the plot shows it (stopped sweeps too)
+    basisRequested = Signal(str)
+    settingsRequested = Signal(dict)  # a learning rate picked on the sweep plot
+    sweepRequested = Signal()
+    sweepStopRequested = Signal()
 
-    def __init__(self, document: FitDocument, controller: Controller, parent: QWidget | None = None):
+    def __init__(self, document: FitDocument, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("conditioningLab")
         self.document = document
-        self.controller = controller
-        self.sweep_steps = DEFAULT_STEPS  # steps per run
-        self.sweep_points = DEFAULT_POINTS  # rates per sweep
         self._limit: float | None = None
         self._condition: float | None = None
         self._drop: tuple[float, float] | None = None  # condition number before → after a switch
         self._seen: tuple[tuple, float | None] | None = None  # (problem key, condition number) last shown
-        self._sweep_ids = 0
-        self._active_sweep = 0
-        self._control = SweepControl()
-        self.destroyed.connect(partial(SweepControl.shutdown, self._control))
-        self._points: list[SweepPoint] = []
-        self._sweep_rates: np.ndarray | None = None
-        self._sweep_key: tuple | None = None  # (problem key, optimizer) the points belong to
-        self._sweep_result: SweepResult | None = None
-        self._stale = False
-        self._unfinished: list[WorkerThread] = []
+        self._announced = None  # the last sweep whose end was announced (sweepFinished)
         self._numbers_for = None  # (FitState, RunSettings) the numbers were last computed for
 
         self._build_ui()
         document.stateChanged.connect(self._on_document_changed)
         document.settingsChanged.connect(self._on_document_changed)
+        document.sweepChanged.connect(self._on_sweep_changed)
         self._on_document_changed()
+        self._on_sweep_changed()
 
     # -- building -------------------------------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -242,75 +233,50 @@ class ConditioningLab(QWidget):
     @property
     def sweep_running(self) -> bool:
         """True while a sweep runs in the background."""
-        return self._control.handle is not None
-
-    @property
-    def sweep_thread(self) -> QThread | None:
-        """The running sweep's thread (None when idle)."""
-        return self._control.handle.thread if self._control.handle is not None else None
+        sweep = self.document.sweep
+        return sweep is not None and sweep.running
 
     @property
     def sweep_result(self) -> SweepResult | None:
-        """The last finished (or stopped) sweep."""
-        return self._sweep_result
+        """The last finished (or stopped) sweep of this problem."""
+        sweep = self.document.sweep
+        return None if sweep is None else sweep.result
 
     @property
     def sweep_points_so_far(self) -> tuple[SweepPoint, ...]:
         """The rates that have finished in the current (or last) sweep."""
         return tuple(self._points)
 
+    @property
+    def _points(self) -> list[SweepPoint]:
+        sweep = self.document.sweep
+        return [] if sweep is None else sweep.points
+
+    @property
+    def _sweep_rates(self) -> np.ndarray | None:
+        sweep = self.document.sweep
+        return None if sweep is None else sweep.rates
+
+    @property
+    def _stale(self) -> bool:
+        """The sweep shown was for another optimiser than the one chosen now."""
+        sweep = self.document.sweep
+        return sweep is not None and sweep.optimizer != self.document.settings.optimizer
+
     def switch_basis(self, kind: str) -> None:
-        """Ask the controller for another basis; the condition number's drop is shown afterwards."""
-        self.controller.set_basis(kind)
+        """Ask for another basis; the condition number's drop is shown afterwards."""
+        self.basisRequested.emit(kind)
 
     def start_sweep(self) -> bool:
-        """Start a sweep from the current knobs on a worker thread (False if one runs or there is no data)."""
+        """Ask for a sweep from the current knobs (False if one runs or there is no data)."""
         if self.sweep_running or self.document.dataset.n == 0:
             return False
-        state, settings = self.document.state, self.document.settings
-        rates = default_rates(self.document.problem, self.sweep_points)
-        self._sweep_ids += 1
-        # The problem's points: the training points when some are held out for validation.
-        problem = self.document.problem
-        worker = SweepWorker(
-            self._sweep_ids,
-            problem.x,
-            problem.y,
-            problem.model,
-            state.loss,
-            state.theta,
-            rates,
-            settings.optimizer,
-            self.sweep_steps,
-            sigma=problem.sigma,
-        )
-        worker.progressed.connect(self._on_sweep_progressed)
-        worker.finished.connect(self._on_sweep_finished)
-        handle = SweepHandle(worker)
-        self._control.handle = handle
-        self._active_sweep = worker.sweep_id
-        self._points = []
-        self._sweep_rates = rates
-        self._sweep_key = (_problem_key(self.document), settings.optimizer)
-        self._sweep_result = None
-        self._stale = False
-        self._draw_sweep()
-        self.sweep_button.setText("Stop")
-        self._show_sweep_status()
-        handle.start()
-        return True
+        self.sweepRequested.emit()
+        return self.sweep_running
 
     def stop_sweep(self) -> None:
-        """Stop the sweep at once and keep the rates that finished (blocks until its thread has ended)."""
-        handle = self._control.handle
-        if handle is None:
-            return
-        ended = self._control.shutdown()
-        self._finish_sweep(handle, handle.worker.result, ended)
-
-    def shutdown(self) -> None:
-        """Stop any sweep and wait for its thread (the window is closing)."""
-        self.stop_sweep()
+        """Ask for the sweep to end now (the rates that finished stay)."""
+        self.sweepStopRequested.emit()
 
     # -- handlers ------------------------------------------------------------------------------------
     @Slot()
@@ -328,65 +294,33 @@ class ConditioningLab(QWidget):
         else:
             self.start_sweep()
 
-    @Slot(object)
-    def _on_sweep_progressed(self, payload) -> None:
-        sweep_id, points = payload
-        if sweep_id != self._active_sweep:
-            return
-        self._points.extend(points)
+    @Slot()
+    def _on_sweep_changed(self) -> None:
+        sweep = self.document.sweep
+        self.sweep_button.setText("Stop" if self.sweep_running else "Sweep learning rates")
+        self.sweep_button.setEnabled(self.document.dataset.n > 0 or self.sweep_running)
         self._draw_sweep()
-        self._show_sweep_status()
-
-    @Slot(object)
-    def _on_sweep_finished(self, payload) -> None:
-        sweep_id, result = payload
-        handle = self._control.handle
-        if sweep_id != self._active_sweep or handle is None:
-            return
-        self._control.handle = None
-        ended = handle.thread.wait(THREAD_WAIT_MS)  # it is quitting; make sure it has
-        self._finish_sweep(handle, result, ended)
+        self._show_sweep_status(error=sweep.error if sweep is not None else "")
+        if sweep is not None and not sweep.running and sweep is not self._announced:
+            self._announced = sweep
+            if sweep.result is not None:
+                self.sweepFinished.emit(sweep.result)
 
     @Slot(float)
     def _on_plot_rate_clicked(self, rate: float) -> None:
-        self.controller.set_run_settings(lr=rate)
+        self.settingsRequested.emit({"lr": rate})
 
     @Slot()
     def _on_document_changed(self) -> None:
         key = _problem_key(self.document)
-        if self._sweep_key is not None and not self._stale and not self._sweep_matches(key):
-            self.stop_sweep()
-            self._stale = True
-            self._draw_sweep()
-            self._show_sweep_status()
         state, settings = self.document.state, self.document.settings
         shown = self._numbers_for
         if shown is not None and shown[0].same_problem(state) and shown[1] == settings:
             return  # only the knobs moved: limit, condition number and explanation are unchanged
         self._numbers_for = (state, settings)
         self._refresh_numbers(key)
-        self._draw_lines()
-
-    def _sweep_matches(self, key: tuple) -> bool:
-        """True when the swept points belong to this data, model and optimiser."""
-        problem_key, optimizer = self._sweep_key
-        return _same_problem(problem_key, key) and optimizer == self.document.settings.optimizer
-
-    # -- finishing a sweep ---------------------------------------------------------------------------
-    def _finish_sweep(self, handle: WorkerThread, result: SweepResult | None, ended: bool) -> None:
-        self._active_sweep = 0
-        if result is not None:
-            self._points = list(result.points)
-            self._sweep_result = result
-        self.sweep_button.setText("Sweep learning rates")
         self._draw_sweep()
-        self._show_sweep_status(error=handle.worker.error or ("" if ended else "the sweep thread did not stop in time"))
-        # The worker and its thread are Python's (no parents): they go with the last reference, which
-        # is safe once the thread has finished.  One that has not must stay referenced.
-        if not ended:
-            self._unfinished.append(handle)
-        if result is not None:
-            self.sweepFinished.emit(result)
+        self._show_sweep_status()
 
     # -- the numbers and the explanation --------------------------------------------------------------
     def _refresh_numbers(self, key: tuple) -> None:
@@ -501,19 +435,20 @@ class ConditioningLab(QWidget):
             return
         if self._stale:
             self.sweep_status.setText(
-                "The last sweep (greyed, if still in view) was for other data, model or optimiser: sweep again."
+                "The last sweep (greyed, if still in view) was for another optimiser: sweep again."
             )
             return
         if self.sweep_running:
-            self.sweep_status.setText(f"Sweeping… {len(points)} of {total} rates ({self.sweep_steps} steps each)")
+            steps = self.document.sweep.steps
+            self.sweep_status.setText(f"Sweeping… {len(points)} of {total} rates ({steps} steps each)")
             return
-        if self._sweep_result is None:
+        if self.sweep_result is None:
             self.sweep_status.setText(
                 "Sweep: short runs over many learning rates show where gradient descent starts to diverge."
             )
             return
         cliff = cliff_of(points)
-        stopped = f"Stopped after {len(points)} of {total} rates.  " if self._sweep_result.stopped else ""
+        stopped = f"Stopped after {len(points)} of {total} rates.  " if self.sweep_result.stopped else ""
         if cliff is None:
             found = "No rate diverged."
         else:

@@ -1,7 +1,7 @@
 """The data table: the points as numbers, editable in place, with the residual of the current curve.
 
 The model reads the document's arrays lazily in ``data()`` (only visible cells are ever formatted), so
-a 10⁴-point dataset costs nothing until it is scrolled.  Edits go to the controller; the table changes
+a 10⁴-point dataset costs nothing until it is scrolled.  Edits are requests (signals); the table changes
 only when the document says the data changed.  Pasting (Ctrl+V in the panel, the Paste button, or
 Edit › Paste points) reads two columns of text, as copied from a spreadsheet or a text file, with the
 same strict reader as File › Open data: one undo step, and text it cannot read changes nothing.
@@ -41,7 +41,6 @@ from PySide6.QtWidgets import (
 from workbench.fitting.data import Dataset
 from workbench.fitting.generate import GenerateSettings
 from workbench.fitting.table import DataError, read_table
-from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.dialogs.generate_dialog import GenerateDialog
 from workbench.qt.views.redraw import ScheduledRedraw
@@ -95,11 +94,13 @@ class _NumberDelegate(QStyledItemDelegate):
 
 
 class DataTableModel(QAbstractTableModel):
-    """The document's points as a table: x and y editable (through the controller), residual read-only."""
+    """The document's points as a table: x and y editable (as requests), residual read-only."""
 
-    def __init__(self, document: FitDocument, controller: Controller, parent: QObject | None = None):
+    cellEditRequested = Signal(int, int, str)  # row, column (0: x, 1: y), the text typed
+
+    def __init__(self, document: FitDocument, parent: QObject | None = None):
         super().__init__(parent)
-        self._doc, self._controller = document, controller
+        self._doc = document
         self._rows = document.dataset.n
         self._fitted: np.ndarray | None = None  # ŷ at the data x, computed on first paint after a change
         self._residual_repaint = ScheduledRedraw(
@@ -175,19 +176,21 @@ class DataTableModel(QAbstractTableModel):
         dataset = self._doc.dataset
         return float((dataset.x if col == X_COLUMN else dataset.y)[row])
 
-    # -- writing: intent goes to the controller ----------------------------------------------------
+    # -- writing: a request; the document decides ----------------------------------------------------
     def setData(
         self,
         index: QModelIndex | QPersistentModelIndex,
         value,  # noqa: N802 - Qt API
         role: int = Qt.ItemDataRole.EditRole,
     ) -> bool:
-        """Ask the controller to set x or y from typed text; returns whether it accepted the text."""
+        """Ask for x or y to be set from typed text (the table then shows what the document holds)."""
         if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() == RESIDUAL_COLUMN:
             return False
         if index.row() >= self._doc.dataset.n:
             return False
-        return self._controller.edit_cell(index.row(), index.column(), str(value))
+        before = self._doc.dataset
+        self.cellEditRequested.emit(index.row(), index.column(), str(value))
+        return self._doc.dataset is not before
 
     # -- following the document --------------------------------------------------------------------
     @Slot()
@@ -223,14 +226,19 @@ class DataPanel(QWidget):
     """The points as a table, with Add, Remove, Clear and Generate… buttons and a point count."""
 
     rowSelected = Signal(int)  # the current row changed (−1: none), so the plot can highlight it
+    pointAddRequested = Signal(float, float)
+    pointsRemoveRequested = Signal(list)  # row indices
+    clearRequested = Signal()
+    dataReplaceRequested = Signal(object, str)  # a Dataset, and the undo step's name
+    noticeRequested = Signal(str, str)  # level, message (what a paste did or why it did not)
 
-    def __init__(self, document: FitDocument, controller: Controller, parent: QWidget | None = None):
+    def __init__(self, document: FitDocument, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("dataPanel")
-        self._doc, self._controller = document, controller
+        self._doc = document
         self.generate_settings = GenerateSettings()  # the dialog opens where it was last accepted
         self._current_row = -1
-        self.model = DataTableModel(document, controller, self)
+        self.model = DataTableModel(document, self)
         undo = _undo_text()
 
         self.table = QTableView(objectName="dataTable")
@@ -390,17 +398,17 @@ class DataPanel(QWidget):
         except DataError as exc:
             return self._refuse_paste(str(exc))
         points = f"{table.n_rows:,} point{'s' if table.n_rows != 1 else ''}"
-        self._controller.replace_data(dataset, f"Paste {points}" + (", replacing all" if replace else ""))
+        self.dataReplaceRequested.emit(dataset, f"Paste {points}" + (", replacing all" if replace else ""))
         if self._doc.dataset is not dataset:
-            return False  # the controller refused it (and said why)
+            return False  # refused (and the notice said why)
         self.select_row(0 if replace else before.n)
-        self._controller.notice.emit(
+        self.noticeRequested.emit(
             "info", f"Pasted {points}" + (" in place of the old data." if replace else f" after point {before.n}.")
         )
         return True
 
     def _refuse_paste(self, why: str) -> bool:
-        self._controller.notice.emit("warning", f"Nothing pasted: {why}.")
+        self.noticeRequested.emit("warning", f"Nothing pasted: {why}.")
         return False
 
     # -- handlers ----------------------------------------------------------------------------------
@@ -415,7 +423,7 @@ class DataPanel(QWidget):
     @Slot()
     def _on_add_clicked(self) -> None:
         before = self._doc.dataset.n
-        self._controller.add_point(*self.next_point_position())
+        self.pointAddRequested.emit(*self.next_point_position())
         if self._doc.dataset.n == before + 1:
             self.select_row(before)
 
@@ -424,13 +432,13 @@ class DataPanel(QWidget):
         rows = self.selected_rows()
         if not rows:
             return
-        self._controller.remove_points(rows)
+        self.pointsRemoveRequested.emit(list(rows))
         if self._doc.dataset.n:
             self.select_row(min(rows[0], self._doc.dataset.n - 1))
 
     @Slot()
     def _on_clear_clicked(self) -> None:
-        self._controller.clear_data()
+        self.clearRequested.emit()
 
     @Slot()
     def _on_generate_clicked(self) -> None:
@@ -442,7 +450,7 @@ class DataPanel(QWidget):
             dataset = dialog.generated_dataset()
         finally:
             dialog.deleteLater()
-        self._controller.replace_data(dataset, "Generate points")
+        self.dataReplaceRequested.emit(dataset, "Generate points")
 
     @Slot()
     def _on_selection_changed(self) -> None:

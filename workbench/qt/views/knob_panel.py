@@ -6,6 +6,7 @@ says how hard, relative to the steepest knob.  A knob's range grows when its val
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -13,7 +14,6 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QPainter, QPolygonF
 from PySide6.QtWidgets import QDial, QGridLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.views.widgets import SciSpinBox
 
@@ -23,6 +23,7 @@ NUDGE_FRACTION = 0.01  # one wheel notch / arrow key: 1% of the range (Shift ×1
 # 21 000 widgets took Qt ten seconds to show.  Nobody turns thousands of knobs by hand; gradient descent
 # trains every weight, and the rest are named in a line under the last row.
 MAX_KNOB_ROWS = 256
+_drag_ids = itertools.count(1)  # names each drag of a dial: its turns merge into one undo step
 
 
 def nice_range(value: float, current: float = 1.0) -> float:
@@ -172,34 +173,35 @@ class KnobRow:
             self._updating = False
 
     def _on_dial_pressed(self):
-        self._drag_id = self._panel.controller.new_drag_id()
+        self._drag_id = ("knob drag", next(_drag_ids))
 
     def _on_dial_moved(self, position: int):
         if self._updating:
             return
         value = position / (DIAL_STEPS / 2) * self.range
-        self._panel.controller.set_knob(self.index, value, self._drag_id)
+        self._panel.knobTurned.emit(self.index, value, self._drag_id)
 
     def _on_dial_released(self):
         self._drag_id = None
 
     def _on_dial_nudged(self, fraction: float):
         value = float(self._panel.document.state.theta[self.index]) + fraction * self.range
-        self._panel.controller.set_knob(self.index, value, None)
+        self._panel.knobTurned.emit(self.index, value, None)
 
     def _on_spin_changed(self, value: float):
         if not self._updating:
-            self._panel.controller.set_knob(self.index, float(value), None)
+            self._panel.knobTurned.emit(self.index, float(value), None)
 
 
 class KnobPanel(QWidget):
     """All knobs, rebuilt when the degree changes, refreshed whenever the knobs or the data change."""
 
-    def __init__(self, document: FitDocument, controller: Controller, parent=None):
+    knobTurned = Signal(int, float, object)  # knob index, new value, drag id (the turns of one drag: one step)
+
+    def __init__(self, document: FitDocument, parent=None):
         super().__init__(parent)
         self.setObjectName("knobPanel")
         self.document = document
-        self.controller = controller
         self.rows: list[KnobRow] = []
         self._headers: list[QLabel] = []
         self._names: list[tuple[int, str, str]] = []

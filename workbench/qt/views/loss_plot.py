@@ -16,8 +16,9 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem
 
-from workbench.qt.app_state.document import FitDocument, RaceView
+from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import RACE_COLOURS, VALIDATION_COLOUR
+from workbench.state.race import RaceView
 
 RUN_COLORS = [(20, 60, 160), (150, 80, 200), (30, 150, 70), (200, 110, 20), (200, 50, 60)]
 MAX_RUNS_SHOWN = 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -22,11 +22,10 @@ from workbench.fitting.basis import MAX_DEGREE
 from workbench.fitting.losses import LOSS_NAMES, Loss
 from workbench.fitting.models import MAX_HIDDEN
 from workbench.fitting.optimizers import OPTIMIZER_NAMES
-from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.views.validation_controls import ValidationControls
 from workbench.qt.views.widgets import LogSpinBox
-from workbench.session import MAX_LR, MAX_STEPS, MIN_LR
+from workbench.state.runs import MAX_LR, MAX_STEPS, MIN_LR
 
 BASIS_LABELS = {"monomial": "Monomial (raw x)", "scaled": "Scaled x ∈ [−1, 1]", "legendre": "Legendre"}
 SLOWEST_STEPS_PER_S = 2.0
@@ -41,13 +40,26 @@ def speed_to_delay(position: int) -> float:
 
 
 class ModelPanel(QWidget):
-    """The controls that define the model and how gradient descent runs, and the four action buttons."""
+    """The controls that define the model and how gradient descent runs, and the four action buttons.
 
-    def __init__(self, document: FitDocument, controller: Controller, parent=None):
+    Every control only asks (the signals below); what the document then says is what the controls show.
+    """
+
+    modelRequested = Signal(str, object)  # "polynomial" or "mlp", and the hidden sizes (None: keep)
+    degreeRequested = Signal(int)
+    basisRequested = Signal(str)
+    lossRequested = Signal(object)  # a Loss
+    settingsRequested = Signal(dict)  # run settings to change: optimizer, lr, max_steps
+    speedRequested = Signal(float)  # pause after each step, seconds (0: full speed)
+    runToggled = Signal()  # Run, or Stop while running
+    stepRequested = Signal()
+    exactToggled = Signal(bool)
+    resetRequested = Signal()
+
+    def __init__(self, document: FitDocument, parent=None):
         super().__init__(parent)
         self.setObjectName("modelPanel")
         self.document = document
-        self.controller = controller
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         form.setVerticalSpacing(3)
@@ -115,7 +127,7 @@ class ModelPanel(QWidget):
         speed_row.addWidget(self.speed_slider, 1)
         speed_row.addWidget(self.speed_label)
         form.addRow("Speed", speed_row)
-        self.validation = ValidationControls(document, controller)
+        self.validation = ValidationControls(document)
         form.addRow("Validation", self.validation)
 
         self.run_button = QPushButton("Run gradient descent", objectName="runButton")
@@ -150,17 +162,17 @@ class ModelPanel(QWidget):
         self.lr_spin.valueChanged.connect(self._on_lr_changed)
         self.steps_spin.valueChanged.connect(self._on_steps_changed)
         self.speed_slider.valueChanged.connect(self._on_speed_changed)
-        self.run_button.clicked.connect(controller.toggle_run)
-        self.step_button.clicked.connect(controller.step_once)
-        self.solve_button.toggled.connect(controller.show_exact)
-        self.reset_button.clicked.connect(controller.reset_knobs)
+        self.run_button.clicked.connect(self.runToggled)
+        self.step_button.clicked.connect(self.stepRequested)
+        self.solve_button.toggled.connect(self.exactToggled)
+        self.reset_button.clicked.connect(self.resetRequested)
         # Not stateChanged: it fires on every knob move (~30 times a second during a run), and each
         # refresh would reset the text of a box the user is typing in.  Knobs show nowhere here.
         document.dataChanged.connect(self.refresh)
         document.modelChanged.connect(self.refresh)
         document.settingsChanged.connect(self.refresh)
         document.overlaysChanged.connect(self.refresh)
-        controller.runningChanged.connect(self._on_running_changed)
+        document.runChanged.connect(self._on_running_changed)
         self._on_speed_changed(self.speed_slider.value())
         self.refresh()
 
@@ -224,48 +236,48 @@ class ModelPanel(QWidget):
     def _on_model_activated(self, index: int):
         choice = self.model_combo.itemData(index)
         if choice == "polynomial":
-            self.controller.set_model("polynomial")
+            self.modelRequested.emit("polynomial", None)
         else:
-            self.controller.set_model("mlp", (self.hidden_spin.value(),) * int(choice[-1]))
+            self.modelRequested.emit("mlp", (self.hidden_spin.value(),) * int(choice[-1]))
 
     @Slot(int)
     def _on_hidden_changed(self, value: int):
         state = self.document.state
         if state.model == "mlp":
-            self.controller.set_model("mlp", (value,) * len(state.hidden))
+            self.modelRequested.emit("mlp", (value,) * len(state.hidden))
 
     @Slot(int)
     def _on_degree_changed(self, value: int):
-        self.controller.set_degree(value)
+        self.degreeRequested.emit(value)
 
     @Slot(int)
     def _on_basis_activated(self, index: int):
-        self.controller.set_basis(self.basis_combo.itemData(index))
+        self.basisRequested.emit(self.basis_combo.itemData(index))
 
     @Slot(int)
     def _on_loss_activated(self, index: int):
         current = self.document.state.loss
-        self.controller.set_loss(Loss(self.loss_combo.itemData(index), current.huber_delta, current.l2))
+        self.lossRequested.emit(Loss(self.loss_combo.itemData(index), current.huber_delta, current.l2))
 
     @Slot(int)
     def _on_optimizer_activated(self, index: int):
-        self.controller.set_run_settings(optimizer=self.optimizer_combo.itemData(index))
+        self.settingsRequested.emit({"optimizer": self.optimizer_combo.itemData(index)})
 
     @Slot(float)
     def _on_lr_changed(self, value: float):
         if value > 0 and math.isfinite(value):
-            self.controller.set_run_settings(lr=float(value))
+            self.settingsRequested.emit({"lr": float(value)})
 
     @Slot(int)
     def _on_steps_changed(self, value: int):
-        self.controller.set_run_settings(max_steps=int(value))
+        self.settingsRequested.emit({"max_steps": int(value)})
 
     @Slot(int)
     def _on_speed_changed(self, position: int):
         delay = speed_to_delay(position)
-        self.controller.set_speed(delay)
+        self.speedRequested.emit(delay)
         self.speed_label.setText("full speed" if delay == 0 else f"{1 / delay:.0f} steps/s")
 
-    @Slot(bool)
-    def _on_running_changed(self, running: bool):
-        self.run_button.setText("Stop" if running else "Run gradient descent")
+    @Slot()
+    def _on_running_changed(self):
+        self.run_button.setText("Stop" if self.document.running else "Run gradient descent")

@@ -1,16 +1,15 @@
 """The optimiser race: several optimisers from the same knobs at once, and a scoreboard.
 
 Gradient descent, momentum, Nesterov, Adam and the articles' random nudge start from the current knobs
-and step in lockstep on a worker thread (the core's ``Race``, on its own ``FitProblem``); the user's
-manual knob trail can join as one more entry.  The scoreboard counts steps *and* loss evaluations to
-get within 1% of the optimum.  The worker follows ``worker.py``'s rules: a ``threading.Event`` checked
-every round (see ``race_worker.py``); this module is the panel: contenders, step limit, scoreboard.
+and step in lockstep in a compute process (the core's ``Race`` as a task, ``workbench.tasks.race``); the
+user's manual knob trail can join as one more entry.  The scoreboard counts steps *and* loss evaluations to
+get within 1% of the optimum.  This module is the panel: it asks for a race (``raceRequested``) or its end
+(``raceStopRequested``) and draws the document's race.
 """
 
 from __future__ import annotations
 
 import math
-from functools import partial
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
@@ -32,9 +31,10 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.fitting.race import RACE_KINDS, RACE_NAMES
-from workbench.qt.app_state.document import FitDocument, RaceView
+from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import RACE_COLOURS
-from workbench.qt.tasks.race_worker import DEFAULT_STEPS, RaceController, _RaceSlot
+from workbench.state.race import DEFAULT_RACE_STEPS as DEFAULT_STEPS
+from workbench.state.race import RaceView
 
 MAX_STEPS = 1_000_000
 THREAD_WAIT_MS = 5000
@@ -81,22 +81,21 @@ class RacePanel(QWidget):
     """Pick contenders, race them from the current knobs, and read the scoreboard."""
 
     raceFinished = Signal(object)  # the RaceView, after the scoreboard shows it
+    raceRequested = Signal(tuple, int, bool)  # contenders, step limit, whether the manual trail joins
+    raceStopRequested = Signal()
 
-    def __init__(self, document: FitDocument, controller=None, parent: QWidget | None = None):
+    def __init__(self, document: FitDocument, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("racePanel")
         self.document = document
-        self.controller = controller
-        self.race_controller = RaceController(document, self)
-        self.destroyed.connect(partial(_RaceSlot.shutdown, self.race_controller._slot))
+        self._was_running = False
+        self._dropped = False
+        self._shown = document.race
         self._build_ui()
-        self.race_controller.runningChanged.connect(self._on_race_running_changed)
-        self.race_controller.raceFinished.connect(self._on_race_finished)
-        document.raceChanged.connect(self._refresh)
+        document.raceChanged.connect(self._on_race_changed)
         document.trailChanged.connect(self._update_enabled)
         document.stateChanged.connect(self._update_enabled)
-        if controller is not None:
-            controller.runningChanged.connect(self._update_enabled)
+        document.runChanged.connect(self._update_enabled)
         self._refresh()
         self._update_enabled()
 
@@ -199,7 +198,8 @@ class RacePanel(QWidget):
     @property
     def running(self) -> bool:
         """True while a race runs."""
-        return self.race_controller.running
+        race = self.document.race
+        return race is not None and race.running
 
     def selected_kinds(self) -> tuple[str, ...]:
         """The ticked optimisers, in race order."""
@@ -207,18 +207,15 @@ class RacePanel(QWidget):
 
     def start_race(self) -> bool:
         """Race the ticked contenders from the current knobs (False if nothing could start)."""
-        if self.controller is not None and self.controller.running:
+        if self.document.running or self.running:
             return False
         include_manual = self.checks["manual"].isChecked() and bool(self.document.manual_trail)
-        return self.race_controller.start(self.selected_kinds(), self.steps_spin.value(), include_manual)
+        self.raceRequested.emit(self.selected_kinds(), self.steps_spin.value(), include_manual)
+        return self.running
 
     def stop_race(self) -> None:
         """Stop the race at once (the scoreboard keeps what it reached)."""
-        self.race_controller.stop()
-
-    def shutdown(self) -> None:
-        """Stop any race and wait for its thread (the window is closing)."""
-        self.race_controller.shutdown()
+        self.raceStopRequested.emit()
 
     # -- handlers ------------------------------------------------------------------------------------
     @Slot()
@@ -228,23 +225,29 @@ class RacePanel(QWidget):
         else:
             self.start_race()
 
-    @Slot(bool)
-    def _on_race_running_changed(self, running: bool) -> None:
-        self.race_button.setText("Stop" if running else "Start race")
-        self.race_button.setToolTip(
-            "Stop the race now" if running else "Race the ticked optimisers from the current knobs"
-        )
-        self._update_enabled()
+    @Slot()
+    def _on_race_changed(self) -> None:
+        running = self.running
+        # A race that was running and is no longer the document's: the data or the model changed under it.
+        self._dropped = self._was_running and (self.document.race is None or self.document.race is not self._shown)
+        self._shown = self.document.race
+        if running != self._was_running:
+            self._was_running = running
+            self.race_button.setText("Stop" if running else "Start race")
+            self.race_button.setToolTip(
+                "Stop the race now" if running else "Race the ticked optimisers from the current knobs"
+            )
+            self._update_enabled()
         self._refresh()
-
-    @Slot(object)
-    def _on_race_finished(self, view: RaceView) -> None:
-        self.raceFinished.emit(view)
+        race = self.document.race
+        if not running and race is not None and race is not getattr(self, "_announced", None) and not race.running:
+            self._announced = race
+            self.raceFinished.emit(race)
 
     @Slot()
     def _update_enabled(self) -> None:
         running = self.running
-        gd_running = self.controller is not None and self.controller.running
+        gd_running = self.document.running
         has_data = self.document.dataset.n > 0
         has_trail = bool(self.document.manual_trail)
         anyone = bool(self.selected_kinds()) or (self.checks["manual"].isChecked() and has_trail)
@@ -355,11 +358,8 @@ class RacePanel(QWidget):
             )
 
     def _show_status(self, view: RaceView | None) -> None:
-        rc = self.race_controller
         if view is None:
-            self.status_label.setText(
-                "The race was stopped: the data or the model changed." if rc.stopped_by_edit else ""
-            )
+            self.status_label.setText("The race was stopped: the data or the model changed." if self._dropped else "")
             return
         steps = f"{view.step:,} of {view.max_steps:,} steps"
         if view.running:

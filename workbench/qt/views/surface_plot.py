@@ -5,32 +5,30 @@ exact optimum, the user's manual trail, the gradient-descent trajectory and the 
 (one colour per contender, as on the loss history), all projected onto the two chosen coefficients.
 The grid depends on the data, the model and the *other* knobs only, so moving one of the two displayed
 knobs just moves the marker.  Squared-error grids come from the closed form in a few milliseconds on
-the GUI thread; MAE/Huber grids are computed on a background thread, coarser, and late results are
-dropped by a generation counter.
+the GUI thread; MAE/Huber and neural-net grids are tasks in a compute process, coarser, and a task made
+stale by a newer change is cancelled (what it still sends is dropped).  A click on the surface asks for
+the two knobs to be set there (``knobsPicked``).
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from workbench.qt.app_state.document import FitDocument, FitState
+from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import RACE_COLOURS, rgb_css
+from workbench.qt.tasks.runner import TaskHandle, TaskRunner
 from workbench.qt.views.contours import contour_segments
 from workbench.qt.views.redraw import FOLLOW_MS, ScheduledRedraw, cache_axes, on_screen, watch_on_screen
+from workbench.tasks.surface import SurfaceGrid, SurfaceTask
 
 GRID_EXACT = 200  # closed-form (squared-error) grids: GUI thread, milliseconds
 GRID_NUMERIC = 80  # MAE/Huber grids: background thread
-ROWS_PER_CHUNK = 10  # a background grid checks for cancellation this often
 CONTOUR_LEVELS = 8
 RECOMPUTE_DELAY_MS = 40  # coalesces a knob drag into at most ~25 recomputes a second
 RUN_RECOMPUTE_MS = 125  # while gradient descent runs, at most ~8 a second (the markers move every payload)
@@ -51,76 +49,6 @@ OVERLAY_COLOURS = {
 }
 HALO = (255, 255, 255, 170)
 COLOUR_MAP = "viridis"
-
-
-@dataclass(frozen=True)
-class _GridJob:
-    """Everything a background grid needs, as immutable values: no object shared with the GUI thread."""
-
-    generation: int
-    state: FitState  # immutable: data, model and loss (the pool builds its own FitProblem)
-    theta: np.ndarray  # a private copy
-    i: int
-    j: int
-    a_values: np.ndarray
-    b_values: np.ndarray
-
-
-class _GridRelay(QObject):
-    """Carries finished grids from the pool thread to the GUI thread (a queued signal)."""
-
-    computed = Signal(object)  # (generation, a_values, b_values, Z)
-    failed = Signal(object)  # (generation, message)
-
-
-def _compute_grid(job: _GridJob, stop: threading.Event, relay: _GridRelay) -> None:
-    """Runs on the pool thread: a private FitProblem, row chunks, a cancellation check between them."""
-    try:
-        problem = job.state.build_problem()
-        parts = []
-        for start in range(0, len(job.b_values), ROWS_PER_CHUNK):
-            if stop.is_set():
-                return
-            part = problem.surface(
-                job.theta, job.i, job.j, job.a_values, job.b_values[start : start + ROWS_PER_CHUNK], stop
-            )
-            if part is None:
-                return
-            parts.append(part)
-        if not stop.is_set():
-            relay.computed.emit((job.generation, job.a_values, job.b_values, np.vstack(parts)))
-    except Exception as exc:  # noqa: BLE001 - reported in the view, never lost in a future
-        if not stop.is_set():
-            relay.failed.emit((job.generation, f"{type(exc).__name__}: {exc}"))
-
-
-class _JobControl:
-    """The pool and the current job's stop flag; shut down by the view, or when the view is destroyed."""
-
-    def __init__(self):
-        self.executor: ThreadPoolExecutor | None = None
-        self.stop: threading.Event | None = None
-        self.closed = False
-
-    def cancel(self) -> None:
-        if self.stop is not None:
-            self.stop.set()
-            self.stop = None
-
-    def submit(self, job: _GridJob, relay: _GridRelay) -> None:
-        self.cancel()
-        if self.executor is None:
-            self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loss-surface")
-        self.stop = threading.Event()
-        self.executor.submit(_compute_grid, job, self.stop, relay)
-
-    def shutdown(self, *_args) -> None:
-        self.closed = True
-        self.cancel()
-        if self.executor is not None:
-            # Bounded: a cancelled job returns within one chunk of rows.
-            self.executor.shutdown(wait=True, cancel_futures=True)
-            self.executor = None
 
 
 # -- the view -----------------------------------------------------------------------------------------
@@ -155,25 +83,21 @@ class SurfacePlot(QWidget):
     """Heat map and contours of the loss over two knobs, with the knob, optimum, trail and GD path."""
 
     gridUpdated = Signal()  # a new grid has been drawn
+    knobsPicked = Signal(object, str)  # knobs to set (a click on the surface), and the undo step's name
 
-    def __init__(self, document: FitDocument, controller=None, parent: QWidget | None = None):
+    def __init__(self, document: FitDocument, runner: TaskRunner | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("surfacePlot")
         self.document = document
-        self._controller = controller
+        self._runner = runner if runner is not None else TaskRunner(self)
+        self._job: TaskHandle | None = None
+        self._closed = False
         self._i, self._j = 0, 1
         self._grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._grid_key: tuple | None = None  # what the drawn (or pending) grid depends on
         self._range: tuple[float, float, float, float] | None = None
         self._range_key: tuple | None = None  # problem + axes the range was chosen for
-        self._generation = 0
         self.recompute_count = 0  # grids computed and drawn (for tests and curiosity)
-        self._jobs = _JobControl()
-        self._relay = _GridRelay()
-        self._relay.computed.connect(self._on_grid_computed)
-        self._relay.failed.connect(self._on_grid_failed)
-        # A widget deleted without shutdown() (its window destroyed) still stops its thread.
-        self.destroyed.connect(partial(_JobControl.shutdown, self._jobs))
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._recompute)
@@ -224,13 +148,13 @@ class SurfacePlot(QWidget):
 
     def is_computing(self) -> bool:
         """True while a grid is scheduled or being computed in the background."""
-        return self._timer.isActive() or self._jobs.stop is not None
+        return self._timer.isActive() or self._job is not None
 
     def shutdown(self) -> None:
-        """Cancel any background grid and stop the thread (the main window calls this on close)."""
+        """Cancel any background grid (the main window calls this on close)."""
+        self._closed = True
         self._timer.stop()
         self._cancel_job()
-        self._jobs.shutdown()
 
     # -- building ----------------------------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -368,8 +292,7 @@ class SurfacePlot(QWidget):
             axis.label.setFont(label_font)  # (an HTML font-size style hides pyqtgraph's bottom label)
             axis.enableAutoSIPrefix(False)  # "k0 (×0.001)" would only confuse
         bar_label.setLabel("log₁₀ loss")
-        if self._controller is not None:
-            plot.getViewBox().setToolTip("Click to set the two knobs to that point")
+        plot.getViewBox().setToolTip("Click to set the two knobs to that point")
         self._label_axes()
 
     def _label_axes(self) -> None:
@@ -590,12 +513,12 @@ class SurfacePlot(QWidget):
             # about a sixth of the GUI thread's time; the markers still move on every change.
             self._last_recompute = time.perf_counter()
             spent_ms = (self._last_recompute - started) * 1000.0
-            running = bool(getattr(self._controller, "running", False))
+            running = self.document.running
             self._pace_ms = max(RECOMPUTE_DELAY_MS, int(6 * spent_ms), RUN_RECOMPUTE_MS if running else 0)
 
     def _recompute_now(self) -> None:
         self._timer.stop()
-        if self._jobs.closed or self._explain_if_undrawable():
+        if self._closed or self._explain_if_undrawable():
             return
         doc = self.document
         theta = doc.state.theta.copy()
@@ -612,29 +535,28 @@ class SurfacePlot(QWidget):
             z = doc.problem.surface_at(doc.evaluation(), theta, self._i, self._j, a_values, b_values)
             self._draw_grid(a_values, b_values, z)
             return
-        s = doc.state
-        job = _GridJob(self._generation, s, theta, self._i, self._j, a_values, b_values)
-        self._jobs.submit(job, self._relay)
-        self.status_label.setText(f"computing {s.loss.kind} surface…")
+        task = SurfaceTask(doc.problem, theta, self._i, self._j, a_values, b_values, problem_key=doc.problem_id)
+        self._job = self._runner.start(
+            task, "process", name="loss-surface", on_finished=self._on_grid_computed, on_failed=self._on_grid_failed
+        )
+        kind = "neural-net" if not doc.problem.is_polynomial else doc.state.loss.kind
+        self.status_label.setText(f"computing the {kind} surface…")
 
     def _cancel_job(self) -> None:
-        self._generation += 1  # whatever is still in flight is stale now
-        self._jobs.cancel()
+        job, self._job = self._job, None
+        if job is not None:
+            job.cancel()  # whatever it still sends is stale now
 
     @Slot(object)
-    def _on_grid_computed(self, payload) -> None:
-        generation, a_values, b_values, z = payload
-        if generation != self._generation or self._jobs.closed:
-            return  # a stale grid: the knobs, data or model moved on while it was computed
-        self._jobs.stop = None
-        self._draw_grid(a_values, b_values, z)
+    def _on_grid_computed(self, grid: SurfaceGrid | None) -> None:
+        self._job = None
+        if grid is not None and not self._closed:
+            self._draw_grid(grid.a_values, grid.b_values, grid.z)
 
-    @Slot(object)
-    def _on_grid_failed(self, payload) -> None:
-        generation, message = payload
-        if generation == self._generation:
-            self._jobs.stop = None
-            self.status_label.setText(f"surface failed: {message}")
+    @Slot(str)
+    def _on_grid_failed(self, message: str) -> None:
+        self._job = None
+        self.status_label.setText(f"surface failed: {message}")
 
     def _draw_grid(self, a_values: np.ndarray, b_values: np.ndarray, z: np.ndarray) -> None:
         finite = np.isfinite(z)
@@ -742,8 +664,7 @@ class SurfacePlot(QWidget):
     @Slot(object)
     def _on_scene_clicked(self, event) -> None:
         if (
-            self._controller is None
-            or event.button() != Qt.MouseButton.LeftButton
+            event.button() != Qt.MouseButton.LeftButton
             or event.double()
             or self._range is None
             or self.stack.currentWidget() is not self.graphics
@@ -759,4 +680,4 @@ class SurfacePlot(QWidget):
         event.accept()
         theta = self.document.theta
         theta[self._i], theta[self._j] = a, b
-        self._controller.set_knobs(theta, f"Pick k{self._i}, k{self._j} on the loss surface")
+        self.knobsPicked.emit(theta, f"Pick k{self._i}, k{self._j} on the loss surface")

@@ -1,22 +1,21 @@
 """The model panel's validation row: hold out a share of the points, with a seed, and stop early.
 
 "Validation: hold out [20 %] seed [0] · [x] stop early after [200] steps without improvement".  Every
-change goes through the controller (a split is an undoable step; patience is a run setting); the row
-itself only shows what the document says, and how many points train and how many are held out.
+change is a request (``splitRequested``, ``settingsRequested``: a split is an undoable step, patience a run
+setting); the row itself only shows what the document says, and how many points train and how many are held out.
 """
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from workbench.fitting.split import MAX_FRACTION, MAX_SEED, Split
-from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import VALIDATION_COLOUR, rgb_css
-from workbench.session import MAX_STEPS
+from workbench.state.runs import MAX_STEPS
 
 DEFAULT_PATIENCE = 200
 
@@ -24,11 +23,13 @@ DEFAULT_PATIENCE = 200
 class ValidationControls(QWidget):
     """Hold-out share and seed of the train/validation split, and the early-stopping patience."""
 
-    def __init__(self, document: FitDocument, controller: Controller, parent=None):
+    splitRequested = Signal(object)  # a Split, or None to fit every point
+    settingsRequested = Signal(dict)  # run settings to change (patience)
+
+    def __init__(self, document: FitDocument, parent=None):
         super().__init__(parent)
         self.setObjectName("validationControls")
         self.document = document
-        self.controller = controller
 
         self.hold_out_spin = QSpinBox(objectName="holdOutSpin", minimum=0, maximum=round(MAX_FRACTION * 100))
         self.hold_out_spin.setSuffix(" %")
@@ -138,9 +139,9 @@ class ValidationControls(QWidget):
         fraction = (
             current.fraction if current is not None and round(current.fraction * 100) == percent else percent / 100.0
         )
-        self.controller.set_split(Split(fraction, self.seed_spin.value()) if percent else None)
+        self.splitRequested.emit(Split(fraction, self.seed_spin.value()) if percent else None)
 
     @Slot()
     def _on_patience_edited(self, *_):
         patience = self.patience_spin.value() if self.early_check.isChecked() else None
-        self.controller.set_run_settings(patience=patience)
+        self.settingsRequested.emit({"patience": patience})

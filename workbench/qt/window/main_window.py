@@ -23,6 +23,7 @@ from workbench.fitting.data import DataError, Dataset, load_dataset
 from workbench.fitting.table import Table
 from workbench.fitting.table_preview import preview_table, select_columns
 from workbench.paths import sample_paths
+from workbench.qt.app_state.background import RaceController, SweepController
 from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.app_state.preferences import Preferences, restore_window_layout, save_window_layout, set_theme
@@ -32,6 +33,7 @@ from workbench.qt.dialogs.tour import QuickTour
 from workbench.qt.style.icons import app_icon
 from workbench.qt.style.themes import build_theme_menu, theme_manager
 from workbench.qt.tasks.load_worker import BACKGROUND_LOAD_BYTES, LoadProgress, TableLoader
+from workbench.qt.tasks.runner import TaskRunner
 from workbench.qt.views.compare_panel import ComparisonPanel
 from workbench.qt.views.conditioning_lab import ConditioningLab
 from workbench.qt.views.data_panel import DataPanel
@@ -48,6 +50,7 @@ from workbench.qt.views.surface_plot import SurfacePlot
 from workbench.qt.window.export_actions import ExportActions
 from workbench.qt.window.session_manager import SessionManager
 from workbench.qt.window.snapshots import SnapshotMenu
+from workbench.qt.window.wiring import wire_views
 
 NOTICE_SECONDS = 12
 
@@ -61,7 +64,10 @@ class MainWindow(QMainWindow):
         self.document = FitDocument(
             dataset if dataset is not None else Dataset([], []), self, **Preferences().document_defaults()
         )
-        self.controller = Controller(self.document, self)
+        self.runner = TaskRunner(self)  # every piece of work off this window's thread goes through it
+        self.controller = Controller(self.document, self.runner, self)
+        self.race_controller = RaceController(self.document, self.runner, self)
+        self.sweep_controller = SweepController(self.document, self.runner, self)
         self.setWindowIcon(app_icon())
         self._build_views()
         self.session_manager = SessionManager(self)  # the session file, unsaved changes, autosave, recent files
@@ -81,7 +87,7 @@ class MainWindow(QMainWindow):
 
     # -- construction -----------------------------------------------------------------------------
     def _build_views(self) -> None:
-        doc, ctl = self.document, self.controller
+        doc = self.document
         self.fit_plot = FitPlot(doc)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -109,24 +115,18 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.plot_splitter, 1)
         self.setCentralWidget(central)
 
-        self.data_panel = DataPanel(doc, ctl)
-        self.knob_panel = KnobPanel(doc, ctl)
-        self.model_panel = ModelPanel(doc, ctl)
+        self.data_panel = DataPanel(doc)
+        self.knob_panel = KnobPanel(doc)
+        self.model_panel = ModelPanel(doc)
         self.loss_plot = LossHistoryPlot(doc)
-        self.surface_plot = SurfacePlot(doc, ctl)
-        self.compare_panel = ComparisonPanel(doc, ctl)
+        self.surface_plot = SurfacePlot(doc, self.runner)
+        self.compare_panel = ComparisonPanel(doc)
         self.graph_view = GraphView(doc)
-        self.conditioning_lab = ConditioningLab(doc, ctl)
+        self.conditioning_lab = ConditioningLab(doc)
         self.gradcheck_panel = GradientCheckPanel(doc)
-        self.race_panel = RacePanel(doc, ctl)
+        self.race_panel = RacePanel(doc)
         self.report_panel = ReportPanel(doc)
-
-        self.fit_plot.pointAddRequested.connect(ctl.add_point)
-        self.fit_plot.pointMoveRequested.connect(ctl.move_point)
-        self.fit_plot.pointRemoveRequested.connect(self._on_point_remove_requested)
-        self.fit_plot.pointSelected.connect(self.data_panel.select_row)
-        self.data_panel.rowSelected.connect(self.fit_plot.select_point)
-        self.fit_plot.pointSelected.connect(self.graph_view.set_point)
+        wire_views(self)  # every view's requests to the controllers, in one place
 
         model_scroll = _scrolling(self.model_panel)
         self.docks = {
@@ -675,14 +675,10 @@ class MainWindow(QMainWindow):
         Preferences().remember_directory_of(path)
 
     # -- reactions ---------------------------------------------------------------------------------
-    @Slot(int)
-    def _on_point_remove_requested(self, index: int) -> None:
-        self.controller.remove_points([index])
-        self.fit_plot.select_point(None)
-
     def _delete_selected_point(self) -> None:
         if self.fit_plot.selected is not None:
-            self._on_point_remove_requested(self.fit_plot.selected)
+            self.controller.remove_points([self.fit_plot.selected])
+            self.fit_plot.select_point(None)
 
     @Slot(str, str)
     def _on_notice(self, level: str, message: str) -> None:
@@ -726,12 +722,14 @@ class MainWindow(QMainWindow):
         )
 
     def shutdown(self) -> None:
-        """Stop every background job (run, surface, sweep) and wait for its thread; safe to repeat."""
-        self.controller.shutdown()
+        """Stop every background task (run, race, sweep, surface, file) and end the compute processes;
+        safe to repeat."""
+        self.controller.stop_run()
+        self.race_controller.shutdown()
+        self.sweep_controller.shutdown()
         self._stop_loading()
         self.surface_plot.shutdown()
-        self.conditioning_lab.shutdown()
-        self.race_panel.shutdown()
+        self.runner.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         """Ask about unsaved changes (Cancel keeps the window open), then stop background work and close.

@@ -23,8 +23,10 @@ from PySide6.QtCore import QByteArray
 
 from workbench.fitting.computable import numeric_trouble
 from workbench.fitting.training import StopReason, TrainResult
-from workbench.qt.app_state.document import FitState, RunRecord, aligned_val_history
 from workbench.session import SavedRun, Session, SessionError
+from workbench.state.document import Document
+from workbench.state.fit_state import FitState
+from workbench.state.runs import RunRecord, aligned_val_history
 
 if TYPE_CHECKING:
     from workbench.qt.window.main_window import MainWindow
@@ -136,8 +138,8 @@ def apply_session(window: MainWindow, session: Session, source: str = "the sessi
     """
     view, state = check_session(session, source)
     window.controller.stop_run()
-    window.race_panel.stop_race()
-    window.conditioning_lab.stop_sweep()
+    window.race_controller.stop()
+    window.sweep_controller.stop()
     run = session.last_run
     last_run = (
         None
@@ -150,19 +152,19 @@ def apply_session(window: MainWindow, session: Session, source: str = "the sessi
             run.settings,
         )
     )
-    window.document.reset(
-        state,
-        session.settings,
+    loaded = Document.restored(state, session.settings)
+    loaded.load_records(
         manual_trail=session.manual_trail,
         manual_moves=session.manual_moves,
         best_manual=session.best_manual,
         gd_trajectory=session.gd_trajectory,
         loss_history=session.loss_history,
-        last_run=last_run,
-        snapshots=session.snapshots,
         val_history=session.val_history,
-        overlays=tuple(view.get(key, False) for key in OVERLAYS),
+        last_run=last_run,
     )
+    loaded.snapshots = {name: (float(loss), np.array(theta)) for name, (loss, theta) in session.snapshots.items()}
+    loaded.show_exact, loaded.show_manual, loaded.show_gd = (bool(view.get(key, False)) for key in OVERLAYS)
+    window.document.replace_with(loaded)
     return apply_view(window, view)
 
 
