@@ -37,23 +37,31 @@ def _elementwise(info: OpInfo, value: Callable, local: Callable, a, **meta) -> N
     return node
 
 
-def _unary(name: str, title: str, symbol: str, rule: str, derivative: str, word: str = "") -> OpInfo:
+def _unary(name: str, title: str, symbol: str, rule: str, derivative: str, domain: str = "") -> OpInfo:
     return register(
         OpInfo(
             name=name,
             title=title,
             symbol=symbol,
-            word=word or name,
+            word=name,
             rule=rule,
             derivative=derivative,
             formula=f"{name}({{0}})",
-            label=word or name,
+            label=name,
             derived_name=f"{name}({{0}})",
+            domain=domain,
         )
     )
 
 
-EXP = _unary("exp", "exponential", "eˣ", "exp: the input gets e^a × the gradient (its own value)", "∂(eᵃ)/∂a = eᵃ")
+EXP = _unary(
+    "exp",
+    "exponential",
+    "eˣ",
+    "exp: the input gets e^a × the gradient (its own value)",
+    "∂(eᵃ)/∂a = eᵃ",
+    "overflows a double when its input is above about 709",
+)
 
 
 def exp(a) -> Node:
@@ -61,7 +69,9 @@ def exp(a) -> Node:
     return _elementwise(EXP, np.exp, lambda _a, out: out, a)
 
 
-LOG = _unary("log", "logarithm", "ln", "log: the input gets the gradient / a", "∂(ln a)/∂a = 1/a")
+LOG = _unary(
+    "log", "logarithm", "ln", "log: the input gets the gradient / a", "∂(ln a)/∂a = 1/a", "needs positive input"
+)
 
 
 def log(a) -> Node:
@@ -75,6 +85,7 @@ SQRT = _unary(
     "√",
     "square root: the input gets the gradient / (2√a), reusing the forward value",
     "∂(√a)/∂a = 1/(2√a)",
+    "needs input ≥ 0",
 )
 
 
@@ -105,6 +116,7 @@ TAN = _unary(
     "",
     "tangent: the input gets (1 + tan²) × the gradient, reusing the forward value",
     "∂(tan a)/∂a = 1 + tan² a",
+    "is infinite at ±π/2",
 )
 
 

@@ -36,7 +36,8 @@ class OpInfo:
     rule in one line, the one it teaches ("exp: the input gets e^a × the gradient (its own value)");
     ``derivative`` the local derivative in symbols (∂out/∂a = e^a).  ``label`` is the label the op gives
     a node nobody named (a string, or a function of the node); such nodes get ``derived_name`` built from
-    their inputs' names (None: a numbered name s1, s2, …).
+    their inputs' names (None: a numbered name s1, s2, …).  ``domain`` says, for a message, where the op
+    has no finite value ("is defined only for positive input").
     """
 
     name: str
@@ -53,6 +54,7 @@ class OpInfo:
     sends_gradient: Callable[[Node], bool] = _always  # False where the output does not depend on the input
     summed: Callable[[Node, Node], int] | None = None  # per-point contributions a parent's gradient sums
     data_only_note: Callable[[Node, list[str]], str] | None = None  # what the rule would do to data
+    domain: str = ""  # where the op has no finite value, said of its input(s): "needs positive input"
 
     def default_label(self, node: Node) -> str:
         """The label this op gives a node when nobody names it."""

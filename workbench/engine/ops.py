@@ -146,6 +146,7 @@ POW = register(
         backward_text=_pow_text,
         sends_gradient=lambda node: node.meta.get("exponent", 1.0) != 0,
         data_only_note=_pow_data_note,
+        domain="has no real value for a negative base unless the exponent is a whole number",
     )
 )
 
@@ -198,6 +199,7 @@ POWER = register(
         label="^",
         derived_name="{w0}^{w1}",
         backward_text=_power_text,
+        domain="has no real value for a negative base unless the exponent is a whole number",
     )
 )
 
@@ -302,6 +304,7 @@ DIV = register(
         formula="{0} / {1}",
         label="÷",
         derived_name="{w0}/{w1}",
+        domain="cannot divide by zero",
     )
 )
 

@@ -19,6 +19,8 @@ import numpy as np
 from .basis import Basis
 from .conditioning import Conditioning, conditioning, squared_error_hessian
 from .exact import ExactFit, solve_exact
+from .formula_model import FormulaModel
+from .least_squares import LM_KIND, LMTrainer
 from .losses import Loss
 from .models import LossGraph, MLPModel, PolynomialModel, inverse_sigma
 from .optimizers import make_optimizer
@@ -26,7 +28,7 @@ from .stats import FitReport, fit_report
 from .surface import numeric_surface, polynomial_surface, quadratic_surface_at
 from .training import StopRules, Trainer
 
-Model = PolynomialModel | MLPModel
+Model = PolynomialModel | MLPModel | FormulaModel
 
 
 class FitProblem:
@@ -214,8 +216,13 @@ class FitProblem:
         params,
         rules: StopRules = StopRules(),
         stop_event: threading.Event | None = None,
-    ) -> Trainer:
-        """A trainer on this problem's engine graph, starting from ``params``."""
+    ) -> Trainer | LMTrainer:
+        """A trainer on this problem's engine graph, starting from ``params``.
+
+        ``optimizer="lm"`` gives Levenberg–Marquardt behind the same interface (``lr`` is not used).
+        """
+        if optimizer == LM_KIND:
+            return LMTrainer(self, params, rules, stop_event)
         return Trainer(self.value_and_grad, make_optimizer(optimizer, lr), params, rules, stop_event)
 
     @cached_property

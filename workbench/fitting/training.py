@@ -38,6 +38,7 @@ class StopReason(str, Enum):
     DIVERGED = "diverged"
     STOPPED = "stopped"
     EARLY_STOP = "early_stop"  # the monitored (validation) loss stopped improving
+    STALLED = "stalled"  # no step lowers the loss, yet the gradient is not small (far from an optimum)
 
 
 @dataclass(frozen=True)
