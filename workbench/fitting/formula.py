@@ -137,7 +137,7 @@ def tokenize(text: str) -> list[Token]:
             i = end
         elif (ch.isalpha() or ch == "_") and ch.isidentifier():
             end = i + 1
-            while end < n and (text[i : end + 1]).isidentifier():
+            while end < n and text[end] not in _SYMBOLS and text[i : end + 1].isidentifier():
                 end += 1
             tokens.append(Token("name", text[i:end], i))
             i = end

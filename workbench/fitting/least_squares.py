@@ -53,6 +53,19 @@ def solve_least_squares(
     return report_at(problem, residuals, outcome.params, outcome)
 
 
+def landmark_loss(problem, start) -> float | None:
+    """The loss Levenberg–Marquardt reaches from ``start``: the optimum a race on a formula aims for
+    (None when LM cannot fit this model or loss, or cannot start there)."""
+    from .formula_model import FormulaModel
+
+    if not isinstance(problem.model, FormulaModel) or problem.x.size == 0:
+        return None
+    try:
+        return solve_least_squares(problem, start).loss
+    except ValueError:  # NoJacobian (not squared error) or a start where the formula is not finite
+        return None
+
+
 def report_at(problem, residuals: ProblemResiduals, params, outcome) -> NonlinearFit:
     """The statistics of ``problem`` at ``params`` (``outcome``: the LM result that led there)."""
     prediction, scaled, jacobian = residuals.data_residuals(params)

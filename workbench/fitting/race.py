@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .conditioning import Conditioning
+from .least_squares import LM_KIND, LM_NAME, landmark_loss
 from .optimizers import OPTIMIZER_NAMES, make_optimizer
 
 RACE_KINDS = ("gd", "momentum", "nesterov", "adam", "nudge")
-RACE_NAMES = {**OPTIMIZER_NAMES, "nudge": "Random nudge"}
+RACE_NAMES = {**OPTIMIZER_NAMES, "nudge": "Random nudge", LM_KIND: LM_NAME}
 TARGET_FRACTION = 0.01  # "within 1% of the optimum"
 
 
@@ -127,7 +128,7 @@ class Race:
         self.stop_event = stop or threading.Event()
         exact = problem.exact
         start_loss = problem.loss_at(self.theta0)
-        self.optimum = exact.loss if exact is not None else None
+        self.optimum = exact.loss if exact is not None else landmark_loss(problem, self.theta0)
         self.target = (
             None if self.optimum is None else self.optimum + TARGET_FRACTION * max(self.optimum, 1e-9 * start_loss)
         )
