@@ -23,7 +23,7 @@ from workbench.fitting.formula import FormulaError, parse
 from workbench.fitting.formula_model import FormulaModel, read_formula
 from workbench.fitting.formula_text import render
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # -- what it reads -------------------------------------------------------------------------------------------

@@ -151,19 +151,20 @@ class FormulaModel:
         """The L2 penalty applies to every parameter (a formula has no intercept the model knows of)."""
         return np.ones(self.n_params)
 
-    def _knobs(self, theta) -> dict[str, Node]:
+    def _knobs(self, theta, leaf=parameter) -> dict[str, Node]:
+        """A leaf per parameter (``constant`` leaves when no gradient is wanted: cheaper)."""
         theta = np.asarray(theta, dtype=np.float64)
         if theta.shape[:1] != (self.n_params,):
             raise ValueError(
                 f"expected {self.n_params} parameters ({', '.join(self.parameter_names)}), got {theta.shape}"
             )
-        return {name: parameter(value, label=name) for name, value in zip(self.parameter_names, theta)}
+        return {name: leaf(value, label=name) for name, value in zip(self.parameter_names, theta)}
 
     def predict(self, theta, x) -> np.ndarray:
         """The curve at x (±inf or NaN where the formula has no finite value)."""
         x = np.asarray(x, dtype=np.float64)
         with np.errstate(**_QUIET):
-            values = build(self.tree, constant(x, label="x"), self._knobs(theta)).value
+            values = build(self.tree, constant(x, label="x"), self._knobs(theta, constant)).value
         return np.broadcast_to(values, x.shape).astype(np.float64, copy=True)
 
     def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused", design=None, sigma=None) -> LossGraph:
@@ -245,7 +246,7 @@ def nonfinite_reason(model: FormulaModel, theta, x) -> str | None:
     x = np.asarray(x, dtype=np.float64)
     theta = np.asarray(theta, dtype=np.float64)
     with np.errstate(**_QUIET):
-        output = build(model.tree, constant(x, label="x"), model._knobs(theta))
+        output = build(model.tree, constant(x, label="x"), model._knobs(theta, constant))
     values = np.broadcast_to(output.value, x.shape)
     if np.all(np.isfinite(values)):
         return None
