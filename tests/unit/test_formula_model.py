@@ -152,3 +152,31 @@ def test_formula_errors_are_value_errors():
     assert issubclass(FormulaError, ValueError)
     with pytest.raises(ValueError):
         FormulaModel("a*exp(-b*x")
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda loss: f"{loss.kind}-l2{loss.l2:g}")
+def test_fused_and_expanded_graphs_give_the_same_loss_and_gradient(loss):
+    model, y = noisy_data("a*exp(-b*x) + c", SHAPES["a*exp(-b*x) + c"])
+    theta = np.array([1.7, 0.6, 0.2])
+    fused = model.loss_graph(X, y, loss, "fused").value_and_grad(theta)
+    expanded_graph = model.loss_graph(X, y, loss, "expanded")
+    expanded = expanded_graph.value_and_grad(theta)
+    assert expanded[0] == pytest.approx(fused[0], rel=1e-14)
+    np.testing.assert_allclose(expanded[1], fused[1], rtol=1e-12)
+    if loss.kind == "mse" and not loss.l2:
+        assert {"square", "mean"} <= {n.op for n in expanded_graph.graph.nodes}  # as the articles draw it
+
+
+def test_copy_formula_with_values_and_start_values_from_text():
+    model = FormulaModel("a*exp(-b*x) + 2*pi*c")
+    assert model.with_values([2.0, 0.5, -1.0], digits=6) == "2*exp(-0.5*x) + 2*pi*(-1)"
+    np.testing.assert_array_equal(model.start_values("a=3, c = -0.5"), [3.0, 1.0, -0.5])
+    np.testing.assert_array_equal(model.start_values("b=2", default=[0.0, 0.0, 0.0]), [0.0, 2.0, 0.0])
+    for text, message in [
+        ("d=1", "unknown parameter 'd': the formula's parameters are a, b, c"),
+        ("a", "write start values as name=value"),
+        ("a=x", "must be a number"),
+        ("a=inf", "must be a finite number"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            model.start_values(text)

@@ -169,17 +169,44 @@ class FormulaModel:
 
     def loss_graph(self, x, y, loss: Loss = Loss(), kind: str = "fused", design=None, sigma=None) -> LossGraph:
         """The engine graph of the loss on (x, y), residuals divided by ``sigma`` if given: the formula's own
-        nodes (``kind`` and ``design`` are ignored: a formula's graph is drawn as it is computed)."""
+        nodes, then the loss as one mean-of-squares node (``fused``) or as square and mean nodes
+        (``expanded``, as the articles draw it); ``design`` is not used."""
         knobs = self._knobs(np.ones(self.n_params))
         with np.errstate(**_QUIET):
             prediction = build(self.tree, constant(np.asarray(x, dtype=np.float64), label="x"), knobs)
             prediction.label = "ŷ"
-            total = loss.data_term(residual_node(prediction, y, sigma), fused=True)
+            total = loss.data_term(residual_node(prediction, y, sigma), fused=kind == "fused")
             if loss.l2:
                 penalty = ops.sum_all([ops.square(k) for k in knobs.values()])
                 total = ops.add(total, ops.mul(penalty, loss.l2))
         total.label = "L"
-        return QuietLossGraph(total, list(knobs.values()), "expanded", prediction)
+        return QuietLossGraph(total, list(knobs.values()), kind, prediction)
+
+    def with_values(self, theta, digits: int = 17) -> str:
+        """The formula with the parameters' values written in (for Copy formula and exports)."""
+        return render(self.parsed.tree, dict(zip(self.parameter_names, np.asarray(theta, dtype=float))), digits)
+
+    def start_values(self, text: str, default=None) -> np.ndarray:
+        """Start values from ``"a=1, b=0.1"`` (the CLI's ``--start``); parameters left out take ``default``
+        (all ones when None).  Raises ValueError naming the parameter or value that is wrong."""
+        theta = np.array(self.initial_params() if default is None else default, dtype=np.float64)
+        for item in filter(None, (part.strip() for part in text.split(","))):
+            name, equals, value = item.partition("=")
+            name = name.strip()
+            if not equals:
+                raise ValueError(f"write start values as name=value, e.g. {self.parameter_names[0]}=1, got {item!r}")
+            if name not in self.parameter_names:
+                raise ValueError(
+                    f"unknown parameter {name!r}: the formula's parameters are {', '.join(self.parameter_names)}"
+                )
+            try:
+                number_value = float(value)
+            except ValueError:
+                raise ValueError(f"the start value of {name} must be a number, got {value.strip()!r}") from None
+            if not np.isfinite(number_value):
+                raise ValueError(f"the start value of {name} must be a finite number, got {value.strip()!r}")
+            theta[self.parameter_names.index(name)] = number_value
+        return theta
 
     def jacobian(self, theta, x) -> tuple[np.ndarray, np.ndarray]:
         """(ŷ, J) at the points x: J[i, j] = ∂ŷ_i/∂θ_j, by one reverse pass (see the module's note)."""

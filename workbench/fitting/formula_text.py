@@ -52,6 +52,7 @@ def _binary(tree: Binary, values: dict[str, float], digits: int) -> tuple[str, i
     else:
         wrap_left = left_precedence < own
         wrap_right = right_precedence < own or (right_precedence == own and tree.op in "-/")
+    wrap_right = wrap_right or right.startswith("-")  # x*(-2), not x*-2: clearer, and other tools read it
     if wrap_left:
         left = f"({left})"
     if wrap_right:
