@@ -95,6 +95,7 @@ def test_precedence_and_values(text, expected):
         ("y*a + x", "cannot use y itself", 1, 1),
         ("1e999*x*a", "too large for a double", 1, 1),
         ("()", "empty parentheses", 1, 2),
+        ("1.2.3*x*a", "'1.2.3' is not a number", 1, 4),
     ],
 )
 def test_errors_say_what_and_where(text, message, line, column):
@@ -276,6 +277,11 @@ def test_fuzz_a_damaged_formula_is_read_or_refused_never_a_crash(pair, data):
     result = parse_or_error(text)
     if not isinstance(result, FormulaError):
         FormulaModel(text)  # a formula it reads can be built (or is refused with a FormulaError)
+
+
+def test_the_language_offers_the_engines_functions():
+    assert set(formula.FUNCTIONS) == {"exp", "log", "sqrt", "sin", "cos", "tan", "arctan", "tanh", "abs"}
+    assert formula.ALIASES == {"ln": "log", "atan": "arctan"}
 
 
 def test_the_parser_module_never_reaches_for_code_evaluation():

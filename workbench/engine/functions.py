@@ -50,6 +50,7 @@ def _unary(name: str, title: str, symbol: str, rule: str, derivative: str, domai
             label=name,
             derived_name=f"{name}({{0}})",
             domain=domain,
+            formula_function=True,
         )
     )
 
@@ -168,6 +169,7 @@ ABS = register(
         formula="|{0}|",
         label="|·|",
         derived_name="|{0}|",
+        formula_function=True,
     )
 )
 

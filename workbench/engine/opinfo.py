@@ -55,6 +55,7 @@ class OpInfo:
     summed: Callable[[Node, Node], int] | None = None  # per-point contributions a parent's gradient sums
     data_only_note: Callable[[Node, list[str]], str] | None = None  # what the rule would do to data
     domain: str = ""  # where the op has no finite value, said of its input(s): "needs positive input"
+    formula_function: bool = False  # offered by name in the formula language: exp(…), sin(…)
 
     def default_label(self, node: Node) -> str:
         """The label this op gives a node when nobody names it."""

@@ -19,10 +19,13 @@ import difflib
 import math
 from dataclasses import dataclass
 
+from workbench.engine import registered_ops
+
 MAX_LENGTH = 10_000  # characters: a formula, not a program
 MAX_DEPTH = 150  # nested parentheses, powers and signs: deep enough for any formula, far from Python's stack
 
-FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos", "tan", "arctan", "tanh", "abs")
+# The engine's functions offered by name (each op says so itself: a new one needs no change here).
+FUNCTIONS = tuple(name for name, info in registered_ops().items() if info.formula_function)
 ALIASES = {"ln": "log", "atan": "arctan"}
 CONSTANTS = {"pi": math.pi, "e": math.e}
 VARIABLE = "x"
@@ -349,6 +352,9 @@ class _Parser:
 
     def _after_operand(self, token: Token, also: str = "") -> FormulaError:
         previous = self.tokens[self.index - 1].text
+        before = self.tokens[self.index - 1]
+        if token.kind == "number" and before.kind == "number" and token.text.startswith("."):
+            return self.error(f"'{before.text}{token.text}' is not a number: a number has one decimal point")
         if token.kind in ("number", "name") or token.text == "(":
             shown = token.text if token.kind != "op" else "("
             if previous == ")":
