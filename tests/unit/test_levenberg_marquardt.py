@@ -146,3 +146,13 @@ def test_monomial_lm_matches_legendre_lm():
         fit = solve_least_squares(problem, np.zeros(4))
         curves.append(fit.fitted)
     np.testing.assert_allclose(curves[0], curves[1], rtol=1e-10)
+
+
+def test_no_data_and_too_few_points():
+    model = FormulaModel(GROWTH)
+    with pytest.raises(ValueError, match="no data points"):
+        solve_least_squares(FitProblem(np.zeros(0), np.zeros(0), model), np.ones(3))
+    few = solve_least_squares(FitProblem(X[:2], Y_GROWTH[:2], model), np.ones(3))
+    assert few.dof == -1 and few.standard_errors is None and "no degrees of freedom" in few.why
+    fitted, lo, hi, _, _ = few.bands(X[:5])
+    assert np.all(np.isfinite(fitted)) and np.all(np.isnan(lo)) and np.all(np.isnan(hi))

@@ -188,3 +188,8 @@ def test_the_race_can_include_sgd():
     list(race.run())
     sgd = next(c for c in race.contenders if c.kind == "sgd")
     assert sgd.name == "Stochastic gradient descent" and not sgd.diverged and len(sgd.losses) > 10
+
+
+def test_no_data_gives_no_guide():
+    empty = FitProblem(np.zeros(0), np.zeros(0), FormulaModel("a*x"))
+    assert step_size_guide(empty, np.ones(1), 4) is None and local_conditioning(empty, np.ones(1)) is None

@@ -62,6 +62,8 @@ class ProblemResiduals:
                 f"Levenberg–Marquardt minimises squared errors; with the {loss.kind.upper()} loss use gradient "
                 f"descent, momentum or Adam (or switch the loss to MSE or SSE)"
             )
+        if problem.x.size == 0:
+            raise ValueError("no data points: add at least one point to fit")
         self.problem = problem
         self.n_points = problem.x.size
         self.predict, self.predict_only = _compiled(problem.model, problem.x)

@@ -48,8 +48,10 @@ def step_size_guide(problem, theta, batch_size: int | None = None, seed: int = 0
     """The learning-rate guidance for gradient descent on ``problem`` at ``theta`` with batches of
     ``batch_size`` points (None: all); None for models without a Jacobian (the neural net) or no data."""
     n = problem.x.size
+    if n == 0:
+        return None
     jacobian, scale, ridge = _scaled_jacobian(problem, theta)
-    if jacobian is None or n == 0:
+    if jacobian is None:
         return None
     batch = n if batch_size is None else check_batch_size(batch_size, n)
     full = _limit(jacobian, scale / n, ridge)
@@ -65,8 +67,10 @@ def step_size_guide(problem, theta, batch_size: int | None = None, seed: int = 0
 def local_conditioning(problem, theta) -> Conditioning | None:
     """The (Gauss–Newton) Hessian's spectrum at ``theta``, for models whose exact one ``problem``
     does not have (a formula); None when there is no Jacobian."""
+    if problem.x.size == 0:
+        return None
     jacobian, scale, ridge = _scaled_jacobian(problem, theta)
-    if jacobian is None or problem.x.size == 0:
+    if jacobian is None:
         return None
     s = np.linalg.svd(jacobian, compute_uv=False) if jacobian.size else np.zeros(0)
     s = np.concatenate([s, np.zeros(max(jacobian.shape[1] - s.size, 0))])
