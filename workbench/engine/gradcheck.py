@@ -9,9 +9,13 @@ import numpy as np
 ROUNDING = np.finfo(np.float64).eps
 
 
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6, return_noise: bool = False):
-    """∂f/∂x_i ≈ (f(x + h·e_i) − f(x − h·e_i)) / 2h for every element, with h scaled to |x_i|.
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6, return_noise: bool = False, floor: float = 1.0
+):
+    """∂f/∂x_i ≈ (f(x + h·e_i) − f(x − h·e_i)) / 2h for every element, with h = eps·max(floor, |x_i|).
 
+    The default ``floor`` of 1 keeps h from vanishing at x_i = 0; near a singular point (log or √ near
+    0, a quotient near a zero denominator) pass ``floor=0``, so the step stays inside the domain.
     With ``return_noise`` also returns, per element, the size of the rounding error such a difference
     can carry (64·ε·|f| / 2h): below it a central difference cannot tell a gradient from zero.
     """
@@ -20,7 +24,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
     noise = np.zeros_like(x)
     flat, gflat, nflat = x.reshape(-1), grad.reshape(-1), noise.reshape(-1)
     for i in range(flat.size):
-        h = eps * max(1.0, abs(flat[i]))
+        h = eps * max(floor, abs(flat[i]))
         saved = flat[i]
         flat[i] = saved + h
         up = f(x)
@@ -41,7 +45,7 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor=1e-8) -> np.
 
 
 def check_gradient(
-    f_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.ndarray, eps: float = 1e-6
+    f_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.ndarray, eps: float = 1e-6, floor: float = 1.0
 ) -> float:
     """Largest relative error between the analytic gradient of ``f_and_grad`` and central differences.
 
@@ -49,9 +53,10 @@ def check_gradient(
     or the central difference's rounding noise: a difference of f values carries rounding error of the
     size of f, so an entry that nearly cancels (1e-4 beside entries of 1) cannot be checked to six of its
     own digits.  Errors in small entries still show, measured against the gradient's scale.
+    ``floor`` is passed to ``numerical_gradient`` (0: steps relative to each |x_i|).
     """
     _, analytic = f_and_grad(np.array(x, dtype=np.float64))
-    numeric, noise = numerical_gradient(lambda v: f_and_grad(v)[0], x, eps, return_noise=True)
+    numeric, noise = numerical_gradient(lambda v: f_and_grad(v)[0], x, eps, return_noise=True, floor=floor)
     largest = float(np.max(np.abs(analytic), initial=0.0))
-    floor = np.maximum(noise, max(1e-8, 1e-3 * largest))
-    return float(np.max(relative_error(analytic, numeric, floor), initial=0.0))
+    resolvable = np.maximum(noise, max(1e-8, 1e-3 * largest))
+    return float(np.max(relative_error(analytic, numeric, resolvable), initial=0.0))

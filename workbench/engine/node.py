@@ -158,7 +158,12 @@ class Node:
     def __truediv__(self, other):
         from . import ops
 
-        return ops.mul(self, ops.pow(as_node(other), -1.0))
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        from . import ops
+
+        return ops.div(other, self)
 
     @property
     def shape(self) -> tuple[int, ...]:

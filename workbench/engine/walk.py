@@ -21,6 +21,7 @@ import numpy as np
 from .explain import backward_rule, describe, forward_rule, node_names, summed_elements, wrap
 from .graph import Graph
 from .node import Node
+from .opinfo import op_info
 
 FORWARD, BACKWARD, IDLE = "forward", "backward", "idle"
 
@@ -81,8 +82,8 @@ def receivers(node: Node) -> list[Node]:
     """The inputs ``node``'s backward rule adds a contribution to (each once, in order)."""
     if node.backward_fn is None or not node.requires_grad:
         return []
-    if node.op == "pow" and node.meta.get("exponent", 1.0) == 0:
-        return []  # x^0 = 1 does not depend on x: nothing is sent
+    if not op_info(node.op).sends_gradient(node):
+        return []  # e.g. x^0 = 1 does not depend on x: nothing is sent
     seen: dict[int, Node] = {}
     for parent in node.parents:
         if parent.requires_grad and id(parent) not in seen:

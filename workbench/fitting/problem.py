@@ -19,14 +19,17 @@ import numpy as np
 from .basis import Basis
 from .conditioning import Conditioning, conditioning, squared_error_hessian
 from .exact import ExactFit, solve_exact
+from .formula_model import FormulaModel
+from .least_squares import LM_KIND, LMTrainer
 from .losses import Loss
+from .minibatch import MiniBatchTrainer
 from .models import LossGraph, MLPModel, PolynomialModel, inverse_sigma
 from .optimizers import make_optimizer
 from .stats import FitReport, fit_report
 from .surface import numeric_surface, polynomial_surface, quadratic_surface_at
 from .training import StopRules, Trainer
 
-Model = PolynomialModel | MLPModel
+Model = PolynomialModel | MLPModel | FormulaModel
 
 
 class FitProblem:
@@ -221,8 +224,23 @@ class FitProblem:
         params,
         rules: StopRules = StopRules(),
         stop_event: threading.Event | None = None,
-    ) -> Trainer:
-        """A trainer on this problem's engine graph, starting from ``params``."""
+        batch_size: int | None = None,
+        seed: int = 0,
+    ) -> Trainer | LMTrainer:
+        """A trainer on this problem's engine graph, starting from ``params``.
+
+        ``optimizer="lm"`` gives Levenberg–Marquardt behind the same interface (``lr`` is not used).
+        ``batch_size`` B (None: all points) makes each step's gradient that of B points drawn without
+        replacement within each epoch from ``seed`` (``minibatch.MiniBatchTrainer``).
+        """
+        if optimizer == LM_KIND:
+            if batch_size is not None and batch_size < self.x.size:
+                raise ValueError(
+                    "Levenberg–Marquardt uses every point at every step: leave the batch size at all points"
+                )
+            return LMTrainer(self, params, rules, stop_event)
+        if batch_size is not None:
+            return MiniBatchTrainer(self, make_optimizer(optimizer, lr), params, batch_size, seed, rules, stop_event)
         return Trainer(self.value_and_grad, make_optimizer(optimizer, lr), params, rules, stop_event)
 
     @cached_property

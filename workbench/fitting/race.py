@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .conditioning import Conditioning
+from .least_squares import LM_KIND, LM_NAME, landmark_loss
 from .optimizers import OPTIMIZER_NAMES, make_optimizer
+from .step_size import local_conditioning, step_size_guide
 
 RACE_KINDS = ("gd", "momentum", "nesterov", "adam", "nudge")
-RACE_NAMES = {**OPTIMIZER_NAMES, "nudge": "Random nudge"}
+RACE_NAMES = {**OPTIMIZER_NAMES, "nudge": "Random nudge", LM_KIND: LM_NAME, "sgd": "Stochastic gradient descent"}
 TARGET_FRACTION = 0.01  # "within 1% of the optimum"
 
 
@@ -120,29 +122,43 @@ class Race:
         lrs: dict | None = None,
         stop: threading.Event | None = None,
         nudge_scale: float | None = None,
+        batch_size: int | None = None,
+        seed: int = 0,
     ):
         self.problem = problem
         self.theta0 = np.array(theta0, dtype=np.float64)
+        self.batch_size, self.seed = batch_size, seed  # for the "sgd" contender (mini-batch gradient descent)
         self.max_steps = int(steps)
         self.stop_event = stop or threading.Event()
         exact = problem.exact
         start_loss = problem.loss_at(self.theta0)
-        self.optimum = exact.loss if exact is not None else None
+        self.optimum = exact.loss if exact is not None else landmark_loss(problem, self.theta0)
         self.target = (
             None if self.optimum is None else self.optimum + TARGET_FRACTION * max(self.optimum, 1e-9 * start_loss)
         )
         self.runaway = 1e8 * max(start_loss, np.finfo(float).tiny)  # the training loop's divergence bound
         lrs = lrs or {}
+        conditioning = problem.conditioning or local_conditioning(problem, self.theta0)  # formulas: at the start
         self.contenders = [
-            Contender(k, lrs.get(k, default_lr(k, problem.conditioning)), theta=self.theta0.copy()) for k in kinds
+            Contender(k, lrs.get(k, self._default_lr(k, conditioning)), theta=self.theta0.copy()) for k in kinds
         ]
         self._steppers = [self._stepper(c, nudge_scale) for c in self.contenders]
         self.step = 0
+
+    def _default_lr(self, kind: str, conditioning: Conditioning | None) -> float:
+        if kind == "sgd":
+            guide = step_size_guide(self.problem, self.theta0, self.batch_size or 1, self.seed)
+            return guide.suggested if guide is not None and np.isfinite(guide.suggested) else 0.01
+        return default_lr(kind, conditioning)
 
     def _stepper(self, contender: Contender, nudge_scale: float | None):
         if contender.kind == "nudge":
             scale = nudge_scale or 0.1 * max(1.0, float(np.max(np.abs(self.theta0))))
             return RandomNudge(self.problem.loss_at, self.theta0, scale)
+        if contender.kind == "sgd":
+            return self.problem.trainer(
+                "gd", contender.lr, self.theta0, batch_size=self.batch_size or 1, seed=self.seed
+            )
         return self.problem.trainer(contender.kind, contender.lr, self.theta0)
 
     def advance(self) -> bool:

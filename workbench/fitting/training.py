@@ -38,6 +38,7 @@ class StopReason(str, Enum):
     DIVERGED = "diverged"
     STOPPED = "stopped"
     EARLY_STOP = "early_stop"  # the monitored (validation) loss stopped improving
+    STALLED = "stalled"  # no step lowers the loss, yet the gradient is not small (far from an optimum)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class StepRecord:
     params: np.ndarray  # after the update
     finite: bool = True  # loss and gradient were finite
     val_loss: float | None = None  # the monitor at params_before (None on steps it was not evaluated)
+    batch_loss: float | None = None  # mini-batch steps: the loss of the batch whose gradient ``grad`` is
 
 
 @dataclass(frozen=True)

@@ -16,33 +16,15 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsPolygonItem, QGraphicsScene, QGraphicsView
 
-from workbench.engine import Node
+from workbench.engine import Node, op_info
 
 NODE_W, NODE_H, DATA_H = 146, 50, 35  # data-only boxes have no gradient line
 COLUMN_PITCH = NODE_W + 36
 ROW_GAP = 8
 
-# The tag in a box's corner: the op's symbol and, when the name leaves room, its name in words.
-OP_TAGS = {
-    "add": ("+", "sum"),
-    "sub": ("−", "difference"),
-    "mul": ("×", "product"),
-    "pow": ("xⁿ", "power"),
-    "square": ("²", "square"),
-    "mean": ("", "mean"),
-    "sum": ("Σ", "sum"),
-    "mean_square": ("", "mean of ²"),
-    "matmul": ("@", "matmul"),
-    "tanh": ("", "tanh"),
-    "neg": ("−", "negate"),
-    "exp": ("", "exp"),
-    "log": ("", "log"),
-    "abs": ("", "|·|"),
-    "huber": ("", "huber"),
-    "legendre": ("Pₙ", "Legendre"),
-    "knob": ("", "knob"),
-    "data": ("", "data"),
-}
+# The tag in a box's corner: the op's symbol and, when the name leaves room, its name in words (ops give
+# their own, see workbench.engine.opinfo; leaves are tagged by their role).
+ROLE_TAGS = {"knob": ("", "knob"), "data": ("", "data")}
 
 
 @dataclass(frozen=True)
@@ -389,7 +371,8 @@ class GraphCanvas(QGraphicsView):
 
 def _fitting_tag(op: str, font: QFont, room: float) -> str:
     """The op's tag in the longest form that fits in ``room`` pixels: symbol and word, word, symbol, none."""
-    symbol, word = OP_TAGS.get(op, ("", op))
+    info = op_info(op)
+    symbol, word = ROLE_TAGS.get(op, (info.symbol, info.word))
     metrics = QFontMetrics(font)
     for candidate in (f"{symbol} {word}".strip(), symbol):
         if candidate and metrics.horizontalAdvance(candidate) <= room:
