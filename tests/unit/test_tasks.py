@@ -227,3 +227,18 @@ def test_a_stopped_surface_task_returns_nothing():
     context.stop()
     _reports, grid = drive(SurfaceTask(p, np.zeros(6), 0, 1, np.linspace(-1, 1, 30), np.linspace(-1, 1, 30)), context)
     assert grid is None
+
+
+def test_a_run_can_be_levenberg_marquardt_or_stochastic():
+    p = problem()
+    lm = GradientDescentTask(p, "lm", 0.0, np.zeros(6), StopRules(max_steps=50))
+    _reports, outcome = drive(lm)
+    assert outcome.result.loss == pytest.approx(p.exact.loss, rel=1e-9)  # LM lands on the optimum
+    sgd = gd_task(p, steps=300)
+    sgd = GradientDescentTask(p, "gd", sgd.lr, np.zeros(6), sgd.rules, batch_size=20, seed=3)
+    reports, outcome = drive(sgd)
+    batch = np.concatenate([r.batch_losses for r in [*reports, outcome.tail] if r.batch_losses is not None])
+    full = np.concatenate([r.losses for r in [*reports, outcome.tail]])
+    assert batch.size == full.size == 300 and not np.array_equal(batch, full)  # the noisy batch loss beside
+    again = drive(GradientDescentTask(p, "gd", sgd.lr, np.zeros(6), sgd.rules, batch_size=20, seed=3))[1]
+    np.testing.assert_array_equal(again.result.params, outcome.result.params)  # the same seed, the same run

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from workbench.fitting.least_squares import LM_KIND
+from workbench.fitting.minibatch import MiniBatchTrainer
 from workbench.fitting.optimizers import make_optimizer
 from workbench.fitting.problem import FitProblem
 from workbench.fitting.training import StopReason, StopRules, Trainer, TrainResult
@@ -48,6 +50,7 @@ class RunProgress:
     val_steps: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # 1-based steps …
     val_losses: np.ndarray = field(default_factory=lambda: np.empty(0))  # … and their validation losses
     grad: np.ndarray | None = None
+    batch_losses: np.ndarray | None = None  # mini-batch runs: each step's loss on its batch, beside ``losses``
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class GradientDescentTask:
     validation: FitProblem | None = None
     validation_every: int = VALIDATION_EVERY
     problem_key: Hashable | None = None
+    batch_size: int | None = None  # stochastic gradient descent on batches of this many points (None: all)
+    seed: int = 0  # of the batches' draws
 
     def run(self, context: TaskContext) -> Generator[RunProgress, None, RunOutcome]:
         """Step until a stop rule fires or the context is stopped; report when due; return how it ended."""
@@ -94,15 +99,7 @@ def _steps(task: GradientDescentTask, context: TaskContext, report: _Report, sta
     problem = reuse(task.problem_key, task.problem)
     validation = None if task.validation is None else reuse(_validation_key(task), task.validation)
     try:
-        trainer = Trainer(
-            problem.value_and_grad,
-            make_optimizer(task.optimizer, task.lr),
-            task.theta0,
-            task.rules,
-            StopFlag(context),
-            None if validation is None else validation.loss_at,
-            task.validation_every,
-        )
+        trainer = _trainer(task, problem, validation, StopFlag(context))
     except (ValueError, ArithmeticError) as exc:
         return _start_record(problem, task.theta0, started, f"the run could not start ({exc})"), None
     record = None
@@ -135,6 +132,28 @@ def _steps(task: GradientDescentTask, context: TaskContext, report: _Report, sta
     return result, record
 
 
+def _trainer(task: GradientDescentTask, problem: FitProblem, validation: FitProblem | None, stop: StopFlag):
+    """The trainer the task's optimiser needs: Levenberg–Marquardt, mini-batches, or plain steps (the two
+    gradient ones watch the held-out points when there are some)."""
+    monitor = None if validation is None else validation.loss_at
+    if task.optimizer == LM_KIND:
+        return problem.trainer(LM_KIND, task.lr, task.theta0, task.rules, stop)
+    optimizer = make_optimizer(task.optimizer, task.lr)
+    if task.batch_size is not None and task.batch_size < problem.x.size:
+        return MiniBatchTrainer(
+            problem,
+            optimizer,
+            task.theta0,
+            task.batch_size,
+            task.seed,
+            task.rules,
+            stop,
+            monitor,
+            task.validation_every,
+        )
+    return Trainer(problem.value_and_grad, optimizer, task.theta0, task.rules, stop, monitor, task.validation_every)
+
+
 def _start_record(problem: FitProblem, theta0, started: float, why: str) -> TrainResult:
     """A run that took no step ends where it started, with the loss there (a finite record) and why."""
     theta0 = np.array(theta0, dtype=np.float64)
@@ -160,6 +179,7 @@ class _Report:
         self._path: list[np.ndarray] = []
         self._val_steps: list[int] = []
         self._val_losses: list[float] = []
+        self._batch_losses: list[float] = []
 
     def add_end(self, record) -> None:
         """Note where the last step ended (the path's last point)."""
@@ -173,6 +193,8 @@ class _Report:
         if record.val_loss is not None:
             self._val_steps.append(record.step)
             self._val_losses.append(record.val_loss)
+        if getattr(record, "batch_loss", None) is not None:
+            self._batch_losses.append(record.batch_loss)
 
     def take(self, step: int, loss: float, theta, grad) -> RunProgress:
         """A report of everything since the last one; starts afresh."""
@@ -189,6 +211,8 @@ class _Report:
             np.array(self._val_steps, dtype=np.int64),
             np.array(self._val_losses, dtype=np.float64),
             None if grad is None else np.array(grad, dtype=np.float64),
+            np.array(self._batch_losses, dtype=np.float64) if self._batch_losses else None,
         )
         self._losses, self._path, self._val_steps, self._val_losses = [], [], [], []
+        self._batch_losses = []
         return progress
