@@ -1,11 +1,21 @@
-"""Crash-safe file writes: a save either completes or leaves the previous file exactly as it was."""
+"""Crash-safe file writes: a save either completes or leaves the previous file exactly as it was.
+
+The new content goes to a hidden temporary file beside the target, which then replaces it in one rename.
+Saving through a symbolic link writes the file the link points to (the link stays a link).  A temporary file
+left by a save that was interrupted (the process killed mid-write) is removed by the next save of the same
+file.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
 import stat
+import time
+from collections.abc import Iterable
 from pathlib import Path
+
+STALE_AFTER_S = 60.0  # a temporary file this old beside a target belongs to no save in progress
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> None:
@@ -16,12 +26,18 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Replace `path` with `data` atomically (images and other binary exports, as for text above)."""
-    target = Path(path)
-    data = bytes(data)
+    atomic_write_chunks(path, [bytes(data)])
+
+
+def atomic_write_chunks(path: str | os.PathLike[str], chunks: Iterable[bytes]) -> None:
+    """Replace `path` with the concatenated ``chunks`` atomically (a big session, written piece by piece
+    without ever being one string in memory); an error while producing them leaves the old file alone."""
+    target = resolved(path)
     tmp, fd = _create_temp_beside(target)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            for chunk in chunks:
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         _copy_mode(target, tmp)
@@ -30,6 +46,32 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(target.parent)
+    remove_stale_temps(target)
+
+
+def resolved(path: str | os.PathLike[str]) -> Path:
+    """The file a save of ``path`` must replace: the target of a symbolic link, not the link."""
+    target = Path(path)
+    return Path(os.path.realpath(target)) if target.is_symlink() else target
+
+
+def remove_stale_temps(target: str | os.PathLike[str], older_than_s: float = STALE_AFTER_S) -> int:
+    """Remove temporary files an interrupted save of ``target`` left behind; returns how many went."""
+    target = Path(target)
+    removed = 0
+    now = time.time()
+    try:
+        candidates = list(target.parent.glob(f".{target.name}.*.tmp"))
+    except OSError:
+        return 0
+    for tmp in candidates:
+        try:
+            if now - tmp.stat().st_mtime >= older_than_s:
+                tmp.unlink()
+                removed += 1
+        except OSError:
+            continue  # gone already, or not ours to remove
+    return removed
 
 
 def _create_temp_beside(target: Path) -> tuple[Path, int]:

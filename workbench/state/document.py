@@ -506,6 +506,24 @@ class Document:
             "run",
         )
 
+    def frozen_copy(self) -> Document:
+        """A copy of what a session saves (state, settings, this problem's records, snapshots, overlays) that
+        later changes of this document do not touch: it can be written on another thread."""
+        copy = Document.restored(self._state, self.settings)
+        records = self.records
+        copy.load_records(
+            manual_trail=list(records.manual_trail),
+            manual_moves=records.manual_moves,
+            best_manual=records.best_manual,
+            gd_trajectory=list(records.gd_trajectory),
+            loss_history=[np.array(h) for h in records.loss_history],
+            val_history=[np.array(h) for h in records.val_history],
+            last_run=records.last_run,
+        )
+        copy.snapshots = dict(self.snapshots)
+        copy.show_exact, copy.show_manual, copy.show_gd = self.show_exact, self.show_manual, self.show_gd
+        return copy
+
     def load_records(
         self,
         *,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QApplication
 
 from workbench.fitting.basis import MAX_DEGREE
 from workbench.fitting.optimizers import OPTIMIZER_KINDS
@@ -80,10 +80,7 @@ PREFERENCES = {
         Preference("defaultDegree", 5, _whole_number(0, MAX_DEGREE), "Default degree"),
         Preference("defaultOptimizer", "gd", _choice(OPTIMIZER_KINDS), "Default optimiser"),
         Preference("lastDirectory", "", _directory, "Last folder"),
-        Preference("window/geometry", None, _bytes, "Window geometry"),
-        Preference("window/state", None, _bytes, "Dock layout"),
-        Preference("window/layoutVersion", 0, _whole_number(0, 1 << 30), "Layout version"),
-        Preference("window/docks", "", _text, "Dock names"),
+        Preference("window/layout", "", _text, "Window geometry and dock layout (sealed)"),
     )
 }
 
@@ -168,69 +165,3 @@ def set_theme(theme: str) -> None:
     """Save ``theme`` as the preference and apply it at once (ValueError, and no change, for an unknown one)."""
     Preferences().set("theme", theme)
     theme_manager().set_preference(theme)
-
-
-# -- the window's geometry and dock layout ------------------------------------------------------------
-# Bump when the docks' arrangement changes so much that a layout saved by an older version should not be
-# applied; the set of dock names is compared too, so adding or renaming a dock needs no bump.
-LAYOUT_VERSION = 1
-
-_DEFAULT_LAYOUT = "workbenchDefaultLayout"  # dynamic property holding the layout as built
-
-
-def dock_names(window: QMainWindow) -> str:
-    """The sorted objectNames of the window's docks: a saved layout only fits the same set."""
-    return ",".join(sorted(d.objectName() for d in window.findChildren(QDockWidget)))
-
-
-def restore_window_layout(window: QMainWindow, prefs: Preferences | None = None) -> bool:
-    """Put the window back as it was left; True when a saved dock layout was applied.
-
-    Call once, after the docks exist.  The layout as built is kept first, for ``reset_window_layout``.
-    A layout from another layout version or another set of docks is ignored (geometry still applies),
-    and Qt itself rejects a damaged one, so an old or broken layout never breaks the window.
-    """
-    prefs = prefs or Preferences()
-    window.setProperty(_DEFAULT_LAYOUT, window.saveState(LAYOUT_VERSION))
-    geometry = prefs.get("window/geometry")
-    if geometry is not None:
-        window.restoreGeometry(geometry)
-    state = prefs.get("window/state")
-    if (
-        state is None
-        or prefs.get("window/layoutVersion") != LAYOUT_VERSION
-        or prefs.get("window/docks") != dock_names(window)
-    ):
-        return False
-    return bool(window.restoreState(state, LAYOUT_VERSION))
-
-
-def save_window_layout(window: QMainWindow, prefs: Preferences | None = None) -> None:
-    """Remember the window's geometry and dock layout (only for a window that is on screen)."""
-    if not window.isVisible():
-        return
-    prefs = prefs or Preferences()
-    prefs.set("window/geometry", window.saveGeometry())
-    prefs.set("window/state", window.saveState(LAYOUT_VERSION))
-    prefs.set("window/layoutVersion", LAYOUT_VERSION)
-    prefs.set("window/docks", dock_names(window))
-    prefs.sync()
-
-
-def reset_window_layout(window: QMainWindow, prefs: Preferences | None = None) -> bool:
-    """Every dock back where the window first put it (on the next turn of the event loop), and the saved
-    layout forgotten; False when the window never recorded its first layout."""
-    prefs = prefs or Preferences()
-    for key in ("window/state", "window/layoutVersion", "window/docks"):
-        prefs.remove(key)
-    default = window.property(_DEFAULT_LAYOUT)
-    if not isinstance(default, QByteArray) or default.isEmpty():
-        return False
-    # Restoring over tab groups that differ from the saved ones leaves the old QTabBars on screen
-    # (Qt 6.11).  Untab every dock first and restore on the next turn of the event loop, once Qt has
-    # dissolved the old groups.
-    for dock in window.findChildren(QDockWidget):
-        window.removeDockWidget(dock)
-        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-    QTimer.singleShot(0, window, lambda: window.restoreState(default, LAYOUT_VERSION))
-    return True

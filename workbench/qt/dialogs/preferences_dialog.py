@@ -16,8 +16,9 @@ from PySide6.QtWidgets import (
 
 from workbench.fitting.basis import MAX_DEGREE
 from workbench.fitting.optimizers import OPTIMIZER_KINDS, OPTIMIZER_NAMES
-from workbench.qt.app_state.preferences import PREFERENCES, Preferences, reset_window_layout
+from workbench.qt.app_state.preferences import PREFERENCES, Preferences
 from workbench.qt.style.themes import THEMES, theme_manager
+from workbench.qt.window.layout import reset_window_layout
 
 THEME_LABELS = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
 

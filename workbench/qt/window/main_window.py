@@ -26,7 +26,7 @@ from workbench.paths import sample_paths
 from workbench.qt.app_state.background import RaceController, SweepController
 from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
-from workbench.qt.app_state.preferences import Preferences, restore_window_layout, save_window_layout, set_theme
+from workbench.qt.app_state.preferences import Preferences, set_theme
 from workbench.qt.dialogs.import_dialog import ImportDialog
 from workbench.qt.dialogs.preferences_dialog import PreferencesDialog
 from workbench.qt.dialogs.tour import QuickTour
@@ -48,6 +48,7 @@ from workbench.qt.views.report_panel import ReportPanel
 from workbench.qt.views.residual_plot import ResidualPlot
 from workbench.qt.views.surface_plot import SurfacePlot
 from workbench.qt.window.export_actions import ExportActions
+from workbench.qt.window.layout import restore_window_layout, save_window_layout
 from workbench.qt.window.session_manager import SessionManager
 from workbench.qt.window.snapshots import SnapshotMenu
 from workbench.qt.window.wiring import wire_views

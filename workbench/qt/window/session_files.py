@@ -16,7 +16,8 @@ from pathlib import Path
 from PySide6.QtCore import QLockFile, QSettings
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from workbench.session import Session, save_session
+from workbench.state.document import Document
+from workbench.state.session import save_session
 
 RECOVERY_NAME = "recovery.json"
 RECENT_KEY = "sessions/recentFiles"
@@ -58,10 +59,10 @@ class RecoveryFile:
         """Where the unsaved work is written."""
         return self.directory / RECOVERY_NAME
 
-    def write(self, session: Session) -> float:
-        """Write ``session`` atomically; returns the seconds it took (OSError/SessionError on failure)."""
+    def write(self, document: Document, view: dict) -> float:
+        """Write the session atomically; returns the seconds it took (OSError/SessionError on failure)."""
         started = time.perf_counter()
-        save_session(session, self.path)
+        save_session(document, view, self.path)
         return time.perf_counter() - started
 
     def discard(self) -> None:

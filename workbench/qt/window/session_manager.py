@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal, Slot
 from PySide6.QtWidgets import QFileDialog
 
-from workbench.fitting.basis import Basis
 from workbench.fitting.data import Dataset
 from workbench.qt.app_state.preferences import Preferences
 from workbench.qt.window.session_files import (
@@ -43,8 +42,11 @@ from workbench.qt.window.session_files import (
     reason,
     write_recent,
 )
-from workbench.qt.window.session_mapping import OVERLAYS, apply_session, check_session, session_from_window
-from workbench.session import Session, SessionError, load_session, save_session, warm_dataset_json
+from workbench.qt.window.session_view import open_in_window, read_view, view_state
+from workbench.qt.window.task_progress import run_with_progress
+from workbench.state.document import Document
+from workbench.state.session import LoadedSession, SessionError, load_session, save_session
+from workbench.tasks.session_io import OpenSessionTask, SaveSessionTask
 
 if TYPE_CHECKING:
     from workbench.qt.window.main_window import MainWindow
@@ -52,13 +54,10 @@ if TYPE_CHECKING:
 RECOVERY_ENV = "WORKBENCH_RECOVERY_DIR"
 AUTOSAVE_DEBOUNCE_MS = 3_000
 AUTOSAVE_INTERVAL_MS = 30_000
-AUTOSAVE_SHARE = 0.02  # a big session (10⁶ points: ~1.5 s to write) is autosaved less often
+AUTOSAVE_SHARE = 0.02  # a big session is autosaved less often: at most ~2 % of the time goes to it
 FILE_FILTER = "Workbench sessions (*.json);;All files (*)"
-# Points from which new data is encoded for saving in the background, once it has been left alone for
-# ENCODE_DELAY_MS (10⁶ points take ~1.3 s to encode; each dataset is encoded once, then every autosave
-# and save reuses the text: see ``workbench.session.dataset_json``).
-ENCODE_AHEAD_POINTS = 50_000
-ENCODE_DELAY_MS = 1_000
+BACKGROUND_POINTS = 100_000  # sessions with this many points are written on a thread (with progress)
+BACKGROUND_BYTES = 4 * 1024 * 1024  # session files this big are read on a thread, with progress and Cancel
 
 
 class SessionManager(QObject):
@@ -94,9 +93,7 @@ class SessionManager(QObject):
         self._doc.settingsChanged.connect(self._on_document_changed)
         self._doc.snapshotsChanged.connect(self._on_document_changed)
         self._doc.destroyed.connect(self._on_document_destroyed)
-        self._encode_ahead = QTimer(self, singleShot=True, interval=ENCODE_DELAY_MS)
-        self._encode_ahead.timeout.connect(self._on_encode_ahead)
-        self._doc.dataChanged.connect(self._on_data_changed)
+        self._autosaving = None  # the autosave task writing now (a big session is written on a thread)
 
     # -- modified ----------------------------------------------------------------------------------
     @property
@@ -124,16 +121,6 @@ class SessionManager(QObject):
         self._doc = None
         self._stop_autosave()
         self.recovery.release()
-
-    @Slot()
-    def _on_data_changed(self) -> None:
-        if self._doc is not None and self._doc.dataset.n >= ENCODE_AHEAD_POINTS:
-            self._encode_ahead.start()  # restarted while the data keeps changing (a drag)
-
-    @Slot()
-    def _on_encode_ahead(self) -> None:
-        if self._doc is not None and self._doc.dataset.n >= ENCODE_AHEAD_POINTS:
-            warm_dataset_json(self._doc.dataset)  # a background thread: the GUI stays responsive
 
     @Slot()
     def _on_document_changed(self, *_) -> None:
@@ -198,14 +185,15 @@ class SessionManager(QObject):
         return self.save_to(path)
 
     def save_to(self, path: str | os.PathLike[str]) -> bool:
-        """Write the session to ``path`` atomically; on failure say why and keep everything unsaved."""
+        """Write the session to ``path`` atomically; on failure say why and keep everything unsaved.
+
+        A big session is written on a thread behind a progress dialog (the window stays painted)."""
         self._window.controller.stop_run()  # a run in progress becomes its finished step first
-        try:
-            save_session(session_from_window(self._window), path)
-        except (SessionError, OSError) as exc:
+        error = self._write(self._doc.frozen_copy(), view_state(self._window), path)
+        if error:
             self._notice.emit(
                 "error",
-                f"Could not save the session to {path}: {reason(exc)}. "
+                f"Could not save the session to {path}: {error}. "
                 "The file on disk is unchanged and your work is still open: save it "
                 "elsewhere (File › Save session as…).",
             )
@@ -221,16 +209,24 @@ class SessionManager(QObject):
         return bool(path) and self.open_path(path)
 
     def open_path(self, path: str | os.PathLike[str]) -> bool:
-        """Open a session file; a bad file changes nothing and the message says what is wrong and where."""
+        """Open a session file; a bad file changes nothing and the message says what is wrong and where.
+
+        A big file is read on a thread behind a progress dialog with Cancel."""
+        loaded, error = self._read(path)
+        if loaded is None:
+            if error:
+                self._notice.emit("error", f"Could not open the session: {error}")
+            else:
+                self._window.statusBar().showMessage(f"Stopped opening {Path(path).name}; nothing changed.", 8000)
+            return False
         try:
-            session = load_session(path)
-            check_session(session, str(path))  # refused before asking to save anything
+            read_view(loaded.view, str(path))  # refused before asking to save anything
         except SessionError as exc:
             self._notice.emit("error", f"Could not open the session: {exc}")
             return False
         if not self.maybe_save():
             return False
-        if not self._apply(session, str(path)):
+        if not self._apply(loaded, str(path)):
             return False
         self._now_at(path)
         self._notice.emit("info", f"Opened the session {self.path}.")
@@ -240,23 +236,55 @@ class SessionManager(QObject):
         """Start over with no data and default settings (asks about unsaved changes first)."""
         if not self.maybe_save():
             return False
-        session = Session(Dataset([], []), basis=Basis("monomial"), view={key: False for key in OVERLAYS})
-        if not self._apply(session, "a new session"):
+        fresh = Document(Dataset([], []), **Preferences().document_defaults())
+        if not self._apply(LoadedSession(fresh, {}), "a new session"):
             return False
         self._set_path(None)
         self.mark_clean()
         self.discard_recovery()
         return True
 
-    def _apply(self, session: Session, source: str) -> bool:
+    def _apply(self, loaded: LoadedSession, source: str) -> bool:
         try:
-            warnings = apply_session(self._window, session, source)
+            warnings = open_in_window(self._window, loaded, source)
         except SessionError as exc:
             self._notice.emit("error", f"Could not open the session: {exc}")
             return False
         for warning in warnings:
             self._notice.emit("warning", f"{source}: {warning}.")
         return True
+
+    # -- reading and writing files (a big one on a thread) --------------------------------------------------
+    def _read(self, path: str | os.PathLike[str]) -> tuple[LoadedSession | None, str]:
+        """(the session, "") or (None, why it could not be read); (None, "") when the user cancelled."""
+        try:
+            big = Path(path).stat().st_size >= BACKGROUND_BYTES
+        except OSError:
+            big = False  # the reader says why it cannot be read
+        if not big:
+            try:
+                return load_session(path), ""
+            except SessionError as exc:
+                return None, str(exc)
+        end = run_with_progress(
+            self._window, self._window.runner, OpenSessionTask(path), f"Opening {Path(path).name}", cancellable=True
+        )
+        if end.cancelled:
+            return None, ""
+        return (end.result, "") if end.ok else (None, _without_type(end.error))
+
+    def _write(self, document: Document, view: dict, path: str | os.PathLike[str]) -> str:
+        """Write a session now; returns why it failed ("" when written)."""
+        if document.dataset.n < BACKGROUND_POINTS:
+            try:
+                save_session(document, view, path)
+            except (SessionError, OSError) as exc:
+                return reason(exc)
+            return ""
+        end = run_with_progress(
+            self._window, self._window.runner, SaveSessionTask(document, view, path), f"Saving {Path(path).name}"
+        )
+        return "" if end.ok else _without_type(end.error)
 
     # -- unsaved changes ----------------------------------------------------------------------------
     def maybe_save(self) -> bool:
@@ -292,13 +320,14 @@ class SessionManager(QObject):
         self._stop_autosave()
         if not self._modified:
             return
-        if self._window.controller.running:
+        if self._window.controller.running or self._autosaving is not None:
             self._debounce.start()  # the run's end is a change of its own; until then, look again later
             return
         self.write_recovery()
 
     def write_recovery(self) -> bool:
-        """Write the unsaved work to the recovery file now (what autosave does)."""
+        """Write the unsaved work to the recovery file now (what autosave does); a big session is written on
+        a thread (True: written, or being written)."""
         if not self.recovery.claim():
             if not self._told_not_owner:
                 self._told_not_owner = True
@@ -308,22 +337,35 @@ class SessionManager(QObject):
                     "that is running keeps the recovery copy. Save to keep your work.",
                 )
             return False
-        extra = {"recovery_of": str(self.path) if self.path else None}
-        try:
-            took_ms = self.recovery.write(session_from_window(self._window, extra)) * 1000
-        except (SessionError, OSError) as exc:
-            if not self._autosave_failed:  # once, not every 30 s
-                self._notice.emit(
-                    "warning",
-                    f"Autosave could not write {self.recovery_path}: {reason(exc)}. "
-                    "Save the session to keep your work.",
-                )
-            self._autosave_failed = True
-            return False
+        document = self._doc.frozen_copy()
+        view = view_state(self._window, {"recovery_of": str(self.path) if self.path else None})
+        task = SaveSessionTask(document, view, self.recovery_path)
+        where = "thread" if document.dataset.n >= BACKGROUND_POINTS else "inline"
+        self._autosaving = self._window.runner.start(
+            task, where, name="autosave", on_finished=self._on_autosaved, on_failed=self._on_autosave_failed
+        )
+        return not self._autosave_failed
+
+    @Slot(object)
+    def _on_autosaved(self, took_s: float) -> None:
+        self._autosaving = None
         self._autosave_failed = False
+        took_ms = took_s * 1000
         self._debounce.setInterval(max(AUTOSAVE_DEBOUNCE_MS, round(took_ms / AUTOSAVE_SHARE / 10)))
         self._deadline.setInterval(max(AUTOSAVE_INTERVAL_MS, round(took_ms / AUTOSAVE_SHARE)))
-        return True
+        if not self._modified:  # saved or discarded while it was written: the copy is not wanted
+            self.discard_recovery()
+
+    @Slot(str)
+    def _on_autosave_failed(self, why: str) -> None:
+        self._autosaving = None
+        if not self._autosave_failed:  # once, not every 30 s
+            self._notice.emit(
+                "warning",
+                f"Autosave could not write {self.recovery_path}: {_without_type(why)}. "
+                "Save the session to keep your work.",
+            )
+        self._autosave_failed = True
 
     def discard_recovery(self) -> None:
         """Remove the recovery file (the work it holds is saved, or was deliberately discarded)."""
@@ -335,18 +377,22 @@ class SessionManager(QObject):
         if not self.recovery.claim() or not path.is_file():
             return False  # (unowned: another running app's live work, not a crash's)
         try:
-            session = load_session(path)
             when = datetime.fromtimestamp(path.stat().st_mtime)
-        except (SessionError, OSError) as exc:
+        except OSError as exc:
             self._set_aside("recovery.damaged.json", f"The recovery file could not be read ({reason(exc)})")
+            return False
+        loaded, error = self._read(path)
+        if loaded is None:
+            if error:
+                self._set_aside("recovery.damaged.json", f"The recovery file could not be read ({error})")
             return False
         if not self.ask_restore_recovery(path, when):
             self._set_aside("recovery.declined.json", "Unsaved work from the last session was not restored")
             return False
-        if not self._apply(session, str(path)):
+        if not self._apply(loaded, str(path)):
             self._set_aside("recovery.damaged.json", "The recovery file could not be restored")
             return False
-        original = session.view.get("recovery_of")
+        original = loaded.view.get("recovery_of")
         self._set_path(original if isinstance(original, str) and original else None)
         self._mark_unsaved()
         self._notice.emit("info", f"Restored unsaved work from {when:%Y-%m-%d %H:%M}: save it to keep it.")
@@ -393,3 +439,11 @@ class SessionManager(QObject):
         if self.path is not None and self.path.parent.is_dir():
             return self.path.parent
         return Preferences().last_directory
+
+
+def _without_type(why: str) -> str:
+    """A task's failure as a reason in a sentence: "SessionError: x: y" → "x: y"."""
+    for prefix in ("SessionError: ", "OSError: ", "PermissionError: ", "FileNotFoundError: "):
+        if why.startswith(prefix):
+            return why[len(prefix) :].rstrip(".")
+    return why.rstrip(".")

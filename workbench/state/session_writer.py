@@ -1,0 +1,157 @@
+"""Writing a session: the document (and the window's view state) as JSON, every float exact.
+
+Short arrays are JSON lists (a hand-edited session stays readable); long ones are little-endian doubles in
+base64 (``{"float64": "..."}``): compact, exact, and fast to write and read even at millions of points.  The
+big arrays' text is produced piece by piece (``session_chunks``), so a 10⁷-point session is never held as
+one string.  What a load would refuse (a setting out of range, say) is refused when saving, with the same
+message.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+
+import numpy as np
+
+from workbench import __version__
+
+from .document import Document
+from .runs import RunSettings, aligned_val_history
+from .session_reader import APP, OVERLAYS, SCHEMA_VERSION, SessionError, SessionReader
+
+PACK_ABOVE = 16  # arrays with more values than this are written as base64 doubles
+_SLOT = "\u0000workbench-array-{}\u0000"  # where a long array's base64 text is spliced in
+
+
+def session_chunks(document: Document, view: dict) -> Iterator[bytes]:
+    """The session's UTF-8 text, piece by piece; checked first as a load would check it (SessionError)."""
+    arrays: list[np.ndarray] = []
+    data = _session_dict(document, view, arrays)
+    _check(data, arrays)
+    text = json.dumps(data, allow_nan=False, ensure_ascii=False, separators=(",", ":")) + "\n"
+    for index, array in enumerate(arrays):
+        slot = json.dumps(_SLOT.format(index), ensure_ascii=False)
+        head, text = text.split(slot, 1)
+        yield head.encode("utf-8")
+        yield b'"' + base64.b64encode(np.ascontiguousarray(array, dtype="<f8").tobytes()) + b'"'
+    yield text.encode("utf-8")
+
+
+def session_to_json(document: Document, view: dict | None = None) -> str:
+    """The session as one JSON text (``session_chunks`` joined)."""
+    return b"".join(session_chunks(document, view or {})).decode("utf-8")
+
+
+def _check(data: dict, arrays: list[np.ndarray]) -> None:
+    """Refuse anything a load would refuse: the dict is read back, long arrays as the values they hold."""
+
+    def unpacked(value):
+        if isinstance(value, dict):
+            if set(value) == {"float64"} and isinstance(value["float64"], str) and value["float64"].startswith("\0"):
+                return arrays[int(value["float64"].strip("\0").rsplit("-", 1)[1])]
+            return {k: unpacked(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [unpacked(v) for v in value]
+        return value
+
+    probe = unpacked({k: v for k, v in data.items() if k != "dataset"})
+    probe["dataset"] = {"name": data["dataset"]["name"], "x": [], "y": []}  # points are valid by construction
+    SessionReader("the session being saved").document(probe)
+
+
+def _array(values, arrays: list[np.ndarray]) -> list | dict:
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    if flat.size <= PACK_ABOVE:
+        return [float(v) for v in flat]
+    arrays.append(flat)
+    return {"float64": _SLOT.format(len(arrays) - 1)}
+
+
+def _steps(steps: np.ndarray, arrays: list[np.ndarray]) -> list | dict:
+    """Step numbers: whole numbers in a short list, or doubles (exact below 2⁵³) in base64."""
+    return [int(s) for s in steps] if steps.size <= PACK_ABOVE else _array(steps, arrays)
+
+
+def _settings(s: RunSettings) -> dict:
+    out = {"optimizer": s.optimizer, "lr": float(s.lr), "max_steps": int(s.max_steps), "tol": float(s.tol)}
+    if s.patience is not None:  # optional: omitted when early stopping is off
+        out["patience"] = int(s.patience)
+    return out
+
+
+def _session_dict(document: Document, view: dict, arrays: list[np.ndarray]) -> dict:
+    state = document.state
+    dataset = state.dataset
+    records = document.records
+    vec = lambda values: _array(values, arrays)  # noqa: E731
+    histories = [_finite_prefix(h) for h in records.loss_history]
+    validation = [
+        _finite_steps(v, h.size) for v, h in zip(aligned_val_history(records.val_history, len(histories)), histories)
+    ]
+    for i, rows in enumerate(validation):
+        if not np.all((rows[:, 0] == np.round(rows[:, 0])) & (np.abs(rows[:, 0]) < 2**53)):
+            raise SessionError(f"the session being saved: val_history[{i}]: step numbers must be whole numbers")
+    run = records.last_run
+    best = records.best_manual
+    points = {"name": dataset.name, "x": vec(dataset.x), "y": vec(dataset.y)}
+    if dataset.sigma is not None:
+        points["sigma"] = vec(dataset.sigma)
+    out = {
+        "schema_version": SCHEMA_VERSION,
+        "app": {"name": APP, "version": __version__},
+        "dataset": points,
+        "degree": int(state.degree),
+        "basis": {"kind": state.basis.kind, "lo": float(state.basis.lo), "hi": float(state.basis.hi)},
+        "loss": {"kind": state.loss.kind, "huber_delta": float(state.loss.huber_delta), "l2": float(state.loss.l2)},
+        "model": state.model,
+        "hidden": [int(h) for h in state.hidden],
+        "theta": vec(state.theta),
+        "settings": _settings(document.settings),
+        "manual_trail": [vec(t) for t in _finite_rows(records.manual_trail)],
+        "manual_moves": int(records.manual_moves),
+        "best_manual": None if best is None else {"loss": float(best[0]), "theta": vec(best[1])},
+        "gd_trajectory": [vec(t) for t in _finite_rows(records.gd_trajectory)],
+        "loss_history": [vec(h) for h in histories],
+        "last_run": None
+        if run is None
+        else {
+            "params": vec(run.result.params),
+            "loss": float(run.result.loss),
+            "steps": int(run.result.steps),
+            "stop_reason": run.result.stop_reason.value,
+            "elapsed_s": float(run.result.elapsed_s),
+            "message": run.result.message,
+            "start_theta": vec(run.start_theta),
+            "settings": _settings(run.settings),
+        },
+        "snapshots": {
+            name: {"loss": float(loss), "theta": vec(theta)} for name, (loss, theta) in document.snapshots.items()
+        },
+        "view": {**view, **dict(zip(OVERLAYS, (document.show_exact, document.show_manual, document.show_gd)))},
+        "val_history": [{"steps": _steps(rows[:, 0], arrays), "losses": vec(rows[:, 1])} for rows in validation],
+    }
+    if state.split is not None:
+        out["split"] = {"fraction": float(state.split.fraction), "seed": int(state.split.seed)}
+    return out
+
+
+def _finite_rows(rows) -> list[np.ndarray]:
+    """Knob positions that can be saved (a diverging run may have left overflowed ones behind)."""
+    return [r for r in rows if np.all(np.isfinite(r))]
+
+
+def _finite_prefix(history) -> np.ndarray:
+    """A run's losses up to its first non-finite one (a diverged run ends in inf or NaN: where it blew up)."""
+    history = np.asarray(history, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(history))
+    return history[: bad[0]] if bad.size else history
+
+
+def _finite_steps(rows, steps: int) -> np.ndarray:
+    """A run's (step, validation loss) rows within its saved ``steps`` and before a non-finite loss."""
+    rows = np.asarray(rows, dtype=np.float64).reshape(-1, 2)
+    rows = rows[rows[:, 0] <= steps]
+    bad = np.flatnonzero(~np.isfinite(rows[:, 1]))
+    return rows[: bad[0]] if bad.size else rows
