@@ -4,5 +4,5 @@ import sys
 
 from workbench.cli import main
 
-if __name__ == "__main__":  # imported, not run, by a gradient-descent run's process
+if __name__ == "__main__":
     sys.exit(main())

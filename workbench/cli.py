@@ -292,6 +292,10 @@ def _one_line(exc: BaseException) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``workbench`` command."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--compute-worker":  # a frozen app's executable started as a compute process
+        from workbench.tasks.worker_process import main as compute_worker
+
+        return compute_worker(argv[1:])
     if argv and argv[0] == "fit":
         try:
             return fit_command(argv[1:])

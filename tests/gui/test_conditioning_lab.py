@@ -46,8 +46,9 @@ def independent_limit(x, degree, kind, loss="mse") -> float:
 
 @pytest.fixture
 def doc_ctl(qtbot):
-    document = FitDocument(wide_data())  # monomial, degree 5, x in [0, 20]
+    document = FitDocument(wide_data())  # degree 5, x in [0, 20]: it opens in Scaled (raw powers crawl) …
     controller = Controller(document)
+    controller.set_basis("monomial")  # … and the lab's story starts from raw powers
     yield document, controller
     controller.shutdown()
 

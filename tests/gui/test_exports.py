@@ -170,6 +170,9 @@ def test_a_million_points_are_downsampled_and_redrawn_cheaply(make_main_window, 
     rng = np.random.default_rng(5)
     x = rng.uniform(0.0, 10.0, 1_000_000)
     w = make_main_window(dataset=Dataset(x, np.sin(x) + rng.normal(0, 0.1, x.size), "big"))
+    # Big data: the residuals come with the facts a compute process computes; "computing…" meanwhile.
+    qtbot.waitUntil(lambda: w.document.fitted() is not None, timeout=30_000)
+    w.residual_plot.flush()
     shown_x, _ = w.residual_plot.points.getData()
     assert 0 < shown_x.size < 20_000  # downsampled to the pixels, not a million symbols
     assert np.all(np.diff(shown_x) >= 0)  # sorted, as clip-to-view needs

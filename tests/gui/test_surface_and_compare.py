@@ -230,7 +230,7 @@ def test_trails_are_drawn_projected(qtbot, surface, doc_ctl):
 
 def test_long_trajectories_are_decimated(surface, doc_ctl):
     document, _ = doc_ctl
-    document.records.gd_trajectory[:] = [np.full(4, k / 10000) for k in range(10000)]
+    document.load_records(gd_trajectory=[np.full(4, k / 10000) for k in range(10000)])
     document.trailChanged.emit()
     _, (xs, _) = surface.trails_drawn()
     assert len(xs) <= 2000 and xs[0] == 0.0 and xs[-1] == pytest.approx(0.9999)

@@ -204,3 +204,30 @@ def test_an_unguarded_launcher_script_runs_once(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["finished", "200"]
     assert marker.read_text() == "ran\n"  # once: the compute process did not run the script again
+
+
+def test_a_frozen_app_started_with_the_worker_flag_serves_tasks_instead_of_opening_a_window(monkeypatch):
+    # A bundle's executable is the app itself: `app --compute-worker PARENT FD` must be a compute process.
+    import workbench.tasks.worker_process as worker_process
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", sys.executable)
+    command = worker_process.worker_command(7)
+    assert command[1:3] == [worker_process.WORKER_FLAG, str(os.getpid())]
+    # What the bundle would run: the app's entry point with those arguments.
+    ours, theirs = socket.socketpair()
+    script = (
+        "import sys; from workbench.cli import main; "
+        f"sys.exit(main(['--compute-worker', '{os.getpid()}', '{theirs.fileno()}']))"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], pass_fds=(theirs.fileno(),))
+    theirs.close()
+    channel = Channel(ours)
+    try:
+        channel.send(("start", 1, 0.0), long_task(steps=20))
+        while (frame := channel.receive()).header[0] == "progress":
+            channel.send(("ack", 1))
+        assert frame.header == ("finished", 1) and frame.body().result.steps == 20
+    finally:
+        channel.close()
+        child.wait(5)

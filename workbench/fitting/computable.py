@@ -20,7 +20,7 @@ import numpy as np
 
 from .problem import FitProblem
 
-__all__ = ["DOUBLE_MAX", "numeric_trouble"]
+__all__ = ["DOUBLE_MAX", "numeric_trouble", "range_trouble"]
 
 DOUBLE_MAX = float(np.finfo(np.float64).max)
 SPAN_ROOM = 8.0  # a data range this many times wider must still be a finite double (plot axes, padding)
@@ -51,6 +51,24 @@ def numeric_trouble(problem: FitProblem, theta) -> str | None:
         except _FAILURES:
             return _explain(problem, what)
     return None
+
+
+def range_trouble(x, y) -> str | None:
+    """The check that costs one pass over the points: are the data's ranges, with room to spare for plot
+    axes, finite doubles?  (The rest of ``numeric_trouble`` needs the fit itself.)"""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if not x.size:
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        spans = SPAN_ROOM * np.array([np.ptp(x), np.ptp(y)])
+    if np.all(np.isfinite(spans)):
+        return None
+    fix = "rescale x and y to numbers nearer 1 (change their units, or subtract an offset)"
+    return (
+        f"the width of the data's range cannot be computed in double precision (x from {float(x.min()):.3g} "
+        f"to {float(x.max()):.3g}, y from {float(y.min()):.3g} to {float(y.max()):.3g}): the numbers pass about "
+        f"{DOUBLE_MAX:.2g} or come out undefined. To fit these data, {fix}"
+    )
 
 
 def _spans(problem: FitProblem) -> np.ndarray:

@@ -126,6 +126,25 @@ class FitProblem:
         grad.flags.writeable = False
         self._evaluated = (np.asarray(theta, dtype=np.float64).tobytes(), float(value), grad)
 
+    def remembered(self, theta) -> tuple[float, np.ndarray] | None:
+        """(L, ∂L/∂θ) at ``theta`` if already known (``evaluate`` or ``remember``), without computing."""
+        memo = self._evaluated
+        if memo is None or memo[0] != np.asarray(theta, dtype=np.float64).tobytes():
+            return None
+        return memo[1], memo[2]
+
+    def adopt(self, facts: dict) -> None:
+        """Take derived facts computed elsewhere (a compute process, on this same problem) as this problem's
+        own: ``facts`` maps the names of cached properties (``exact``, ``conditioning``, ``hessian``,
+        ``report``) to their values, which are then returned without being computed here."""
+        for name, value in facts.items():
+            if isinstance(getattr(type(self), name, None), cached_property):
+                self.__dict__[name] = value
+
+    def knows(self, name: str) -> bool:
+        """True when the cached property ``name`` has been computed (or adopted) already."""
+        return name in self.__dict__
+
     def point_forces(self, theta) -> np.ndarray:
         """−∂L/∂ŷ_i from the engine: how hard, and which way, each point pulls the curve."""
         with self._lock:

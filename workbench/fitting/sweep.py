@@ -77,7 +77,12 @@ def log_grid(lo: float, hi: float, n: int) -> np.ndarray:
 def default_rates(problem: FitProblem, n: int = DEFAULT_POINTS) -> np.ndarray:
     """A log grid from 1e-3× to 1e2× the stability limit 2/λ_max (a generic span without one)."""
     limit = stability_limit(problem)
-    if limit is None:
+    return stable_rates(math.nan if limit is None else limit, n)
+
+
+def stable_rates(limit: float, n: int = DEFAULT_POINTS) -> np.ndarray:
+    """A log grid from 1e-3× to 1e2× ``limit`` (a generic span when it is not a positive number)."""
+    if not (math.isfinite(limit) and limit > 0):
         return log_grid(*FALLBACK_RANGE, n)
     return log_grid(BELOW_LIMIT * limit, ABOVE_LIMIT * limit, n)
 

@@ -8,7 +8,8 @@ loss and gradient at the knobs, the exact optimum, conditioning, the report) com
 the training points, built when first asked for and kept with the state it belongs to.
 
 Every change calls ``_notify`` with the aspects that changed: "data", "split", "model", "knobs", "state",
-"settings", "trail", "overlays", "race", "sweep", "snapshots", "run".  The Qt adapter emits them as signals; a plain
+"settings", "trail", "overlays", "race", "sweep", "snapshots", "run", "facts" (big data's derived facts
+arrived: ``take_facts``).  The Qt adapter emits them as signals; a plain
 listener (``listeners``) works without Qt.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
@@ -23,8 +25,8 @@ from dataclasses import replace
 import numpy as np
 
 from workbench.fitting.basis import Basis
-from workbench.fitting.computable import numeric_trouble
-from workbench.fitting.data import DataError, Dataset
+from workbench.fitting.computable import numeric_trouble, range_trouble
+from workbench.fitting.data import Dataset
 from workbench.fitting.exact import ExactFit
 from workbench.fitting.losses import Loss
 from workbench.fitting.problem import FitProblem
@@ -41,10 +43,12 @@ from .runs import (
     SweepRecord,
     aligned_val_history,
 )
+from .start import starting_basis
 
 # Named copies of knobs the user keeps to compare with and go back to.
 SNAPSHOT_SLOTS = ("my best knobs", "GD result", "exact")
 RECORDS_KEPT = 16  # problems whose records undo can bring back
+BIG_POINTS = 100_000  # from this many points, derived facts are computed in a compute process
 
 
 class Document:
@@ -58,16 +62,27 @@ class Document:
         self.settings = RunSettings(optimizer=optimizer)
 
     @classmethod
-    def restored(cls, state: FitState, settings: RunSettings) -> Document:
-        """A plain document holding ``state`` and ``settings`` as they are (a session being read; its
-        records, snapshots and overlays are set next)."""
+    def restored(
+        cls,
+        state: FitState,
+        settings: RunSettings,
+        *,
+        snapshots: dict | None = None,
+        overlays: tuple[bool, bool, bool] = (False, False, False),
+    ) -> Document:
+        """A plain document holding ``state``, ``settings``, ``snapshots`` (name → (loss, knobs)) and the ghost
+        curves shown (``overlays``: exact, manual, GD) as they are: a session being read (its records are
+        set next, ``load_records``)."""
         document = cls.__new__(cls)
         document._init_fields()
         document._state = replace(state, problem_id=next(document._problem_ids))
         document.settings = settings
+        document.snapshots = {name: (float(loss), np.array(knobs)) for name, (loss, knobs) in (snapshots or {}).items()}
+        document.show_exact, document.show_manual, document.show_gd = (bool(v) for v in overlays)
         return document
 
     def _init_fields(self) -> None:
+        self.token = uuid.uuid4().hex[:12]  # this document, among others a runner serves (see ``problem_key``)
         self.listeners: list[Callable[[tuple[str, ...]], None]] = []
         self._problem_ids = itertools.count(1)
         self._records: OrderedDict[int, ProblemRecords] = OrderedDict()
@@ -83,6 +98,9 @@ class Document:
         self.show_manual = False
         self.show_gd = False
         self.snapshots: dict[str, tuple[float, np.ndarray]] = {}  # slot name -> (loss, knobs)
+        self._facts = None  # the last StateFacts taken in (big data)
+        self._column_scales: np.ndarray | None = None
+        self._manual_best_due = False  # a hand move of big data whose loss is still being computed
 
     # -- notifying ------------------------------------------------------------------------------------------
     def _notify(self, *aspects: str) -> None:
@@ -113,8 +131,20 @@ class Document:
         return self._state.problem_id
 
     @property
+    def problem_key(self) -> tuple[str, int]:
+        """The current problem, named uniquely for compute processes that keep what they built for it."""
+        return (self.token, self.problem_id)
+
+    @property
     def records(self) -> ProblemRecords:
-        """What happened on the current problem (trails, runs, race)."""
+        """What happened on the current problem (trails, runs, race): read it; the methods below change it.
+        (Reading never stores anything: a problem that nothing happened on has empty records.)"""
+        records = self._records.get(self.problem_id)
+        return records if records is not None else ProblemRecords()
+
+    def _records_to_write(self) -> ProblemRecords:
+        """The current problem's records, kept from now on (the least recently written beyond
+        ``RECORDS_KEPT`` problems are let go)."""
         records = self._records.get(self.problem_id)
         if records is None:
             records = self._records[self.problem_id] = ProblemRecords()
@@ -146,9 +176,15 @@ class Document:
     def trouble(self, state: FitState) -> str | None:
         """Why ``state`` could not be computed with (numbers beyond double precision: see
         ``workbench.fitting.computable``), or None.  The controller asks before every change of data, model
-        or knobs; the problem checked is kept, so the views do not build it again."""
+        or knobs; the problem checked is kept, so the views do not build it again.
+
+        Big data are checked only for what costs nothing (their ranges): the rest is checked where their facts
+        are computed, in a compute process, and a change found wanting then is taken back (``take_facts``).
+        """
         if state.dataset.n == 0:
             return None
+        if state.dataset.n >= BIG_POINTS:
+            return range_trouble(state.dataset.x, state.dataset.y)
         same = state.same_problem(self._state)
         prepared = self._prepared
         if same:
@@ -163,57 +199,89 @@ class Document:
         return why
 
     def _start_state(self, dataset: Dataset, degree: int) -> tuple[FitState, str | None]:
-        """The first state: raw powers of x, or the Scaled basis when those cannot hold the data (and a note
-        that says so); raises DataError when no basis can."""
+        """The first state: raw powers of x, or the Scaled basis (with a note saying why) when raw powers
+        cannot hold the data or leave plain gradient descent hopeless; raises DataError when no basis can."""
         state = FitState(dataset, degree, Basis.for_data("monomial", dataset.x), Loss(), np.zeros(degree + 1))
         self._state = state
-        why = self.trouble(state)
-        if why is None:
-            return state, None
-        scaled = replace(state, basis=Basis.for_data("scaled", dataset.x))
-        self._problem = None  # (the monomial one): ``trouble`` prepares the scaled one
-        if self.trouble(scaled) is None:
-            return scaled, f"The Scaled basis is used for these data: with raw powers of x, {why}."
-        raise DataError(f"{why}.")
+        basis, note = starting_basis(dataset, degree)
+        if basis.kind != "monomial":
+            state = replace(state, basis=basis)
+        return state, note
+
+    # -- derived facts ----------------------------------------------------------------------------------------
+    @property
+    def big(self) -> bool:
+        """True for data big enough that derived facts are computed in a compute process (``take_facts``)."""
+        return self.dataset.n >= BIG_POINTS
 
     @property
-    def validation_problem(self) -> FitProblem | None:
-        """The held-out points' problem (None without a split), rebuilt whenever ``problem`` is."""
+    def pending(self) -> bool:
+        """True while the facts of the current state are being computed (big data only): views that show
+        them say "computing…" meanwhile."""
+        return self.big and not self._facts_current()
+
+    def _facts_current(self) -> bool:
+        facts = self._facts
+        return (
+            facts is not None
+            and facts.problem_id == self.problem_key
+            and facts.trouble is None
+            and np.array_equal(facts.theta, self._state.theta)
+        )
+
+    @property
+    def facts_trouble(self) -> str | None:
+        """Why the current big problem's numbers cannot be computed with, once its facts said so."""
+        facts = self._facts
+        if facts is None or facts.problem_id != self.problem_key:
+            return None
+        return facts.trouble
+
+    def take_facts(self, facts) -> bool:
+        """Take the facts of a state computed elsewhere (``workbench.tasks.facts.StateFacts``); True when
+        they are the current state's.  Facts of another problem are dropped; those of other knobs of this
+        problem still bring the problem's own facts (optimum, Hessian, report)."""
+        if facts.problem_id != self.problem_key:
+            return False
         problem = self.problem
-        if self._validation is None or self._validation[0] is not problem:
-            self._validation = (problem, self._state.build_validation_problem())
-        return self._validation[1]
+        if facts.problem:
+            problem.adopt(facts.problem)
+            self._column_scales = facts.column_scales
+        current = np.array_equal(facts.theta, self._state.theta)
+        if current:
+            self._facts = facts
+            if facts.trouble is None:
+                problem.remember(facts.theta, facts.loss, facts.grad)
+                self._note_manual_best()
+        self._notify("facts")
+        return current
 
-    def validation_loss(self) -> float | None:
-        """The loss on the held-out points at the current knobs (a forward pass), or None without any."""
-        cached = self._val_evaluated
-        if cached is None or cached[0] is not self._state:
-            problem = self.validation_problem
-            with np.errstate(all="ignore"):  # an overflow shows as inf, as the training loss does
-                value = None if problem is None else float(problem.loss_at(self._state.theta))
-            cached = self._val_evaluated = (self._state, value)
-        return cached[1]
-
-    def evaluation(self) -> tuple[float, np.ndarray]:
+    def evaluation(self) -> tuple[float, np.ndarray] | None:
         """The engine's loss and gradient ∂L/∂k at the current knobs (one forward + backward pass, which the
-        problem remembers for the knobs last asked about)."""
+        problem remembers for the knobs last asked about); None while big data's are being computed."""
         if self.dataset.n == 0:
             return 0.0, np.zeros(self._state.theta.size)
+        if self.big:
+            return self.problem.remembered(self._state.theta)  # (a run's report or the facts brought it)
         return self.problem.evaluate(self._state.theta)
 
     @property
-    def loss_value(self) -> float:
-        """Current loss (NaN-free by construction: knobs are always finite)."""
-        return self.evaluation()[0]
+    def loss_value(self) -> float | None:
+        """Current loss (NaN-free by construction: knobs are always finite); None while being computed."""
+        evaluation = self.evaluation()
+        return None if evaluation is None else evaluation[0]
 
     def curve(self, xs, theta=None) -> np.ndarray:
-        """The model's values at ``xs`` for the current knobs (or ``theta``), in a stable basis."""
+        """The model's values at ``xs`` for the current knobs (or ``theta``), in a stable basis (cheap at any
+        size of data: it costs the points ``xs``, not the data's)."""
         theta = self._state.theta if theta is None else theta
         return self.problem.predict(theta, np.asarray(xs, dtype=np.float64))
 
-    def fitted(self) -> np.ndarray:
-        """ŷ at every data x for the current knobs (read-only; once per state: the fit plot, the residual
-        plot and the table all ask for it after every change)."""
+    def fitted(self) -> np.ndarray | None:
+        """ŷ at every data x for the current knobs (read-only; once per state: the fit plot, the residual plot
+        and the table all ask for it after every change); None while big data's are being computed."""
+        if self.big:
+            return self._facts.fitted if self._facts_current() else None
         if self._state.split is None:  # the problem's points are all the points: its memo serves
             return self.problem.predict(self._state.theta)
         cached = self._fitted
@@ -224,11 +292,60 @@ class Document:
         return cached[1]
 
     @property
-    def exact(self) -> ExactFit | None:
-        """The least-squares optimum for the current data and model (None without data)."""
+    def validation_problem(self) -> FitProblem | None:
+        """The held-out points' problem (None without a split), rebuilt whenever ``problem`` is."""
+        problem = self.problem
+        if self._validation is None or self._validation[0] is not problem:
+            self._validation = (problem, self._state.build_validation_problem())
+        return self._validation[1]
+
+    def validation_loss(self) -> float | None:
+        """The loss on the held-out points at the current knobs (a forward pass), or None without any (or
+        while big data's is being computed)."""
+        if self.big:
+            return self._facts.validation_loss if self._facts_current() else None
+        cached = self._val_evaluated
+        if cached is None or cached[0] is not self._state:
+            problem = self.validation_problem
+            with np.errstate(all="ignore"):  # an overflow shows as inf, as the training loss does
+                value = None if problem is None else float(problem.loss_at(self._state.theta))
+            cached = self._val_evaluated = (self._state, value)
+        return cached[1]
+
+    def _problem_fact(self, name: str):
+        """A fact of the problem (its cached property ``name``): computed here for small data, or None while
+        big data's are being computed."""
         if self.dataset.n == 0:
             return None
-        return self.problem.exact
+        problem = self.problem
+        if self.big and not problem.knows(name):
+            return None
+        return getattr(problem, name)
+
+    @property
+    def exact(self) -> ExactFit | None:
+        """The least-squares optimum for the current data and model (None without data, or while computed)."""
+        return self._problem_fact("exact")
+
+    @property
+    def conditioning(self):
+        """The loss Hessian's spectrum and 2/λ_max (polynomials; None without data, or while computed)."""
+        return self._problem_fact("conditioning")
+
+    @property
+    def report(self):
+        """The least-squares fit's statistical report (None for the net, without data, or while computed)."""
+        return self._problem_fact("report")
+
+    @property
+    def column_scales(self) -> np.ndarray | None:
+        """RMS of each design-matrix column: how far a knob moves the curve (polynomials)."""
+        if self.dataset.n == 0 or not self.problem.is_polynomial:
+            return None
+        if self.big:
+            return self._column_scales if self.problem.knows("exact") else None
+        design = self.problem.design_matrix
+        return np.sqrt(np.mean(design * design, axis=0))
 
     @property
     def running(self) -> bool:
@@ -316,19 +433,33 @@ class Document:
     def record_manual_move(self, new_move: bool = True) -> None:
         """Remember where the user's hand put the knobs (trail, best manual loss, and the move count: a drag is
         one move however many pixels it passes, so ``new_move`` is False within a drag)."""
-        records = self.records
+        records = self._records_to_write()
         theta = self.theta
-        loss = self.loss_value
         records.manual_trail.append(theta)
         records.manual_moves += 1 if new_move else 0
-        if records.best_manual is None or loss < records.best_manual[0]:
-            records.best_manual = (loss, theta)
+        self._manual_best_due = True
+        self._note_manual_best()
         self._notify("trail")
+
+    def _note_manual_best(self) -> None:
+        """A hand move's loss, once known (at once for small data, with the facts for big data), may be the
+        best by hand."""
+        if not self._manual_best_due:
+            return
+        loss = self.loss_value
+        if loss is None:
+            return
+        self._manual_best_due = False
+        records = self._records_to_write()
+        trail = records.manual_trail
+        is_latest = bool(trail) and np.array_equal(trail[-1], self._state.theta)
+        if is_latest and (records.best_manual is None or loss < records.best_manual[0]):
+            records.best_manual = (loss, self.theta)
 
     # -- gradient descent -------------------------------------------------------------------------------------
     def begin_run(self) -> LiveRun:
         """A run starts from the current state with the current settings: its history begins."""
-        records = self.records
+        records = self._records_to_write()
         run = self.run = LiveRun(self._state, self.settings)
         records.gd_trajectory[:] = [self._state.theta.copy()]
         records.loss_history.append(run.losses.view())
@@ -343,7 +474,7 @@ class Document:
             return
         run.step, run.loss, run.theta, run.elapsed_s = progress.step, progress.loss, progress.theta, progress.elapsed_s
         self.set_theta_live(progress.theta, None if progress.grad is None else (progress.loss, progress.grad))
-        records = self.records
+        records = self._records_to_write()
         if progress.losses.size:
             records.loss_history[-1] = run.losses.extend(progress.losses)
         if progress.val_losses.size:
@@ -384,13 +515,13 @@ class Document:
             self.apply(
                 replace(start, theta=np.array(result.params)), f"Gradient descent ({result.steps} steps)", before=start
             )
-        self.records.last_run = RunRecord(result, start.theta.copy(), run.settings)
+        self._records_to_write().last_run = RunRecord(result, start.theta.copy(), run.settings)
         self._notify("trail", "overlays", "run")
         return start
 
     def record_step(self, before: FitState, record) -> None:
         """One step of gradient descent taken by hand (Step): an undo step, on the history and the path."""
-        records = self.records
+        records = self._records_to_write()
         self.apply(replace(before, theta=np.array(record.params)), "Gradient descent step", before=before)
         records.gd_trajectory.extend([record.params_before, record.params])
         records.loss_history.append(np.array([record.loss]))
@@ -398,10 +529,11 @@ class Document:
         self._notify("trail")
 
     # -- the race -------------------------------------------------------------------------------------------
-    def begin_race(self, race: RaceView) -> None:
-        """A race starts on the current problem (replacing the last one)."""
-        self.records.race = race
+    def begin_race(self, kinds, names: dict[str, str], theta0, max_steps: int) -> RaceView:
+        """A race of ``kinds`` from ``theta0`` starts on the current problem (replacing the last one)."""
+        race = self._records_to_write().race = RaceView(0, kinds, names, theta0, max_steps)
         self._notify("race")
+        return race
 
     def absorb_race(self, race: RaceView, snapshot, optimum, paths, manual, manual_name: str, elapsed_s: float) -> None:
         """Take in a race's snapshot (ignored when that race is no longer the document's)."""
@@ -422,7 +554,7 @@ class Document:
     # -- the learning-rate sweep -----------------------------------------------------------------------------
     def begin_sweep(self, rates, optimizer: str, steps: int) -> SweepRecord:
         """A sweep starts on the current problem (replacing the last one)."""
-        sweep = self.records.sweep = SweepRecord(np.array(rates, dtype=np.float64), optimizer, int(steps))
+        sweep = self._records_to_write().sweep = SweepRecord(np.array(rates, dtype=np.float64), optimizer, int(steps))
         self._notify("sweep")
         return sweep
 
@@ -509,7 +641,12 @@ class Document:
     def frozen_copy(self) -> Document:
         """A copy of what a session saves (state, settings, this problem's records, snapshots, overlays) that
         later changes of this document do not touch: it can be written on another thread."""
-        copy = Document.restored(self._state, self.settings)
+        copy = Document.restored(
+            self._state,
+            self.settings,
+            snapshots=self.snapshots,
+            overlays=(self.show_exact, self.show_manual, self.show_gd),
+        )
         records = self.records
         copy.load_records(
             manual_trail=list(records.manual_trail),
@@ -520,8 +657,6 @@ class Document:
             val_history=[np.array(h) for h in records.val_history],
             last_run=records.last_run,
         )
-        copy.snapshots = dict(self.snapshots)
-        copy.show_exact, copy.show_manual, copy.show_gd = self.show_exact, self.show_manual, self.show_gd
         return copy
 
     def load_records(
@@ -536,7 +671,7 @@ class Document:
         last_run: RunRecord | None = None,
     ) -> None:
         """Set the current problem's records (a session being read: no listener is told)."""
-        records = self.records
+        records = self._records_to_write()
         records.manual_trail[:] = [np.array(t, dtype=np.float64) for t in manual_trail]
         records.manual_moves = int(manual_moves)
         records.best_manual = (

@@ -416,7 +416,7 @@ class SessionReader:
         val_history = self.val_history(d["val_history"], "val_history", history) if "val_history" in d else ()
         state = FitState(dataset, degree, Basis(basis_kind, lo, hi), loss, theta.copy(), model, hidden, split)
         self.usable(state)
-        document = Document.restored(state, settings)
+        document = Document.restored(state, settings, snapshots=snapshots, overlays=tuple(overlays))
         document.load_records(
             manual_trail=trail,
             manual_moves=moves,
@@ -426,8 +426,6 @@ class SessionReader:
             val_history=val_history,
             last_run=last_run,
         )
-        document.snapshots = {name: (loss_, np.array(knobs)) for name, (loss_, knobs) in snapshots.items()}
-        document.show_exact, document.show_manual, document.show_gd = overlays
         return document, view
 
     def usable(self, state: FitState) -> None:

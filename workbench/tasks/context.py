@@ -67,11 +67,13 @@ class TaskContext:
     def pause(self) -> None:
         """Wait the user's pause after a step, waking at once when stopped or when the pause is shortened."""
         started = time.perf_counter()
-        while not self._stop.is_set():
+        while True:
+            self._pace_changed.clear()  # first: a stop or a new pace from now on wakes the wait below
+            if self._stop.is_set():
+                return
             left = self._pause_s - (time.perf_counter() - started)
             if left <= 0:
                 return
-            self._pace_changed.clear()
             self._pace_changed.wait(left)
 
     @property

@@ -8,7 +8,7 @@ from collections.abc import Hashable
 
 from workbench.fitting.problem import FitProblem
 
-KEEP = 4  # problems remembered (a training and a validation problem, for the last two problems run)
+KEEP = 2  # problems remembered: the last one's training and held-out points (at 10⁷ points each is ~0.7 GB)
 
 _built: OrderedDict[Hashable, FitProblem] = OrderedDict()
 _enabled = False  # only a compute process remembers: in the window's process the document owns problems

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from workbench.fitting.problem import FitProblem
+from workbench.fitting.sampling import evenly_sampled
 
 from .context import TaskContext
 from .problem_cache import reuse
@@ -47,10 +48,13 @@ class SurfaceTask:
     a_values: np.ndarray
     b_values: np.ndarray
     problem_key: Hashable | None = None
+    max_points: int | None = None  # more points than this: the grid is computed on this many, spread evenly
 
     def run(self, context: TaskContext) -> Generator[SurfaceProgress, None, SurfaceGrid | None]:
         """Compute the grid chunk by chunk; None when stopped before the end."""
         problem = reuse(self.problem_key, self.problem)
+        if self.max_points is not None and problem.x.size > self.max_points:
+            problem = evenly_sampled(problem, self.max_points)
         stop = StopFlag(context)
         parts = []
         rows = len(self.b_values)

@@ -108,6 +108,9 @@ class Channel:
                     break
             except BlockingIOError:
                 break
+            except ChannelClosed:
+                open_ = False
+                break
         frames = []
         while (frame := self._next_frame()) is not None:
             frames.append(frame)
@@ -162,6 +165,7 @@ class _SharingPickler(pickle.Pickler):
     def reducer_override(self, obj):
         if (
             CAN_SHARE
+            and len(_local.outgoing) < MAX_FDS  # beyond, arrays travel as bytes: a frame's descriptors are bounded
             and type(obj) is np.ndarray
             and obj.nbytes >= SHARE_BYTES
             and not obj.dtype.hasobject

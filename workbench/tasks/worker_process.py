@@ -26,7 +26,7 @@ import threading
 import traceback
 from dataclasses import dataclass
 
-WORKER_FLAG = "--compute-worker"  # how a frozen app's executable is asked to be a compute process
+WORKER_FLAG = "--compute-worker"  # how a frozen app's executable is asked to be one (``workbench.cli.main``)
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 PR_SET_PDEATHSIG = 1
 SWITCH_INTERVAL_S = 0.001  # the lifeline gets the GIL within this of a message arriving

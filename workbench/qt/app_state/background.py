@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal, Slot
 
 from workbench.fitting.race import RACE_KINDS, RACE_NAMES
-from workbench.fitting.sweep import DEFAULT_POINTS, DEFAULT_STEPS, SweepResult, default_rates
+from workbench.fitting.sweep import DEFAULT_POINTS, DEFAULT_STEPS, SweepResult, stable_rates
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.tasks.runner import TaskHandle, TaskRunner
 from workbench.state.race import DEFAULT_RACE_STEPS, RaceView
@@ -48,12 +48,11 @@ class RaceController(QObject):
             return False
         trail = tuple(doc.manual_trail) if include_manual and doc.manual_trail else None
         theta = doc.state.theta.copy()
-        task = RaceTask(doc.problem, theta, kinds, int(steps), trail, problem_key=doc.problem_id)
-        self._view = RaceView(0, kinds, RACE_NAMES, theta, steps)
+        task = RaceTask(doc.problem, theta, kinds, int(steps), trail, problem_key=doc.problem_key)
+        self._view = doc.begin_race(kinds, RACE_NAMES, theta, steps)
         self.last_error = ""
         self.stopped_by_edit = False
-        doc.begin_race(self._view)
-        self.handle = self.runner.start(
+        self.handle = self.runner.create(
             task,
             "process",
             name="optimiser-race",
@@ -62,6 +61,7 @@ class RaceController(QObject):
             on_failed=self._on_failed,
         )
         self.runningChanged.emit(True)
+        self.handle.start()
         return True
 
     def stop(self) -> None:
@@ -150,10 +150,12 @@ class SweepController(QObject):
         if self.running or doc.dataset.n == 0:
             return False
         problem, optimizer = doc.problem, doc.settings.optimizer
-        rates = default_rates(problem, self.points)
+        cond = doc.conditioning  # (known, or being computed for big data: then a generic span)
+        limit = cond.max_stable_lr if cond is not None else float("nan")
+        rates = stable_rates(limit, self.points)
         self._record = doc.begin_sweep(rates, optimizer, self.steps)
-        task = SweepTask(problem, doc.state.theta.copy(), rates, optimizer, self.steps, problem_key=doc.problem_id)
-        self.handle = self.runner.start(
+        task = SweepTask(problem, doc.state.theta.copy(), rates, optimizer, self.steps, problem_key=doc.problem_key)
+        self.handle = self.runner.create(
             task,
             "process",
             name="learning-rate-sweep",
@@ -162,6 +164,7 @@ class SweepController(QObject):
             on_failed=self._on_failed,
         )
         self.runningChanged.emit(True)
+        self.handle.start()
         return True
 
     def stop(self) -> None:

@@ -70,6 +70,7 @@ class FitDocument(QObject, Document):
     sweepChanged = Signal()  # the learning-rate sweep started, progressed, ended or was dropped
     snapshotsChanged = Signal()  # a snapshot slot was filled, re-scored or emptied
     runChanged = Signal()  # a gradient-descent run started or ended
+    factsChanged = Signal()  # the derived facts of big data arrived (loss, curve, optimum, report)
 
     def __init__(self, dataset: Dataset, parent: QObject | None = None, *, degree: int = 5, optimizer: str = "gd"):
         """``degree`` and ``optimizer`` are where a new document starts (the user's preferences)."""
@@ -89,6 +90,7 @@ class FitDocument(QObject, Document):
             "sweep": self.sweepChanged,
             "snapshots": self.snapshotsChanged,
             "run": self.runChanged,
+            "facts": self.factsChanged,
         }
 
     def _notify(self, *aspects: str) -> None:

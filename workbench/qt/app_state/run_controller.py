@@ -11,6 +11,7 @@ there, before its first report) and says why.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
@@ -61,10 +62,10 @@ class RunController(QObject):
             self.rules(validation is not None),
             validation,
             VALIDATION_EVERY if self.pause_s == 0 else 1,  # the cost of validation matters only at full speed
-            problem_key=doc.problem_id,
+            problem_key=doc.problem_key,
         )
         doc.begin_run()
-        self.handle = self.runner.start(
+        self.handle = self.runner.create(
             task,
             "process",
             name="gradient-descent",
@@ -74,6 +75,7 @@ class RunController(QObject):
             on_failed=self._on_failed,
         )
         self.runningChanged.emit(True)
+        self.handle.start()
         return True
 
     def stop(self) -> None:
@@ -99,7 +101,7 @@ class RunController(QObject):
         before = doc.state
         trainer = doc.problem.trainer(s.optimizer, s.lr, before.theta, StopRules(max_steps=1))
         record = trainer.step()
-        stepped = before.__class__(**{**before.__dict__, "theta": record.params})
+        stepped = replace(before, theta=record.params)
         if not np.all(np.isfinite(record.params)) or doc.trouble(stepped) is not None:
             self._notice.emit("warning", self.divergence_text("the step overflowed"))
             return

@@ -45,10 +45,11 @@ class ComputeProcess(QObject):
         return self.process.pid
 
     def run(self, handle: TaskHandle) -> None:
-        """Send ``handle``'s task; raises ChannelClosed if the process has gone."""
+        """Send ``handle``'s task; raises ChannelClosed if the process has gone, and whatever pickling the task
+        raises (the process then stays as it was: nothing was sent)."""
+        self.channel.send(("start", handle.id, handle.context.pause_s), handle.task)
         self.task = handle
         handle.worker = self
-        self.channel.send(("start", handle.id, handle.context.pause_s), handle.task)
 
     def send_stop(self, handle: TaskHandle) -> None:
         """Ask the task to end (the process reads it at once, mid-step)."""
@@ -98,6 +99,9 @@ class ComputeProcess(QObject):
             try:
                 payload = frame.body()
             except Exception as exc:  # noqa: BLE001 - a result the window cannot read fails its task
+                if kind == "progress":  # the task computes on, unheard: end the process with it
+                    self._end(f"a report of the task could not be read ({exc})")
+                    return
                 self._task_ended(handle, "failed", f"its result could not be read ({exc})")
                 continue
             if kind == "progress":
@@ -110,8 +114,8 @@ class ComputeProcess(QObject):
     def _task_ended(self, handle: TaskHandle, kind: str, payload) -> None:
         self.task = None
         handle.worker = None
+        self.pool.released(self)  # first: a task started by whoever hears of this end may reuse this process
         handle._deliver(kind, payload)
-        self.pool.released(self)
 
     def _died(self) -> None:
         code = self.process.poll()
@@ -168,26 +172,39 @@ class ProcessPool(QObject):
                 pass  # no process can start now: the first task says why
 
     def run(self, handle: TaskHandle) -> None:
-        """Run ``handle``'s task in an idle process (started now if there is none)."""
-        worker = None
-        while self.idle and worker is None:
-            candidate = self.idle.pop()  # the one idle last: it remembers the latest problems
-            worker = candidate if candidate.alive else None
-        try:
-            if worker is None:
-                worker = ComputeProcess(self)
+        """Run ``handle``'s task in an idle process (the one idle last: it remembers the latest problems), or
+        a new one; a process found dead on the way is replaced.  A task that cannot be sent fails."""
+        why = ""
+        for _attempt in range(3):
+            worker = self._take_idle()
+            try:
+                if worker is None:
+                    worker = ComputeProcess(self)
+            except OSError as exc:
+                why = f"the compute process could not start ({exc})"
+                break
+            try:
+                worker.run(handle)
+            except ChannelClosed:
+                worker.quit()  # it died while idle: the next one
+                why = "the compute process could not start (it ended at once)"
+                continue
+            except Exception as exc:  # noqa: BLE001 - a task that cannot be pickled: nothing was sent
+                self.idle.append(worker)
+                why = f"the task could not be sent to its compute process ({type(exc).__name__}: {exc})"
+                break
             self.busy.append(worker)
-            worker.run(handle)
-        except (OSError, ChannelClosed) as exc:
-            if worker is not None:
-                worker.task = None
-                worker.quit()
-            handle.worker = None
-            why = f"the compute process could not start ({exc})"
-            QTimer.singleShot(0, handle, lambda: handle._deliver("failed", why))
+            if not self.idle:
+                QTimer.singleShot(WARM_DELAY_MS, self, self.warm_up)
             return
-        if not self.idle:
-            QTimer.singleShot(WARM_DELAY_MS, self, self.warm_up)
+        QTimer.singleShot(0, handle, lambda: handle._deliver("failed", why))
+
+    def _take_idle(self) -> ComputeProcess | None:
+        while self.idle:
+            candidate = self.idle.pop()
+            if candidate.alive:
+                return candidate
+        return None
 
     def released(self, worker: ComputeProcess) -> None:
         """``worker`` finished its task: keep it idle (the newest last), ending the oldest beyond MAX_IDLE."""

@@ -5,9 +5,9 @@ snapshots when its ``TaskContext`` says one is due) runs
 
 * ``"process"``: in a compute process of the pool (``process_pool``), for Python-heavy loops that would
   otherwise take turns with the window on one GIL (gradient descent, the race, the learning-rate sweep,
-  numeric loss surfaces);
+  numeric loss surfaces, the facts of big data);
 * ``"thread"``: on a thread of the window's process, for work that waits on the disk or spends its time in
-  NumPy calls that let the GIL go (reading a file, the exact solve and report of big data, autosave);
+  NumPy calls that let the GIL go (reading and writing files);
 * ``"inline"``: at once, on the caller's thread (small work, and every task in the runner's synchronous mode,
   which tests use).
 
@@ -17,6 +17,10 @@ off, so at most one is in flight.  ``stop()`` asks a task to end and still deliv
 also drops everything it would still deliver.  A process task that has not ended ``ABANDON_MS`` after either
 has its process ended.  The runner keeps a registry of live tasks and ends them all, bounded, on
 ``shutdown()``.
+
+A caller that keeps the handle (to stop it later) creates it first and starts it second (``create``, then
+``TaskHandle.start``), so that even an inline task, whose whole life happens inside ``start``, reaches a
+caller that already holds its handle.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ WHERE = ("process", "thread", "inline")
 
 
 class TaskHandle(QObject):
-    """One running task: its signals (on the window's thread), stop, cancel and pace."""
+    """One task: its signals (on the window's thread), start, stop, cancel and pace."""
 
     progressed = Signal(object)  # a snapshot
     finished = Signal(object)  # the task's result
@@ -51,7 +55,7 @@ class TaskHandle(QObject):
         self.where = where
         self.name = name or type(task).__name__
         self.context = TaskContext(pause_s=pause_s)
-        self.started_at = time.perf_counter()
+        self.started = False
         self.done = False
         self.cancelled = False
         self.error = ""
@@ -64,9 +68,16 @@ class TaskHandle(QObject):
 
     @property
     def running(self) -> bool:
-        """True until the task has delivered its end or was cancelled (a cancelled process task may still be
-        finishing its step in its process: what it sends is dropped)."""
-        return not (self.done or self.cancelled)
+        """True from ``start`` until the task has delivered its end or was cancelled (a cancelled process
+        task may still be finishing its step in its process: what it sends is dropped)."""
+        return self.started and not (self.done or self.cancelled)
+
+    def start(self) -> TaskHandle:
+        """Begin the task (at most once); returns the handle."""
+        if not self.started:
+            self.started = True
+            self._runner._launch(self)
+        return self
 
     def stop(self) -> None:
         """Ask the task to end after its current step; its result is still delivered."""
@@ -80,12 +91,12 @@ class TaskHandle(QObject):
 
     def cancel(self) -> None:
         """Stop the task and deliver nothing more from it (its result no longer matters)."""
-        if self.done:
+        if self.done or self.cancelled:
             return
         self.cancelled = True
         self.stop()
-        if self.worker is None:
-            self._runner._forget(self)
+        if self.where == "process" and self.worker is None:
+            self._end()  # (not started in a process yet, or its process has gone)
 
     def set_pause(self, seconds: float) -> None:
         """The pause after each step (0: full speed), effective at once, even mid-pause."""
@@ -108,6 +119,8 @@ class TaskHandle(QObject):
         if kind == "finished":
             self.finished.emit(payload)
         else:
+            if isinstance(payload, tuple):  # (why, traceback) from a thread
+                payload, self.detail = payload
             self.error = str(payload)
             self.failed.emit(self.error)
 
@@ -131,9 +144,10 @@ class TaskHandle(QObject):
 
 
 class _Relay(QObject):
-    """Carries a thread task's snapshots and end to the window's thread (queued signal)."""
+    """Carries a thread task's snapshots and end to the window's thread (queued signal).  Only the task's id
+    crosses: the handle (a QObject) is never held, nor let go of, on the task's thread."""
 
-    arrived = Signal(object, str, object)  # handle, "progress" | "finished" | "failed", payload
+    arrived = Signal(int, str, object)  # task id, "progress" | "finished" | "failed", payload
 
 
 class TaskRunner(QObject):
@@ -155,10 +169,10 @@ class TaskRunner(QObject):
 
     @property
     def live(self) -> list[TaskHandle]:
-        """The tasks that have not ended yet."""
+        """The tasks started and not ended yet (a cancelled thread task until its thread returns)."""
         return list(self._live.values())
 
-    def start(
+    def create(
         self,
         task: Any,
         where: str = "thread",
@@ -169,11 +183,11 @@ class TaskRunner(QObject):
         on_finished: Callable[[Any], None] | None = None,
         on_failed: Callable[[str], None] | None = None,
     ) -> TaskHandle:
-        """Run ``task`` (``where``: "process", "thread" or "inline"); the callbacks are connected before it
-        starts, so an inline task's whole life reaches them."""
+        """A handle for ``task`` (``where``: "process", "thread" or "inline"), not started yet: keep it, then
+        call its ``start``."""
         if where not in WHERE:
             raise ValueError(f"where must be one of {', '.join(WHERE)}, got {where!r}")
-        if self.synchronous or self._closed:
+        if self.synchronous:
             where = "inline"
         handle = TaskHandle(self, task, where, name, pause_s)
         if on_progress is not None:
@@ -182,27 +196,21 @@ class TaskRunner(QObject):
             handle.finished.connect(on_finished)
         if on_failed is not None:
             handle.failed.connect(on_failed)
-        self._live[handle.id] = handle
-        if self.started_task is not None:
-            self.started_task(handle)
-        if where == "inline":
-            self._run_inline(handle)
-        elif where == "thread":
-            handle.thread = threading.Thread(target=self._run_on_thread, args=(handle,), name=handle.name, daemon=True)
-            handle.thread.start()
-        else:
-            self.pool.run(handle)
         return handle
+
+    def start(self, task: Any, where: str = "thread", **kwargs) -> TaskHandle:
+        """``create`` and start at once (for callers that do not need the handle before the task begins)."""
+        return self.create(task, where, **kwargs).start()
 
     def warm_up(self) -> None:
         """Start a compute process now, so the first process task starts at once."""
-        if not self.synchronous:
+        if not (self.synchronous or self._closed):
             self.pool.warm_up()
 
     def shutdown(self, timeout_s: float = 2.0) -> bool:
         """Cancel every live task, wait (bounded) for threads, end every compute process; True if all ended.
 
-        Safe to call twice; tasks started afterwards run inline.
+        Safe to call twice; a task started afterwards fails at once (the window is closing).
         """
         self._closed = True
         handles = self.live
@@ -215,10 +223,27 @@ class TaskRunner(QObject):
                 handle.thread.join(max(0.0, deadline - time.perf_counter()))
                 ended = ended and not handle.thread.is_alive()
         self.pool.shutdown()
-        self._live.clear()
+        for handle in self.live:
+            handle._end()
         return ended
 
     # -- the three ways to run -----------------------------------------------------------------------------
+    def _launch(self, handle: TaskHandle) -> None:
+        self._live[handle.id] = handle
+        if self.started_task is not None:
+            self.started_task(handle)
+        if self._closed:
+            handle.cancelled = False
+            QTimer.singleShot(0, handle, lambda: handle._deliver("failed", "the window is closing"))
+        elif handle.where == "inline":
+            self._run_inline(handle)
+        elif handle.where == "thread":
+            args = (handle.id, handle.task, handle.context, self._relay)
+            handle.thread = threading.Thread(target=_run_on_thread, args=args, name=handle.name, daemon=True)
+            handle.thread.start()
+        else:
+            self.pool.run(handle)
+
     def _run_inline(self, handle: TaskHandle) -> None:
         try:
             steps = handle.task.run(handle.context)
@@ -234,26 +259,28 @@ class TaskRunner(QObject):
             handle.detail = _traceback()
             handle._deliver("failed", _describe(exc))
 
-    def _run_on_thread(self, handle: TaskHandle) -> None:
-        relay = self._relay
-        try:
-            steps = handle.task.run(handle.context)
-            while True:
-                snapshot = next(steps)
-                handle.context.sent()
-                relay.arrived.emit(handle, "progress", snapshot)
-        except StopIteration as end:
-            relay.arrived.emit(handle, "finished", end.value)
-        except BaseException as exc:  # noqa: BLE001 - MemoryError included: reported, never lost on a thread
-            handle.detail = _traceback()
-            relay.arrived.emit(handle, "failed", _describe(exc))
-
-    @Slot(object, str, object)
-    def _on_thread_arrived(self, handle: TaskHandle, kind: str, payload: Any) -> None:
-        handle._deliver(kind, payload)
+    @Slot(int, str, object)
+    def _on_thread_arrived(self, task_id: int, kind: str, payload: Any) -> None:
+        handle = self._live.get(task_id)
+        if handle is not None:
+            handle._deliver(kind, payload)
 
     def _forget(self, handle: TaskHandle) -> None:
         self._live.pop(handle.id, None)
+
+
+def _run_on_thread(task_id: int, task: Any, context: TaskContext, relay: _Relay) -> None:
+    """A thread task's body: it holds the task and its context, never the handle."""
+    try:
+        steps = task.run(context)
+        while True:
+            snapshot = next(steps)
+            context.sent()
+            relay.arrived.emit(task_id, "progress", snapshot)
+    except StopIteration as end:
+        relay.arrived.emit(task_id, "finished", end.value)
+    except BaseException as exc:  # noqa: BLE001 - MemoryError included: reported, never lost on a thread
+        relay.arrived.emit(task_id, "failed", (_describe(exc), _traceback()))
 
 
 def _describe(exc: BaseException) -> str:

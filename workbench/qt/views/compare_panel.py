@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -98,6 +99,7 @@ class ComparisonPanel(QWidget):
         document.trailChanged.connect(self._on_document_changed)
         document.overlaysChanged.connect(self._on_document_changed)
         document.runChanged.connect(self._on_document_changed)
+        document.factsChanged.connect(self._on_document_changed)
         self.refresh()
 
     # -- public API --------------------------------------------------------------------------------
@@ -125,7 +127,9 @@ class ComparisonPanel(QWidget):
         exact = doc.exact
         optimum = exact.loss if exact is not None else None
         has_data = doc.dataset.n > 0
-        self._fill("current", doc.loss_value if has_data else None, optimum, "" if has_data else "no data points yet")
+        current = doc.loss_value if has_data else None
+        note = "" if has_data else "no data points yet"
+        self._fill("current", current, optimum, "computing…" if has_data and current is None else note)
         self._fill_manual(optimum)
         self._fill_gd(optimum)
         self._fill_exact(exact)
@@ -243,16 +247,19 @@ class ComparisonPanel(QWidget):
             )
         elif doc.gd_trajectory and doc.dataset.n:
             steps = len(doc.gd_trajectory) // 2  # single steps add (before, after) pairs
-            loss = doc.problem.loss_at(doc.gd_trajectory[-1])
+            last = doc.gd_trajectory[-1]
+            if np.array_equal(last, doc.state.theta):
+                loss = doc.loss_value  # (None while big data's is being computed)
+            else:
+                loss = None if doc.big else doc.problem.loss_at(last)
             self._fill("gd", loss, optimum, f"{_plural(steps, 'single step')} · {optimiser}")
-        elif run is not None:
-            self._fill(
-                "gd", run.result.loss, None, f"{_plural(run.result.steps, 'step')} before the data or model changed"
-            )
         else:
             self._fill("gd", None, None, "press Run or Step")
 
     def _fill_exact(self, exact) -> None:
+        if exact is None and self.document.pending and self.document.problem.is_polynomial:
+            self._fill("exact", None, None, "computing…")
+            return
         if exact is None:
             why = (
                 "the neural net has no closed-form optimum"

@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from workbench.fitting.optimizers import OPTIMIZER_NAMES
-from workbench.fitting.sweep import SweepPoint, SweepResult, cliff_of, default_rates
+from workbench.fitting.sweep import ABOVE_LIMIT, BELOW_LIMIT, FALLBACK_RANGE, SweepPoint, SweepResult, cliff_of
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.views.sweep_plot import LIMIT_COLOUR, SweepPlot
 
@@ -130,6 +130,7 @@ class ConditioningLab(QWidget):
         document.stateChanged.connect(self._on_document_changed)
         document.settingsChanged.connect(self._on_document_changed)
         document.sweepChanged.connect(self._on_sweep_changed)
+        document.factsChanged.connect(self._on_facts_changed)
         self._on_document_changed()
         self._on_sweep_changed()
 
@@ -306,6 +307,11 @@ class ConditioningLab(QWidget):
             if sweep.result is not None:
                 self.sweepFinished.emit(sweep.result)
 
+    @Slot()
+    def _on_facts_changed(self) -> None:
+        self._numbers_for = None  # big data's Hessian arrived: show it
+        self._on_document_changed()
+
     @Slot(float)
     def _on_plot_rate_clicked(self, rate: float) -> None:
         self.settingsRequested.emit({"lr": rate})
@@ -326,7 +332,7 @@ class ConditioningLab(QWidget):
     def _refresh_numbers(self, key: tuple) -> None:
         document = self.document
         has_data = document.dataset.n > 0
-        cond = document.problem.conditioning if has_data else None
+        cond = document.conditioning if has_data else None
         kind = document.state.basis.kind
         polynomial = document.problem.is_polynomial
         self._limit = None
@@ -338,7 +344,11 @@ class ConditioningLab(QWidget):
 
         self.limit_label.setProperty("value", self._limit)
         self.condition_label.setProperty("value", self._condition)
-        if not polynomial:
+        if polynomial and has_data and document.pending and cond is None:
+            self.limit_label.setText("computing…")
+            self.condition_label.setText("computing…")
+            self.explanation_label.setText("The Hessian of these many points is being computed in the background.")
+        elif not polynomial:
             self.limit_label.setText("not available for the neural net")
             self.condition_label.setText("not available for the neural net")
             self.explanation_label.setText(
@@ -417,7 +427,11 @@ class ConditioningLab(QWidget):
         if rates is None or self._stale:
             if self.document.dataset.n == 0:
                 return None
-            rates = default_rates(self.document.problem, 2)
+            cond = self.document.conditioning
+            limit = cond.max_stable_lr if cond is not None else math.nan
+            if not (math.isfinite(limit) and limit > 0):
+                return FALLBACK_RANGE
+            return BELOW_LIMIT * limit, ABOVE_LIMIT * limit
         return float(rates[0]), float(rates[-1])
 
     def _draw_lines(self) -> None:

@@ -9,6 +9,8 @@ same strict reader as File › Open data: one undo step, and text it cannot read
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -108,6 +110,7 @@ class DataTableModel(QAbstractTableModel):
         )
         document.dataChanged.connect(self._on_document_data_changed)
         document.knobsChanged.connect(self._on_document_knobs_changed)
+        document.factsChanged.connect(self._on_document_knobs_changed)
 
     # -- reading ------------------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
@@ -125,7 +128,8 @@ class DataTableModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             if col == RESIDUAL_COLUMN:
-                return format(self.residual(row), f".{_RESIDUAL_DIGITS}g")
+                value = self.residual(row)
+                return "…" if math.isnan(value) else format(value, f".{_RESIDUAL_DIGITS}g")
             return format(self._value(row, col), f".{_DISPLAY_DIGITS}g")
         if role == VALUE_ROLE:
             return self.residual(row) if col == RESIDUAL_COLUMN else self._value(row, col)
@@ -167,9 +171,11 @@ class DataTableModel(QAbstractTableModel):
         return _READ_ONLY if index.column() == RESIDUAL_COLUMN else _EDITABLE
 
     def residual(self, row: int) -> float:
-        """ŷ − y of point ``row`` at the current knobs."""
+        """ŷ − y of point ``row`` at the current knobs (NaN while big data's curve is being computed)."""
         if self._fitted is None:
             self._fitted = self._doc.fitted()
+            if self._fitted is None:
+                return math.nan
         return float(self._fitted[row] - self._doc.dataset.y[row])
 
     def _value(self, row: int, col: int) -> float:

@@ -28,7 +28,6 @@ POINT_PEN = pg.mkPen("w", width=1)
 HELD_OUT_BRUSH = pg.mkBrush(255, 255, 255, 0)  # held-out (validation) points are hollow …
 HELD_OUT_PEN = pg.mkPen(*VALIDATION_COLOUR, width=2)  # … rings in the validation curve's colour
 BAND_LEVEL = 0.95
-BANDS_MAX_POINTS = 100_000  # above this the bands (a full least-squares report) are not drawn
 LARGE_N = 5_000  # above this many points they are drawn as downsampled clouds (_draw_cloud)
 # Above this many points the per-point shapes (residual segments, pulls, squares) are not drawn: tens of
 # thousands of overlapping strokes cost a frame each and show nothing a single one would not (the
@@ -169,8 +168,6 @@ class FitPlot(pg.PlotWidget):
         self.squares.setBrush(pg.mkBrush(220, 60, 60, 45))
         # 95% confidence (filled) and prediction (dashed) bands of the exact least-squares fit.
         self.show_bands = False
-        self._band_report = None
-        self._band_key = None
         self.conf_lo = pg.PlotDataItem(pen=pg.mkPen(40, 170, 80, 90, width=1))
         self.conf_hi = pg.PlotDataItem(pen=pg.mkPen(40, 170, 80, 90, width=1), name=f"{BAND_LEVEL:.0%} confidence band")
         self.conf_fill = pg.FillBetweenItem(self.conf_lo, self.conf_hi, brush=pg.mkBrush(40, 170, 80, 45))
@@ -204,6 +201,7 @@ class FitPlot(pg.PlotWidget):
         document.trailChanged.connect(self._redraw_overlays)
         self.snapshot_curves: dict[str, pg.PlotDataItem] = {}  # one per snapshot name, created once
         document.snapshotsChanged.connect(self._redraw_snapshots)
+        document.factsChanged.connect(self._redraw_overlays)  # big data: the optimum and report arrive later
         item.getViewBox().sigXRangeChanged.connect(self._redraw_snapshots)
         self._draw_points()
         self.reframe()
@@ -435,25 +433,19 @@ class FitPlot(pg.PlotWidget):
         self._sync_legend()
 
     def band_report(self):
-        """The exact least-squares ``FitReport`` the bands come from (None for the net or without data)."""
+        """The exact least-squares ``FitReport`` the bands come from: the document's (None for the net, without
+        data, or while big data's is being computed)."""
         doc = self.document
-        state = doc.state
-        if state.model != "polynomial" or not 0 < doc.dataset.n <= BANDS_MAX_POINTS:
+        if doc.state.model != "polynomial" or doc.dataset.n == 0:
             return None
-        key = self._band_key
-        if key is None or key[0] is not state.dataset or key[1:] != (state.degree, state.split):
-            self._band_key = (state.dataset, state.degree, state.split)
-            try:
-                self._band_report = doc.problem.report  # the report panel's own (weighted) report
-            except ValueError:
-                self._band_report = None
-        return self._band_report
+        try:
+            return doc.report
+        except ValueError:
+            return None
 
     @Slot()
     def _draw_bands(self) -> None:
         items = (self.conf_lo, self.conf_hi, self.pred_lo, self.pred_hi)
-        if not self.show_bands:
-            self._band_key = self._band_report = None  # (they hold the data and its report: let them go)
         report = self.band_report() if self.show_bands else None
         if report is not None:
             xs = self.visible_x()

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from workbench.engine.gradcheck import numerical_gradient, relative_error
 from workbench.fitting.models import MLPModel
 from workbench.fitting.problem import FitProblem
+from workbench.fitting.sampling import evenly_sampled
 from workbench.qt.app_state.document import FitDocument
 
 TOLERANCE = 1e-6  # the issue's bar: backprop and central differences agree to six digits
@@ -196,6 +197,9 @@ def _same_key(a: tuple | None, b: tuple | None) -> bool:
     return a[0] is b[0] and a[1:] == b[1:]
 
 
+SAMPLE_POINTS = 20_000  # a check of more points is done on this many, spread evenly (the engine is the same)
+
+
 class GradientCheckPanel(QWidget):
     """One click compares backprop with central differences for every knob, in a table."""
 
@@ -266,7 +270,7 @@ class GradientCheckPanel(QWidget):
             return None
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            result = check_knobs(self.document.problem, self.document.theta)
+            result = check_knobs(evenly_sampled(self.document.problem, SAMPLE_POINTS), self.document.theta)
         finally:
             QGuiApplication.restoreOverrideCursor()
         self._result, self._key, self._stale = result, _state_key(self.document), False

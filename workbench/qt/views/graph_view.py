@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSp
 from workbench.engine.walk import BACKWARD, FORWARD, IDLE, Walker, WalkEvent, describe, node_names, receivers
 from workbench.fitting.models import LossGraph
 from workbench.fitting.problem import FitProblem
+from workbench.fitting.sampling import evenly_sampled
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.views.graph_scene import (
     COLUMN_PITCH,
@@ -40,9 +41,12 @@ IDLE_HINT = (
 )
 
 
+SAMPLE_POINTS = 20_000  # the batch graph of more points is drawn on this many, spread evenly
+
+
 def document_problem(document: FitDocument) -> tuple[FitProblem, np.ndarray]:
-    """The document's current problem and knobs (the default source of the graph)."""
-    return document.problem, document.state.theta
+    """The document's current problem (thinned evenly for big data) and knobs: the default source of the graph."""
+    return evenly_sampled(document.problem, SAMPLE_POINTS), document.state.theta
 
 
 class GraphView(QWidget):

@@ -168,7 +168,7 @@ class KnobRow:
             self.spin.setSingleStep(self.range * NUDGE_FRACTION)
             self.spin.setValue(value)
             self.bar.set_share(share)
-            self.grad_label.setText(f"{grad:+.3e}")
+            self.grad_label.setText(f"{grad:+.3e}" if math.isfinite(grad) else "…")
         finally:
             self._updating = False
 
@@ -240,6 +240,7 @@ class KnobPanel(QWidget):
         outer.addWidget(scroll, 1)
         outer.addWidget(self.formula_label)
         document.knobsChanged.connect(self.refresh)
+        document.factsChanged.connect(self.refresh)
         document.modelChanged.connect(self._rebuild)
         document.trailChanged.connect(self._refresh_best)
         self._rebuild()
@@ -298,13 +299,19 @@ class KnobPanel(QWidget):
         if len(self.rows) != min(self.document.state.theta.size, MAX_KNOB_ROWS):
             self._rebuild()
             return
-        loss, grad = self.document.evaluation()
+        evaluation = self.document.evaluation()
         theta = self.document.state.theta
-        steepest = float(np.max(np.abs(grad))) if grad.size else 0.0
-        for row, value, g in zip(self.rows, theta, grad):
-            share = -g / steepest if steepest > 0 else 0.0
-            row.show_value(float(value), float(g), share)
-        self.loss_label.setText(f"loss {format_loss(loss)}")
+        if evaluation is None:  # big data: the loss and gradient of these knobs are being computed
+            for row, value in zip(self.rows, theta):
+                row.show_value(float(value), math.nan, 0.0)
+            self.loss_label.setText("loss computing…")
+        else:
+            loss, grad = evaluation
+            steepest = float(np.max(np.abs(grad))) if grad.size else 0.0
+            for row, value, g in zip(self.rows, theta, grad):
+                share = -g / steepest if steepest > 0 else 0.0
+                row.show_value(float(value), float(g), share)
+            self.loss_label.setText(f"loss {format_loss(loss)}")
         self.formula_label.setText(self._formula())
         self._refresh_best()
 

@@ -172,6 +172,7 @@ class ModelPanel(QWidget):
         document.modelChanged.connect(self.refresh)
         document.settingsChanged.connect(self.refresh)
         document.overlaysChanged.connect(self.refresh)
+        document.factsChanged.connect(self._show_stability)
         document.runChanged.connect(self._on_running_changed)
         self._on_speed_changed(self.speed_slider.value())
         self.refresh()
@@ -221,7 +222,7 @@ class ModelPanel(QWidget):
         self._show_stability()
 
     def _show_stability(self) -> None:
-        cond = self.document.problem.conditioning if self.document.dataset.n else None
+        cond = self.document.conditioning  # (None without data, for the net, or while big data's is computed)
         lr = self.document.settings.lr
         if cond is None or not math.isfinite(cond.max_stable_lr):
             self.lr_limit_label.setText("")

@@ -108,6 +108,7 @@ class ReportPanel(QWidget):
 
         document.dataChanged.connect(self._invalidate)
         document.modelChanged.connect(self._invalidate)
+        document.factsChanged.connect(self._on_facts_changed)
         # Its dock is a tab: behind another one it is off screen but not hidden (see redraw.py).
         self._screen_watch = watch_on_screen(self, self._on_shown)
         self.refresh()
@@ -118,6 +119,11 @@ class ReportPanel(QWidget):
         self._stale = True
         if self.document.dataset.n <= MAX_EAGER_POINTS or on_screen(self):
             self.refresh()
+
+    @Slot()
+    def _on_facts_changed(self) -> None:
+        if self.report is None and self.document.report is not None:
+            self._invalidate()  # big data's report arrived
 
     def _on_shown(self) -> None:
         if self._stale:
@@ -141,9 +147,11 @@ class ReportPanel(QWidget):
             self.message = f"{data.n} points: the report is computed when this panel is shown."
         else:
             try:
-                self.report = doc.problem.report  # weighted by 1/σ² when the data have σ
+                self.report = doc.report  # weighted by 1/σ² when the data have σ
             except ValueError as exc:
                 self.message = str(exc)
+            if self.report is None and self.message is None:
+                self.message = f"{data.n:,} points: the report is being computed in the background."
         self._show()
 
     # -- drawing ------------------------------------------------------------------------------------

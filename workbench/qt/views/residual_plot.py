@@ -93,6 +93,10 @@ class ResidualPlot(pg.PlotWidget):
         # redraws them at most every FOLLOW_MS, always ending on the latest knobs.
         self._redraw_soon = ScheduledRedraw(self, self.redraw, min_interval_ms=FOLLOW_MS)
         document.knobsChanged.connect(self._on_knobs_changed)  # follows every data, model, split and knob change
+        document.factsChanged.connect(self._on_knobs_changed)  # big data: the residuals arrive with the facts
+        self.computing = pg.TextItem("computing the residuals…", anchor=(0.5, 0.5), color=(128, 128, 128))
+        self.computing.setParentItem(self.getPlotItem().getViewBox())
+        self.computing.setVisible(False)
 
     @Slot()
     def _on_knobs_changed(self) -> None:
@@ -135,12 +139,14 @@ class ResidualPlot(pg.PlotWidget):
         self._key = (state.dataset, state.split)
 
     def residuals(self) -> tuple[np.ndarray, np.ndarray]:
-        """(x, y − ŷ) of every point for the current knobs, sorted by x (before any downsampling)."""
+        """(x, y − ŷ) of every point for the current knobs, sorted by x (before any downsampling); empty
+        while big data's curve is being computed."""
         data = self.document.dataset
-        if data.n == 0:
+        fitted = self.document.fitted() if data.n else None
+        if fitted is None:
             return np.empty(0), np.empty(0)
         self._indices()
-        residual = data.y - self.document.fitted()
+        residual = data.y - fitted
         return data.x[self._order], residual[self._order]
 
     @Slot()
@@ -159,8 +165,16 @@ class ResidualPlot(pg.PlotWidget):
             self._order = self._train = self._held_out = np.empty(0, dtype=np.intp)
             self._train_x = self._held_out_x = np.empty(0)
             return
+        fitted = self.document.fitted()
+        self.computing.setVisible(fitted is None)
+        if fitted is None:  # big data: being computed; a curve of other knobs would mix two states
+            self.computing.setPos(self.getPlotItem().getViewBox().boundingRect().center())
+            self.points.setData([], [])
+            self.held_out_points.setData([], [])
+            self._drawn = ()
+            return
         self._indices()
-        residual = data.y - self.document.fitted()
+        residual = data.y - fitted
         drawn = []
         for item, x, idx in (
             (self.points, self._train_x, self._train),

@@ -28,7 +28,8 @@ from workbench.qt.views.redraw import FOLLOW_MS, ScheduledRedraw, cache_axes, on
 from workbench.tasks.surface import SurfaceGrid, SurfaceTask
 
 GRID_EXACT = 200  # closed-form (squared-error) grids: GUI thread, milliseconds
-GRID_NUMERIC = 80  # MAE/Huber grids: background thread
+GRID_NUMERIC = 80  # MAE/Huber and neural-net grids: a task in a compute process
+SAMPLE_POINTS = 20_000  # such a grid of more points is drawn on this many, spread evenly (it shows a shape)
 CONTOUR_LEVELS = 8
 RECOMPUTE_DELAY_MS = 40  # coalesces a knob drag into at most ~25 recomputes a second
 RUN_RECOMPUTE_MS = 125  # while gradient descent runs, at most ~8 a second (the markers move every payload)
@@ -108,6 +109,7 @@ class SurfacePlot(QWidget):
         self._screen_watch = watch_on_screen(self, self._on_shown)  # a closed or tabbed-away dock waits
         document.modelChanged.connect(self._on_model_changed)
         document.knobsChanged.connect(self._on_knobs_changed)
+        document.factsChanged.connect(self._on_knobs_changed)
         # The trails follow a drag at most every FOLLOW_MS (the knob's dot at once, from knobsChanged).
         self._trails_redraw = ScheduledRedraw(self, self._draw_trails, min_interval_ms=FOLLOW_MS)
         document.trailChanged.connect(self._trails_redraw.schedule)
@@ -398,8 +400,7 @@ class SurfacePlot(QWidget):
         return False
 
     def _problem_key(self) -> tuple:
-        s = self.document.state
-        return (s.dataset, s.degree, s.basis, s.loss, s.split)
+        return (self.document.problem_key,)
 
     def _grid_key_for(self, theta: np.ndarray) -> tuple:
         others = theta.copy()
@@ -487,15 +488,15 @@ class SurfacePlot(QWidget):
 
     def _natural_scale(self, k: int) -> float:
         """How far knob k must move to change the fit by about the spread of y (a floor for the range)."""
-        problem = self.document.problem
-        if not problem.is_polynomial:
+        doc = self.document
+        if not doc.problem.is_polynomial:
             return 2.0  # a net's weights: tanh saturates beyond a few units, so ±2 shows the landscape
-        y = problem.y
+        y = doc.problem.y
         spread = float(np.std(y)) if y.size > 1 else 0.0
         if spread == 0.0:
             spread = max(float(np.max(np.abs(y))) if y.size else 0.0, 1.0)
-        column = problem.design_matrix[:, k]
-        rms = float(np.sqrt(np.mean(column * column))) if column.size else 0.0
+        scales = doc.column_scales  # (None while big data's are being computed)
+        rms = float(scales[k]) if scales is not None and k < scales.size else 0.0
         return spread / rms if rms > 0 and np.isfinite(rms) else spread
 
     @Slot()
@@ -522,9 +523,12 @@ class SurfacePlot(QWidget):
             return
         doc = self.document
         theta = doc.state.theta.copy()
+        squared = doc.state.loss.is_squared_error and doc.problem.is_polynomial  # closed form
+        if squared and doc.big and (doc.evaluation() is None or not doc.problem.knows("hessian")):
+            self.status_label.setText("computing…")  # big data: the loss, gradient and Hessian come with the facts
+            return
         self._range = rng = self._choose_range()
         self._grid_key = self._grid_key_for(theta)
-        squared = doc.state.loss.is_squared_error and doc.problem.is_polynomial  # closed form
         n = GRID_EXACT if squared else GRID_NUMERIC
         a_values = np.linspace(rng[0], rng[1], n)
         b_values = np.linspace(rng[2], rng[3], n)
@@ -535,10 +539,20 @@ class SurfacePlot(QWidget):
             z = doc.problem.surface_at(doc.evaluation(), theta, self._i, self._j, a_values, b_values)
             self._draw_grid(a_values, b_values, z)
             return
-        task = SurfaceTask(doc.problem, theta, self._i, self._j, a_values, b_values, problem_key=doc.problem_id)
-        self._job = self._runner.start(
+        task = SurfaceTask(
+            doc.problem,
+            theta,
+            self._i,
+            self._j,
+            a_values,
+            b_values,
+            problem_key=doc.problem_key,
+            max_points=SAMPLE_POINTS,
+        )
+        self._job = self._runner.create(
             task, "process", name="loss-surface", on_finished=self._on_grid_computed, on_failed=self._on_grid_failed
         )
+        self._job.start()
         kind = "neural-net" if not doc.problem.is_polynomial else doc.state.loss.kind
         self.status_label.setText(f"computing the {kind} surface…")
 
@@ -585,7 +599,11 @@ class SurfacePlot(QWidget):
         )
         self._grid = (a_values, b_values, z)
         self.recompute_count += 1
-        where = "" if self.document.state.loss.is_squared_error else f"{len(a_values)}×{len(b_values)} grid"
+        doc = self.document
+        closed_form = doc.state.loss.is_squared_error and doc.problem.is_polynomial
+        where = "" if closed_form else f"{len(a_values)}×{len(b_values)} grid"
+        if not closed_form and doc.problem.x.size > SAMPLE_POINTS:
+            where += f" on {SAMPLE_POINTS:,} of the {doc.problem.x.size:,} points"
         self.status_label.setText(where)
         self.status_label.setToolTip("The other knobs are held at their current values")
         self.gridUpdated.emit()

@@ -214,6 +214,10 @@ class ExportActions(QObject):
 
     def _report(self):
         """The current fit report, or None after a notice saying why there is none."""
+        doc = self.document
+        if doc.big and doc.problem.is_polynomial and doc.report is None:
+            self.notice.emit("info", "The report of these many points is still being computed: try again shortly.")
+            return None
         try:
             return export.problem_report(self.document.problem)
         except export.ExportError as exc:

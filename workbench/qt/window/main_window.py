@@ -26,6 +26,7 @@ from workbench.paths import sample_paths
 from workbench.qt.app_state.background import RaceController, SweepController
 from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.app_state.facts import FactsController
 from workbench.qt.app_state.preferences import Preferences, set_theme
 from workbench.qt.dialogs.import_dialog import ImportDialog
 from workbench.qt.dialogs.preferences_dialog import PreferencesDialog
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.controller = Controller(self.document, self.runner, self)
         self.race_controller = RaceController(self.document, self.runner, self)
         self.sweep_controller = SweepController(self.document, self.runner, self)
+        self.facts_controller = FactsController(self.document, self.runner, self.controller.notice, self)
         self.setWindowIcon(app_icon())
         self._build_views()
         self.session_manager = SessionManager(self)  # the session file, unsaved changes, autosave, recent files
@@ -728,6 +730,7 @@ class MainWindow(QMainWindow):
         self.controller.stop_run()
         self.race_controller.shutdown()
         self.sweep_controller.shutdown()
+        self.facts_controller.shutdown()
         self._stop_loading()
         self.surface_plot.shutdown()
         self.runner.shutdown()

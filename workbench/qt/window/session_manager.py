@@ -341,9 +341,10 @@ class SessionManager(QObject):
         view = view_state(self._window, {"recovery_of": str(self.path) if self.path else None})
         task = SaveSessionTask(document, view, self.recovery_path)
         where = "thread" if document.dataset.n >= BACKGROUND_POINTS else "inline"
-        self._autosaving = self._window.runner.start(
+        self._autosaving = self._window.runner.create(
             task, where, name="autosave", on_finished=self._on_autosaved, on_failed=self._on_autosave_failed
         )
+        self._autosaving.start()
         return not self._autosave_failed
 
     @Slot(object)
