@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .basis import Basis, check_degree, legendre_columns
+from .basis import Basis, check_degree
+from .legendre import legendre_columns
 from .losses import Loss
 from .models import inverse_sigma
 
