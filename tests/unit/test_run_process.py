@@ -15,6 +15,7 @@ import pytest
 
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel
+from workbench.fitting.optimizers import make_optimizer
 from workbench.fitting.problem import FitProblem
 from workbench.fitting.run_process import (
     RunOutcome,
@@ -25,7 +26,7 @@ from workbench.fitting.run_process import (
     run_context,
     run_gradient_descent,
 )
-from workbench.fitting.training import STOPPED_BY_USER, StopReason, StopRules
+from workbench.fitting.training import STOPPED_BY_USER, StopReason, StopRules, Trainer
 
 
 def problem(n: int = 200, **kwargs) -> FitProblem:
@@ -132,6 +133,11 @@ class FailingProblem:
         if self.left < 0:
             raise MemoryError("no room for the gradient")
         return self.inner.value_and_grad(theta)
+
+    def trainer(self, optimizer, lr, params, rules, stop_event=None, monitor=None, monitor_every=1):
+        return Trainer(
+            self.value_and_grad, make_optimizer(optimizer, lr), params, rules, stop_event, monitor, monitor_every
+        )
 
 
 def test_a_failure_inside_the_loop_ends_the_run_with_the_best_knobs_and_says_why():

@@ -353,7 +353,7 @@ BAD_CASES = [
     (_set(["loss", "kind"], "l7"), r"loss\.kind: unknown kind 'l7'.*huber"),
     (_set(["loss", "huber_delta"], 0.0), r"loss\.huber_delta: .*not positive"),
     (_set(["loss", "l2"], -1.0), r"loss\.l2: .*negative"),
-    (_set(["settings", "optimizer"], "lbfgs"), r"settings\.optimizer: unknown kind 'lbfgs'.*adam"),
+    (_set(["settings", "optimizer"], "sgd"), r"settings\.optimizer: unknown kind 'sgd'.*adam"),
     (_set(["settings", "lr"], 0), r"settings\.lr"),
     (_set(["settings", "max_steps"], -5), r"settings\.max_steps"),
     (_set(["model"], "transformer"), r"model: unknown kind 'transformer'.*polynomial, mlp"),

@@ -7,6 +7,11 @@ on first use and cached; a problem never changes (build a new one when data or s
 With uncertainties σ every one of them is weighted the same way: the loss sees residuals (ŷ − y)/σ (MSE
 becomes χ²/N), the exact optimum is the weighted least-squares one, the Hessian, the surfaces and the
 statistical report are those of the weighted loss.
+
+Two losses of given knobs exist.  The engine's (``value_and_grad``, ``loss_at``) is what gradient descent
+follows, computed in the knobs' own basis; ``true_loss`` is the same loss of the same curve computed in
+the stable basis, which is what every number shown or written reports (raw powers of x far from 0 lose
+most of their digits to cancellation in the engine's sum).
 """
 
 from __future__ import annotations
@@ -19,12 +24,16 @@ import numpy as np
 from .basis import Basis
 from .conditioning import Conditioning, conditioning, squared_error_hessian
 from .exact import ExactFit, solve_exact
+from .learning_rates import typical_knob_sizes
 from .losses import Loss
 from .models import LossGraph, MLPModel, PolynomialModel, inverse_sigma
 from .optimizers import make_optimizer
 from .stats import FitReport, fit_report
 from .surface import numeric_surface, polynomial_surface, quadratic_surface_at
-from .training import StopRules, Trainer
+from .training import StopRules, Trainer, Yardstick
+
+RESOLUTION_ULPS = 4
+"""Rounding allowance, in units of the last place per knob, of a fitted value ŷ_i = Σ_j φ_j(x_i)·k_j."""
 
 Model = PolynomialModel | MLPModel
 
@@ -55,8 +64,8 @@ class FitProblem:
 
     @classmethod
     def polynomial(cls, x, y, degree: int = 5, basis: str = "monomial", loss: Loss = Loss(), sigma=None) -> FitProblem:
-        """A polynomial problem whose scaled/Legendre basis spans the data's x range."""
-        return cls(x, y, PolynomialModel(degree, Basis.for_data(basis, x)), loss, sigma)
+        """A polynomial problem whose basis spans the data's x range (orthonormal: on these x and σ)."""
+        return cls(x, y, PolynomialModel(degree, Basis.for_data(basis, x, sigma)), loss, sigma)
 
     @property
     def is_weighted(self) -> bool:
@@ -164,6 +173,15 @@ class FitProblem:
             self._stable_memo = memo
         return memo[1]
 
+    def true_loss(self, theta) -> float:
+        """The loss of the curve these knobs draw, computed in the stable basis (the engine's ``loss_at``
+        for the neural net)."""
+        if not self.is_polynomial:
+            return self.loss_at(theta)
+        theta = np.asarray(theta, dtype=np.float64)
+        penalised = theta * self.model.penalty_mask() if self.loss.l2 else None
+        return self.loss.value(self.scaled_residuals(self.predict(theta)), penalised)
+
     def monomial_coefficients(self, theta) -> np.ndarray:
         """k0..kD as powers of the user's original x (polynomials only)."""
         return self.model.basis.to_monomial(theta)
@@ -213,10 +231,42 @@ class FitProblem:
         lr: float,
         params,
         rules: StopRules = StopRules(),
-        stop_event: threading.Event | None = None,
+        stop_event=None,
+        monitor=None,
+        monitor_every: int = 1,
     ) -> Trainer:
-        """A trainer on this problem's engine graph, starting from ``params``."""
-        return Trainer(self.value_and_grad, make_optimizer(optimizer, lr), params, rules, stop_event)
+        """A trainer on this problem's engine graph, starting from ``params``, judged by ``yardstick``.
+
+        Conjugate gradient and L-BFGS get the constant Hessian of a squared-error polynomial, so their
+        step lengths are exact; ``monitor`` (a validation loss) as in ``Trainer``.
+        """
+        rule = make_optimizer(optimizer, lr)
+        rule.attach(self.value_and_grad, self.hessian)
+        return Trainer(self.value_and_grad, rule, params, rules, stop_event, monitor, monitor_every, self.yardstick)
+
+    @cached_property
+    def yardstick(self) -> Yardstick:
+        """What runs on this problem are judged by: the optimum (squared-error polynomials), the loss's
+        rounding resolution there, the knobs' natural sizes and the stable loss."""
+        if not self.is_polynomial or self.x.size == 0:
+            return Yardstick()
+        sizes = typical_knob_sizes(self)
+        optimum = resolution = None
+        if self.loss.is_squared_error and self.exact is not None and np.isfinite(self.exact.loss):
+            optimum, resolution = self.exact.loss, self._loss_resolution(self.exact.fitted)
+        return Yardstick(optimum, resolution or 0.0, sizes, self.true_loss)
+
+    def _loss_resolution(self, fitted: np.ndarray) -> float:
+        """How much the squared-error loss at ``fitted`` moves when each fitted value is off by its rounding
+        (``RESOLUTION_ULPS`` per knob, in units of the last place of |y| + |ŷ|): a loss gap below this is
+        noise, not distance from the optimum."""
+        eps = np.finfo(np.float64).eps
+        delta = RESOLUTION_ULPS * self.n_params * eps * (np.abs(self.y) + np.abs(fitted))
+        residual = np.abs(fitted - self.y)
+        if self._inverse_sigma is not None:
+            delta, residual = delta * self._inverse_sigma, residual * self._inverse_sigma
+        total = float(np.sum(2.0 * residual * delta + delta * delta))
+        return total / self.x.size if self.loss.kind == "mse" else total
 
     @cached_property
     def hessian(self) -> np.ndarray | None:

@@ -1,6 +1,8 @@
 """The optimiser race: several optimisers from the same start, stepped in lockstep, and a scoreboard.
 
-Besides gradient descent, momentum, Nesterov and Adam, the race has the articles' baseline, the
+Besides gradient descent, momentum, Nesterov, Adam, conjugate gradient and L-BFGS (whose line searches
+may evaluate the loss more than once a step: the scoreboard counts every evaluation), the race has the
+articles' baseline, the
 random nudge: turn one knob a little at random, keep it if the loss dropped, else turn it back.  It
 needs no gradient, only loss evaluations — and the scoreboard counts both steps and loss evaluations
 to reach within 1% of the optimum, which is where backpropagation's advantage shows.
@@ -14,29 +16,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .conditioning import Conditioning
-from .optimizers import OPTIMIZER_NAMES, make_optimizer
+from .learning_rates import default_lr
+from .optimizers import OPTIMIZER_NAMES
 
-RACE_KINDS = ("gd", "momentum", "nesterov", "adam", "nudge")
+RACE_KINDS = ("gd", "momentum", "nesterov", "adam", "cg", "lbfgs", "nudge")
 RACE_NAMES = {**OPTIMIZER_NAMES, "nudge": "Random nudge"}
 TARGET_FRACTION = 0.01  # "within 1% of the optimum"
-
-
-def default_lr(kind: str, conditioning: Conditioning | None) -> float:
-    """A learning rate that is fast but stable for ``kind`` on a squared-error loss.
-
-    Plain GD and heavy-ball momentum get 0.9 × 2/λ_max (momentum with β = 0.9 is stable up to
-    2(1+β)/λ_max, so that is safe); Nesterov's k ← k − lr·(g + β·v) is stable only below
-    2(1+β)/((1+2β)·λ_max) ≈ 1.36/λ_max, so it gets 0.9 × that.  Adam's step is in knob units: 0.01.
-    """
-    if kind == "adam" or conditioning is None:
-        return 0.01
-    limit = conditioning.max_stable_lr
-    if kind == "nesterov":
-        beta = make_optimizer("nesterov", 1.0).beta
-        limit *= (1 + beta) / (1 + 2 * beta)
-    lr = 0.9 * limit
-    return lr if np.isfinite(lr) and lr > 0 else 0.01
 
 
 class RandomNudge:
@@ -133,9 +118,7 @@ class Race:
         )
         self.runaway = 1e8 * max(start_loss, np.finfo(float).tiny)  # the training loop's divergence bound
         lrs = lrs or {}
-        self.contenders = [
-            Contender(k, lrs.get(k, default_lr(k, problem.conditioning)), theta=self.theta0.copy()) for k in kinds
-        ]
+        self.contenders = [Contender(k, lrs.get(k, default_lr(k, problem)), theta=self.theta0.copy()) for k in kinds]
         self._steppers = [self._stepper(c, nudge_scale) for c in self.contenders]
         self.step = 0
 
@@ -160,7 +143,7 @@ class Race:
             else:
                 record = stepper.step()
                 loss = record.loss
-                contender.evaluations += 1
+                contender.evaluations = stepper.evaluations
                 contender.theta = record.params.copy()
                 if not (np.isfinite(loss) and np.all(np.isfinite(record.params))) or loss > self.runaway:
                     contender.diverged = True

@@ -33,9 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .optimizers import make_optimizer
 from .problem import FitProblem
-from .training import StopReason, StopRules, Trainer, TrainResult
+from .training import StopReason, StopRules, TrainResult
 
 EMIT_INTERVAL_S = 1.0 / 50.0
 MAX_TRAJECTORY_POINTS = 4000  # per report; the view decimates further
@@ -164,14 +163,8 @@ def run_gradient_descent(
     """
     problem = request.problem
     monitor = request.validation.loss_at if request.validation is not None else None
-    trainer = Trainer(
-        problem.value_and_grad,
-        make_optimizer(request.optimizer, request.lr),
-        request.theta0,
-        request.rules,
-        stop,
-        monitor,
-        request.validation_every,
+    trainer = problem.trainer(
+        request.optimizer, request.lr, request.theta0, request.rules, stop, monitor, request.validation_every
     )
     started = last_emit = time.perf_counter()
     losses: list[float] = []
