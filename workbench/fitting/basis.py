@@ -214,9 +214,18 @@ class Basis:
 
     def convert_exact(self, coefficients: list[Fraction], target: Basis) -> np.ndarray:
         """Coefficients given exactly in this basis, as doubles in ``target`` (one rounding, at the end)."""
-        exact = list(coefficients)
+        return np.array([float(v) for v in self._convert_to_fractions(list(coefficients), target)])
+
+    def convert_split(self, coefficients, target: Basis) -> tuple[np.ndarray, np.ndarray]:
+        """The same curve in ``target`` as two doubles per coefficient, hi + lo, holding the exact
+        conversion to about 106 bits: for evaluation where the coefficients cancel each other."""
+        exact = self._convert_to_fractions([Fraction(float(c)) for c in coefficients], target)
+        hi = [float(v) for v in exact]
+        return np.array(hi), np.array([float(v - Fraction(h)) for v, h in zip(exact, hi)])
+
+    def _convert_to_fractions(self, exact: list[Fraction], target: Basis) -> list[Fraction]:
         matrix = _conversion_matrix(self, target, len(exact))
-        return np.array([float(sum(m * c for m, c in zip(row, exact) if m and c)) for row in matrix])
+        return [sum((m * c for m, c in zip(row, exact) if m and c), Fraction(0)) for row in matrix]
 
     def _to_monomial_exact(self, coefficients: list[Fraction]) -> list[Fraction]:
         if self.kind == "monomial":

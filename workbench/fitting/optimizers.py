@@ -33,6 +33,7 @@ class Optimizer:
     """Base class: ``update(params, grad, loss)`` returns new params and never modifies its arguments."""
 
     kind = ""
+    uses_hessian = False  # True: give ``attach`` the Hessian of a quadratic loss (exact step lengths)
 
     def __init__(self, lr: float):
         if not (np.isfinite(lr) and lr > 0):
@@ -136,6 +137,7 @@ class _SearchOptimizer(Optimizer):
     """
 
     wolfe_c2 = 0.9
+    uses_hessian = True
 
     def reset(self):
         self._cached: tuple[bytes, float, np.ndarray] | None = None

@@ -12,8 +12,11 @@ optimum in one step.  The knobs stay in the units of y (φ_0 is the constant 1 w
 R is upper triangular with a positive diagonal; its leading (D+1)×(D+1) block is the factor of the first
 D+1 columns alone (Householder QR works column by column), so one factor built for degree 15 serves
 every degree: φ_0 … φ_D do not depend on D.  A column the data cannot tell apart from the ones before it
-(fewer distinct x than functions, or x values nearly coinciding) gets the interval's own normalisation
-instead, φ_j = √(2j+1)·P_j, and is left out of the others' orthogonalisation, so R stays well conditioned.
+(fewer distinct x than functions, or x values coinciding to working precision) gets the interval's own
+normalisation instead, φ_j = √(2j+1)·P_j, and is left out of the others' orthogonalisation.  A column
+that is nearly dependent but not quite is orthogonalised like the others: its φ_j amplifies rounding (its
+design column is then accurate to ~1/N), which costs gradient descent nothing, while leaving it out would
+hide a direction the exact optimum uses.
 
 R's entries are doubles and the basis *is* P·R⁻¹ with exactly those doubles: conversions to and from
 powers of x use them as exact rationals (``upper_solve_exact``), and a saved session that stores them
@@ -29,8 +32,10 @@ import numpy as np
 
 from .legendre import legendre_columns
 
-PIVOT_FLOOR = 1e-10
-"""A column whose part orthogonal to the earlier ones is below this fraction of its size is dependent."""
+PIVOT_FLOOR_ULPS = 1.0
+"""A column whose part orthogonal to the earlier ones is below max(N, columns)·ε (times this) of its size
+is dependent: the rank rule of the exact solver's least squares (LAPACK's default rcond), so the basis can
+represent every direction the exact optimum uses, and no more."""
 
 CHUNK_ROWS = 1 << 16  # rows of the design formed at a time: memory stays O(chunk), not O(N·16)
 
@@ -45,7 +50,8 @@ def orthonormal_factor(t: np.ndarray, size: int, sigma=None) -> tuple[float, ...
         w = 1.0 / np.square(np.asarray(sigma, dtype=np.float64).ravel())
         root_v = np.sqrt(w / np.mean(w))
     r, norms = _chunked_r(t, size, root_v)
-    independent = _independent_columns(r, norms)
+    floor = pivot_floor(t.size, size)
+    independent = independent_columns(r, norms, floor)
     full = np.diag(1.0 / np.sqrt(2.0 * np.arange(size) + 1.0))  # dependent columns: the interval's norm
     if independent:
         # The R of a subset of A's columns is the R of the same columns of R (A = Q·R): no second pass.
@@ -58,6 +64,11 @@ def orthonormal_factor(t: np.ndarray, size: int, sigma=None) -> tuple[float, ...
 def interval_factor(size: int) -> tuple[float, ...]:
     """R for no data: φ_j = √(2j+1)·P_j, orthonormal on [−1, 1] under the uniform mean."""
     return pack_upper(np.diag(1.0 / np.sqrt(2.0 * np.arange(size) + 1.0)))
+
+
+def pivot_floor(rows: int, columns: int) -> float:
+    """The relative size below which a column's new direction is rounding, not data (see PIVOT_FLOOR_ULPS)."""
+    return PIVOT_FLOOR_ULPS * max(rows, columns) * float(np.finfo(np.float64).eps)
 
 
 def _chunked_r(t: np.ndarray, size: int, root_v) -> tuple[np.ndarray, np.ndarray]:
@@ -76,15 +87,15 @@ def _chunked_r(t: np.ndarray, size: int, root_v) -> tuple[np.ndarray, np.ndarray
     return r, np.sqrt(squares)
 
 
-def _independent_columns(r: np.ndarray, norms: np.ndarray) -> list[int]:
-    """The columns, in order, that stand out from the independent ones before them by more than
-    ``PIVOT_FLOOR`` of their own size (each judged against the kept columns only)."""
+def independent_columns(r: np.ndarray, norms: np.ndarray, floor: float) -> list[int]:
+    """The columns, in order, that stand out from the independent ones before them by more than ``floor``
+    of their own size (each judged against the kept columns only)."""
     kept: list[int] = []
     for j in range(r.shape[1]):
         if norms[j] <= 0:
             continue
         pivot = np.linalg.qr(r[:, kept + [j]], mode="r")[-1, -1]
-        if abs(pivot) > PIVOT_FLOOR * norms[j]:
+        if abs(pivot) > floor * norms[j]:
             kept.append(j)
     return kept
 
