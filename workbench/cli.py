@@ -134,6 +134,8 @@ def fit_command(argv: list[str]) -> int:
             EXIT_FAILED,
         )
     except Exception as exc:  # noqa: BLE001 - never a traceback: one line that can be reported
+        if _INTERRUPT.seen:  # Ctrl+C inside an import (NumPy turns it into an ImportError) or a C library
+            raise KeyboardInterrupt from None
         return _fail(f"internal error ({type(exc).__name__}: {_one_line(exc)}); please report it", EXIT_FAILED)
     try:
         sys.stdout.write(text + "\n")
@@ -288,11 +290,34 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+class _InterruptWatch:
+    """Python's own Ctrl+C handler, remembering that it fired: an import interrupted half-way (NumPy's C
+    extensions) reports an ImportError instead of the KeyboardInterrupt, and must still read "interrupted"."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def install(self) -> None:
+        """Take over SIGINT where Python's default handler has it (leave an ignored SIGINT ignored)."""
+        import signal
+
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, self._handler)
+
+    def _handler(self, signum, frame) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+
+_INTERRUPT = _InterruptWatch()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``workbench`` command."""
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "fit":
         try:
+            _INTERRUPT.install()
             return fit_command(argv[1:])
         except KeyboardInterrupt:
             return _interrupted()

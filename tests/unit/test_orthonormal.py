@@ -13,8 +13,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-
 from realistic_data import co2_with_sigma, gdp_quarterly, longley
+
 from workbench.engine.graph import topological_order
 from workbench.fitting.basis import MAX_DEGREE, Basis
 from workbench.fitting.learning_rates import default_lr
