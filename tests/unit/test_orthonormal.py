@@ -202,3 +202,16 @@ def test_expanded_graph_builds_each_phi_from_legendre_nodes_and_agrees_with_the_
     (a, ga), (b, gb) = expanded.value_and_grad(theta), fused.value_and_grad(theta)
     assert a == pytest.approx(b, rel=1e-12)
     np.testing.assert_allclose(ga, gb, rtol=1e-10, atol=1e-9 * np.max(np.abs(gb)))
+
+
+def test_fewer_points_than_coefficients_interpolates_with_rank_n():
+    """5 points, degree 5 (weighted): both the basis and the exact solver count 5 independent columns."""
+    x = np.array([46.3, 57.9, 71.6, 62.6, 24.7])
+    y = np.array([-37.7, -80.4, 92.2, -50.5, -5.8e-7])
+    sigma = np.array([2.8, 8.0, 5.5, 9.1, 7.0])
+    problem = FitProblem.polynomial(x, y, 5, "orthonormal", sigma=sigma)
+    assert problem.exact.rank == 5
+    np.testing.assert_allclose(problem.exact.fitted, y, rtol=0, atol=1e-9)
+    assert np.all(np.isfinite(problem.exact.monomial))
+    design = problem.design_matrix
+    np.testing.assert_allclose(gram(design[:, :5], 1 / sigma**2), np.eye(5), atol=1e-10)

@@ -144,3 +144,20 @@ def test_the_command_line_says_stalled_gives_the_hint_and_exits_4(tmp_path):
     assert "\nhint: The learning rate 1e-12 is far below" in result.stdout
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("warning: Stalled after") and "× the optimum" in lines[0]
+
+
+def test_a_pickled_problem_carries_its_yardstick_so_a_run_process_does_not_solve_again():
+    import pickle
+
+    data = longley()
+    problem = FitProblem.polynomial(data.x, data.y, 4, "orthonormal")
+    fresh = pickle.loads(pickle.dumps(problem))
+    assert "yardstick" not in fresh.__dict__  # not computed by the sender: the receiver computes its own
+    problem.yardstick  # noqa: B018 - the window computes it before a run starts
+    restored = pickle.loads(pickle.dumps(problem))
+    assert "exact" not in restored.__dict__ and "yardstick" in restored.__dict__
+    assert restored.yardstick.optimum == problem.exact.loss
+    assert restored.yardstick.resolution == problem.yardstick.resolution
+    result = restored.trainer("gd", 0.5, np.zeros(5)).run_to_end()
+    assert result.stop_reason is StopReason.CONVERGED and "exact" not in restored.__dict__
+    assert result.loss == pytest.approx(problem.exact.loss, rel=1e-12)

@@ -92,7 +92,7 @@ def independent_columns(r: np.ndarray, norms: np.ndarray, floor: float) -> list[
     of their own size (each judged against the kept columns only)."""
     kept: list[int] = []
     for j in range(r.shape[1]):
-        if norms[j] <= 0:
+        if norms[j] <= 0 or len(kept) >= r.shape[0]:  # no data left to tell a new column apart
             continue
         pivot = np.linalg.qr(r[:, kept + [j]], mode="r")[-1, -1]
         if abs(pivot) > floor * norms[j]:

@@ -19,7 +19,8 @@ import numpy as np
 from .learning_rates import default_lr
 from .optimizers import OPTIMIZER_NAMES
 
-RACE_KINDS = ("gd", "momentum", "nesterov", "adam", "cg", "lbfgs", "nudge")
+RACE_KINDS = ("gd", "momentum", "nesterov", "adam", "nudge")  # the line-up the window's race panel shows
+ALL_RACE_KINDS = ("gd", "momentum", "nesterov", "adam", "cg", "lbfgs", "nudge")  # every kind a Race takes
 RACE_NAMES = {**OPTIMIZER_NAMES, "nudge": "Random nudge"}
 TARGET_FRACTION = 0.01  # "within 1% of the optimum"
 
@@ -118,6 +119,9 @@ class Race:
         )
         self.runaway = 1e8 * max(start_loss, np.finfo(float).tiny)  # the training loop's divergence bound
         lrs = lrs or {}
+        unknown = [k for k in kinds if k not in ALL_RACE_KINDS]
+        if unknown:
+            raise ValueError(f"unknown race entry {unknown[0]!r}: choose from {', '.join(ALL_RACE_KINDS)}")
         self.contenders = [Contender(k, lrs.get(k, default_lr(k, problem)), theta=self.theta0.copy()) for k in kinds]
         self._steppers = [self._stepper(c, nudge_scale) for c in self.contenders]
         self.step = 0
