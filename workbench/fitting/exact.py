@@ -1,7 +1,8 @@
 """The exact least-squares optimum: the landmark every hand-tuned or gradient-descent fit is judged by.
 
-Solved by SVD on Legendre polynomials of x scaled to [−1, 1] (well conditioned even where raw powers
-of x are hopeless), never by the normal equations, then polished by iterative refinement whose
+Solved on Legendre polynomials of x scaled to [−1, 1] (well conditioned even where raw powers of x are
+hopeless) with the R factor of their QR factorisation, never by forming the normal equations' AᵀA, then
+polished by iterative refinement whose
 residuals are computed in extended precision (``np.longdouble``), which carries the fitted values to
 full double precision even where they are tiny beside the data's scale (NIST Wampler1–5).  Fitted
 values come from that stable basis; coefficients in any other basis, or as powers of the user's x,
