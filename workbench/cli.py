@@ -87,8 +87,9 @@ def build_fit_parser() -> argparse.ArgumentParser:
         type=float,
         default=1e-10,
         help="converged when the loss is within this (relative) of the optimum, or, for MAE and Huber "
-        "(no known optimum), when the gradient relative to the loss scale is below √tol; stalled when "
-        "the loss improves by less than this per step (0 runs every step; default 1e-10)",
+        "(no known optimum), when the gradient relative to the loss scale is below √tol; stalled when, "
+        "at its pace, the loss would need more than a million steps to get there (0 runs every step; "
+        "default 1e-10)",
     )
     parser.add_argument(
         "--basis",
