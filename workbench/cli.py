@@ -1,7 +1,18 @@
 """Command line: ``workbench`` opens the app; ``workbench fit FILE`` fits a file headless (no Qt import).
 
-Exit codes of ``workbench fit``: 0 success, 2 bad input or arguments (one ``error: ...`` line on
-stderr, never a traceback), 3 the run diverged (its output is still printed).
+Exit codes of ``workbench fit``:
+
+* 0 — the fit reached the optimum (converged, or the exact solve);
+* 1 — the output could not be written (a full disk, a closed pipe), memory ran out, or an internal error
+  (one ``error: ...`` line on stderr, never a traceback);
+* 2 — bad input or arguments (one ``error: ...`` line on stderr);
+* 3 — the run diverged (its output is still printed; one ``error:`` line says why);
+* 4 — the run ended short of the optimum: it stalled, or the step limit came first (its output is still
+  printed; one ``warning:`` line says how far it is and what to try);
+* 130 — interrupted (Ctrl+C): ``interrupted`` on stderr.
+
+The fit and the numbers it prints are ``workbench.fitting.headless``'s; this module reads the options,
+writes the output and turns every failure into one line and an exit code.
 """
 
 from __future__ import annotations
@@ -13,7 +24,8 @@ import os
 import sys
 import time
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED = 0, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_SHORT, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+DEFAULT_BASIS = "orthonormal"
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -33,7 +45,12 @@ def build_fit_parser() -> argparse.ArgumentParser:
     from workbench.fitting.losses import LOSS_KINDS
     from workbench.fitting.optimizers import OPTIMIZER_KINDS
 
-    parser = _ArgumentParser(prog="workbench fit", description="Fit a polynomial to a CSV file, headless.")
+    parser = _ArgumentParser(
+        prog="workbench fit",
+        description="Fit a polynomial to a CSV file, headless.",
+        epilog="Exit codes: 0 at the optimum, 1 output or memory failure, 2 bad input, 3 diverged, "
+        "4 stopped short of the optimum (stalled or step limit), 130 interrupted.",
+    )
     parser.add_argument("file", help="CSV/TSV/whitespace file with x and y columns")
     parser.add_argument(
         "--x-column", type=int, default=0, metavar="N", help="0-based index of the x column (default 0)"
@@ -54,47 +71,114 @@ def build_fit_parser() -> argparse.ArgumentParser:
         "--optimizer",
         choices=(*OPTIMIZER_KINDS, "exact"),
         default="gd",
-        help="gd, momentum, nesterov, adam, or exact least squares (default gd)",
+        help="gd, momentum, nesterov, adam, cg (conjugate gradient), lbfgs, or exact least squares (default gd)",
     )
     parser.add_argument(
         "--lr",
         type=float,
         default=None,
-        help="learning rate (default: 0.9 × the stability limit, 2/λ_max for gd and "
-        "momentum, 2(1+β)/((1+2β)·λ_max) for nesterov; 0.01 for adam)",
+        help="learning rate (default: from the loss's curvature: 2/(λ_max+λ_min), at most 0.9 × the "
+        "stability limit 2/λ_max, for gd; 0.9 × the limit for momentum, 0.9 × 2(1+β)/((1+2β)·λ_max) for "
+        "nesterov; for adam 1%% of the knobs' natural size; for cg and lbfgs the first trial step, 1/λ_max)",
     )
     parser.add_argument("--steps", type=int, default=10000, help="step limit (default 10000)")
     parser.add_argument(
         "--tol",
         type=float,
         default=1e-10,
-        help="stop when the relative loss change per step is below this (0 runs all steps)",
+        help="converged when the loss is within this (relative) of the optimum, or, for MAE and Huber "
+        "(no known optimum), when the gradient relative to the loss scale is below √tol; stalled when, "
+        "at its pace, the loss would need more than a million steps to get there (0 runs every step; "
+        "default 1e-10)",
     )
-    parser.add_argument("--basis", choices=BASIS_KINDS, default="scaled", help="basis (default scaled)")
+    parser.add_argument(
+        "--basis",
+        choices=BASIS_KINDS,
+        default=DEFAULT_BASIS,
+        help=f"what the knobs multiply (default {DEFAULT_BASIS}: orthonormal on your data, where plain "
+        "gradient descent needs a step or two)",
+    )
     parser.add_argument("--loss", choices=LOSS_KINDS, default="mse", help="loss (default mse)")
+    parser.add_argument(
+        "--bands",
+        default=None,
+        metavar="X1,X2,…",
+        help="confidence and prediction intervals at these x (comma-separated; --bands=-1,2 for a leading minus)",
+    )
+    parser.add_argument("--level", type=float, default=0.95, help="confidence level of --bands (default 0.95)")
+    parser.add_argument(
+        "--band-sigma",
+        type=float,
+        default=None,
+        metavar="S",
+        help="σ of the new observation for --bands' prediction intervals (weighted fits; default: the "
+        "data's σ interpolated at each x)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     return parser
 
 
 def fit_command(argv: list[str]) -> int:
-    """Run ``workbench fit``; returns the exit code."""
+    """Run ``workbench fit``; returns the exit code (never raises, never prints a traceback)."""
     try:
         args = build_fit_parser().parse_args(argv)
         report = _fit(args)
+        text = json.dumps(report, allow_nan=False, default=_json_default) if args.json else _format_text(report)
     except _UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _fail(str(exc), EXIT_BAD_INPUT)
     except (OSError, ValueError) as exc:
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.json:
-        print(json.dumps(report, allow_nan=False, default=_json_default))
-    else:
-        print(_format_text(report))
+        return _fail(_one_line(exc), EXIT_BAD_INPUT)
+    except MemoryError:
+        return _fail(
+            "out of memory: the data (or the degree) needs more memory than is available; "
+            "try a smaller file or a lower degree",
+            EXIT_FAILED,
+        )
+    except Exception as exc:  # noqa: BLE001 - never a traceback: one line that can be reported
+        if _INTERRUPT.seen:  # Ctrl+C inside an import (NumPy turns it into an ImportError) or a C library
+            raise KeyboardInterrupt from None
+        return _fail(f"internal error ({type(exc).__name__}: {_one_line(exc)}); please report it", EXIT_FAILED)
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except OSError as exc:
+        _silence_stdout()
+        return _fail(f"cannot write the output: {_write_failure(exc)}", EXIT_FAILED)
+    return _finish_code(report)
+
+
+def _finish_code(report: dict) -> int:
+    """The exit code of a fit whose output was written, with its one stderr line (if any)."""
     if report["stop_reason"] == "diverged":
-        print(f"error: the run diverged: {report['message']}", file=sys.stderr)
-        return EXIT_DIVERGED
+        return _fail(f"the run diverged: {report['summary']}", EXIT_DIVERGED, "error")
+    if not report["reached_optimum"]:
+        return _fail(report["summary"], EXIT_SHORT, "warning")
     return EXIT_OK
+
+
+def _fail(message: str, code: int, label: str = "error") -> int:
+    try:
+        print(f"{label}: {message}", file=sys.stderr)
+    except OSError:
+        pass  # stderr is gone too: the exit code is all that is left to say it
+    return code
+
+
+def _write_failure(exc: OSError) -> str:
+    if isinstance(exc, BrokenPipeError):
+        return "the reader closed the pipe before the output was complete"
+    return exc.strerror or _one_line(exc)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's flush at exit does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until exit
 
 
 def _fit(args) -> dict:
@@ -103,14 +187,7 @@ def _fit(args) -> dict:
     from workbench.fitting.data import load_dataset
 
     started = time.perf_counter()
-    if not 0 <= args.degree <= 15:
-        raise _UsageError(f"--degree must be from 0 to 15, got {args.degree}")
-    if args.steps < 0:
-        raise _UsageError(f"--steps must be zero or more, got {args.steps}")
-    if not (math.isfinite(args.tol) and args.tol >= 0):
-        raise _UsageError(f"--tol must be zero or a positive number, got {args.tol}")
-    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
-        raise _UsageError(f"--lr must be a positive number, got {args.lr}")
+    _check_options(args)
     dataset = load_dataset(
         args.file, x_column=args.x_column, y_column=args.y_column, sigma_column=args.sigma_column, min_points=1
     )
@@ -128,6 +205,40 @@ def _fit(args) -> dict:
     return report
 
 
+def _check_options(args) -> None:
+    if not 0 <= args.degree <= 15:
+        raise _UsageError(f"--degree must be from 0 to 15, got {args.degree}")
+    if args.steps < 0:
+        raise _UsageError(f"--steps must be zero or more, got {args.steps}")
+    if not (math.isfinite(args.tol) and args.tol >= 0):
+        raise _UsageError(f"--tol must be zero or a positive number, got {args.tol}")
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        raise _UsageError(f"--lr must be a positive number, got {args.lr}")
+    if not (math.isfinite(args.level) and 0 < args.level < 1):
+        raise _UsageError(f"--level must be between 0 and 1 (0.95 for 95 %), got {args.level}")
+    if args.band_sigma is not None and not (math.isfinite(args.band_sigma) and args.band_sigma > 0):
+        raise _UsageError(f"--band-sigma must be a positive number, got {args.band_sigma}")
+    args.band_x = _parse_bands(args.bands)
+
+
+def _parse_bands(text: str | None) -> list[float] | None:
+    """The x values of ``--bands X1,X2,…`` (finite numbers)."""
+    if text is None:
+        return None
+    values = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise _UsageError(
+                f"--bands takes x values separated by commas, like 1960,1990.5; got {part.strip()!r}"
+            ) from None
+        if not math.isfinite(value):
+            raise _UsageError(f"--bands values must be finite numbers, got {part.strip()!r}")
+        values.append(value)
+    return values
+
+
 def _out_of_range(dataset, what: str) -> str:
     """A one-line explanation for data whose scale a double-precision fit cannot handle."""
     import numpy as np
@@ -139,144 +250,35 @@ def _out_of_range(dataset, what: str) -> str:
 
 
 def _fit_dataset(args, dataset, started: float) -> dict:
-    import numpy as np
+    from workbench.fitting.headless import FitRequest, fit_and_report
 
-    from workbench.fitting.losses import Loss
-    from workbench.fitting.problem import FitProblem
-    from workbench.fitting.race import default_lr
-    from workbench.fitting.training import StopRules
-
-    problem = FitProblem.polynomial(dataset.x, dataset.y, args.degree, args.basis, Loss(args.loss), sigma=dataset.sigma)
-    exact = problem.exact
-    lr = args.lr
-    if args.optimizer != "exact" and not np.all(np.isfinite(problem.design_matrix)):
-        raise ValueError(
-            f"x values up to {np.max(np.abs(dataset.x)):.3g} raised to the power "
-            f"{args.degree} overflow double precision in the {args.basis} basis; "
-            "use --basis scaled or legendre"
-        )
-    if args.optimizer == "exact":
-        params, loss, steps, reason, message = exact.coefficients, exact.loss, 0, "converged", "exact solve"
-    else:
-        if lr is None:
-            lr = default_lr(args.optimizer, problem.conditioning)
-        rules = StopRules(max_steps=args.steps, tol=args.tol)
-        result = problem.trainer(args.optimizer, lr, problem.model.initial_params(), rules).run_to_end()
-        params, loss, steps = result.params, result.loss, result.steps
-        reason, message = result.stop_reason.value, result.message
-    fitted = problem.predict(params)
-    coefficients = problem.monomial_coefficients(params)
-    # Weighted: RSS is χ² = Σ((ŷ − y)/σ)² and TSS is about the weighted mean, so R² is the weighted one.
-    rss = float(np.sum(problem.scaled_residuals(fitted) ** 2))
-    dof = dataset.n - (args.degree + 1)
-    w = np.ones(dataset.n) if dataset.weights is None else dataset.weights
-    tss = float(np.sum(w * (dataset.y - np.sum(w * dataset.y) / np.sum(w)) ** 2))
+    if args.band_sigma is not None and dataset.sigma is None:
+        raise _UsageError("--band-sigma is the σ of a new observation in a weighted fit: add --sigma-column")
+    request = FitRequest(
+        degree=args.degree,
+        basis=args.basis,
+        loss=args.loss,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        steps=args.steps,
+        tol=args.tol,
+        band_x=args.band_x,
+        level=args.level,
+        band_sigma=args.band_sigma,
+    )
+    report = fit_and_report(dataset, request)
     return {
         "file": str(args.file),
-        "n_points": dataset.n,
-        "weighted": dataset.sigma is not None,
         "sigma_column": args.sigma_column,
-        "degree": args.degree,
-        "basis": args.basis,
-        "loss_kind": args.loss,
-        "optimizer": args.optimizer,
-        "lr": lr,
-        "coefficients": coefficients.tolist(),
-        "basis_coefficients": np.asarray(params).tolist(),
-        "fitted": fitted.tolist(),
-        "loss": loss,
-        "exact_loss": exact.loss,
-        "gap": loss - exact.loss,
-        "residual_sd": math.sqrt(rss / dof) if dof > 0 else None,
-        "r_squared": 1.0 - rss / tss if tss > 0 else None,
-        "steps": steps,
-        "stop_reason": reason,
-        "message": message,
-        "condition_number": _finite_or_none(problem.conditioning.condition_number),
-        "max_stable_lr": _finite_or_none(problem.conditioning.max_stable_lr),
-        "note": "; ".join(
-            filter(
-                None,
-                [
-                    _degree_note(args.degree, dataset.n, int(np.unique(dataset.x).size)),
-                    _powers_note(dataset.x, coefficients, fitted),
-                ],
-            )
-        )
-        or None,
+        **report,
         "elapsed_s": time.perf_counter() - started,
     }
 
 
-def _finite_or_none(value: float) -> float | None:
-    """JSON has no infinity: an unbounded condition number or stability limit is reported as null."""
-    return float(value) if math.isfinite(value) else None
-
-
-def _powers_note(x, coefficients, fitted) -> str | None:
-    """A warning when the printed powers-of-x coefficients no longer reproduce the curve.
-
-    Far from x = 0 (years, say) the curve is a tiny difference of huge terms c_i·x^i: rounding each
-    c_i to a double moves it visibly, although the fit itself (``fitted``) is accurate.
-    """
-    import numpy as np
-
-    with np.errstate(all="ignore"):
-        via_powers = np.polynomial.polynomial.polyval(x, coefficients)
-        scale = max(float(np.max(np.abs(fitted))), np.finfo(float).tiny) if len(fitted) else 1.0
-        drift = float(np.max(np.abs(via_powers - fitted))) / scale if len(fitted) else 0.0
-    if drift <= 1e-9 and np.isfinite(drift):
-        return None
-    return (
-        f"x is far from 0 for this degree: the coefficients k0..kD, as printed, reproduce the curve only "
-        f"to a relative error of {drift:.1g}; use 'fitted' (computed in a stable basis) or the "
-        "basis coefficients instead"
-    )
-
-
-def _degree_note(degree: int, n_points: int, n_distinct: int) -> str | None:
-    """What a degree too high for the data means, or None when the fit is an ordinary one."""
-    if degree + 1 > n_distinct:
-        return (
-            f"degree {degree} has {degree + 1} coefficients but the data has only {n_distinct} distinct "
-            f"x value{'s' if n_distinct != 1 else ''}: many curves fit equally well, so these "
-            "coefficients are one choice of many"
-        )
-    if degree + 1 == n_points:
-        return (
-            f"degree {degree} through {n_points} points: the curve passes through every point "
-            "(an interpolation, not a fit), and there is no residual standard deviation"
-        )
-    return None
-
-
 def _format_text(report: dict) -> str:
-    lines = [
-        f"{report['file']}: {report['n_points']} points, degree {report['degree']}, "
-        f"{report['basis']} basis, {report['loss_kind']} loss, optimizer {report['optimizer']}"
-        + (f", lr {report['lr']:.6g}" if report["lr"] is not None else "")
-    ]
-    if report["weighted"]:
-        lines.append(f"weighted by 1/σ² (σ from column {report['sigma_column']}): losses and R² use residuals/σ")
-    lines.append("coefficients (y = k0 + k1·x + … in your x):")
-    lines += [f"  k{i} = {c:.12g}" for i, c in enumerate(report["coefficients"])]
-    lines.append(f"loss        {report['loss']:.10g}")
-    lines.append(f"exact loss  {report['exact_loss']:.10g}  (gap {report['gap']:.3g})")
-    if report["r_squared"] is not None:
-        lines.append(f"R²          {report['r_squared']:.6f}")
-    if report["max_stable_lr"] is not None:
-        condition = report["condition_number"]
-        lines.append(
-            f"stability   plain GD is stable below lr {report['max_stable_lr']:.4g} (condition number "
-            + (f"{condition:.3g})" if condition is not None else "infinite: some direction is flat)")
-        )
-    lines.append(
-        f"steps       {report['steps']}  (stopped: {report['stop_reason']}"
-        + (f", {report['message']})" if report["message"] else ")")
-    )
-    if report["note"]:
-        lines.append(f"note: {report['note']}")
-    return "\n".join(lines)
+    from workbench.fitting.headless import format_text
+
+    return format_text(report)
 
 
 def _json_default(value):
@@ -289,6 +291,28 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+class _InterruptWatch:
+    """Python's own Ctrl+C handler, remembering that it fired: an import interrupted half-way (NumPy's C
+    extensions) reports an ImportError instead of the KeyboardInterrupt, and must still read "interrupted"."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def install(self) -> None:
+        """Take over SIGINT where Python's default handler has it (leave an ignored SIGINT ignored)."""
+        import signal
+
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, self._handler)
+
+    def _handler(self, signum, frame) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+
+_INTERRUPT = _InterruptWatch()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``workbench`` command."""
     argv = sys.argv[1:] if argv is None else argv
@@ -298,10 +322,10 @@ def main(argv: list[str] | None = None) -> int:
         return compute_worker(argv[1:])
     if argv and argv[0] == "fit":
         try:
+            _INTERRUPT.install()
             return fit_command(argv[1:])
-        except BrokenPipeError:  # output piped into `head` and the like: not an error of ours
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
-            return EXIT_OK
+        except KeyboardInterrupt:
+            return _interrupted()
     if argv and argv[0] in ("-h", "--help"):
         print(
             "usage: workbench [FILE.csv]       open the Curve Fitter window (optionally with a dataset)\n"
@@ -309,6 +333,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_OK
     return _launch_app(argv)
+
+
+def _interrupted() -> int:
+    """Ctrl+C: one word on stderr and the shell's code for SIGINT (128 + 2)."""
+    try:
+        print("interrupted", file=sys.stderr)
+    except OSError:
+        pass
+    return EXIT_INTERRUPTED
 
 
 def _launch_app(argv: list[str]) -> int:

@@ -32,10 +32,12 @@ def wide_data(n: int = 40) -> Dataset:
 def hessian_eigenvalues(x: np.ndarray, degree: int, kind: str, loss: str = "mse") -> np.ndarray:
     """Eigenvalues of the squared-error Hessian, built here from the basis functions themselves."""
     t = x if kind == "monomial" else (x - (x.min() + x.max()) / 2) / ((x.max() - x.min()) / 2)
-    if kind == "legendre":
+    if kind in ("legendre", "orthonormal"):
         design = np.column_stack([np.polynomial.legendre.Legendre.basis(i)(t) for i in range(degree + 1)])
     else:
         design = np.column_stack([t**i for i in range(degree + 1)])
+    if kind == "orthonormal":  # Q of the Legendre design, scaled so that Σφ_j²/N = 1
+        design = np.linalg.qr(design)[0] * np.sqrt(x.size)
     scale = 2.0 / x.size if loss == "mse" else 2.0
     return np.linalg.eigvalsh(scale * design.T @ design)
 

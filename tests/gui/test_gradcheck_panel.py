@@ -90,10 +90,13 @@ def test_gradients_match_the_closed_form(panel, doc_ctl, kind):
     # MSE: ∂L/∂k = (2/N)·Xᵀ(Xk − y), with X built here from the basis functions themselves.
     x, y = document.dataset.x, document.dataset.y
     t = x if kind == "monomial" else (x - 10.0) / 10.0
-    if kind == "legendre":
+    if kind in ("legendre", "orthonormal"):
         X = np.column_stack([np.polynomial.legendre.Legendre.basis(i)(t) for i in range(6)])
     else:
         X = np.column_stack([t**i for i in range(6)])
+    if kind == "orthonormal":  # Q of the Legendre design (R with a positive diagonal), Σφ_j²/N = 1
+        q, r = np.linalg.qr(X)
+        X = q * np.sign(np.diag(r)) * np.sqrt(x.size)
     theta = document.theta
     expected = 2.0 / x.size * X.T @ (X @ theta - y)
     scale = np.abs(expected).max()

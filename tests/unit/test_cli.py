@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-OPTIMIZERS = ("gd", "momentum", "nesterov", "adam", "exact")
-BASES = ("monomial", "scaled", "legendre")
+OPTIMIZERS = ("gd", "momentum", "nesterov", "adam", "cg", "lbfgs", "exact")
+BASES = ("monomial", "scaled", "legendre", "orthonormal")
 LOSSES = ("mse", "sse", "mae", "huber")
 REQUIRED_KEYS = {
     "coefficients": list,
@@ -47,14 +47,19 @@ def run_fit(*args) -> subprocess.CompletedProcess:
     )
 
 
-def run_json(*args, expect: int = 0) -> dict:
-    """Run with --json, check the exit code and that stdout is exactly one JSON object; return it."""
+def run_json(*args, expect: int | tuple[int, ...] = 0) -> dict:
+    """Run with --json, check the exit code (one, or one of several) and that stdout is exactly one JSON
+    object; return it.  Exit 4 (stopped short of the optimum) must agree with ``reached_optimum``."""
     result = run_fit(*args, "--json")
-    assert result.returncode == expect, result.stderr
+    expected = expect if isinstance(expect, tuple) else (expect,)
+    assert result.returncode in expected, (result.returncode, result.stderr)
     assert "Traceback" not in result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1, result.stdout
-    return json.loads(lines[0])
+    report = json.loads(lines[0])
+    if result.returncode in (0, 4):
+        assert report["reached_optimum"] is (result.returncode == 0)
+    return report
 
 
 def write_csv(tmp_path: Path, x, y, name: str = "data.csv") -> Path:
@@ -126,34 +131,53 @@ def loss_of(kind: str, residuals: np.ndarray) -> float:
 # --- plain output ---------------------------------------------------------------------------------------
 
 
+COEFFICIENT_ROW = r"^\s*k(\d+)\s+(\S+)\s+(\S+)\s+(\S+)$"
+
+
 def test_plain_output_shows_every_coefficient_the_losses_the_gap_and_why_it_stopped(near_zero_file):
     path, _, _ = near_zero_file
-    result = run_fit(path, "--degree", "4", "--steps", "300")
-    assert result.returncode == 0 and result.stderr == "", result.stderr
+    args = ("--degree", "4", "--steps", "300", "--basis", "scaled")
+    result = run_fit(path, *args)
+    assert result.returncode == 4, result.stderr  # 300 steps of plain GD in the scaled basis fall short
+    assert result.stderr.startswith("warning: Reached the step limit") and len(result.stderr.splitlines()) == 1
     out = result.stdout
-    coefficients = [float(m) for m in re.findall(r"^\s*k\d+ = (\S+)$", out, re.M)]
-    assert re.findall(r"^\s*(k\d+) = ", out, re.M) == [f"k{i}" for i in range(5)]
+    rows = re.findall(COEFFICIENT_ROW, out, re.M)
+    assert [int(r[0]) for r in rows] == list(range(5))
+    coefficients = [float(r[1]) for r in rows]
     loss = float(re.search(r"^loss\s+(\S+)$", out, re.M).group(1))
     exact_loss, gap = map(float, re.search(r"^exact loss\s+(\S+)\s+\(gap (\S+)\)$", out, re.M).groups())
     steps, reason = re.search(r"^steps\s+(\d+)\s+\(stopped: (\w+)", out, re.M).groups()
 
     # The text says what --json says (to the digits it prints).
-    report = run_json(path, "--degree", "4", "--steps", "300")
+    report = run_json(path, *args, expect=4)
     np.testing.assert_allclose(coefficients, report["coefficients"], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose([float(r[2]) for r in rows], report["standard_errors"], rtol=1e-3)
+    np.testing.assert_allclose([float(r[3]) for r in rows], report["t_values"], rtol=1e-3)
     assert loss == pytest.approx(report["loss"], rel=1e-9)
     assert exact_loss == pytest.approx(report["exact_loss"], rel=1e-9)
     assert gap == pytest.approx(report["loss"] - report["exact_loss"], rel=1e-2)
     assert (int(steps), reason) == (report["steps"], report["stop_reason"])
     assert int(steps) == 300 and reason == "max_steps"
+    assert "least-squares optimum's, not these coefficients" in out
 
 
 def test_plain_output_of_the_exact_solve_has_zero_steps_and_zero_gap(near_zero_file):
     path, _, _ = near_zero_file
     result = run_fit(path, "--optimizer", "exact")
     assert result.returncode == 0 and result.stderr == ""
-    assert len(re.findall(r"^\s*k\d+ = ", result.stdout, re.M)) == 6  # default degree 5
+    assert len(re.findall(COEFFICIENT_ROW, result.stdout, re.M)) == 6  # default degree 5
     assert re.search(r"^exact loss\s+\S+\s+\(gap 0\)$", result.stdout, re.M)
     assert re.search(r"^steps\s+0\s+\(stopped: converged", result.stdout, re.M)
+
+
+def test_default_run_reaches_the_optimum_and_says_so(near_zero_file):
+    path, _, _ = near_zero_file
+    result = run_fit(path)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert re.search(
+        r"^steps\s+\d\s+\(stopped: converged, the loss is within 1e-10 of the optimum\)$", result.stdout, re.M
+    )
+    assert "orthonormal basis" in result.stdout.splitlines()[0]
 
 
 def test_help_lists_every_option():
@@ -168,7 +192,9 @@ def test_help_lists_every_option():
 
 def test_json_has_every_required_key_with_the_right_type(near_zero_file):
     path, x, _ = near_zero_file
-    report = run_json(path, "--degree", "3", "--steps", "200", "--optimizer", "momentum", "--basis", "legendre")
+    report = run_json(
+        path, "--degree", "3", "--steps", "200", "--optimizer", "momentum", "--basis", "legendre", expect=(0, 4)
+    )
     for key, kind in REQUIRED_KEYS.items():
         assert key in report, key
         assert isinstance(report[key], kind) and not isinstance(report[key], bool), (key, report[key])
@@ -176,7 +202,7 @@ def test_json_has_every_required_key_with_the_right_type(near_zero_file):
     assert all(isinstance(v, float) and math.isfinite(v) for v in report["coefficients"] + report["fitted"])
     assert (report["degree"], report["basis"], report["optimizer"]) == (3, "legendre", "momentum")
     assert report["lr"] > 0 and report["elapsed_s"] >= 0 and report["steps"] <= 200
-    assert report["stop_reason"] in ("converged", "max_steps")
+    assert report["stop_reason"] in ("converged", "stalled", "max_steps")
 
 
 @pytest.mark.parametrize("degree", [0, 1, 5, 15])
@@ -190,7 +216,7 @@ def test_coefficients_have_degree_plus_one_entries(near_zero_file, degree):
 @pytest.mark.parametrize("basis", BASES)
 def test_fitted_are_the_coefficients_evaluated_at_the_data_x_in_file_order(near_zero_file, basis):
     path, x, _ = near_zero_file
-    report = run_json(path, "--degree", "4", "--steps", "500", "--basis", basis)
+    report = run_json(path, "--degree", "4", "--steps", "500", "--basis", basis, expect=(0, 4))
     independent = np.polynomial.polynomial.polyval(x, report["coefficients"])  # |x| ≤ 1: polyval is fine
     np.testing.assert_allclose(report["fitted"], independent, rtol=1e-12, atol=1e-12)
 
@@ -218,7 +244,7 @@ def test_exact_loss_is_the_lstsq_mse(near_zero_file):
 @pytest.mark.parametrize("optimizer", ["gd", "exact"])
 def test_r_squared_and_residual_sd_are_the_textbook_formulas(near_zero_file, optimizer):
     path, x, y = near_zero_file
-    report = run_json(path, "--degree", "3", "--steps", "400", "--optimizer", optimizer)
+    report = run_json(path, "--degree", "3", "--steps", "400", "--optimizer", optimizer, expect=(0, 4))
     residuals = np.asarray(report["fitted"]) - y
     rss = float(np.sum(residuals**2))
     assert report["residual_sd"] == pytest.approx(math.sqrt(rss / (x.size - 4)), rel=1e-10)
@@ -235,12 +261,15 @@ def test_r_squared_and_residual_sd_are_the_textbook_formulas(near_zero_file, opt
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 def test_every_optimizer_in_every_basis_lowers_the_loss(near_zero_file, optimizer, basis):
     path, x, y = near_zero_file
-    report = run_json(path, "--degree", "3", "--optimizer", optimizer, "--basis", basis, "--steps", "1500")
+    args = ("--degree", "3", "--optimizer", optimizer, "--basis", basis, "--steps", "1500")
+    report = run_json(path, *args, expect=(0, 4))
     assert (report["optimizer"], report["basis"]) == (optimizer, basis)
     start = float(np.mean(y**2))  # the loss at the starting coefficients, all zero
     assert report["exact_loss"] <= report["loss"] * (1 + 1e-9) < 0.1 * start
     assert report["loss"] == pytest.approx(loss_of("mse", np.asarray(report["fitted"]) - y), rel=1e-9)
-    assert report["stop_reason"] in ("converged", "max_steps")
+    assert report["stop_reason"] in ("converged", "stalled", "max_steps")
+    if basis == "orthonormal":  # κ = 1: every optimiser's default gets there
+        assert report["stop_reason"] == "converged" and report["reached_optimum"]
     if optimizer == "exact":
         assert report["loss"] == report["exact_loss"] and report["lr"] is None
     else:
@@ -251,7 +280,7 @@ def test_every_optimizer_in_every_basis_lowers_the_loss(near_zero_file, optimize
 @pytest.mark.parametrize("optimizer", ["gd", "adam", "exact"])
 def test_every_loss_is_reported_as_that_loss_of_the_fitted_curve(near_zero_file, loss, optimizer):
     path, x, y = near_zero_file
-    report = run_json(path, "--degree", "2", "--loss", loss, "--optimizer", optimizer, "--steps", "500")
+    report = run_json(path, "--degree", "2", "--loss", loss, "--optimizer", optimizer, "--steps", "500", expect=(0, 4))
     residuals = np.asarray(report["fitted"]) - y
     assert report["loss"] == pytest.approx(loss_of(loss, residuals), rel=1e-9)
     # The exact optimum is least squares whatever the loss; its loss is the chosen loss there.
@@ -263,23 +292,25 @@ def test_every_loss_is_reported_as_that_loss_of_the_fitted_curve(near_zero_file,
 # --- stopping ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("optimizer", ["gd", "momentum", "nesterov", "adam"])
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "nesterov", "adam", "cg", "lbfgs"])
 def test_tol_zero_runs_exactly_the_step_limit(near_zero_file, optimizer):
     path, _, _ = near_zero_file
-    report = run_json(path, "--tol", "0", "--steps", "50", "--optimizer", optimizer)
+    report = run_json(path, "--tol", "0", "--steps", "50", "--optimizer", optimizer, expect=(0, 4))
     assert (report["steps"], report["stop_reason"]) == (50, "max_steps")
+    # Exit 0 only when the step limit found it at the optimum (within the default tolerance) anyway.
+    assert report["reached_optimum"] is (report["relative_gap"] <= 1e-10 + 1e-14)
 
 
 def test_default_tolerance_converges_before_the_step_limit(near_zero_file):
     path, _, _ = near_zero_file
     report = run_json(path, "--degree", "2", "--basis", "legendre", "--steps", "100000")
     assert report["stop_reason"] == "converged" and report["steps"] < 100000
-    assert report["loss"] == pytest.approx(report["exact_loss"], rel=1e-6)
+    assert report["loss"] == pytest.approx(report["exact_loss"], rel=1e-10)
 
 
 def test_zero_steps_leaves_the_starting_coefficients(near_zero_file):
     path, _, y = near_zero_file
-    report = run_json(path, "--steps", "0")
+    report = run_json(path, "--steps", "0", expect=4)
     assert report["steps"] == 0 and report["coefficients"] == [0.0] * 6
     assert report["loss"] == pytest.approx(float(np.mean(y**2)), rel=1e-12)
 
@@ -293,7 +324,7 @@ def test_diverging_run_exits_3_and_still_prints_its_report(near_zero_file):
     path, _, _ = near_zero_file
     result = run_fit(path, *DIVERGE)
     assert result.returncode == 3, result.stdout + result.stderr
-    assert len(re.findall(r"^\s*k\d+ = ", result.stdout, re.M)) == 6
+    assert len(re.findall(COEFFICIENT_ROW, result.stdout, re.M)) == 6
     assert "stopped: diverged" in result.stdout and "exact loss" in result.stdout
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
@@ -453,7 +484,7 @@ def test_a_single_point_is_fitted_by_a_constant_through_it(tmp_path):
             [1e200, 2e200, 3e200, 4e200, 5e200, 6e200, 7e200],
             [1, 2, 3, 1, 1, 1, 2],
             ["--basis", "monomial"],
-            "--basis scaled",
+            "--basis orthonormal",
         ),
     ],
     ids=["huge-y", "huge-y-exact", "max-y", "tiny-x", "huge-x-monomial"],

@@ -163,7 +163,7 @@ def test_mlp_refuses_bad_layer_sizes(hidden):
 
 
 # -- the expanded graph is the articles' picture ------------------------------------------------------------
-@pytest.mark.parametrize("kind", BASIS_KINDS)
+@pytest.mark.parametrize("kind", [k for k in BASIS_KINDS if k != "orthonormal"])  # its φ_j: test_orthonormal
 @pytest.mark.parametrize("degree", DEGREES)
 def test_expanded_graph_has_one_power_product_and_sum_node_per_term(kind, degree):
     x, y = dataset(kind)
@@ -226,7 +226,7 @@ def test_round_trip_on_the_unit_interval_is_exact_for_powers(kind):
     basis = Basis(kind, -1.0, 1.0)
     coefficients = np.random.default_rng(6).normal(size=8)
     back = basis.from_monomial(basis.to_monomial(coefficients))
-    if kind == "legendre":
+    if kind in ("legendre", "orthonormal"):  # conversions that round: P_i's and R's rational entries
         np.testing.assert_allclose(back, coefficients, rtol=1e-13, atol=1e-14)
     else:
         np.testing.assert_array_equal(back, coefficients)

@@ -7,8 +7,9 @@ import threading
 import numpy as np
 import pytest
 
+from workbench.fitting.learning_rates import default_lr
 from workbench.fitting.problem import FitProblem
-from workbench.fitting.race import RACE_KINDS, Race, RandomNudge, default_lr, manual_trail_entry
+from workbench.fitting.race import RACE_KINDS, Race, RandomNudge, manual_trail_entry
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ def test_a_diverging_contender_is_flagged_and_keeps_finite_knobs(problem):
 
 def test_default_rates_are_stable_for_every_gradient_method(problem):
     for kind in ("gd", "momentum", "nesterov"):
-        lr = default_lr(kind, problem.conditioning)
+        lr = default_lr(kind, problem)
         result = problem.trainer(kind, lr, np.zeros(4)).run_to_end()
         assert result.stop_reason.value != "diverged", kind
 

@@ -31,11 +31,13 @@ def wide_data(n: int = 40) -> tuple[np.ndarray, np.ndarray]:
 def independent_limit(x: np.ndarray, degree: int, kind: str, loss: str = "mse") -> float:
     """2/λ_max of the MSE (or SSE) Hessian, built here from the basis functions themselves."""
     t = x if kind == "monomial" else (x - (x.min() + x.max()) / 2) / ((x.max() - x.min()) / 2)
-    if kind == "legendre":
+    if kind in ("legendre", "orthonormal"):
         columns = [np.polynomial.legendre.Legendre.basis(i)(t) for i in range(degree + 1)]
     else:
         columns = [t**i for i in range(degree + 1)]
     design = np.column_stack(columns)
+    if kind == "orthonormal":  # Q of the Legendre design, scaled so that Σφ_j²/N = 1
+        design = np.linalg.qr(design)[0] * np.sqrt(x.size)
     scale = 2.0 / x.size if loss == "mse" else 2.0
     return 2.0 / np.linalg.eigvalsh(scale * design.T @ design).max()
 

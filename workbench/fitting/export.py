@@ -38,6 +38,10 @@ NO_REPORT_FOR_NET = (
 )
 
 JSON_KIND = "curve-fitter-workbench fit report"
+PREDICTION_BAND = "a new observation with the scatter of the data (residual SD)"
+PREDICTION_BAND_WEIGHTED = (
+    "a new observation whose σ is interpolated from the data's σ at its x, scaled by √(reduced χ²)"
+)
 JSON_VERSION = 1
 
 
@@ -185,13 +189,21 @@ def _coefficient_rows(report: FitReport) -> list[dict]:
 
 
 def _summary(report: FitReport) -> list[tuple[str, str, float | int | None]]:
-    """(key, label, value) of the report's single numbers."""
-    return [
-        ("r_squared", "R²", _finite_or_none(report.r_squared)),
+    """(key, label, value) of the report's single numbers; a weighted fit's scatter is in units of σ."""
+    unit = " (in units of σ)" if report.weighted else ""
+    rows: list[tuple[str, str, float | int | None]] = [
+        ("r_squared", "R²" + (" (weighted)" if report.weighted else ""), _finite_or_none(report.r_squared)),
         ("adjusted_r_squared", "adjusted R²", _finite_or_none(report.adjusted_r_squared)),
-        ("rmse", "RMSE", _finite_or_none(report.rmse)),
-        ("residual_sd", "residual SD", _finite_or_none(report.residual_sd)),
+        ("rmse", "RMSE" + unit, _finite_or_none(report.rmse)),
+        ("residual_sd", "residual SD" + unit, _finite_or_none(report.residual_sd)),
         ("rss", "weighted RSS (χ²)" if report.weighted else "RSS", _finite_or_none(report.rss)),
+    ]
+    if report.weighted:
+        rows += [
+            ("chi_squared", "χ²", _finite_or_none(report.chi_squared)),
+            ("reduced_chi_squared", "reduced χ² (χ²/dof)", _finite_or_none(report.reduced_chi_squared)),
+        ]
+    return rows + [
         ("dof", "residual degrees of freedom", int(report.dof)),
         ("n_points", "N", int(report.n_points)),
         ("degree", "degree", int(report.degree)),
@@ -211,12 +223,14 @@ def report_dict(report: FitReport) -> dict:
         "weighted": bool(report.weighted),
         "coefficients_are": "powers of x: y = k0 + k1·x + k2·x^2 + …",
         "coefficients": _coefficient_rows(report),
+        "residual_units": "sigma" if report.weighted else "y",
     }
     data.update({key: value for key, _, value in _summary(report)})
     data.update(
         {
             "covariance": covariance,
             "standard_errors_unavailable": report.why,
+            "prediction_band": PREDICTION_BAND_WEIGHTED if report.weighted else PREDICTION_BAND,
             "warnings": list(report.warnings),
             "formula": {form: formula(report.coefficients, form) for form in FORMULA_FORMS},
         }
@@ -266,6 +280,7 @@ def report_text(report: FitReport) -> str:
         lines.append(f"{row['name']:<4}  " + "  ".join(f"{c:>{width}}" for c in cells))
     lines.append("")
     lines += [f"{label}: {'—' if value is None else repr(value)}" for _, label, value in _summary(report)]
+    lines += ["", f"Prediction bands describe {PREDICTION_BAND_WEIGHTED if report.weighted else PREDICTION_BAND}."]
     if report.why:
         lines += ["", f"Standard errors unavailable: {report.why}"]
     if report.warnings:

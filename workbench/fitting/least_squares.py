@@ -74,7 +74,7 @@ def report_at(problem, residuals: ProblemResiduals, params, outcome) -> Nonlinea
     names = model.parameter_labels()
     return nonlinear_report(
         names, params, prediction, scaled, jacobian, problem.y, problem.weights, loss, outcome, model,
-        penalised=bool(problem.loss.l2),
+        penalised=bool(problem.loss.l2), x=problem.x,
     )  # fmt: skip
 
 
@@ -121,6 +121,11 @@ class LMTrainer:
         self.best_params = self.params.copy()
         self.result: TrainResult | None = None
         self.last_step = None  # the LMStep behind the last record (damping, radius, trials) for a live view
+
+    @property
+    def evaluations(self) -> int:
+        """Loss evaluations so far (each Jacobian and every trial step; what the race's scoreboard counts)."""
+        return int(self.solver.evaluations)
 
     @property
     def finished(self) -> bool:

@@ -170,13 +170,9 @@ class PolynomialModel:
         """One power (or P_i), one product and one sum node per term: the articles' picture."""
         x_leaf = constant(self.basis.to_t(x), label="x" if self.basis.kind == "monomial" else "t")
         knobs = [parameter(0.0, label=f"k{i}") for i in range(self.n_params)]
+        functions = self._expanded_functions(x_leaf)
         terms = []
-        for i, k in enumerate(knobs):
-            if self.basis.kind == "legendre":
-                phi = ops.legendre(x_leaf, i)
-            else:
-                phi = ops.pow(x_leaf, i)
-                phi.label = f"{x_leaf.label}^{i}"
+        for i, (k, phi) in enumerate(zip(knobs, functions)):
             term = ops.mul(k, phi)
             term.label = f"k{i}·{phi.label}"
             terms.append(term)
@@ -189,6 +185,28 @@ class PolynomialModel:
                 total = ops.add(total, ops.mul(ops.sum_all(squares), loss.l2))
         total.label = "L"
         return LossGraph(total, knobs, "expanded", prediction)
+
+    def _expanded_functions(self, t: Node) -> list[Node]:
+        """φ_0 … φ_D as nodes: powers of t, Legendre P_i(t), or (orthonormal) φ_j = Σ_i (R⁻¹)_ij·P_i(t)."""
+        kind = self.basis.kind
+        if kind in ("monomial", "scaled"):
+            powers = []
+            for i in range(self.n_params):
+                power = ops.pow(t, i)
+                power.label = f"{t.label}^{i}"
+                powers.append(power)
+            return powers
+        legendre = [ops.legendre(t, i) for i in range(self.n_params)]
+        if kind == "legendre":
+            return legendre
+        inverse = self.basis.inverse_factor(self.degree)
+        functions = []
+        for j in range(self.n_params):
+            parts = [ops.mul(legendre[i], float(inverse[i, j])) for i in range(j + 1) if inverse[i, j] != 0.0]
+            phi = ops.sum_all(parts)
+            phi.label = f"φ{j}"
+            functions.append(phi)
+        return functions
 
 
 @dataclass(frozen=True)

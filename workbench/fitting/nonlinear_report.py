@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .stats import t_quantile
+from .stats import sigma_profile, t_quantile
 
 HIGH_CORRELATION = 0.9999
 
@@ -48,6 +48,16 @@ class NonlinearFit:
     warnings: tuple[str, ...]
     why: str | None
     model: object  # the model, for the curve and its bands at any x
+    sigma_x: np.ndarray | None = None  # weighted: the distinct data x, ascending …
+    sigma_at_x: np.ndarray | None = None  # … and the data's σ there (as ``FitReport``'s: a new point's σ)
+
+    def new_point_sigma(self, x) -> np.ndarray:
+        """σ of a new observation at ``x``: the data's σ interpolated linearly in x (held constant beyond the
+        data), as for polynomial fits; 1 for an unweighted fit (whose scatter s is in y units already)."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.sigma_x is None or self.sigma_at_x is None:
+            return np.ones_like(x)
+        return np.interp(x, self.sigma_x, self.sigma_at_x)
 
     @property
     def t_values(self) -> np.ndarray | None:
@@ -71,8 +81,11 @@ class NonlinearFit:
         """The fitted curve at any x."""
         return self.model.predict(self.params, np.asarray(x, dtype=np.float64))
 
-    def bands(self, x_new, level: float = 0.95):
-        """(fitted, conf_lo, conf_hi, pred_lo, pred_hi) at ``x_new`` (NaN edges without standard errors)."""
+    def bands(self, x_new, level: float = 0.95, *, sigma_new=None):
+        """(fitted, conf_lo, conf_hi, pred_lo, pred_hi) at ``x_new`` (NaN edges without standard errors).
+
+        As for polynomial fits (``stats.bands``): a weighted fit's prediction band is for a new point with σ
+        ``sigma_new`` (default: the data's σ interpolated at x_new)."""
         from .jacobian import prediction_jacobian
 
         if not 0 < level < 1:
@@ -86,7 +99,10 @@ class NonlinearFit:
         variance = np.maximum(np.einsum("ij,jk,ik->i", gradient, self.covariance, gradient), 0.0)
         t = t_quantile(0.5 + 0.5 * level, self.dof)
         conf = (t * np.sqrt(variance)).reshape(x_new.shape)
-        pred = (t * np.sqrt(variance + self.residual_sd**2)).reshape(x_new.shape)
+        new_sigma = (
+            self.new_point_sigma(x_new) if sigma_new is None else np.broadcast_to(sigma_new, x_new.shape)
+        ).ravel()
+        pred = (t * np.sqrt(variance + (self.residual_sd * new_sigma) ** 2)).reshape(x_new.shape)
         return fitted, fitted - conf, fitted + conf, fitted - pred, fitted + pred
 
     def as_dict(self) -> dict:
@@ -127,7 +143,18 @@ def covariance_from_jacobian(jacobian: np.ndarray, residual_variance: float) -> 
 
 
 def nonlinear_report(
-    names, params, prediction, residuals_scaled, jacobian, y, weights, loss: float, outcome, model, penalised: bool
+    names,
+    params,
+    prediction,
+    residuals_scaled,
+    jacobian,
+    y,
+    weights,
+    loss: float,
+    outcome,
+    model,
+    penalised: bool,
+    x=None,
 ) -> NonlinearFit:
     """The statistics of a fit at ``params`` from the data's scaled residuals (ŷ − y)/σ and their Jacobian.
 
@@ -188,6 +215,7 @@ def nonlinear_report(
         warnings=tuple(notes),
         why=why,
         model=model,
+        **({} if x is None else sigma_profile(np.asarray(x, dtype=np.float64), weights)),
     )
 
 

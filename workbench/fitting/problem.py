@@ -7,6 +7,11 @@ on first use and cached; a problem never changes (build a new one when data or s
 With uncertainties σ every one of them is weighted the same way: the loss sees residuals (ŷ − y)/σ (MSE
 becomes χ²/N), the exact optimum is the weighted least-squares one, the Hessian, the surfaces and the
 statistical report are those of the weighted loss.
+
+Two losses of given knobs exist.  The engine's (``value_and_grad``, ``loss_at``) is what gradient descent
+follows, computed in the knobs' own basis; ``true_loss`` is the same loss of the same curve computed in
+the stable basis, which is what every number shown or written reports (raw powers of x far from 0 lose
+most of their digits to cancellation in the engine's sum).
 """
 
 from __future__ import annotations
@@ -20,14 +25,19 @@ from .basis import Basis
 from .conditioning import Conditioning, conditioning, squared_error_hessian
 from .exact import ExactFit, solve_exact
 from .formula_model import FormulaModel
+from .learning_rates import typical_knob_sizes
 from .least_squares import LM_KIND, LMTrainer
+from .legendre import legendre_values
 from .losses import Loss
 from .minibatch import MiniBatchTrainer
 from .models import LossGraph, MLPModel, PolynomialModel, inverse_sigma
 from .optimizers import make_optimizer
 from .stats import FitReport, fit_report
 from .surface import numeric_surface, polynomial_surface, quadratic_surface_at
-from .training import StopRules, Trainer
+from .training import StopRules, Trainer, Yardstick
+
+RESOLUTION_ULPS = 4
+"""Rounding allowance, in units of the last place per knob, of a fitted value ŷ_i = Σ_j φ_j(x_i)·k_j."""
 
 Model = PolynomialModel | MLPModel | FormulaModel
 
@@ -48,18 +58,24 @@ class FitProblem:
         self.model = model
         self.loss = loss
         self._lock = threading.Lock()  # a LossGraph holds state: one pass at a time
-        self._stable_memo: tuple[bytes, np.ndarray] | None = None
+        self._stable_memo: tuple[bytes, tuple[np.ndarray, np.ndarray]] | None = None
         self._evaluated: tuple[bytes, float, np.ndarray] | None = None  # see ``evaluate``
         self._fitted: tuple[bytes, np.ndarray] | None = None  # see ``predict``
 
     def __reduce__(self):
-        """A problem travels (to a worker process) as its definition; the receiver builds its own graphs."""
-        return (type(self), (self.x, self.y, self.model, self.loss, self.sigma))
+        """A problem travels (to a worker process) as its definition; the receiver builds its own graphs.
+
+        The yardstick's few numbers travel with it when the sender has them (the window has solved the
+        optimum already): a run's process then starts at once instead of solving again (~1 s at 10⁶ points).
+        """
+        known = self.__dict__.get("yardstick")
+        numbers = None if known is None else (known.optimum, known.resolution, known.typical_knobs)
+        return (_restore_problem, (type(self), self.x, self.y, self.model, self.loss, self.sigma, numbers))
 
     @classmethod
     def polynomial(cls, x, y, degree: int = 5, basis: str = "monomial", loss: Loss = Loss(), sigma=None) -> FitProblem:
-        """A polynomial problem whose scaled/Legendre basis spans the data's x range."""
-        return cls(x, y, PolynomialModel(degree, Basis.for_data(basis, x)), loss, sigma)
+        """A polynomial problem whose basis spans the data's x range (orthonormal: on these x and σ)."""
+        return cls(x, y, PolynomialModel(degree, Basis.for_data(basis, x, sigma)), loss, sigma)
 
     @property
     def is_weighted(self) -> bool:
@@ -174,7 +190,8 @@ class FitProblem:
 
     def _predict(self, theta, x: np.ndarray) -> np.ndarray:
         if self.is_polynomial:
-            return self.stable_basis.evaluate(self._stable_coefficients(theta), x)
+            hi, lo = self._stable_coefficients(theta)
+            return legendre_values(self.stable_basis.to_t(x), hi, lo)
         return self.model.predict(theta, x)
 
     @cached_property
@@ -182,16 +199,25 @@ class FitProblem:
         """Legendre polynomials on the data's x range: where curves are evaluated without cancellation."""
         return Basis.for_data("legendre", self.x)
 
-    def _stable_coefficients(self, theta) -> np.ndarray:
-        """θ re-expressed in the stable basis (exact conversion; the last one is remembered, since a
-        redraw asks for the curve, the fitted values and the formula of the same knobs)."""
+    def _stable_coefficients(self, theta) -> tuple[np.ndarray, np.ndarray]:
+        """θ re-expressed in the stable basis as hi + lo doubles (exact conversion; the last one is
+        remembered, since a redraw asks for the curve, the fitted values and the formula of the same knobs)."""
         theta = np.asarray(theta, dtype=np.float64)
         key = theta.tobytes()
         memo = self._stable_memo
         if memo is None or memo[0] != key:
-            memo = (key, self.model.basis.convert(theta, self.stable_basis))
+            memo = (key, self.model.basis.convert_split(theta, self.stable_basis))
             self._stable_memo = memo
         return memo[1]
+
+    def true_loss(self, theta) -> float:
+        """The loss of the curve these knobs draw, computed in the stable basis (the engine's ``loss_at``
+        for the neural net)."""
+        if not self.is_polynomial:
+            return self.loss_at(theta)
+        theta = np.asarray(theta, dtype=np.float64)
+        penalised = theta * self.model.penalty_mask() if self.loss.l2 else None
+        return self.loss.value(self.scaled_residuals(self.predict(theta)), penalised)
 
     def monomial_coefficients(self, theta) -> np.ndarray:
         """k0..kD as powers of the user's original x (polynomials only)."""
@@ -242,15 +268,19 @@ class FitProblem:
         lr: float,
         params,
         rules: StopRules = StopRules(),
-        stop_event: threading.Event | None = None,
+        stop_event=None,
+        monitor=None,
+        monitor_every: int = 1,
         batch_size: int | None = None,
         seed: int = 0,
     ) -> Trainer | LMTrainer:
-        """A trainer on this problem's engine graph, starting from ``params``.
+        """A trainer on this problem's engine graph, starting from ``params``, judged by ``yardstick``.
 
         ``optimizer="lm"`` gives Levenberg–Marquardt behind the same interface (``lr`` is not used).
-        ``batch_size`` B (None: all points) makes each step's gradient that of B points drawn without
-        replacement within each epoch from ``seed`` (``minibatch.MiniBatchTrainer``).
+        Conjugate gradient and L-BFGS get the constant Hessian of a squared-error polynomial, so their step
+        lengths are exact; ``monitor`` (a validation loss) as in ``Trainer``.  ``batch_size`` B (None: all
+        points) makes each step's gradient that of B points drawn without replacement within each epoch from
+        ``seed`` (``minibatch.MiniBatchTrainer``).
         """
         if optimizer == LM_KIND:
             if batch_size is not None and batch_size < self.x.size:
@@ -258,9 +288,34 @@ class FitProblem:
                     "Levenberg–Marquardt uses every point at every step: leave the batch size at all points"
                 )
             return LMTrainer(self, params, rules, stop_event)
+        rule = make_optimizer(optimizer, lr)
         if batch_size is not None:
-            return MiniBatchTrainer(self, make_optimizer(optimizer, lr), params, batch_size, seed, rules, stop_event)
-        return Trainer(self.value_and_grad, make_optimizer(optimizer, lr), params, rules, stop_event)
+            return MiniBatchTrainer(self, rule, params, batch_size, seed, rules, stop_event, monitor, monitor_every)
+        rule.attach(self.value_and_grad, self.hessian if rule.uses_hessian else None)
+        return Trainer(self.value_and_grad, rule, params, rules, stop_event, monitor, monitor_every, self.yardstick)
+
+    @cached_property
+    def yardstick(self) -> Yardstick:
+        """What runs on this problem are judged by: the optimum (squared-error polynomials) and the loss's
+        rounding resolution there, or else the knobs' natural sizes (for the relative gradient); and the
+        stable loss."""
+        if not self.is_polynomial or self.x.size == 0:
+            return Yardstick()
+        if self.loss.is_squared_error and self.exact is not None and np.isfinite(self.exact.loss):
+            return Yardstick(self.exact.loss, self._loss_resolution(self.exact.fitted), None, self.true_loss)
+        return Yardstick(None, 0.0, typical_knob_sizes(self), self.true_loss)
+
+    def _loss_resolution(self, fitted: np.ndarray) -> float:
+        """How much the squared-error loss at ``fitted`` moves when each fitted value is off by its rounding
+        (``RESOLUTION_ULPS`` per knob, in units of the last place of |y| + |ŷ|): a loss gap below this is
+        noise, not distance from the optimum."""
+        eps = np.finfo(np.float64).eps
+        delta = RESOLUTION_ULPS * self.n_params * eps * (np.abs(self.y) + np.abs(fitted))
+        residual = np.abs(fitted - self.y)
+        if self._inverse_sigma is not None:
+            delta, residual = delta * self._inverse_sigma, residual * self._inverse_sigma
+        total = float(np.sum(2.0 * residual * delta + delta * delta))
+        return total / self.x.size if self.loss.kind == "mse" else total
 
     @cached_property
     def hessian(self) -> np.ndarray | None:
@@ -303,3 +358,14 @@ class FitProblem:
             return self.loss.value(self.scaled_residuals(self.model.predict(probe, self.x)), probe * mask)
 
         return numeric_surface(loss_at, theta, i, j, a_values, b_values, stop)
+
+
+def _restore_problem(cls, x, y, model, loss, sigma, numbers) -> FitProblem:
+    """Unpickle a ``FitProblem``, with its yardstick's numbers when they came along."""
+    problem = cls(x, y, model, loss, sigma)
+    if numbers is not None:
+        optimum, resolution, typical = numbers
+        problem.yardstick = Yardstick(
+            optimum, resolution, typical, problem.true_loss if problem.is_polynomial else None
+        )
+    return problem

@@ -1,6 +1,8 @@
 """The optimiser race: several optimisers from the same start, stepped in lockstep, and a scoreboard.
 
-Besides gradient descent, momentum, Nesterov and Adam, the race has the articles' baseline, the
+Besides gradient descent, momentum, Nesterov, Adam, conjugate gradient and L-BFGS (whose line searches
+may evaluate the loss more than once a step: the scoreboard counts every evaluation), the race has the
+articles' baseline, the
 random nudge: turn one knob a little at random, keep it if the loss dropped, else turn it back.  It
 needs no gradient, only loss evaluations — and the scoreboard counts both steps and loss evaluations
 to reach within 1% of the optimum, which is where backpropagation's advantage shows.
@@ -15,30 +17,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .conditioning import Conditioning
+from .learning_rates import adam_lr, curvature_lr
 from .least_squares import LM_KIND, LM_NAME, landmark_loss
-from .optimizers import OPTIMIZER_NAMES, make_optimizer
+from .optimizers import OPTIMIZER_NAMES
 from .step_size import local_conditioning, step_size_guide
 
-RACE_KINDS = ("gd", "momentum", "nesterov", "adam", "nudge")
+RACE_KINDS = ("gd", "momentum", "nesterov", "adam", "nudge")  # the default line-up of the window's race panel
+ALL_RACE_KINDS = ("gd", "momentum", "nesterov", "adam", "cg", "lbfgs", LM_KIND, "sgd", "nudge")  # what a Race takes
 RACE_NAMES = {**OPTIMIZER_NAMES, "nudge": "Random nudge", LM_KIND: LM_NAME, "sgd": "Stochastic gradient descent"}
 TARGET_FRACTION = 0.01  # "within 1% of the optimum"
-
-
-def default_lr(kind: str, conditioning: Conditioning | None) -> float:
-    """A learning rate that is fast but stable for ``kind`` on a squared-error loss.
-
-    Plain GD and heavy-ball momentum get 0.9 × 2/λ_max (momentum with β = 0.9 is stable up to
-    2(1+β)/λ_max, so that is safe); Nesterov's k ← k − lr·(g + β·v) is stable only below
-    2(1+β)/((1+2β)·λ_max) ≈ 1.36/λ_max, so it gets 0.9 × that.  Adam's step is in knob units: 0.01.
-    """
-    if kind == "adam" or conditioning is None:
-        return 0.01
-    limit = conditioning.max_stable_lr
-    if kind == "nesterov":
-        beta = make_optimizer("nesterov", 1.0).beta
-        limit *= (1 + beta) / (1 + 2 * beta)
-    lr = 0.9 * limit
-    return lr if np.isfinite(lr) and lr > 0 else 0.01
 
 
 class RandomNudge:
@@ -138,6 +125,9 @@ class Race:
         )
         self.runaway = 1e8 * max(start_loss, np.finfo(float).tiny)  # the training loop's divergence bound
         lrs = lrs or {}
+        unknown = [k for k in kinds if k not in ALL_RACE_KINDS]
+        if unknown:
+            raise ValueError(f"unknown race entry {unknown[0]!r}: choose from {', '.join(ALL_RACE_KINDS)}")
         conditioning = problem.conditioning or local_conditioning(problem, self.theta0)  # formulas: at the start
         self.contenders = [
             Contender(k, lrs.get(k, self._default_lr(k, conditioning)), theta=self.theta0.copy()) for k in kinds
@@ -149,7 +139,9 @@ class Race:
         if kind == "sgd":
             guide = step_size_guide(self.problem, self.theta0, self.batch_size or 1, self.seed)
             return guide.suggested if guide is not None and np.isfinite(guide.suggested) else 0.01
-        return default_lr(kind, conditioning)
+        if kind == "adam":
+            return adam_lr(self.problem)
+        return curvature_lr(kind, conditioning)
 
     def _stepper(self, contender: Contender, nudge_scale: float | None):
         if contender.kind == "nudge":
@@ -176,7 +168,7 @@ class Race:
             else:
                 record = stepper.step()
                 loss = record.loss
-                contender.evaluations += 1
+                contender.evaluations = stepper.evaluations
                 contender.theta = record.params.copy()
                 if not (np.isfinite(loss) and np.all(np.isfinite(record.params))) or loss > self.runaway:
                     contender.diverged = True

@@ -15,9 +15,11 @@ values at x; the mean curve's confidence band is ŷ ± t·σ·√h and a new obs
 ŷ ± t·σ·√(1 + h), t the Student quantile on the residual degrees of freedom (``t_quantile`` below: NumPy
 has none).
 
-Weights are 1/σ_i² (relative; the overall scale σ² is still estimated from the weighted residuals): rows
-of the design and y are multiplied by √w.  A prediction band then describes a new observation of unit
-weight.  Only NumPy and the standard library are used.
+Weights are 1/σ_i² (relative: the overall scale s² is still estimated from the weighted residuals, as the
+reduced χ²): rows of the design and y are multiplied by √w.  Residual SD and RMSE are then in units of σ,
+χ² = Σ((ŷ − y)/σ)², and a new observation at x whose uncertainty is σ_new has the prediction band
+ŷ ± t·s·√(σ_new² + h) (h in units of y² now); by default σ_new is interpolated from the data's σ at that x
+(``FitReport.new_point_sigma``).  Only NumPy and the standard library are used.
 """
 
 from __future__ import annotations
@@ -25,12 +27,25 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from statistics import NormalDist
 
 import numpy as np
 
-from .basis import Basis, check_degree, legendre_columns
+from .basis import Basis, check_degree
 from .exact import ExactFit, _solve_refined, solve_exact
+from .legendre import legendre_columns
+from .student_t import LARGE_DF, betainc, t_cdf, t_quantile, t_sf
+
+__all__ = [
+    "LARGE_DF",
+    "FitReport",
+    "bands",
+    "betainc",
+    "change_of_basis",
+    "fit_report",
+    "t_cdf",
+    "t_quantile",
+    "t_sf",
+]
 
 FAR_FROM_ZERO = 2.0
 """Warn about the powers-of-x coefficients when |centre of the x range| ≥ this many half-widths."""
@@ -64,6 +79,31 @@ class FitReport:
     stable_basis: Basis  # Legendre on the data range
     stable_coefficients: np.ndarray
     stable_factor: np.ndarray | None  # L with Cov_stable = σ²·L·Lᵀ
+    sigma_x: np.ndarray | None = None  # weighted: the distinct data x, ascending …
+    sigma_at_x: np.ndarray | None = None  # … and the data's σ there (mean over repeated x)
+
+    @property
+    def chi_squared(self) -> float | None:
+        """Σ((ŷ − y)/σ)² of a weighted fit (None when unweighted)."""
+        return self.rss if self.weighted else None
+
+    @property
+    def reduced_chi_squared(self) -> float | None:
+        """χ²/dof of a weighted fit: ≈ 1 when the σ describe the scatter (None unweighted or without dof)."""
+        return self.rss / self.dof if self.weighted and self.dof > 0 else None
+
+    @property
+    def residual_units(self) -> str:
+        """What RMSE and residual SD are measured in: "σ" for a weighted fit, "y" otherwise."""
+        return "σ" if self.weighted else "y"
+
+    def new_point_sigma(self, x) -> np.ndarray:
+        """σ of a new observation at ``x``, by default: the data's σ interpolated linearly in x (held
+        constant beyond the data); 1 for an unweighted fit (whose scatter s is in y units already)."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.sigma_x is None or self.sigma_at_x is None:
+            return np.ones_like(x)
+        return np.interp(x, self.sigma_x, self.sigma_at_x)
 
     @property
     def t_values(self) -> np.ndarray | None:
@@ -197,47 +237,73 @@ def fit_report(x, y, degree: int, weights=None, fit: ExactFit | None = None) -> 
         stable_basis=stable,
         stable_coefficients=_frozen(stable_coefficients),
         stable_factor=_frozen(factor),
+        **sigma_profile(x, weights),
     )
 
 
-def bands(report_or_fit, x_new, level: float = 0.95, *, x=None):
+def sigma_profile(x: np.ndarray, weights) -> dict:
+    """sigma_x / sigma_at_x of a weighted report: σ = 1/√w averaged over repeated x, ascending in x."""
+    if weights is None:
+        return {}
+    sigma = 1.0 / np.sqrt(np.asarray(weights, dtype=np.float64))
+    distinct, inverse = np.unique(x, return_inverse=True)
+    mean = np.bincount(inverse, weights=sigma) / np.bincount(inverse)
+    return {"sigma_x": _frozen(distinct), "sigma_at_x": _frozen(mean)}
+
+
+def bands(report_or_fit, x_new, level: float = 0.95, *, x=None, sigma_new=None):
     """(fitted, conf_lo, conf_hi, pred_lo, pred_hi) at ``x_new``.
 
-    The confidence band covers the mean curve, the prediction band a new (unit-weight) observation, both
-    at ``level`` with the Student t quantile on the residual degrees of freedom.  ``report_or_fit`` is a
-    ``FitReport``, or an ``ExactFit`` together with the data's ``x`` (an ExactFit does not keep it).
+    The confidence band covers the mean curve, the prediction band a new observation, both at ``level``
+    with the Student t quantile on the residual degrees of freedom.  ``report_or_fit`` is a ``FitReport``,
+    or an ``ExactFit`` together with the data's ``x`` (an ExactFit does not keep it).  For a weighted fit
+    ``sigma_new`` is the new observation's σ (a number or one per x_new; default: the data's σ
+    interpolated at x_new, ``FitReport.new_point_sigma``); an unweighted fit has no use for it.
     Without standard errors (interpolating or rank-deficient fits) the band edges are NaN.
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, got {level!r}")
-    if isinstance(report_or_fit, FitReport):
-        report = report_or_fit
-        stable, coefficients, factor = report.stable_basis, report.stable_coefficients, report.stable_factor
-        sigma, dof = report.residual_sd, report.dof
-    elif isinstance(report_or_fit, ExactFit):
-        fit = report_or_fit
+    if isinstance(report_or_fit, ExactFit):
         if x is None:
             raise ValueError("bands for an ExactFit need the data's x (bands(fit, x_new, x=x))")
-        x = np.asarray(x, dtype=np.float64)
-        if x.shape != fit.fitted.shape:
-            raise ValueError("x must be the data the fit was made from")
-        stable, coefficients, sigma, dof = fit.stable_basis, fit.stable_coefficients, fit.residual_sd, fit.dof
-        usable = dof > 0 and fit.rank == fit.degree + 1 and np.unique(x).size > fit.degree
-        root_w = None if fit.weights is None else np.sqrt(fit.weights)
-        factor = _stable_factor(x, stable, fit.degree, root_w) if usable else None
-    else:
+        report_or_fit = _report_of_fit(report_or_fit, np.asarray(x, dtype=np.float64))
+    if not isinstance(report_or_fit, FitReport):
         raise TypeError("bands() takes a FitReport or an ExactFit")
+    report = report_or_fit
+    stable, coefficients, factor = report.stable_basis, report.stable_coefficients, report.stable_factor
     x_new = np.asarray(x_new, dtype=np.float64)
     fitted = stable.evaluate(coefficients, x_new)
-    if factor is None or not dof > 0:
+    new_sigma = _new_sigma(report, x_new, sigma_new)
+    if factor is None or not report.dof > 0:
         nan = np.full_like(fitted, np.nan)
         return fitted, nan, nan.copy(), nan.copy(), nan.copy()
     phi = legendre_columns(stable.to_t(x_new).ravel(), len(coefficients) - 1)
     leverage = np.sum((phi @ factor) ** 2, axis=1).reshape(fitted.shape)
-    t = t_quantile(0.5 + 0.5 * level, dof)
-    conf = t * sigma * np.sqrt(leverage)
-    pred = t * sigma * np.sqrt(1.0 + leverage)
+    t = t_quantile(0.5 + 0.5 * level, report.dof)
+    scale = report.residual_sd
+    conf = t * scale * np.sqrt(leverage)
+    pred = t * scale * np.sqrt(new_sigma * new_sigma + leverage)
     return fitted, fitted - conf, fitted + conf, fitted - pred, fitted + pred
+
+
+def _new_sigma(report: FitReport, x_new: np.ndarray, sigma_new) -> np.ndarray:
+    """The σ of a new observation at each x_new (see ``bands``), checked."""
+    if sigma_new is None:
+        return report.new_point_sigma(x_new)
+    if not report.weighted:
+        raise ValueError("a new point's σ applies to weighted fits; this fit has no σ (its scatter is estimated)")
+    sigma = np.broadcast_to(np.asarray(sigma_new, dtype=np.float64), x_new.shape)
+    if not (np.all(np.isfinite(sigma)) and np.all(sigma > 0)):
+        raise ValueError(f"a new point's σ must be a positive number, got {sigma_new!r}")
+    return sigma
+
+
+def _report_of_fit(fit: ExactFit, x: np.ndarray) -> FitReport:
+    """The report of an exact fit of the data at ``x`` (the fit keeps y only as fitted − residuals)."""
+    if x.shape != fit.fitted.shape:
+        raise ValueError("x must be the data the fit was made from")
+    y = fit.fitted - fit.residuals
+    return fit_report(x, y, fit.degree, weights=fit.weights, fit=fit)
 
 
 # -- the stable pieces -------------------------------------------------------------------------------------
@@ -305,126 +371,3 @@ def _frozen(array):
     array = np.array(array, dtype=np.float64)
     array.setflags(write=False)
     return array
-
-
-# -- Student's t without SciPy -----------------------------------------------------------------------------
-def betainc(a: float, b: float, x: float, complement: float | None = None) -> float:
-    """Regularized incomplete beta I_x(a, b), by its continued fraction (modified Lentz).
-
-    ``complement``, if given, is 1 − x computed without cancellation (it matters when x is near 1).
-    """
-    if not (a > 0 and b > 0):
-        raise ValueError("betainc needs a > 0 and b > 0")
-    y = 1.0 - x if complement is None else complement
-    if x <= 0:
-        return 0.0
-    if y <= 0:
-        return 1.0
-    if x > (a + 1) / (a + b + 2):
-        return 1.0 - betainc(b, a, y, x)
-    log_x = math.log1p(-y) if y < 0.5 else math.log(x)
-    log_y = math.log1p(-x) if x < 0.5 else math.log(y)
-    log_front = _log_inverse_beta(a, b) + a * log_x + b * log_y
-    return math.exp(log_front) * _beta_fraction(a, b, x) / a
-
-
-def _log_inverse_beta(a: float, b: float) -> float:
-    """ln Γ(a+b) − ln Γ(a) − ln Γ(b), without the cancellation of lgamma differences for a large argument.
-
-    For the larger argument ≥ 10, ln Γ(big + small) − ln Γ(big) comes from Stirling's series written as
-    (big − ½)·log1p(small/big) + small·ln(big + small) − small + correction terms.
-    """
-    big, small = max(a, b), min(a, b)
-    if big < 10:
-        return math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-    ratio = (big - 0.5) * math.log1p(small / big) + small * math.log(big + small) - small
-    return ratio + _stirling_correction(big + small) - _stirling_correction(big) - math.lgamma(small)
-
-
-def _stirling_correction(z: float) -> float:
-    """ln Γ(z) − [(z − ½)·ln z − z + ½·ln 2π] for z ≥ 10 (series to z⁻⁹: error < 1e-17 relative)."""
-    w = 1.0 / (z * z)
-    return (1.0 / 12 - w * (1.0 / 360 - w * (1.0 / 1260 - w * (1.0 / 1680 - w / 1188)))) / z
-
-
-def _beta_fraction(a: float, b: float, x: float) -> float:
-    tiny, eps = 1e-300, 1e-16
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 10_000):
-        m2 = 2 * m
-        for numerator in (
-            m * (b - m) * x / ((a + m2 - 1) * (a + m2)),
-            -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1)),
-        ):
-            d = 1.0 + numerator * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + numerator / c
-            c = c if abs(c) > tiny else tiny
-            delta = c * d
-            h *= delta
-        if abs(delta - 1.0) < eps:
-            return h
-    raise ArithmeticError("incomplete beta continued fraction did not converge")
-
-
-def t_sf(t: float, df: float) -> float:
-    """P(T > t) for Student's t with ``df`` degrees of freedom."""
-    if not df > 0:
-        raise ValueError(f"degrees of freedom must be positive, got {df!r}")
-    t2 = t * t
-    tail = 0.5 * betainc(0.5 * df, 0.5, df / (df + t2), t2 / (df + t2))
-    return tail if t >= 0 else 1.0 - tail
-
-
-def t_cdf(t: float, df: float) -> float:
-    """P(T ≤ t) for Student's t with ``df`` degrees of freedom."""
-    return t_sf(-t, df)
-
-
-def t_quantile(p: float, df: float) -> float:
-    """The t with P(T ≤ t) = p: bisection on the tail ``t_sf`` (monotone), to ~1e-12 relative.
-
-    From ``LARGE_DF`` degrees of freedom on, where the continued fraction needs ~√df terms and gathers
-    rounding, the Cornish–Fisher expansion about the normal quantile is used instead (terms to ν⁻⁴).
-    """
-    if not 0 < p < 1:
-        raise ValueError(f"probability must be between 0 and 1, got {p!r}")
-    if not df > 0:
-        raise ValueError(f"degrees of freedom must be positive, got {df!r}")
-    if p == 0.5:
-        return 0.0
-    if p < 0.5:
-        return -t_quantile(1.0 - p, df)
-    if df >= LARGE_DF:
-        return _cornish_fisher(p, df)
-    tail = 1.0 - p
-    lo, hi = 0.0, 1.0
-    while t_sf(hi, df) > tail:
-        lo, hi = hi, hi * 2.0
-        if hi > 1e300:
-            return math.inf
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if mid in (lo, hi):
-            break
-        if t_sf(mid, df) > tail:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
-
-
-LARGE_DF = 1e5
-
-
-def _cornish_fisher(p: float, df: float) -> float:
-    """Student t quantile as z + g1(z)/ν + g2(z)/ν² + g3(z)/ν³ + g4(z)/ν⁴ (Abramowitz & Stegun 26.7.5)."""
-    z = NormalDist().inv_cdf(p)
-    z2 = z * z
-    g1 = z * (z2 + 1) / 4
-    g2 = z * ((5 * z2 + 16) * z2 + 3) / 96
-    g3 = z * (((3 * z2 + 19) * z2 + 17) * z2 - 15) / 384
-    g4 = z * ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) / 92160
-    return z + (g1 + (g2 + (g3 + g4 / df) / df) / df) / df

@@ -113,7 +113,7 @@ def lr_sweep(
     if rates.size and not np.all(np.isfinite(rates) & (rates > 0)):
         raise ValueError("learning rates must be positive numbers")
     stop = stop if stop is not None else threading.Event()
-    rules = StopRules(max_steps=int(steps), tol=0.0)
+    rules = StopRules(max_steps=int(steps), tol=0.0, grad_tol=0.0)
     theta0 = np.array(theta0, dtype=np.float64)
     points: list[SweepPoint] = []
     for rate in rates:

@@ -18,11 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from workbench.fitting.least_squares import LM_KIND
-from workbench.fitting.minibatch import MiniBatchTrainer
-from workbench.fitting.optimizers import make_optimizer
 from workbench.fitting.problem import FitProblem
-from workbench.fitting.training import StopReason, StopRules, Trainer, TrainResult
+from workbench.fitting.training import StopReason, StopRules, TrainResult
 
 from .context import TaskContext
 from .problem_cache import reuse
@@ -133,25 +130,20 @@ def _steps(task: GradientDescentTask, context: TaskContext, report: _Report, sta
 
 
 def _trainer(task: GradientDescentTask, problem: FitProblem, validation: FitProblem | None, stop: StopFlag):
-    """The trainer the task's optimiser needs: Levenberg–Marquardt, mini-batches, or plain steps (the two
-    gradient ones watch the held-out points when there are some)."""
-    monitor = None if validation is None else validation.loss_at
-    if task.optimizer == LM_KIND:
-        return problem.trainer(LM_KIND, task.lr, task.theta0, task.rules, stop)
-    optimizer = make_optimizer(task.optimizer, task.lr)
-    if task.batch_size is not None and task.batch_size < problem.x.size:
-        return MiniBatchTrainer(
-            problem,
-            optimizer,
-            task.theta0,
-            task.batch_size,
-            task.seed,
-            task.rules,
-            stop,
-            monitor,
-            task.validation_every,
-        )
-    return Trainer(problem.value_and_grad, optimizer, task.theta0, task.rules, stop, monitor, task.validation_every)
+    """The trainer the task's optimiser needs (Levenberg–Marquardt, mini-batches or plain steps), watching the
+    held-out points when there are some."""
+    batch = task.batch_size if task.batch_size is not None and task.batch_size < problem.x.size else None
+    return problem.trainer(
+        task.optimizer,
+        task.lr,
+        task.theta0,
+        task.rules,
+        stop,
+        None if validation is None else validation.loss_at,
+        task.validation_every,
+        batch_size=batch,
+        seed=task.seed,
+    )
 
 
 def _start_record(problem: FitProblem, theta0, started: float, why: str) -> TrainResult:

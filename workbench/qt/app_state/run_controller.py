@@ -52,6 +52,8 @@ class RunController(QObject):
             return False
         doc, s = self.doc, self.doc.settings
         problem, validation = doc.problem, doc.validation_problem
+        if not doc.big:
+            problem.yardstick  # noqa: B018 - solved here, where it is cheap: the run's process then need not
         if s.patience is not None and validation is None:
             self._notice.emit("info", "Early stopping is off for this run: no points are held out for validation.")
         task = GradientDescentTask(

@@ -1,0 +1,126 @@
+"""How a run ended, in words: the same sentence in the command line's output and in the window.
+
+``stop_word`` is the short status ("converged", "stalled", "step limit", …); ``describe_result`` is the
+paragraph: what happened, where the loss ended beside the optimum, and — when it did not get there — what
+to change (``stop_hint``: the basis, the learning rate, the optimiser, the step limit).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .learning_rates import default_lr
+from .optimizers import OPTIMIZER_NAMES
+from .training import STOPPED_BY_USER, StopReason, TrainResult
+
+STOP_WORDS = {
+    StopReason.CONVERGED: "converged",
+    StopReason.STALLED: "stalled",
+    StopReason.MAX_STEPS: "step limit",
+    StopReason.DIVERGED: "diverged",
+    StopReason.STOPPED: "stopped",
+    StopReason.EARLY_STOP: "stopped early (validation)",
+}
+
+NARROW_VALLEY = 1e3  # a condition number above which the basis, not the optimiser, is the thing to change
+FAR_BELOW = 0.1  # a learning rate below this fraction of the default is the likely cause of slow progress
+
+
+def stop_word(reason: StopReason | str) -> str:
+    """The short status word of a stop reason (as the window's status bar and the CLI show it)."""
+    return STOP_WORDS[StopReason(reason)]
+
+
+def describe_result(result: TrainResult, problem=None, optimizer: str | None = None, lr: float | None = None) -> str:
+    """A paragraph saying how the run ended, how far from the optimum, and what to try if it fell short.
+
+    ``problem`` (the ``FitProblem`` it ran on), ``optimizer`` and ``lr`` make the advice specific; without
+    them the paragraph still says what happened.
+    """
+    steps = f"{result.steps:,} step{'s' if result.steps != 1 else ''}"
+    reason = StopReason(result.stop_reason)
+    if reason is StopReason.CONVERGED:
+        head = f"Converged after {steps}"
+    elif reason is StopReason.STALLED:
+        head = f"Stalled after {steps}"
+    elif reason is StopReason.MAX_STEPS:
+        head = f"Reached the step limit ({steps})"
+    elif reason is StopReason.DIVERGED:
+        head = f"Diverged after {steps}"
+    elif reason is StopReason.EARLY_STOP:
+        head = f"Stopped early after {steps}"
+    else:
+        head = f"Stopped after {steps}"
+    why = result.message if result.message and result.message != STOPPED_BY_USER else ""
+    text = head + (f": {why}." if why else ".")
+    text += f" {where_it_ended(result)}"
+    hint = stop_hint(result, problem, optimizer, lr)
+    return text + (f" {hint}" if hint else "")
+
+
+def where_it_ended(result: TrainResult) -> str:
+    """The final loss beside the optimum: "Loss 4.61, at the optimum." / "Loss 40.2, 8.7× the optimum 4.61."."""
+    loss, optimum = result.loss, result.optimum
+    if result.stop_reason is StopReason.DIVERGED:
+        return f"The knobs are back at the last finite values (loss {loss:.6g})."
+    if optimum is None or not math.isfinite(loss):
+        return f"Loss {loss:.6g}."
+    gap = loss - optimum
+    if result.stop_reason is StopReason.CONVERGED:
+        return f"Loss {loss:.10g}, at the optimum (gap {gap:.2g})."
+    if optimum > 0 and loss / optimum >= 1.01:
+        return f"Loss {loss:.6g}, {loss / optimum:.4g}× the optimum {optimum:.6g} (gap {gap:.3g})."
+    if optimum > 0:
+        return f"Loss {loss:.10g}, {gap / optimum:.2g} (relative) above the optimum {optimum:.10g}."
+    return f"Loss {loss:.6g}, {gap:.3g} above the optimum {optimum:.6g}."
+
+
+def stop_hint(result: TrainResult, problem=None, optimizer: str | None = None, lr: float | None = None) -> str:
+    """What to change when a run fell short of the optimum or diverged ("" when there is nothing to say)."""
+    reason = StopReason(result.stop_reason)
+    if reason in (StopReason.CONVERGED, StopReason.STOPPED, StopReason.EARLY_STOP):
+        return ""
+    if reason is StopReason.DIVERGED:
+        return _divergence_hint(problem, optimizer, lr)
+    hints = []
+    if problem is not None and problem.is_polynomial and problem.x.size:
+        kind = problem.model.basis.kind
+        cond = problem.conditioning.condition_number if problem.conditioning is not None else math.nan
+        if kind != "orthonormal" and not cond <= NARROW_VALLEY:
+            number = "infinite" if math.isinf(cond) else f"{cond:.3g}"
+            hints.append(
+                f"The {kind} basis makes the loss a narrow valley (condition number {number}): the orthonormal "
+                "basis (condition number 1) reaches the optimum in a few steps, and conjugate gradient or "
+                "L-BFGS cope with narrow valleys far better than plain gradient descent"
+            )
+        if not problem.loss.is_squared_error:
+            hints.append(
+                f"The {problem.loss.kind.upper()} loss has no closed-form optimum to compare with; its gradient "
+                "changes abruptly where residuals cross zero"
+                + (" (a kink at the minimum)" if problem.loss.kind == "mae" else "")
+            )
+    if optimizer is not None and lr is not None and problem is not None:
+        suggested = default_lr(optimizer, problem)
+        if math.isfinite(suggested) and lr < FAR_BELOW * suggested:
+            name = OPTIMIZER_NAMES.get(optimizer, optimizer)
+            hints.append(f"The learning rate {lr:.3g} is far below {name}'s default here: try {suggested:.3g}")
+    if reason is StopReason.MAX_STEPS and not hints:
+        hints.append("The loss was still falling: allow more steps")
+    return ". ".join(hints) + "." if hints else ""
+
+
+def _divergence_hint(problem, optimizer: str | None, lr: float | None) -> str:
+    cond = problem.conditioning if problem is not None and problem.x.size else None
+    limit = cond.max_stable_lr if cond is not None else math.nan
+    if lr is None or not math.isfinite(limit):
+        return "Try a smaller learning rate."
+    suggested = default_lr(optimizer or "gd", problem)
+    if optimizer == "gd":
+        relation = "above" if lr > limit else "near"
+        return (
+            f"The learning rate {lr:.3g} is {relation} the stability limit {limit:.3g} (2/λ_max): try {suggested:.3g}."
+        )
+    return (
+        f"Try a smaller learning rate: {suggested:.3g} is this optimiser's default here "
+        f"(plain GD is stable below {limit:.3g})."
+    )
