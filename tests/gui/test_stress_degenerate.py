@@ -162,7 +162,7 @@ def test_degenerate_data_gives_a_message_or_a_sane_result_in_every_view(qtbot, m
         kind = window.document.state.basis.kind
         assert kind == ("scaled" if case in RESCALED else "monomial"), kind
         if case in RESCALED:
-            assert any("the basis is now Scaled" in text for _, text in notices), notices
+            assert any("Scaled basis is used" in text for _, text in notices), notices
     exercise_everything(qtbot, window)
     render_every_view(window, qtbot)
 

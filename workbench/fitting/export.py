@@ -14,12 +14,14 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from .atomic import atomic_write_text
+from .formula_model import FormulaModel
 from .problem import FitProblem
 from .stats import FitReport
 
@@ -145,10 +147,29 @@ def formula(coefficients: Sequence[float], form: str) -> str:
 
 
 def problem_formula(problem: FitProblem, theta, form: str) -> str:
-    """The current curve (knobs ``theta`` of ``problem``) as a formula in the user's x."""
+    """The current curve (knobs ``theta`` of ``problem``) as a formula in the user's x: a polynomial in
+    powers of x, or the user's own formula with the knobs' values written in."""
+    if isinstance(problem.model, FormulaModel):
+        return _formula_with_values(problem.model, theta, form)
     if not problem.is_polynomial:
         raise ExportError(NO_FORMULA_FOR_NET)
     return formula(problem.monomial_coefficients(theta), form)
+
+
+_FUNCTIONS = re.compile(r"\b(exp|log|sqrt|sin|cos|tan|arctan|atan|tanh|abs)\(")
+_CONSTANTS = re.compile(r"\b(pi|e)\b(?!\()")
+
+
+def _formula_with_values(model: FormulaModel, theta, form: str) -> str:
+    """A formula model's curve: "text" as the user wrote it with every digit of the values, "numpy" as a
+    NumPy expression of x (LaTeX is offered for polynomials)."""
+    text = model.with_values(theta)
+    if form == "text":
+        return f"y = {text}"
+    if form == "numpy":
+        code = _FUNCTIONS.sub(lambda m: "np." + {"atan": "arctan"}.get(m.group(1), m.group(1)) + "(", text)
+        return _CONSTANTS.sub(lambda m: "np." + m.group(1), code).replace("^", "**")
+    raise ExportError("A formula is copied as text or as a NumPy expression; LaTeX is offered for polynomials.")
 
 
 # -- the report ---------------------------------------------------------------------------------------------

@@ -67,6 +67,16 @@ class NonlinearFit:
         with np.errstate(divide="ignore", invalid="ignore"):
             return self.params / self.standard_errors
 
+    @property
+    def coefficients(self) -> np.ndarray:
+        """The fitted parameters (the name the exact optimum of a polynomial uses: both are landmarks)."""
+        return self.params
+
+    @property
+    def is_interpolating(self) -> bool:
+        """True when there are no more points than parameters: the curve may pass through every one."""
+        return self.dof <= 0
+
     def parameters(self) -> dict[str, float]:
         """Name → fitted value."""
         return {name: float(v) for name, v in zip(self.names, self.params)}

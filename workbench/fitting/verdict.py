@@ -68,6 +68,8 @@ def where_it_ended(result: TrainResult) -> str:
     gap = loss - optimum
     if result.stop_reason is StopReason.CONVERGED:
         return f"Loss {loss:.10g}, at the optimum (gap {gap:.2g})."
+    if optimum <= 1e-12 * abs(loss):
+        return f"Loss {loss:.6g}; the optimum is 0 within rounding (the model can pass through every point)."
     if optimum > 0 and loss / optimum >= 1.01:
         return f"Loss {loss:.6g}, {loss / optimum:.4g}× the optimum {optimum:.6g} (gap {gap:.3g})."
     if optimum > 0:

@@ -163,6 +163,7 @@ class Document:
     last_run = property(lambda self: self.records.last_run)
     race = property(lambda self: self.records.race)
     sweep = property(lambda self: self.records.sweep)
+    batch_history = property(lambda self: self.records.batch_history)
 
     @property
     def problem(self) -> FitProblem:
@@ -328,6 +329,20 @@ class Document:
         return self._problem_fact("exact")
 
     @property
+    def landmark(self):
+        """What every run is compared with: the exact least-squares optimum of a polynomial, or the
+        Levenberg–Marquardt fit of a formula once solved (``set_solution``); None otherwise.  Both have
+        ``coefficients``, ``loss`` and ``evaluate(x)``."""
+        if self._state.model == "formula":
+            return self.records.solution
+        return self.exact
+
+    def set_solution(self, fit) -> None:
+        """A formula's Levenberg–Marquardt fit from the current knobs: the landmark from now on."""
+        self._records_to_write().solution = fit
+        self._notify("overlays")
+
+    @property
     def conditioning(self):
         """The loss Hessian's spectrum and 2/λ_max (polynomials; None without data, or while computed)."""
         return self._problem_fact("conditioning")
@@ -464,6 +479,8 @@ class Document:
         records.gd_trajectory[:] = [self._state.theta.copy()]
         records.loss_history.append(run.losses.view())
         records.val_history.append(run.validation.view())
+        records.batch_history.extend([np.empty(0)] * (len(records.loss_history) - 1 - len(records.batch_history)))
+        records.batch_history.append(run.batch_losses.view())
         self._notify("trail", "run")
         return run
 
@@ -480,6 +497,8 @@ class Document:
         if progress.val_losses.size:
             rows = np.column_stack([progress.val_steps, progress.val_losses])
             records.val_history[-1] = run.validation.extend(rows)
+        if progress.batch_losses is not None and progress.batch_losses.size:
+            records.batch_history[-1] = run.batch_losses.extend(progress.batch_losses)
         if len(progress.trajectory):
             trail = records.gd_trajectory
             trail.extend(progress.trajectory)

@@ -8,20 +8,22 @@ import numpy as np
 
 from workbench.fitting.basis import Basis
 from workbench.fitting.data import Dataset
+from workbench.fitting.formula_model import FormulaModel
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel, PolynomialModel
 from workbench.fitting.problem import FitProblem
 from workbench.fitting.split import Split
 
-MODEL_KINDS = ("polynomial", "mlp")
+MODEL_KINDS = ("polynomial", "mlp", "formula")
 
 
 @dataclass(frozen=True)
 class FitState:
     """Everything one undo step restores.
 
-    ``model`` is "polynomial" (knobs: coefficients of ``degree`` in ``basis``) or "mlp" (knobs: the weights of
-    a 1 → ``hidden`` tanh → 1 net whose input is x scaled by ``basis``'s interval).  ``split`` (None: fit
+    ``model`` is "polynomial" (knobs: coefficients of ``degree`` in ``basis``), "mlp" (knobs: the weights of a
+    1 → ``hidden`` tanh → 1 net whose input is x scaled by ``basis``'s interval) or "formula" (knobs: the
+    parameters of the user's ``formula``, in order of first appearance).  ``split`` (None: fit
     every point) holds some points out for validation; it is a rule, so it follows data edits.
     """
 
@@ -33,6 +35,7 @@ class FitState:
     model: str = "polynomial"
     hidden: tuple[int, ...] = (8,)
     split: Split | None = None
+    formula: str = ""  # the user's formula (model "formula")
     # Which problem this state is of, for the records kept per problem (assigned by the document; a state
     # reached again by undo keeps its id).  Not part of the state's meaning: ``same_problem`` ignores it.
     problem_id: int = 0
@@ -46,16 +49,18 @@ class FitState:
             and self.loss == other.loss
             and self.model == other.model
             and self.hidden == other.hidden
+            and self.formula == other.formula
             and self.split == other.split
         )
 
     def same_model(self, other: FitState) -> bool:
         """True when the same knobs mean the same curve in both (model, degree, basis, net shape)."""
-        return (self.model, self.degree, self.basis, self.hidden) == (
+        return (self.model, self.degree, self.basis, self.hidden, self.formula) == (
             other.model,
             other.degree,
             other.basis,
             other.hidden,
+            other.formula,
         )
 
     def equals(self, other: FitState) -> bool:
@@ -70,6 +75,8 @@ class FitState:
         """The core model this state describes."""
         if self.model == "mlp":
             return MLPModel(self.hidden, Basis("scaled", self.basis.lo, self.basis.hi))
+        if self.model == "formula":
+            return FormulaModel(self.formula)
         return PolynomialModel(self.degree, self.basis)
 
     def build_problem(self) -> FitProblem:

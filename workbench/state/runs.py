@@ -30,6 +30,8 @@ class RunSettings:
     tol: float = 1e-10
     patience: int | None = None  # stop early after this many steps without a better validation loss
     lr_chosen: bool = False
+    batch_size: int | None = None  # stochastic gradient descent on this many points a step (None: all)
+    seed: int = 0  # of the mini-batches' draws
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,8 @@ class ProblemRecords:
     last_run: RunRecord | None = None
     race: RaceView | None = None
     sweep: SweepRecord | None = None
+    solution: object | None = None  # a formula's Levenberg–Marquardt fit (``NonlinearFit``), once solved
+    batch_history: list[np.ndarray] = field(default_factory=list)  # per run: mini-batch losses (empty: none)
 
 
 @dataclass
@@ -119,6 +123,7 @@ class LiveRun:
     start: object  # the FitState it started from
     settings: RunSettings
     losses: GrowingArray = field(default_factory=GrowingArray)
+    batch_losses: GrowingArray = field(default_factory=GrowingArray)
     validation: GrowingArray = field(default_factory=lambda: GrowingArray(256, columns=2))
     step: int = 0  # the last reported step (0: none yet)
     loss: float = float("nan")  # L at ``theta``

@@ -20,10 +20,15 @@ from workbench.fitting.basis import Basis, check_degree
 from workbench.fitting.data import DataError, Dataset, load_dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel
+from workbench.fitting.newton import newton_step
 from workbench.fitting.split import Split
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.app_state.formula_controller import FormulaController
 from workbench.qt.app_state.run_controller import RunController
 from workbench.qt.tasks.runner import TaskRunner
+from workbench.state.start import starting_basis
+
+DEFAULT_FORMULA = "a*exp(-b*x) + c"  # the formula a first switch to "Formula" starts from
 
 
 class Controller(QObject):
@@ -36,6 +41,7 @@ class Controller(QObject):
         self.doc = document
         self.runner = runner if runner is not None else TaskRunner(self)
         self.runs = RunController(document, self.runner, self.notice, self)
+        self.formulas = FormulaController(document, self.runner, self, self)
         self.runningChanged = self.runs.runningChanged
         self.runFinished = self.runs.runFinished
         self._drag_ids = itertools.count(1)
@@ -46,6 +52,11 @@ class Controller(QObject):
     @Slot()
     def _announce_start_note(self) -> None:
         self.notice.emit("info", self.doc.start_note)
+
+    def apply_change(self, state, text: str, merge_key: object = None, *, model: bool = False) -> bool:
+        """Make ``state`` current as one undo step named ``text``, unless its numbers cannot be computed with
+        (then say why and change nothing); ``model``: a change of the model, whose controls redisplay."""
+        return self._apply(state, text, merge_key, model=model)
 
     def _apply(self, state, text: str, merge_key: object = None, *, model: bool = False) -> bool:
         """Make ``state`` current (one undo step), unless its numbers cannot be computed with: then say
@@ -116,15 +127,18 @@ class Controller(QObject):
         """
         self.stop_run()
         state = self.doc.state
-        basis = Basis.for_data(state.basis.kind, dataset.x) if dataset.n else state.basis
+        basis = basis_for(state.basis.kind, replace(state, dataset=dataset)) if dataset.n else state.basis
         new = replace(state, dataset=dataset, basis=basis, theta=self._converted(state, basis))
-        why = self.doc.trouble(new)
-        if why is not None and state.model == "polynomial" and basis.kind == "monomial":
-            scaled = Basis.for_data("scaled", dataset.x)
-            rescued = replace(new, basis=scaled, theta=self._converted(state, scaled))
-            if self.doc.trouble(rescued) is None:
-                self.notice.emit("info", f"{text}: the basis is now Scaled, because with raw powers of x {why}.")
-                new = rescued
+        if state.model == "polynomial" and basis.kind == "monomial" and dataset.n:
+            try:
+                start, note = starting_basis(dataset, state.degree)
+            except DataError as exc:
+                self.notice.emit("error", f"“{text}” was not done: {exc}")
+                self.doc.redisplay(True)
+                return False
+            if start.kind != "monomial":  # raw powers cannot hold these data, or leave GD hopeless
+                new = replace(new, basis=start, theta=self._converted(state, start))
+                self.notice.emit("info", f"{text}: {note}")
         return self._apply(new, text, model=True)
 
     @staticmethod
@@ -161,13 +175,17 @@ class Controller(QObject):
         return self._apply(replace(self.doc.state, dataset=dataset), text, merge_key)
 
     # -- model ------------------------------------------------------------------------------------
-    def set_model(self, kind: str, hidden: tuple[int, ...] | None = None) -> None:
-        """Switch between the polynomial and the neural net (1 → H tanh → 1, one or two hidden layers).
+    def set_model(self, kind: str, hidden: tuple[int, ...] | None = None, formula: str | None = None) -> None:
+        """Switch between the polynomial, the neural net (1 → H tanh → 1, one or two hidden layers) and a
+        formula (``formula``, or the last one used, or an exponential decay to start from).
 
         The net starts from small random weights (all zeros would be a saddle where every hidden
         weight's gradient vanishes); the polynomial from all knobs at 0.  Undo brings the old model back.
         """
         state = self.doc.state
+        if kind == "formula":
+            self.formulas.set_formula(formula or state.formula or DEFAULT_FORMULA)
+            return
         hidden = tuple(int(h) for h in (hidden or state.hidden))
         if kind == state.model and (kind == "polynomial" or hidden == state.hidden):
             return
@@ -203,7 +221,7 @@ class Controller(QObject):
         if kind == state.basis.kind or state.model != "polynomial":
             return
         self.stop_run()
-        basis = Basis.for_data(kind, state.dataset.x)
+        basis = basis_for(kind, state)
         theta = self._converted(state, basis)
         if not np.any(theta) and np.any(state.theta):
             self.notice.emit("warning", "The curve could not be expressed in the new basis; knobs reset to 0.")
@@ -264,14 +282,14 @@ class Controller(QObject):
         self.doc.record_manual_move(new_move=merge is None or merge != self._last_knob_merge)
         self._last_knob_merge = merge
 
-    def set_knobs(self, theta, text: str) -> None:
-        """Set all knobs at once (reset, restore manual fit, exact solution)."""
+    def set_knobs(self, theta, text: str) -> bool:
+        """Set all knobs at once (reset, restore manual fit, exact solution); False when refused."""
         self.stop_run()
         theta = np.array(theta, dtype=np.float64)
         if theta.shape != self.doc.state.theta.shape or not np.all(np.isfinite(theta)):
             self.notice.emit("warning", "Those coefficients do not fit the current model.")
-            return
-        self._apply(replace(self.doc.state, theta=theta), text)
+            return False
+        return self._apply(replace(self.doc.state, theta=theta), text)
 
     def reset_knobs(self) -> None:
         """All knobs back to 0 (undoable); the net's weights back to their small random start."""
@@ -289,7 +307,14 @@ class Controller(QObject):
         self.set_knobs(self.doc.best_manual[1], "Restore my manual fit")
 
     def show_exact(self, show: bool = True) -> None:
-        """Show the least-squares optimum as a ghost curve, with its loss."""
+        """Show the landmark as a ghost curve, with its loss: the least-squares optimum of a polynomial, or
+        (solving it first) the Levenberg–Marquardt fit of a formula."""
+        if self.doc.state.model == "formula":
+            if show:
+                self.formulas.solve()
+            else:
+                self.doc.set_overlays(exact=False)
+            return
         exact = self.doc.exact
         if exact is None:
             self.notice.emit("warning", "Add at least one data point to solve exactly.")
@@ -298,6 +323,24 @@ class Controller(QObject):
         if show:
             extra = " (degree ≥ points − 1: the curve passes through every point)" if exact.is_interpolating else ""
             self.notice.emit("info", f"Exact least-squares optimum: loss {exact.loss:.6g}{extra}.")
+
+    def newton_step(self) -> None:
+        """One Newton step from the current knobs (an undo step): on a quadratic loss it lands on the
+        optimum, the landmark that gradient descent approaches step by step."""
+        if not self.runs.runnable():
+            return
+        self.stop_run()
+        try:
+            step = newton_step(self.doc.problem, self.doc.theta)
+        except ValueError as exc:
+            self.notice.emit("info", f"No Newton step here: {exc}.")
+            return
+        if self.set_knobs(step.params, "Newton step"):
+            self.notice.emit(
+                "info",
+                f"Newton step: loss {step.start_loss:.6g} → {step.loss:.6g} in one step, using the loss's curvature "
+                "(its Hessian), which gradient descent never looks at.",
+            )
 
     def set_overlays(self, **shown: bool) -> None:
         """Show or hide ghost curves: ``exact``, ``manual``, ``gd`` (True/False)."""
@@ -388,3 +431,16 @@ class Controller(QObject):
         """Stop any run and end every background task (window closing, application quitting)."""
         self.stop_run()
         self.runner.shutdown()
+
+
+def basis_for(kind: str, state) -> Basis:
+    """The basis of ``kind`` for ``state``'s data: its interval spans the data's x; the orthonormal one is
+    orthonormal on the training points (weighted by their σ)."""
+    data = state.dataset
+    split = state.split_indices()
+    index = slice(None) if split is None else split[0]
+    x = data.x[index]
+    sigma = None if data.sigma is None else data.sigma[index]
+    if kind != "orthonormal":
+        return Basis.for_data(kind, data.x)
+    return Basis.for_data(kind, x, sigma) if x.size else Basis.for_data(kind, data.x)

@@ -17,6 +17,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from workbench.fitting.training import STOPPED_BY_USER, StopReason, StopRules, TrainResult
+from workbench.fitting.verdict import describe_result, stop_hint
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.tasks.runner import TaskHandle, TaskRunner
 from workbench.tasks.gradient_descent import VALIDATION_EVERY, GradientDescentTask, RunOutcome, RunProgress
@@ -65,6 +66,8 @@ class RunController(QObject):
             validation,
             VALIDATION_EVERY if self.pause_s == 0 else 1,  # the cost of validation matters only at full speed
             problem_key=doc.problem_key,
+            batch_size=s.batch_size,
+            seed=s.seed,
         )
         doc.begin_run()
         self.handle = self.runner.create(
@@ -142,27 +145,28 @@ class RunController(QObject):
 
     # -- what the user reads ---------------------------------------------------------------------------------
     def _report(self, result: TrainResult) -> None:
-        steps, loss = result.steps, result.loss
-        if result.stop_reason is StopReason.DIVERGED:
-            self._notice.emit("error", self.divergence_text(result.message, loss))
-        elif result.stop_reason is StopReason.CONVERGED:
-            self._notice.emit("info", f"Gradient descent converged after {steps} steps: loss {loss:.6g}.")
-        elif result.stop_reason is StopReason.EARLY_STOP:
-            self._notice.emit(
-                "info",
-                f"Gradient descent stopped early after {steps} steps: {result.message}. Training loss {loss:.6g}.",
-            )
-        elif result.stop_reason is StopReason.MAX_STEPS:
-            self._notice.emit("info", f"Gradient descent reached the step limit ({steps} steps): loss {loss:.6g}.")
-        elif result.message and result.message != STOPPED_BY_USER:  # a failure ended it: say what happened
-            where = "where it started" if steps == 0 else "at the last knobs it reported"
+        """Say how the run ended, in the same words as ``workbench fit`` (``fitting.verdict``)."""
+        doc, s = self.doc, self.doc.settings
+        reason = result.stop_reason
+        if reason is StopReason.DIVERGED:
+            self._notice.emit("error", self.divergence_text(result.message, result.loss))
+            return
+        if reason is StopReason.STOPPED and result.message and result.message != STOPPED_BY_USER:
+            where = "where it started" if result.steps == 0 else "at the last knobs it reported"
             self._notice.emit(
                 "warning",
-                f"Gradient descent stopped after {steps} steps: {result.message}. The knobs stay {where} "
-                f"(loss {loss:.6g}).",
+                f"Gradient descent stopped after {result.steps:,} steps: {result.message}. The knobs stay {where} "
+                f"(loss {result.loss:.6g}).",
             )
-        else:
-            self._notice.emit("info", f"Gradient descent stopped after {steps} steps: loss {loss:.6g}.")
+            return
+        problem = None if doc.big and not doc.problem.knows("exact") else doc.problem
+        text = describe_result(result, problem, s.optimizer, s.lr)
+        level = (
+            "warning"
+            if reason in (StopReason.STALLED, StopReason.MAX_STEPS) and stop_hint(result, problem, s.optimizer, s.lr)
+            else "info"
+        )
+        self._notice.emit(level, text)
 
     def divergence_text(self, why: str, loss: float | None = None) -> str:
         """Why a run diverged and what to do about it, in the user's terms."""

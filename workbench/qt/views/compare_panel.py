@@ -91,6 +91,7 @@ class ComparisonPanel(QWidget):
         self.setObjectName("comparePanel")
         self.document = document
         self._cells: dict[tuple[str, str], QLabel] = {}
+        self._row_labels: dict[str, _RowName] = {}
         self._build_ui()
         # The rows' numbers: at once after a user's change; during a run at most every ROWS_REFRESH_MS (it
         # changes them ~30 times a second, faster than anyone reads); never while the tab is behind another.
@@ -124,7 +125,7 @@ class ComparisonPanel(QWidget):
 
     def _refresh_rows(self) -> None:
         doc = self.document
-        exact = doc.exact
+        exact = doc.landmark  # the exact optimum, or a formula's Levenberg–Marquardt fit once solved
         optimum = exact.loss if exact is not None else None
         has_data = doc.dataset.n > 0
         current = doc.loss_value if has_data else None
@@ -175,10 +176,9 @@ class ComparisonPanel(QWidget):
             if key in checks:
                 checks[key].setToolTip(f"Show the {ROW_NAMES[key].lower()} as a ghost curve on the fit plot")
                 grid.addWidget(checks[key], row, 0, Qt.AlignmentFlag.AlignCenter)
-            r, g, b = OVERLAY_COLOURS[key]
-            name = QLabel(f'<span style="color: rgb({r},{g},{b});">■</span> {ROW_NAMES[key]}')
-            name.setTextFormat(Qt.TextFormat.RichText)
+            name = _RowName(OVERLAY_COLOURS[key], ROW_NAMES[key])
             name.setToolTip(tip)
+            self._row_labels[key] = name
             grid.addWidget(name, row, 1)
             for column, field in enumerate(COLUMNS):
                 cell = QLabel(DASH, objectName=f"{key}_{field}")
@@ -257,6 +257,15 @@ class ComparisonPanel(QWidget):
             self._fill("gd", None, None, "press Run or Step")
 
     def _fill_exact(self, exact) -> None:
+        formula = self.document.state.model == "formula"
+        self._row_labels["exact"].setText("Levenberg–Marquardt" if formula else ROW_NAMES["exact"])
+        if formula:
+            if exact is None:
+                self._fill("exact", None, None, "press Solve (Levenberg–Marquardt)")
+            else:
+                word = {"converged": "converged", "stalled": "stopped moving"}.get(exact.stop_reason, exact.stop_reason)
+                self._fill("exact", exact.loss, exact.loss, f"{_plural(exact.steps, 'step')} from your knobs · {word}")
+            return
         if exact is None and self.document.pending and self.document.problem.is_polynomial:
             self._fill("exact", None, None, "computing…")
             return
@@ -307,3 +316,17 @@ class ComparisonPanel(QWidget):
     @Slot()
     def _on_restore_clicked(self) -> None:
         self.restoreManualRequested.emit()
+
+
+class _RowName(QLabel):
+    """A row's name behind a swatch of its ghost curve's colour."""
+
+    def __init__(self, colour, text: str):
+        super().__init__()
+        self._colour = colour
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+        r, g, b = self._colour[:3]
+        super().setText(f'<span style="color: rgb({r},{g},{b});">■</span> {text}')

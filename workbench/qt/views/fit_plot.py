@@ -408,7 +408,7 @@ class FitPlot(pg.PlotWidget):
     def _redraw_overlays(self) -> None:
         doc = self.document
         xs = self.visible_x()
-        exact = doc.exact if doc.show_exact else None
+        exact = doc.landmark if doc.show_exact else None
         if exact is not None:
             self.exact_curve.setData(xs, exact.evaluate(xs))
         else:

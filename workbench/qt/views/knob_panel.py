@@ -326,6 +326,8 @@ class KnobPanel(QWidget):
             layers = " ".join(f"tanh(W{i + 1}·" for i in range(len(doc.state.hidden)))
             inner = "t" + "".join(f" + b{i + 1})" for i in range(len(doc.state.hidden)))
             return f"ŷ = w_out·{layers}{inner} + b_out, with t = x scaled to [−1, 1]  ({doc.state.theta.size} weights)"
+        if doc.state.model == "formula":
+            return f"y = {doc.problem.model.with_values(doc.state.theta, digits=4)}"
         coefficients = doc.problem.monomial_coefficients(doc.state.theta)
         terms = []
         for i, c in enumerate(coefficients):

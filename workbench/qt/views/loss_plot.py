@@ -208,7 +208,7 @@ class LossHistoryPlot(pg.PlotWidget):
 
     @Slot()
     def _redraw_optimum(self) -> None:
-        exact = self.document.exact if self.document.dataset.n else None
+        exact = self.document.landmark if self.document.dataset.n else None
         if exact is not None and exact.loss > 0 and np.isfinite(exact.loss):
             level = float(np.log10(exact.loss))
             if level != self.optimum_line.value():  # (every knob turn asks: repaint only on news)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSlider,
     QSpinBox,
@@ -19,15 +20,25 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.fitting.basis import MAX_DEGREE
+from workbench.fitting.least_squares import LM_KIND, LM_NAME
 from workbench.fitting.losses import LOSS_NAMES, Loss
 from workbench.fitting.models import MAX_HIDDEN
 from workbench.fitting.optimizers import OPTIMIZER_NAMES
+from workbench.fitting.sampling import evenly_sampled
+from workbench.fitting.step_size import step_size_guide
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.views.validation_controls import ValidationControls
 from workbench.qt.views.widgets import LogSpinBox
 from workbench.state.runs import MAX_LR, MAX_STEPS, MIN_LR
 
-BASIS_LABELS = {"monomial": "Monomial (raw x)", "scaled": "Scaled x ∈ [−1, 1]", "legendre": "Legendre"}
+BASIS_LABELS = {
+    "monomial": "Monomial (raw x)",
+    "scaled": "Scaled x ∈ [−1, 1]",
+    "legendre": "Legendre",
+    "orthonormal": "Orthonormal on the data",
+}
+OPTIMIZER_LABELS = {**OPTIMIZER_NAMES, LM_KIND: LM_NAME}
+GUIDE_POINTS = 20_000  # the learning-rate guide of a formula or of batches is judged on this many points
 SLOWEST_STEPS_PER_S = 2.0
 
 
@@ -45,7 +56,9 @@ class ModelPanel(QWidget):
     Every control only asks (the signals below); what the document then says is what the controls show.
     """
 
-    modelRequested = Signal(str, object)  # "polynomial" or "mlp", and the hidden sizes (None: keep)
+    modelRequested = Signal(str, object)  # "polynomial", "mlp" or "formula", and the hidden sizes (None: keep)
+    formulaRequested = Signal(str)  # a formula typed in
+    guessStartRequested = Signal()
     degreeRequested = Signal(int)
     basisRequested = Signal(str)
     lossRequested = Signal(object)  # a Loss
@@ -68,9 +81,22 @@ class ModelPanel(QWidget):
         self.model_combo.addItem("Polynomial", "polynomial")
         self.model_combo.addItem("Neural net 1 → H → 1", "mlp1")
         self.model_combo.addItem("Neural net 1 → H → H → 1", "mlp2")
+        self.model_combo.addItem("Formula", "formula")
         self.model_combo.setToolTip(
-            "What the knobs define: a polynomial's coefficients, or the weights of a small "
-            "neural net with tanh hidden units, trained by the same engine and loop"
+            "What the knobs define: a polynomial's coefficients, the weights of a small neural net with tanh "
+            "hidden units, or the parameters of a formula you write; all trained by the same engine and loop"
+        )
+        self.formula_edit = QLineEdit(objectName="formulaEdit")
+        self.formula_edit.setPlaceholderText("e.g. a*exp(-b*x) + c")
+        self.formula_edit.setToolTip(
+            "y as a formula of x and parameters you name (they become the knobs), e.g. a*exp(-b*x) + c, "
+            "A*sin(w*x + phi), b1*(1 - exp(-b2*x)).\nNumbers, + - * / ^ (or **), parentheses, exp log sqrt "
+            "sin cos tan arctan tanh abs, pi, e.  Press Enter to use it."
+        )
+        self.guess_button = QPushButton("Guess start", objectName="guessStartButton")
+        self.guess_button.setToolTip(
+            "Set the formula's knobs to start values guessed from the data (the parameters it is linear in "
+            "are solved, the others searched over the data's scales)"
         )
         self.hidden_spin = QSpinBox(objectName="hiddenSpin", minimum=1, maximum=MAX_HIDDEN)
         self.hidden_spin.setToolTip("Hidden units H per layer of the neural net")
@@ -92,9 +118,22 @@ class ModelPanel(QWidget):
             "MAE and Huber are gentler on outliers"
         )
         self.optimizer_combo = QComboBox(objectName="optimizerCombo")
-        for kind, label in OPTIMIZER_NAMES.items():
+        for kind, label in OPTIMIZER_LABELS.items():
             self.optimizer_combo.addItem(label, kind)
-        self.optimizer_combo.setToolTip("How a gradient becomes a knob update")
+        self.optimizer_combo.setToolTip(
+            "How a gradient becomes a knob update.  Conjugate gradient and L-BFGS choose their step along a "
+            "line; Levenberg–Marquardt uses the Jacobian (squared-error losses)"
+        )
+        self.batch_spin = QSpinBox(objectName="batchSizeSpin", minimum=0, maximum=10**9)
+        self.batch_spin.setSpecialValueText("all points")
+        self.batch_spin.setKeyboardTracking(False)
+        self.batch_spin.setToolTip(
+            "Stochastic gradient descent: each step uses this many points, drawn without replacement within "
+            "each pass over the data (seeded); 'all points' is ordinary gradient descent"
+        )
+        self.seed_spin = QSpinBox(objectName="batchSeedSpin", minimum=0, maximum=2**31 - 1)
+        self.seed_spin.setKeyboardTracking(False)
+        self.seed_spin.setToolTip("Seed of the batches' draws: the same seed gives the same run")
         self.lr_spin = LogSpinBox(objectName="learningRateSpin")
         self.lr_spin.setRange(MIN_LR, MAX_LR)  # (what a session may hold, too)
         self.lr_spin.setToolTip(
@@ -115,11 +154,21 @@ class ModelPanel(QWidget):
         self.speed_label = QLabel()
 
         form.addRow("Model", self.model_combo)
+        formula_row = QHBoxLayout()
+        formula_row.addWidget(self.formula_edit, 1)
+        formula_row.addWidget(self.guess_button)
+        form.addRow("y =", formula_row)
+        self._formula_row = formula_row
         form.addRow("Hidden units", self.hidden_spin)
         form.addRow("Degree", self.degree_spin)
         form.addRow("Basis", self.basis_combo)
         form.addRow("Loss", self.loss_combo)
         form.addRow("Optimizer", self.optimizer_combo)
+        batch_row = QHBoxLayout()
+        batch_row.addWidget(self.batch_spin, 1)
+        batch_row.addWidget(QLabel("seed"))
+        batch_row.addWidget(self.seed_spin)
+        form.addRow("Batch", batch_row)
         form.addRow("Learning rate", self.lr_spin)
         form.addRow("", self.lr_limit_label)
         form.addRow("Step limit", self.steps_spin)
@@ -152,6 +201,7 @@ class ModelPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        self._form = form
 
         self.degree_spin.valueChanged.connect(self._on_degree_changed)
         self.model_combo.activated.connect(self._on_model_activated)
@@ -162,6 +212,10 @@ class ModelPanel(QWidget):
         self.lr_spin.valueChanged.connect(self._on_lr_changed)
         self.steps_spin.valueChanged.connect(self._on_steps_changed)
         self.speed_slider.valueChanged.connect(self._on_speed_changed)
+        self.formula_edit.returnPressed.connect(self._on_formula_entered)
+        self.guess_button.clicked.connect(self.guessStartRequested)
+        self.batch_spin.valueChanged.connect(self._on_batch_changed)
+        self.seed_spin.valueChanged.connect(self._on_seed_changed)
         self.run_button.clicked.connect(self.runToggled)
         self.step_button.clicked.connect(self.stepRequested)
         self.solve_button.toggled.connect(self.exactToggled)
@@ -173,6 +227,7 @@ class ModelPanel(QWidget):
         document.settingsChanged.connect(self.refresh)
         document.overlaysChanged.connect(self.refresh)
         document.factsChanged.connect(self._show_stability)
+        document.knobsChanged.connect(self._on_knobs_changed)
         document.runChanged.connect(self._on_running_changed)
         self._on_speed_changed(self.speed_slider.value())
         self.refresh()
@@ -191,25 +246,40 @@ class ModelPanel(QWidget):
             self.solve_button,
             self.model_combo,
             self.hidden_spin,
+            self.batch_spin,
+            self.seed_spin,
         )
         for w in widgets:
             w.blockSignals(True)
         try:
             self.degree_spin.setValue(state.degree)
-            net = state.model == "mlp"
-            self.model_combo.setCurrentIndex(
-                self.model_combo.findData(f"mlp{len(state.hidden)}" if net else "polynomial")
-            )
+            net, formula = state.model == "mlp", state.model == "formula"
+            choice = f"mlp{len(state.hidden)}" if net else state.model
+            self.model_combo.setCurrentIndex(self.model_combo.findData(choice))
             self.hidden_spin.setValue(state.hidden[0])
-            self.hidden_spin.setEnabled(net)
-            self.degree_spin.setEnabled(not net)
-            self.basis_combo.setEnabled(not net)
+            if formula and not self.formula_edit.hasFocus():
+                self.formula_edit.setText(state.formula)
+            for row, shown in (
+                (self._formula_row, formula),
+                (self.hidden_spin, net),
+                (self.degree_spin, state.model == "polynomial"),
+                (self.basis_combo, state.model == "polynomial"),
+            ):
+                self._form.setRowVisible(row, shown)
+                row.setEnabled(shown)
             self.solve_button.setEnabled(not net)
+            self.solve_button.setText("Solve (Levenberg–Marquardt)" if formula else "Solve exactly")
             self.solve_button.setToolTip(
-                "Show the least-squares optimum as a ghost curve, with its loss (F9)"
+                "Fit the formula with Levenberg–Marquardt from the current knobs and show it as a ghost curve, "
+                "with its loss and statistics (F9)"
+                if formula
+                else "Show the least-squares optimum as a ghost curve, with its loss (F9)"
                 if not net
                 else "The neural net has no closed-form optimum"
             )
+            self.batch_spin.setMaximum(max(self.document.dataset.n, 1))
+            self.batch_spin.setValue(settings.batch_size or 0)
+            self.seed_spin.setValue(settings.seed)
             self.basis_combo.setCurrentIndex(self.basis_combo.findData(state.basis.kind))
             self.loss_combo.setCurrentIndex(self.loss_combo.findData(state.loss.kind))
             self.optimizer_combo.setCurrentIndex(self.optimizer_combo.findData(settings.optimizer))
@@ -222,24 +292,58 @@ class ModelPanel(QWidget):
         self._show_stability()
 
     def _show_stability(self) -> None:
-        cond = self.document.conditioning  # (None without data, for the net, or while big data's is computed)
-        lr = self.document.settings.lr
-        if cond is None or not math.isfinite(cond.max_stable_lr):
+        doc = self.document
+        settings = doc.settings
+        limit, words, tip = self._stability_limit()
+        if limit is None or not math.isfinite(limit):
             self.lr_limit_label.setText("")
+            self.lr_limit_label.setToolTip("")
             self.lr_spin.setStyleSheet("")
             return
-        limit = cond.max_stable_lr
-        above = lr > limit and self.document.settings.optimizer == "gd"
-        self.lr_limit_label.setText(f"stable below {limit:.3g} (2/λ_max)" + ("  ⚠ above!" if above else ""))
+        above = settings.lr > limit and settings.optimizer == "gd"
+        self.lr_limit_label.setText(f"stable below {limit:.3g} {words}" + ("  ⚠ above!" if above else ""))
+        self.lr_limit_label.setToolTip(tip)
         self.lr_spin.setStyleSheet("QDoubleSpinBox { background: #f7c6c0; color: black; }" if above else "")
+
+    def _stability_limit(self) -> tuple[float | None, str, str]:
+        """(plain gradient descent's largest stable rate, how it was found, a sentence on it)."""
+        doc = self.document
+        batch = doc.settings.batch_size
+        if doc.state.model == "polynomial" and batch is None:
+            cond = doc.conditioning  # (None without data, or while big data's is computed)
+            tip = "Plain gradient descent is stable only below 2/λ_max, λ_max the loss's largest curvature"
+            return (None if cond is None else cond.max_stable_lr), "(2/λ_max)", tip
+        if doc.dataset.n == 0 or doc.state.model == "mlp" or doc.big:
+            return None, "", ""
+        sample = evenly_sampled(doc.problem, GUIDE_POINTS)
+        try:
+            guide = step_size_guide(sample, doc.state.theta, batch, doc.settings.seed)
+        except ValueError:
+            return None, "", ""
+        if guide is None:
+            return None, "", ""
+        words = f"(batches of {guide.batch_size})" if guide.batch_size < guide.n_points else "(here)"
+        return guide.batch_limit, words, guide.text
 
     @Slot(int)
     def _on_model_activated(self, index: int):
         choice = self.model_combo.itemData(index)
-        if choice == "polynomial":
-            self.modelRequested.emit("polynomial", None)
+        if choice in ("polynomial", "formula"):
+            self.modelRequested.emit(choice, None)
         else:
             self.modelRequested.emit("mlp", (self.hidden_spin.value(),) * int(choice[-1]))
+
+    @Slot()
+    def _on_formula_entered(self):
+        self.formulaRequested.emit(self.formula_edit.text())
+
+    @Slot(int)
+    def _on_batch_changed(self, value: int):
+        self.settingsRequested.emit({"batch_size": int(value) or None})
+
+    @Slot(int)
+    def _on_seed_changed(self, value: int):
+        self.settingsRequested.emit({"seed": int(value)})
 
     @Slot(int)
     def _on_hidden_changed(self, value: int):
@@ -278,6 +382,12 @@ class ModelPanel(QWidget):
         delay = speed_to_delay(position)
         self.speedRequested.emit(delay)
         self.speed_label.setText("full speed" if delay == 0 else f"{1 / delay:.0f} steps/s")
+
+    @Slot()
+    def _on_knobs_changed(self):
+        # A formula's guide is local (its curvature moves with the knobs): follow it, but not during a run.
+        if self.document.state.model == "formula" and not self.document.running:
+            self._show_stability()
 
     @Slot()
     def _on_running_changed(self):

@@ -428,7 +428,7 @@ class SurfacePlot(QWidget):
         """The points the grid must show: the current knobs, the exact optimum and the race's paths."""
         theta = self.document.state.theta
         points = [(float(theta[self._i]), float(theta[self._j]))]
-        exact = self.document.exact
+        exact = self.document.landmark
         if exact is not None and np.all(np.isfinite(exact.coefficients[[self._i, self._j]])):
             points.append((float(exact.coefficients[self._i]), float(exact.coefficients[self._j])))
         return points + self._race_corners(points)
@@ -614,7 +614,7 @@ class SurfacePlot(QWidget):
         if max(self._i, self._j) >= theta.size:
             return
         self.knob_marker.setData([theta[self._i]], [theta[self._j]])
-        exact = self.document.exact
+        exact = self.document.landmark
         point = exact.coefficients[[self._i, self._j]] if exact is not None else np.full(2, np.nan)
         if np.all(np.isfinite(point)):
             self.exact_marker.setData([point[0]], [point[1]])

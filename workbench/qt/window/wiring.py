@@ -70,6 +70,8 @@ def wire_knob_panel(knobs: KnobPanel, ctl: Controller) -> None:
 def wire_model_panel(model: ModelPanel, ctl: Controller) -> None:
     """Model, basis, loss, run settings, speed, and the four action buttons."""
     model.modelRequested.connect(ctl.set_model)
+    model.formulaRequested.connect(ctl.formulas.set_formula)
+    model.guessStartRequested.connect(ctl.formulas.guess_start)
     model.degreeRequested.connect(ctl.set_degree)
     model.basisRequested.connect(ctl.set_basis)
     model.lossRequested.connect(ctl.set_loss)
