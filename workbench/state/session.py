@@ -63,7 +63,7 @@ def save_session(document: Document, view: dict, path: str | os.PathLike[str]) -
 
 def session_from_json(text: str | bytes, source: str = "<session>") -> LoadedSession:
     """Parse and validate session JSON; anything wrong raises SessionError naming field and fix."""
-    if len(text) > MAX_BYTES:
+    if _size_in_bytes(text) > MAX_BYTES:
         raise SessionError(_too_big_text(source))
     document, view = SessionReader(source).document(_parse_json(text, source))
     return LoadedSession(document, view)
@@ -149,6 +149,13 @@ def _check_depth(text: str, source: str) -> None:
                 )
         elif c in "]}":
             depth -= 1
+
+
+def _size_in_bytes(text: str | bytes) -> int:
+    """The size of ``text`` as a file (UTF-8): the one the limit is about, whether saving or opening."""
+    if isinstance(text, (bytes, bytearray)) or len(text) * 4 <= MAX_BYTES:  # (4: the most bytes a character takes)
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _too_big_text(source: str) -> str:
