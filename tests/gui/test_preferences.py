@@ -7,7 +7,6 @@ is a second window built while the first one's settings are still on disk.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QDialogButtonBox, QDockWidget, QPushButton, QSpinBox, QTabBar
+from session_helpers import LAYOUT_SPOILS, spoiled_layout
 
 from workbench.fitting.basis import MAX_DEGREE
 from workbench.fitting.optimizers import OPTIMIZER_KINDS
@@ -285,58 +285,7 @@ def test_reset_window_layout_puts_every_dock_back(qtbot, make_main_window):
     assert Preferences().get(PREFERENCE) == ""
 
 
-def _plain_sha256(sealed: dict) -> str:
-    """The seal's hash as anyone could recompute it (no key): what a forged or "repaired" layout carries."""
-    state, geometry = base64.b64decode(sealed["state"]), base64.b64decode(sealed["geometry"])
-    return hashlib.sha256(len(state).to_bytes(4, "big") + state + geometry).hexdigest()
-
-
-def _spoiled(sealed: dict, spoil: str):
-    state = base64.b64decode(sealed["state"])
-    if spoil == "version":
-        return {**sealed, "layout_version": LAYOUT_VERSION + 1}
-    if spoil == "docks":
-        return {**sealed, "docks": "dataDock,someDockFromAnotherVersion"}
-    if spoil == "qt":
-        return {**sealed, "qt": "5.15"}
-    if spoil == "bytes":
-        return {**sealed, "state": base64.b64encode(b"\x00\x00\x00\xffrubbish" * 20).decode()}
-    if spoil == "truncated":
-        return {**sealed, "state": base64.b64encode(state[: len(state) // 2]).decode()}
-    if spoil == "one-byte-changed-and-resealed":  # a plain hash recomputed over damaged bytes: crashed Qt
-        damaged = bytearray(state)
-        damaged[len(damaged) // 3] ^= 0xFF
-        forged = {**sealed, "state": base64.b64encode(bytes(damaged)).decode()}
-        return {**forged, "hmac_sha256": _plain_sha256(forged)}
-    if spoil == "not-base64":
-        return {**sealed, "geometry": "not base64!"}
-    if spoil == "no-seal":
-        return {key: value for key, value in sealed.items() if key != "hmac_sha256"}
-    if spoil == "not-an-object":
-        return [sealed]
-    if spoil == "not-json":
-        return "{" + json.dumps(sealed)
-    if spoil == "deeply-nested":
-        return "[" * 100_000 + "]" * 100_000
-    raise AssertionError(spoil)
-
-
-SPOILS = [
-    "version",
-    "docks",
-    "qt",
-    "bytes",
-    "truncated",
-    "one-byte-changed-and-resealed",
-    "not-base64",
-    "no-seal",
-    "not-an-object",
-    "not-json",
-    "deeply-nested",
-]
-
-
-@pytest.mark.parametrize("spoil", [*SPOILS, "another-users-key", "unsealed-from-an-earlier-version"])
+@pytest.mark.parametrize("spoil", [*LAYOUT_SPOILS, "another-users-key", "unsealed-from-an-earlier-version"])
 def test_an_old_or_broken_layout_is_ignored(qtbot, make_main_window, spoil):
     first = make_main_window()
     rearrange(first)
@@ -350,7 +299,7 @@ def test_an_old_or_broken_layout_is_ignored(qtbot, make_main_window, spoil):
         for key, value in [("window/state", QByteArray(state)), ("window/layoutVersion", 1)]:
             raw_settings().setValue(key, value)
     else:
-        store_layout(_spoiled(sealed, spoil))
+        store_layout(spoiled_layout(sealed, spoil))
     window = make_main_window()
     assert window.docks["loss"].isVisible()  # the layout as built
     assert window.dockWidgetArea(window.docks["knobs"]) == Qt.DockWidgetArea.RightDockWidgetArea

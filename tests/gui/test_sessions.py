@@ -425,6 +425,17 @@ def test_autosave_coalesces_changes_into_one_recovery_file(make_main_window, qtb
     assert load_session(recovery).document.theta[0] == window.document.theta[0]
 
 
+def test_autosave_writes_again_after_later_changes(make_main_window, qtbot, fast_autosave):
+    window = make_main_window()
+    recovery = window.session_manager.recovery_path
+    for value in (0.25, 0.5, 0.75):  # three bursts of changes, each followed by a quiet moment
+        window.controller.set_knob(0, value)
+        qtbot.waitUntil(
+            lambda v=value: recovery.exists() and load_session(recovery).document.theta[0] == v, timeout=3000
+        )
+    assert len(fast_autosave) == 3
+
+
 def test_autosave_waits_for_a_run_to_end(make_main_window, qtbot, fast_autosave):
     window = make_main_window()
     ctl = window.controller

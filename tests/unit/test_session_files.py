@@ -25,7 +25,7 @@ from workbench.fitting.data import Dataset
 from workbench.state import session as session_module
 from workbench.state.runs import RunSettings
 from workbench.state.session import SessionError, load_session, read_steps, save_session, session_from_json
-from workbench.tasks.context import TaskContext
+from workbench.tasks.context import TaskContext, TaskStopped
 from workbench.tasks.session_io import OpenSessionTask, SaveSessionTask
 
 
@@ -33,9 +33,9 @@ def save(s, path) -> None:
     save_session(s.document, s.view, path)
 
 
-def drive(task):
+def drive(task, context: TaskContext | None = None):
     """Run a task to its end as the runner's inline mode does; its result."""
-    run = task.run(TaskContext())
+    run = task.run(context or TaskContext())
     try:
         while True:
             next(run)
@@ -338,3 +338,34 @@ def test_the_save_task_writes_the_session_and_reports_its_time(tmp_path):
     path = tmp_path / "s.json"
     assert drive(SaveSessionTask(s.document, s.view, path)) >= 0
     assert_same(s, load_session(path))
+
+
+def test_a_save_task_stopped_while_writing_leaves_the_old_file(tmp_path):
+    path = tmp_path / "recovery.json"
+    save(sample_session(), path)
+    before = path.read_bytes()
+    s = big_session(50_000)
+    context = TaskContext()
+    context.stop()  # (as a closing window does to the autosave it no longer wants)
+    with pytest.raises(TaskStopped, match="stopped before"):
+        drive(SaveSessionTask(s.document, s.view, path), context)
+    assert path.read_bytes() == before and names_in(tmp_path) == ["recovery.json"]
+
+
+def test_between_is_called_before_every_piece_and_may_abandon_the_save(tmp_path):
+    path = tmp_path / "s.json"
+    s = packed_session()
+    calls = []
+    save_session(s.document, s.view, path, between=lambda: calls.append(1))
+    assert len(calls) == 2 * 6 + 1  # text before each of the 6 long arrays (x, y, σ, a history, steps and
+    # losses of its validation), each array, and the text after the last
+
+    def give_up():
+        if len(calls) > 13 + 5:
+            raise RuntimeError("enough")
+        calls.append(1)
+
+    before = path.read_bytes()
+    with pytest.raises(RuntimeError, match="enough"):
+        save_session(packed_session().document, {"other": True}, path, between=give_up)
+    assert path.read_bytes() == before and names_in(tmp_path) == ["s.json"]

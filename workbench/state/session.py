@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from workbench.fitting.atomic import atomic_write_chunks
@@ -46,13 +46,20 @@ class LoadedSession:
     view: dict
 
 
-def save_session(document: Document, view: dict, path: str | os.PathLike[str]) -> None:
-    """Write the session to ``path`` atomically; SessionError if a load would refuse it or it is too big."""
+def save_session(
+    document: Document, view: dict, path: str | os.PathLike[str], *, between: Callable[[], None] | None = None
+) -> None:
+    """Write the session to ``path`` atomically; SessionError if a load would refuse it or it is too big.
+
+    ``between`` is called before each piece of the file is written; whatever it raises abandons the save and
+    leaves the file as it was (a background save that is stopped)."""
     written = 0
 
     def counted():
         nonlocal written
         for chunk in session_chunks(document, view):
+            if between is not None:
+                between()
             written += len(chunk)
             if written > MAX_BYTES:
                 raise SessionError(_too_big_text("the session being saved"))

@@ -58,6 +58,7 @@ AUTOSAVE_SHARE = 0.02  # a big session is autosaved less often: at most ~2 % of 
 FILE_FILTER = "Workbench sessions (*.json);;All files (*)"
 BACKGROUND_POINTS = 100_000  # sessions with this many points are written on a thread (with progress)
 BACKGROUND_BYTES = 4 * 1024 * 1024  # session files this big are read on a thread, with progress and Cancel
+AUTOSAVE_CLOSE_WAIT_S = 5.0  # the most a closing window waits for an autosave it stopped to let go of the file
 
 
 class SessionManager(QObject):
@@ -302,6 +303,7 @@ class SessionManager(QObject):
         if not self.maybe_save():
             return False
         self._stop_autosave()
+        self._abandon_autosave()
         self.discard_recovery()
         self.recovery.release()
         return True
@@ -320,7 +322,7 @@ class SessionManager(QObject):
         self._stop_autosave()
         if not self._modified:
             return
-        if self._window.controller.running or self._autosaving is not None:
+        if self._window.controller.running or (self._autosaving is not None and self._autosaving.running):
             self._debounce.start()  # the run's end is a change of its own; until then, look again later
             return
         self.write_recovery()
@@ -341,9 +343,10 @@ class SessionManager(QObject):
         view = view_state(self._window, {"recovery_of": str(self.path) if self.path else None})
         task = SaveSessionTask(document, view, self.recovery_path)
         where = "thread" if document.dataset.n >= BACKGROUND_POINTS else "inline"
-        self._autosaving = self._window.runner.start(
+        handle = self._window.runner.start(
             task, where, name="autosave", on_finished=self._on_autosaved, on_failed=self._on_autosave_failed
         )
+        self._autosaving = handle if handle.running else None  # (an inline one has ended already)
         return not self._autosave_failed
 
     @Slot(object)
@@ -366,6 +369,16 @@ class SessionManager(QObject):
                 "Save the session to keep your work.",
             )
         self._autosave_failed = True
+
+    def _abandon_autosave(self) -> None:
+        """Stop an autosave being written and wait (bounded) until its thread has let go of the file: a copy
+        written after the window closed would be offered as a crash's at the next launch."""
+        handle, self._autosaving = self._autosaving, None
+        if handle is None or not handle.running:
+            return
+        handle.cancel()  # it stops between two pieces of the file, leaving the previous copy as it was
+        if handle.thread is not None:
+            handle.thread.join(AUTOSAVE_CLOSE_WAIT_S)
 
     def discard_recovery(self) -> None:
         """Remove the recovery file (the work it holds is saved, or was deliberately discarded)."""
