@@ -229,11 +229,11 @@ def run_settings(draw):
 
 
 @st.composite
-def window_sessions(draw, max_points: int = 8, long_arrays: bool = False):
+def window_sessions(draw):
     """A session with every part filled at random (data with or without σ, either model, any basis and
-    loss, trails, histories, a last run, snapshots and the window's view state).  ``long_arrays`` makes
-    the points and histories long enough to be saved as base64."""
-    n_points = draw(st.integers(17 if long_arrays else 0, max_points))
+    loss, trails, histories, a last run, snapshots and the window's view state); points and histories are
+    short (saved as lists) or long (saved as base64)."""
+    n_points = draw(st.integers(0, 8) | st.integers(17, 40))
     coordinate = _floats(-100.0, 100.0)
     sigma = draw(st.none() | vectors(n_points, _floats(0.01, 10.0)))
     dataset = Dataset(
@@ -269,7 +269,7 @@ def window_sessions(draw, max_points: int = 8, long_arrays: bool = False):
     view = {key: draw(st.booleans()) for key in ("show_forces", "show_squares", "show_bands", "show_residuals")}
     if draw(st.booleans()):
         view["fit_view"] = [x0, x0 + draw(_floats(0.5, 200.0)), y0, y0 + draw(_floats(0.5, 200.0))]
-    lengths = st.integers(17, 40) if long_arrays else st.integers(0, 6)
+    lengths = st.integers(0, 6) | st.integers(17, 40)
     histories = draw(st.lists(lengths.flatmap(lambda k: vectors(k, _floats(0.0, 1e6))), max_size=3))
     return make_session(
         dataset,
