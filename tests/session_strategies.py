@@ -1,13 +1,13 @@
-"""Hypothesis strategies and comparisons for sessions, shared by the unit and the window tests.
+"""Building, drawing and comparing sessions (a document and the window's view state), for the unit and the
+window tests.
 
-``window_sessions`` draws sessions a window can show: every field of ``Session`` varied, with numbers in
-ranges whose curves and losses stay finite (the loader's own fuzzing, in tests/unit/test_session.py, covers
-the extremes).  ``assert_same`` compares two sessions bit for bit.
+``make_document`` / ``make_session`` build a document from keyword fields (what a test wants to say, not how
+the document stores it).  ``window_sessions`` draws sessions a window can show: every field varied, with
+numbers in ranges whose curves and losses stay finite (the reader's own fuzzing, in tests/unit, covers the
+extremes).  ``assert_same`` compares two sessions bit for bit.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 from hypothesis import strategies as st
@@ -15,52 +15,157 @@ from hypothesis import strategies as st
 from workbench.fitting.basis import Basis
 from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
-from workbench.session import RunSettings, SavedRun, Session, n_params_for
-
-try:  # the train/validation split (sessions without it still load)
-    from workbench.fitting.split import Split
-except ImportError:  # pragma: no cover - an older tree
-    Split = None
+from workbench.fitting.split import Split
+from workbench.fitting.training import StopReason, TrainResult
+from workbench.state.document import Document
+from workbench.state.fit_state import FitState
+from workbench.state.runs import RunRecord, RunSettings
+from workbench.state.session import LoadedSession
+from workbench.state.session_reader import OVERLAYS, n_params_for
 
 SLOTS = ("my best knobs", "GD result", "exact")
 
 
+# -- building ------------------------------------------------------------------------------------------------
+def run_record(params, loss, steps, stop_reason, elapsed_s, start_theta, settings=None, message="") -> RunRecord:
+    """A finished run as the document keeps it (the fields in the order the old ``SavedRun`` took them)."""
+    return RunRecord(
+        TrainResult(np.array(params, dtype=np.float64), loss, steps, StopReason(stop_reason), elapsed_s, message),
+        np.array(start_theta, dtype=np.float64),
+        settings or RunSettings(),
+    )
+
+
+def make_document(
+    dataset: Dataset,
+    *,
+    degree: int = 5,
+    basis: Basis | None = None,
+    loss: Loss | None = None,
+    theta=None,
+    model: str = "polynomial",
+    hidden=(8,),
+    split: Split | None = None,
+    settings: RunSettings | None = None,
+    manual_trail=(),
+    manual_moves: int = 0,
+    best_manual=None,
+    gd_trajectory=(),
+    loss_history=(),
+    val_history=(),
+    last_run: RunRecord | None = None,
+    snapshots: dict | None = None,
+    show_exact: bool = False,
+    show_manual: bool = False,
+    show_gd: bool = False,
+) -> Document:
+    """A document holding exactly these fields (nothing is checked: a test may build one a save refuses)."""
+    hidden = tuple(int(h) for h in hidden)
+    if theta is None:
+        theta = np.zeros(n_params_for(model, degree, hidden))
+    state = FitState(
+        dataset,
+        degree,
+        basis or Basis(),
+        loss or Loss(),
+        np.array(theta, dtype=np.float64),
+        model,
+        hidden,
+        split,
+    )
+    document = Document.restored(state, settings or RunSettings())
+    document.load_records(
+        manual_trail=manual_trail,
+        manual_moves=manual_moves,
+        best_manual=best_manual,
+        gd_trajectory=gd_trajectory,
+        loss_history=loss_history,
+        val_history=val_history,
+        last_run=last_run,
+    )
+    document.snapshots = {
+        name: (float(value), np.array(knobs, dtype=np.float64)) for name, (value, knobs) in (snapshots or {}).items()
+    }
+    document.show_exact, document.show_manual, document.show_gd = show_exact, show_manual, show_gd
+    return document
+
+
+def make_session(dataset: Dataset, *, view: dict | None = None, **fields) -> LoadedSession:
+    """A session: ``make_document(dataset, **fields)`` and the window's ``view`` state."""
+    return LoadedSession(make_document(dataset, **fields), dict(view or {}))
+
+
+def document_fields(document: Document) -> dict:
+    """The keyword fields of ``make_document`` that rebuild ``document`` (change one to make a variant)."""
+    state = document.state
+    return dict(
+        degree=state.degree,
+        basis=state.basis,
+        loss=state.loss,
+        theta=state.theta,
+        model=state.model,
+        hidden=state.hidden,
+        split=state.split,
+        settings=document.settings,
+        manual_trail=document.manual_trail,
+        manual_moves=document.manual_moves,
+        best_manual=document.best_manual,
+        gd_trajectory=document.gd_trajectory,
+        loss_history=document.loss_history,
+        val_history=document.val_history,
+        last_run=document.last_run,
+        snapshots=document.snapshots,
+        show_exact=document.show_exact,
+        show_manual=document.show_manual,
+        show_gd=document.show_gd,
+    )
+
+
+def variant(session: LoadedSession, **changes) -> LoadedSession:
+    """``session`` with some fields changed (``dataset=`` and ``view=`` too)."""
+    fields = document_fields(session.document)
+    dataset = changes.pop("dataset", session.document.dataset)
+    view = changes.pop("view", session.view)
+    return make_session(dataset, view=view, **{**fields, **changes})
+
+
+# -- comparing ----------------------------------------------------------------------------------------------
 def same_array(a, b) -> bool:
     """Same dtype, shape and bits (so -0.0 and 0.0 differ, and NaN equals itself)."""
+    a, b = np.asarray(a), np.asarray(b)
     return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
 def same_arrays(xs, ys) -> bool:
-    return len(xs) == len(ys) and all(same_array(np.asarray(x), np.asarray(y)) for x, y in zip(xs, ys))
+    """Two sequences of arrays, pairwise ``same_array``."""
+    return len(xs) == len(ys) and all(same_array(x, y) for x, y in zip(xs, ys))
 
 
-def assert_same(a: Session, b: Session, *, view: bool = True, ignore: tuple[str, ...] = ()) -> None:
-    """Every field of two sessions equal, floats bit for bit (``view=False`` skips the window's part,
-    ``ignore`` some keys of it)."""
+def saved_view(session: LoadedSession) -> dict:
+    """The view state as a save writes it: the window's part with the document's overlays."""
+    document = session.document
+    return {**session.view, **dict(zip(OVERLAYS, (document.show_exact, document.show_manual, document.show_gd)))}
+
+
+def assert_same_documents(a: Document, b: Document) -> None:
+    """Every field a session keeps of two documents equal, floats bit for bit."""
     assert a.dataset.name == b.dataset.name
     assert same_array(a.dataset.x, b.dataset.x) and same_array(a.dataset.y, b.dataset.y)
-    sa, sb = getattr(a.dataset, "sigma", None), getattr(b.dataset, "sigma", None)
+    sa, sb = a.dataset.sigma, b.dataset.sigma
     assert (sa is None) == (sb is None) and (sa is None or same_array(sa, sb))
-    assert (a.degree, a.basis, a.loss, a.model, a.hidden, a.settings, a.manual_moves) == (
-        b.degree,
-        b.basis,
-        b.loss,
-        b.model,
-        b.hidden,
-        b.settings,
-        b.manual_moves,
+    state_a, state_b = a.state, b.state
+    assert (state_a.degree, state_a.basis, state_a.loss, state_a.model, state_a.hidden, state_a.split) == (
+        state_b.degree,
+        state_b.basis,
+        state_b.loss,
+        state_b.model,
+        state_b.hidden,
+        state_b.split,
     )
-    if view:
-        differ = {
-            k: (a.view.get(k), b.view.get(k))
-            for k in {*a.view, *b.view} - set(ignore)
-            if a.view.get(k) != b.view.get(k)
-        }
-        assert not differ, differ
-    assert getattr(a, "split", None) == getattr(b, "split", None)
-    assert same_arrays(getattr(a, "val_history", ()), getattr(b, "val_history", ())), "val_history"
-    assert same_array(a.theta, b.theta)
-    for name in ("manual_trail", "gd_trajectory", "loss_history"):
+    assert (a.settings, a.manual_moves) == (b.settings, b.manual_moves)
+    assert (a.show_exact, a.show_manual, a.show_gd) == (b.show_exact, b.show_manual, b.show_gd)
+    assert same_array(state_a.theta, state_b.theta)
+    for name in ("manual_trail", "gd_trajectory", "loss_history", "val_history"):
         assert same_arrays(getattr(a, name), getattr(b, name)), name
     assert (a.best_manual is None) == (b.best_manual is None)
     if a.best_manual is not None:
@@ -73,15 +178,32 @@ def assert_same(a: Session, b: Session, *, view: bool = True, ignore: tuple[str,
     assert (a.last_run is None) == (b.last_run is None)
     if a.last_run is not None:
         ra, rb = a.last_run, b.last_run
-        assert same_array(ra.params, rb.params) and same_array(ra.start_theta, rb.start_theta)
-        assert (repr(ra.loss), ra.steps, ra.stop_reason, repr(ra.elapsed_s), ra.settings, ra.message) == (
-            repr(rb.loss),
-            rb.steps,
-            rb.stop_reason,
-            repr(rb.elapsed_s),
+        assert same_array(ra.result.params, rb.result.params) and same_array(ra.start_theta, rb.start_theta)
+        assert (
+            repr(ra.result.loss),
+            ra.result.steps,
+            ra.result.stop_reason,
+            repr(ra.result.elapsed_s),
+            ra.settings,
+            ra.result.message,
+        ) == (
+            repr(rb.result.loss),
+            rb.result.steps,
+            rb.result.stop_reason,
+            repr(rb.result.elapsed_s),
             rb.settings,
-            rb.message,
+            rb.result.message,
         )
+
+
+def assert_same(a: LoadedSession, b: LoadedSession, *, view: bool = True, ignore: tuple[str, ...] = ()) -> None:
+    """Two sessions equal: documents bit for bit, and (``view=False`` skips it, ``ignore`` some keys of it) the
+    view state as a save writes it."""
+    assert_same_documents(a.document, b.document)
+    if view:
+        va, vb = saved_view(a), saved_view(b)
+        differ = {k: (va.get(k), vb.get(k)) for k in {*va, *vb} - set(ignore) if va.get(k) != vb.get(k)}
+        assert not differ, differ
 
 
 # -- sessions a window can show ------------------------------------------------------------------------------
@@ -90,39 +212,32 @@ def _floats(lo: float, hi: float):
 
 
 def vectors(n: int, elements):
+    """Arrays of ``n`` values drawn from ``elements``."""
     return st.lists(elements, min_size=n, max_size=n).map(lambda v: np.array(v, dtype=np.float64))
-
-
-def _supports(cls, name: str) -> bool:
-    return name in {f.name for f in dataclasses.fields(cls)}
 
 
 @st.composite
 def run_settings(draw):
-    extra = {}
-    if _supports(RunSettings, "patience"):
-        extra["patience"] = draw(st.none() | st.integers(1, 10_000))
+    """Run settings within what the window's controls show."""
     return RunSettings(
         draw(st.sampled_from(["gd", "momentum", "nesterov", "adam"])),
         draw(_floats(1e-6, 10.0)),
         draw(st.integers(1, 10**6)),
         draw(_floats(0.0, 1e-3)),
-        **extra,
+        draw(st.none() | st.integers(1, 10_000)),
     )
 
 
 @st.composite
 def window_sessions(draw):
     """A session with every part filled at random (data with or without σ, either model, any basis and
-    loss, trails, histories, a last run, snapshots and the window's view state)."""
-    n_points = draw(st.integers(0, 8))
+    loss, trails, histories, a last run, snapshots and the window's view state); points and histories are
+    short (saved as lists) or long (saved as base64)."""
+    n_points = draw(st.integers(0, 8) | st.integers(17, 40))
     coordinate = _floats(-100.0, 100.0)
-    sigma = None
-    if _supports(Dataset, "sigma"):
-        sigma = draw(st.none() | vectors(n_points, _floats(0.01, 10.0)))
-    extra = {"sigma": sigma} if sigma is not None else {}
+    sigma = draw(st.none() | vectors(n_points, _floats(0.01, 10.0)))
     dataset = Dataset(
-        draw(vectors(n_points, coordinate)), draw(vectors(n_points, coordinate)), draw(st.text(max_size=10)), **extra
+        draw(vectors(n_points, coordinate)), draw(vectors(n_points, coordinate)), draw(st.text(max_size=10)), sigma
     )
     model = draw(st.sampled_from(["polynomial", "mlp"]))
     degree = draw(st.integers(0, 6))
@@ -139,11 +254,11 @@ def window_sessions(draw):
     last_run = draw(
         st.none()
         | st.builds(
-            SavedRun,
+            run_record,
             vectors(m, _floats(-3.0, 3.0)),
             _floats(0.0, 1e6),
             st.integers(0, 10**6),
-            st.sampled_from(["converged", "max_steps", "diverged", "stopped"]),
+            st.sampled_from(["converged", "max_steps", "diverged", "stopped", "early_stop", "stalled"]),
             _floats(0.0, 1e4),
             vectors(m, _floats(-3.0, 3.0)),
             run_settings(),
@@ -151,43 +266,33 @@ def window_sessions(draw):
         )
     )
     x0, y0 = draw(_floats(-100.0, 100.0)), draw(_floats(-100.0, 100.0))
-    view = {
-        key: draw(st.booleans())
-        for key in (
-            "show_forces",
-            "show_squares",
-            "show_bands",
-            "show_residuals",
-            "show_exact",
-            "show_manual",
-            "show_gd",
-        )
-    }
+    view = {key: draw(st.booleans()) for key in ("show_forces", "show_squares", "show_bands", "show_residuals")}
     if draw(st.booleans()):
         view["fit_view"] = [x0, x0 + draw(_floats(0.5, 200.0)), y0, y0 + draw(_floats(0.5, 200.0))]
-    histories = draw(st.lists(st.integers(0, 6).flatmap(lambda k: vectors(k, _floats(0.0, 1e6))), max_size=3))
-    extra = {}
-    if _supports(Session, "split"):
-        extra["split"] = draw(st.none() | st.builds(Split, _floats(0.05, 0.9), st.integers(0, 2**31 - 1)))
-        extra["val_history"] = tuple(draw(_validation(h.size)) for h in histories)
-    return Session(
-        dataset=dataset,
+    lengths = st.integers(0, 6) | st.integers(17, 40)
+    histories = draw(st.lists(lengths.flatmap(lambda k: vectors(k, _floats(0.0, 1e6))), max_size=3))
+    return make_session(
+        dataset,
+        view=view,
         degree=degree,
         basis=basis,
         loss=loss,
         theta=draw(knobs),
         model=model,
         hidden=hidden,
+        split=draw(st.none() | st.builds(Split, _floats(0.05, 0.9), st.integers(0, 2**31 - 1))),
         settings=draw(run_settings()),
         manual_trail=draw(st.lists(knobs, max_size=3)),
         manual_moves=draw(st.integers(0, 1000)),
         best_manual=draw(st.none() | scored),
         gd_trajectory=draw(st.lists(knobs, max_size=3)),
         loss_history=histories,
+        val_history=[draw(_validation(h.size)) for h in histories],
         last_run=last_run,
         snapshots=draw(st.dictionaries(st.sampled_from(SLOTS) | st.text(min_size=1, max_size=8), scored, max_size=3)),
-        view=view,
-        **extra,
+        show_exact=draw(st.booleans()),
+        show_manual=draw(st.booleans()),
+        show_gd=draw(st.booleans()),
     )
 
 

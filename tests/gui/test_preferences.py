@@ -6,6 +6,8 @@ is a second window built while the first one's settings are still on disk.
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -13,11 +15,13 @@ from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QDialogButtonBox, QDockWidget, QPushButton, QSpinBox, QTabBar
+from session_helpers import LAYOUT_SPOILS, spoiled_layout
 
 from workbench.fitting.basis import MAX_DEGREE
 from workbench.fitting.optimizers import OPTIMIZER_KINDS
-from workbench.qt.app_state.preferences import LAYOUT_VERSION, PREFERENCES, Preferences, dock_names
+from workbench.qt.app_state.preferences import PREFERENCES, Preferences
 from workbench.qt.dialogs.preferences_dialog import PreferencesDialog
+from workbench.qt.window.layout import KEY_SETTING, LAYOUT_VERSION, PREFERENCE, dock_names
 
 # Offscreen-platform noise (tests/gui/conftest.py ignores the first one in every test that sets no list).
 OFFSCREEN_NOISE = (
@@ -42,7 +46,7 @@ def test_missing_preferences_give_their_defaults():
     assert prefs.default_degree == 5
     assert prefs.default_optimizer == "gd"
     assert prefs.last_directory == Path.home()
-    assert prefs.get("window/geometry") is None
+    assert prefs.get(PREFERENCE) == ""
 
 
 @pytest.mark.parametrize(
@@ -76,9 +80,9 @@ def test_valid_values_round_trip_through_a_fresh_settings_object(key, value):
         ("defaultOptimizer", "GD; rm -rf /"),
         ("lastDirectory", "/no/such/folder/anywhere"),
         ("lastDirectory", 42),
-        ("window/geometry", "not bytes"),
-        ("window/state", 17),
-        ("window/layoutVersion", "x"),
+        ("window/layout", 17),
+        ("window/layout", ["a", "b"]),
+        ("window/layout", QByteArray(b"\x00\xff")),
     ],
 )
 def test_a_corrupt_stored_value_falls_back_to_the_default(key, stored):
@@ -242,11 +246,22 @@ def tab_bars_on_screen(window) -> list[int]:
     )
 
 
+def stored_layout() -> dict:
+    return json.loads(Preferences().get(PREFERENCE))
+
+
+def store_layout(sealed) -> None:
+    raw_settings().setValue(PREFERENCE, sealed if isinstance(sealed, str) else json.dumps(sealed))
+    raw_settings().sync()
+
+
 def test_the_dock_layout_survives_a_new_launch(qtbot, make_main_window):
     first = make_main_window()
     rearrange(first)
     first.close()
-    assert Preferences().get("window/layoutVersion") == LAYOUT_VERSION
+    sealed = stored_layout()
+    assert sealed["layout_version"] == LAYOUT_VERSION and sealed["docks"] == dock_names(first)
+    assert set(sealed) == {"state", "geometry", "hmac_sha256", "qt", "layout_version", "docks"}
     second = make_main_window()
     assert not second.docks["loss"].isVisible()
     assert second.dockWidgetArea(second.docks["knobs"]) == Qt.DockWidgetArea.LeftDockWidgetArea
@@ -267,24 +282,24 @@ def test_reset_window_layout_puts_every_dock_back(qtbot, make_main_window):
     assert not window.docks["gradcheck"].isFloating()
     assert window.docks["report"] in window.tabifiedDockWidgets(window.docks["compare"])
     qtbot.waitUntil(lambda: tab_bars_on_screen(window) == tabs_as_built)  # no stale tab bar left behind
-    assert Preferences().get("window/state") is None
+    assert Preferences().get(PREFERENCE) == ""
 
 
-@pytest.mark.parametrize("spoil", ["version", "docks", "bytes", "truncated"])
+@pytest.mark.parametrize("spoil", [*LAYOUT_SPOILS, "another-users-key", "unsealed-from-an-earlier-version"])
 def test_an_old_or_broken_layout_is_ignored(qtbot, make_main_window, spoil):
     first = make_main_window()
     rearrange(first)
     first.close()
-    settings = raw_settings()
-    if spoil == "version":
-        settings.setValue("window/layoutVersion", LAYOUT_VERSION + 1)
-    elif spoil == "docks":
-        settings.setValue("window/docks", "dataDock,someDockFromAnotherVersion")
-    elif spoil == "bytes":
-        settings.setValue("window/state", QByteArray(b"\x00\x00\x00\xffrubbish" * 20))
+    sealed = stored_layout()
+    if spoil == "another-users-key":  # the same file read by another user (or on another computer)
+        raw_settings().setValue(KEY_SETTING, "0" * 64)
+    elif spoil == "unsealed-from-an-earlier-version":
+        raw_settings().remove(PREFERENCE)
+        state = base64.b64decode(sealed["state"])
+        for key, value in [("window/state", QByteArray(state)), ("window/layoutVersion", 1)]:
+            raw_settings().setValue(key, value)
     else:
-        state = settings.value("window/state")
-        settings.setValue("window/state", QByteArray(bytes(state)[: len(bytes(state)) // 2]))
+        store_layout(spoiled_layout(sealed, spoil))
     window = make_main_window()
     assert window.docks["loss"].isVisible()  # the layout as built
     assert window.dockWidgetArea(window.docks["knobs"]) == Qt.DockWidgetArea.RightDockWidgetArea
@@ -294,7 +309,17 @@ def test_an_old_or_broken_layout_is_ignored(qtbot, make_main_window, spoil):
 def test_a_window_never_shown_saves_no_layout(make_main_window):
     window = make_main_window(show=False)
     window.close()
-    assert Preferences().get("window/state") is None
+    assert Preferences().get(PREFERENCE) == ""
+
+
+def test_the_sealing_key_is_made_once_and_kept(make_main_window):
+    first = make_main_window()
+    first.close()
+    key = raw_settings().value(KEY_SETTING)
+    assert isinstance(key, str) and len(key) == 64 and int(key, 16) >= 0
+    second = make_main_window()
+    second.close()
+    assert raw_settings().value(KEY_SETTING) == key
 
 
 def test_dock_names_lists_every_dock(make_main_window):

@@ -18,13 +18,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
+from session_helpers import session_from_window, session_text, show_session
 from session_strategies import assert_same, window_sessions
 
 from workbench.fitting.data import Dataset
 from workbench.qt.window import session_manager as manager_module
 from workbench.qt.window.session_manager import RECOVERY_ENV, SessionManager
-from workbench.qt.window.session_mapping import apply_session, session_from_window
-from workbench.session import SCHEMA_VERSION, Session, load_session, session_to_json
+from workbench.state.session import SCHEMA_VERSION, LoadedSession, load_session
 
 TITLE = " — Curve Fitter Workbench"
 
@@ -80,7 +80,7 @@ def test_save_then_open_in_a_fresh_window_restores_everything(make_main_window, 
     # Offscreen, a window is clamped to the 800×800 screen but no smaller than its minimum size: start
     # there, so that the fresh window gets the same size back (the position moves by the frame offset).
     source.resize(source.minimumSizeHint().width(), 700)
-    assert apply_session(source, session, "generated") == []
+    assert show_session(source, session) == []
     qtbot.wait(20)  # let the resized window lay its docks out before its state is read
     shown = session_from_window(source)
     assert_same(session, shown, view=False)  # the document took every field as given
@@ -89,17 +89,19 @@ def test_save_then_open_in_a_fresh_window_restores_everything(make_main_window, 
     path = tmp_path / "round.json"
     assert source.session_manager.save_to(path)
     fresh = make_main_window()
+    seen = record_notices(fresh)
     assert fresh.session_manager.open_path(path)
+    assert [level for level, _ in seen] == ["info"], seen  # opened, layout restored: nothing to warn about
     qtbot.wait(20)  # a restored dock layout settles on the next event-loop turns
     # The fresh window holds exactly what was saved, and its docks sit where the source's do.
-    assert_same(load_session(path), session_from_window(fresh), ignore=("window_geometry", "window_state"))
+    assert_same(load_session(path), session_from_window(fresh), ignore=("layout",))
     # (within a scroll bar's width: offscreen, a tab group's width settles a few turns later)
     for name, dock in source.docks.items():
         twin = fresh.docks[name]
         assert dock.isVisible() == twin.isVisible(), name
         if dock.isVisible():
             assert abs(dock.width() - twin.width()) <= 16 and abs(dock.height() - twin.height()) <= 16, name
-    assert fresh.size() == source.size()  # dock layout compared above, bytes equal
+    assert fresh.size() == source.size()  # dock layout compared above
     assert fresh.forces_action.isChecked() == session.view["show_forces"]
     assert fresh.document.undo_stack.count() == 0 and not fresh.session_manager.modified
     for window in (source, fresh):
@@ -133,7 +135,7 @@ def test_round_trip_keeps_a_changed_dock_layout_and_runs(make_main_window, tmp_p
     assert run is not None and run.result.steps == window.document.last_run.result.steps
     assert np.array_equal(run.result.params, window.document.theta)
     assert len(fresh.document.loss_history) == 1 and fresh.document.loss_history[0].size == run.result.steps
-    assert_same(session_from_window(window), session_from_window(fresh), ignore=("window_geometry", "window_state"))
+    assert_same(session_from_window(window), session_from_window(fresh), ignore=("layout",))
     assert fresh.size() == window.size()
 
 
@@ -141,11 +143,12 @@ def test_a_diverged_run_still_saves(make_main_window, tmp_path, qtbot):
     """Overflowed losses and positions end the saved history where the run blew up (JSON has no inf)."""
     window = make_main_window()
     doc = window.document
-    doc.loss_history.append(np.array([3.0, 40.0, np.inf, np.nan]))
-    doc.gd_trajectory.extend([np.ones(6), np.full(6, np.inf)])
+    doc.load_records(
+        loss_history=[np.array([3.0, 40.0, np.inf, np.nan])], gd_trajectory=[np.ones(6), np.full(6, np.inf)]
+    )
     path = tmp_path / "diverged.json"
     assert window.session_manager.save_to(path)
-    saved = load_session(path)
+    saved = load_session(path).document
     assert saved.loss_history[-1].tolist() == [3.0, 40.0]
     assert len(saved.gd_trajectory) == 1
 
@@ -165,7 +168,7 @@ def test_opening_clears_the_undo_history(make_main_window, tmp_path):
 
 # -- bad files ------------------------------------------------------------------------------------------------
 def _valid(window) -> dict:
-    return json.loads(session_to_json(session_from_window(window)))
+    return json.loads(session_text(session_from_window(window)))
 
 
 def _newer(d):
@@ -180,8 +183,8 @@ def _bad_view(d):
     d["view"]["show_bands"] = "yes"
 
 
-def _bad_layout(d):
-    d["view"]["window_state"] = "not base64!"
+def _bad_points(d):
+    d["dataset"]["x"] = {"float64": "not base64!"}
 
 
 def _overflow(d):
@@ -194,7 +197,7 @@ def _overflow(d):
         (_newer, "saved by a newer version of Curve Fitter Workbench"),
         (_bad_degree, "degree: 99 is out of range"),
         (_bad_view, "view.show_bands: expected true or false"),
-        (_bad_layout, "view.window_state: not valid base64"),
+        (_bad_points, "dataset.x.float64: not valid base64 text"),
         (_overflow, "theta and dataset: the loss and its gradient at these knobs cannot be computed"),
         ("truncated", "not valid JSON"),
         ("missing", "cannot read the file"),
@@ -328,11 +331,11 @@ def test_save_without_a_file_asks_where_and_adds_json(make_main_window, tmp_path
     save_dialog_returns(monkeypatch, tmp_path / "chosen")
     action(window, "saveSessionAction").trigger()
     assert window.session_manager.path == tmp_path / "chosen.json"
-    assert load_session(tmp_path / "chosen.json").theta[0] == 1.5
+    assert load_session(tmp_path / "chosen.json").document.theta[0] == 1.5
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: ("", "")))
     window.controller.set_knob(0, 2.5)
     action(window, "saveSessionAsAction").trigger()  # cancelled: nothing written, still modified
-    assert load_session(tmp_path / "chosen.json").theta[0] == 1.5 and window.session_manager.modified
+    assert load_session(tmp_path / "chosen.json").document.theta[0] == 1.5 and window.session_manager.modified
 
 
 def test_file_menu_shortcuts_do_not_clash(make_main_window):
@@ -386,7 +389,7 @@ def test_close_prompt_save_writes_then_closes(make_main_window, monkeypatch, tmp
     answer_unsaved(monkeypatch, "save")
     save_dialog_returns(monkeypatch, tmp_path / "on_close.json")
     assert window.close()
-    assert load_session(tmp_path / "on_close.json").theta[0] == 0.5
+    assert load_session(tmp_path / "on_close.json").document.theta[0] == 0.5
 
 
 def test_close_without_changes_does_not_ask(make_main_window, monkeypatch):
@@ -420,7 +423,18 @@ def test_autosave_coalesces_changes_into_one_recovery_file(make_main_window, qtb
     qtbot.waitUntil(recovery.exists, timeout=3000)
     qtbot.wait(300)
     assert len(fast_autosave) == 1
-    assert load_session(recovery).theta[0] == window.document.theta[0]
+    assert load_session(recovery).document.theta[0] == window.document.theta[0]
+
+
+def test_autosave_writes_again_after_later_changes(make_main_window, qtbot, fast_autosave):
+    window = make_main_window()
+    recovery = window.session_manager.recovery_path
+    for value in (0.25, 0.5, 0.75):  # three bursts of changes, each followed by a quiet moment
+        window.controller.set_knob(0, value)
+        qtbot.waitUntil(
+            lambda v=value: recovery.exists() and load_session(recovery).document.theta[0] == v, timeout=3000
+        )
+    assert len(fast_autosave) == 3
 
 
 def test_autosave_waits_for_a_run_to_end(make_main_window, qtbot, fast_autosave):
@@ -435,7 +449,7 @@ def test_autosave_waits_for_a_run_to_end(make_main_window, qtbot, fast_autosave)
     with qtbot.waitSignal(ctl.runFinished, timeout=10_000):
         pass
     qtbot.waitUntil(lambda: len(fast_autosave) >= 1, timeout=3000)
-    saved = load_session(window.session_manager.recovery_path)
+    saved = load_session(window.session_manager.recovery_path).document
     assert np.array_equal(saved.theta, window.document.theta) and saved.last_run is not None
 
 
@@ -571,4 +585,4 @@ def test_session_on_the_command_line_opens(make_main_window, tmp_path):
     window.session_manager.save_to(path)
     opened = make_main_window(argv=[str(path)])
     assert opened.document.dataset.name == "three" and opened.session_manager.path == path
-    assert isinstance(load_session(path), Session)
+    assert isinstance(load_session(path), LoadedSession)

@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtTest import QTest
+from session_helpers import session_from_window
 
 from workbench.fitting.data import Dataset
 from workbench.qt.app_state.document import SNAPSHOT_SLOTS
-from workbench.qt.window.session_mapping import session_from_window
 
 CTRL, ALT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.AltModifier
 
@@ -172,7 +172,7 @@ def test_snapshots_survive_save_and_open(window, make_main_window, tmp_path, qtb
         got_loss, got_theta = fresh.document.snapshots[name]
         assert repr(got_loss) == repr(loss) and np.array_equal(got_theta, theta)
         assert f"{name} — loss {loss:.6g}" in legend_texts(fresh)
-    assert session_from_window(fresh).snapshots.keys() == set(SNAPSHOT_SLOTS)
+    assert session_from_window(fresh).document.snapshots.keys() == set(SNAPSHOT_SLOTS)
 
 
 def test_a_snapshot_named_elsewhere_gets_a_restore_entry(window):

@@ -1,7 +1,7 @@
 """The core's speed-ups of issue 6 give exactly what the slow ways gave (no Qt here).
 
 Each shortcut is checked against the computation it replaces: a change of basis by a cached exact
-matrix against the conversion through the monomials, a session's spliced dataset text against plain
+matrix against the conversion through the monomials, a session's text written piece by piece against plain
 ``json.dumps``, the fit report that reuses the exact solve against one that solves again, the
 closed-form surface from (loss, gradient, Hessian) against the one from the data, and the remembered
 loss/gradient and fitted values against fresh ones.
@@ -9,7 +9,6 @@ loss/gradient and fitted values against fresh ones.
 
 from __future__ import annotations
 
-import gc
 import json
 from fractions import Fraction
 
@@ -17,15 +16,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from session_strategies import make_document
 
-import workbench.session as session_module
 from workbench.fitting.basis import BASIS_KINDS, MAX_DEGREE, Basis
 from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.problem import FitProblem
 from workbench.fitting.stats import fit_report
 from workbench.fitting.surface import quadratic_surface
-from workbench.session import RunSettings, Session, dataset_json, session_from_json, session_to_json
+from workbench.state.session import session_from_json, session_to_json
+from workbench.state.session_writer import session_chunks
 
 
 def noisy(n: int, seed: int = 0, lo: float = -3.0, hi: float = 3.0):
@@ -67,61 +67,28 @@ def test_the_conversion_matrix_is_exact_rationals():
     assert all(isinstance(v, Fraction) for row in matrix for v in row)
 
 
-# -- a session's points, encoded once ---------------------------------------------------------------------
-def session_of(dataset: Dataset) -> Session:
-    return Session(
-        dataset=dataset,
-        degree=3,
-        basis=Basis("scaled", -3.0, 3.0),
-        loss=Loss(),
-        theta=np.zeros(4),
-        model="polynomial",
-        hidden=(8,),
-        settings=RunSettings(),
-    )
+# -- a session's text, written piece by piece ----------------------------------------------------------------
+def document_of(dataset: Dataset):
+    return make_document(dataset, degree=3, basis=Basis("scaled", -3.0, 3.0), theta=np.zeros(4))
 
 
-@pytest.mark.parametrize("n", [0, 1, 7, 16_384, 16_385, 40_000])
+@pytest.mark.parametrize("n", [0, 1, 7, 16, 17, 40_000])
 @pytest.mark.parametrize("with_sigma", [False, True])
 def test_session_text_is_that_of_plain_json(n, with_sigma):
+    """The long arrays' base64 spliced into the text piece by piece gives what one ``json.dumps`` would."""
     x, y = noisy(n, seed=n)
     sigma = np.linspace(0.1, 2.0, n) if with_sigma else None
-    dataset = Dataset(x, y, 'a "quoted" näme \\ with a slash', sigma)
-    session = session_of(dataset)
-    plain = (
-        json.dumps(session_module._session_dict(session), allow_nan=False, ensure_ascii=False, separators=(",", ":"))
-        + "\n"
-    )
-    text = session_to_json(session)
-    assert text == plain
-    again = session_from_json(text)
-    np.testing.assert_array_equal(again.dataset.x, x)
-    np.testing.assert_array_equal(again.dataset.y, y)
-
-
-def test_each_dataset_is_encoded_once_and_forgotten_with_it(monkeypatch):
-    calls = []
-    real = session_module._json_numbers
-    monkeypatch.setattr(session_module, "_json_numbers", lambda v: calls.append(v.size) or real(v))
-    dataset = Dataset(*noisy(5_000), "points")
-    session_to_json(session_of(dataset))
-    first = len(calls)
-    assert first == 2  # x and y
-    session_to_json(session_of(dataset))  # another save of the same points (autosave after a knob turn)
-    dataset_json(dataset)
-    assert len(calls) == first
-    del dataset
-    gc.collect()
-    assert session_module._dataset_text is None  # the text went with its dataset
-
-
-def test_warming_in_the_background_fills_the_cache():
-    dataset = Dataset(*noisy(60_000, seed=3), "big")
-    thread = session_module.warm_dataset_json(dataset)
-    thread.join(30)
-    assert not thread.is_alive()
-    cached = session_module._dataset_text
-    assert cached is not None and cached[0]() is dataset and cached[1] == dataset_json(dataset)
+    dataset = Dataset(x, y, 'a "quoted" näme \\ with a slash \u0000', sigma)
+    document = document_of(dataset)
+    chunks = list(session_chunks(document, {"note": "ü"}))
+    text = b"".join(chunks).decode("utf-8")
+    assert text == json.dumps(json.loads(text), allow_nan=False, ensure_ascii=False, separators=(",", ":")) + "\n"
+    assert len(chunks) == 1 + 2 * (2 + with_sigma) * (n > 16)  # a piece per long array, none held twice
+    again = session_from_json(text).document.dataset
+    assert again.name == dataset.name
+    assert again.x.tobytes() == x.tobytes() and again.y.tobytes() == y.tobytes()
+    assert (again.sigma is None) == (sigma is None) and (sigma is None or again.sigma.tobytes() == sigma.tobytes())
+    assert session_to_json(document, {"note": "ü"}) == text
 
 
 # -- the report reuses the exact solve ------------------------------------------------------------------

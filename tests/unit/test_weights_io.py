@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from session_strategies import make_document
 
 from workbench.fitting.data import DataError, Dataset, load_dataset, save_dataset
-from workbench.session import Session, SessionError, session_from_json, session_to_json
+from workbench.state.session import SessionError, session_from_json, session_to_json
 
 
 def weighted() -> Dataset:
@@ -238,13 +239,23 @@ def test_fit_refuses_non_positive_sigma_with_its_line(tmp_path):
 
 # -- sessions --------------------------------------------------------------------------------------------
 def test_session_round_trips_sigma_and_omits_it_when_absent():
-    with_sigma = Session(weighted(), degree=1, theta=[0.0, 1.0])
+    with_sigma = make_document(weighted(), degree=1, theta=[0.0, 1.0])
     text = session_to_json(with_sigma)
     assert json.loads(text)["dataset"]["sigma"] == [0.1, 0.4, 0.2, 1.0]
-    assert session_from_json(text).dataset == weighted()
-    without = Session(weighted().with_sigma(None), degree=1, theta=[0.0, 1.0])
+    assert session_from_json(text).document.dataset == weighted()
+    without = make_document(weighted().with_sigma(None), degree=1, theta=[0.0, 1.0])
     assert "sigma" not in json.loads(session_to_json(without))["dataset"]
-    assert session_from_json(session_to_json(without)).dataset.sigma is None
+    assert session_from_json(session_to_json(without)).document.dataset.sigma is None
+
+
+def test_a_long_sigma_column_round_trips_bit_for_bit_as_base64():
+    x = np.linspace(0.0, 1.0, 50)
+    sigma = np.geomspace(1e-150, 1e150, 50)  # the whole range of usable σ
+    data = Dataset(x, 2 * x + 1, "long", sigma=sigma)
+    text = session_to_json(make_document(data, degree=1, theta=[1.0, 2.0]))
+    assert json.loads(text)["dataset"]["sigma"].keys() == {"float64"}
+    back = session_from_json(text).document.dataset.sigma
+    assert back.tobytes() == sigma.tobytes()
 
 
 @pytest.mark.parametrize(
@@ -261,7 +272,7 @@ def test_session_round_trips_sigma_and_omits_it_when_absent():
     ],
 )
 def test_session_refuses_bad_sigma_naming_the_field(sigma, message):
-    data = json.loads(session_to_json(Session(weighted(), degree=1, theta=[0.0, 1.0])))
+    data = json.loads(session_to_json(make_document(weighted(), degree=1, theta=[0.0, 1.0])))
     data["dataset"]["sigma"] = sigma
     with pytest.raises(SessionError, match=message):
         session_from_json(json.dumps(data), source="s.json")

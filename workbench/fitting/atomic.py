@@ -3,12 +3,14 @@
 The new content goes to a hidden temporary file beside the target, which then replaces it in one rename.
 Saving through a symbolic link writes the file the link points to (the link stays a link).  A temporary file
 left by a save that was interrupted (the process killed mid-write) is removed by the next save of the same
-file.
+file, once it is older than any save in progress could leave it (``STALE_AFTER_S``).
 """
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import secrets
 import stat
 import time
@@ -16,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 STALE_AFTER_S = 60.0  # a temporary file this old beside a target belongs to no save in progress
+_TOKEN_CHARS = 12  # hex digits naming each temporary file: ".<name>.<token>.tmp"
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> None:
@@ -33,6 +36,7 @@ def atomic_write_chunks(path: str | os.PathLike[str], chunks: Iterable[bytes]) -
     """Replace `path` with the concatenated ``chunks`` atomically (a big session, written piece by piece
     without ever being one string in memory); an error while producing them leaves the old file alone."""
     target = resolved(path)
+    remove_stale_temps(target)  # first: an interrupted save's leftovers may be what fills the disk
     tmp, fd = _create_temp_beside(target)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -46,7 +50,6 @@ def atomic_write_chunks(path: str | os.PathLike[str], chunks: Iterable[bytes]) -
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(target.parent)
-    remove_stale_temps(target)
 
 
 def resolved(path: str | os.PathLike[str]) -> Path:
@@ -60,8 +63,9 @@ def remove_stale_temps(target: str | os.PathLike[str], older_than_s: float = STA
     target = Path(target)
     removed = 0
     now = time.time()
-    try:
-        candidates = list(target.parent.glob(f".{target.name}.*.tmp"))
+    ours = re.compile(rf"\.{re.escape(target.name)}\.[0-9a-f]{{{_TOKEN_CHARS}}}\.tmp")
+    try:  # (escaped: a name such as "run[1].json" is no pattern; only names the app makes are candidates)
+        candidates = [p for p in target.parent.glob(f".{glob.escape(target.name)}.*.tmp") if ours.fullmatch(p.name)]
     except OSError:
         return 0
     for tmp in candidates:
@@ -77,7 +81,7 @@ def remove_stale_temps(target: str | os.PathLike[str], older_than_s: float = STA
 def _create_temp_beside(target: Path) -> tuple[Path, int]:
     """Create a fresh temp file in the target's directory, so os.replace never crosses file systems."""
     while True:
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(_TOKEN_CHARS // 2)}.tmp")
         try:
             # 0o666 lets the kernel apply the user's umask, like an ordinary open(path, "w") would.
             return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)

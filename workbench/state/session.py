@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from workbench.fitting.atomic import atomic_write_chunks
@@ -46,13 +46,20 @@ class LoadedSession:
     view: dict
 
 
-def save_session(document: Document, view: dict, path: str | os.PathLike[str]) -> None:
-    """Write the session to ``path`` atomically; SessionError if a load would refuse it or it is too big."""
+def save_session(
+    document: Document, view: dict, path: str | os.PathLike[str], *, between: Callable[[], None] | None = None
+) -> None:
+    """Write the session to ``path`` atomically; SessionError if a load would refuse it or it is too big.
+
+    ``between`` is called before each piece of the file is written; whatever it raises abandons the save and
+    leaves the file as it was (a background save that is stopped)."""
     written = 0
 
     def counted():
         nonlocal written
         for chunk in session_chunks(document, view):
+            if between is not None:
+                between()
             written += len(chunk)
             if written > MAX_BYTES:
                 raise SessionError(_too_big_text("the session being saved"))
@@ -63,7 +70,7 @@ def save_session(document: Document, view: dict, path: str | os.PathLike[str]) -
 
 def session_from_json(text: str | bytes, source: str = "<session>") -> LoadedSession:
     """Parse and validate session JSON; anything wrong raises SessionError naming field and fix."""
-    if len(text) > MAX_BYTES:
+    if _size_in_bytes(text) > MAX_BYTES:
         raise SessionError(_too_big_text(source))
     document, view = SessionReader(source).document(_parse_json(text, source))
     return LoadedSession(document, view)
@@ -149,6 +156,13 @@ def _check_depth(text: str, source: str) -> None:
                 )
         elif c in "]}":
             depth -= 1
+
+
+def _size_in_bytes(text: str | bytes) -> int:
+    """The size of ``text`` as a file (UTF-8): the one the limit is about, whether saving or opening."""
+    if isinstance(text, (bytes, bytearray)) or len(text) * 4 <= MAX_BYTES:  # (4: the most bytes a character takes)
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _too_big_text(source: str) -> str:

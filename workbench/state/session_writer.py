@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 from collections.abc import Iterator
 
 import numpy as np
@@ -22,18 +23,32 @@ from .runs import RunSettings, aligned_val_history
 from .session_reader import APP, OVERLAYS, SCHEMA_VERSION, SessionError, SessionReader
 
 PACK_ABOVE = 16  # arrays with more values than this are written as base64 doubles
-_SLOT = "\u0000workbench-array-{}\u0000"  # where a long array's base64 text is spliced in
+
+
+class _Arrays:
+    """The long arrays of one save, each standing in the JSON as a placeholder its base64 text replaces.
+
+    A placeholder holds a marker drawn afresh for every save, so no text in the free-form view state can be
+    taken for one (the view of a session read from a file may hold any text)."""
+
+    def __init__(self):
+        self.marker = secrets.token_hex(16)
+        self.values: dict[str, np.ndarray] = {}
+
+    def slot(self, array: np.ndarray) -> str:
+        slot = f"\u0000{self.marker}-{len(self.values)}\u0000"
+        self.values[slot] = array
+        return slot
 
 
 def session_chunks(document: Document, view: dict) -> Iterator[bytes]:
     """The session's UTF-8 text, piece by piece; checked first as a load would check it (SessionError)."""
-    arrays: list[np.ndarray] = []
+    arrays = _Arrays()
     data = _session_dict(document, view, arrays)
     _check(data, arrays)
     text = json.dumps(data, allow_nan=False, ensure_ascii=False, separators=(",", ":")) + "\n"
-    for index, array in enumerate(arrays):
-        slot = json.dumps(_SLOT.format(index), ensure_ascii=False)
-        head, text = text.split(slot, 1)
+    for slot, array in arrays.values.items():
+        head, text = text.split(json.dumps(slot, ensure_ascii=False), 1)
         yield head.encode("utf-8")
         yield b'"' + base64.b64encode(np.ascontiguousarray(array, dtype="<f8").tobytes()) + b'"'
     yield text.encode("utf-8")
@@ -44,32 +59,33 @@ def session_to_json(document: Document, view: dict | None = None) -> str:
     return b"".join(session_chunks(document, view or {})).decode("utf-8")
 
 
-def _check(data: dict, arrays: list[np.ndarray]) -> None:
+def _check(data: dict, arrays: _Arrays) -> None:
     """Refuse anything a load would refuse: the dict is read back, long arrays as the values they hold."""
 
     def unpacked(value):
         if isinstance(value, dict):
-            if set(value) == {"float64"} and isinstance(value["float64"], str) and value["float64"].startswith("\0"):
-                return arrays[int(value["float64"].strip("\0").rsplit("-", 1)[1])]
+            if set(value) == {"float64"} and isinstance(value["float64"], str) and value["float64"] in arrays.values:
+                return arrays.values[value["float64"]]
             return {k: unpacked(v) for k, v in value.items()}
         if isinstance(value, list):
             return [unpacked(v) for v in value]
         return value
 
-    probe = unpacked({k: v for k, v in data.items() if k != "dataset"})
+    # The view is free-form (any depth: the reader refuses deep nesting) and holds no arrays of the writer's.
+    probe = unpacked({k: v for k, v in data.items() if k not in ("dataset", "view")})
+    probe["view"] = data["view"]
     probe["dataset"] = {"name": data["dataset"]["name"], "x": [], "y": []}  # points are valid by construction
     SessionReader("the session being saved").document(probe)
 
 
-def _array(values, arrays: list[np.ndarray]) -> list | dict:
+def _array(values, arrays: _Arrays) -> list | dict:
     flat = np.asarray(values, dtype=np.float64).ravel()
     if flat.size <= PACK_ABOVE:
         return [float(v) for v in flat]
-    arrays.append(flat)
-    return {"float64": _SLOT.format(len(arrays) - 1)}
+    return {"float64": arrays.slot(flat)}
 
 
-def _steps(steps: np.ndarray, arrays: list[np.ndarray]) -> list | dict:
+def _steps(steps: np.ndarray, arrays: _Arrays) -> list | dict:
     """Step numbers: whole numbers in a short list, or doubles (exact below 2⁵³) in base64."""
     return [int(s) for s in steps] if steps.size <= PACK_ABOVE else _array(steps, arrays)
 
@@ -81,7 +97,7 @@ def _settings(s: RunSettings) -> dict:
     return out
 
 
-def _session_dict(document: Document, view: dict, arrays: list[np.ndarray]) -> dict:
+def _session_dict(document: Document, view: dict, arrays: _Arrays) -> dict:
     state = document.state
     dataset = state.dataset
     records = document.records

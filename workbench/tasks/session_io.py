@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from workbench.state.document import Document
 from workbench.state.session import LoadedSession, read_steps, save_session
 
-from .context import TaskContext
+from .context import TaskContext, TaskStopped
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,16 @@ class SaveSessionTask:
     path: str | os.PathLike[str]
 
     def run(self, context: TaskContext) -> Generator[SessionProgress, None, float]:
-        """Write the file (SessionError or OSError if it cannot be written)."""
+        """Write the file (SessionError or OSError if it cannot be written; TaskStopped, and the file as it was,
+        when stopped while writing)."""
         started = time.perf_counter()
         yield from ()
-        save_session(self.document, self.view, self.path)
+
+        def go_on() -> None:
+            if context.stopped:
+                raise TaskStopped(f"stopped before {self.path} was written")
+
+        save_session(self.document, self.view, self.path, between=go_on)
         return time.perf_counter() - started
 
 

@@ -2,10 +2,13 @@
 crash the window.
 
 ``QMainWindow.restoreState`` trusts its bytes: one changed byte in a saved layout can crash the process inside
-Qt.  So a layout is *sealed* when saved (its bytes with a SHA-256, the Qt version, our layout version and the
-set of docks) and restored only when the seal holds: the bytes are exactly the ones Qt wrote, on a Qt and a
-window that lay docks out the same way.  Anything else (damaged, hand-edited, from another version, or from
-before layouts were sealed) is ignored, and the caller says so.
+Qt.  So a layout is *sealed* when saved (its bytes with a keyed hash, the Qt version, our layout version and
+the set of docks) and restored only when the seal holds: the bytes are exactly the ones Qt wrote, on a Qt and
+a window that lay docks out the same way.  The hash is an HMAC-SHA-256 with a secret kept in this user's
+settings (``KEY_SETTING``), not a plain hash: anyone can recompute a plain hash over damaged bytes (a forged
+or carelessly "repaired" file), and Qt would then be handed them.  Anything else (damaged, hand-edited, from
+another version, another user or computer, or from before layouts were sealed) is ignored, and the caller
+says so: a layout is a convenience, never a reason to refuse a session.
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
+import re
+import secrets
 import struct
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, qVersion
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, qVersion
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from workbench.qt.app_state.preferences import Preferences
@@ -26,6 +32,7 @@ _STATE_MARKER = 0xFF  # QMainWindow::saveState begins with this marker, then the
 _GEOMETRY_MAGIC = 0x1D9D0CB  # QWidget::saveGeometry begins with this magic number
 _DEFAULT_LAYOUT = "workbenchDefaultLayout"  # dynamic property holding the layout as built
 PREFERENCE = "window/layout"  # where the layout of the last window closed is remembered (sealed JSON)
+KEY_SETTING = "window/layoutKey"  # this user's secret that seals layouts (64 hex digits)
 
 
 def dock_names(window: QMainWindow) -> str:
@@ -44,7 +51,7 @@ def seal(window: QMainWindow) -> dict:
     return {
         "state": base64.b64encode(state).decode("ascii"),
         "geometry": base64.b64encode(geometry).decode("ascii"),
-        "sha256": _digest(state, geometry),
+        "hmac_sha256": _digest(state, geometry),
         "qt": _qt_version(),
         "layout_version": LAYOUT_VERSION,
         "docks": dock_names(window),
@@ -60,7 +67,10 @@ def unseal(sealed: object, window: QMainWindow) -> tuple[QByteArray | None, QByt
         geometry = base64.b64decode(str(sealed["geometry"]).encode("ascii"), validate=True)
     except (KeyError, binascii.Error, UnicodeEncodeError, ValueError):
         return None, None, "the saved window layout is damaged"
-    if sealed.get("sha256") != _digest(state, geometry) or not _well_formed(state, geometry):
+    mac = sealed.get("hmac_sha256")
+    if not isinstance(mac, str) or not hmac.compare_digest(mac, _digest(state, geometry)):
+        return None, None, "the saved window layout is damaged, or was saved by another user or computer"
+    if not _well_formed(state, geometry):
         return None, None, "the saved window layout is damaged"
     if sealed.get("qt") != _qt_version() or sealed.get("layout_version") != LAYOUT_VERSION:
         return None, None, "the saved window layout comes from another version of the app or of Qt"
@@ -81,7 +91,20 @@ def restore(sealed: object, window: QMainWindow) -> str:
 
 
 def _digest(state: bytes, geometry: bytes) -> str:
-    return hashlib.sha256(struct.pack(">I", len(state)) + state + geometry).hexdigest()
+    return hmac.new(_key(), struct.pack(">I", len(state)) + state + geometry, hashlib.sha256).hexdigest()
+
+
+def _key() -> bytes:
+    """This user's secret for sealing layouts, made on first use (read each time: a test or a second app may
+    have its own settings)."""
+    settings = QSettings()
+    stored = settings.value(KEY_SETTING)
+    if isinstance(stored, str) and re.fullmatch(r"[0-9a-f]{64}", stored):
+        return bytes.fromhex(stored)
+    key = secrets.token_hex(32)
+    settings.setValue(KEY_SETTING, key)
+    settings.sync()
+    return bytes.fromhex(key)
 
 
 def _well_formed(state: bytes, geometry: bytes) -> bool:
@@ -106,7 +129,7 @@ def restore_window_layout(window: QMainWindow, prefs: Preferences | None = None)
         return False
     try:
         sealed = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # a damaged settings file: the layout as built
         return False
     return not restore(sealed, window)
 

@@ -46,6 +46,7 @@ def run_with_progress(
     dialog.setAutoReset(False)
     if not cancellable:
         dialog.setCancelButton(None)
+    dialog.setValue(0)  # starts the clock of SHOW_AFTER_MS (without it the first report shows the dialog at once)
 
     def finished(result) -> None:
         end.result = result
@@ -68,6 +69,8 @@ def run_with_progress(
     if handle.running:
 
         def cancel() -> None:
+            if not handle.running:  # (closing the dialog emits canceled too: the task is over by then)
+                return
             end.cancelled = True
             handle.cancel()
             loop.quit()
