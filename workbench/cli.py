@@ -34,7 +34,10 @@ def build_fit_parser() -> argparse.ArgumentParser:
     from workbench.fitting.optimizers import OPTIMIZER_KINDS
 
     parser = _ArgumentParser(prog="workbench fit", description="Fit a polynomial to a CSV file, headless.")
-    parser.add_argument("file", help="CSV/TSV/whitespace file with x and y columns")
+    parser.add_argument(
+        "file",
+        help="CSV/TSV/whitespace file with x and y columns; '-' reads standard input (other columns may hold anything)",
+    )
     parser.add_argument(
         "--x-column", type=int, default=0, metavar="N", help="0-based index of the x column (default 0)"
     )
@@ -48,6 +51,19 @@ def build_fit_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="0-based index of a column of uncertainties σ (> 0): weighted least squares "
         "with weights 1/σ², every loss on residuals/σ (default: no weights)",
+    )
+    parser.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="leave out rows whose x, y or σ cell is empty or not a number, and name them on stderr "
+        "(default: refuse the file at the first such row)",
+    )
+    parser.add_argument(
+        "--decimal",
+        choices=("auto", "point", "comma"),
+        default="auto",
+        help="how the file writes numbers: 1,234.5 (point) or 1.234,5 (comma); default auto: the numbers "
+        "decide, and a file they do not decide is refused with the line",
     )
     parser.add_argument("--degree", type=int, default=5, help="polynomial degree 0..15 (default 5)")
     parser.add_argument(
@@ -100,7 +116,7 @@ def fit_command(argv: list[str]) -> int:
 def _fit(args) -> dict:
     import numpy as np
 
-    from workbench.fitting.data import load_dataset
+    from workbench.fitting.data import read_dataset
 
     started = time.perf_counter()
     if not 0 <= args.degree <= 15:
@@ -111,9 +127,20 @@ def _fit(args) -> dict:
         raise _UsageError(f"--tol must be zero or a positive number, got {args.tol}")
     if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
         raise _UsageError(f"--lr must be a positive number, got {args.lr}")
-    dataset = load_dataset(
-        args.file, x_column=args.x_column, y_column=args.y_column, sigma_column=args.sigma_column, min_points=1
+    stdin = args.file == "-"
+    loaded = read_dataset(
+        sys.stdin.buffer if stdin else args.file,
+        x_column=args.x_column,
+        y_column=args.y_column,
+        sigma_column=args.sigma_column,
+        decimal=args.decimal,
+        skip_bad_rows=args.skip_bad_rows,
+        name="stdin" if stdin else None,
+        source_name="standard input" if stdin else None,
     )
+    for notice in loaded.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    dataset = loaded.dataset
     # Overflow inside a run is reported as divergence, and data beyond double range is refused below,
     # so NumPy's RuntimeWarnings would only add lines to stderr (and LAPACK's own complaints, for an
     # overflowed design matrix, would reach the terminal before any message of ours).

@@ -20,9 +20,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stress_sizes import fuzz, sizes
 
-from workbench.fitting.data import DataError, Dataset, load_dataset, read_table
+from workbench.fitting.data import DataError, Dataset, dataset_from_table, load_dataset, read_table
 from workbench.fitting.table import Table
 from workbench.fitting.table_preview import TablePreview, preview_table
+from workbench.fitting.table_select import select
 from workbench.paths import sample_paths
 
 SAMPLE = sample_paths()[0].read_bytes()
@@ -59,18 +60,40 @@ def check_error(exc: DataError, path: Path) -> None:
 
 
 def check_table(table: Table) -> None:
+    """A sound table: names, kinds, read-only values that are finite or NaN (a bad cell), and each
+    column's first NaN exactly where it says its first bad cell is."""
     assert isinstance(table, Table) and table.n_rows >= 1 and table.n_columns >= 1
-    assert np.all(np.isfinite(table.values)) and not table.values.flags.writeable
     assert len(table.names) == table.n_columns and all(isinstance(n, str) and n for n in table.names)
+    for column in table.columns:
+        assert column.kind in ("number", "date", "text")
+        if column.kind == "text":
+            assert column.values is None
+            continue
+        values = column.values
+        assert values.shape == (table.n_rows,) and not values.flags.writeable
+        assert not np.isinf(values).any()
+        nan = np.flatnonzero(np.isnan(values))
+        assert (column.first_bad is None) == (nan.size == 0)
+        if nan.size:
+            assert column.first_bad[0] == nan[0] and column.first_bad[1].strip()
+
+
+def same_table(a: Table, b: Table) -> None:
+    assert a.names == b.names and a.has_header == b.has_header and a.delimiter == b.delimiter
+    assert [c.kind for c in a.columns] == [c.kind for c in b.columns]
+    assert a == b, (a.values, b.values)
+    assert np.array_equal(a.row_lines, b.row_lines)
 
 
 def read_every_way(path: Path, columns: dict | None = None) -> dict:
-    """Run the three readers on ``path``; each returns a sound result or a clear DataError."""
+    """Run the readers on ``path``; each returns a sound result or a clear DataError, and they agree:
+    the preview is the table's first rows, and the dataset is exactly the chosen columns of the table."""
+    columns = columns or {}
     outcomes: dict = {}
     readers = {
         "table": lambda: read_table(path),
         "preview": lambda: preview_table(path, max_rows=5),
-        "dataset": lambda: load_dataset(path, **(columns or {})),
+        "dataset": lambda: load_dataset(path, **columns),
     }
     for name, read in readers.items():
         try:
@@ -82,14 +105,26 @@ def read_every_way(path: Path, columns: dict | None = None) -> dict:
     if isinstance(table, Table):
         check_table(table)
         assert isinstance(preview, TablePreview), preview  # the first rows of a good file are good
-        rows = min(table.n_rows, 5)
-        np.testing.assert_array_equal(preview.table.values, table.values[:rows])
-        assert preview.table.names == table.names
-    elif isinstance(preview, TablePreview) and preview.complete:
-        # The whole file was in the preview: the full read must refuse it for the same reason.
-        raise AssertionError(f"preview accepted what read_table refused: {table}")
+        same_table(preview.table, table.head(5))
+        try:
+            chosen = dataset_from_table(
+                table,
+                columns.get("x_column", 0),
+                columns.get("y_column", 1),
+                columns.get("sigma_column"),
+                name=path.stem,
+                source=str(path),
+            ).dataset
+        except DataError as exc:
+            assert isinstance(dataset, DataError) and str(dataset) == str(exc), (dataset, exc)
+        else:
+            assert dataset == chosen
+    else:
+        assert isinstance(dataset, DataError)
+        if isinstance(preview, TablePreview) and preview.complete:
+            # The whole file was in the preview: the full read must refuse it for the same reason.
+            raise AssertionError(f"preview accepted what read_table refused: {table}")
     if isinstance(dataset, Dataset):
-        assert isinstance(table, Table) and dataset.n == table.n_rows
         assert np.all(np.isfinite(dataset.x)) and np.all(np.isfinite(dataset.y))
         assert dataset.name == path.stem
     return outcomes
@@ -130,13 +165,16 @@ def test_a_sample_cut_anywhere_reads_as_its_complete_rows_or_says_why(tmp_path, 
     @fuzz(examples)
     @given(cut=st.integers(0, len(SAMPLE)))
     def check(cut):
-        table = read_every_way(fresh_file(tmp_path, SAMPLE[:cut]))["table"]
+        outcomes = read_every_way(fresh_file(tmp_path, SAMPLE[:cut]))
+        table, dataset = outcomes["table"], outcomes["dataset"]
         if isinstance(table, Table):
             # A cut inside the last number leaves a shorter number: every row but the last is unchanged.
             n = table.n_rows
             np.testing.assert_array_equal(table.values[: n - 1], whole.values[: n - 1])
         else:
-            assert any(why in table.reason for why in ("no data rows", "column count", "empty cell")), table
+            assert "no data rows" in table.reason, table
+        if isinstance(dataset, DataError):
+            assert any(why in dataset.reason for why in ("no data rows", "column count", "empty cell")), dataset
 
     check()
 
@@ -160,9 +198,16 @@ def test_a_number_beyond_double_precision_is_named_by_line_and_column(tmp_path, 
         rows[row][column] = cell
         lines = ([f"x{delimiter}y"] if header else []) + [delimiter.join(r) for r in rows]
         path = fresh_file(tmp_path, ("\n".join(lines) + "\n").encode())
-        for name, error in read_every_way(path).items():
-            assert isinstance(error, DataError), name
-            assert (error.line, error.column) == (row + 1 + header, column + 1), (name, str(error))
+        outcomes = read_every_way(path)
+        preview = outcomes["preview"].table
+        errors = [outcomes["dataset"]]
+        for table in (outcomes["table"], preview):
+            with pytest.raises(DataError) as info:
+                select(table, 0, 1, source=str(path))
+            errors.append(info.value)
+        for error in errors:
+            assert isinstance(error, DataError), error
+            assert (error.line, error.column) == (row + 1 + header, column + 1), str(error)
             assert "not a finite number" in error.reason, error.reason
 
     check()
@@ -214,6 +259,7 @@ def test_empty_and_nearly_empty_files(tmp_path, content):
     path.write_bytes(content)
     for name, outcome in read_every_way(path).items():
         assert isinstance(outcome, DataError), name
+        assert "no data rows" in outcome.reason or "not a text file" in outcome.reason, outcome
 
 
 # -- column choices -----------------------------------------------------------------------------------------

@@ -40,7 +40,8 @@ from PySide6.QtWidgets import (
 
 from workbench.fitting.data import Dataset
 from workbench.fitting.generate import GenerateSettings
-from workbench.fitting.table import DataError, read_table
+from workbench.fitting.table import DataError
+from workbench.fitting.table_reader import read_table
 from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.dialogs.generate_dialog import GenerateDialog

@@ -1,0 +1,527 @@
+"""Reading text tables (CSV, TSV, ';' with decimal commas, whitespace) a chunk of rows at a time.
+
+The first ``SNIFF_ROWS`` rows decide the separator (the first of tab, ';', ',' and whitespace that
+splits them all into the same number of cells), whether the first line is a header (a text cell over a
+column of numbers or dates, or nothing but text) and what each column holds: numbers, ISO 8601 dates, or
+text (the first number or date below the header decides).  The rest is streamed: memory holds one block
+of text and the parsed columns, never the file.  Nothing is refused here for a cell; see ``table.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gc
+import itertools
+import operator
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
+
+import numpy as np
+
+from workbench.fitting.dates import dates_to_decimal_years, looks_like_date, parse_date, parse_naive_dates
+from workbench.fitting.memory import available_memory
+from workbench.fitting.number_format import Form, classify_number, parse_numbers
+from workbench.fitting.table import (
+    DATE,
+    NUMBER,
+    TEXT,
+    Column,
+    DataError,
+    DataTooLargeError,
+    LineMap,
+    PathLike,
+    Ragged,
+    Table,
+)
+from workbench.fitting.text_source import BLOCK_BYTES, SourceError, TextSource, open_text
+
+__all__ = [
+    "CHUNK_ROWS",
+    "SNIFF_ROWS",
+    "Progress",
+    "header_cell_reads_back",
+    "read_table",
+    "read_table_with_source",
+    "split_cells",
+]
+
+Progress = Callable[[float], None]  # called with the fraction done, 0 to 1; may raise to abandon the read
+# Rows parsed per pass: a pass holds the GIL in C for ~10 ms (a GUI thread waiting on a loader stays
+# fluid) and is the unit of progress and of cancelling; larger chunks are no faster.
+CHUNK_ROWS = 20_000
+SNIFF_ROWS = 200  # rows that settle the separator, the header and each column's kind (and fill a preview)
+_EMPTY = "empty"
+# Parsing holds a column's chunks and then their concatenation; beyond that a block of text and the
+# cells of one chunk: the estimate below must stay under what is free, or reading is refused at once.
+_BYTES_PER_VALUE_WHILE_READING = 2 * 8 + 2
+_NUMBER_HINT = "cells must be numbers like 1.5, 1,5 or -2e3, or ISO dates like 2020-07-02"
+
+
+def read_table(
+    path_or_text_lines: PathLike | BinaryIO | Iterable[str],
+    *,
+    source: str | None = None,
+    progress: Progress | None = None,
+    columns: Iterable[int] | None = None,
+) -> Table:
+    """Read a text table from a path, a binary stream (``sys.stdin.buffer``) or text lines.
+
+    ``source`` names the input in messages (default: the path).  ``columns``: the 0-based columns to
+    parse (default: all); others are only split into cells.  A column whose first ``SNIFF_ROWS`` rows
+    hold neither a number nor a date is text, and never parsed.
+    ``progress``, if given, is called with the fraction done (0 to 1, increasing, ending with 1.0) after
+    every ``CHUNK_ROWS`` rows; an exception it raises (to cancel, say) ends the read and propagates.
+    """
+    return read_table_with_source(path_or_text_lines, source=source, progress=progress, columns=columns)[0]
+
+
+def read_table_with_source(
+    path_or_text_lines,
+    *,
+    source: str | None = None,
+    progress: Progress | None = None,
+    columns: Iterable[int] | None = None,
+    max_rows: int | None = None,
+    first_block: int = BLOCK_BYTES,
+    keep_cells: bool = False,
+) -> tuple[Table, TextSource, list[list[str]]]:
+    """``read_table``, also returning the ``TextSource`` read (how much, which encoding) and, with
+    ``keep_cells``, the first rows' cells as text.  ``max_rows``: stop after that many data rows."""
+    name = _name_of(path_or_text_lines, source)
+    report = progress if progress is not None else _no_progress
+    report(0.0)
+    handle = None
+    try:
+        text, handle = open_text(path_or_text_lines, name)
+        if isinstance(path_or_text_lines, list):
+            text.size = len(path_or_text_lines)  # progress by lines handed out
+        builder = _Builder(name, None if columns is None else tuple(columns), max_rows, text, report, keep_cells)
+        for lines in text.blocks(first_block):
+            if builder.feed(lines):
+                break
+        table = builder.finish()
+    except SourceError as exc:
+        raise DataError(exc.reason, path=name, line=exc.line, column=exc.column) from None
+    except MemoryError:
+        raise DataTooLargeError(
+            "not enough memory to read this file: close other programs, read fewer columns (workbench fit "
+            "reads only x, y and σ), or split the file",
+            path=name,
+        ) from None
+    except OSError as exc:
+        raise DataError(f"cannot read the file ({exc.strerror or exc})", path=name) from exc
+    finally:
+        if handle is not None:
+            handle.close()
+    report(1.0)
+    return table, text, builder.kept_cells
+
+
+def _name_of(given, source: str | None) -> str | None:
+    if source is not None:
+        return source
+    if isinstance(given, str) or hasattr(given, "__fspath__"):
+        return str(given)
+    return None
+
+
+def _no_progress(_fraction: float) -> None:
+    pass
+
+
+# -- the reader ---------------------------------------------------------------------------------------------
+class _ColumnParts:
+    """A parsed column while reading: its chunks of values, marks and first cells."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.pieces: list[np.ndarray] = []
+        self.first_bad: tuple[int, str] | None = None
+        self.masks: dict[Form, list[tuple[int, np.ndarray]]] = {}
+        self.firsts: dict[Form, tuple[int, str]] = {}
+        self.zoned: tuple[bool, int] | None = None  # dates: whether the first one had a zone, and its row
+
+
+class _Builder:
+    """Turns blocks of lines into a ``Table``: sniffs the first rows, then parses chunk after chunk."""
+
+    def __init__(self, name, columns, max_rows, text: TextSource, report: Progress, keep_cells: bool):
+        self.name, self.wanted, self.max_rows = name, columns, max_rows
+        self.text, self.report, self.keep_cells = text, report, keep_cells
+        self.lines_seen = 0  # physical lines taken from the source
+        self.waiting: list[str] = []  # content lines read before the first rows were sniffed
+        self.waiting_numbers: list[int] = []
+        self.ready = False
+        self.n_rows = 0
+        self.run_rows: list[int] = []
+        self.run_lines: list[int] = []
+        self.ragged: list[tuple[int, int, bool]] = []
+        self.kept_cells: list[list[str]] = []
+        self.checked_memory = False
+        self.block = (0, 0, 1, 1)  # the latest block: bytes before it, its bytes, its first line, its lines
+        self.done = 0.0  # the latest fraction reported
+
+    # -- feeding ------------------------------------------------------------------------------------
+    def feed(self, lines: list[str]) -> bool:
+        """Take the next block of physical lines; True once ``max_rows`` rows are in (stop reading)."""
+        first = self.lines_seen + 1
+        self.lines_seen += len(lines)
+        before = self.block[0] + self.block[1]
+        self.block = (before, self.text.bytes_read - before, first, max(len(lines), 1))
+        content, numbers = _content_lines(lines, first)
+        if not self.ready:
+            self.waiting += content
+            self.waiting_numbers += list(numbers)
+            if len(self.waiting) <= SNIFF_ROWS:
+                return False
+            content, numbers = self._sniff(self.waiting, self.waiting_numbers)
+            self.waiting, self.waiting_numbers = [], []
+        return self._rows(content, numbers)
+
+    def finish(self) -> Table:
+        """The table read (raises ``DataError`` when there are no data rows)."""
+        if not self.ready:
+            if not self.waiting:
+                raise DataError(
+                    "no data rows: the file is empty or holds only comments and blank lines", path=self.name
+                )
+            content, numbers = self._sniff(self.waiting, self.waiting_numbers)
+            self._rows(content, numbers)
+        if not self.n_rows:
+            raise DataError("no data rows: the file has a header row but no numbers below it", path=self.name)
+        columns = tuple(self._column(j) for j in range(self.ncols))
+        ragged = None
+        if self.ragged:
+            rows, counts, trailing = zip(*self.ragged)
+            ragged = Ragged(np.array(rows, np.int64), np.array(counts, np.int64), np.array(trailing, bool))
+        lines = LineMap(self.run_rows, self.run_lines, self.n_rows)
+        return Table(
+            columns,
+            self.n_rows,
+            self.has_header,
+            self.delimiter,
+            lines,
+            ragged,
+            self.text.encoding,
+            tuple(self.text.notices),
+        )
+
+    # -- the first rows -----------------------------------------------------------------------------
+    def _sniff(self, content: list[str], numbers: list[int]) -> tuple[list[str], list[int]]:
+        """Settle separator, header, names and column kinds; return the data lines (header removed)."""
+        sample = content[: SNIFF_ROWS + 1]
+        self.delimiter = _sniff_delimiter(sample)
+        rows = [split_cells(s, self.delimiter) for s in sample]
+        first = rows[0]
+        self.ncols = len(first)
+        first_kinds = [_cell_kind(c) for c in first]
+        below = _column_kinds(rows[1:], self.ncols)
+        self.has_header = any(k == TEXT for k in first_kinds) and (
+            len(rows) == 1
+            or all(k in (TEXT, _EMPTY) for k in first_kinds)
+            or any(k == TEXT and below[j] in (NUMBER, DATE) for j, k in enumerate(first_kinds))
+        )
+        if self.has_header:
+            self.names = tuple(cell or f"column {j + 1}" for j, cell in enumerate(first))
+            content, numbers, rows = content[1:], numbers[1:], rows[1:]
+            kinds = below
+        else:
+            self.names = tuple(f"column {j + 1}" for j in range(self.ncols))
+            kinds = _column_kinds(rows, self.ncols)
+        self.samples = {j: _first_text(rows, j) for j in range(self.ncols) if kinds[j] == TEXT}
+        wanted = range(self.ncols) if self.wanted is None else self.wanted
+        self.parts = {j: _ColumnParts(kinds[j]) for j in wanted if 0 <= j < self.ncols and kinds[j] != TEXT}
+        self.ready = True
+        return content, numbers
+
+    # -- the rows -------------------------------------------------------------------------------------
+    def _rows(self, content: list[str], numbers) -> bool:
+        if self.max_rows is not None:
+            room = self.max_rows - self.n_rows
+            content, numbers = content[:room], numbers[:room]
+        for start in range(0, len(content), CHUNK_ROWS):
+            stop = min(start + CHUNK_ROWS, len(content))
+            self._chunk(content[start:stop], numbers[start:stop])
+            self._progress(numbers[stop - 1])
+        return self.max_rows is not None and self.n_rows >= self.max_rows
+
+    def _chunk(self, lines: list[str], numbers) -> None:
+        start = self.n_rows
+        self._note_lines(start, numbers)
+        counts, cells = _cells_and_counts(lines, self.delimiter)
+        ncols = self.ncols
+        if self.keep_cells:
+            self.kept_cells += [split_cells(s, self.delimiter) for s in lines]
+        if (counts == ncols).all():
+
+            def column(j: int) -> list[str]:
+                return cells[j::ncols]
+
+        else:
+            with _gc_paused():
+                rows = [split_cells(s, self.delimiter) for s in lines]
+            for k in np.flatnonzero(counts != ncols).tolist():
+                self.ragged.append((start + k, len(rows[k]), not rows[k][-1]))
+
+            def column(j: int) -> list[str]:
+                return [r[j] if j < len(r) else "" for r in rows]
+
+        for j, parts in self.parts.items():
+            if parts.kind == DATE:
+                self._dates(parts, column(j), start, lines)
+            else:
+                self._numbers(parts, column(j), start, lines)
+        self.n_rows += len(lines)
+        if not self.checked_memory:
+            self.checked_memory = True
+            self._check_memory()
+
+    def _progress(self, line: int) -> None:
+        """Report the share of the source parsed: the bytes before this block, and of this block the
+        share of its lines up to ``line``."""
+        if not self.text.size:
+            return
+        before, size, first, count = self.block
+        within = min(max((line - first + 1) / count, 0.0), 1.0)
+        self.done = max(self.done, min((before + size * within) / self.text.size, 0.99))
+        self.report(self.done)
+
+    def _note_lines(self, start: int, numbers) -> None:
+        """Extend the runs of consecutive file lines with these rows' lines."""
+        if isinstance(numbers, range):
+            starts, firsts = [0], [numbers.start]
+        else:
+            lines = np.asarray(numbers, dtype=np.int64)
+            if not lines.size:
+                return
+            breaks = np.concatenate([[0], np.flatnonzero(np.diff(lines) != 1) + 1])
+            starts, firsts = breaks.tolist(), lines[breaks].tolist()
+        for k, line in zip(starts, firsts):
+            row = start + k
+            if self.run_rows and self.run_lines[-1] + (row - self.run_rows[-1]) == line:
+                continue  # continues the previous run
+            self.run_rows.append(row)
+            self.run_lines.append(line)
+
+    def _numbers(self, parts: _ColumnParts, cells: list[str], start: int, lines: list[str]) -> None:
+        chunk = parse_numbers(cells)
+        parts.pieces.append(chunk.values)
+        for form, mask in chunk.masks.items():
+            parts.masks.setdefault(form, []).append((start, mask))
+            if form not in parts.firsts:
+                k = int(np.argmax(mask))
+                parts.firsts[form] = (start + k, cells[k])
+        if chunk.first_bad is not None and parts.first_bad is None:
+            k = chunk.first_bad
+            parts.first_bad = (start + k, _number_reason(cells[k], lines[k], self.delimiter))
+
+    def _dates(self, parts: _ColumnParts, cells: list[str], start: int, lines: list[str]) -> None:
+        micros = parse_naive_dates(cells)
+        if micros is not None and (parts.zoned is None or not parts.zoned[0]):
+            if parts.zoned is None:
+                parts.zoned = (False, start)
+            parts.pieces.append(dates_to_decimal_years(micros))
+            return
+        micros = np.zeros(len(cells), dtype=np.int64)
+        good = np.zeros(len(cells), dtype=bool)
+        for k, cell in enumerate(cells):
+            date = parse_date(cell)
+            if date.micros is not None and parts.zoned is None:
+                parts.zoned = (date.zoned, start + k)
+            if date.micros is not None and date.zoned == parts.zoned[0]:
+                micros[k], good[k] = date.micros, True
+            elif parts.first_bad is None:
+                parts.first_bad = (start + k, self._date_reason(cell, date, parts))
+        values = np.full(len(cells), np.nan)
+        values[good] = dates_to_decimal_years(micros[good])
+        parts.pieces.append(values)
+
+    def _date_reason(self, cell: str, date, parts: _ColumnParts) -> str:
+        shown = _shown(cell)
+        if not cell:
+            return "empty cell (every row needs a value in each chosen column)"
+        if date.micros is not None:
+            has = "has a time zone" if date.zoned else "has no time zone"
+            line = self._line_of_row(parts.zoned[1])
+            return (
+                f"{shown} {has}, unlike the first date of this column (line {line}): give every time in a "
+                "column a zone (such as Z or +01:00), or none"
+            )
+        if classify_number(cell)[1] is not Form.BAD:
+            return f"{shown} is a number, but this column holds dates (write a date like 2020-07-02)"
+        return f"{shown} is {date.problem}"
+
+    def _line_of_row(self, row: int) -> int:
+        return LineMap(self.run_rows, self.run_lines, self.n_rows + CHUNK_ROWS).line_of(row)
+
+    def _check_memory(self) -> None:
+        """Refuse at once a file whose columns will not fit in the memory that is free."""
+        text = self.text
+        if text.size is None or text.encoding == "text" or not text.bytes_read or not self.parts:
+            return
+        rows = text.size * self.lines_seen / text.bytes_read  # lines, comments included: an upper bound
+        need = rows * len(self.parts) * _BYTES_PER_VALUE_WHILE_READING
+        free = available_memory()
+        if free is not None and need > free:
+            raise DataTooLargeError(
+                f"this file is too big for the memory available: its about {rows:,.0f} rows need about "
+                f"{need / 2**30:.1f} GiB while reading {len(self.parts)} columns, and {free / 2**30:.1f} GiB "
+                "is free. Close other programs, read fewer columns (workbench fit reads only x, y and σ), "
+                "or split the file",
+                path=self.name,
+            )
+
+    # -- the end ----------------------------------------------------------------------------------------
+    def _column(self, j: int) -> Column:
+        name = self.names[j]
+        parts = self.parts.get(j)
+        if parts is None:
+            return Column(name, TEXT, None, sample=self.samples.get(j))
+        values = np.concatenate(parts.pieces) if len(parts.pieces) != 1 else parts.pieces[0]
+        parts.pieces.clear()
+        values.flags.writeable = False
+        masks = {}
+        for form, pieces in parts.masks.items():
+            mask = np.zeros(self.n_rows, dtype=bool)
+            for start, piece in pieces:
+                mask[start : start + piece.size] = piece
+            mask.flags.writeable = False
+            masks[form] = mask
+        return Column(name, parts.kind, values, parts.first_bad, masks, dict(parts.firsts), None)
+
+
+# -- cells --------------------------------------------------------------------------------------------------
+def _content_lines(lines: list[str], first: int = 1) -> tuple[list[str], list[int] | range]:
+    """Strip comments and whitespace; keep non-blank lines with their 1-based physical line numbers
+    (a ``range`` when every line is kept, which is the usual case and costs nothing)."""
+    stripped = [(_strip_comment(s) if "#" in s else s).strip() for s in lines]
+    if all(stripped):
+        return stripped, range(first, first + len(stripped))
+    kept = [k for k, s in enumerate(stripped) if s]
+    return [stripped[k] for k in kept], [first + k for k in kept]
+
+
+def _strip_comment(line: str) -> str:
+    """Cut a line at the first '#' that is not inside double quotes."""
+    if '"' not in line:
+        return line.partition("#")[0]
+    inside = False
+    for k, ch in enumerate(line):
+        if ch == '"':
+            inside = not inside
+        elif ch == "#" and not inside:
+            return line[:k]
+    return line
+
+
+def _unquoted(line: str) -> str:
+    return re.sub(r'"[^"]*"', "", line)
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    """The first of tab, ';', ',' and whitespace that splits every sampled line into the same number (≥ 2)
+    of cells; if none does (a ragged row early on), the first of them found on the first line."""
+    first = _unquoted(lines[0])
+    for delimiter in ("\t", ";", ","):
+        if delimiter in first and len({len(split_cells(s, delimiter)) for s in lines}) == 1:
+            return delimiter
+    if len(split_cells(lines[0], " ")) >= 2 and len({len(split_cells(s, " ")) for s in lines}) == 1:
+        return " "
+    return next((d for d in ("\t", ";", ",") if d in first), " ")
+
+
+def split_cells(line: str, delimiter: str) -> list[str]:
+    """Split one line into stripped, unquoted cells."""
+    if delimiter == " ":
+        return [_unquote(c) for c in line.split()]
+    if '"' in line:
+        try:
+            return [c.strip() for c in next(csv.reader([line], delimiter=delimiter, skipinitialspace=True))]
+        except csv.Error:
+            pass  # odd bytes such as NUL: fall back to a plain split, whose cells then fail with a location
+    return [_unquote(c.strip()) for c in line.split(delimiter)]
+
+
+def _unquote(cell: str) -> str:
+    return cell[1:-1].strip() if len(cell) >= 2 and cell[0] == cell[-1] == '"' else cell
+
+
+def _cells_and_counts(lines: list[str], delimiter: str) -> tuple[np.ndarray, list[str]]:
+    """Each line's cell count and all cells, stripped, in one flat list (no list per line if we can help it)."""
+    joined = (" " if delimiter == " " else delimiter).join(lines)
+    if '"' not in joined and delimiter != " ":
+        counts = np.fromiter(map(operator.methodcaller("count", delimiter), lines), np.intp, len(lines)) + 1
+        cells = joined.split(delimiter)
+        if " " in joined or "\t" in joined:
+            cells = list(map(str.strip, cells))
+        return counts, cells
+    if '"' not in joined:
+        counts = np.fromiter(map(len, map(str.split, lines)), np.intp, len(lines))
+        return counts, joined.split()
+    with _gc_paused():  # a million small lists would otherwise trigger the cycle collector over and over
+        rows = [split_cells(s, delimiter) for s in lines]
+    return np.fromiter(map(len, rows), np.intp, len(rows)), list(itertools.chain.from_iterable(rows))
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _cell_kind(cell: str) -> str:
+    """What one cell is: empty, a number (finite or not), an ISO date, or text."""
+    if not cell:
+        return _EMPTY
+    if classify_number(cell)[1] is not Form.BAD:
+        return NUMBER
+    if looks_like_date(cell) and parse_date(cell).micros is not None:
+        return DATE
+    return TEXT
+
+
+def header_cell_reads_back(name: str) -> bool:
+    """True when ``name`` as the first cell of a file's first line is read as a column name (text)."""
+    return _cell_kind(name.strip()) == TEXT
+
+
+def _column_kinds(rows: list[list[str]], ncols: int) -> list[str]:
+    """Each column's kind: that of its first cell that is a number or a date, else text."""
+    kinds = []
+    for j in range(ncols):
+        cells = (row[j] for row in rows if j < len(row))
+        kinds.append(next((k for k in map(_cell_kind, cells) if k in (NUMBER, DATE)), TEXT))
+    return kinds
+
+
+def _first_text(rows: list[list[str]], j: int) -> tuple[int, str] | None:
+    return next(((k, row[j]) for k, row in enumerate(rows) if j < len(row) and row[j]), None)
+
+
+def _shown(cell: str) -> str:
+    return repr(cell if len(cell) <= 40 else cell[:37] + "...")
+
+
+def _number_reason(cell: str, line: str, delimiter: str) -> str:
+    """Why a cell of a number column is no usable number, and how to fix it."""
+    shown = _shown(cell)
+    if not cell:
+        return "empty cell (every row needs a value in each chosen column)"
+    value, form = classify_number(cell)
+    if form is not Form.BAD:
+        return f"{shown} is not a finite number (every value must be a real number; fix or delete the row)"
+    if looks_like_date(cell):
+        return f"{shown} is a date, but this column holds numbers"
+    if all(classify_number(c)[1] is Form.BAD for c in split_cells(line, delimiter)):
+        return (
+            f"{shown} is not a number (a header row is allowed only as the first line; "
+            "delete this line or start it with '#' to make it a comment)"
+        )
+    return f"{shown} is not a number ({_NUMBER_HINT})"
