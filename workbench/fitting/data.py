@@ -18,6 +18,7 @@ from typing import BinaryIO
 import numpy as np
 
 from workbench.fitting.atomic import atomic_write_text
+from workbench.fitting.number_format import Reading
 from workbench.fitting.sigma import first_bad_sigma
 from workbench.fitting.table import DataError, PathLike, Table
 from workbench.fitting.table_reader import header_cell_reads_back, read_table
@@ -221,6 +222,7 @@ class LoadedDataset:
     notices: tuple[str, ...] = ()
     skipped_lines: np.ndarray | None = None  # file lines of the rows left out (skip_bad_rows)
     encoding: str = "UTF-8"
+    reading: Reading | None = None  # how the chosen number columns were read
 
 
 def read_dataset(
@@ -283,9 +285,12 @@ def dataset_from_table(
     decimal: str = "auto",
     skip_bad_rows: bool = False,
     source: str | None = None,
+    fallback: str | None = None,
 ) -> LoadedDataset:
     """The dataset of a choice of columns of a table already read (see ``table_select.select``)."""
-    chosen: Selection = select(table, x, y, sigma, decimal=decimal, skip_bad_rows=skip_bad_rows, source=source)
+    chosen: Selection = select(
+        table, x, y, sigma, decimal=decimal, skip_bad_rows=skip_bad_rows, source=source, fallback=fallback
+    )
     try:
         dataset = Dataset(chosen.x, chosen.y, name, chosen.sigma, chosen.x_name, chosen.y_name, chosen.x_is_date)
     except DataError as exc:  # a rule of Dataset's that the checks of the selection do not know

@@ -192,6 +192,7 @@ class Reading:
     refused: Form
     chosen: bool  # the user chose it (else the cells did)
     witness: tuple[int, str, int] | None = None  # (row, text, column) of the first cell that decided it
+    assumed: bool = False  # nothing decided it: the caller's fallback was taken
 
     @property
     def name(self) -> str:
@@ -238,11 +239,12 @@ def _is_point(text: str) -> bool:
     return classify_number(text)[1] is Form.POINT
 
 
-def settle(evidence: dict[int, NumberEvidence], decimal: str, delimiter: str) -> Reading:
+def settle(evidence: dict[int, NumberEvidence], decimal: str, delimiter: str, fallback: str | None = None) -> Reading:
     """The convention for the chosen number columns (``evidence`` by 0-based column index).
 
     ``decimal``: 'auto', 'point' or 'comma' (the user's choice).  Raises ``Unsettled`` when 'auto' finds
-    both conventions, or only ambiguous cells in a file whose separator does not settle it ('\\t', ';').
+    both conventions, or only ambiguous cells in a file whose separator does not settle it ('\\t', ';')
+    and no ``fallback`` ('point' or 'comma': the convention of the user's locale, say) is given.
     """
     if decimal not in DECIMAL_CHOICES:
         raise ValueError(f"decimal must be one of {DECIMAL_CHOICES}, not {decimal!r}")
@@ -261,6 +263,8 @@ def settle(evidence: dict[int, NumberEvidence], decimal: str, delimiter: str) ->
         # A ',' file cannot hold decimal commas outside quotes, and whitespace-separated text is what
         # programs print (with decimal points): 1.250 there is one and a quarter.
         return Reading(**POINT_READING, chosen=False)
+    if fallback is not None:
+        return Reading(**(POINT_READING if fallback == "point" else COMMA_READING), chosen=False, assumed=True)
     raise Unsettled(unclear[0], unclear[2], unclear[1])
 
 

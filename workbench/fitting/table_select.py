@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workbench.fitting.number_format import DECIMAL_CHOICES, NumberEvidence, Reading, Unsettled, apply_reading, settle
+from workbench.fitting.number_format import (
+    DECIMAL_CHOICES,
+    Form,
+    NumberEvidence,
+    Reading,
+    Unsettled,
+    apply_reading,
+    settle,
+)
 from workbench.fitting.sigma import first_bad_sigma
 from workbench.fitting.table import DATE, DELIMITER_NAMES, TEXT, DataError, Table
 
@@ -49,17 +57,19 @@ def select(
     decimal: str = "auto",
     skip_bad_rows: bool = False,
     source: str | None = None,
+    fallback: str | None = None,
 ) -> Selection:
     """The x, y and (optional) σ columns of ``table`` (0-based), checked and read as one dataset.
 
-    ``decimal``: 'auto' (the numbers decide), 'point' or 'comma'.  Raises ``DataError`` naming the line
+    ``decimal``: 'auto' (the numbers decide), 'point' or 'comma'; ``fallback``: the convention to take
+    when 'auto' finds only ambiguous numbers (default: refuse them).  Raises ``DataError`` naming the line
     and column of the first problem: a choice that makes no dataset, a column of text, numbers whose
     convention is unclear, a bad cell (unless ``skip_bad_rows``), or a σ that cannot be a weight.
     """
     if decimal not in DECIMAL_CHOICES:
         raise ValueError(f"decimal must be one of {DECIMAL_CHOICES}, not {decimal!r}")
     roles = _checked_roles(table, x, y, sigma, source)
-    reading = _reading(table, roles, decimal, source)
+    reading = _reading(table, roles, decimal, source, fallback)
     values: dict[str, np.ndarray] = {}
     refused: dict[str, np.ndarray | None] = {}
     for role, j in roles:
@@ -163,13 +173,13 @@ def _checked_roles(table: Table, x, y, sigma, source) -> list[tuple[str, int]]:
     return roles
 
 
-def _reading(table: Table, roles, decimal: str, source) -> Reading | None:
+def _reading(table: Table, roles, decimal: str, source, fallback: str | None) -> Reading | None:
     """The number convention of the chosen number columns (None when all chosen columns are dates)."""
     evidence = {j: NumberEvidence(table.columns[j].firsts) for _, j in roles if table.columns[j].kind != DATE}
     if not evidence:
         return None
     try:
-        return settle(evidence, decimal, table.delimiter)
+        return settle(evidence, decimal, table.delimiter, fallback)
     except Unsettled as exc:
         raise DataError(
             exc.reason(lambda row: table.line_of(row)), path=source, line=table.line_of(exc.row), column=exc.column + 1
@@ -250,20 +260,29 @@ def _check_sigma(table: Table, sigma: np.ndarray, keep: np.ndarray | None, colum
 
 
 def _reading_notice(table: Table, roles, reading: Reading) -> list[str]:
-    """Say how numbers were read when it is not the everyday decimal point."""
-    thousands = [
-        (table.columns[j].firsts[reading.thousands], j)
-        for _, j in roles
-        if reading.thousands in table.columns[j].firsts
-    ]
-    if reading.decimal == "." and not thousands:
+    """Say how numbers were read when it is not the everyday decimal point, or when nothing decided it."""
+
+    def first(*forms: Form) -> tuple[int, str] | None:
+        cells = [table.columns[j].firsts[f] for f in forms for _, j in roles if f in table.columns[j].firsts]
+        return min(cells, default=None)
+
+    if reading.assumed:
+        row, text = first(Form.AMBIGUOUS_DOT, Form.AMBIGUOUS_COMMA)
+        mark = "." if "." in text else ","
+        value = text.replace(",", ".") if mark == reading.decimal else text.replace(mark, "")
+        return [
+            f"{text!r} on line {table.line_of(row)} was read as {value}, with a {reading.name}: the numbers "
+            "do not tell which convention they use, so your system's was taken"
+        ]
+    thousands = first(reading.thousands) if reading.thousands is not None else None
+    if reading.decimal == "." and thousands is None:
         return []
     parts = [f"numbers read with a {reading.name}"]
     if reading.witness is not None and reading.decimal == ",":
         row, text, _ = reading.witness
         parts.append(f"(as {text!r} on line {table.line_of(row)} shows)")
-    if thousands:
-        (row, text), _ = min(thousands)
+    if thousands is not None:
+        row, text = thousands
         mark = "." if reading.decimal == "," else ","
         parts.append(
             f"and {mark!r} between thousands ({text!r} on line {table.line_of(row)} is {text.replace(mark, '')})"

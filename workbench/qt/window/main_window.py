@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.fitting.data import DataError, Dataset, load_dataset
+from workbench.fitting.data import DataError, Dataset, dataset_from_table, load_dataset
 from workbench.fitting.table import Table
-from workbench.fitting.table_preview import preview_table, select_columns
+from workbench.fitting.table_preview import preview_table
 from workbench.paths import sample_paths
 from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
@@ -613,11 +613,11 @@ class MainWindow(QMainWindow):
     @Slot(object, str)
     def _on_file_loaded(self, table: Table, path: str) -> None:
         try:
-            x, y, _ = select_columns(table, 0, 1, source=path)
-            dataset = Dataset(x, y, Path(path).stem)
+            loaded = dataset_from_table(table, 0, 1, name=Path(path).stem, source=path)
         except DataError as exc:
             self._on_notice("error", f"Could not open the file: {exc}")
             return
+        dataset = loaded.dataset
         at_launch = self._launch_file == str(path) and not self.document.undo_stack.count()
         self._launch_file = None
         self.controller.open_dataset(dataset, path)
@@ -625,6 +625,8 @@ class MainWindow(QMainWindow):
         if at_launch:  # as if it had been read before the window appeared
             self.document.undo_stack.clear()
             self.session_manager.mark_clean()
+        if loaded.notices:
+            self._on_notice("warning", f"{Path(path).name}: {'; '.join(loaded.notices)}.")
 
     @Slot(object)
     def _on_file_load_failed(self, error: DataError) -> None:
