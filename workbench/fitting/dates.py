@@ -35,8 +35,11 @@ _ISO = re.compile(
 )
 # The forms NumPy's own parser reads exactly as we do (no zone, '.' fractions of at most 6 digits):
 # a whole column of them is checked with one regular expression and parsed in one call.
-_NAIVE = r"\d{4}-\d{2}(?:-\d{2}(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?)?)?"
+_TIME = r"[T ]\d{2}(?::\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?"
+_NAIVE = rf"\d{{4}}-\d{{2}}(?:-\d{{2}}(?:{_TIME})?)?"
+_UTC = rf"\d{{4}}-\d{{2}}-\d{{2}}{_TIME}Z"
 _ALL_NAIVE = re.compile(rf"{_NAIVE}(?:\n{_NAIVE})*")
+_ALL_UTC = re.compile(rf"{_UTC}(?:\n{_UTC})*")
 _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 _US_PER_DAY = 86_400_000_000
 MICROSECOND = np.timedelta64(1, "us")
@@ -82,13 +85,20 @@ def parse_date(cell: str) -> DateCell:
     return DateCell(micros, zoned=zone is not None)
 
 
-def parse_naive_dates(cells: Sequence[str]) -> np.ndarray | None:
-    """Microseconds since 1970 for a whole column of zone-less dates in one call, or None when some
-    cell is not of that simple form or not a real date (then parse cell by cell to find out which)."""
-    if not cells or _ALL_NAIVE.fullmatch("\n".join(cells)) is None:
+def parse_naive_dates(cells: Sequence[str]) -> tuple[np.ndarray, bool] | None:
+    """Microseconds since 1970 for a whole column of dates in one call, and whether they had a zone (all
+    of them 'Z', UTC), or None when some cell is not of such a simple form or not a real date (then
+    parse cell by cell to find out which)."""
+    if not cells:
+        return None
+    joined = "\n".join(cells)
+    utc = _ALL_UTC.fullmatch(joined) is not None
+    if utc:
+        joined = joined.replace("Z", "")
+    elif _ALL_NAIVE.fullmatch(joined) is None:
         return None
     try:
-        return np.array(cells, dtype="datetime64[us]").astype(np.int64)
+        return np.array(joined.split("\n"), dtype="datetime64[us]").astype(np.int64), utc
     except ValueError:
         return None
 

@@ -192,7 +192,7 @@ class Reading:
     refused: Form
     chosen: bool  # the user chose it (else the cells did)
     witness: tuple[int, str, int] | None = None  # (row, text, column) of the first cell that decided it
-    assumed: bool = False  # nothing decided it: the caller's fallback was taken
+    assumed: str = ""  # nothing in the cells decided it: why this convention was taken
 
     @property
     def name(self) -> str:
@@ -259,12 +259,16 @@ def settle(evidence: dict[int, NumberEvidence], decimal: str, delimiter: str, fa
         return Reading(**reading, chosen=False, witness=point or comma)
     ambiguous = [_first(evidence, Form.AMBIGUOUS_DOT), _first(evidence, Form.AMBIGUOUS_COMMA)]
     unclear = min(filter(None, ambiguous), default=None)
-    if unclear is None or delimiter in (",", " "):
-        # A ',' file cannot hold decimal commas outside quotes, and whitespace-separated text is what
-        # programs print (with decimal points): 1.250 there is one and a quarter.
+    if unclear is None:
         return Reading(**POINT_READING, chosen=False)
+    if delimiter in (",", " "):
+        # A ',' file cannot hold decimal commas outside quotes, and whitespace-separated text is what
+        # programs print: 1.250 there is one and a quarter (and the reader says it assumed so).
+        why = "comma-separated files write a decimal point" if delimiter == "," else "programs print decimal points"
+        return Reading(**POINT_READING, chosen=False, assumed=why)
     if fallback is not None:
-        return Reading(**(POINT_READING if fallback == "point" else COMMA_READING), chosen=False, assumed=True)
+        reading = POINT_READING if fallback == "point" else COMMA_READING
+        return Reading(**reading, chosen=False, assumed="it is your system's convention")
     raise Unsettled(unclear[0], unclear[2], unclear[1])
 
 

@@ -51,8 +51,10 @@ Progress = Callable[[float], None]  # called with the fraction done, 0 to 1; may
 # Rows parsed per pass: a pass holds the GIL in C for ~10 ms (a GUI thread waiting on a loader stays
 # fluid) and is the unit of progress and of cancelling; larger chunks are no faster.
 CHUNK_ROWS = 20_000
+CHECK_MEMORY_ABOVE_BYTES = 8 << 20  # smaller files are read without asking the system for free memory
 SNIFF_ROWS = 200  # rows that settle the separator, the header and each column's kind (and fill a preview)
 _EMPTY = "empty"
+_WHOLE = re.compile(r"[+-]?\d+")
 # Parsing holds a column's chunks and then their concatenation; beyond that a block of text and the
 # cells of one chunk: the estimate below must stay under what is free, or reading is refused at once.
 _BYTES_PER_VALUE_WHILE_READING = 2 * 8 + 2
@@ -216,17 +218,17 @@ class _Builder:
         rows = [split_cells(s, self.delimiter) for s in sample]
         first = rows[0]
         self.ncols = len(first)
-        first_kinds = [_cell_kind(c) for c in first]
-        below = _column_kinds(rows[1:], self.ncols)
-        self.has_header = any(k == TEXT for k in first_kinds) and (
-            len(rows) == 1
-            or all(k in (TEXT, _EMPTY) for k in first_kinds)
-            or any(k == TEXT and below[j] in (NUMBER, DATE) for j, k in enumerate(first_kinds))
-        )
+        self.has_header, maybe_names = _is_header(first, rows[1:])
+        if maybe_names:
+            shown = ", ".join(maybe_names[:3])
+            self.text.notices.append(
+                f"line {numbers[0]} is read as data: its numbers ({shown}) could name the columns, but the "
+                "columns below hold numbers too; if it is a header row, delete it or start it with '#'"
+            )
         if self.has_header:
             self.names = tuple(cell or f"column {j + 1}" for j, cell in enumerate(first))
             content, numbers, rows = content[1:], numbers[1:], rows[1:]
-            kinds = below
+            kinds = _column_kinds(rows, self.ncols)
         else:
             self.names = tuple(f"column {j + 1}" for j in range(self.ncols))
             kinds = _column_kinds(rows, self.ncols)
@@ -318,11 +320,11 @@ class _Builder:
             parts.first_bad = (start + k, _number_reason(cells[k], lines[k], self.delimiter))
 
     def _dates(self, parts: _ColumnParts, cells: list[str], start: int, lines: list[str]) -> None:
-        micros = parse_naive_dates(cells)
-        if micros is not None and (parts.zoned is None or not parts.zoned[0]):
+        bulk = parse_naive_dates(cells)
+        if bulk is not None and (parts.zoned is None or parts.zoned[0] == bulk[1]):
             if parts.zoned is None:
-                parts.zoned = (False, start)
-            parts.pieces.append(dates_to_decimal_years(micros))
+                parts.zoned = (bulk[1], start)
+            parts.pieces.append(dates_to_decimal_years(bulk[0]))
             return
         micros = np.zeros(len(cells), dtype=np.int64)
         good = np.zeros(len(cells), dtype=bool)
@@ -359,7 +361,7 @@ class _Builder:
     def _check_memory(self) -> None:
         """Refuse at once a file whose columns will not fit in the memory that is free."""
         text = self.text
-        if text.size is None or text.encoding == "text" or not text.bytes_read or not self.parts:
+        if text.size is None or text.encoding == "text" or text.size < CHECK_MEMORY_ABOVE_BYTES or not self.parts:
             return
         rows = text.size * self.lines_seen / text.bytes_read  # lines, comments included: an upper bound
         need = rows * len(self.parts) * _BYTES_PER_VALUE_WHILE_READING
@@ -394,12 +396,13 @@ class _Builder:
 
 # -- cells --------------------------------------------------------------------------------------------------
 def _content_lines(lines: list[str], first: int = 1) -> tuple[list[str], list[int] | range]:
-    """Strip comments and whitespace; keep non-blank lines with their 1-based physical line numbers
-    (a ``range`` when every line is kept, which is the usual case and costs nothing)."""
-    stripped = [(_strip_comment(s) if "#" in s else s).strip() for s in lines]
-    if all(stripped):
+    """Strip comments and spaces; keep non-blank lines with their 1-based physical line numbers (a
+    ``range`` when every line is kept, which is the usual case and costs nothing).  Tabs stay: in a
+    tab-separated line a leading or trailing tab is an empty cell."""
+    stripped = [(_strip_comment(s) if "#" in s else s).strip(" ") for s in lines]
+    if all(stripped) and not any(s.isspace() for s in stripped):
         return stripped, range(first, first + len(stripped))
-    kept = [k for k, s in enumerate(stripped) if s]
+    kept = [k for k, s in enumerate(stripped) if s and not s.isspace()]
     return [stripped[k] for k in kept], [first + k for k in kept]
 
 
@@ -421,14 +424,29 @@ def _unquoted(line: str) -> str:
 
 
 def _sniff_delimiter(lines: list[str]) -> str:
-    """The first of tab, ';', ',' and whitespace that splits every sampled line into the same number (≥ 2)
-    of cells; if none does (a ragged row early on), the first of them found on the first line."""
+    """Of tab, ';', ',' and whitespace, the separator that splits every sampled line into the same number
+    (≥ 2) of cells and gives the most columns of numbers or dates, then the fewest text cells ('0 0,5'
+    is two numbers, not '0 0' and '5'); ties go in that order.  If none splits them evenly (a ragged
+    row early on), the first of tab, ';' and ',' found on the first line, else whitespace."""
     first = _unquoted(lines[0])
-    for delimiter in ("\t", ";", ","):
-        if delimiter in first and len({len(split_cells(s, delimiter)) for s in lines}) == 1:
-            return delimiter
-    if len(split_cells(lines[0], " ")) >= 2 and len({len(split_cells(s, " ")) for s in lines}) == 1:
-        return " "
+    best, best_score = None, None
+    for delimiter in ("\t", ";", ",", " "):
+        if delimiter != " " and delimiter not in first:
+            continue
+        rows = [split_cells(s, delimiter) for s in lines]
+        if len(rows[0]) < 2 or any(len(row) != len(rows[0]) for row in rows):
+            continue
+        kinds = [[_cell_kind(c) for c in row] for row in rows]
+        body = kinds[1:] or kinds  # the first line may be a header
+        numeric = sum(
+            all(row[j] in (NUMBER, DATE, _EMPTY) for row in body) and any(row[j] != _EMPTY for row in body)
+            for j in range(len(rows[0]))
+        )
+        score = (numeric, -sum(row.count(TEXT) for row in kinds))
+        if best_score is None or score > best_score:
+            best, best_score = delimiter, score
+    if best is not None:
+        return best
     return next((d for d in ("\t", ";", ",") if d in first), " ")
 
 
@@ -485,6 +503,28 @@ def _cell_kind(cell: str) -> str:
     if looks_like_date(cell) and parse_date(cell).micros is not None:
         return DATE
     return TEXT
+
+
+def _is_header(first: list[str], below: list[list[str]]) -> tuple[bool, list[str]]:
+    """Whether the first row names the columns: it holds text, and none of its numbers or dates sits over
+    a column of numbers or dates below (so a data row whose text column holds a number further down is
+    data, never silently lost).  Also returns the first row's numbers that could yet be column names
+    (whole numbers over columns of fractions, such as years naming columns of measurements), to say so."""
+    kinds = [_cell_kind(c) for c in first]
+    if TEXT not in kinds:
+        return False, []
+    data_like = []
+    for j, kind in enumerate(kinds):
+        cells = [row[j] for row in below if j < len(row) and row[j]]
+        if kind in (NUMBER, DATE) and all(_cell_kind(c) in (NUMBER, DATE) for c in cells):
+            data_like.append((first[j], kind, cells))
+    if not data_like:
+        return True, []
+    names = all(
+        kind == NUMBER and _WHOLE.fullmatch(cell) and cells and not all(_WHOLE.fullmatch(c) for c in cells)
+        for cell, kind, cells in data_like
+    )
+    return False, [cell for cell, _, _ in data_like] if names else []
 
 
 def header_cell_reads_back(name: str) -> bool:

@@ -269,10 +269,12 @@ def _reading_notice(table: Table, roles, reading: Reading) -> list[str]:
     if reading.assumed:
         row, text = first(Form.AMBIGUOUS_DOT, Form.AMBIGUOUS_COMMA)
         mark = "." if "." in text else ","
-        value = text.replace(",", ".") if mark == reading.decimal else text.replace(mark, "")
+        as_decimal, as_thousands = float(text.replace(",", ".")), int(text.replace(mark, ""))
+        value, other = (as_decimal, as_thousands) if mark == reading.decimal else (as_thousands, as_decimal)
         return [
-            f"{text!r} on line {table.line_of(row)} was read as {value}, with a {reading.name}: the numbers "
-            "do not tell which convention they use, so your system's was taken"
+            f"{text!r} on line {table.line_of(row)} was read as {value!r} (not {other!r}), with a "
+            f"{reading.name}, because {reading.assumed} (no number in the chosen columns tells); if that "
+            "is wrong, choose how the file writes numbers (workbench fit --decimal; Numbers in File › Open data)"
         ]
     thousands = first(reading.thousands) if reading.thousands is not None else None
     if reading.decimal == "." and thousands is None:

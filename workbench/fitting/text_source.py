@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 __all__ = ["BLOCK_BYTES", "MAX_LINE_CHARS", "TextSource", "not_a_regular_file", "open_text"]
 
-BLOCK_BYTES = 1 << 20  # bytes decoded at a time: small beside any file worth streaming, large for speed
+BLOCK_BYTES = 256 * 1024  # bytes decoded at a time: small beside any file worth streaming, large enough for speed
 FIRST_BLOCK_BYTES = 64 * 1024  # a preview usually needs no more than this
 MAX_LINE_CHARS = 16 * 1024 * 1024  # a text table has line breaks long before this
 GIVEN_LINES_PER_BLOCK = 20_000
