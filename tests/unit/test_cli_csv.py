@@ -109,7 +109,9 @@ def test_skip_bad_rows_fits_the_rest_and_names_the_lines(tmp_path):
     path.write_text(BAD_ROWS, encoding="utf-8")
     report, notes = fit_json(path, "--skip-bad-rows")
     assert_fitted(report, [1, 3, 5, 7], [2, 6, 10, 14])
-    assert notes == ["note: skipped 3 rows with an empty or unreadable x or y cell: lines 3, 5, 7"]
+    assert notes == [
+        "note: skipped 3 rows (an empty or unreadable x or y cell, or the wrong number of cells): lines 3, 5, 7"
+    ]
 
 
 def test_a_semicolon_file_with_decimal_commas_reads_thousands_dots(tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import operator
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,10 +39,17 @@ __all__ = [
 ]
 
 
+# Arrays a table read for us and no one else can write: a dataset made of them may keep them as they are
+# (the thread that set this builds one dataset, then clears it).  Saves a copy of every column of a file.
+_adoptable = threading.local()
+
+
 def _frozen_points(values: object, what: str) -> np.ndarray:
     """Copy `values` into a read-only finite 1-D float64 array, so no caller can change a dataset later."""
+    # A column read for us (see ``dataset_from_table``) is read-only and has no writable view anywhere.
+    adopted = any(values is given for given in getattr(_adoptable, "arrays", ()))
     try:
-        arr = np.array(values, dtype=np.float64)
+        arr = values if adopted else np.array(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise DataError(f"{what} must be numbers ({exc})") from None
     if arr.ndim != 1:
@@ -291,12 +299,24 @@ def dataset_from_table(
     chosen: Selection = select(
         table, x, y, sigma, decimal=decimal, skip_bad_rows=skip_bad_rows, source=source, fallback=fallback
     )
+    # The selected columns are the table's own read-only arrays (or fresh ones): no copy is needed.
+    _adoptable.arrays = tuple(a for a in (chosen.x, chosen.y, chosen.sigma) if _is_frozen_column(a))
     try:
         dataset = Dataset(chosen.x, chosen.y, name, chosen.sigma, chosen.x_name, chosen.y_name, chosen.x_is_date)
     except DataError as exc:  # a rule of Dataset's that the checks of the selection do not know
         raise DataError(exc.reason, path=source) from None
-    return LoadedDataset(
-        dataset, chosen.notices, chosen.skipped_lines if chosen.skipped_rows.size else None, table.encoding
+    finally:
+        _adoptable.arrays = ()
+    skipped = chosen.skipped_lines if chosen.skipped_rows.size else None
+    return LoadedDataset(dataset, chosen.notices, skipped, table.encoding, chosen.reading)
+
+
+def _is_frozen_column(values) -> bool:
+    return (
+        isinstance(values, np.ndarray)
+        and values.dtype == np.float64
+        and values.ndim == 1
+        and not values.flags.writeable
     )
 
 

@@ -281,8 +281,8 @@ def _first(evidence: dict[int, NumberEvidence], form: Form) -> tuple[int, str, i
 def apply_reading(
     values: np.ndarray, masks: dict[Form, np.ndarray], reading: Reading
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """A column's values under ``reading`` (thousands read as such) and the mask of cells it refuses
-    (None when none); ``values`` itself is left alone (a copy is made only when something changes)."""
+    """A column's values under ``reading`` (thousands read as such), read-only, and the mask of cells it
+    refuses (None when none); ``values`` itself is left alone (a copy is made only when something changes)."""
     fix = masks.get(reading.thousands) if reading.thousands is not None else None
     refused = masks.get(reading.refused)
     if fix is None and refused is None:
@@ -292,4 +292,5 @@ def apply_reading(
         out[fix] = np.round(out[fix] * 1000.0)
     if refused is not None:
         out[refused] = np.nan
+    out.flags.writeable = False
     return out, refused

@@ -1,10 +1,11 @@
 """Reading text tables (CSV, TSV, ';' with decimal commas, whitespace) a chunk of rows at a time.
 
-The first ``SNIFF_ROWS`` rows decide the separator (the first of tab, ';', ',' and whitespace that
-splits them all into the same number of cells), whether the first line is a header (a text cell over a
-column of numbers or dates, or nothing but text) and what each column holds: numbers, ISO 8601 dates, or
-text (the first number or date below the header decides).  The rest is streamed: memory holds one block
-of text and the parsed columns, never the file.  Nothing is refused here for a cell; see ``table.py``.
+The first ``SNIFF_ROWS`` rows decide the separator (the one that splits them all into the same number of
+cells and gives the most columns of numbers), whether the first line is a header (it holds text, and
+none of its numbers sits over a column of numbers) and what each column holds: numbers, ISO 8601 dates
+(whichever its first rows hold more of), or text (neither).  The rest is streamed: memory holds one
+block of text and the parsed columns, never the file.  Nothing is refused here for a cell; see
+``table.py``.
 """
 
 from __future__ import annotations
@@ -533,11 +534,13 @@ def header_cell_reads_back(name: str) -> bool:
 
 
 def _column_kinds(rows: list[list[str]], ncols: int) -> list[str]:
-    """Each column's kind: that of its first cell that is a number or a date, else text."""
+    """Each column's kind: numbers or dates, whichever its cells hold more of, or text when they hold
+    neither (a column of mostly text with a stray number is parsed, its text cells then unreadable)."""
     kinds = []
     for j in range(ncols):
-        cells = (row[j] for row in rows if j < len(row))
-        kinds.append(next((k for k in map(_cell_kind, cells) if k in (NUMBER, DATE)), TEXT))
+        found = [_cell_kind(row[j]) for row in rows if j < len(row)]
+        numbers, dates = found.count(NUMBER), found.count(DATE)
+        kinds.append(TEXT if not numbers + dates else DATE if dates > numbers else NUMBER)
     return kinds
 
 

@@ -93,7 +93,7 @@ def select(
                 path=source,
             )
         keep = ~bad
-        values = {role: v[keep] for role, v in values.items()}
+        values = {role: _read_only(v[keep]) for role, v in values.items()}
         notices.append(_skipped_notice(table, skipped, roles))
     else:
         keep = None
@@ -114,6 +114,11 @@ def select(
         reading,
         tuple(notices),
     )
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    values.flags.writeable = False
+    return values
 
 
 def _checked_roles(table: Table, x, y, sigma, source) -> list[tuple[str, int]]:
@@ -232,16 +237,16 @@ def _refused_reason(text: str, reading: Reading, table: Table) -> str:
 
 
 def _skipped_notice(table: Table, skipped: np.ndarray, roles) -> str:
+    """'skipped 7 rows (…): lines 4, 8, 9, 12, 13 and 2 more'."""
     names = " or ".join(role for role, _ in roles) if len(roles) == 2 else "x, y or σ"
     rows = f"{skipped.size:,} row{'s' if skipped.size != 1 else ''}"
+    why = f"an empty or unreadable {names} cell, or the wrong number of cells"
     lines = table.lines_of(skipped[:SHOWN_LINES])
     if lines is None:
-        return f"skipped {rows} with an empty or unreadable {names} cell"
+        return f"skipped {rows} ({why})"
     shown = ", ".join(map(str, lines.tolist()))
     more = f" and {skipped.size - SHOWN_LINES:,} more" if skipped.size > SHOWN_LINES else ""
-    return (
-        f"skipped {rows} with an empty or unreadable {names} cell: line{'s' if skipped.size != 1 else ''} {shown}{more}"
-    )
+    return f"skipped {rows} ({why}): line{'s' if skipped.size != 1 else ''} {shown}{more}"
 
 
 def _check_sigma(table: Table, sigma: np.ndarray, keep: np.ndarray | None, column: int, source) -> None:

@@ -74,7 +74,8 @@ def guess_columns(names: tuple[str, ...], kinds: tuple[str, ...] | None = None) 
 
 class _PreviewModel(QAbstractTableModel):
     """The preview rows as a read-only table: numbers as read (under the chosen convention), dates as
-    dates, text and unreadable cells as written (the latter in red); headers say each column's role."""
+    dates, text and unreadable cells as written (in red in a chosen column); headers say each column's
+    role."""
 
     def __init__(self, preview: TablePreview, parent=None):
         super().__init__(parent)
@@ -102,8 +103,8 @@ class _PreviewModel(QAbstractTableModel):
             if not readable:
                 return self._text(row, col)
             return format_decimal_year(value) if column.kind == DATE else format(value, ".10g")
-        if role == Qt.ItemDataRole.ForegroundRole and values is not None and not readable:
-            return _BAD_CELL
+        if role == Qt.ItemDataRole.ForegroundRole and values is not None and not readable and col in self.roles:
+            return _BAD_CELL  # a chosen cell that will be refused or skipped
         if role == Qt.ItemDataRole.ToolTipRole:
             text = self._text(row, col)
             if values is None:
@@ -223,7 +224,8 @@ class ImportDialog(QDialog):
             "Leave out the rows whose x, y or σ cell is empty or not a number (or date), and say which; "
             "unchecked, the first such row stops the import with its line."
         )
-        self.plot = pg.PlotWidget(objectName="importPlot", axisItems={"bottom": XAxis()})
+        self.plot = pg.PlotWidget(axisItems={"bottom": XAxis()})
+        self.plot.setObjectName("importPlot")
         self.plot.setBackground(self.palette().color(QPalette.ColorRole.Base))
         self.plot.setMinimumSize(240, 170)
         self.plot.setMenuEnabled(False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetrics
 
 from workbench.fitting.dates import dates_to_decimal_years, decimal_years_to_unix_seconds
 
@@ -26,6 +27,7 @@ class XAxis(pg.DateAxisItem):
         super().__init__(orientation, utcOffset=0, **kwargs)
         self.dates = False
         self.enableAutoSIPrefix(True)
+        self.fontMetrics = QFontMetrics(self.font())  # DateAxisItem measures labels with it (set again on paint)
 
     def show_dates(self, dates: bool) -> None:
         """Label the axis with dates (x in decimal years) or with numbers."""

@@ -98,6 +98,7 @@ class ResidualPlot(pg.PlotWidget):
 
     @Slot()
     def _on_knobs_changed(self) -> None:
+        self._label_axes()  # the data may be new (a tuple comparison when it is not)
         # A run in progress: ~10 redraws a second are plenty here; the user's own changes: up to 30.
         self._redraw_soon.min_interval_ms = LIVE_REDRAW_MS if self.document.live else FOLLOW_MS
         self._redraw_soon.schedule()
