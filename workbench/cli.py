@@ -39,7 +39,11 @@ def build_fit_parser() -> argparse.ArgumentParser:
         help="CSV/TSV/whitespace file with x and y columns; '-' reads standard input (other columns may hold anything)",
     )
     parser.add_argument(
-        "--x-column", type=int, default=0, metavar="N", help="0-based index of the x column (default 0)"
+        "--x-column",
+        type=int,
+        default=0,
+        metavar="N",
+        help="0-based index of the x column (default 0): numbers, or ISO dates (fitted in decimal years)",
     )
     parser.add_argument(
         "--y-column", type=int, default=1, metavar="N", help="0-based index of the y column (default 1)"

@@ -11,9 +11,11 @@ Each number cell is classified by what it says about the convention:
 
 A column is parsed once, chunk by chunk, keeping the decimal reading of the ambiguous cells and a mask
 per kind; the convention is settled afterwards for the columns actually chosen (``settle``): by the
-user, else by the cells that only one convention reads, else (no such cell) by the separator, or not at
-all (then the file is refused at its first ambiguous cell, with both readings).  A thousands reading of
-an ambiguous cell is exact: ``d.ddd`` read as a decimal and multiplied by 1000 rounds to the integer.
+user, else by the cells that only one convention reads, else (only ambiguous cells) by a ',' or
+whitespace separator (a decimal point) or the caller's fallback (the user's locale, for a paste), each
+assumption said in a notice, or not at all: the file is then refused at its first ambiguous cell, with
+both readings.  A thousands reading of an ambiguous cell is exact: ``d.ddd`` read as a decimal and
+multiplied by 1000 rounds to the integer.
 """
 
 from __future__ import annotations

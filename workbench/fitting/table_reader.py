@@ -52,6 +52,7 @@ Progress = Callable[[float], None]  # called with the fraction done, 0 to 1; may
 # Rows parsed per pass: a pass holds the GIL in C for ~10 ms (a GUI thread waiting on a loader stays
 # fluid) and is the unit of progress and of cancelling; larger chunks are no faster.
 CHUNK_ROWS = 20_000
+CHUNK_CELLS = 100_000  # at most this many cells per chunk (fewer rows for wide files)
 CHECK_MEMORY_ABOVE_BYTES = 8 << 20  # smaller files are read without asking the system for free memory
 SNIFF_ROWS = 200  # rows that settle the separator, the header and each column's kind (and fill a preview)
 _EMPTY = "empty"
@@ -97,9 +98,7 @@ def read_table_with_source(
     report(0.0)
     handle = None
     try:
-        text, handle = open_text(path_or_text_lines, name)
-        if isinstance(path_or_text_lines, list):
-            text.size = len(path_or_text_lines)  # progress by lines handed out
+        text, handle = open_text(path_or_text_lines)
         builder = _Builder(name, None if columns is None else tuple(columns), max_rows, text, report, keep_cells)
         for lines in text.blocks(first_block):
             if builder.feed(lines):
@@ -244,8 +243,10 @@ class _Builder:
         if self.max_rows is not None:
             room = self.max_rows - self.n_rows
             content, numbers = content[:room], numbers[:room]
-        for start in range(0, len(content), CHUNK_ROWS):
-            stop = min(start + CHUNK_ROWS, len(content))
+        # A wide file gets fewer rows per chunk: the cells of one chunk are Python strings, ~60 bytes each.
+        rows = max(16, min(CHUNK_ROWS, CHUNK_CELLS // self.ncols))
+        for start in range(0, len(content), rows):
+            stop = min(start + rows, len(content))
             self._chunk(content[start:stop], numbers[start:stop])
             self._progress(numbers[stop - 1])
         return self.max_rows is not None and self.n_rows >= self.max_rows
@@ -357,7 +358,7 @@ class _Builder:
         return f"{shown} is {date.problem}"
 
     def _line_of_row(self, row: int) -> int:
-        return LineMap(self.run_rows, self.run_lines, self.n_rows + CHUNK_ROWS).line_of(row)
+        return LineMap(self.run_rows, self.run_lines, self.n_rows).line_of(row)
 
     def _check_memory(self) -> None:
         """Refuse at once a file whose columns will not fit in the memory that is free."""

@@ -89,7 +89,8 @@ def select(
             raise DataError(f"{first.reason}; {SKIP_HINT}", path=first.path, line=first.line, column=first.column)
         if skipped.size == table.n_rows:
             raise DataError(
-                f"no rows left: every row has an empty or unreadable cell in the chosen columns (the first: {first})",
+                "no rows left: every row has an empty or unreadable cell in the chosen columns (the first, "
+                f"line {first.line}{f', column {first.column}' if first.column else ''}: {first.reason})",
                 path=source,
             )
         keep = ~bad

@@ -64,7 +64,8 @@ class TextSource:
     """Physical lines of a text source, in blocks (``blocks()``), with the encoding found and notices.
 
     ``stream``: a binary stream (a file opened 'rb', ``sys.stdin.buffer``), or None with ``lines``
-    given instead.  ``size``: the stream's size in bytes when known (for progress and estimates).
+    given instead.  ``size``: the stream's size in bytes when known (for progress and estimates; for
+    given lines, their number).
     """
 
     def __init__(self, stream: BinaryIO | None, *, size: int | None = None, lines: Iterable[str] | None = None):
@@ -190,7 +191,16 @@ class TextSource:
         return min(1.0, self.bytes_read / self.size) if self.size else 1.0
 
 
-def open_text(source, name: str) -> tuple[TextSource, BinaryIO | None]:
+def _regular_file_size(stream) -> int | None:
+    """The size of a stream that is a regular file (``workbench fit - < data.csv``), else None (a pipe)."""
+    try:
+        status = os.fstat(stream.fileno())
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
+def open_text(source) -> tuple[TextSource, BinaryIO | None]:
     """A ``TextSource`` for a path, a binary stream or an iterable of lines, and the file it opened (the
     caller closes it), or raises ``SourceError`` saying why the path cannot be read."""
     if isinstance(source, (str, os.PathLike)):
@@ -203,5 +213,6 @@ def open_text(source, name: str) -> tuple[TextSource, BinaryIO | None]:
             raise SourceError(f"cannot read the file ({exc.strerror or exc})") from exc
         return TextSource(handle, size=os.fstat(handle.fileno()).st_size), handle
     if hasattr(source, "read") and not isinstance(source, io.TextIOBase):
-        return TextSource(source), None
-    return TextSource(None, lines=source), None
+        return TextSource(source, size=_regular_file_size(source)), None
+    # Lines in a list: progress counts them (a source's "size" is then its number of lines).
+    return TextSource(None, lines=source, size=len(source) if isinstance(source, list) else None), None

@@ -569,9 +569,9 @@ class MainWindow(QMainWindow):
 
     def open_dropped(self, path) -> None:
         """A file dropped on the window: a session (``.json``) opens as File › Open session does (asking
-        about unsaved changes first); a table with exactly two columns opens at once (x, y), like a sample;
-        otherwise the import dialog shows it to choose x, y and σ.  A file that cannot be read says why
-        in a notice and changes nothing."""
+        about unsaved changes first); a table of exactly two columns of numbers or dates opens at
+        once (x, y), like a sample; otherwise the import dialog shows it to choose x, y and σ.  A file
+        that cannot be read says why in a notice and changes nothing."""
         if Path(path).suffix.lower() == ".json":
             self._remember_dir(str(path))
             self.session_manager.open_path(path)
@@ -582,8 +582,8 @@ class MainWindow(QMainWindow):
             self._on_notice("error", f"Could not open the dropped file: {exc}")
             return
         self._remember_dir(str(path))
-        if preview.table.n_columns == 2:
-            self.open_path(path)
+        if preview.table.n_columns == 2 and all(column.values is not None for column in preview.table.columns):
+            self.open_path(path)  # two columns of numbers or dates: x and y, nothing to choose
         else:
             self.show_import_dialog(path)
 
