@@ -22,7 +22,8 @@ from workbench.fitting.atomic import atomic_write_text
 from workbench.fitting.number_format import Reading
 from workbench.fitting.sigma import first_bad_sigma
 from workbench.fitting.table import DataError, PathLike, Table
-from workbench.fitting.table_reader import header_cell_reads_back, read_table
+from workbench.fitting.table_cells import header_cell_reads_back
+from workbench.fitting.table_reader import read_table
 from workbench.fitting.table_select import Selection, select
 
 __all__ = [
@@ -72,8 +73,8 @@ def _frozen_sigma(values: object, what: str) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """Immutable (x, y) points, optionally with a σ per point: every edit returns a new Dataset, so undo is
-    just keeping the old one."""
+    """Immutable (x, y) points, optionally with a σ per point, and the names of their columns: every edit
+    returns a new Dataset (keeping the names), so undo is just keeping the old one."""
 
     x: np.ndarray
     y: np.ndarray

@@ -10,23 +10,16 @@ block of text and the parsed columns, never the file.  Nothing is refused here f
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import gc
-import itertools
-import operator
-import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
 import numpy as np
 
-from workbench.fitting.dates import dates_to_decimal_years, looks_like_date, parse_date, parse_naive_dates
+from workbench.fitting.dates import dates_to_decimal_years, parse_date, parse_naive_dates
 from workbench.fitting.memory import available_memory
 from workbench.fitting.number_format import Form, classify_number, parse_numbers
 from workbench.fitting.table import (
     DATE,
-    NUMBER,
     TEXT,
     Column,
     DataError,
@@ -36,17 +29,21 @@ from workbench.fitting.table import (
     Ragged,
     Table,
 )
+from workbench.fitting.table_cells import (
+    cells_and_counts,
+    column_kinds,
+    content_lines,
+    first_text,
+    gc_paused,
+    is_header,
+    number_reason,
+    quoted,
+    sniff_delimiter,
+    split_cells,
+)
 from workbench.fitting.text_source import BLOCK_BYTES, SourceError, TextSource, open_text
 
-__all__ = [
-    "CHUNK_ROWS",
-    "SNIFF_ROWS",
-    "Progress",
-    "header_cell_reads_back",
-    "read_table",
-    "read_table_with_source",
-    "split_cells",
-]
+__all__ = ["CHUNK_ROWS", "SNIFF_ROWS", "Progress", "read_table", "read_table_with_source"]
 
 Progress = Callable[[float], None]  # called with the fraction done, 0 to 1; may raise to abandon the read
 # Rows parsed per pass: a pass holds the GIL in C for ~10 ms (a GUI thread waiting on a loader stays
@@ -55,12 +52,9 @@ CHUNK_ROWS = 20_000
 CHUNK_CELLS = 100_000  # at most this many cells per chunk (fewer rows for wide files)
 CHECK_MEMORY_ABOVE_BYTES = 8 << 20  # smaller files are read without asking the system for free memory
 SNIFF_ROWS = 200  # rows that settle the separator, the header and each column's kind (and fill a preview)
-_EMPTY = "empty"
-_WHOLE = re.compile(r"[+-]?\d+")
 # Parsing holds a column's chunks and then their concatenation; beyond that a block of text and the
 # cells of one chunk: the estimate below must stay under what is free, or reading is refused at once.
 _BYTES_PER_VALUE_WHILE_READING = 2 * 8 + 2
-_NUMBER_HINT = "cells must be numbers like 1.5, 1,5 or -2e3, or ISO dates like 2020-07-02"
 
 
 def read_table(
@@ -172,7 +166,7 @@ class _Builder:
         self.lines_seen += len(lines)
         before = self.block[0] + self.block[1]
         self.block = (before, self.text.bytes_read - before, first, max(len(lines), 1))
-        content, numbers = _content_lines(lines, first)
+        content, numbers = content_lines(lines, first)
         if not self.ready:
             self.waiting += content
             self.waiting_numbers += list(numbers)
@@ -214,11 +208,11 @@ class _Builder:
     def _sniff(self, content: list[str], numbers: list[int]) -> tuple[list[str], list[int]]:
         """Settle separator, header, names and column kinds; return the data lines (header removed)."""
         sample = content[: SNIFF_ROWS + 1]
-        self.delimiter = _sniff_delimiter(sample)
+        self.delimiter = sniff_delimiter(sample)
         rows = [split_cells(s, self.delimiter) for s in sample]
         first = rows[0]
         self.ncols = len(first)
-        self.has_header, maybe_names = _is_header(first, rows[1:])
+        self.has_header, maybe_names = is_header(first, rows[1:])
         if maybe_names:
             shown = ", ".join(maybe_names[:3])
             self.text.notices.append(
@@ -228,11 +222,11 @@ class _Builder:
         if self.has_header:
             self.names = tuple(cell or f"column {j + 1}" for j, cell in enumerate(first))
             content, numbers, rows = content[1:], numbers[1:], rows[1:]
-            kinds = _column_kinds(rows, self.ncols)
+            kinds = column_kinds(rows, self.ncols)
         else:
             self.names = tuple(f"column {j + 1}" for j in range(self.ncols))
-            kinds = _column_kinds(rows, self.ncols)
-        self.samples = {j: _first_text(rows, j) for j in range(self.ncols) if kinds[j] == TEXT}
+            kinds = column_kinds(rows, self.ncols)
+        self.samples = {j: first_text(rows, j) for j in range(self.ncols) if kinds[j] == TEXT}
         wanted = range(self.ncols) if self.wanted is None else self.wanted
         self.parts = {j: _ColumnParts(kinds[j]) for j in wanted if 0 <= j < self.ncols and kinds[j] != TEXT}
         self.ready = True
@@ -254,7 +248,7 @@ class _Builder:
     def _chunk(self, lines: list[str], numbers) -> None:
         start = self.n_rows
         self._note_lines(start, numbers)
-        counts, cells = _cells_and_counts(lines, self.delimiter)
+        counts, cells = cells_and_counts(lines, self.delimiter)
         ncols = self.ncols
         if self.keep_cells:
             self.kept_cells += [split_cells(s, self.delimiter) for s in lines]
@@ -264,7 +258,7 @@ class _Builder:
                 return cells[j::ncols]
 
         else:
-            with _gc_paused():
+            with gc_paused():
                 rows = [split_cells(s, self.delimiter) for s in lines]
             for k in np.flatnonzero(counts != ncols).tolist():
                 self.ragged.append((start + k, len(rows[k]), not rows[k][-1]))
@@ -319,7 +313,7 @@ class _Builder:
                 parts.firsts[form] = (start + k, cells[k])
         if chunk.first_bad is not None and parts.first_bad is None:
             k = chunk.first_bad
-            parts.first_bad = (start + k, _number_reason(cells[k], lines[k], self.delimiter))
+            parts.first_bad = (start + k, number_reason(cells[k], lines[k], self.delimiter))
 
     def _dates(self, parts: _ColumnParts, cells: list[str], start: int, lines: list[str]) -> None:
         bulk = parse_naive_dates(cells)
@@ -343,7 +337,7 @@ class _Builder:
         parts.pieces.append(values)
 
     def _date_reason(self, cell: str, date, parts: _ColumnParts) -> str:
-        shown = _shown(cell)
+        shown = quoted(cell)
         if not cell:
             return "empty cell (every row needs a value in each chosen column)"
         if date.micros is not None:
@@ -394,178 +388,3 @@ class _Builder:
             mask.flags.writeable = False
             masks[form] = mask
         return Column(name, parts.kind, values, parts.first_bad, masks, dict(parts.firsts), None)
-
-
-# -- cells --------------------------------------------------------------------------------------------------
-def _content_lines(lines: list[str], first: int = 1) -> tuple[list[str], list[int] | range]:
-    """Strip comments and spaces; keep non-blank lines with their 1-based physical line numbers (a
-    ``range`` when every line is kept, which is the usual case and costs nothing).  Tabs stay: in a
-    tab-separated line a leading or trailing tab is an empty cell."""
-    stripped = [(_strip_comment(s) if "#" in s else s).strip(" ") for s in lines]
-    if all(stripped) and not any(s.isspace() for s in stripped):
-        return stripped, range(first, first + len(stripped))
-    kept = [k for k, s in enumerate(stripped) if s and not s.isspace()]
-    return [stripped[k] for k in kept], [first + k for k in kept]
-
-
-def _strip_comment(line: str) -> str:
-    """Cut a line at the first '#' that is not inside double quotes."""
-    if '"' not in line:
-        return line.partition("#")[0]
-    inside = False
-    for k, ch in enumerate(line):
-        if ch == '"':
-            inside = not inside
-        elif ch == "#" and not inside:
-            return line[:k]
-    return line
-
-
-def _unquoted(line: str) -> str:
-    return re.sub(r'"[^"]*"', "", line)
-
-
-def _sniff_delimiter(lines: list[str]) -> str:
-    """Of tab, ';', ',' and whitespace, the separator that splits every sampled line into the same number
-    (≥ 2) of cells and gives the most columns of numbers or dates, then the fewest text cells ('0 0,5'
-    is two numbers, not '0 0' and '5'); ties go in that order.  If none splits them evenly (a ragged
-    row early on), the first of tab, ';' and ',' found on the first line, else whitespace."""
-    first = _unquoted(lines[0])
-    best, best_score = None, None
-    for delimiter in ("\t", ";", ",", " "):
-        if delimiter != " " and delimiter not in first:
-            continue
-        rows = [split_cells(s, delimiter) for s in lines]
-        if len(rows[0]) < 2 or any(len(row) != len(rows[0]) for row in rows):
-            continue
-        kinds = [[_cell_kind(c) for c in row] for row in rows]
-        body = kinds[1:] or kinds  # the first line may be a header
-        numeric = sum(
-            all(row[j] in (NUMBER, DATE, _EMPTY) for row in body) and any(row[j] != _EMPTY for row in body)
-            for j in range(len(rows[0]))
-        )
-        score = (numeric, -sum(row.count(TEXT) for row in kinds))
-        if best_score is None or score > best_score:
-            best, best_score = delimiter, score
-    if best is not None:
-        return best
-    return next((d for d in ("\t", ";", ",") if d in first), " ")
-
-
-def split_cells(line: str, delimiter: str) -> list[str]:
-    """Split one line into stripped, unquoted cells."""
-    if delimiter == " ":
-        return [_unquote(c) for c in line.split()]
-    if '"' in line:
-        try:
-            return [c.strip() for c in next(csv.reader([line], delimiter=delimiter, skipinitialspace=True))]
-        except csv.Error:
-            pass  # odd bytes such as NUL: fall back to a plain split, whose cells then fail with a location
-    return [_unquote(c.strip()) for c in line.split(delimiter)]
-
-
-def _unquote(cell: str) -> str:
-    return cell[1:-1].strip() if len(cell) >= 2 and cell[0] == cell[-1] == '"' else cell
-
-
-def _cells_and_counts(lines: list[str], delimiter: str) -> tuple[np.ndarray, list[str]]:
-    """Each line's cell count and all cells, stripped, in one flat list (no list per line if we can help it)."""
-    joined = (" " if delimiter == " " else delimiter).join(lines)
-    if '"' not in joined and delimiter != " ":
-        counts = np.fromiter(map(operator.methodcaller("count", delimiter), lines), np.intp, len(lines)) + 1
-        cells = joined.split(delimiter)
-        if " " in joined or "\t" in joined:
-            cells = list(map(str.strip, cells))
-        return counts, cells
-    if '"' not in joined:
-        counts = np.fromiter(map(len, map(str.split, lines)), np.intp, len(lines))
-        return counts, joined.split()
-    with _gc_paused():  # a million small lists would otherwise trigger the cycle collector over and over
-        rows = [split_cells(s, delimiter) for s in lines]
-    return np.fromiter(map(len, rows), np.intp, len(rows)), list(itertools.chain.from_iterable(rows))
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _cell_kind(cell: str) -> str:
-    """What one cell is: empty, a number (finite or not), an ISO date, or text."""
-    if not cell:
-        return _EMPTY
-    if classify_number(cell)[1] is not Form.BAD:
-        return NUMBER
-    if looks_like_date(cell) and parse_date(cell).micros is not None:
-        return DATE
-    return TEXT
-
-
-def _is_header(first: list[str], below: list[list[str]]) -> tuple[bool, list[str]]:
-    """Whether the first row names the columns: it holds text, and none of its numbers or dates sits over
-    a column of numbers or dates below (so a data row whose text column holds a number further down is
-    data, never silently lost).  Also returns the first row's numbers that could yet be column names
-    (whole numbers over columns of fractions, such as years naming columns of measurements), to say so."""
-    kinds = [_cell_kind(c) for c in first]
-    if TEXT not in kinds:
-        return False, []
-    data_like = []
-    for j, kind in enumerate(kinds):
-        cells = [row[j] for row in below if j < len(row) and row[j]]
-        if kind in (NUMBER, DATE) and all(_cell_kind(c) in (NUMBER, DATE) for c in cells):
-            data_like.append((first[j], kind, cells))
-    if not data_like:
-        return True, []
-    names = all(
-        kind == NUMBER and _WHOLE.fullmatch(cell) and cells and not all(_WHOLE.fullmatch(c) for c in cells)
-        for cell, kind, cells in data_like
-    )
-    return False, [cell for cell, _, _ in data_like] if names else []
-
-
-def header_cell_reads_back(name: str) -> bool:
-    """True when ``name`` as the first cell of a file's first line is read as a column name (text)."""
-    return _cell_kind(name.strip()) == TEXT
-
-
-def _column_kinds(rows: list[list[str]], ncols: int) -> list[str]:
-    """Each column's kind: numbers or dates, whichever its cells hold more of, or text when they hold
-    neither (a column of mostly text with a stray number is parsed, its text cells then unreadable)."""
-    kinds = []
-    for j in range(ncols):
-        found = [_cell_kind(row[j]) for row in rows if j < len(row)]
-        numbers, dates = found.count(NUMBER), found.count(DATE)
-        kinds.append(TEXT if not numbers + dates else DATE if dates > numbers else NUMBER)
-    return kinds
-
-
-def _first_text(rows: list[list[str]], j: int) -> tuple[int, str] | None:
-    return next(((k, row[j]) for k, row in enumerate(rows) if j < len(row) and row[j]), None)
-
-
-def _shown(cell: str) -> str:
-    return repr(cell if len(cell) <= 40 else cell[:37] + "...")
-
-
-def _number_reason(cell: str, line: str, delimiter: str) -> str:
-    """Why a cell of a number column is no usable number, and how to fix it."""
-    shown = _shown(cell)
-    if not cell:
-        return "empty cell (every row needs a value in each chosen column)"
-    value, form = classify_number(cell)
-    if form is not Form.BAD:
-        return f"{shown} is not a finite number (every value must be a real number; fix or delete the row)"
-    if looks_like_date(cell):
-        return f"{shown} is a date, but this column holds numbers"
-    if all(classify_number(c)[1] is Form.BAD for c in split_cells(line, delimiter)):
-        return (
-            f"{shown} is not a number (a header row is allowed only as the first line; "
-            "delete this line or start it with '#' to make it a comment)"
-        )
-    return f"{shown} is not a number ({_NUMBER_HINT})"
