@@ -70,6 +70,15 @@ def classify_number(cell: str) -> tuple[float, Form]:
     """
     if "_" in cell:  # float() reads '1_000' as 1000; in a data file it is more likely a slip
         return math.nan, Form.BAD
+    if "," not in cell:
+        try:  # the everyday case, quickly: float() reads it, and at most a '.' says anything
+            value = float(cell)
+        except ValueError:
+            pass
+        else:
+            if "." not in cell:
+                return value, Form.PLAIN
+            return value, Form.AMBIGUOUS_DOT if _AMBIGUOUS_DOT.fullmatch(cell) else Form.POINT
     m = _SHAPE.fullmatch(cell)
     if m is None or not any(ch.isdigit() for ch in m[2]):
         try:  # 'inf', 'nan', 'Infinity': numbers, although not usable ones
@@ -77,6 +86,8 @@ def classify_number(cell: str) -> tuple[float, Form]:
         except ValueError:
             return math.nan, Form.BAD
     sign, body, exponent = m[1], m[2], m[3] or ""
+    if body.endswith(","):  # '5,' is a number followed by a separator, not five
+        return math.nan, Form.BAD
     dots, commas = body.count("."), body.count(",")
     if not dots and not commas:
         return float(cell), Form.PLAIN

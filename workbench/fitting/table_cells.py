@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import gc
 import itertools
 import operator
@@ -69,9 +70,10 @@ def _unquoted(line: str) -> str:
 
 def sniff_delimiter(lines: list[str]) -> str:
     """Of tab, ';', ',' and whitespace, the separator that splits every sampled line into the same number
-    (≥ 2) of cells and gives the most columns of numbers or dates, then the fewest text cells ('0 0,5'
-    is two numbers, not '0 0' and '5'); ties go in that order.  If none splits them evenly (a ragged
-    row early on), the first of tab, ';' and ',' found on the first line, else whitespace."""
+    (≥ 2) of cells and gives the most columns of numbers or dates, then the most characters read as
+    numbers, then the fewest text cells ('1,000 2,5' is two numbers, not '1', '000 2' and '5'); ties go
+    in that order.  If none splits them evenly (a ragged row early on), the first of tab, ';' and ','
+    found on the first line, else whitespace."""
     first = _unquoted(lines[0])
     best, best_score = None, None
     for delimiter in ("\t", ";", ",", " "):
@@ -86,7 +88,8 @@ def sniff_delimiter(lines: list[str]) -> str:
             all(row[j] in (NUMBER, DATE, EMPTY) for row in body) and any(row[j] != EMPTY for row in body)
             for j in range(len(rows[0]))
         )
-        score = (numeric, -sum(row.count(TEXT) for row in kinds))
+        covered = sum(len(c) for row, row_kinds in zip(rows, kinds) for c, k in zip(row, row_kinds) if k != TEXT)
+        score = (numeric, covered, -sum(row.count(TEXT) for row in kinds))
         if best_score is None or score > best_score:
             best, best_score = delimiter, score
     if best is not None:
@@ -138,6 +141,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the first rows repeat cells ('0', '1', 'NA') and are sniffed twice
 def cell_kind(cell: str) -> str:
     """What one cell is: empty, a number (finite or not), an ISO date, or text."""
     if not cell:
