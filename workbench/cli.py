@@ -51,9 +51,16 @@ def build_fit_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 at the optimum, 1 output or memory failure, 2 bad input, 3 diverged, "
         "4 stopped short of the optimum (stalled or step limit), 130 interrupted.",
     )
-    parser.add_argument("file", help="CSV/TSV/whitespace file with x and y columns")
     parser.add_argument(
-        "--x-column", type=int, default=0, metavar="N", help="0-based index of the x column (default 0)"
+        "file",
+        help="CSV/TSV/whitespace file with x and y columns; '-' reads standard input (other columns may hold anything)",
+    )
+    parser.add_argument(
+        "--x-column",
+        type=int,
+        default=0,
+        metavar="N",
+        help="0-based index of the x column (default 0): numbers, or ISO dates (fitted in decimal years)",
     )
     parser.add_argument(
         "--y-column", type=int, default=1, metavar="N", help="0-based index of the y column (default 1)"
@@ -65,6 +72,19 @@ def build_fit_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="0-based index of a column of uncertainties σ (> 0): weighted least squares "
         "with weights 1/σ², every loss on residuals/σ (default: no weights)",
+    )
+    parser.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="leave out rows whose x, y or σ cell is empty or not a number, and name them on stderr "
+        "(default: refuse the file at the first such row)",
+    )
+    parser.add_argument(
+        "--decimal",
+        choices=("auto", "point", "comma"),
+        default="auto",
+        help="how the file writes numbers: 1,234.5 (point) or 1.234,5 (comma); default auto: the numbers "
+        "decide, and a file they do not decide is refused with the line",
     )
     parser.add_argument("--degree", type=int, default=5, help="polynomial degree 0..15 (default 5)")
     parser.add_argument(
@@ -127,7 +147,9 @@ def fit_command(argv: list[str]) -> int:
     except _UsageError as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
     except (OSError, ValueError) as exc:
-        return _fail(_one_line(exc), EXIT_BAD_INPUT)
+        from workbench.fitting.table import DataTooLargeError  # (a DataError, but memory, not bad input)
+
+        return _fail(_one_line(exc), EXIT_FAILED if isinstance(exc, DataTooLargeError) else EXIT_BAD_INPUT)
     except MemoryError:
         return _fail(
             "out of memory: the data (or the degree) needs more memory than is available; "
@@ -184,13 +206,25 @@ def _silence_stdout() -> None:
 def _fit(args) -> dict:
     import numpy as np
 
-    from workbench.fitting.data import load_dataset
+    from workbench.fitting.data import read_dataset
 
     started = time.perf_counter()
     _check_options(args)
-    dataset = load_dataset(
-        args.file, x_column=args.x_column, y_column=args.y_column, sigma_column=args.sigma_column, min_points=1
+    stdin = args.file == "-"
+    loaded = read_dataset(
+        sys.stdin.buffer if stdin else args.file,
+        x_column=args.x_column,
+        y_column=args.y_column,
+        sigma_column=args.sigma_column,
+        decimal=args.decimal,
+        skip_bad_rows=args.skip_bad_rows,
+        min_points=1,
+        name="stdin" if stdin else None,
+        source_name="standard input" if stdin else None,
     )
+    for notice in loaded.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    dataset = loaded.dataset
     # Overflow inside a run is reported as divergence, and data beyond double range is refused below,
     # so NumPy's RuntimeWarnings would only add lines to stderr (and LAPACK's own complaints, for an
     # overflowed design matrix, would reach the terminal before any message of ours).

@@ -115,7 +115,7 @@ def test_cancel_changes_nothing(qtbot, open_dialog, tmp_path):
 
 BAD_FILES = {
     # name: (content, σ column to choose or None, what the message must name besides the file)
-    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8", None, "line 1"),
+    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8", None, "line 3: a NUL byte"),
     "ragged": ("x,y\n1,2\n3,4,5\n6,7\n", None, "line 3"),
     "non_number": ("x,y\n1,2\n3,4\n5,five\n", None, "line 4, column 2"),
     "one_column": ("y\n1\n2\n3\n", None, "only 1 column"),

@@ -357,8 +357,8 @@ def test_diverging_run_in_json_still_parses_with_finite_coefficients(near_zero_f
         (b"x,y\n1,2\n3,nan\n", "line 3"),
         (b"x,y\n1,2\n-inf,4\n", "line 3"),
         (b"1\n2\n3\n", "column"),
-        (bytes(range(256)) * 4, "UTF-8"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", "line 1"),
+        (bytes(range(256)) * 4, "not a text file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", "line 3: a NUL byte"),
     ],
     ids=[
         "empty",

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from workbench.fitting import atomic
 from workbench.fitting.atomic import atomic_write_text
-from workbench.fitting.data import DataError, Dataset, Table, load_dataset, read_table, save_dataset
+from workbench.fitting.data import DataError, Dataset, Table, load_dataset, read_dataset, read_table, save_dataset
+from workbench.fitting.table_select import select
 from workbench.paths import default_sample, sample_paths
 
 
@@ -113,20 +114,37 @@ def test_fewer_points_than_needed(tmp_path):
     assert err.reason == "fewer points than needed: found 1, need at least 2"
 
 
-def test_bad_bytes_report_line_and_column(tmp_path):
-    err = error_of(b"x,y\n1,2\n3,\xff4\n", tmp_path)
-    assert (err.line, err.column) == (3, 3)
-    assert "UTF-8" in err.reason
+def test_a_file_that_is_not_utf8_is_read_as_windows_1252_and_says_so(tmp_path):
+    path = write(tmp_path, "Temperatur °C;Länge µm\n1,5;2\n3;4,25\n".encode("cp1252"))
+    loaded = read_dataset(path)
+    assert (loaded.dataset.x_name, loaded.dataset.y_name) == ("Temperatur °C", "Länge µm")
+    assert loaded.dataset.x.tolist() == [1.5, 3.0] and loaded.dataset.y.tolist() == [2.0, 4.25]
+    assert loaded.encoding == "Windows-1252" and any("Windows-1252" in n for n in loaded.notices)
 
 
-def test_bad_bytes_after_a_bom_are_located_on_the_right_column(tmp_path):
-    err = error_of(b"\xef\xbb\xbfx,\xe9\n1,2\n", tmp_path)
-    assert (err.line, err.column) == (1, 3)
+def test_a_byte_that_is_not_windows_1252_either_makes_a_bad_cell_not_a_wrong_number(tmp_path):
+    err = error_of(b"x,y\n1,2\n3,\x814\n", tmp_path)
+    assert (err.line, err.column) == (3, 2) and "not a number" in err.reason
 
 
-def test_utf16_file_gets_a_specific_hint(tmp_path):
-    err = error_of("x,y\n1,2\n".encode("utf-16"), tmp_path)
-    assert "UTF-16" in err.reason
+def test_bad_bytes_in_a_utf8_file_are_named_and_never_read_as_numbers(tmp_path):
+    # Valid UTF-8 first (so not Windows-1252), then a stray byte in a cell: that cell is refused.
+    err = error_of("x,é\n1,2\n3,".encode() + b"\xe94\n", tmp_path)
+    assert (err.line, err.column) == (3, 2) and "'\ufffd4' is not a number" in err.reason
+    loaded = read_dataset(write(tmp_path, b"\xef\xbb\xbfx,\xe9\n1,2\n", "bom.csv"))
+    assert loaded.dataset.y_name == "\ufffd" and loaded.dataset.x.tolist() == [1.0]
+    assert any("line 1 holds bytes that are not UTF-8" in n for n in loaded.notices)
+
+
+def test_a_utf16_file_is_read_and_says_so(tmp_path):
+    loaded = read_dataset(write(tmp_path, "x\ty\n1,5\t2\n".encode("utf-16")))
+    assert loaded.dataset.x.tolist() == [1.5] and loaded.encoding == "UTF-16"
+    assert any("UTF-16" in n for n in loaded.notices)
+
+
+def test_a_binary_file_is_refused_at_its_nul_byte(tmp_path):
+    err = error_of(b"x,y\n1,2\n\x00\x01\x02\n", tmp_path)
+    assert err.line == 3 and "not a text file" in err.reason
 
 
 def test_header_not_on_first_line(tmp_path):
@@ -146,10 +164,9 @@ def test_underscored_numbers_are_refused(tmp_path):
     assert (err.line, err.column) == (2, 2)
 
 
-def test_decimal_comma_outside_semicolon_files_gets_a_hint(tmp_path):
-    err = error_of("x\ty\n1\t2,5\n", tmp_path)
-    assert (err.line, err.column) == (2, 2)
-    assert "';'-separated" in err.reason and "2.5" in err.reason
+def test_tab_separated_text_with_decimal_commas_reads(tmp_path):
+    data = load_dataset(write(tmp_path, "x\ty\n1\t2,5\n-3,25\t1e3\n"))
+    assert data.x.tolist() == [1.0, -3.25] and data.y.tolist() == [2.5, 1000.0]
 
 
 def test_missing_file_is_a_data_error(tmp_path):
@@ -172,7 +189,7 @@ def test_error_deep_in_a_large_file_is_located_exactly():
     lines = ["x,y"] + [f"{k},{k * 0.5}" for k in range(100_000)]
     lines[76_543] = "12,1.2.3"
     with pytest.raises(DataError) as info:
-        read_table(lines, source="big.csv")
+        select(read_table(lines, source="big.csv"), 0, 1, source="big.csv")
     assert (info.value.path, info.value.line, info.value.column) == ("big.csv", 76_544, 2)
 
 
@@ -207,7 +224,7 @@ def test_comments_and_blank_lines_are_skipped_but_counted():
     assert table.names == ("x", "y")
     np.testing.assert_array_equal(table.values, [[1, 2], [3, 4]])
     with pytest.raises(DataError) as info:
-        read_table([*lines, "5,six # bad"])
+        select(read_table([*lines, "5,six # bad"]), 0, 1)
     assert (info.value.line, info.value.column) == (8, 2)
 
 
@@ -239,7 +256,7 @@ def test_bom_is_tolerated(tmp_path):
 def test_line_endings(tmp_path, newline):
     path = write(tmp_path, newline.join(["x,y", "1,2", "3,oops", ""]))
     with pytest.raises(DataError) as info:
-        read_table(path)
+        load_dataset(path)
     assert info.value.line == 3
 
 
@@ -253,7 +270,7 @@ def test_read_table_accepts_an_open_text_file():
     table = read_table(io.StringIO("x,y\n1,2\n"), source="clipboard")
     np.testing.assert_array_equal(table.values, [[1, 2]])
     with pytest.raises(DataError, match="^clipboard, line 2, column 1"):
-        read_table(io.StringIO("1,2\nz,2\n"), source="clipboard")
+        select(read_table(io.StringIO("1,2\nz,2\n"), source="clipboard"), 0, 1, source="clipboard")
 
 
 def test_table_values_are_read_only():

@@ -9,6 +9,7 @@ test_table_preview.py; the short run here takes a few seconds (``-m slow``: many
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 import time
@@ -20,9 +21,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stress_sizes import fuzz, sizes
 
-from workbench.fitting.data import DataError, Dataset, load_dataset, read_table
+from workbench.fitting.data import DataError, Dataset, dataset_from_table, load_dataset, read_dataset, read_table
 from workbench.fitting.table import Table
 from workbench.fitting.table_preview import TablePreview, preview_table
+from workbench.fitting.table_select import select
 from workbench.paths import sample_paths
 
 SAMPLE = sample_paths()[0].read_bytes()
@@ -59,18 +61,40 @@ def check_error(exc: DataError, path: Path) -> None:
 
 
 def check_table(table: Table) -> None:
+    """A sound table: names, kinds, read-only values that are finite or NaN (a bad cell), and each
+    column's first NaN exactly where it says its first bad cell is."""
     assert isinstance(table, Table) and table.n_rows >= 1 and table.n_columns >= 1
-    assert np.all(np.isfinite(table.values)) and not table.values.flags.writeable
     assert len(table.names) == table.n_columns and all(isinstance(n, str) and n for n in table.names)
+    for column in table.columns:
+        assert column.kind in ("number", "date", "text")
+        if column.kind == "text":
+            assert column.values is None
+            continue
+        values = column.values
+        assert values.shape == (table.n_rows,) and not values.flags.writeable
+        assert not np.isinf(values).any()
+        nan = np.flatnonzero(np.isnan(values))
+        assert (column.first_bad is None) == (nan.size == 0)
+        if nan.size:
+            assert column.first_bad[0] == nan[0] and column.first_bad[1].strip()
+
+
+def same_table(a: Table, b: Table) -> None:
+    assert a.names == b.names and a.has_header == b.has_header and a.delimiter == b.delimiter
+    assert [c.kind for c in a.columns] == [c.kind for c in b.columns]
+    assert a == b, (a.values, b.values)
+    assert np.array_equal(a.row_lines, b.row_lines)
 
 
 def read_every_way(path: Path, columns: dict | None = None) -> dict:
-    """Run the three readers on ``path``; each returns a sound result or a clear DataError."""
+    """Run the readers on ``path``; each returns a sound result or a clear DataError, and they agree:
+    the preview is the table's first rows, and the dataset is exactly the chosen columns of the table."""
+    columns = columns or {}
     outcomes: dict = {}
     readers = {
         "table": lambda: read_table(path),
         "preview": lambda: preview_table(path, max_rows=5),
-        "dataset": lambda: load_dataset(path, **(columns or {})),
+        "dataset": lambda: load_dataset(path, **columns),
     }
     for name, read in readers.items():
         try:
@@ -82,14 +106,26 @@ def read_every_way(path: Path, columns: dict | None = None) -> dict:
     if isinstance(table, Table):
         check_table(table)
         assert isinstance(preview, TablePreview), preview  # the first rows of a good file are good
-        rows = min(table.n_rows, 5)
-        np.testing.assert_array_equal(preview.table.values, table.values[:rows])
-        assert preview.table.names == table.names
-    elif isinstance(preview, TablePreview) and preview.complete:
-        # The whole file was in the preview: the full read must refuse it for the same reason.
-        raise AssertionError(f"preview accepted what read_table refused: {table}")
+        same_table(preview.table, table.head(5))
+        try:
+            chosen = dataset_from_table(
+                table,
+                columns.get("x_column", 0),
+                columns.get("y_column", 1),
+                columns.get("sigma_column"),
+                name=path.stem,
+                source=str(path),
+            ).dataset
+        except DataError as exc:
+            assert isinstance(dataset, DataError) and str(dataset) == str(exc), (dataset, exc)
+        else:
+            assert dataset == chosen
+    else:
+        assert isinstance(dataset, DataError)
+        if isinstance(preview, TablePreview) and preview.complete:
+            # The whole file was in the preview: the full read must refuse it for the same reason.
+            raise AssertionError(f"preview accepted what read_table refused: {table}")
     if isinstance(dataset, Dataset):
-        assert isinstance(table, Table) and dataset.n == table.n_rows
         assert np.all(np.isfinite(dataset.x)) and np.all(np.isfinite(dataset.y))
         assert dataset.name == path.stem
     return outcomes
@@ -130,13 +166,16 @@ def test_a_sample_cut_anywhere_reads_as_its_complete_rows_or_says_why(tmp_path, 
     @fuzz(examples)
     @given(cut=st.integers(0, len(SAMPLE)))
     def check(cut):
-        table = read_every_way(fresh_file(tmp_path, SAMPLE[:cut]))["table"]
+        outcomes = read_every_way(fresh_file(tmp_path, SAMPLE[:cut]))
+        table, dataset = outcomes["table"], outcomes["dataset"]
         if isinstance(table, Table):
             # A cut inside the last number leaves a shorter number: every row but the last is unchanged.
             n = table.n_rows
             np.testing.assert_array_equal(table.values[: n - 1], whole.values[: n - 1])
         else:
-            assert any(why in table.reason for why in ("no data rows", "column count", "empty cell")), table
+            assert "no data rows" in table.reason, table
+        if isinstance(dataset, DataError):
+            assert any(why in dataset.reason for why in ("no data rows", "column count", "empty cell")), dataset
 
     check()
 
@@ -160,9 +199,16 @@ def test_a_number_beyond_double_precision_is_named_by_line_and_column(tmp_path, 
         rows[row][column] = cell
         lines = ([f"x{delimiter}y"] if header else []) + [delimiter.join(r) for r in rows]
         path = fresh_file(tmp_path, ("\n".join(lines) + "\n").encode())
-        for name, error in read_every_way(path).items():
-            assert isinstance(error, DataError), name
-            assert (error.line, error.column) == (row + 1 + header, column + 1), (name, str(error))
+        outcomes = read_every_way(path)
+        preview = outcomes["preview"].table
+        errors = [outcomes["dataset"]]
+        for table in (outcomes["table"], preview):
+            with pytest.raises(DataError) as info:
+                select(table, 0, 1, source=str(path))
+            errors.append(info.value)
+        for error in errors:
+            assert isinstance(error, DataError), error
+            assert (error.line, error.column) == (row + 1 + header, column + 1), str(error)
             assert "not a finite number" in error.reason, error.reason
 
     check()
@@ -214,6 +260,7 @@ def test_empty_and_nearly_empty_files(tmp_path, content):
     path.write_bytes(content)
     for name, outcome in read_every_way(path).items():
         assert isinstance(outcome, DataError), name
+        assert "no data rows" in outcome.reason or "not a text file" in outcome.reason, outcome
 
 
 # -- column choices -----------------------------------------------------------------------------------------
@@ -324,3 +371,124 @@ def test_true_or_false_is_no_column_choice(tmp_path):
     with pytest.raises(DataError, match=r"y column index True is not a whole number") as info:
         load_dataset(path, y_column=True)
     assert info.value.path == str(path)
+
+
+# -- never a silent misread: tables written every way users write them ----------------------------------------
+TEXT_ALPHABET = "abcdefghijXYZé°µ-/() "
+
+
+@st.composite
+def written_number(draw, comma: bool, group: bool) -> tuple[str, float, bool]:
+    """A number as a writer in one convention prints it: the text, its value (from a canonical text, by
+    ``float``), and whether the text tells its convention by itself (a decimal mark before 1 or 2 digits)."""
+    negative = draw(st.booleans())
+    whole = draw(st.integers(0, 10**7) | st.integers(0, 999))
+    places = draw(st.integers(0, 6))
+    fraction = f"{draw(st.integers(0, 10**places - 1)):0{places}d}" if places else ""
+    exponent = "" if group else draw(st.sampled_from(["", "", "", "e3", "E-7", "e+12"]))
+    sign = "-" if negative else ""
+    canonical = f"{sign}{whole}" + (f".{fraction}" if places else "") + exponent
+    digits = f"{whole:,}" if group else str(whole)
+    if comma:
+        digits = digits.replace(",", ".")
+    text = sign + digits + (("," if comma else ".") + fraction if places else "") + exponent
+    return text, float(canonical), places in (1, 2)
+
+
+@st.composite
+def written_tables(draw):
+    """A table of x, y and other columns (text, dates, blanks) written in one convention, separator,
+    quoting and encoding; returns the file's bytes, the x and y column positions, the expected values,
+    the convention, whether the numbers tell it, and the separator."""
+    comma, group = draw(st.booleans()), draw(st.booleans())
+    delimiter = draw(st.sampled_from([",", ";", "\t", " "]))
+    others = draw(st.lists(st.sampled_from(["text", "date", "blank"]), max_size=3))
+    kinds = draw(st.permutations(["x", "y", *others]))
+    n = draw(st.integers(1, 12))
+    header = draw(st.booleans())
+    tells = False
+    columns, expected = [], {}
+    for kind in kinds:
+        if kind in ("x", "y"):
+            cells = [draw(written_number(comma, group)) for _ in range(n)]
+            tells |= any(tell for _, _, tell in cells)
+            expected[kind] = [value for _, value, _ in cells]
+            columns.append([text for text, _, _ in cells])
+        elif kind == "text":
+            columns.append([draw(st.text(TEXT_ALPHABET, max_size=8)).strip() for _ in range(n)])
+        elif kind == "date":
+            days = draw(st.lists(st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)), min_size=n, max_size=n))
+            columns.append([d.isoformat() for d in days])
+        else:
+            columns.append([""] * n)
+    quote_all = draw(st.booleans())
+
+    def cell(text: str) -> str:
+        if delimiter == " ":
+            return text.replace(" ", "_") if text else "-"  # whitespace files cannot hold blanks or spaces
+        return f'"{text}"' if quote_all or delimiter in text else text
+
+    lines = [delimiter.join(cell(f"col_{k}") for k in kinds)] if header else []
+    lines += [delimiter.join(cell(column[r]) for column in columns) for r in range(n)]
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]))
+    content = (newline.join(lines) + newline).encode(encoding)
+    return content, kinds.index("x"), kinds.index("y"), expected, comma, tells, delimiter
+
+
+@sizes(300, 3000, "examples")
+def test_a_table_written_any_way_reads_back_exactly_or_is_refused(tmp_path, examples):
+    @fuzz(examples)
+    @given(table=written_tables(), told=st.booleans())
+    def check(table, told):
+        content, x, y, expected, comma, tells, delimiter = table
+        path = fresh_file(tmp_path, content)
+        decimal = ("comma" if comma else "point") if told else "auto"
+        try:
+            loaded = read_dataset(path, x_column=x, y_column=y, decimal=decimal)
+        except DataError as exc:
+            check_error(exc, path)
+            # Refusing is allowed only when the numbers cannot tell their convention and nobody said it.
+            settled = told or tells or delimiter in (",", " ")
+            assert not settled, str(exc)
+            return
+        data = loaded.dataset
+        if data.x.tolist() != expected["x"] or data.y.tolist() != expected["y"]:
+            # Only a convention assumed because nothing told it may differ from the writer's, and then
+            # the reader says so (with the way to choose).
+            assert not told and not tells and delimiter in (",", " ") and comma, (data.x, data.y, expected)
+            assert any("was read as" in n and "--decimal" in n for n in loaded.notices), loaded.notices
+        else:
+            assert np.array_equal(data.x, expected["x"]) and np.array_equal(data.y, expected["y"])
+
+    check()
+
+
+@sizes(150, 1500, "examples")
+def test_a_date_column_reads_as_the_decimal_years_of_its_dates(tmp_path, examples):
+    @fuzz(examples)
+    @given(
+        moments=st.lists(
+            st.datetimes(dt.datetime(1, 1, 1), dt.datetime(9999, 12, 30)).map(lambda m: m.replace(microsecond=0)),
+            min_size=1,
+            max_size=15,
+        ),
+        form=st.sampled_from(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]),
+        delimiter=st.sampled_from([",", ";", "\t"]),
+    )
+    def check(moments, form, delimiter):
+        def text(m: dt.datetime) -> str:
+            return f"{m.year:04d}" + m.strftime(form)[len(str(m.year)) :] if m.year < 1000 else m.strftime(form)
+
+        lines = [f"when{delimiter}y"] + [f"{text(m)}{delimiter}{k}" for k, m in enumerate(moments)]
+        path = fresh_file(tmp_path, ("\n".join(lines) + "\n").encode())
+        data = load_dataset(path)
+        shown = [dt.datetime.strptime(text(m), form.removesuffix("Z")) if "Z" not in form else None for m in moments]
+        for got, m, s in zip(data.x.tolist(), moments, shown):
+            written = s if s is not None else dt.datetime.strptime(text(m)[:-1], form[:-1])
+            start, end = dt.datetime(written.year, 1, 1), dt.datetime(written.year + 1, 1, 1)
+            reference = written.year + (written - start) / (end - start)
+            assert abs(got - reference) <= 4e-16 * written.year, (text(m), got, reference)
+        assert data.x_is_date and data.x_name == "when"
+
+    check()

@@ -1,36 +1,38 @@
-"""Strict reading of numeric text tables (CSV, TSV, ';' with decimal commas, whitespace): nothing is
-dropped or changed silently, and every error names the file, line and column with a fix."""
+"""A text table as read from a file: its columns (numbers, dates or text), the file line of every row,
+and every cell that could not be read, kept with its reason so that choosing columns later can name it.
+
+Reading (``workbench.fitting.table_reader``) never refuses a file for a cell: a table holds what each
+column says, and choosing x, y and σ (``workbench.fitting.table_select``) decides what is wrong for that
+choice.  Every error names the file, line and column, with a fix.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import gc
-import itertools
-import math
-import operator
 import os
-import re
-import stat
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DataError", "Progress", "Table", "read_table", "not_a_regular_file"]
+from workbench.fitting.number_format import Form
+from workbench.fitting.text_source import not_a_regular_file
+
+__all__ = [
+    "DataError",
+    "DataTooLargeError",
+    "Column",
+    "LineMap",
+    "Ragged",
+    "Table",
+    "PathLike",
+    "NUMBER",
+    "DATE",
+    "TEXT",
+    "not_a_regular_file",
+]
 
 PathLike = str | os.PathLike[str]
-Progress = Callable[[float], None]  # called with the fraction done, 0 to 1; may raise to abandon the read
-
-_BOM = b"\xef\xbb\xbf"
-_NUMBER_HINT = "cells must be decimal numbers like 1.5 or -2e3"
-_DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", " ": "whitespace"}
-# Rows parsed per pass: a pass holds the GIL in C for ~10 ms (a GUI thread waiting on a loader stays
-# fluid) and is the unit of progress and of cancelling; larger chunks are no faster.
-CHUNK_ROWS = 20_000
-# Share of the work done once the file is read and decoded, and once comments/blank lines are sorted out.
-_READ_DONE, _LINES_DONE = 0.1, 0.25
+NUMBER, DATE, TEXT = "number", "date", "text"
+DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", " ": "whitespace"}
 
 
 class DataError(ValueError):
@@ -54,352 +56,181 @@ class DataError(ValueError):
         return f"{', '.join(where)}: {self.reason}" if where else self.reason
 
 
+class DataTooLargeError(DataError):
+    """The data would not fit in the memory available (reading stopped before it ran out)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Column:
+    """One column of a table.
+
+    ``values`` holds one float per row: the number (ambiguous cells in their decimal reading, see
+    ``number_format``) or, for dates, the decimal year; NaN where the cell is no usable number or date.
+    A text column is not parsed (``values`` None); ``sample`` is then its first non-empty cell.
+    """
+
+    name: str
+    kind: str  # NUMBER, DATE or TEXT
+    values: np.ndarray | None
+    first_bad: tuple[int, str] | None = None  # (row, reason) of the first cell that is no number/date
+    masks: dict[Form, np.ndarray] = field(default_factory=dict)  # rows of each marked number form present
+    firsts: dict[Form, tuple[int, str]] = field(default_factory=dict)  # (row, text) of its first cell
+    sample: tuple[int, str] | None = None  # (row, text): what a text column holds
+
+
+class LineMap:
+    """The 1-based file line of each row, stored as runs of consecutive lines (a file without comments
+    or blank lines is a single run, however long)."""
+
+    def __init__(self, run_rows: np.ndarray | list[int], run_lines: np.ndarray | list[int], n_rows: int):
+        self.run_rows = np.asarray(run_rows, dtype=np.int64)
+        self.run_lines = np.asarray(run_lines, dtype=np.int64)
+        self.n_rows = n_rows
+
+    @classmethod
+    def of(cls, lines: np.ndarray | list[int]) -> LineMap:
+        """The map of an explicit list of line numbers (one per row)."""
+        lines = np.asarray(lines, dtype=np.int64)
+        if not lines.size:
+            return cls([], [], 0)
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(lines) != 1) + 1])
+        return cls(starts, lines[starts], lines.size)
+
+    def lines_of(self, rows: np.ndarray | list[int]) -> np.ndarray:
+        """The file lines of the given rows (0-based)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        run = np.searchsorted(self.run_rows, rows, side="right") - 1
+        return self.run_lines[run] + rows - self.run_rows[run]
+
+    def line_of(self, row: int) -> int:
+        """The file line of one row (0-based)."""
+        return int(self.lines_of([row])[0])
+
+    def head(self, n: int) -> LineMap:
+        """The map of the first ``n`` rows."""
+        keep = self.run_rows < n
+        return LineMap(self.run_rows[keep], self.run_lines[keep], min(n, self.n_rows))
+
+
+@dataclass(frozen=True)
+class Ragged:
+    """Rows with more or fewer cells than the first row: 0-based rows, their cell counts, and whether
+    their last cell is empty (a separator at the end of the line)."""
+
+    rows: np.ndarray
+    counts: np.ndarray
+    trailing_empty: np.ndarray
+
+    def head(self, n: int) -> Ragged | None:
+        """Those among the first ``n`` rows (None if none)."""
+        keep = self.rows < n
+        return Ragged(self.rows[keep], self.counts[keep], self.trailing_empty[keep]) if keep.any() else None
+
+
 @dataclass(frozen=True, eq=False)
 class Table:
-    """A parsed numeric text file: column names plus a rows-by-columns float64 array (read-only)."""
+    """A text table: its columns, the file line of each row, its separator and header, rows of the wrong
+    length, the encoding it was read in, and notices about the reading (a non-UTF-8 encoding, say)."""
 
-    names: tuple[str, ...]
-    values: np.ndarray
+    columns: tuple[Column, ...]
+    n_rows: int
     has_header: bool
     delimiter: str  # ',', ';', '\t', or ' ' meaning any run of whitespace
-    # 1-based line in the file of each row (None: unknown), so that a check made after reading, such
-    # as "every σ must be > 0", can still point at the line to fix.  Not part of equality.
-    row_lines: np.ndarray | None = field(default=None, repr=False)
+    lines: LineMap | None = None  # None: the lines are not known (a table made from values)
+    ragged: Ragged | None = None
+    encoding: str = "UTF-8"
+    notices: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
-        values = np.array(self.values, dtype=np.float64)
-        if values.ndim != 2 or values.shape[1] != len(self.names):
-            raise ValueError(f"values of shape {values.shape} do not match {len(self.names)} column names")
-        values.flags.writeable = False
-        object.__setattr__(self, "names", tuple(self.names))
-        object.__setattr__(self, "values", values)
-        if self.row_lines is not None:
-            lines = np.array(self.row_lines, dtype=np.int64)
-            if lines.shape != (values.shape[0],):
-                raise ValueError(f"{lines.size} row line numbers for {values.shape[0]} rows")
-            lines.flags.writeable = False
-            object.__setattr__(self, "row_lines", lines)
+    @classmethod
+    def from_values(cls, names, values, has_header: bool = False, delimiter: str = ",", row_lines=None) -> Table:
+        """A table of number columns from a rows-by-columns array (NaN marks a bad cell)."""
+        values = np.array(values, dtype=np.float64)
+        if values.ndim != 2 or values.shape[1] != len(names):
+            raise ValueError(f"values of shape {values.shape} do not match {len(names)} column names")
+        lines = None
+        if row_lines is not None:
+            if len(row_lines) != values.shape[0]:
+                raise ValueError(f"{len(row_lines)} row line numbers for {values.shape[0]} rows")
+            lines = LineMap.of(row_lines)
+        columns = []
+        for j, name in enumerate(names):
+            column = np.ascontiguousarray(values[:, j])
+            column.flags.writeable = False
+            bad = np.flatnonzero(~np.isfinite(column))
+            first_bad = (int(bad[0]), "not a finite number") if bad.size else None
+            columns.append(Column(str(name), NUMBER, column, first_bad))
+        return cls(tuple(columns), values.shape[0], has_header, delimiter, lines)
 
     @property
-    def n_rows(self) -> int:
-        """Number of data rows (the header, if any, not counted)."""
-        return int(self.values.shape[0])
+    def names(self) -> tuple[str, ...]:
+        """Column names: from the header row, else "column 1", "column 2", …"""
+        return tuple(c.name for c in self.columns)
 
     @property
     def n_columns(self) -> int:
-        """Number of columns."""
-        return int(self.values.shape[1])
+        """Number of columns (the cells of the first row)."""
+        return len(self.columns)
+
+    @property
+    def values(self) -> np.ndarray:
+        """All columns side by side as a read-only rows-by-columns array (NaN for text and bad cells)."""
+        out = np.full((self.n_rows, self.n_columns), np.nan)
+        for j, column in enumerate(self.columns):
+            if column.values is not None:
+                out[:, j] = column.values
+        out.flags.writeable = False
+        return out
+
+    @property
+    def row_lines(self) -> np.ndarray | None:
+        """The file line of every row, read-only (None when unknown)."""
+        if self.lines is None:
+            return None
+        lines = self.lines.lines_of(np.arange(self.n_rows))
+        lines.flags.writeable = False
+        return lines
 
     def line_of(self, row: int) -> int | None:
         """The 1-based file line that holds data row ``row`` (0-based), or None when not known."""
-        return None if self.row_lines is None else int(self.row_lines[row])
+        return None if self.lines is None else self.lines.line_of(row)
+
+    def lines_of(self, rows: np.ndarray) -> np.ndarray | None:
+        """The file lines of several rows (None when unknown)."""
+        return None if self.lines is None else self.lines.lines_of(rows)
+
+    def head(self, n: int) -> Table:
+        """The first ``n`` rows (all of them if there are fewer)."""
+        if n >= self.n_rows:
+            return self
+        columns = tuple(_column_head(c, n) for c in self.columns)
+        lines = None if self.lines is None else self.lines.head(n)
+        ragged = None if self.ragged is None else self.ragged.head(n)
+        return Table(columns, n, self.has_header, self.delimiter, lines, ragged, self.encoding, self.notices)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Table):
             return NotImplemented
-        return (self.names, self.has_header, self.delimiter) == (
+        same_shape = (self.names, self.has_header, self.delimiter, self.n_rows) == (
             other.names,
             other.has_header,
             other.delimiter,
-        ) and np.array_equal(self.values, other.values)
+            other.n_rows,
+        )
+        return same_shape and all(
+            a.kind == b.kind
+            and (a.values is None) == (b.values is None)
+            and (a.values is None or np.array_equal(a.values, b.values, equal_nan=True))
+            for a, b in zip(self.columns, other.columns)
+        )
 
     __hash__ = None  # type: ignore[assignment]  # tables are large and compared rarely; no need to hash
 
 
-def read_table(
-    path_or_text_lines: PathLike | Iterable[str], *, source: str | None = None, progress: Progress | None = None
-) -> Table:
-    """Parse CSV/TSV/semicolon/whitespace text strictly: nothing is dropped or changed without an error.
+def _column_head(column: Column, n: int) -> Column:
+    def within(first):
+        return first if first is not None and first[0] < n else None
 
-    Pass a path, or an iterable of text lines (e.g. ``text.splitlines()`` or an open text file).
-    `source` names the input in error messages (defaults to the path).  `progress`, if given, is called
-    with the fraction done (0 to 1, increasing, ending with 1.0) every `CHUNK_ROWS` rows; an exception
-    it raises (to cancel, say) ends the read and propagates.
-    """
-    report = progress if progress is not None else _no_progress
-    report(0.0)
-    if isinstance(path_or_text_lines, (str, os.PathLike)):
-        source = str(path_or_text_lines) if source is None else source
-        lines = _read_lines(Path(path_or_text_lines), source)
-    else:
-        lines = _given_lines(path_or_text_lines)
-    report(_READ_DONE)
-    table = _parse(lines, source, report)
-    report(1.0)
-    return table
-
-
-def _no_progress(_fraction: float) -> None:
-    pass
-
-
-def not_a_regular_file(path: PathLike) -> str | None:
-    """Why ``path`` is no file to read (a folder, a pipe, a device), or None (a file, or nothing there:
-    opening it then says what is wrong).  Asked before opening: a pipe would block for ever, a device
-    such as /dev/zero would never end."""
-    try:
-        mode = os.stat(path).st_mode
-    except (OSError, ValueError):
-        return None
-    if stat.S_ISDIR(mode):
-        return "this is a folder, not a file: choose a file inside it"
-    if not stat.S_ISREG(mode):
-        return "this is not a regular file (a pipe, socket or device): choose a file saved on disk"
-    return None
-
-
-def _read_lines(path: Path, source: str) -> list[str]:
-    """Decode a file as UTF-8 (a BOM is fine) and split it into physical lines."""
-    problem = not_a_regular_file(path)
-    if problem is not None:
-        raise DataError(problem, path=source)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read the file ({exc.strerror or exc})", path=source) from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise _decode_error(raw, source) from None
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()  # a final newline ends the last line; it does not start an empty one
-    return lines
-
-
-def _decode_error(raw: bytes, source: str) -> DataError:
-    """Point at the first byte that is not UTF-8 and suggest re-saving the file."""
-    skip = len(_BOM) if raw.startswith(_BOM) else 0
-    try:
-        raw[skip:].decode("utf-8")
-        start = 0
-    except UnicodeDecodeError as exc:
-        start = exc.start + skip
-    line_start = max(raw.rfind(b"\n", 0, start) + 1, skip)
-    column = len(raw[line_start:start].decode("utf-8", "replace")) + 1
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        fix = "the file looks like UTF-16 text; save it as UTF-8"
-    else:
-        fix = "it may be in another encoding such as Windows-1252; save the file as UTF-8 text"
-    reason = f"byte 0x{raw[start]:02x} is not valid UTF-8 ({fix})"
-    return DataError(reason, path=source, line=raw.count(b"\n", 0, start) + 1, column=column)
-
-
-def _given_lines(lines: Iterable[str]) -> list[str]:
-    """Normalise caller-supplied lines: drop line endings and a leading BOM."""
-    result = []
-    for k, line in enumerate(lines):
-        if not isinstance(line, str):
-            raise TypeError(f"line {k + 1} is {type(line).__name__}, expected str")
-        result.append(line.removesuffix("\n").removesuffix("\r"))
-    if result:
-        result[0] = result[0].removeprefix("\ufeff")
-    return result
-
-
-def _parse(lines: list[str], source: str | None, report: Progress = _no_progress) -> Table:
-    content, linenos = _content_lines(lines)
-    report(_LINES_DONE)
-    if not content:
-        raise DataError("no data rows: the file is empty or holds only comments and blank lines", path=source)
-    delimiter = _detect_delimiter(content[0])
-    first = _split_cells(content[0], delimiter)
-    has_header = any(cell and _parse_cell(cell, delimiter) is None for cell in first)
-    ncols = len(first)
-    if has_header:
-        names = tuple(cell or f"column {j + 1}" for j, cell in enumerate(first))
-        content, linenos = content[1:], linenos[1:]
-        if not content:
-            raise DataError("no data rows: the file has a header row but no numbers below it", path=source)
-    else:
-        names = tuple(f"column {j + 1}" for j in range(ncols))
-    values = _parse_chunks(content, linenos, delimiter, ncols, source, report)
-    row_lines = (
-        np.arange(linenos.start, linenos.stop, dtype=np.int64)
-        if isinstance(linenos, range)
-        else np.array(linenos, dtype=np.int64)
-    )
-    return Table(names, values, has_header, delimiter, row_lines)
-
-
-def _parse_chunks(
-    lines: list[str], linenos: list[int] | range, delimiter: str, ncols: int, source: str | None, report: Progress
-) -> np.ndarray:
-    """Parse the rows `CHUNK_ROWS` at a time, reporting progress after each chunk.
-
-    Chunks are parsed in file order, so the first chunk that fails holds the file's first bad cell.
-    """
-    total = len(lines)
-    if total <= CHUNK_ROWS:
-        return _parse_rows(lines, linenos, delimiter, ncols, source)
-    values = np.empty((total, ncols))
-    for start in range(0, total, CHUNK_ROWS):
-        stop = min(start + CHUNK_ROWS, total)
-        values[start:stop] = _parse_rows(lines[start:stop], linenos[start:stop], delimiter, ncols, source)
-        report(_LINES_DONE + (1.0 - _LINES_DONE) * stop / total)
-    return values
-
-
-def _content_lines(lines: list[str]) -> tuple[list[str], list[int] | range]:
-    """Strip comments and whitespace; keep non-blank lines with their 1-based physical line numbers
-    (a ``range`` when every line is kept, which is the usual case and costs nothing)."""
-    stripped = [(_strip_comment(s) if "#" in s else s).strip() for s in lines]
-    if all(stripped):
-        return stripped, range(1, len(stripped) + 1)
-    linenos = [k for k, s in enumerate(stripped, 1) if s]
-    return [stripped[k - 1] for k in linenos], linenos
-
-
-def _strip_comment(line: str) -> str:
-    """Cut a line at the first '#' that is not inside double quotes."""
-    if '"' not in line:
-        return line.partition("#")[0]
-    inside = False
-    for k, ch in enumerate(line):
-        if ch == '"':
-            inside = not inside
-        elif ch == "#" and not inside:
-            return line[:k]
-    return line
-
-
-def _detect_delimiter(line: str) -> str:
-    """';' wins over ',' so that '1,5;2,5' (decimal commas) is read as two cells; then tab, whitespace."""
-    unquoted = re.sub(r'"[^"]*"', "", line)
-    return next((d for d in (";", ",", "\t") if d in unquoted), " ")
-
-
-def _split_cells(line: str, delimiter: str) -> list[str]:
-    """Split one line into stripped, unquoted cells."""
-    if delimiter == " ":
-        return [_unquote(c) for c in line.split()]
-    if '"' in line:
-        try:
-            return [c.strip() for c in next(csv.reader([line], delimiter=delimiter, skipinitialspace=True))]
-        except csv.Error:
-            pass  # odd bytes such as NUL: fall back to a plain split, whose cells then fail with a location
-    return [_unquote(c.strip()) for c in line.split(delimiter)]
-
-
-def _unquote(cell: str) -> str:
-    return cell[1:-1].strip() if len(cell) >= 2 and cell[0] == cell[-1] == '"' else cell
-
-
-def _parse_cell(cell: str, delimiter: str) -> float | None:
-    """The number in a stripped cell, or None; underscores ('1_000') are refused as not plainly decimal."""
-    if delimiter == ";":
-        cell = cell.replace(",", ".")
-    if "_" in cell:
-        return None
-    try:
-        return float(cell)
-    except ValueError:
-        return None
-
-
-def _parse_rows(
-    lines: list[str], linenos: list[int] | range, delimiter: str, ncols: int, source: str | None
-) -> np.ndarray:
-    """Fast path over all rows at once; on any failure, find and report the first bad cell exactly."""
-    counts, cells, underscore = _cells_and_counts(lines, delimiter)
-    wrong = np.flatnonzero(counts != ncols)
-    if wrong.size:
-        k = int(wrong[0])
-        raise _column_count_error(_split_cells(lines[k], delimiter), ncols, delimiter, source, linenos[k])
-    if delimiter == ";":
-        cells = [c.replace(",", ".") for c in cells]
-    try:
-        flat = np.fromiter(map(float, cells), dtype=np.float64, count=len(cells))
-    except ValueError:
-        flat = None
-    if flat is None or not np.isfinite(flat).all() or underscore:
-        k = _first_suspect_row(lines, cells, flat, ncols)
-        raise _first_bad_cell(lines[k:], linenos[k:], delimiter, source)
-    return flat.reshape(len(lines), ncols)
-
-
-def _cells_and_counts(lines: list[str], delimiter: str) -> tuple[np.ndarray, list[str], bool]:
-    """Each line's cell count, all cells in one flat list (no list per line if we can help it) and
-    whether any cell holds an underscore, which float() accepts ('1_0' == 10) but we refuse."""
-    joined = (" " if delimiter == " " else delimiter).join(lines)
-    underscore = "_" in joined
-    if '"' not in joined and delimiter != " ":
-        counts = np.fromiter(map(operator.methodcaller("count", delimiter), lines), np.intp, len(lines)) + 1
-        return counts, joined.split(delimiter), underscore
-    if '"' not in joined:
-        counts = np.fromiter(map(len, map(str.split, lines)), np.intp, len(lines))
-        return counts, joined.split(), underscore
-    with _gc_paused():  # a million small lists would otherwise trigger the cycle collector over and over
-        rows = [_split_cells(s, delimiter) for s in lines]
-    return np.fromiter(map(len, rows), np.intp, len(rows)), list(itertools.chain.from_iterable(rows)), underscore
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _first_suspect_row(lines: list[str], cells: list[str], flat: np.ndarray | None, ncols: int) -> int:
-    """Index of the earliest row with a cell that is unparsable, non-finite or holds an underscore."""
-    underscore = next((k for k, s in enumerate(lines) if "_" in s), len(lines))
-    if flat is None:
-        bad = next(k for k, c in enumerate(cells) if not _is_finite_float(c))
-    else:
-        bad = int(np.argmin(np.isfinite(flat))) if not np.isfinite(flat).all() else len(cells)
-    return min(underscore, bad // ncols)
-
-
-def _is_finite_float(cell: str) -> bool:
-    try:
-        return math.isfinite(float(cell))
-    except ValueError:
-        return False
-
-
-def _column_count_error(row: list[str], ncols: int, delimiter: str, source: str | None, line: int) -> DataError:
-    fix = f"every row needs as many {_DELIMITER_NAMES[delimiter]}-separated cells as the first row"
-    if len(row) > ncols and not row[-1].strip():
-        fix += "; remove the separator at the end of the line"
-    reason = f"wrong column count: expected {ncols} cells, found {len(row)} ({fix})"
-    return DataError(reason, path=source, line=line)
-
-
-def _first_bad_cell(lines: list[str], linenos: list[int] | range, delimiter: str, source: str | None) -> DataError:
-    """Scan cell by cell (slow, only after the fast path failed) for the first cell that is wrong."""
-    for text, line in zip(lines, linenos):
-        cells = _split_cells(text, delimiter)
-        values = [_parse_cell(c, delimiter) for c in cells]
-        for j, (cell, value) in enumerate(zip(cells, values)):
-            if value is not None and np.isfinite(value):
-                continue
-            header_like = all(v is None for v in values)
-            reason = _cell_reason(cell, value, delimiter, len(cells), header_like)
-            return DataError(reason, path=source, line=line, column=j + 1)
-    raise AssertionError("fast parse failed but no bad cell was found")  # pragma: no cover
-
-
-def _cell_reason(cell: str, value: float | None, delimiter: str, ncols: int, looks_like_header: bool) -> str:
-    shown = repr(cell if len(cell) <= 40 else cell[:37] + "...")
-    if not cell:
-        return f"empty cell (every row needs a value in each of its {ncols} columns)"
-    if value is not None:
-        return f"{shown} is not a finite number (every value must be a real number; fix or delete the row)"
-    if looks_like_header:
-        return (
-            f"{shown} is not a number (a header row is allowed only as the first line; "
-            "delete this line or start it with '#' to make it a comment)"
-        )
-    if "," in cell and delimiter != ";" and _parse_cell(cell, ";") is not None:
-        return (
-            f"{shown} is not a number (decimal commas are accepted only in ';'-separated files; "
-            f"write {cell.replace(',', '.')})"
-        )
-    return f"{shown} is not a number ({_NUMBER_HINT})"
+    masks = {form: mask[:n] for form, mask in column.masks.items() if mask[:n].any()}
+    firsts = {form: first for form, first in column.firsts.items() if first[0] < n}
+    values = None if column.values is None else column.values[:n]
+    return Column(column.name, column.kind, values, within(column.first_bad), masks, firsts, within(column.sample))

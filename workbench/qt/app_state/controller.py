@@ -17,7 +17,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from workbench.fitting.basis import Basis, check_degree
-from workbench.fitting.data import DataError, Dataset, load_dataset
+from workbench.fitting.data import DataError, Dataset, read_dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel
 from workbench.fitting.newton import newton_step
@@ -155,11 +155,15 @@ class Controller(QObject):
     def open_file(self, path) -> bool:
         """Load a CSV file as the data; a bad file changes nothing and says why."""
         try:
-            dataset = load_dataset(path)
+            loaded = read_dataset(path)
         except (DataError, OSError) as exc:
             self.notice.emit("error", f"Could not open the file: {exc}")
             return False
-        return self.open_dataset(dataset, str(path))
+        if not self.open_dataset(loaded.dataset, str(path)):
+            return False
+        if loaded.notices:  # an encoding other than UTF-8, thousands separators: worth a look
+            self.notice.emit("warning", f"{os.path.basename(path)}: {'; '.join(loaded.notices)}.")
+        return True
 
     def open_dataset(self, dataset: Dataset, source: str) -> bool:
         """Make a dataset read from ``source`` (a file) the data: one undo step named "Open <file name>".

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QWidget
 
-from workbench.fitting.table import DataError, Table, read_table
+from workbench.fitting.table import DataError, Table
+from workbench.fitting.table_reader import read_table
 from workbench.qt.tasks.worker import PacedWorker, WorkerThread
 
 PROGRESS_INTERVAL_S = 1.0 / 20.0

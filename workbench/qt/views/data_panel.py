@@ -3,8 +3,9 @@
 The model reads the document's arrays lazily in ``data()`` (only visible cells are ever formatted), so
 a 10⁴-point dataset costs nothing until it is scrolled.  Edits are requests (signals); the table changes
 only when the document says the data changed.  Pasting (Ctrl+V in the panel, the Paste button, or
-Edit › Paste points) reads two columns of text, as copied from a spreadsheet or a text file, with the
-same strict reader as File › Open data: one undo step, and text it cannot read changes nothing.
+Edit › Paste points) reads two columns of text, as copied from a spreadsheet or a text file (decimal
+commas and dates included), with the same reader as File › Open data: one undo step, and text it cannot
+read changes nothing.  The headers carry the data's column names; an x column of dates shows dates.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QEvent,
     QItemSelectionModel,
+    QLocale,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -40,9 +42,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.fitting.data import Dataset
+from workbench.fitting.data import Dataset, dataset_from_table
+from workbench.fitting.dates import format_decimal_year, parse_date_text
 from workbench.fitting.generate import GenerateSettings
-from workbench.fitting.table import DataError, read_table
+from workbench.fitting.table import DataError
+from workbench.fitting.table_reader import read_table
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.dialogs.generate_dialog import GenerateDialog
 from workbench.qt.views.redraw import ScheduledRedraw
@@ -62,6 +66,7 @@ _MIN_DIGITS = 3
 # repainted at most this often, which saves a full table repaint on most of a run's frames.
 RESIDUAL_REPAINT_MS = 200
 VALUE_ROLE = Qt.ItemDataRole.UserRole  # the cell's float, for delegates and tests
+DATE_ROLE = Qt.ItemDataRole.UserRole + 1  # True for a cell shown as a date (x read from dates)
 # data() and flags() run for every visible cell on every repaint: build the enum values once.
 _ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _READ_ONLY = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
@@ -82,7 +87,7 @@ class _NumberDelegate(QStyledItemDelegate):
     def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # noqa: N802 - Qt API
         super().initStyleOption(option, index)
         value = index.data(VALUE_ROLE)
-        if value is None or option.rect.width() <= 0:
+        if value is None or option.rect.width() <= 0 or index.data(DATE_ROLE):
             return
         style = option.widget.style() if option.widget is not None else QApplication.style()
         room = option.rect.width() - 2 * (
@@ -126,21 +131,29 @@ class DataTableModel(QAbstractTableModel):
         dataset = self._doc.dataset
         if row >= dataset.n:
             return None
+        date = col == X_COLUMN and dataset.x_is_date
         if role == Qt.ItemDataRole.DisplayRole:
             if col == RESIDUAL_COLUMN:
                 value = self.residual(row)
                 return "…" if math.isnan(value) else format(value, f".{_RESIDUAL_DIGITS}g")
+            if date:
+                return format_decimal_year(self._value(row, col))
             return format(self._value(row, col), f".{_DISPLAY_DIGITS}g")
         if role == VALUE_ROLE:
             return self.residual(row) if col == RESIDUAL_COLUMN else self._value(row, col)
+        if role == DATE_ROLE:
+            return date
         if role == Qt.ItemDataRole.EditRole:
             if col == RESIDUAL_COLUMN:
                 return repr(self.residual(row))
-            return repr(self._value(row, col))
+            return format_decimal_year(self._value(row, col)) if date else repr(self._value(row, col))
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == RESIDUAL_COLUMN:
                 return f"ŷ − y = {self.residual(row)!r}"
-            return f"{_HEADERS[col]} = {self._value(row, col)!r}"
+            value = self._value(row, col)
+            if date:
+                return f"{dataset.x_name} = {format_decimal_year(value)} (decimal year {value!r})"
+            return f"{(dataset.x_name, dataset.y_name)[col]} = {value!r}"
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _ALIGN_RIGHT
         if role == Qt.ItemDataRole.ForegroundRole and col == RESIDUAL_COLUMN:
@@ -155,15 +168,27 @@ class DataTableModel(QAbstractTableModel):
     ):
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(_HEADERS):
             if role == Qt.ItemDataRole.DisplayRole:
-                return _HEADER_LABELS[section]
+                return self._header_label(section)
             if role == Qt.ItemDataRole.ToolTipRole:
-                return _HEADER_TIPS[section]
+                tip = _HEADER_TIPS[section]
+                if section == X_COLUMN and self._doc.dataset.x_is_date:
+                    tip += " x holds dates (fitted in decimal years): type a date like 2020-07-02."
+                return tip
         elif orientation == Qt.Orientation.Vertical:
             if role == Qt.ItemDataRole.DisplayRole:
                 return str(section + 1)
             if role == Qt.ItemDataRole.ToolTipRole:
                 return f"Point {section + 1}"
         return None
+
+    def _header_label(self, section: int) -> str:
+        """The column's name from the file, with its role under it ("x", "y") when the two differ."""
+        if section == RESIDUAL_COLUMN:
+            return _HEADER_LABELS[section]
+        dataset = self._doc.dataset
+        name = dataset.x_name if section == X_COLUMN else dataset.y_name
+        role = _HEADERS[section]
+        return role if name == role else f"{name}\n({role})"
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
@@ -194,14 +219,20 @@ class DataTableModel(QAbstractTableModel):
             return False
         if index.row() >= self._doc.dataset.n:
             return False
+        text = str(value)
+        if index.column() == X_COLUMN and self._doc.dataset.x_is_date:
+            year = parse_date_text(text)  # a date typed into a date column; a plain number is a decimal year
+            if year is not None:
+                text = repr(year)
         before = self._doc.dataset
-        self.cellEditRequested.emit(index.row(), index.column(), str(value))
+        self.cellEditRequested.emit(index.row(), index.column(), text)
         return self._doc.dataset is not before
 
     # -- following the document --------------------------------------------------------------------
     @Slot()
     def _on_document_data_changed(self) -> None:
         self._fitted = None
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, X_COLUMN, Y_COLUMN)  # the names may be new
         n = self._doc.dataset.n
         if n == self._rows:
             # Same number of points (a cell edit, a drag on the plot, undo of either): repaint in place,
@@ -292,8 +323,8 @@ class DataPanel(QWidget):
         self.paste_button = self._button(
             "Paste",
             "pastePointsButton",
-            f"Add the points copied to the clipboard: two columns x and y, separated "
-            f"by tabs, commas or spaces, with or without a header row ({undo} to undo).",
+            f"Add the points copied to the clipboard: two columns x and y (numbers, or dates for x), "
+            f"separated by tabs, commas, semicolons or spaces, with or without a header row ({undo} to undo).",
         )
         self._build_paste_actions(undo)
         self.count_label = QLabel(objectName="pointCountLabel")
@@ -327,8 +358,8 @@ class DataPanel(QWidget):
         self.paste_action = QAction("&Paste points", self, objectName="pastePointsAction")
         self.paste_action.setShortcut(QKeySequence.StandardKey.Paste)
         tip = (
-            f"Add the points on the clipboard after the last one: two columns x and y (tab, comma or space "
-            f"separated, optional header row); one undo step ({undo})"
+            f"Add the points on the clipboard after the last one: two columns x and y (tab, comma, semicolon "
+            f"or space separated, optional header row, decimal points or commas); one undo step ({undo})"
         )
         self.paste_replace_action = QAction("Paste points, &replacing all", self, objectName="pasteReplacePointsAction")
         self.paste_replace_action.setShortcut(QKeySequence("Ctrl+Shift+V"))
@@ -383,34 +414,47 @@ class DataPanel(QWidget):
 
     def paste_text(self, text: str, replace: bool = False) -> bool:
         """Add (or, with ``replace``, set) the points in ``text``: two columns x and y separated by tabs,
-        commas, semicolons or spaces, with an optional header row.  One undo step; text that is not such
-        a table changes nothing and a notice names the line and column to fix.  True if points were pasted."""
+        commas, semicolons or spaces, with an optional header row, decimal points or commas, x numbers
+        or dates.  One undo step; text that is not such a table changes nothing and a notice names the
+        line and column to fix.  True if points were pasted."""
         if not text.strip():
             return self._refuse_paste("the clipboard holds no text: copy two columns of numbers (x and y) first")
-        try:
-            table = read_table(text.splitlines(), source="pasted text")
-        except DataError as exc:
-            return self._refuse_paste(str(exc))
-        if table.n_columns != 2:
-            return self._refuse_paste(
-                f"the pasted text has {table.n_columns} column"
-                f"{'s' if table.n_columns != 1 else ''}; paste two, x and y (File › Open "
-                "data chooses x, y and σ among more columns)"
-            )
-        x, y = table.values[:, 0], table.values[:, 1]
         before = self._doc.dataset
         try:
-            dataset = Dataset(x, y, before.name) if replace else before.with_points(x, y)
+            table = read_table(text.splitlines(), source="pasted text")
+            if table.n_columns != 2:
+                return self._refuse_paste(
+                    f"the pasted text has {table.n_columns} column"
+                    f"{'s' if table.n_columns != 1 else ''}; paste two, x and y (File › Open "
+                    "data chooses x, y and σ among more columns)"
+                )
+            # Numbers that do not tell their convention (1.234) are read the way this system writes them:
+            # that is how a spreadsheet here copied them.
+            fallback = "comma" if QLocale().decimalPoint() == "," else "point"
+            loaded = dataset_from_table(table, 0, 1, name=before.name, source="pasted text", fallback=fallback)
+            pasted = loaded.dataset
+            if replace:
+                names = (pasted.x_name, pasted.y_name) if table.has_header else (before.x_name, before.y_name)
+                dataset = Dataset(pasted.x, pasted.y, before.name, None, *names, pasted.x_is_date)
+            else:
+                if before.n and pasted.x_is_date != before.x_is_date:
+                    kinds = ("dates", "numbers") if pasted.x_is_date else ("numbers", "dates")
+                    return self._refuse_paste(
+                        f"the pasted x are {kinds[0]} but the data's x are {kinds[1]}: paste them with "
+                        "Paste points, replacing all, or as a new file (File › Open data)"
+                    )
+                if not before.n:
+                    before = Dataset([], [], before.name, None, pasted.x_name, pasted.y_name, pasted.x_is_date)
+                dataset = before.with_points(pasted.x, pasted.y)
         except DataError as exc:
             return self._refuse_paste(str(exc))
-        points = f"{table.n_rows:,} point{'s' if table.n_rows != 1 else ''}"
+        points = f"{pasted.n:,} point{'s' if pasted.n != 1 else ''}"
         self.dataReplaceRequested.emit(dataset, f"Paste {points}" + (", replacing all" if replace else ""))
         if self._doc.dataset is not dataset:
             return False  # refused (and the notice said why)
         self.select_row(0 if replace else before.n)
-        self.noticeRequested.emit(
-            "info", f"Pasted {points}" + (" in place of the old data." if replace else f" after point {before.n}.")
-        )
+        message = f"Pasted {points}" + (" in place of the old data." if replace else f" after point {before.n}.")
+        self.noticeRequested.emit("info", " ".join([message, *(f"Note: {n}." for n in loaded.notices)]))
         return True
 
     def _refuse_paste(self, why: str) -> bool:

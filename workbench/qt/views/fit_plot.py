@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 from workbench.fitting.stats import bands as stat_bands
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import VALIDATION_COLOUR, snapshot_label, snapshot_pen
+from workbench.qt.views.date_axis import XAxis, label_axes
 from workbench.qt.views.redraw import cache_axes
 
 CURVE_SAMPLES = 600
@@ -120,7 +121,7 @@ class FitPlot(pg.PlotWidget):
     def __init__(self, document: FitDocument, parent=None):
         self.drag_ids = itertools.count(1)
         self.document = document
-        super().__init__(parent, viewBox=_FitViewBox(self))
+        super().__init__(parent, viewBox=_FitViewBox(self), axisItems={"bottom": XAxis()})
         self.setObjectName("fitPlot")
         self.setToolTip(
             "Click to add a point · drag a point to move it · right-click or Delete removes it\n"
@@ -131,8 +132,8 @@ class FitPlot(pg.PlotWidget):
         self._legend_items: list = []
         item = self.getPlotItem()
         item.showGrid(x=True, y=True, alpha=0.25)
-        item.setLabel("bottom", "x")
-        item.setLabel("left", "y")
+        self._axis_labels: tuple | None = None
+        self._label_axes()
         cache_axes(item)  # the grid is the axes': without a cache every curve update repaints it
         item.setMenuEnabled(True)
         self.legend = item.addLegend(offset=(10, 10))
@@ -245,8 +246,17 @@ class FitPlot(pg.PlotWidget):
         super().keyPressEvent(ev)
 
     # -- drawing ------------------------------------------------------------------------------------
+    def _label_axes(self) -> None:
+        """The axes named after the data's columns, with dates on x when x holds dates."""
+        data = self.document.dataset
+        labels = (data.x_name, data.y_name, data.x_is_date)
+        if labels != self._axis_labels:
+            self._axis_labels = labels
+            label_axes(self.getPlotItem(), data)
+
     @Slot()
     def _on_data_changed(self) -> None:
+        self._label_axes()
         if self.selected is not None and self.selected >= self.document.dataset.n:
             self.selected = None
         self._draw_points()

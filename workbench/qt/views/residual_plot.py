@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QWidget
 
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import VALIDATION_COLOUR
+from workbench.qt.views.date_axis import XAxis, label_axes, residual_label
 from workbench.qt.views.redraw import FOLLOW_MS, ScheduledRedraw, cache_axes
 
 POINT_BRUSH = pg.mkBrush(40, 110, 220, 200)
@@ -35,7 +36,7 @@ class ResidualPlot(pg.PlotWidget):
     """Residuals y − ŷ (training points filled, held-out points hollow) and the zero line."""
 
     def __init__(self, document: FitDocument, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"bottom": XAxis()})
         self.setObjectName("residualPlot")
         self.setToolTip(
             "Residuals y − ŷ of the current curve against x (x axis shared with the fit plot).\n"
@@ -50,7 +51,8 @@ class ResidualPlot(pg.PlotWidget):
         self._linked_axis: pg.AxisItem | None = None
         item = self.getPlotItem()
         item.showGrid(x=True, y=True, alpha=0.25)
-        item.setLabel("left", "y − ŷ")
+        self._axis_labels: tuple | None = None
+        self._label_axes()
         # Residuals in the data's own units: an SI scale ("(x0.001)") appended to the label did not fit the
         # plot's quarter of the height and showed ±0.2 as ±200.
         item.getAxis("left").enableAutoSIPrefix(False)
@@ -100,6 +102,7 @@ class ResidualPlot(pg.PlotWidget):
 
     @Slot()
     def _on_knobs_changed(self) -> None:
+        self._label_axes()  # the data may be new (a tuple comparison when it is not)
         # A run in progress: ~10 redraws a second are plenty here; the user's own changes: up to 30.
         self._redraw_soon.min_interval_ms = LIVE_REDRAW_MS if self.document.live else FOLLOW_MS
         self._redraw_soon.schedule()
@@ -121,6 +124,14 @@ class ResidualPlot(pg.PlotWidget):
         width = int(round(self._linked_axis.geometry().width()))
         if width > 0:
             self.getPlotItem().getAxis("left").setWidth(width)
+
+    def _label_axes(self) -> None:
+        """y − ŷ named after the y column; dates on x when x holds dates (x is named on the fit plot)."""
+        data = self.document.dataset
+        labels = (data.y_name, data.x_is_date)
+        if labels != self._axis_labels:
+            self._axis_labels = labels
+            label_axes(self.getPlotItem(), data, left=residual_label(data), name_x=False)
 
     def _indices(self) -> None:
         """Points in x order, and that order split into training and held-out points."""
@@ -156,6 +167,7 @@ class ResidualPlot(pg.PlotWidget):
             self._stale = True
             return
         self._stale = False
+        self._label_axes()
         data = self.document.dataset
         if data.n == 0:
             self.points.setData([], [])

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.fitting.data import DataError, Dataset, load_dataset
+from workbench.fitting.data import DataError, Dataset, dataset_from_table, load_dataset
 from workbench.fitting.table import Table
-from workbench.fitting.table_preview import preview_table, select_columns
+from workbench.fitting.table_preview import preview_table
 from workbench.paths import sample_paths
 from workbench.qt.app_state.background import RaceController, SweepController
 from workbench.qt.app_state.controller import Controller
@@ -572,9 +572,9 @@ class MainWindow(QMainWindow):
 
     def open_dropped(self, path) -> None:
         """A file dropped on the window: a session (``.json``) opens as File › Open session does (asking
-        about unsaved changes first); a table with exactly two columns opens at once (x, y), like a sample;
-        otherwise the import dialog shows it to choose x, y and σ.  A file that cannot be read says why
-        in a notice and changes nothing."""
+        about unsaved changes first); a table of exactly two columns of numbers or dates opens at
+        once (x, y), like a sample; otherwise the import dialog shows it to choose x, y and σ.  A file
+        that cannot be read says why in a notice and changes nothing."""
         if Path(path).suffix.lower() == ".json":
             self._remember_dir(str(path))
             self.session_manager.open_path(path)
@@ -585,8 +585,8 @@ class MainWindow(QMainWindow):
             self._on_notice("error", f"Could not open the dropped file: {exc}")
             return
         self._remember_dir(str(path))
-        if preview.table.n_columns == 2:
-            self.open_path(path)
+        if preview.table.n_columns == 2 and all(column.values is not None for column in preview.table.columns):
+            self.open_path(path)  # two columns of numbers or dates: x and y, nothing to choose
         else:
             self.show_import_dialog(path)
 
@@ -616,11 +616,11 @@ class MainWindow(QMainWindow):
     @Slot(object, str)
     def _on_file_loaded(self, table: Table, path: str) -> None:
         try:
-            x, y, _ = select_columns(table, 0, 1, source=path)
-            dataset = Dataset(x, y, Path(path).stem)
+            loaded = dataset_from_table(table, 0, 1, name=Path(path).stem, source=path)
         except DataError as exc:
             self._on_notice("error", f"Could not open the file: {exc}")
             return
+        dataset = loaded.dataset
         at_launch = self._launch_file == str(path) and not self.document.undo_stack.count()
         self._launch_file = None
         self.controller.open_dataset(dataset, path)
@@ -628,6 +628,8 @@ class MainWindow(QMainWindow):
         if at_launch:  # as if it had been read before the window appeared
             self.document.undo_stack.clear()
             self.session_manager.mark_clean()
+        if loaded.notices:
+            self._on_notice("warning", f"{Path(path).name}: {'; '.join(loaded.notices)}.")
 
     @Slot(object)
     def _on_file_load_failed(self, error: DataError) -> None:
