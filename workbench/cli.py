@@ -2,7 +2,7 @@
 
 Exit codes of ``workbench fit``:
 
-* 0 — the fit reached the optimum (converged, or the exact solve);
+* 0 — the fit reached the optimum (converged, the exact solve, or Levenberg–Marquardt converged);
 * 1 — the output could not be written (a full disk, a closed pipe), memory ran out, or an internal error
   (one ``error: ...`` line on stderr, never a traceback);
 * 2 — bad input or arguments (one ``error: ...`` line on stderr);
@@ -11,8 +11,9 @@ Exit codes of ``workbench fit``:
   printed; one ``warning:`` line says how far it is and what to try);
 * 130 — interrupted (Ctrl+C): ``interrupted`` on stderr.
 
-The fit and the numbers it prints are ``workbench.fitting.headless``'s; this module reads the options,
-writes the output and turns every failure into one line and an exit code.
+The fit and the numbers it prints are ``workbench.fitting.headless``'s (``headless_formula``'s for
+``--model``); this module reads the options, writes the output and turns every failure into one line and
+an exit code.
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ def build_fit_parser() -> argparse.ArgumentParser:
         help="converged when the loss is within this (relative) of the optimum, or, for MAE and Huber "
         "(no known optimum), when the gradient relative to the loss scale is below √tol; stalled when, "
         "at its pace, the loss would need more than a million steps to get there (0 runs every step; "
-        "default 1e-10)",
+        "default 1e-10); for a formula the optimum is Levenberg-Marquardt's loss from the same start, and "
+        "--optimizer lm stops by its own rules (nothing left to gain to the precision of doubles)",
     )
     parser.add_argument(
         "--basis",

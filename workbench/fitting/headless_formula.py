@@ -267,7 +267,8 @@ def _gap(loss: float, landmark: NonlinearFit | None) -> dict:
     if landmark is None or not math.isfinite(loss):
         return {"gap": None, "relative_gap": None}
     gap = loss - landmark.loss
-    return {"gap": _finite_or_none(gap), "relative_gap": gap / landmark.loss if landmark.loss > 0 else None}
+    relative = _finite_or_none(gap / landmark.loss) if landmark.loss > 0 else None
+    return {"gap": _finite_or_none(gap), "relative_gap": relative}
 
 
 def _least_squares_statistics(problem: FitProblem, landmark: NonlinearFit | None) -> dict:
