@@ -414,7 +414,7 @@ def _fit_formula(args, dataset, started: float) -> dict:
 
 def _format_text(report: dict) -> str:
     if "parameters" in report:  # a formula's fit
-        from workbench.fitting.headless_formula import format_formula_text
+        from workbench.fitting.headless_formula_text import format_formula_text
 
         return format_formula_text(report)
     from workbench.fitting.headless import format_text

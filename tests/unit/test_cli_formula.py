@@ -160,8 +160,11 @@ def test_a_formula_fit_is_levenberg_marquardts_and_gets_the_least_squares_number
 
 def test_plain_output_prints_each_parameter_with_its_standard_error_and_how_the_run_ended(decay):
     path, _, _, reference = decay
-    result = run_fit(path, "--model", DECAY)
+    result = run_fit(path, "--model", "y = " + DECAY)  # the formula may say "y =" itself
     assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.splitlines()[0].endswith(
+        ": 40 points, y = a*exp(-b*x) + c, mse loss, optimizer Levenberg–Marquardt"
+    )
     errors = np.sqrt(np.diag(reference["covariance"]))
     for name, value, error in zip("abc", reference["theta"], errors):
         row = re.search(rf"^\s+{name}\s+(\S+)\s+(\S+)\s+(\S+)$", result.stdout, re.M)
