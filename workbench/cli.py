@@ -122,7 +122,7 @@ def build_fit_parser() -> argparse.ArgumentParser:
         help="converged when the loss is within this (relative) of the optimum, or, for MAE and Huber "
         "(no known optimum), when the gradient relative to the loss scale is below √tol; stalled when, "
         "at its pace, the loss would need more than a million steps to get there (0 runs every step; "
-        "default 1e-10); for a formula the optimum is Levenberg-Marquardt's loss from the same start, and "
+        "default 1e-10); for a formula the optimum is Levenberg–Marquardt's loss from the same start, and "
         "--optimizer lm stops by its own rules (nothing left to gain to the precision of doubles)",
     )
     parser.add_argument(
@@ -302,6 +302,8 @@ def _check_model_options(args) -> None:
             raise _UsageError(f"--batch-size must be a whole number of points, 1 or more, got {args.batch_size}")
     elif args.seed is not None:
         raise _UsageError("--seed draws the mini-batches of --batch-size: give --batch-size too")
+    if args.seed is not None and args.seed < 0:
+        raise _UsageError(f"--seed must be zero or a positive whole number, got {args.seed}")
     if args.optimizer == LM and args.loss not in ("mse", "sse"):
         name = "MAE" if args.loss == "mae" else "Huber"
         raise _UsageError(

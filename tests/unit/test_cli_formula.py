@@ -289,6 +289,7 @@ def test_the_command_itself_marks_where_a_formula_is_wrong(decay):
         (("--optimizer", "gd", "--batch-size", "41"), "error: --batch-size 41 is more than the 40 points"),
         (("--optimizer", "gd", "--batch-size", "0"), "error: --batch-size must be a whole number of points"),
         (("--seed", "3"), "error: --seed draws the mini-batches of --batch-size"),
+        (("--batch-size", "5", "--seed", "-1"), "error: --seed must be zero or a positive whole number"),
         (("--lr", "0.1"), "error: Levenberg–Marquardt chooses its own steps"),
         (("--loss", "mae"), "error: --loss mae: Levenberg–Marquardt minimises squared errors"),
     ],
