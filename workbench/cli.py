@@ -2,7 +2,7 @@
 
 Exit codes of ``workbench fit``:
 
-* 0 — the fit reached the optimum (converged, or the exact solve);
+* 0 — the fit reached the optimum (converged, the exact solve, or Levenberg–Marquardt converged);
 * 1 — the output could not be written (a full disk, a closed pipe), memory ran out, or an internal error
   (one ``error: ...`` line on stderr, never a traceback);
 * 2 — bad input or arguments (one ``error: ...`` line on stderr);
@@ -11,8 +11,9 @@ Exit codes of ``workbench fit``:
   printed; one ``warning:`` line says how far it is and what to try);
 * 130 — interrupted (Ctrl+C): ``interrupted`` on stderr.
 
-The fit and the numbers it prints are ``workbench.fitting.headless``'s; this module reads the options,
-writes the output and turns every failure into one line and an exit code.
+The fit and the numbers it prints are ``workbench.fitting.headless``'s (``headless_formula``'s for
+``--model``); this module reads the options, writes the output and turns every failure into one line and
+an exit code.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import time
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_SHORT, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 DEFAULT_BASIS = "orthonormal"
+DEFAULT_DEGREE = 5
+LM = "lm"  # Levenberg–Marquardt: a formula's landmark and its default optimiser
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -47,7 +50,7 @@ def build_fit_parser() -> argparse.ArgumentParser:
 
     parser = _ArgumentParser(
         prog="workbench fit",
-        description="Fit a polynomial to a CSV file, headless.",
+        description="Fit a polynomial, or a formula of your own (--model), to a CSV file, headless.",
         epilog="Exit codes: 0 at the optimum, 1 output or memory failure, 2 bad input, 3 diverged, "
         "4 stopped short of the optimum (stalled or step limit), 130 interrupted.",
     )
@@ -86,12 +89,40 @@ def build_fit_parser() -> argparse.ArgumentParser:
         help="how the file writes numbers: 1,234.5 (point) or 1.234,5 (comma); default auto: the numbers "
         "decide, and a file they do not decide is refused with the line",
     )
-    parser.add_argument("--degree", type=int, default=5, help="polynomial degree 0..15 (default 5)")
+    parser.add_argument(
+        "--degree", type=int, default=None, help=f"polynomial degree 0..15 (default {DEFAULT_DEGREE}; not with --model)"
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        metavar="EXPR",
+        help='fit this formula of x instead of a polynomial, e.g. "a*exp(-b*x) + c": numbers, x, parameters you '
+        "name, + - * / ^, parentheses, exp log sqrt sin cos tan arctan tanh abs, pi, e",
+    )
+    parser.add_argument(
+        "--start",
+        default=None,
+        metavar="A=V,…",
+        help="start values of the formula's parameters, e.g. a=1,b=0.1 (parameters left out start at 1; "
+        "default: Guess start, from the data)",
+    )
     parser.add_argument(
         "--optimizer",
-        choices=(*OPTIMIZER_KINDS, "exact"),
-        default="gd",
-        help="gd, momentum, nesterov, adam, cg (conjugate gradient), lbfgs, or exact least squares (default gd)",
+        choices=(*OPTIMIZER_KINDS, "exact", LM),
+        default=None,
+        help="gd, momentum, nesterov, adam, cg (conjugate gradient), lbfgs, exact least squares (polynomials), "
+        "or lm, Levenberg–Marquardt (formulas) (default gd; lm with --model unless --batch-size is given)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="B",
+        help="stochastic gradient descent: each step's gradient from B points drawn without replacement within "
+        "each epoch (B = the number of points is exactly full-batch descent; default: all points)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed of --batch-size's draws: the same seed, the same run (default 0)"
     )
     parser.add_argument(
         "--lr",
@@ -99,7 +130,9 @@ def build_fit_parser() -> argparse.ArgumentParser:
         default=None,
         help="learning rate (default: from the loss's curvature: 2/(λ_max+λ_min), at most 0.9 × the "
         "stability limit 2/λ_max, for gd; 0.9 × the limit for momentum, 0.9 × 2(1+β)/((1+2β)·λ_max) for "
-        "nesterov; for adam 1%% of the knobs' natural size; for cg and lbfgs the first trial step, 1/λ_max)",
+        "nesterov; for adam 1%% of the knobs' natural size; for cg and lbfgs the first trial step, 1/λ_max; "
+        "for a formula the same rules on the curvature at the start values, and for adam 1%% of the smallest start "
+        "value; with --batch-size scaled down by the stable rate on batches of B over the stable rate on all points)",
     )
     parser.add_argument("--steps", type=int, default=10000, help="step limit (default 10000)")
     parser.add_argument(
@@ -109,12 +142,13 @@ def build_fit_parser() -> argparse.ArgumentParser:
         help="converged when the loss is within this (relative) of the optimum, or, for MAE and Huber "
         "(no known optimum), when the gradient relative to the loss scale is below √tol; stalled when, "
         "at its pace, the loss would need more than a million steps to get there (0 runs every step; "
-        "default 1e-10)",
+        "default 1e-10); for a formula the optimum is Levenberg–Marquardt's loss from the same start, and "
+        "--optimizer lm stops by its own rules (nothing left to gain to the precision of doubles)",
     )
     parser.add_argument(
         "--basis",
         choices=BASIS_KINDS,
-        default=DEFAULT_BASIS,
+        default=None,
         help=f"what the knobs multiply (default {DEFAULT_BASIS}: orthonormal on your data, where plain "
         "gradient descent needs a step or two)",
     )
@@ -229,6 +263,8 @@ def _fit(args) -> dict:
     # so NumPy's RuntimeWarnings would only add lines to stderr (and LAPACK's own complaints, for an
     # overflowed design matrix, would reach the terminal before any message of ours).
     with np.errstate(all="ignore"):
+        if args.model is not None:
+            return _fit_formula(args, dataset, started)
         try:
             report = _fit_dataset(args, dataset, started)
         except ArithmeticError:  # an exact (rational) coefficient beyond float range
@@ -240,7 +276,8 @@ def _fit(args) -> dict:
 
 
 def _check_options(args) -> None:
-    if not 0 <= args.degree <= 15:
+    _check_model_options(args)
+    if args.model is None and not 0 <= args.degree <= 15:
         raise _UsageError(f"--degree must be from 0 to 15, got {args.degree}")
     if args.steps < 0:
         raise _UsageError(f"--steps must be zero or more, got {args.steps}")
@@ -253,6 +290,78 @@ def _check_options(args) -> None:
     if args.band_sigma is not None and not (math.isfinite(args.band_sigma) and args.band_sigma > 0):
         raise _UsageError(f"--band-sigma must be a positive number, got {args.band_sigma}")
     args.band_x = _parse_bands(args.bands)
+
+
+def _check_model_options(args) -> None:
+    """Refuse option combinations that mean nothing (one line each), read --model and --start before any data,
+    and fill in the defaults that depend on --model (a polynomial's degree and basis, the optimiser)."""
+    if args.model is None:
+        if args.start is not None:
+            raise _UsageError("--start gives a formula's parameters their start values: it needs --model")
+        if args.optimizer == LM:
+            raise _UsageError(
+                "--optimizer lm (Levenberg–Marquardt) fits formulas (--model); a polynomial's least-squares "
+                "optimum is --optimizer exact"
+            )
+        args.degree = DEFAULT_DEGREE if args.degree is None else args.degree
+        args.basis = args.basis or DEFAULT_BASIS
+        args.optimizer = args.optimizer or "gd"
+    else:
+        for option, value in (("--degree", args.degree), ("--basis", args.basis)):
+            if value is not None:
+                raise _UsageError(
+                    f"{option} is for polynomials; --model fits your formula instead: give one or the other"
+                )
+        if args.optimizer == "exact":
+            raise _UsageError(
+                "--optimizer exact solves polynomials; a formula's landmark is --optimizer lm (Levenberg–Marquardt)"
+            )
+        # A formula's fit is Levenberg–Marquardt's unless mini-batches ask for stochastic gradient descent.
+        args.optimizer = args.optimizer or ("gd" if args.batch_size is not None else LM)
+        _read_formula(args.model, args.start)
+    if args.batch_size is not None:
+        if args.optimizer in ("exact", LM):
+            name = (
+                "the exact solve uses all points at once"
+                if args.optimizer == "exact"
+                else "Levenberg–Marquardt uses every point at every step"
+            )
+            raise _UsageError(f"--batch-size is for gradient methods: {name}")
+        if args.optimizer in ("cg", "lbfgs"):
+            raise _UsageError(
+                "--batch-size: conjugate gradient and L-BFGS search along a line with the loss on all points; "
+                "mini-batches are for gd, momentum, nesterov and adam"
+            )
+        if args.batch_size < 1:
+            raise _UsageError(f"--batch-size must be a whole number of points, 1 or more, got {args.batch_size}")
+    elif args.seed is not None:
+        raise _UsageError("--seed draws the mini-batches of --batch-size: give --batch-size too")
+    if args.seed is not None and args.seed < 0:
+        raise _UsageError(f"--seed must be zero or a positive whole number, got {args.seed}")
+    if args.optimizer == LM and args.loss not in ("mse", "sse"):
+        name = "MAE" if args.loss == "mae" else "Huber"
+        raise _UsageError(
+            f"--loss {args.loss}: Levenberg–Marquardt minimises squared errors (mse, sse); for the {name} loss "
+            "choose a gradient optimiser (--optimizer gd, momentum, nesterov, adam, cg or lbfgs)"
+        )
+    if args.optimizer == LM and args.lr is not None:
+        raise _UsageError("Levenberg–Marquardt chooses its own steps (a trust region): leave out --lr")
+
+
+def _read_formula(text: str, start: str | None) -> None:
+    """Check --model (and --start against it) before any data is read; one line saying where it is wrong."""
+    from workbench.fitting.formula import FormulaError
+    from workbench.fitting.formula_model import FormulaModel
+
+    try:
+        model = FormulaModel(text)
+    except FormulaError as exc:
+        raise _UsageError(f"--model: {_one_line(exc)}") from None
+    if start is not None:
+        try:
+            model.start_values(start)
+        except ValueError as exc:
+            raise _UsageError(f"--start: {_one_line(exc)}") from None
 
 
 def _parse_bands(text: str | None) -> list[float] | None:
@@ -299,6 +408,8 @@ def _fit_dataset(args, dataset, started: float) -> dict:
         band_x=args.band_x,
         level=args.level,
         band_sigma=args.band_sigma,
+        batch_size=args.batch_size,
+        seed=args.seed or 0,
     )
     report = fit_and_report(dataset, request)
     return {
@@ -309,7 +420,39 @@ def _fit_dataset(args, dataset, started: float) -> dict:
     }
 
 
+def _fit_formula(args, dataset, started: float) -> dict:
+    from workbench.fitting.headless_formula import FormulaRequest, fit_formula_and_report
+
+    if args.band_sigma is not None and dataset.sigma is None:
+        raise _UsageError("--band-sigma is the σ of a new observation in a weighted fit: add --sigma-column")
+    request = FormulaRequest(
+        formula=args.model,
+        start=args.start,
+        loss=args.loss,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        steps=args.steps,
+        tol=args.tol,
+        batch_size=args.batch_size,
+        seed=args.seed or 0,
+        band_x=args.band_x,
+        level=args.level,
+        band_sigma=args.band_sigma,
+    )
+    report = fit_formula_and_report(dataset, request)
+    return {
+        "file": str(args.file),
+        "sigma_column": args.sigma_column,
+        **report,
+        "elapsed_s": time.perf_counter() - started,
+    }
+
+
 def _format_text(report: dict) -> str:
+    if "parameters" in report:  # a formula's fit
+        from workbench.fitting.headless_formula_text import format_formula_text
+
+        return format_formula_text(report)
     from workbench.fitting.headless import format_text
 
     return format_text(report)

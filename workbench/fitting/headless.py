@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .learning_rates import default_lr
+from .chosen_rate import chosen_rate
 from .losses import Loss
 from .problem import FitProblem
 from .stats import bands
@@ -39,6 +39,8 @@ class FitRequest:
     band_x: list[float] | None = None  # x values for confidence and prediction intervals
     level: float = 0.95
     band_sigma: float | None = None  # σ of a new observation (weighted fits; None: interpolated)
+    batch_size: int | None = None  # stochastic gradient descent on batches of this many points (None: all)
+    seed: int = 0  # of the batches' draws
 
 
 def fit_and_report(dataset, request: FitRequest) -> dict:
@@ -52,6 +54,7 @@ def fit_and_report(dataset, request: FitRequest) -> dict:
             f"x values up to {np.max(np.abs(dataset.x)):.3g} raised to the power {request.degree} overflow "
             f"double precision in the {request.basis} basis; use --basis orthonormal, scaled or legendre"
         )
+    check_batch_size(request.batch_size, dataset.n)
     run = _run(problem, request)
     fitted = run["fitted"]
     out = {
@@ -62,6 +65,9 @@ def fit_and_report(dataset, request: FitRequest) -> dict:
         "loss_kind": request.loss,
         "optimizer": request.optimizer,
         "lr": run["lr"],
+        "lr_how": run["lr_how"],
+        "batch_size": request.batch_size,
+        "seed": request.seed if request.batch_size is not None else None,
         "coefficients": run["coefficients"],
         "basis_coefficients": run["basis_coefficients"],
         "fitted": fitted,
@@ -69,7 +75,7 @@ def fit_and_report(dataset, request: FitRequest) -> dict:
         "exact_loss": exact.loss,
         "gap": run["loss"] - exact.loss,
         "relative_gap": (run["loss"] - exact.loss) / exact.loss if exact.loss > 0 else None,
-        **_curve_statistics(problem, fitted),
+        **curve_statistics(problem, fitted),
         **_least_squares_statistics(problem),
         "steps": run["steps"],
         "evaluations": run["evaluations"],
@@ -97,12 +103,36 @@ def fit_and_report(dataset, request: FitRequest) -> dict:
     return out
 
 
+def check_batch_size(batch_size: int | None, n_points: int) -> None:
+    """Raise ValueError unless ``batch_size`` is None or 1..N (B = N is full-batch descent, more is a mistake)."""
+    if batch_size is None:
+        return
+    if batch_size < 1:
+        raise ValueError(f"--batch-size must be a whole number of points, 1 or more, got {batch_size}")
+    if batch_size > n_points:
+        raise ValueError(
+            f"--batch-size {batch_size} is more than the {n_points} points in the file: use at most {n_points} "
+            f"({n_points} is full-batch gradient descent)"
+        )
+
+
+def batch_noise_hint(result, batch_size: int) -> str:
+    """What mini-batch noise means for a run that stalled or ran out of steps ("" otherwise)."""
+    if result.stop_reason.value not in ("stalled", "max_steps"):
+        return ""
+    return (
+        f"Each step follows the gradient of {batch_size} points, which is noisy: at a fixed rate the knobs jitter "
+        "around the optimum instead of settling; a smaller --lr or a larger --batch-size calms them."
+    )
+
+
 def _run(problem: FitProblem, request: FitRequest) -> dict:
     """The exact solve, or a run of the optimiser from all knobs at 0; the curve it ends on, stably."""
     exact = problem.exact
     if request.optimizer == "exact":
         return {
             "lr": None,
+            "lr_how": None,
             "coefficients": exact.monomial,
             "basis_coefficients": exact.coefficients,
             "fitted": exact.fitted,
@@ -115,14 +145,33 @@ def _run(problem: FitProblem, request: FitRequest) -> dict:
             "hint": "",
             "reached_optimum": True,
         }
-    lr = request.lr if request.lr is not None else default_lr(request.optimizer, problem)
+    start = problem.model.initial_params()
+    if request.lr is None:
+        rate = chosen_rate(request.optimizer, problem, start, request.batch_size, request.seed)
+        lr, lr_how = rate.value, rate.how
+    else:
+        lr, lr_how = request.lr, "given"
     rules = StopRules(max_steps=request.steps, tol=request.tol, grad_tol=math.sqrt(request.tol))
-    result = problem.trainer(request.optimizer, lr, problem.model.initial_params(), rules).run_to_end()
+    trainer = problem.trainer(
+        request.optimizer,
+        lr,
+        start,
+        rules,
+        batch_size=request.batch_size,
+        seed=request.seed,
+        yardstick=problem.yardstick,  # mini-batch runs too: judged on the loss on all points against the optimum
+    )
+    result = trainer.run_to_end()
+    if request.batch_size is None:
+        hint = stop_hint(result, problem, request.optimizer, lr)
+    else:  # the full-batch default rate is no advice for batches, which need smaller ones
+        hint = " ".join(filter(None, [batch_noise_hint(result, request.batch_size), stop_hint(result, problem)]))
     reached = result.stop_reason.value == "converged" or problem.yardstick.within(
         result.loss, request.tol or DEFAULT_TOL
     )
     return {
         "lr": lr,
+        "lr_how": lr_how,
         "coefficients": problem.monomial_coefficients(result.params),
         "basis_coefficients": np.asarray(result.params),
         "fitted": problem.predict(result.params),
@@ -131,13 +180,13 @@ def _run(problem: FitProblem, request: FitRequest) -> dict:
         "evaluations": result.evaluations,
         "stop_reason": result.stop_reason.value,
         "message": result.message,
-        "summary": describe_result(result, problem, request.optimizer, lr),
-        "hint": stop_hint(result, problem, request.optimizer, lr),
+        "summary": describe_result(result, problem, request.optimizer, lr, hint=hint),
+        "hint": hint,
         "reached_optimum": bool(reached),
     }
 
 
-def _curve_statistics(problem: FitProblem, fitted: np.ndarray) -> dict:
+def curve_statistics(problem: FitProblem, fitted: np.ndarray) -> dict:
     """R², adjusted R², RMSE, residual SD, dof (and χ² when weighted) of the curve at ``fitted``."""
     y = problem.y
     n, dof = y.size, y.size - problem.n_params
@@ -170,9 +219,9 @@ def _least_squares_statistics(problem: FitProblem) -> dict:
         return {**none, "standard_errors_unavailable": report.why}
     return {
         "exact_coefficients": report.coefficients,
-        "standard_errors": _finite_list(report.standard_errors),
-        "covariance": [_finite_list(row) for row in report.covariance],
-        "t_values": _finite_list(report.t_values),
+        "standard_errors": finite_list(report.standard_errors),
+        "covariance": [finite_list(row) for row in report.covariance],
+        "t_values": finite_list(report.t_values),
         "standard_errors_unavailable": None,
     }
 
@@ -189,23 +238,24 @@ def _bands(problem: FitProblem, request: FitRequest) -> dict:
     fitted, c_lo, c_hi, p_lo, p_hi = bands(report, x_new, request.level, sigma_new=sigma)
     out.update(
         {
-            "fitted": _finite_list(fitted),
-            "confidence_low": _finite_list(c_lo),
-            "confidence_high": _finite_list(c_hi),
-            "prediction_low": _finite_list(p_lo),
-            "prediction_high": _finite_list(p_hi),
+            "fitted": finite_list(fitted),
+            "confidence_low": finite_list(c_lo),
+            "confidence_high": finite_list(c_hi),
+            "prediction_low": finite_list(p_lo),
+            "prediction_high": finite_list(p_hi),
         }
     )
     if problem.is_weighted:
         new_sigma = report.new_point_sigma(x_new) if sigma is None else np.full(x_new.shape, sigma)
-        out["prediction_sigma"] = _finite_list(new_sigma)
+        out["prediction_sigma"] = finite_list(new_sigma)
         out["prediction_sigma_from"] = "interpolated from the data" if sigma is None else "given"
     if report.why:
         out["unavailable"] = report.why
     return out
 
 
-def _finite_list(values) -> list[float | None]:
+def finite_list(values) -> list[float | None]:
+    """The values as a flat list of floats, None where one is not finite (JSON has no NaN or infinity)."""
     return [float(v) if math.isfinite(v) else None for v in np.asarray(values, dtype=np.float64).ravel()]
 
 
@@ -258,7 +308,10 @@ def format_text(report: dict) -> str:
         f"{report['file']}: {report['n_points']} points, degree {report['degree']}, "
         f"{report['basis']} basis, {report['loss_kind']} loss, optimizer {report['optimizer']}"
         + (f", lr {report['lr']:.6g}" if report["lr"] is not None else "")
+        + batch_words(report)
     ]
+    if report["lr_how"] not in (None, "given"):
+        lines.append(f"learning rate: {report['lr_how']}")
     if weighted:
         lines.append(
             f"weighted by 1/σ² (σ from column {report['sigma_column']}): losses, χ² and R² use residuals/σ; "
@@ -297,10 +350,17 @@ def format_text(report: dict) -> str:
     if report["hint"]:
         lines.append(f"hint: {report['hint']}")
     if "bands" in report:
-        lines += _band_lines(report["bands"], weighted)
+        lines += band_lines(report["bands"], weighted)
     if report["note"]:
         lines.append(f"note: {report['note']}")
     return "\n".join(lines)
+
+
+def batch_words(report: dict) -> str:
+    """ ", batches of B points (seed S)" for a mini-batch run, "" otherwise."""
+    if report.get("batch_size") is None:
+        return ""
+    return f", batches of {report['batch_size']} of {report['n_points']} points (seed {report['seed']})"
 
 
 def _coefficient_table(report: dict) -> list[str]:
@@ -318,7 +378,8 @@ def _coefficient_table(report: dict) -> list[str]:
     return lines
 
 
-def _band_lines(band: dict, weighted: bool) -> list[str]:
+def band_lines(band: dict, weighted: bool) -> list[str]:
+    """The text table of a report's ``bands`` (intervals at the asked x), or the line saying why there are none."""
     level = f"{100 * band['level']:g} %"
     if "fitted" not in band:
         return [f"bands: {band['unavailable']}"]

@@ -21,7 +21,7 @@ import numpy as np
 
 from .losses import Loss
 from .optimizers import Optimizer
-from .training import StepRecord, StopRules, Trainer
+from .training import StepRecord, StopRules, Trainer, Yardstick
 
 
 def check_batch_size(batch_size, n_points: int) -> int:
@@ -100,7 +100,10 @@ def batch_loss_for(loss: Loss, n_points: int) -> tuple[Loss, float]:
 
 
 class MiniBatchTrainer(Trainer):
-    """A ``Trainer`` whose steps follow mini-batch gradients; each record also carries ``batch_loss``."""
+    """A ``Trainer`` whose steps follow mini-batch gradients; each record also carries ``batch_loss``.
+
+    Its verdicts are judged on the loss on all points (the records' ``loss``); ``yardstick`` as in ``Trainer``
+    (None: no known optimum)."""
 
     def __init__(
         self,
@@ -113,9 +116,10 @@ class MiniBatchTrainer(Trainer):
         stop_event: threading.Event | None = None,
         monitor: Callable[[np.ndarray], float] | None = None,
         monitor_every: int = 1,
+        yardstick: Yardstick | None = None,
     ):
         self.objective = MiniBatchObjective(problem, batch_size, seed)
-        super().__init__(self.objective, optimizer, params, rules, stop_event, monitor, monitor_every)
+        super().__init__(self.objective, optimizer, params, rules, stop_event, monitor, monitor_every, yardstick)
 
     @property
     def batch_size(self) -> int:

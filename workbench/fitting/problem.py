@@ -273,6 +273,7 @@ class FitProblem:
         monitor_every: int = 1,
         batch_size: int | None = None,
         seed: int = 0,
+        yardstick: Yardstick | None = None,
     ) -> Trainer | LMTrainer:
         """A trainer on this problem's engine graph, starting from ``params``, judged by ``yardstick``.
 
@@ -280,7 +281,9 @@ class FitProblem:
         Conjugate gradient and L-BFGS get the constant Hessian of a squared-error polynomial, so their step
         lengths are exact; ``monitor`` (a validation loss) as in ``Trainer``.  ``batch_size`` B (None: all
         points) makes each step's gradient that of B points drawn without replacement within each epoch from
-        ``seed`` (``minibatch.MiniBatchTrainer``).
+        ``seed`` (``minibatch.MiniBatchTrainer``).  ``yardstick`` is what a gradient run is judged by: by default
+        this problem's own for a full-batch run and none (the gradient's size) for a mini-batch run; the command
+        line gives a formula's runs Levenberg–Marquardt's loss as their optimum.
         """
         if optimizer == LM_KIND:
             if batch_size is not None and batch_size < self.x.size:
@@ -290,9 +293,12 @@ class FitProblem:
             return LMTrainer(self, params, rules, stop_event)
         rule = make_optimizer(optimizer, lr)
         if batch_size is not None:
-            return MiniBatchTrainer(self, rule, params, batch_size, seed, rules, stop_event, monitor, monitor_every)
+            return MiniBatchTrainer(
+                self, rule, params, batch_size, seed, rules, stop_event, monitor, monitor_every, yardstick
+            )
         rule.attach(self.value_and_grad, self.hessian if rule.uses_hessian else None)
-        return Trainer(self.value_and_grad, rule, params, rules, stop_event, monitor, monitor_every, self.yardstick)
+        judge = self.yardstick if yardstick is None else yardstick
+        return Trainer(self.value_and_grad, rule, params, rules, stop_event, monitor, monitor_every, judge)
 
     @cached_property
     def yardstick(self) -> Yardstick:
@@ -302,10 +308,10 @@ class FitProblem:
         if not self.is_polynomial or self.x.size == 0:
             return Yardstick()
         if self.loss.is_squared_error and self.exact is not None and np.isfinite(self.exact.loss):
-            return Yardstick(self.exact.loss, self._loss_resolution(self.exact.fitted), None, self.true_loss)
+            return Yardstick(self.exact.loss, self.loss_resolution(self.exact.fitted), None, self.true_loss)
         return Yardstick(None, 0.0, typical_knob_sizes(self), self.true_loss)
 
-    def _loss_resolution(self, fitted: np.ndarray) -> float:
+    def loss_resolution(self, fitted: np.ndarray) -> float:
         """How much the squared-error loss at ``fitted`` moves when each fitted value is off by its rounding
         (``RESOLUTION_ULPS`` per knob, in units of the last place of |y| + |ŷ|): a loss gap below this is
         noise, not distance from the optimum."""

@@ -31,11 +31,18 @@ def stop_word(reason: StopReason | str) -> str:
     return STOP_WORDS[StopReason(reason)]
 
 
-def describe_result(result: TrainResult, problem=None, optimizer: str | None = None, lr: float | None = None) -> str:
+def describe_result(
+    result: TrainResult,
+    problem=None,
+    optimizer: str | None = None,
+    lr: float | None = None,
+    hint: str | None = None,
+) -> str:
     """A paragraph saying how the run ended, how far from the optimum, and what to try if it fell short.
 
     ``problem`` (the ``FitProblem`` it ran on), ``optimizer`` and ``lr`` make the advice specific; without
-    them the paragraph still says what happened.
+    them the paragraph still says what happened.  ``hint`` replaces ``stop_hint``'s advice (a caller that
+    knows more, such as a formula fit's, which knows the Levenberg–Marquardt landmark).
     """
     steps = f"{result.steps:,} step{'s' if result.steps != 1 else ''}"
     reason = StopReason(result.stop_reason)
@@ -54,7 +61,8 @@ def describe_result(result: TrainResult, problem=None, optimizer: str | None = N
     why = result.message if result.message and result.message != STOPPED_BY_USER else ""
     text = head + (f": {why}." if why else ".")
     text += f" {where_it_ended(result)}"
-    hint = stop_hint(result, problem, optimizer, lr)
+    if hint is None:
+        hint = stop_hint(result, problem, optimizer, lr)
     return text + (f" {hint}" if hint else "")
 
 
