@@ -8,9 +8,11 @@ from functools import partial
 
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from workbench import __version__
+from workbench.desktop import APP_ID, ORGANIZATION_DOMAIN
 from workbench.fitting.data import DataError
 from workbench.fitting.run_process import warm_up
 from workbench.paths import default_sample
@@ -25,10 +27,13 @@ WARM_UP_DELAY_MS = 300  # the fork server for gradient-descent runs starts this 
 
 
 def set_application_names() -> None:
-    """The names QSettings files its preferences under (and the version shown by Qt)."""
+    """The names QSettings files its preferences under, the version shown by Qt, and the desktop entry
+    the window belongs to (Wayland compositors find the window's icon and name through it)."""
     QCoreApplication.setOrganizationName("CurveFitterWorkbench")
+    QCoreApplication.setOrganizationDomain(ORGANIZATION_DOMAIN)
     QCoreApplication.setApplicationName("Curve Fitter Workbench")
     QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName(APP_ID)
 
 
 def release_big_blocks_promptly() -> None:
