@@ -17,6 +17,7 @@ from workbench.fitting.data import DataError
 from workbench.fitting.run_process import warm_up
 from workbench.paths import default_sample
 from workbench.qt.app_state.preferences import apply_saved_theme
+from workbench.qt.binding_check import binding_fault
 from workbench.qt.style.icons import app_icon
 from workbench.qt.window.main_window import MainWindow, is_big_file, load_initial_dataset
 
@@ -105,6 +106,10 @@ def create_main_window(argv: list[str]) -> MainWindow:
 def run_app(argv: list[str]) -> int:
     """Run the event loop until the window closes; returns the exit code."""
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    fault = binding_fault()
+    if fault is not None:  # the window would abort after a few dozen redraws: say why and what to install
+        print(f"error: {fault}", file=sys.stderr)
+        return 2
     configure_application(app)
     window = create_main_window([a for a in argv if not a.startswith("-")])
     app.aboutToQuit.connect(window.shutdown)

@@ -18,6 +18,7 @@ from workbench.fitting.data import DataError, Dataset
 from workbench.fitting.run_process import warm_up
 from workbench.paths import default_sample
 from workbench.qt.app import WARM_UP_DELAY_MS, configure_application
+from workbench.qt.binding_check import binding_fault
 from workbench.qt.window.main_window import MainWindow, load_initial_dataset
 
 _open_windows: set[MainWindow] = set()  # windows shown without blocking: alive until closed
@@ -37,6 +38,9 @@ def show_window(dataset: Dataset | None, block: bool | None = None) -> MainWindo
         app = QApplication([sys.argv[0] if sys.argv and sys.argv[0] else "workbench"])
     if block is None:
         block = created
+    fault = binding_fault()
+    if fault is not None:
+        raise RuntimeError(fault)
     configure_application(app)
     if dataset is None:
         dataset = load_initial_dataset(default_sample())[0]
