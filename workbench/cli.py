@@ -361,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     except _UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except SystemExit as exc:  # --help has printed the help
+        return int(exc.code or 0)
     if args.version:
         from workbench import __version__
 

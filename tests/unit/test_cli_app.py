@@ -73,6 +73,13 @@ def test_help_describes_the_apps_options_and_the_fit_command():
         assert option in text, option
 
 
+def test_help_returns_from_main_instead_of_exiting(capsys):
+    from workbench.cli import main
+
+    assert main(["-h"]) == 0
+    assert capsys.readouterr().out.startswith("usage: workbench")
+
+
 @pytest.mark.parametrize(
     "args, complaint",
     [
