@@ -6,6 +6,11 @@ import os
 if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# What the `workbench` command does for itself before NumPy loads (workbench.cli.limit_blas_threads):
+# the tests run the core as the app runs it, and parallel test workers do not fight over BLAS threads.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
 STRESS_ENV = "WORKBENCH_STRESS"
 
 

@@ -14,6 +14,9 @@ Exit codes of ``workbench fit``:
 The fit and the numbers it prints are ``workbench.fitting.headless``'s (``headless_formula``'s for
 ``--model``); this module reads the options, writes the output and turns every failure into one line and
 an exit code.
+
+The app's own options (``--version``, ``--install-desktop``, …) are strict: an unknown one exits 2
+with a usage line.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_SHORT, EXIT_INTERRUPTE
 DEFAULT_BASIS = "orthonormal"
 DEFAULT_DEGREE = 5
 LM = "lm"  # Levenberg–Marquardt: a formula's landmark and its default optimiser
+
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -490,9 +495,64 @@ class _InterruptWatch:
 _INTERRUPT = _InterruptWatch()
 
 
+def limit_blas_threads() -> None:
+    """One BLAS thread for this process and the processes it starts, unless the user set the variables.
+
+    Must run before NumPy is imported (the BLAS library reads them once, when it loads), so the entry
+    points call it first.  Our products are tall and thin (N × 6): threads gain nothing, and on a busy
+    machine (the GUI thread painting, another process) OpenBLAS's spinning threads collapse a
+    gradient-descent step at N = 10⁵ from ~1400 to ~200 steps/s (measured; 14 steps/s inside the
+    window).  A library leaves this to its caller: ``import workbench`` never touches the environment.
+    """
+    for name in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
+
+
+class _AppArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a bad option with the usage line and returns exit code 2 instead of exiting."""
+
+    def error(self, message: str):  # noqa: D102 - argparse API
+        self.print_usage(sys.stderr)
+        raise _UsageError(f"{message} (see 'workbench --help')")
+
+
+def build_app_parser() -> argparse.ArgumentParser:
+    """Options of ``workbench`` itself (``workbench fit`` has its own, see ``build_fit_parser``)."""
+    parser = _AppArgumentParser(
+        prog="workbench",
+        usage="%(prog)s [-h] [--version] [--install-desktop | --uninstall-desktop] [FILE]\n"
+        "       %(prog)s fit FILE [options]",
+        description="Curve Fitter Workbench: fit a polynomial by turning its knobs, watch gradient descent "
+        "turn them, and compare both with the exact least-squares fit.",
+        epilog="'workbench fit FILE' fits a file without a window and prints the result "
+        "(see 'workbench fit --help').  Qt's own settings come from its environment variables "
+        "(QT_QPA_PLATFORM, QT_SCALE_FACTOR, …).",
+    )
+    parser.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="data to open: a CSV, TSV or whitespace-separated file, or a saved session (.json); "
+        "default: a sample dataset",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    desktop = parser.add_mutually_exclusive_group()
+    desktop.add_argument(
+        "--install-desktop",
+        action="store_true",
+        help="add the app to your desktop's menu: a .desktop entry, icons and AppStream data under "
+        "$XDG_DATA_HOME (~/.local/share), then exit",
+    )
+    desktop.add_argument(
+        "--uninstall-desktop", action="store_true", help="remove what --install-desktop added, then exit"
+    )
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``workbench`` command."""
     argv = sys.argv[1:] if argv is None else argv
+    limit_blas_threads()
     if argv and argv[0] == "--compute-worker":  # a frozen app's executable started as a compute process
         from workbench.tasks.worker_process import main as compute_worker
 
@@ -503,13 +563,43 @@ def main(argv: list[str] | None = None) -> int:
             return fit_command(argv[1:])
         except KeyboardInterrupt:
             return _interrupted()
-    if argv and argv[0] in ("-h", "--help"):
-        print(
-            "usage: workbench [FILE.csv]       open the Curve Fitter window (optionally with a dataset)\n"
-            "       workbench fit FILE [...]   fit a file headless (workbench fit --help for options)"
-        )
+    try:
+        args = build_app_parser().parse_args(argv)
+    except _UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SystemExit as exc:  # --help has printed the help
+        return int(exc.code or 0)
+    if args.version:
+        from workbench import __version__
+
+        print(f"workbench {__version__}")
         return EXIT_OK
-    return _launch_app(argv)
+    if args.install_desktop or args.uninstall_desktop:
+        return _desktop_command(install=args.install_desktop)
+    return _launch_app([args.file] if args.file is not None else [])
+
+
+def _desktop_command(install: bool) -> int:
+    """``--install-desktop`` / ``--uninstall-desktop``: say which files were written or removed."""
+    from workbench import desktop
+
+    home = desktop.data_home()
+    try:
+        paths = desktop.install() if install else desktop.uninstall()
+    except OSError as exc:
+        what = "install" if install else "remove"
+        print(f"error: could not {what} the desktop integration under {home}: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    if install:
+        print(f"Installed Curve Fitter Workbench for your desktop (starts: {desktop.exec_command()}):")
+    elif paths:
+        print("Removed Curve Fitter Workbench from your desktop:")
+    else:
+        print(f"Nothing to remove: the desktop integration is not installed under {home}.")
+    for path in paths:
+        print(f"  {path}")
+    return EXIT_OK
 
 
 def _interrupted() -> int:

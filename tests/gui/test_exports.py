@@ -32,10 +32,12 @@ CURVE_STROKE = "#143ca0"  # the fit plot's current curve, pg.mkPen(20, 60, 160)
 EXPORT_ACTIONS = (
     "exportPngAction",
     "exportSvgAction",
+    "exportPdfAction",
     "exportReportCsvAction",
     "exportReportJsonAction",
     "exportReportTextAction",
     "saveDataAction",
+    "exportScriptAction",
 )
 COPY_ACTIONS = ("copyFormulaTextAction", "copyFormulaLatexAction", "copyFormulaNumpyAction")
 

@@ -108,7 +108,8 @@ def scores(name: str) -> dict:
     certified_coefficients = [decimal_value(cert["text"]["coefficients"][f"B{i}"]) for i in range(degree + 1)]
     exact_coefficients, exact_fitted = exact_least_squares(x, y, degree)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", np.exceptions.RankWarning)
+        # RankWarning lives in numpy.exceptions from NumPy 2.0 on, and at the top level before it.
+        warnings.simplefilter("ignore", getattr(np.exceptions, "RankWarning", None) or np.RankWarning)
         polyfit = np.polyfit(x, y, degree)[::-1]
     return {
         "fit": fit,

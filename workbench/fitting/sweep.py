@@ -71,7 +71,7 @@ def log_grid(lo: float, hi: float, n: int) -> np.ndarray:
         raise ValueError(f"a log grid needs 0 < lo < hi, got lo={lo!r}, hi={hi!r}")
     if int(n) < 2:
         raise ValueError(f"a log grid needs at least 2 points, got {n!r}")
-    return np.logspace(math.log10(lo), math.log10(hi), int(n))
+    return np.geomspace(lo, hi, int(n))  # lo and hi exactly (logspace rounds them on NumPy 1.x)
 
 
 def default_rates(problem: FitProblem, n: int = DEFAULT_POINTS) -> np.ndarray:

@@ -8,12 +8,15 @@ from functools import partial
 
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from workbench import __version__
+from workbench.desktop import APP_ID, ORGANIZATION_DOMAIN
 from workbench.fitting.data import DataError
 from workbench.paths import default_sample
 from workbench.qt.app_state.preferences import apply_saved_theme
+from workbench.qt.binding_check import binding_fault
 from workbench.qt.style.icons import app_icon
 from workbench.qt.window.main_window import MainWindow, is_big_file, load_initial_dataset
 
@@ -24,10 +27,13 @@ WARM_UP_DELAY_MS = 300  # the first compute process starts this long after the w
 
 
 def set_application_names() -> None:
-    """The names QSettings files its preferences under (and the version shown by Qt)."""
+    """The names QSettings files its preferences under, the version shown by Qt, and the desktop entry
+    the window belongs to (Wayland compositors find the window's icon and name through it)."""
     QCoreApplication.setOrganizationName("CurveFitterWorkbench")
+    QCoreApplication.setOrganizationDomain(ORGANIZATION_DOMAIN)
     QCoreApplication.setApplicationName("Curve Fitter Workbench")
     QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName(APP_ID)
 
 
 def release_big_blocks_promptly() -> None:
@@ -99,6 +105,10 @@ def create_main_window(argv: list[str]) -> MainWindow:
 def run_app(argv: list[str]) -> int:
     """Run the event loop until the window closes; returns the exit code."""
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    fault = binding_fault()
+    if fault is not None:  # the window would abort after a few dozen redraws: say why and what to install
+        print(f"error: {fault}", file=sys.stderr)
+        return 2
     configure_application(app)
     window = create_main_window([a for a in argv if not a.startswith("-")])
     app.aboutToQuit.connect(window.shutdown)

@@ -1,5 +1,5 @@
-"""File › Export and Edit › Copy formula: the fit plot as PNG or SVG, the report as CSV, JSON or text,
-the data as CSV, and the current curve's formula on the clipboard.
+"""File › Export and Edit › Copy formula: the fit plot as PNG, SVG or PDF, the report as CSV, JSON or text,
+the data as CSV, the fit as a Python script, and the current curve's formula on the clipboard.
 
 Each export is a method that takes a path (what the tests drive) behind an action that asks for one,
 in the last directory used.  Every file is written atomically (``workbench.fitting.atomic``): an
@@ -20,8 +20,9 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 from workbench.fitting import export
 from workbench.fitting.atomic import atomic_write_bytes, atomic_write_text
 from workbench.fitting.data import DataError, save_dataset
+from workbench.fitting.script_export import fit_script
 from workbench.qt.app_state.document import FitDocument
-from workbench.qt.window.plot_export import PNG_MIN_WIDTH, plot_png, plot_svg
+from workbench.qt.window.plot_export import PNG_MIN_WIDTH, plot_pdf, plot_png, plot_svg
 
 REPORT_FILES = {
     "csv": ("CSV", "CSV files (*.csv)", ".csv"),
@@ -73,6 +74,16 @@ class ExportActions(QObject):
                 "Export the fit plot as SVG", "fit.svg", "SVG drawings (*.svg)", lambda p: self.export_plot(p, "svg")
             ),
         )
+        add(
+            "pdf",
+            "Fit plot as P&DF…",
+            "exportPdfAction",
+            "Ctrl+Shift+F, P",
+            "Save the fit plot as a one-page vector PDF (for papers and handouts)",
+            lambda: self._ask(
+                "Export the fit plot as PDF", "fit.pdf", "PDF documents (*.pdf)", lambda p: self.export_plot(p, "pdf")
+            ),
+        )
         for fmt, (name, pattern, suffix) in REPORT_FILES.items():
             add(
                 f"report_{fmt}",
@@ -97,6 +108,21 @@ class ExportActions(QObject):
             "Save the data points as a CSV file that re-imports to the very same numbers",
             lambda: self._ask(
                 "Save the data as CSV", ".csv", "CSV files (*.csv)", self.export_data, ready=self._has_points
+            ),
+        )
+        add(
+            "script",
+            "Fit as Python &script…",
+            "exportScriptAction",
+            "Ctrl+Shift+F, S",
+            "Save a self-contained Python script with the data and the current curve: it reproduces the fit "
+            "with NumPy and plots it with matplotlib",
+            lambda: self._ask(
+                "Export the fit as a Python script",
+                "fit.py",
+                "Python scripts (*.py)",
+                self.export_script,
+                ready=self._has_points,
             ),
         )
         for form, text, shortcut in (
@@ -125,11 +151,11 @@ class ExportActions(QObject):
         self.actions[key] = action
 
     def add_export_menu(self, menu: QMenu) -> QMenu:
-        """File › Export: the plot, the report and the data."""
+        """File › Export: the plot, the report, the data and the fit as a script."""
         sub = menu.addMenu("&Export")
         sub.setObjectName("exportMenu")
         sub.setToolTipsVisible(True)
-        for keys in (("png", "svg"), ("report_csv", "report_json", "report_text"), ("data",)):
+        for keys in (("png", "svg", "pdf"), ("report_csv", "report_json", "report_text"), ("data", "script")):
             if not sub.isEmpty():
                 sub.addSeparator()
             for key in keys:
@@ -154,7 +180,7 @@ class ExportActions(QObject):
 
     # -- the exports (each returns True when done, else a notice said why) ----------------------------------
     def export_plot(self, path: str | Path, fmt: str) -> bool:
-        """Save the fit plot as "png" or "svg" at ``path``."""
+        """Save the fit plot as "png", "svg" or "pdf" at ``path``."""
         item = self.fit_plot.getPlotItem()
         try:
             if fmt == "png":
@@ -162,8 +188,10 @@ class ExportActions(QObject):
                 what = f"the fit plot ({image.width()}×{image.height()} PNG)"
             elif fmt == "svg":
                 data, what = plot_svg(item, self._title()), "the fit plot (SVG)"
+            elif fmt == "pdf":
+                data, what = plot_pdf(item, self._title()), "the fit plot (PDF)"
             else:
-                raise ValueError(f"unknown picture format {fmt!r}: png or svg")
+                raise ValueError(f"unknown picture format {fmt!r}: png, svg or pdf")
         except ValueError as exc:
             self.notice.emit("error", f"Could not export the fit plot: {exc}.")
             return False
@@ -187,6 +215,16 @@ class ExportActions(QObject):
         if not self._has_points():
             return False
         return self._write(path, f"{data.n} points", lambda: save_dataset(data, path))
+
+    def export_script(self, path: str | Path) -> bool:
+        """Save the current curve and the data as a Python script (NumPy; matplotlib to plot) at ``path``."""
+        doc = self.document
+        try:
+            text = fit_script(doc.problem, doc.state.theta, doc.dataset.name)
+        except export.ExportError as exc:
+            self.notice.emit("warning", str(exc))
+            return False
+        return self._write(path, "the fit as a Python script", lambda: atomic_write_text(path, text))
 
     def copy_formula(self, form: str) -> bool:
         """Put the current curve's formula on the clipboard as "text", "latex" or "numpy"."""

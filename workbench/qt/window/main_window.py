@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench import __version__
 from workbench.fitting.data import DataError, Dataset, dataset_from_table, load_dataset
 from workbench.fitting.table import Table
 from workbench.fitting.table_preview import preview_table
@@ -721,7 +722,7 @@ class MainWindow(QMainWindow):
         QMessageBox.about(
             self,
             "About Curve Fitter Workbench",
-            "<b>Curve Fitter Workbench</b><p>Fit a polynomial by turning its knobs by hand, then "
+            f"<b>Curve Fitter Workbench</b> {__version__}<p>Fit a polynomial by turning its knobs by hand, then "
             "watch gradient descent — with gradients from a backpropagation engine — turn them "
             "for you, and compare both with the exact least-squares optimum.</p>",
         )

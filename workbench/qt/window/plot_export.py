@@ -1,4 +1,4 @@
-"""Pictures of a plot: PNG at print resolution and SVG that other programs draw the same way we do.
+"""Pictures of a plot: PNG at print resolution, SVG that other programs draw the same way we do, and PDF.
 
 Neither uses pyqtgraph's exporters as they are.  ``ImageExporter`` stretches the scene to the requested
 size, and the legend (which ignores transformations) stays small while everything else grows; here the
@@ -20,8 +20,8 @@ import xml.dom.minidom
 
 import pyqtgraph as pg
 from pyqtgraph.exporters.Exporter import Exporter
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF
-from PySide6.QtGui import QImage, QPainter, QTransform
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF
+from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, QTransform
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
@@ -78,8 +78,8 @@ class _PlotExporter(Exporter):
         to_document = viewport.inverted()[0] * scene_to_document
         no_contents = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
         for item in self.getPaintItems():
-            if not item.isVisible() or item.flags() & no_contents:
-                continue
+            if not item.isVisible() or item.flags() & no_contents or item.boundingRect().isNull():
+                continue  # a null bounding rectangle: an empty path, which PDF readers call a syntax error
             painter.save()
             clip = _clip_rect(item)
             if clip is None:
@@ -145,6 +145,31 @@ def plot_svg(item: pg.PlotItem, title: str = "Plot") -> bytes:
     exporter.paint(generator, source, item_by_item=True)
     buffer.close()
     return portable_svg(bytes(data.data()))
+
+
+def plot_pdf(item: pg.PlotItem, title: str = "Plot") -> bytes:
+    """The plot as a one-page vector PDF whose page is the plot itself, at its on-screen size (72 pt an inch)."""
+    exporter = _PlotExporter(item)
+    source = exporter.source()
+    dpi = max(1, round(exporter.getScene().views()[0].logicalDpiX()))
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    writer.setTitle(title)
+    writer.setCreator("Curve Fitter Workbench")
+    # One logical pixel of the plot is one device pixel of the writer, so it paints at its on-screen size.
+    writer.setResolution(dpi)
+    page = QPageSize(
+        QSizeF(source.width() * 72.0 / dpi, source.height() * 72.0 / dpi),
+        QPageSize.Unit.Point,
+        "Fit plot",
+        QPageSize.SizeMatchPolicy.ExactMatch,
+    )
+    writer.setPageLayout(QPageLayout(page, QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
+    exporter.paint(writer, source, item_by_item=True)
+    buffer.close()
+    return bytes(data.data())
 
 
 def portable_svg(svg: bytes) -> bytes:
