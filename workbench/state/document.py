@@ -166,6 +166,11 @@ class Document:
     batch_history = property(lambda self: self.records.batch_history)
 
     @property
+    def has_earlier_runs(self) -> bool:
+        """True when another problem kept here (earlier data or model, back by undo) has runs."""
+        return any(pid != self.problem_id and r.loss_history for pid, r in self._records.items())
+
+    @property
     def problem(self) -> FitProblem:
         """Data + model + loss of the training points, built when first asked for after a change."""
         if self._problem is None:
