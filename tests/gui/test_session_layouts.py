@@ -18,7 +18,7 @@ from session_strategies import assert_same
 from workbench.fitting.basis import Basis
 from workbench.qt.window.layout import KEY_SETTING
 from workbench.state.runs import RunSettings
-from workbench.state.session import load_session
+from workbench.state.session import SCHEMA_VERSION, load_session
 
 LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 
@@ -172,7 +172,9 @@ def test_a_session_written_by_the_first_version_opens_exactly_without_its_layout
     again = tmp_path / "saved-again.json"  # saved again: the current format, which opens as it was
     assert window.session_manager.save_to(again)
     saved = json.loads(again.read_text(encoding="utf-8"))
-    assert saved["schema_version"] == 2 and "window_state" not in saved["view"] and "layout" in saved["view"]
+    assert (
+        saved["schema_version"] == SCHEMA_VERSION and "window_state" not in saved["view"] and "layout" in saved["view"]
+    )
     assert_same(load_session(again), session_from_window(window), ignore=("layout",))
 
 

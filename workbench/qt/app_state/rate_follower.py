@@ -2,7 +2,7 @@
 
 On every change of data, degree, basis, loss or model (and when big data's curvature arrives, or a
 formula's start values are guessed) the rate becomes the one the data call for, unless the user typed a
-rate (``RunSettings.lr_chosen``).  ``use_stable`` is the one-click fix for a rate above the stability
+rate (``RunSettings.lr_chosen``).  An opened session keeps the rate it saved.  ``use_stable`` is the one-click fix for a rate above the stability
 limit: the suggested rate, and following the data again.
 """
 
@@ -31,7 +31,7 @@ class RateFollower(QObject):
         """Set the suggested rate unless the user chose one (or a run is going); True if it changed."""
         doc = self.doc
         settings = doc.settings
-        if settings.lr_chosen or doc.running:
+        if settings.lr_chosen or doc.running or doc.opening:
             return False
         suggested = rate_advice(doc).suggested
         if suggested is None or suggested == settings.lr:
