@@ -758,7 +758,7 @@ def test_a_schema_1_session_opens_exactly():
     assert doc.dataset.name == "old" and doc.dataset.x.tolist() == [float(v) for v in range(20)]
     assert doc.state.degree == 1 and doc.state.basis == Basis("scaled", 0.0, 19.0)
     assert doc.theta.tolist() == [0.1, 0.0] and np.signbit(doc.theta[1])
-    assert doc.settings == RunSettings("adam", 0.01, 500, 1e-12)
+    assert doc.settings == RunSettings("adam", 0.01, 500, 1e-12, lr_chosen=True)  # the rate as saved
     assert doc.loss_history[0].tolist() == [float(v) for v in range(30, 0, -1)]
     assert doc.val_history[0][:, 0].tolist() == list(range(1, 21))
     assert doc.last_run.result.params.tolist() == [0.5, 0.25] and doc.last_run.result.stop_reason == "max_steps"

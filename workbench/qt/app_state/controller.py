@@ -44,6 +44,7 @@ class Controller(QObject):
         self.runs = RunController(document, self.runner, self.notice, self)
         self.formulas = FormulaController(document, self.runner, self, self)
         self.rates = RateFollower(document, self)
+        self.rates.follow()  # the document starts with the rate its data call for
         self.runningChanged = self.runs.runningChanged
         self.runFinished = self.runs.runFinished
         self._drag_ids = itertools.count(1)
