@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# isort: split
 import tempfile
 import time
 from pathlib import Path

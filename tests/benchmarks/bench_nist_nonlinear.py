@@ -13,6 +13,7 @@ parser from each file's own statement of it.
 
 from __future__ import annotations
 
+# isort: split
 import argparse
 import sys
 import time
@@ -24,7 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the 
 
 from nist_nonlinear import ALL, load, score  # noqa: E402
 
-import workbench  # noqa: E402, F401  (first: it sets one BLAS thread before NumPy loads, as the app does)
 from workbench.fitting.formula_model import FormulaModel  # noqa: E402
 from workbench.fitting.least_squares import solve_least_squares  # noqa: E402
 from workbench.fitting.losses import Loss  # noqa: E402

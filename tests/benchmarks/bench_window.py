@@ -1,0 +1,274 @@
+"""What the GUI benchmarks share: the real window built as the app builds it, an event-loop probe, waiting,
+paint counting and the memory of the window's and the compute processes.
+
+Import ``bench_setup`` before this module (it sets one BLAS thread before NumPy loads).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from workbench.fitting.data import Dataset
+from workbench.qt.app import configure_application
+from workbench.qt.window.main_window import MainWindow
+from workbench.qt.window.session_manager import RECOVERY_ENV, SessionManager
+
+GIB = 1024**3
+MIB = 1024**2
+
+
+def verdict(ok: bool) -> str:
+    """How a figure compares with its target."""
+    return "ok" if ok else "MISSED"
+
+
+class PaintCounter(QObject):
+    """Counts paint events of one widget (a redraw is a paint of the fit plot's viewport) and when the last
+    one began."""
+
+    def __init__(self, widget):
+        super().__init__()
+        self.count = 0
+        self.last_at = 0.0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, _obj, event) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+            self.last_at = time.perf_counter()
+        return False
+
+
+class LatencyProbe:
+    """A precise timer of ``interval_ms`` on the window's thread: the gaps between its ticks, less the
+    interval, are the event loop's latency; the longest gap in a stretch is the stall a user felt."""
+
+    def __init__(self, interval_ms: int = 5):
+        self.interval_ms = interval_ms
+        self.ticks: list[float] = []
+        self._timer = QTimer(interval=interval_ms)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        self.ticks.append(time.perf_counter())
+
+    def start(self) -> None:
+        """Start ticking (afresh)."""
+        self.ticks = [time.perf_counter()]
+        self._timer.start()
+
+    def stop(self) -> None:
+        """Stop ticking; the last gap runs until now."""
+        self._timer.stop()
+        self.ticks.append(time.perf_counter())
+
+    def latencies_ms(self) -> np.ndarray:
+        """Each gap between ticks less the interval (ms)."""
+        return np.maximum(np.diff(self.ticks) * 1000.0 - self.interval_ms, 0.0)
+
+    def longest_ms(self) -> float:
+        """The longest stall (ms)."""
+        gaps = self.latencies_ms()
+        return float(gaps.max()) if gaps.size else 0.0
+
+
+def spin(app: QApplication, seconds: float) -> None:
+    """Run the event loop for ``seconds`` (timers fire, views redraw)."""
+    loop = QEventLoop()
+    QTimer.singleShot(max(0, round(seconds * 1000)), loop.quit)
+    loop.exec()
+
+
+def wait_until(app: QApplication, condition: Callable[[], bool], timeout_s: float, what: str) -> float:
+    """Run the event loop until ``condition()`` holds (looked at every 2 ms); fail loudly after ``timeout_s``.
+    Returns the seconds it took."""
+    started = time.perf_counter()
+    deadline = started + timeout_s
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{what} took longer than {timeout_s:g} s")
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 2)
+        time.sleep(0.001)
+    return time.perf_counter() - started
+
+
+def use_fresh_settings() -> str:
+    """Point QSettings (and XDG_CONFIG_HOME, for a start-up subprocess) at an empty temporary folder, and
+    autosave's recovery files at another.
+
+    Every benchmark then measures the window as built, whatever layout (a dock tab raised, a panel
+    closed) a user's own preferences hold, and never writes into them.  Returns the settings folder.
+    """
+    folder = tempfile.mkdtemp(prefix="workbench-bench-settings-")
+    os.environ["XDG_CONFIG_HOME"] = folder
+    os.environ.setdefault(RECOVERY_ENV, tempfile.mkdtemp(prefix="workbench-bench-recovery-"))
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
+        for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+            QSettings.setPath(fmt, scope, folder)
+    SessionManager.ask_unsaved_changes = lambda self: "discard"  # never a modal question in a benchmark
+    return folder
+
+
+def start_app() -> QApplication:
+    """The QApplication, configured as the app configures it, with fresh settings."""
+    app = QApplication.instance() or QApplication([os.path.basename(__file__)])
+    use_fresh_settings()
+    configure_application(app)
+    return app
+
+
+def make_dataset(n: int, seed: int = 0) -> Dataset:
+    """``n`` noisy points of sin(x) on [−3, 3], sorted by x."""
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(-3.0, 3.0, n))
+    y = np.sin(x) + 0.1 * rng.standard_normal(n)
+    return Dataset(x, y, f"bench-{n}")
+
+
+def open_window(dataset: Dataset | None = None) -> MainWindow:
+    """The real window (as the app builds it) on ``dataset`` (default: the app's sample), shown and exposed."""
+    window = MainWindow(dataset)
+    window.show()
+    QTest.qWaitForWindowExposed(window)
+    return window
+
+
+def close_window(app: QApplication, window: MainWindow) -> None:
+    """Stop its work and close it without a question."""
+    window.shutdown()
+    window.session_manager.mark_clean()  # no unsaved-changes prompt in a benchmark (edits and settings)
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+
+
+def facts_ready(window: MainWindow) -> bool:
+    """True when the document knows the facts of its current state (always, for small data)."""
+    return not window.document.pending and not window.facts_controller.busy
+
+
+def run_button_idle(window: MainWindow) -> bool:
+    """True when the Run button says Run again (no run in progress)."""
+    return not window.document.running and window.model_panel.run_button.text() == "Run gradient descent"
+
+
+def memory_mib(pid: int | str = "self") -> dict[str, float]:
+    """``VmRSS`` and ``VmHWM`` (peak resident) of a process, in MiB, from /proc (Linux)."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024.0
+    return values
+
+
+def compute_pids(window: MainWindow) -> list[int]:
+    """The pids of the window's live compute processes."""
+    return [worker.pid for worker in window.runner.pool.processes]
+
+
+def summary_ms(values: list[float]) -> tuple[float, float]:
+    """Median and 95th percentile (ms) of durations in seconds."""
+    ms = np.asarray(values) * 1000.0
+    return float(statistics.median(ms)), float(np.percentile(ms, 95))
+
+
+class StallSampler:
+    """Samples the window's thread's Python stack (from a thread of its own, every ``every_ms``) while the
+    probe has not ticked for ``over_ms``: which code the thread is in during each stall.
+
+    A sample is taken only when the sampler gets the GIL, so a stall inside one C call that holds it shows as
+    the Python line that made the call (what a profiler of the GUI thread would name too).
+    """
+
+    def __init__(self, probe: LatencyProbe, over_ms: float = 20.0, every_ms: float = 2.0):
+        import threading
+
+        self.probe = probe
+        self.over_s = over_ms / 1000.0
+        self.every_s = every_ms / 1000.0
+        self.main = threading.main_thread().ident
+        # stall start (its last tick) -> (the window thread's stack, the other threads' stacks) per sample
+        self.episodes: dict[float, list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="stall-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        import sys
+        import threading
+
+        me = threading.get_ident()
+        while not self._stop.wait(self.every_s):
+            ticks = self.probe.ticks
+            if not ticks or time.perf_counter() - ticks[-1] < self.over_s:
+                continue
+            frames = sys._current_frames()
+            if self.main not in frames:
+                continue
+            main = _stack(frames[self.main])
+            others = tuple(_stack(f)[-6:] for ident, f in frames.items() if ident not in (me, self.main))
+            self.episodes.setdefault(ticks[-1], []).append((main, tuple(o for o in others if o)))
+
+    def longest(self, top: int = 3, depth: int = 14) -> str:
+        """The longest stall's most frequent stacks (innermost ``depth`` frames) of the window's thread, and
+        of the other threads of this process (a thread that holds the GIL stalls the window too), as text."""
+        if not self.episodes:
+            return "(no stall sampled)"
+        gaps = {start: self._gap_after(start) for start in self.episodes}
+        start = max(gaps, key=gaps.get)
+        samples = self.episodes[start]
+        lines = [f"longest stall {1000 * gaps[start]:.0f} ms, {len(samples)} samples:"]
+        mains = _most_common([main[-depth:] for main, _ in samples], top)
+        for stack, count in mains:
+            lines.append(f"  the window's thread, {count} sample(s) in:")
+            lines += [f"      {frame}" for frame in stack] or [NO_PYTHON_FRAME]
+        others = _most_common([other for _, group in samples for other in group], top)
+        for stack, count in others:
+            lines.append(f"  another thread, {count} sample(s) in:")
+            lines += [f"      {frame}" for frame in stack]
+        return "\n".join(lines)
+
+    def _gap_after(self, start: float) -> float:
+        ticks = self.probe.ticks
+        later = [t for t in ticks if t > start]
+        return (later[0] if later else time.perf_counter()) - start
+
+
+NO_PYTHON_FRAME = "      (no Python frame: inside Qt's event loop, painting or waiting for the GIL)"
+
+
+def _stack(frame) -> tuple[str, ...]:
+    """A frame's stack as "folder/file:line function" strings, outermost first, without the benchmark's own."""
+    import traceback
+
+    return tuple(
+        f"{Path(f.filename).parent.name}/{Path(f.filename).name}:{f.lineno} {f.name}"
+        for f in traceback.extract_stack(frame)
+        if "benchmarks" not in f.filename and "threading.py" not in f.filename
+    )
+
+
+def _most_common(stacks: list[tuple[str, ...]], top: int) -> list[tuple[tuple[str, ...], int]]:
+    counts: dict[tuple[str, ...], int] = {}
+    for stack in stacks:
+        counts[stack] = counts.get(stack, 0) + 1
+    return sorted(counts.items(), key=lambda kv: -kv[1])[:top]
