@@ -33,7 +33,7 @@ measures, beside the targets of issue 11:
 
 from __future__ import annotations
 
-import bench_setup  # first: one BLAS thread, as the app has, before anything loads NumPy
+import bench_setup  # noqa: F401 - first: one BLAS thread, as the app has, before anything loads NumPy
 
 # isort: split
 import argparse

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bench_setup  # noqa: F401 - first: one BLAS thread, as the app has, before anything loads NumPy
+
 # isort: split
 import tempfile
 import time

@@ -12,6 +12,8 @@ ratios against it.
 
 from __future__ import annotations
 
+import bench_setup  # noqa: F401 - first: one BLAS thread, as the app has, before anything loads NumPy
+
 # isort: split
 import argparse
 import json

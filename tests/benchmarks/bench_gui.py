@@ -25,7 +25,7 @@ Big data (10⁶ and 10⁷ points), Stop and run start are ``bench_big_data.py``'
 
 from __future__ import annotations
 
-import bench_setup  # first: one BLAS thread, as the app has, before anything loads NumPy
+import bench_setup  # noqa: F401 - first: one BLAS thread, as the app has, before anything loads NumPy
 
 # isort: split
 import argparse

@@ -21,7 +21,7 @@ fonts and thread pools) to the last ones, against "no growth".
 
 from __future__ import annotations
 
-import bench_setup  # first: one BLAS thread, as the app has, before anything loads NumPy
+import bench_setup  # noqa: F401 - first: one BLAS thread, as the app has, before anything loads NumPy
 
 # isort: split
 import argparse

@@ -13,6 +13,8 @@ parser from each file's own statement of it.
 
 from __future__ import annotations
 
+import bench_setup  # noqa: F401 - first: one BLAS thread, as the app has, before anything loads NumPy
+
 # isort: split
 import argparse
 import sys

@@ -14,6 +14,8 @@ most 30 % of the steps/s (validating every step cost 13–21 % on a quiet machin
 
 from __future__ import annotations
 
+import bench_setup  # noqa: F401 - first: one BLAS thread, as the app has, before anything loads NumPy
+
 # isort: split
 import argparse
 import time
