@@ -174,6 +174,16 @@ def memory_mib(pid: int | str = "self") -> dict[str, float]:
     return values
 
 
+def reset_peak_memory(pid: int | str = "self") -> bool:
+    """Start ``VmHWM`` afresh at the current resident size (Linux: "5" into /proc/PID/clear_refs), so that the
+    peak read later belongs to what happened since; False where that is not allowed."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def compute_pids(window: MainWindow) -> list[int]:
     """The pids of the window's live compute processes."""
     return [worker.pid for worker in window.runner.pool.processes]
@@ -257,12 +267,14 @@ NO_PYTHON_FRAME = "      (no Python frame: inside Qt's event loop, painting or w
 
 
 def _stack(frame) -> tuple[str, ...]:
-    """A frame's stack as "folder/file:line function" strings, outermost first, without the benchmark's own."""
+    """A frame's stack as "folder/file:line function" strings, outermost first, without the benchmark's own
+    (no source lines are read: sampling must cost the sampled thread as little as it can)."""
     import traceback
 
+    summary = traceback.StackSummary.extract(traceback.walk_stack(frame), lookup_lines=False)
     return tuple(
         f"{Path(f.filename).parent.name}/{Path(f.filename).name}:{f.lineno} {f.name}"
-        for f in traceback.extract_stack(frame)
+        for f in reversed(summary)
         if "benchmarks" not in f.filename and "threading.py" not in f.filename
     )
 
