@@ -172,12 +172,13 @@ def settle_after_run(app: QApplication, window: MainWindow, worker) -> None:
 
 def stop_and_start_latency(
     app: QApplication, window: MainWindow, runs: int, profile: bool = False, label: str = ""
-) -> tuple[list[float], list[float]]:
-    """``runs`` runs, each stopped 0.1–0.4 s after its first report: (start latencies, stop latencies).
+) -> tuple[list[float], list[float], int]:
+    """``runs`` runs, each stopped 0.1–0.4 s after its first report: (start latencies, stop latencies, how many
+    of the runs' processes were ended because their step outlasted ``ABANDON_MS``).
     With ``profile``, prints the profile of the slowest stop and of the slowest later start over target."""
     clock = RunClock(window)
     rng = random.Random(11)
-    starts, stops = [], []
+    starts, stops, abandoned = [], [], 0
     start_profile = WorstProfile(profile, f"run start, {label}")
     stop_profile = WorstProfile(profile, f"Stop, {label}")
     for k in range(runs):
@@ -185,11 +186,12 @@ def stop_and_start_latency(
         spin(app, rng.uniform(0.1, 0.4))  # Stop lands anywhere in a step
         stops.append(stop_profile.call(lambda: clock.stop(app)))
         settle_after_run(app, window, clock.worker)
+        abandoned += not clock.worker.alive
     window.document.trailChanged.disconnect(clock._on_trail)
     for text in (stop_profile.report(STOP_MEDIAN_MS / 1000), start_profile.report(START_MS / 1000)):
         if text:
             PROFILES.append(text)
-    return starts, stops
+    return starts, stops, abandoned
 
 
 def net_window(app: QApplication, n: int) -> MainWindow:
@@ -276,7 +278,7 @@ def section_stop_and_start(app: QApplication, runs: int, quick: bool, profile: b
     for label, n in cases:
         window = prepared_window(app, n) if label.startswith("poly") else net_window(app, n)
         load = os.getloadavg()[0]
-        starts, stops = stop_and_start_latency(app, window, runs, profile, label)
+        starts, stops, abandoned = stop_and_start_latency(app, window, runs, profile, label)
         median, p95 = summary_ms(stops)
         later_median, later_p95 = summary_ms(starts[1:])
         print(
@@ -286,6 +288,8 @@ def section_stop_and_start(app: QApplication, runs: int, quick: bool, profile: b
             f"{verdict(later_p95 <= START_MS):>3} {1000 * max(starts[1:]):>4.0f} ms   (load {load:.2f})",
             flush=True,
         )
+        if abandoned:
+            print(f"{'':>34} ({abandoned} of {runs} runs' processes were ended by Stop: a step outlasted it)")
         if label.startswith("net"):
             abandon(app, window, f"the {net}'s compute process frozen with SIGSTOP", 3 if quick else 6, True)
         close_window(app, window)
@@ -437,7 +441,7 @@ def section_million(app: QApplication, repeats: int, seconds: float, profile: bo
     stalls.row("autosave (recovery file)", values)
     stalls.print_profiles()
     close_window(app, window)
-    r = run_under_load(app, n, seconds)
+    r = run_under_load(app, n, seconds, profile=profile)
     share = r["run_steps_per_s"] / r["headless_steps_per_s"]
     print(
         f"\nA full-speed run at 10⁶ points for {seconds:g} s: event-loop latency median "
@@ -448,6 +452,9 @@ def section_million(app: QApplication, repeats: int, seconds: float, profile: bo
         f"{r['headless_steps_per_s']:.1f} headless ({share:.0%}); {bench_setup.load_average()}",
         flush=True,
     )
+    if r["stall"] and r["latency_p99_ms"] > 50:
+        title = "the window's thread during the longest stall of a full-speed run at 10⁶"
+        PROFILES.append(f"\n--- {title} ---\n{r['stall']}")
 
 
 # -- 10⁷ points ----------------------------------------------------------------------------------------------
@@ -522,8 +529,15 @@ def section_ten_million(app: QApplication, n: int, how: str, profile: bool, tmp:
     probe = LatencyProbe(PROBE_MS)
     paints = PaintCounter(window.fit_plot.viewport())
     probe.start()
+    sampler = StallSampler(probe) if profile else None
+    if sampler is not None:
+        sampler.start()
     spin(app, 3.0)
     probe.stop()
+    if sampler is not None:
+        sampler.stop()
+        if probe.longest_ms() > STALL_1E7_MS:
+            stalls.profiles.append(("", probe.longest_ms(), sampler.longest()))
     redraws = paints.count / 3.0
     gaps = probe.latencies_ms()
     run_memory = memory_mib(run_pids[0])

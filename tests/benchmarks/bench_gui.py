@@ -41,6 +41,7 @@ import numpy as np
 from bench_window import (
     LatencyProbe,
     PaintCounter,
+    StallSampler,
     close_window,
     facts_ready,
     make_dataset,
@@ -92,9 +93,10 @@ def headless_steps_per_second(window: MainWindow, seconds: float) -> float:
     return trainer.steps / (time.perf_counter() - started)
 
 
-def run_under_load(app: QApplication, n: int, seconds: float, headless: bool = True) -> dict:
+def run_under_load(app: QApplication, n: int, seconds: float, headless: bool = True, profile: bool = False) -> dict:
     """A full-speed run of ``seconds`` on ``n`` points in the window: event-loop latency (a ``PROBE_MS``
-    probe), fit-plot repaints per second, and the run's steps/s (against the same trainer headless)."""
+    probe), fit-plot repaints per second, and the run's steps/s (against the same trainer headless); with
+    ``profile``, the window thread's stacks during the longest stall ("stall")."""
     window = prepared_window(app, n)
     baseline = headless_steps_per_second(window, seconds) if headless else float("nan")
     painted = PaintCounter(window.fit_plot.viewport())
@@ -105,9 +107,14 @@ def run_under_load(app: QApplication, n: int, seconds: float, headless: bool = T
     wait_until(app, lambda: window.document.run is None or window.document.run.theta is not None, 30, "a first report")
     painted.count = 0
     probe.start()
+    sampler = StallSampler(probe) if profile else None
+    if sampler is not None:
+        sampler.start()
     started = time.perf_counter()
     spin(app, seconds)
     probe.stop()
+    if sampler is not None:
+        sampler.stop()
     elapsed = time.perf_counter() - started
     redraws = painted.count
     window.controller.stop_run()
@@ -122,6 +129,7 @@ def run_under_load(app: QApplication, n: int, seconds: float, headless: bool = T
         "redraws_per_s": redraws / elapsed,
         "run_steps_per_s": result.steps / result.elapsed_s,
         "headless_steps_per_s": baseline,
+        "stall": sampler.longest() if sampler is not None else "",
     }
 
 
