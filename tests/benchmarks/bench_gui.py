@@ -38,10 +38,9 @@ import threading
 import time
 
 import numpy as np
+from bench_probes import PROBE_MS, LatencyProbe, StallSampler
 from bench_window import (
-    LatencyProbe,
     PaintCounter,
-    StallSampler,
     close_window,
     facts_ready,
     make_dataset,
@@ -60,7 +59,6 @@ from workbench.qt.views.surface_plot import RECOMPUTE_DELAY_MS
 from workbench.qt.window.main_window import MainWindow
 
 DEGREE = 5
-PROBE_MS = 5
 
 
 def prepared_window(app: QApplication, n: int) -> MainWindow:

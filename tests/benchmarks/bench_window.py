@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -47,40 +47,6 @@ class PaintCounter(QObject):
             self.count += 1
             self.last_at = time.perf_counter()
         return False
-
-
-class LatencyProbe:
-    """A precise timer of ``interval_ms`` on the window's thread: the gaps between its ticks, less the
-    interval, are the event loop's latency; the longest gap in a stretch is the stall a user felt."""
-
-    def __init__(self, interval_ms: int = 5):
-        self.interval_ms = interval_ms
-        self.ticks: list[float] = []
-        self._timer = QTimer(interval=interval_ms)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.timeout.connect(self._tick)
-
-    def _tick(self) -> None:
-        self.ticks.append(time.perf_counter())
-
-    def start(self) -> None:
-        """Start ticking (afresh)."""
-        self.ticks = [time.perf_counter()]
-        self._timer.start()
-
-    def stop(self) -> None:
-        """Stop ticking; the last gap runs until now."""
-        self._timer.stop()
-        self.ticks.append(time.perf_counter())
-
-    def latencies_ms(self) -> np.ndarray:
-        """Each gap between ticks less the interval (ms)."""
-        return np.maximum(np.diff(self.ticks) * 1000.0 - self.interval_ms, 0.0)
-
-    def longest_ms(self) -> float:
-        """The longest stall (ms)."""
-        gaps = self.latencies_ms()
-        return float(gaps.max()) if gaps.size else 0.0
 
 
 def spin(app: QApplication, seconds: float) -> None:
@@ -193,94 +159,3 @@ def summary_ms(values: list[float]) -> tuple[float, float]:
     """Median and 95th percentile (ms) of durations in seconds."""
     ms = np.asarray(values) * 1000.0
     return float(statistics.median(ms)), float(np.percentile(ms, 95))
-
-
-class StallSampler:
-    """Samples the window's thread's Python stack (from a thread of its own, every ``every_ms``) while the
-    probe has not ticked for ``over_ms``: which code the thread is in during each stall.
-
-    A sample is taken only when the sampler gets the GIL, so a stall inside one C call that holds it shows as
-    the Python line that made the call (what a profiler of the GUI thread would name too).
-    """
-
-    def __init__(self, probe: LatencyProbe, over_ms: float = 20.0, every_ms: float = 2.0):
-        import threading
-
-        self.probe = probe
-        self.over_s = over_ms / 1000.0
-        self.every_s = every_ms / 1000.0
-        self.main = threading.main_thread().ident
-        # stall start (its last tick) -> (the window thread's stack, the other threads' stacks) per sample
-        self.episodes: dict[float, list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, name="stall-sampler", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _sample(self) -> None:
-        import sys
-        import threading
-
-        me = threading.get_ident()
-        while not self._stop.wait(self.every_s):
-            ticks = self.probe.ticks
-            if not ticks or time.perf_counter() - ticks[-1] < self.over_s:
-                continue
-            frames = sys._current_frames()
-            if self.main not in frames:
-                continue
-            main = _stack(frames[self.main])
-            others = tuple(_stack(f)[-6:] for ident, f in frames.items() if ident not in (me, self.main))
-            self.episodes.setdefault(ticks[-1], []).append((main, tuple(o for o in others if o)))
-
-    def longest(self, top: int = 3, depth: int = 14) -> str:
-        """The longest stall's most frequent stacks (innermost ``depth`` frames) of the window's thread, and
-        of the other threads of this process (a thread that holds the GIL stalls the window too), as text."""
-        if not self.episodes:
-            return "(no stall sampled)"
-        gaps = {start: self._gap_after(start) for start in self.episodes}
-        start = max(gaps, key=gaps.get)
-        samples = self.episodes[start]
-        lines = [f"longest stall {1000 * gaps[start]:.0f} ms, {len(samples)} samples:"]
-        mains = _most_common([main[-depth:] for main, _ in samples], top)
-        for stack, count in mains:
-            lines.append(f"  the window's thread, {count} sample(s) in:")
-            lines += [f"      {frame}" for frame in stack] or [NO_PYTHON_FRAME]
-        others = _most_common([other for _, group in samples for other in group], top)
-        for stack, count in others:
-            lines.append(f"  another thread, {count} sample(s) in:")
-            lines += [f"      {frame}" for frame in stack]
-        return "\n".join(lines)
-
-    def _gap_after(self, start: float) -> float:
-        ticks = self.probe.ticks
-        later = [t for t in ticks if t > start]
-        return (later[0] if later else time.perf_counter()) - start
-
-
-NO_PYTHON_FRAME = "      (no Python frame: inside Qt's event loop, painting or waiting for the GIL)"
-
-
-def _stack(frame) -> tuple[str, ...]:
-    """A frame's stack as "folder/file:line function" strings, outermost first, without the benchmark's own
-    (no source lines are read: sampling must cost the sampled thread as little as it can)."""
-    import traceback
-
-    summary = traceback.StackSummary.extract(traceback.walk_stack(frame), lookup_lines=False)
-    return tuple(
-        f"{Path(f.filename).parent.name}/{Path(f.filename).name}:{f.lineno} {f.name}"
-        for f in reversed(summary)
-        if "benchmarks" not in f.filename and "threading.py" not in f.filename
-    )
-
-
-def _most_common(stacks: list[tuple[str, ...]], top: int) -> list[tuple[tuple[str, ...], int]]:
-    counts: dict[tuple[str, ...], int] = {}
-    for stack in stacks:
-        counts[stack] = counts.get(stack, 0) + 1
-    return sorted(counts.items(), key=lambda kv: -kv[1])[:top]
