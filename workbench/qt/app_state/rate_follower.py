@@ -2,8 +2,8 @@
 
 On every change of data, degree, basis, loss or model (and when big data's curvature arrives, or a
 formula's start values are guessed) the rate becomes the one the data call for, unless the user typed a
-rate (``RunSettings.lr_chosen``).  An opened session keeps the rate it saved.  ``use_stable`` is the one-click fix for a rate above the stability
-limit: the suggested rate, and following the data again.
+rate (``RunSettings.lr_chosen``).  An opened session keeps the rate it saved.  ``use_stable`` is the
+one-click fix for a rate above the stability limit: the suggested rate, and following the data again.
 """
 
 from __future__ import annotations
