@@ -38,6 +38,7 @@ from workbench.tasks.race import RaceProgress, RaceTask
 from workbench.tasks.session_io import OpenSessionTask, SaveSessionTask
 from workbench.tasks.surface import SurfaceGrid, SurfaceTask
 from workbench.tasks.sweep import SweepTask
+from workbench.tasks.table_read import ReadTableTask, TableRead
 
 STOPPED_WITHIN_S = 0.5  # a stopped task delivers its end within this (each big case would take seconds more)
 FORMULA = "a*exp(-b*x) + c*sin(d*x + 1) + f"
@@ -105,6 +106,13 @@ def open_task(big: bool, tmp: Path) -> OpenSessionTask:  # reading a big file
     return OpenSessionTask(path)
 
 
+def read_task(big: bool, tmp: Path) -> ReadTableTask:  # reading a big data file
+    path = tmp / "big.csv"
+    x = np.linspace(0.0, 1.0, 400_000 if big else 20_000)
+    path.write_text("x,y\n" + "".join(f"{a!r},{a * a!r}\n" for a in x.tolist()), encoding="utf-8")
+    return ReadTableTask(path)
+
+
 @dataclass(frozen=True)
 class Kind:
     """One kind of task: how to build it, what it returns, and whether it reports progress.
@@ -127,6 +135,7 @@ KINDS = {
     "race": Kind(race_task, RaceProgress, True),
     "loss surface": Kind(surface_task, SurfaceGrid, True),
     "reading a big session": Kind(open_task, LoadedSession, True),
+    "reading a big data file": Kind(read_task, TableRead, True),
     "facts of big data": Kind(facts_task, StateFacts, False),
     "formula start guess": Kind(guess_task, GuessedStart, False),
     "formula solve": Kind(solve_task, NonlinearFit, False),
@@ -183,6 +192,8 @@ def test_synchronous_mode_runs_the_task_to_its_end_with_snapshots(runner, tmp_pa
         assert result.done and not result.stopped
     elif name == "reading a big session":
         assert result.document.dataset.n == 20_000
+    elif name == "reading a big data file":
+        assert result.error is None and result.table.columns[1].values.size == 20_000
     elif name == "facts of big data":
         assert result.trouble is None and result.problem["exact"] is not None and np.isfinite(result.loss)
     elif name == "formula solve":
@@ -225,6 +236,8 @@ def test_synchronous_mode_stopped_mid_way_delivers_an_end_promptly(runner, tmp_p
         assert (how, result) == ("finished", None)  # stale or unwanted: nothing half-done is delivered
     elif name == "formula solve":
         assert how == "finished" and result.stop_reason == "stopped" and np.all(np.isfinite(result.params))
+    elif name == "reading a big data file":
+        assert how == "failed" and "TaskStopped" in result  # nothing half-read is delivered
     elif name in ("formula start guess", "autosave"):
         assert how == "failed" and "TaskStopped" in result
         assert not (tmp_path / "recovery.json").exists()  # the file as it was: never half-written

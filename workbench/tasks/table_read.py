@@ -15,6 +15,13 @@ from .context import TaskContext, TaskStopped
 
 
 @dataclass(frozen=True)
+class ReadProgress:
+    """How much of the file has been read (0..1)."""
+
+    fraction: float
+
+
+@dataclass(frozen=True)
 class TableRead:
     """How a read ended: the table, or the error that names the file, line and column; and how long it took."""
 
@@ -26,11 +33,11 @@ class TableRead:
 
 @dataclass(frozen=True)
 class ReadTableTask:
-    """Read the text table at ``path`` (every column the reader finds); snapshots are the fraction done."""
+    """Read the text table at ``path`` (every column the reader finds), reporting how far it is."""
 
     path: str | os.PathLike[str]
 
-    def run(self, context: TaskContext) -> Generator[float, None, TableRead]:
+    def run(self, context: TaskContext) -> Generator[ReadProgress, None, TableRead]:
         """Read block by block; a stop ends the read within one chunk of rows (``TaskStopped``, nothing kept).
 
         A file the reader refuses is a result (its ``DataError`` says where and why), not a failure: only
@@ -47,7 +54,7 @@ class ReadTableTask:
             while True:
                 fraction = next(steps)
                 if context.due():
-                    yield fraction
+                    yield ReadProgress(fraction)
         except StopIteration as end:
             table = end.value[0]
             return TableRead(path, table, None, time.perf_counter() - started)

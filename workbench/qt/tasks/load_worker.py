@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QS
 
 from workbench.fitting.table import DataError
 from workbench.qt.tasks.runner import TaskHandle, TaskRunner
-from workbench.tasks.table_read import ReadTableTask, TableRead
+from workbench.tasks.table_read import ReadProgress, ReadTableTask, TableRead
 
 BACKGROUND_LOAD_BYTES = 1 << 20  # files this big (~25,000 rows) are read off the GUI thread
 
@@ -81,8 +81,8 @@ class TableLoader(QObject):
                 handle.thread.join(timeout_s)
 
     @Slot(object)
-    def _on_progressed(self, fraction: float) -> None:
-        self.progressed.emit(float(fraction))
+    def _on_progressed(self, progress: ReadProgress) -> None:
+        self.progressed.emit(progress.fraction)
 
     @Slot(object)
     def _on_finished(self, outcome: TableRead) -> None:
