@@ -112,7 +112,7 @@ def test_run_lowers_the_loss_finishes_and_is_one_undo_step(qtbot, make_main_wind
         for item in find(window, "lossPlot").getPlotItem().listDataItems()
         if item.getData()[0] is not None and len(item.getData()[0])
     ]
-    assert len(loss_curves) == 1 and len(loss_curves[0].getData()[0]) == 1500
+    assert len(loss_curves) == 1 and len(loss_curves[0].getOriginalDataset()[0]) == 1500
 
     stack.undo()  # the whole run is one step
     np.testing.assert_array_equal(window.document.theta, start_theta)
