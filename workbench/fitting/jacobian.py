@@ -5,8 +5,10 @@ its design matrix (the curve is linear in its coefficients).  The neural net is 
 weights make a Jacobian of N × P numbers a poor trade against gradient descent, which it is built for.
 
 ``ProblemResiduals`` turns a ``FitProblem`` into the residual vector LM minimises the squares of:
-r = (ŷ − y)/σ (the solver's own vector, with J = ∂ŷ/∂θ/σ; every residual shown to people is y − ŷ), followed, with an L2 penalty, by one row √(N·l2)·θ_j per penalised parameter (√l2 for
-SSE), so that the problem's loss is exactly ``scale``·‖r‖² (scale 1/N for MSE, 1 for SSE).
+r = (ŷ − y)/σ, followed, with an L2 penalty, by one row √(N·l2)·θ_j per penalised parameter (√l2 for
+SSE), so that the problem's loss is exactly ``scale``·‖r‖² (scale 1/N for MSE, 1 for SSE).  This is the
+solver's own vector (its Jacobian is then ∂ŷ/∂θ/σ, the penalty rows +θ_j); every residual shown to people
+is y − ŷ.
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from workbench.engine import words
+
 __all__ = [
     "DASH",
     "GRADIENT_DIGITS",
@@ -55,9 +57,8 @@ LEARNING_RATE_DIGITS = 3
 STATISTIC_DIGITS = 6
 PERCENT_DIGITS = 3
 
-FIXED_FROM = -4  # numbers of magnitude 10⁻⁴ …
-FIXED_BELOW = 6  # … up to (not including) 10⁶ are written in fixed notation
-DASH = "—"
+FIXED_FROM, FIXED_BELOW = words.FIXED_FROM, words.FIXED_BELOW  # fixed notation from 10⁻⁴ up to 10⁶
+DASH = words.DASH
 AT_OPTIMUM = "at the optimum"
 NEAR_ZERO_PERCENT = 1e-4  # a relative gap below this is "≈ 0 %"
 
@@ -79,42 +80,13 @@ PLAIN = NumberStyle()
 def significant(value: float | None, digits: int, style: NumberStyle = PLAIN, *, sign: bool = False) -> str:
     """``value`` to ``digits`` significant digits: fixed notation from 10⁻⁴ to 10⁶, scientific outside.
 
-    ``sign`` writes a '+' before positive numbers (gradients, gaps).
+    ``sign`` writes a '+' before positive numbers (gradients, gaps).  The digits are laid out by the
+    engine's own ``words.significant`` (the engine narrates its passes with it), so the graph view's
+    sentences and every readout write a number the same way.
     """
-    if digits < 1:
-        raise ValueError(f"digits must be at least 1, got {digits}")
     if value is None:
         return DASH
-    value = float(value)
-    if math.isnan(value):
-        return DASH
-    negative = value < 0
-    if math.isinf(value):
-        body = "∞"
-    elif value == 0:
-        return "0"
-    else:
-        body = _magnitude(abs(value), digits, style.decimal)
-    if negative:
-        return style.minus + body
-    return ("+" + body) if sign else body
-
-
-def _magnitude(a: float, digits: int, decimal: str) -> str:
-    """A positive finite number to ``digits`` significant digits (rounded first, then laid out)."""
-    mantissa, _, exponent_text = f"{a:.{digits - 1}e}".partition("e")
-    exponent = int(exponent_text)
-    if FIXED_FROM <= exponent < FIXED_BELOW:
-        places = max(0, digits - 1 - exponent)
-        text = f"{float(f'{a:.{digits - 1}e}'):.{places}f}"
-        text = _strip_zeros(text)
-    else:
-        text = _strip_zeros(mantissa) + f"e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
-    return text.replace(".", decimal) if decimal != "." else text
-
-
-def _strip_zeros(text: str) -> str:
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return words.significant(value, digits, decimal=style.decimal, minus=style.minus, sign=sign)
 
 
 def widest(digits: int, *, sign: bool = False) -> str:
