@@ -34,6 +34,7 @@ __all__ = [
     "PLAIN",
     "STATISTIC_DIGITS",
     "NumberStyle",
+    "Numbers",
     "count",
     "counted",
     "gap_to_optimum",
@@ -206,3 +207,55 @@ def ticks(values: Sequence[float], spacing: float, style: NumberStyle = PLAIN) -
             text = text.replace(".", style.decimal)
         out.append((style.minus if negative else "") + text)
     return out
+
+
+# -- bound to one style ----------------------------------------------------------------------------------
+class Numbers:
+    """The functions above bound to one ``NumberStyle`` (the window's locale): ``numbers.loss(0.5)``."""
+
+    def __init__(self, style: NumberStyle = PLAIN):
+        self.style = style
+
+    def significant(self, value: float | None, digits: int, *, sign: bool = False) -> str:
+        """See ``significant``."""
+        return significant(value, digits, self.style, sign=sign)
+
+    def loss(self, value: float | None) -> str:
+        """See ``loss``."""
+        return loss(value, self.style)
+
+    def knob(self, value: float | None) -> str:
+        """See ``knob``."""
+        return knob(value, self.style)
+
+    def gradient(self, value: float | None, digits: int = GRADIENT_DIGITS) -> str:
+        """See ``gradient``."""
+        return gradient(value, self.style, digits)
+
+    def learning_rate(self, value: float | None) -> str:
+        """See ``learning_rate``."""
+        return learning_rate(value, self.style)
+
+    def statistic(self, value: float | None) -> str:
+        """See ``statistic``."""
+        return statistic(value, self.style)
+
+    def count(self, n: int) -> str:
+        """See ``count``."""
+        return count(n, self.style)
+
+    def counted(self, n: int, noun: str, plural: str | None = None) -> str:
+        """See ``counted``."""
+        return counted(n, noun, self.style, plural)
+
+    def percent(self, fraction: float | None, *, sign: bool = False) -> str:
+        """See ``percent``."""
+        return percent(fraction, self.style, sign=sign)
+
+    def gap_to_optimum(self, value: float | None, optimum: float | None) -> str:
+        """See ``gap_to_optimum``."""
+        return gap_to_optimum(value, optimum, self.style)
+
+    def point_label(self, index: int) -> str:
+        """See ``point_label``."""
+        return point_label(index, self.style)

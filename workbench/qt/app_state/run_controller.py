@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from workbench.fitting.training import STOPPED_BY_USER, StopReason, StopRules, TrainResult
 from workbench.fitting.verdict import describe_result, stop_hint
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.style.number_style import app_numbers
 from workbench.qt.tasks.runner import TaskHandle, TaskRunner
 from workbench.tasks.gradient_descent import VALIDATION_EVERY, GradientDescentTask, RunOutcome, RunProgress
 
@@ -155,8 +156,8 @@ class RunController(QObject):
             where = "where it started" if result.steps == 0 else "at the last knobs it reported"
             self._notice.emit(
                 "warning",
-                f"Gradient descent stopped after {result.steps:,} steps: {result.message}. The knobs stay {where} "
-                f"(loss {result.loss:.6g}).",
+                f"Gradient descent stopped after {app_numbers().counted(result.steps, 'step')}: {result.message}. "
+                f"The knobs stay {where} (loss {app_numbers().loss(result.loss)}).",
             )
             return
         problem = None if doc.big and not doc.problem.knows("exact") else doc.problem
@@ -173,15 +174,16 @@ class RunController(QObject):
         s = self.doc.settings
         cond = self.doc.problem.conditioning
         limit = cond.max_stable_lr if cond is not None else float("nan")
+        numbers = app_numbers()
         text = f"Gradient descent diverged ({why}). "
         if s.optimizer == "gd" and math.isfinite(limit):
             relation = "above" if s.lr > limit else "near"
             text += (
-                f"Learning rate {s.lr:.3g} is {relation} the stability limit {limit:.3g} (2/λ_max); "
-                f"try {0.9 * limit:.3g} or less. "
+                f"Learning rate {numbers.learning_rate(s.lr)} is {relation} the stability limit "
+                f"{numbers.learning_rate(limit)} (2/λ_max); try {numbers.learning_rate(0.9 * limit)} or less. "
             )
         elif math.isfinite(limit):
-            text += f"Try a smaller learning rate (plain GD is stable below {limit:.3g}). "
+            text += f"Try a smaller learning rate (plain GD is stable below {numbers.learning_rate(limit)}). "
         if loss is not None:
-            text += f"Knobs restored to the last finite values (loss {loss:.6g})."
+            text += f"Knobs restored to the last finite values (loss {numbers.loss(loss)})."
         return text

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QLocale
 
-from workbench.fitting.number_text import NumberStyle
+from workbench.fitting.number_text import Numbers, NumberStyle
 
-__all__ = ["app_number_style"]
+__all__ = ["app_number_style", "app_numbers"]
 
 
 def app_number_style(locale: QLocale | None = None) -> NumberStyle:
@@ -22,3 +22,8 @@ def app_number_style(locale: QLocale | None = None) -> NumberStyle:
     if group == decimal:  # no locale does this, but a count must never read as a decimal
         group = "." if decimal == "," else ","
     return NumberStyle(decimal=decimal, group=group, minus=locale.negativeSign() or "-")
+
+
+def app_numbers() -> Numbers:
+    """The one number formatter with the application locale's separators: ``app_numbers().loss(x)``."""
+    return Numbers(app_number_style())

@@ -27,6 +27,7 @@ from workbench.fitting.optimizers import OPTIMIZER_NAMES
 from workbench.fitting.sampling import evenly_sampled
 from workbench.fitting.step_size import step_size_guide
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.style.number_style import app_numbers
 from workbench.qt.views.validation_controls import ValidationControls
 from workbench.qt.views.widgets import LogSpinBox
 from workbench.state.runs import MAX_LR, MAX_STEPS, MIN_LR
@@ -301,7 +302,8 @@ class ModelPanel(QWidget):
             self.lr_spin.setStyleSheet("")
             return
         above = settings.lr > limit and settings.optimizer == "gd"
-        self.lr_limit_label.setText(f"stable below {limit:.3g} {words}" + ("  ⚠ above!" if above else ""))
+        shown = app_numbers().learning_rate(limit)
+        self.lr_limit_label.setText(f"stable below {shown} {words}" + ("  ⚠ above!" if above else ""))
         self.lr_limit_label.setToolTip(tip)
         self.lr_spin.setStyleSheet("QDoubleSpinBox { background: #f7c6c0; color: black; }" if above else "")
 

@@ -7,14 +7,13 @@ setting); the row itself only shows what the document says, and how many points 
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from workbench.fitting.split import MAX_FRACTION, MAX_SEED, Split
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import VALIDATION_COLOUR, rgb_css
+from workbench.qt.style.number_style import app_numbers
 from workbench.state.runs import MAX_STEPS
 
 DEFAULT_PATIENCE = 200
@@ -124,10 +123,11 @@ class ValidationControls(QWidget):
             return
         n = doc.dataset.n
         held = split.validation_size(n)
-        text = f"{n - held} train · {held} held out"
+        numbers = app_numbers()
+        text = f"{numbers.count(n - held)} train · {numbers.count(held)} held out"
         loss = doc.validation_loss()
         if loss is not None:
-            value = f"{loss:.4g}" if math.isfinite(loss) else "∞"
+            value = app_numbers().loss(loss)
             text += f" · validation loss <span style='color:{rgb_css(VALIDATION_COLOUR)}'>{value}</span>"
         self.summary_label.setText(text)
 
