@@ -94,6 +94,10 @@ class GradientBar(QWidget):
         self._share = float(np.clip(share, -1.0, 1.0)) if math.isfinite(share) else 0.0
         self.update()
 
+    def share(self) -> float:
+        """The signed share drawn: positive points right ('turn the knob up'), negative left."""
+        return self._share
+
     def sizeHint(self):  # noqa: N802 - Qt API
         return QSize(90, 16)
 

@@ -8,7 +8,7 @@ setting); the row itself only shows what the document says, and how many points 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from workbench.fitting.split import MAX_FRACTION, MAX_SEED, Split
 from workbench.qt.app_state.document import FitDocument
@@ -57,6 +57,10 @@ class ValidationControls(QWidget):
         self.patience_spin.setKeyboardTracking(False)
         self.patience_spin.setToolTip("Patience: how many steps without a better validation loss end the run")
         self.summary_label = QLabel(objectName="splitSummaryLabel")
+        # Wrapped, never wider than the dock: a long validation loss would otherwise widen the whole
+        # model panel and give its dock a horizontal scroll bar.
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.summary_label.setToolTip(
             "How many points train the knobs and how many are held out, and the "
             "held-out (validation) loss at the current knobs"
