@@ -15,6 +15,7 @@ from workbench.fitting.basis import BASIS_KINDS, Basis
 from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel
+from workbench.fitting.number_text import Numbers
 from workbench.fitting.problem import FitProblem
 from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
@@ -337,10 +338,11 @@ def test_no_data(qtbot):
     assert widget.stability_limit is not None and widget.sweep_button.isEnabled()
 
 
-def test_format_number():
+def test_format_number_is_the_one_formatter():
     assert format_number(0.837) == "0.837"
     assert format_number(1630.0) == "1630"
-    assert format_number(9.79e-13) == "9.79×10⁻¹³"
-    assert format_number(5.01e13) == "5.01×10¹³"
-    assert format_number(1e-20) == "10⁻²⁰"
+    assert format_number(9.79e-13) == "9.79e-13"
+    assert format_number(5.01e13) == "5.01e+13"
+    assert format_number(1e-20) == "1e-20"
     assert format_number(float("inf")) == "∞"
+    assert format_number(0.000183456) == Numbers().significant(0.000183456, 3) == "0.000183"

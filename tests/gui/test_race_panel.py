@@ -12,6 +12,7 @@ from wired_views import race_panel
 
 from workbench.fitting.basis import Basis
 from workbench.fitting.data import Dataset
+from workbench.fitting.number_text import Numbers
 from workbench.fitting.race import RACE_KINDS, Race, manual_trail_entry
 from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
@@ -138,7 +139,7 @@ def test_a_race_finishes_with_a_scoreboard_that_an_independent_race_confirms(qtb
     nudge = view.tracks["nudge"].evaluations_to_target
     assert nudge is None or nudge > fastest
     assert list(rows)[0] in GRADIENT_KINDS
-    assert format_value(view.target, 6) in panel.target_label.text()
+    assert Numbers().loss(view.target) in panel.target_label.text()
     assert "within 1% of the optimum" in panel.target_label.text()
     assert "Fewest loss evaluations" in panel.status_label.text()
     assert "Random nudge" in panel.note_label.text()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVB
 from workbench.fitting.optimizers import OPTIMIZER_NAMES
 from workbench.fitting.sweep import ABOVE_LIMIT, BELOW_LIMIT, FALLBACK_RANGE, SweepPoint, SweepResult, cliff_of
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.style.number_style import app_numbers
 from workbench.qt.views.sweep_plot import LIMIT_COLOUR, SweepPlot
 
 WARNING_STYLE = "color: #c62828; font-weight: bold;"
@@ -27,18 +28,12 @@ WARNING_STYLE = "color: #c62828; font-weight: bold;"
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def format_number(value: float, digits: int = 3) -> str:
-    """3 significant digits, as 0.837 or 9.79×10⁻¹³ (powers of ten for very small and very large)."""
-    if value is None or math.isnan(value):
-        return "—"
-    if math.isinf(value):
-        return "∞"
-    if value == 0 or 1e-2 <= abs(value) < 1e4:
-        return f"{float(f'{value:.{digits}g}'):g}"  # 1630, never 1.63e+03
-    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".")
-    power = f"10{str(int(exponent)).translate(_SUPERSCRIPT)}"
-    return power if mantissa == "1" else f"{mantissa}×{power}"
+LAB_DIGITS = 3  # significant digits of the lab's numbers (limits, condition numbers, rates)
+
+
+def format_number(value: float | None, digits: int = LAB_DIGITS) -> str:
+    """A number of the lab, written by the one number formatter (``number_text``) in the user's locale."""
+    return app_numbers().significant(value, digits)
 
 
 def explanation(kind: str, condition_number: float, x_lo: float, x_hi: float, degree: int, distinct_x: int) -> str:
@@ -66,8 +61,8 @@ def explanation(kind: str, condition_number: float, x_lo: float, x_hi: float, de
     if kind == "monomial":
         power = str(degree).translate(_SUPERSCRIPT)
         return (
-            f"Why so slow?  On x from {x_lo:.3g} to {x_hi:.3g} the columns 1, x, …, x{power} rise "
-            f"almost together: nearly parallel.  The loss valley's curvatures {spread}, and a step "
+            f"Why so slow?  On x from {format_number(x_lo)} to {format_number(x_hi)} the columns 1, x, …, "
+            f"x{power} rise almost together: nearly parallel.  The loss valley's curvatures {spread}, and a step "
             f"small enough for the steepest one barely moves along the flattest: about {steps} steps "
             "to converge."
         )
@@ -416,7 +411,7 @@ class ConditioningLab(QWidget):
             )
         else:
             ratio = lr / limit
-            share = f"{100 * ratio:.2g} % of it" if ratio >= 0.01 else f"only {format_number(ratio)} of it"
+            share = f"{app_numbers().percent(ratio)} of it" if ratio >= 0.01 else f"only {format_number(ratio)} of it"
             slow = "" if ratio >= 0.01 else ", but slow"
             self.lr_label.setStyleSheet(f"color: rgb{LIMIT_COLOUR};")
             self.lr_label.setText(f"✓ Your learning rate {shown} is below the limit ({share}): stable{slow}.")
@@ -468,6 +463,6 @@ class ConditioningLab(QWidget):
         else:
             found = f"Diverges above ≈ {format_number(cliff)}"
             if self._limit is not None:
-                found += f" (2/λ_max = {format_number(self._limit)}: ratio {cliff / self._limit:.2f})"
+                found += f" (2/λ_max = {format_number(self._limit)}: ratio {format_number(cliff / self._limit)})"
             found += "."
         self.sweep_status.setText(stopped + found)
