@@ -175,7 +175,7 @@ def test_the_loss_plot_and_the_surface_draw_one_curve_per_contender(qtbot, panel
         assert (xs[-1], ys[-1]) == pytest.approx((track.theta[i], track.theta[j]))
         assert surface.race_lines[kind].opts["pen"].color().getRgb()[:3] == RACE_COLOURS[kind]
     assert n_drawn(loss_plot.race_curves["manual"]) == 0
-    assert [label.text for _, label in loss_plot.legend.items] == [tracks[k].name for k in RACE_KINDS]
+    assert loss_plot.legend.names() == [tracks[k].name for k in RACE_KINDS]
     assert len(surface.race_ends.data) == len(RACE_KINDS)
     # The surface widened to show every path.
     a_lo, a_hi, b_lo, b_hi = surface.grid_range()
@@ -292,7 +292,7 @@ def test_the_manual_trail_joins_the_race_when_ticked(qtbot, panel, plots, doc_ct
     row = board_rows(panel)["manual"]
     assert row[STEPS_COLUMN] == format_value(len(trail)) and row[STATUS_COLUMN] == "reached"
     np.testing.assert_allclose(loss_plot.race_curves["manual"].yData, entry["new_losses"])
-    assert "Your hand" in [label.text for _, label in loss_plot.legend.items]
+    assert "Your hand" in loss_plot.legend.names()
 
 
 def test_the_race_button_waits_for_a_gradient_descent_run(qtbot, panel, doc_ctl):
