@@ -125,3 +125,37 @@ def test_the_model_panel_fits_its_dock_when_the_hold_out_text_grows(window, qtbo
     if scroll is not None:
         assert not scroll.horizontalScrollBar().isVisible()
     assert panel.wordWrap() and panel.width() <= panel.parentWidget().width()
+
+
+@pytest.fixture
+def german():
+    """The application's locale set to German (decimal comma, thousands dot) for one test."""
+    from PySide6.QtCore import QLocale
+
+    before = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.German, QLocale.Country.Germany))
+    yield
+    QLocale.setDefault(before)
+
+
+def test_the_window_writes_numbers_in_the_users_locale(make_main_window, german):
+    from workbench.qt.style.number_style import app_number_style, app_numbers
+
+    style = app_number_style()
+    assert (style.decimal, style.group) == (",", ".")
+    window = make_main_window(dataset=bumpy())
+    window.controller.set_degree(2)
+    window.controller.set_knobs(np.array([0.5, -2.0, 1234.5]), "knobs")
+    assert window.findChild(SciSpinBox, "knobValue2").lineEdit().text() == "1234,5"
+    assert window.knob_panel.rows[0].grad_label.text() == app_numbers().gradient(window.document.evaluation()[1][0])
+    assert "," in window.knob_panel.loss_label.text() and "." not in window.knob_panel.loss_label.text()
+    axes = [window.fit_plot.getPlotItem().getAxis(side) for side in ("left", "bottom")]
+    axes += [window.residual_plot.getPlotItem().getAxis(side) for side in ("left", "bottom")]
+    axes += [window.surface_plot.plot.getAxis(side) for side in ("left", "bottom")]
+    for axis in axes:  # every axis of the fit, residual and surface plots writes ticks the one way
+        assert axis.tickStrings([0.5, 1.0], 1.0, 0.5) == ["0,5", "1,0"]
+    assert window.data_panel.count_label.text() == "31 points"
+    box = window.findChild(SciSpinBox, "knobValue0")
+    box.lineEdit().setText("2,25")  # typed the German way
+    box.interpretText()
+    assert window.document.theta[0] == 2.25

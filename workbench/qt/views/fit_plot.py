@@ -20,7 +20,7 @@ from workbench.fitting.stats import bands as stat_bands
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import VALIDATION_COLOUR, snapshot_label, snapshot_pen
 from workbench.qt.style.number_style import app_numbers
-from workbench.qt.views.date_axis import XAxis, label_axes
+from workbench.qt.views.date_axis import NumberAxis, XAxis, label_axes
 from workbench.qt.views.redraw import cache_axes
 
 CURVE_SAMPLES = 600
@@ -122,7 +122,7 @@ class FitPlot(pg.PlotWidget):
     def __init__(self, document: FitDocument, parent=None):
         self.drag_ids = itertools.count(1)
         self.document = document
-        super().__init__(parent, viewBox=_FitViewBox(self), axisItems={"bottom": XAxis()})
+        super().__init__(parent, viewBox=_FitViewBox(self), axisItems={"bottom": XAxis(), "left": NumberAxis("left")})
         self.setObjectName("fitPlot")
         self.setToolTip(
             "Click to add a point · drag a point to move it · right-click or Delete removes it\n"
