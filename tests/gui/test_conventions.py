@@ -152,6 +152,7 @@ def test_the_window_writes_numbers_in_the_users_locale(make_main_window, german)
     axes = [window.fit_plot.getPlotItem().getAxis(side) for side in ("left", "bottom")]
     axes += [window.residual_plot.getPlotItem().getAxis(side) for side in ("left", "bottom")]
     axes += [window.surface_plot.plot.getAxis(side) for side in ("left", "bottom")]
+    axes += [window.loss_plot.getPlotItem().getAxis("bottom")]  # (its loss axis is logarithmic: powers of ten)
     for axis in axes:  # every axis of the fit, residual and surface plots writes ticks the one way
         assert axis.tickStrings([0.5, 1.0], 1.0, 0.5) == ["0,5", "1,0"]
     assert window.data_panel.count_label.text() == "31 points"
