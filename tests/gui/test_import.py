@@ -18,9 +18,9 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QPushButton, QWidget
 
-from workbench.qt.tasks import load_worker
 from workbench.qt.tasks.load_worker import BACKGROUND_LOAD_BYTES
 from workbench.qt.window.main_window import MainWindow
+from workbench.tasks import table_read
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 FOUR_COLUMNS = "time,signal,x,sigma\n" + "".join(
@@ -353,7 +353,7 @@ def test_a_big_file_loads_in_the_background_with_progress_as_one_undo_step(
     steps = window.document.undo_stack.count()
     # Hold the reader after its first progress report until the GUI thread has shown it: proof that the
     # window handles events while the file is being read, however busy the machine is.
-    gate, real_read = threading.Event(), load_worker.read_table
+    gate, real_read = threading.Event(), table_read.read_table_steps
 
     def gated_read(file, *, progress):
         def report(fraction):
@@ -363,18 +363,18 @@ def test_a_big_file_loads_in_the_background_with_progress_as_one_undo_step(
 
         return real_read(file, progress=report)
 
-    monkeypatch.setattr(load_worker, "read_table", gated_read)
+    monkeypatch.setattr(table_read, "read_table_steps", gated_read)
     fractions: list[float] = []
     seen_mid_load: list[bool] = []
 
     def on_progress(fraction: float) -> None:
         fractions.append(fraction)
         if not gate.is_set():
-            threads = window.file_loader.threads()
+            reads = window.file_loader.handles()
             seen_mid_load.append(
                 window.file_loader.loading
-                and bool(threads)
-                and threads[0].isRunning()
+                and bool(reads)
+                and reads[0].thread.is_alive()
                 and find(window, "loadProgressBar").isVisible()
             )
             gate.set()
@@ -446,10 +446,10 @@ def test_the_dialog_reads_a_big_file_in_the_background_then_opens_it(qtbot, open
 def test_closing_the_window_while_reading_stops_the_reader(qtbot, make_main_window, big_csv):
     window = make_main_window()
     window.open_path(big_csv[0])
-    threads = window.file_loader.threads()
-    assert window.file_loader.loading and len(threads) == 1 and threads[0].isRunning()
+    reads = window.file_loader.handles()
+    assert window.file_loader.loading and len(reads) == 1 and reads[0].thread.is_alive()
     window.close()
-    assert not threads[0].isRunning() and not window.file_loader.threads()
+    assert not reads[0].thread.is_alive() and not window.file_loader.handles()
 
 
 # -- many points on the plot ------------------------------------------------------------------------

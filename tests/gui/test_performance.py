@@ -16,11 +16,12 @@ import pytest
 from PySide6.QtWidgets import QWidget
 
 from workbench.fitting.data import Dataset, save_dataset
-from workbench.qt.tasks.load_worker import BACKGROUND_LOAD_BYTES, LoadWorker
+from workbench.qt.tasks.load_worker import BACKGROUND_LOAD_BYTES
 from workbench.qt.tasks.runner import TaskHandle
 from workbench.qt.views.fit_plot import PER_POINT_MAX
 from workbench.qt.views.redraw import ScheduledRedraw, on_screen
 from workbench.qt.views.report_panel import MAX_EAGER_POINTS
+from workbench.tasks.table_read import ReadTableTask
 
 
 def points(n: int, seed: int = 0) -> Dataset:
@@ -227,4 +228,4 @@ def test_a_file_read_in_the_background_lets_its_worker_go(make_main_window, qtbo
         window.open_path(path)
         qtbot.waitUntil(lambda: window.document.dataset.n == data.n, timeout=30_000)
     qtbot.wait(50)
-    assert alive(LoadWorker) == 0
+    assert alive(ReadTableTask) == 0 and not window.file_loader.handles()

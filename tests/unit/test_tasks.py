@@ -3,6 +3,7 @@ driven in-process as the runner's inline mode drives them; the problem a task ca
 
 from __future__ import annotations
 
+import os
 import pickle
 import threading
 import time
@@ -242,3 +243,49 @@ def test_a_run_can_be_levenberg_marquardt_or_stochastic():
     assert batch.size == full.size == 300 and not np.array_equal(batch, full)  # the noisy batch loss beside
     again = drive(GradientDescentTask(p, "gd", sgd.lr, np.zeros(6), sgd.rules, batch_size=20, seed=3))[1]
     np.testing.assert_array_equal(again.result.params, outcome.result.params)  # the same seed, the same run
+
+
+# -- reading a file --------------------------------------------------------------------------------------------
+def write_table(path, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    x = np.linspace(0.0, 1.0, rows)
+    y = np.cos(7.0 * x)
+    lines = ["time,value"] + [f"{a!r},{b!r}" for a, b in zip(x.tolist(), y.tolist())]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return x, y
+
+
+def test_reading_a_file_reports_growing_fractions_and_ends_with_every_number(tmp_path):
+    from workbench.tasks.table_read import ReadTableTask
+
+    path = tmp_path / "big.csv"
+    x, y = write_table(path, 60_000)  # several blocks of text
+    snapshots, outcome = drive(ReadTableTask(path), TaskContext(interval=0.0))
+    fractions = [s.fraction for s in snapshots]
+    assert len(fractions) >= 3 and fractions == sorted(fractions) and fractions[0] >= 0 and fractions[-1] < 1
+    assert outcome.error is None and outcome.path == str(path) and outcome.elapsed_s >= 0
+    table = outcome.table
+    assert [c.name for c in table.columns] == ["time", "value"]
+    assert np.array_equal(table.columns[0].values, x) and np.array_equal(table.columns[1].values, y)
+
+
+def test_a_file_the_reader_refuses_is_a_result_saying_why(tmp_path):
+    from workbench.tasks.table_read import ReadTableTask
+
+    _, outcome = drive(ReadTableTask(tmp_path / "gone.csv"))
+    assert outcome.table is None and "gone.csv" in str(outcome.error) and "cannot read the file" in str(outcome.error)
+
+
+def test_a_stopped_read_ends_within_a_block_and_closes_the_file(tmp_path):
+    from workbench.tasks.context import TaskStopped
+    from workbench.tasks.table_read import ReadTableTask
+
+    path = tmp_path / "big.csv"
+    write_table(path, 60_000)
+    context = TaskContext(interval=0.0)
+    steps = ReadTableTask(path).run(context)
+    next(steps)
+    context.stop()
+    with pytest.raises(TaskStopped):
+        next(steps)
+    open_files = os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else []
+    assert not any(os.path.realpath(f"/proc/self/fd/{fd}") == str(path.resolve()) for fd in open_files)

@@ -10,7 +10,7 @@ block of text and the parsed columns, never the file.  Nothing is refused here f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from typing import BinaryIO
 
 import numpy as np
@@ -43,7 +43,7 @@ from workbench.fitting.table_cells import (
 )
 from workbench.fitting.text_source import BLOCK_BYTES, SourceError, TextSource, open_text
 
-__all__ = ["CHUNK_ROWS", "SNIFF_ROWS", "Progress", "read_table", "read_table_with_source"]
+__all__ = ["CHUNK_ROWS", "SNIFF_ROWS", "Progress", "read_table", "read_table_steps", "read_table_with_source"]
 
 Progress = Callable[[float], None]  # called with the fraction done, 0 to 1; may raise to abandon the read
 # Rows parsed per pass: a pass holds the GIL in C for ~10 ms (a GUI thread waiting on a loader stays
@@ -87,6 +87,34 @@ def read_table_with_source(
 ) -> tuple[Table, TextSource, list[list[str]]]:
     """``read_table``, also returning the ``TextSource`` read (how much, which encoding) and, with
     ``keep_cells``, the first rows' cells as text.  ``max_rows``: stop after that many data rows."""
+    steps = read_table_steps(
+        path_or_text_lines,
+        source=source,
+        progress=progress,
+        columns=columns,
+        max_rows=max_rows,
+        first_block=first_block,
+        keep_cells=keep_cells,
+    )
+    while True:
+        try:
+            next(steps)
+        except StopIteration as end:
+            return end.value
+
+
+def read_table_steps(
+    path_or_text_lines,
+    *,
+    source: str | None = None,
+    progress: Progress | None = None,
+    columns: Iterable[int] | None = None,
+    max_rows: int | None = None,
+    first_block: int = BLOCK_BYTES,
+    keep_cells: bool = False,
+) -> Generator[float, None, tuple[Table, TextSource, list[list[str]]]]:
+    """``read_table_with_source`` one block of text at a time: yields the fraction done after each block
+    (a task reports it; closing the generator closes the file) and returns what that function returns."""
     name = _name_of(path_or_text_lines, source)
     report = progress if progress is not None else _no_progress
     report(0.0)
@@ -97,6 +125,7 @@ def read_table_with_source(
         for lines in text.blocks(first_block):
             if builder.feed(lines):
                 break
+            yield builder.done
         table = builder.finish()
     except SourceError as exc:
         raise DataError(exc.reason, path=name, line=exc.line, column=exc.column) from None

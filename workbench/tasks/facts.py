@@ -54,6 +54,8 @@ class FactsTask:
     def run(self, context: TaskContext) -> Generator[None, None, StateFacts | None]:
         """Compute; None when stopped before the end (a newer state made these facts stale)."""
         yield from ()
+        if context.stopped:  # stale before it began: not even the cache of the problem is worth building
+            return None
         problem = reuse(self.problem_key, self.problem)
         theta = np.asarray(self.theta, dtype=np.float64)
         with np.errstate(all="ignore"):
@@ -69,7 +71,10 @@ class FactsTask:
             facts: dict = {}
             scales = None
             if self.with_problem_facts:
-                facts = {name: getattr(problem, name, None) for name in PROBLEM_FACTS}
+                for name in PROBLEM_FACTS:  # each one a pass over the points or more: stop between them
+                    if context.stopped:
+                        return None
+                    facts[name] = getattr(problem, name, None)
                 if problem.is_polynomial:
                     design = problem.design_matrix
                     scales = np.sqrt(np.mean(design * design, axis=0)) if len(design) else None

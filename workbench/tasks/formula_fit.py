@@ -13,7 +13,7 @@ from workbench.fitting.nonlinear_report import NonlinearFit
 from workbench.fitting.problem import FitProblem
 from workbench.fitting.start_guess import guess_start
 
-from .context import TaskContext
+from .context import TaskContext, TaskStopped
 from .problem_cache import reuse
 from .stop_flag import StopFlag
 
@@ -37,8 +37,11 @@ class GuessStartTask:
     sigma: np.ndarray | None = None
 
     def run(self, context: TaskContext) -> Generator[None, None, GuessedStart]:
-        """Search, then return the guess."""
+        """Search, then return the guess (TaskStopped when stopped before the search began: the search itself,
+        bounded by its sample of the points, is not interrupted)."""
         yield from ()
+        if context.stopped:
+            raise TaskStopped("stopped before the search for start values began")
         guess = guess_start(FormulaModel(self.formula), self.x, self.y, self.sigma)
         return GuessedStart(self.formula, np.array(guess.params, dtype=np.float64), guess.explanation)
 

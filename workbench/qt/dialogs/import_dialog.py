@@ -40,6 +40,7 @@ from workbench.fitting.table import DATE, NUMBER, TEXT, DataError, Table
 from workbench.fitting.table_preview import TablePreview, preview_table
 from workbench.qt.dialogs.import_preview import PreviewModel
 from workbench.qt.tasks.load_worker import TableLoader
+from workbench.qt.tasks.runner import TaskRunner
 from workbench.qt.views.date_axis import XAxis
 
 PLOT_POINTS = 2000  # the little plot thins larger sets: it only has to show the shape
@@ -75,7 +76,15 @@ def guess_columns(names: tuple[str, ...], kinds: tuple[str, ...] | None = None) 
 class ImportDialog(QDialog):
     """Preview a data file, choose its x, y and optional σ columns, and (when all is well) open it."""
 
-    def __init__(self, path, parent: QWidget | None = None, *, columns: tuple[int, int, int | None] | None = None):
+    def __init__(
+        self,
+        path,
+        parent: QWidget | None = None,
+        *,
+        columns: tuple[int, int, int | None] | None = None,
+        runner: TaskRunner | None = None,
+    ):
+        """``runner``: the window's task runner, which reads a big file on a thread (default: the dialog's own)."""
         super().__init__(parent)
         self.setObjectName("importDialog")
         self.path = str(path)
@@ -86,7 +95,7 @@ class ImportDialog(QDialog):
         self._choice_error: DataError | None = None
         self._loaded: LoadedDataset | None = None  # the choice made of the table shown (preview or whole)
         self.result_dataset: Dataset | None = None  # what Open accepted
-        self.loader = TableLoader(self)
+        self.loader = TableLoader(runner if runner is not None else TaskRunner(self), self)
         self._build()
         self.loader.progressed.connect(self._on_loader_progressed)
         self.loader.loaded.connect(self._on_loader_loaded)

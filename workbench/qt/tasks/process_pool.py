@@ -11,6 +11,7 @@ one whose task does not end when asked is ended (``abandon``).
 from __future__ import annotations
 
 import signal
+import subprocess
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Slot
@@ -66,7 +67,7 @@ class ComputeProcess(QObject):
     def abandon(self, handle: TaskHandle) -> None:
         """End the process: its task did not end when asked (a step longer than the window can wait)."""
         if self.task is handle:
-            self._end("ended: it did not stop in time")
+            self._end("ended: it did not stop in time", wait=False)
 
     def quit(self) -> None:
         """End the process now (the window is closing, or the pool has enough idle ones)."""
@@ -127,7 +128,9 @@ class ComputeProcess(QObject):
         why = "the compute process ended unexpectedly" + (f" ({_exit_text(code)})" if code is not None else "")
         self._end(why)
 
-    def _end(self, why: str) -> None:
+    def _end(self, why: str, wait: bool = True) -> None:
+        """Kill the process and fail its task.  ``wait``: reap it now (bounded: the window is closing);
+        otherwise it is reaped from the event loop, so the window never waits on the kernel mid-session."""
         if not self.alive:
             return
         self.alive = False
@@ -136,10 +139,13 @@ class ComputeProcess(QObject):
             self.process.kill()
         except OSError:
             pass
-        try:
-            self.process.wait(1.0)
-        except Exception:  # noqa: BLE001 - a process the kernel has not reaped in a second: leave it
-            pass
+        if wait:
+            try:
+                self.process.wait(1.0)
+            except Exception:  # noqa: BLE001 - a process the kernel has not reaped in a second: leave it
+                pass
+        else:
+            _reap_later(self.process)
         self.channel.close()
         handle, self.task = self.task, None
         self.pool.gone(self)
@@ -237,3 +243,10 @@ def _exit_text(code: int) -> str:
         except ValueError:
             return f"killed by signal {-code}"
     return f"exit code {code}"
+
+
+def _reap_later(process: subprocess.Popen, attempts: int = 100) -> None:
+    """Collect a killed process's exit status from the event loop (every 20 ms, for up to 2 s), so it never
+    lingers as a zombie and the window never blocks waiting for it."""
+    if process.poll() is None and attempts > 0:
+        QTimer.singleShot(20, lambda: _reap_later(process, attempts - 1))

@@ -594,7 +594,7 @@ class MainWindow(QMainWindow):
         """Show the import dialog for ``path`` (window-modal, without blocking); Open makes it the data."""
         if self.import_dialog is not None:
             self.import_dialog.reject()
-        dialog = ImportDialog(path, self, columns=columns)
+        dialog = ImportDialog(path, self, columns=columns, runner=self.runner)
         dialog.finished.connect(self._on_import_dialog_finished)
         self.import_dialog = dialog
         dialog.open()
@@ -624,7 +624,7 @@ class MainWindow(QMainWindow):
     def file_loader(self) -> TableLoader:
         """Reads big files in the background for ``open_path`` (made, with its status-bar progress, on first use)."""
         if self._loader is None:
-            self._loader = TableLoader(self)
+            self._loader = TableLoader(self.runner, self)
             self.load_progress = LoadProgress(self._loader)
             self.statusBar().addPermanentWidget(self.load_progress)
             self._loader.loaded.connect(self._on_file_loaded)
