@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from workbench.fitting import export
+from workbench.fitting import export, report_export
 from workbench.fitting.basis import BASIS_KINDS
 from workbench.fitting.computable import numeric_trouble
 from workbench.fitting.data import Dataset
@@ -90,7 +90,7 @@ class FitResult:
     @property
     def report(self) -> FitReport:
         """The least-squares fit's full statistical report (t values, adjusted R², RMSE, dof, …)."""
-        return export.problem_report(self.problem)
+        return report_export.problem_report(self.problem)
 
     def predict(self, x) -> np.ndarray:
         """The curve at ``x`` (a number or an array), computed in a numerically stable basis."""
@@ -160,7 +160,7 @@ def fit(
             run = problem.trainer(optimizer, rate, problem.model.initial_params(), rules).run_to_end()
         params, value, taken = run.params, run.loss, run.steps
         reason, message = run.stop_reason.value, run.message
-    report = export.problem_report(problem)
+    report = report_export.problem_report(problem)
     fitted = np.array(problem.predict(params))
     residuals = problem.y - fitted
     return FitResult(

@@ -15,6 +15,7 @@ from workbench.fitting.basis import BASIS_KINDS, Basis
 from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
 from workbench.fitting.models import MLPModel
+from workbench.fitting.number_text import Numbers
 from workbench.fitting.problem import FitProblem
 from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
@@ -337,13 +338,14 @@ def test_no_data(qtbot):
     assert widget.stability_limit is not None and widget.sweep_button.isEnabled()
 
 
-def test_format_number():
+def test_format_number_is_the_one_formatter():
     assert format_number(0.837) == "0.837"
     assert format_number(1630.0) == "1630"
-    assert format_number(9.79e-13) == "9.79×10⁻¹³"
-    assert format_number(5.01e13) == "5.01×10¹³"
-    assert format_number(1e-20) == "10⁻²⁰"
+    assert format_number(9.79e-13) == "9.79e-13"
+    assert format_number(5.01e13) == "5.01e+13"
+    assert format_number(1e-20) == "1e-20"
     assert format_number(float("inf")) == "∞"
+    assert format_number(0.000183456) == Numbers().significant(0.000183456, 3) == "0.000183"
 
 
 def test_the_basis_ladder_tells_the_story_down_to_an_orthonormal_basis(lab, doc_ctl):
@@ -360,6 +362,10 @@ def test_the_basis_ladder_tells_the_story_down_to_an_orthonormal_basis(lab, doc_
     kappas = [rungs[k].condition_number for k in ("monomial", "scaled", "legendre", "orthonormal")]
     assert kappas == sorted(kappas, reverse=True) and kappas[-1] == pytest.approx(1.0, abs=1e-9)
     assert rungs["orthonormal"].gd_steps <= 2 and rungs["monomial"].gd_steps > 1e6
+    for row, kind in enumerate(rungs):  # the ladder's numbers are written by the one formatter
+        assert ladder.item(row, 1).text() == Numbers().significant(rungs[kind].condition_number, 3)
+    assert ladder.item(3, 2).text() == str(int(rungs["orthonormal"].gd_steps))
+    assert "e+" in ladder.item(0, 2).text() or ladder.item(0, 2).text() == "never"
     assert "in use" in ladder.item(0, 0).text() and ladder.item(0, 0).font().bold()
     controller.set_basis("orthonormal")
     assert "in use" in ladder.item(3, 0).text() and "in use" not in ladder.item(0, 0).text()

@@ -70,7 +70,8 @@ def test_table_shows_the_points_and_the_residuals(panel, document, controller):
     assert model.data(model.index(4, 1), EDIT) == repr(1 / 3)  # editing starts from every digit
     controller.set_knob(0, 1.0)  # ŷ = 1 everywhere
     residuals = [model.data(model.index(r, RESIDUAL_COLUMN), VALUE_ROLE) for r in range(5)]
-    np.testing.assert_allclose(residuals, 1.0 - np.array(Y))
+    np.testing.assert_allclose(residuals, np.array(Y) - 1.0)  # y − ŷ, as the residual plot
+    assert "y−ŷ" in model.headerData(2, Qt.Orientation.Horizontal)
     assert not model.flags(model.index(0, RESIDUAL_COLUMN)) & Qt.ItemFlag.ItemIsEditable
     assert model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsEditable
     assert panel.count_label.text() == "5 points"
@@ -83,7 +84,7 @@ def test_turning_a_knob_updates_only_the_residual_column(qtbot, panel, controlle
     top_left, bottom_right = blocker.args[:2]
     assert (top_left.row(), top_left.column()) == (0, RESIDUAL_COLUMN)
     assert (bottom_right.row(), bottom_right.column()) == (4, RESIDUAL_COLUMN)
-    assert model.data(model.index(3, RESIDUAL_COLUMN), VALUE_ROLE) == pytest.approx(2.0 * 3.0 - 2.0)
+    assert model.data(model.index(3, RESIDUAL_COLUMN), VALUE_ROLE) == pytest.approx(Y[3] - 2.0 * 3.0)
 
 
 def test_editing_a_cell_goes_through_the_controller_and_undoes(panel, document):
@@ -229,7 +230,7 @@ def test_ten_thousand_points_load_and_scroll(qtbot, panel, document, controller)
     assert panel.model.data(panel.model.index(9_999, 0)) == "1"
     controller.set_knob(0, 0.5)
     assert panel.model.data(panel.model.index(9_999, RESIDUAL_COLUMN), VALUE_ROLE) == pytest.approx(
-        0.5 - document.dataset.y[-1]
+        document.dataset.y[-1] - 0.5
     )
 
 

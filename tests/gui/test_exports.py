@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QSplitter, QToolButton
 
 from workbench.fitting import atomic
 from workbench.fitting.data import Dataset, load_dataset
+from workbench.fitting.export import formula_text
 from workbench.fitting.split import Split
 from workbench.qt.views.fit_plot import CURVE_SAMPLES
 from workbench.qt.views.residual_plot import ResidualPlot
@@ -40,6 +41,7 @@ EXPORT_ACTIONS = (
     "exportScriptAction",
 )
 COPY_ACTIONS = ("copyFormulaTextAction", "copyFormulaLatexAction", "copyFormulaNumpyAction")
+CURVE_ACTIONS = ("copyFormulaCurveKnobsAction", "copyFormulaCurveGdAction", "copyFormulaCurveLandmarkAction")
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
@@ -279,7 +281,9 @@ def test_copy_formula_in_each_form(window, qtbot):
     value = eval(expression, {"__builtins__": {}, "np": np}, {"x": x})  # noqa: S307 - our own output
     np.testing.assert_array_equal(value, np.polynomial.polynomial.polyval(x, monomial))
     np.testing.assert_allclose(value, window.document.fitted(), rtol=1e-9, atol=1e-9)
-    assert "Copied the formula" in window.statusBar().currentMessage()
+    # The exact optimum is shown dashed: the notice names the curve copied and where the other one is.
+    message = window.statusBar().currentMessage()
+    assert "Copied the knobs' curve" in message and "the exact optimum, shown dashed" in message
 
 
 def test_the_neural_net_has_no_formula_and_no_report(window, dialog):
@@ -349,14 +353,18 @@ def test_export_and_copy_menus_are_complete(window):
     names = [a.objectName() for a in export_menu.actions() if not a.isSeparator()]
     assert names == list(EXPORT_ACTIONS)
     copy_menu = window.findChild(QMenu, "copyFormulaMenu")
-    assert [a.objectName() for a in copy_menu.actions()] == list(COPY_ACTIONS)
-    for name in (*EXPORT_ACTIONS, *COPY_ACTIONS, "showResidualsAction"):
+    copy_names = [a.objectName() for a in copy_menu.actions() if not a.isSeparator()]
+    assert copy_names == [*COPY_ACTIONS, *CURVE_ACTIONS]
+    for name in (*EXPORT_ACTIONS, *COPY_ACTIONS, *CURVE_ACTIONS, "showResidualsAction"):
         a = action(window, name)
         assert a.text() and a.toolTip() and a.statusTip(), name
 
 
 def test_new_shortcuts_collide_with_no_other_action(window):
-    ours = {name: action(window, name).shortcut() for name in (*EXPORT_ACTIONS, *COPY_ACTIONS, "showResidualsAction")}
+    ours = {
+        name: action(window, name).shortcut()
+        for name in (*EXPORT_ACTIONS, *COPY_ACTIONS, *CURVE_ACTIONS, "showResidualsAction")
+    }
     ours = {name: key for name, key in ours.items() if not key.isEmpty()}
     assert len(set(k.toString() for k in ours.values())) == len(ours)
     for other in window.findChildren(QAction):
@@ -364,3 +372,49 @@ def test_new_shortcuts_collide_with_no_other_action(window):
             continue
         for key in other.shortcuts():
             assert key not in ours.values(), f"{other.objectName()} also uses {key.toString()}"
+
+
+def test_copy_formula_copies_the_curve_chosen_and_names_it(make_main_window):
+    """Knobs at zero (y = 0) and the exact optimum shown: the optimum is one choice away, and the notice
+    always says which curve was copied."""
+    window = make_main_window(dataset=wavy())
+    window.controller.set_degree(3)
+    window.controller.set_knobs(np.zeros(4), "zero knobs")
+    window.controller.show_exact(True)
+    clipboard = QGuiApplication.clipboard()
+    action(window, "copyFormulaTextAction").trigger()
+    assert clipboard.text() == "y = 0"
+    assert "Copied the knobs' curve" in window.statusBar().currentMessage()
+    action(window, "copyFormulaCurveLandmarkAction").trigger()
+    assert action(window, "copyFormulaCurveLandmarkAction").isChecked()
+    assert not action(window, "copyFormulaCurveKnobsAction").isChecked()
+    action(window, "copyFormulaTextAction").trigger()
+    assert clipboard.text() == formula_text(window.document.exact.monomial)
+    assert "Copied the exact optimum as plain text" in window.statusBar().currentMessage()
+    action(window, "copyFormulaCurveGdAction").trigger()
+    clipboard.setText("untouched")
+    action(window, "copyFormulaTextAction").trigger()  # no run yet: nothing copied, and why
+    assert clipboard.text() == "untouched" and "press Run first" in notice_text(window)
+
+
+def test_report_exports_name_the_columns_and_count_held_out_points(make_main_window, dialog, tmp_path):
+    base = wavy()
+    named = Dataset(base.x, base.y, "wavy", None, "year", "ppm")
+    window = make_main_window(dataset=named)
+    window.controller.set_degree(3)
+    window.controller.set_split(Split(0.25, 0))
+    held = window.document.state.split_indices()[1].size
+    assert held == 10
+    dialog.answer = tmp_path / "report.json"
+    action(window, "exportReportJsonAction").trigger()
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["data"]["x_column"] == "year" and report["data"]["y_column"] == "ppm"
+    assert report["data"]["held_out"] == held and report["n_points"] == named.n - held
+    dialog.answer = tmp_path / "report.txt"
+    action(window, "exportReportTextAction").trigger()
+    first = (tmp_path / "report.txt").read_text(encoding="utf-8").splitlines()[0]
+    assert f"to {named.n - held} points ({held} more held out for validation)" in first
+    assert "ppm (y) against year (x)" in first
+    panel_text = window.report_panel.as_text()
+    assert f"({held} more held out for validation)" in panel_text
+    assert f"N: {named.n - held} ({held} more held out for validation)" in window.report_panel.summary.text()

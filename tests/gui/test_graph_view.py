@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from workbench.fitting import number_text
 from workbench.fitting.basis import Basis
 from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
@@ -89,11 +90,12 @@ def test_single_point_gradients_are_that_points_loss_gradient(make_view, qtbot):
     assert combo is view.point_box and combo.text() == "whole batch"
     for index in (0, 6, 16):
         view.set_point(index)
-        assert view.point() == index and combo.value() == index
+        assert view.point() == index and combo.value() == index + 1  # numbered from 1, as the table
+        assert combo.text() == f"point {index + 1}"
         single = FitProblem(X[index : index + 1], Y[index : index + 1], document.problem.model, document.state.loss)
         assert_same_gradient(view.knob_gradients(), single.value_and_grad(theta)[1])
         assert "[" not in "".join(view.node_text(n)[1] for n in view.loss_graph().graph.nodes)  # plain numbers
-    combo.setValue(3)  # the spin box picks a point too
+    combo.setValue(4)  # the spin box picks a point too: point 4 is the fourth
     assert view.point() == 3
     view.set_point(None)
     assert view.point() is None and combo.text() == "whole batch"
@@ -183,7 +185,7 @@ def test_rule_label_and_boxes_say_what_each_step_does(make_view, qtbot):
     assert "zero every gradient" in view.rule_label.text()
     assert all(view.node_text(p)[2] == "∂ 0  zeroed" for p in lg.params)
     click(qtbot, view, "graphBackwardButton")
-    assert view.current_event().kind == "seed" and view.node_text(lg.output)[2] == "∂ 1"
+    assert view.current_event().kind == "seed" and view.node_text(lg.output)[2] == "∂ +1"  # signed, as every gradient
     seen = {}
     while view.walk_position()[1] < view.walk_position()[2]:
         click(qtbot, view, "graphBackwardButton")
@@ -195,7 +197,7 @@ def test_rule_label_and_boxes_say_what_each_step_does(make_view, qtbot):
     assert "n·x^(n−1)" in seen[("visit", "pow")]
     assert "/ N" in seen[("visit", "mean")]
     assert "accumulate into" in seen[("accumulate", "mul")]
-    assert view.node_text(k0)[2] == f"∂ {float(k0.grad):.5g}"
+    assert view.node_text(k0)[2] == f"∂ {number_text.gradient(float(k0.grad))}"  # as the knob panel writes it
     click(qtbot, view, "graphResetButton")
     assert view.walk_position() == ("idle", 0, 0) and view.current_event() is None
 

@@ -239,7 +239,7 @@ def test_a_table_edit_shows_on_the_plot_with_its_residual(qtbot, make_main_windo
     assert seg_x[2 * row] == seg_x[2 * row + 1] == data.x[row]  # a vertical segment at the point's x
     assert seg_y[2 * row] == new_y
     assert seg_y[2 * row + 1] == pytest.approx(fitted, rel=1e-12)  # … down (or up) to the curve
-    assert loss_on_label(window) == pytest.approx(numpy_mse(window), abs=1e-6)
+    assert loss_on_label(window) == pytest.approx(numpy_mse(window), rel=5e-6)  # six significant digits
 
 
 # -- the knobs ----------------------------------------------------------------------------------------
@@ -247,7 +247,7 @@ def assert_shows_the_engine_loss_and_gradient(window) -> None:
     """lossLabel = NumPy MSE; every knob's gradient label = the engine's ∂L/∂k_i = finite differences."""
     theta = window.document.theta
     mse = numpy_mse(window)
-    assert loss_on_label(window) == pytest.approx(mse, abs=1e-6)
+    assert loss_on_label(window) == pytest.approx(mse, rel=5e-6)  # six significant digits
     loss, grad = engine(window).value_and_grad(theta)
     assert loss == pytest.approx(mse, rel=1e-12)
     h = 1e-6
@@ -361,7 +361,9 @@ def test_reset_sets_every_knob_to_zero_and_undo_brings_them_back(qtbot, make_mai
     np.testing.assert_array_equal(window.document.theta, np.zeros(6))
     assert [find(window, f"knobValue{i}").value() for i in range(6)] == [0.0] * 6
     assert find(window, "knob1").value() == 0
-    assert loss_on_label(window) == pytest.approx(np.mean(window.document.dataset.y**2), abs=1e-6)
+    assert loss_on_label(window) == pytest.approx(
+        np.mean(window.document.dataset.y**2), rel=5e-6
+    )  # six significant digits
     qtbot.keyClick(window, Qt.Key.Key_Z, CTRL)
     np.testing.assert_array_equal(window.document.theta, before)
     assert find(window, "knobValue1").value() == -0.5

@@ -6,6 +6,7 @@ import numpy as np
 from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QWidget
 
 from workbench.engine import numerical_gradient
+from workbench.fitting import number_text
 
 
 def _switch_to_net(window, layers: int = 1, width: int = 6):
@@ -40,7 +41,7 @@ def test_knob_gradients_of_the_net_are_the_engines_and_central_differences(make_
     np.testing.assert_allclose(window.graph_view.knob_gradients(), grad, rtol=1e-9, atol=1e-12)
     shown = [float(window.findChild(QLabel, f"knobGradient{i}").text()) for i in range(grad.size)]
     np.testing.assert_allclose(shown, grad, rtol=1e-3, atol=1e-12)
-    assert window.knob_panel.loss_label.text() == f"loss {loss:.6f}"
+    assert window.knob_panel.loss_label.text() == f"loss {number_text.loss(loss)}"
 
 
 def test_gradient_descent_trains_the_net_and_stop_works(make_main_window, qtbot):

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QPushButton
 
 from workbench.fitting.data import Dataset
 from workbench.fitting.training import StopReason
+from workbench.qt.style.number_style import app_numbers
 from workbench.state.rate_advice import rate_advice, readable_rate
 
 
@@ -139,6 +140,9 @@ def test_a_rate_above_the_limit_turns_red_and_one_click_fixes_it(make_main_windo
     spin = window.findChild(type(window.model_panel.lr_spin), "learningRateSpin")
     button = window.findChild(QPushButton, "stableRateButton")
     assert "background" in spin.styleSheet() and button.isVisibleTo(window)
+    numbers = app_numbers()  # the label and the button write their rates with the one formatter
+    assert f"stable below {numbers.learning_rate(limit)} " in window.model_panel.lr_limit_label.text()
+    assert button.text() == f"Use {numbers.learning_rate(rate_advice(doc).suggested)}"
     button.click()
     assert doc.settings.lr == rate_advice(doc).suggested < limit and not doc.settings.lr_chosen
     assert spin.styleSheet() == "" and not button.isVisibleTo(window)
@@ -153,6 +157,9 @@ def test_the_divergence_notice_offers_the_fix(make_main_window, qtbot):
     fix = window.findChild(QPushButton, "noticeFixButton")
     assert window.notice_label.isVisibleTo(window) and fix.isVisibleTo(window)
     assert "Use a stable learning rate" in window.notice_label.text()
+    numbers = app_numbers()
+    assert f"stability limit {numbers.learning_rate(limit)} " in window.notice_label.text()
+    assert f"sets {numbers.learning_rate(rate_advice(doc).suggested)}." in window.notice_label.text()
     fix.click()
     assert doc.settings.lr == rate_advice(doc).suggested < limit
     assert not fix.isVisibleTo(window)

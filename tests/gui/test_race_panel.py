@@ -12,6 +12,7 @@ from wired_views import race_panel
 
 from workbench.fitting.basis import Basis
 from workbench.fitting.data import Dataset
+from workbench.fitting.number_text import Numbers
 from workbench.fitting.race import RACE_KINDS, Race, manual_trail_entry
 from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
@@ -138,7 +139,7 @@ def test_a_race_finishes_with_a_scoreboard_that_an_independent_race_confirms(qtb
     nudge = view.tracks["nudge"].evaluations_to_target
     assert nudge is None or nudge > fastest
     assert list(rows)[0] in GRADIENT_KINDS
-    assert format_value(view.target, 6) in panel.target_label.text()
+    assert Numbers().loss(view.target) in panel.target_label.text()
     assert "within 1% of the optimum" in panel.target_label.text()
     assert "Fewest loss evaluations" in panel.status_label.text()
     assert "Random nudge" in panel.note_label.text()
@@ -174,7 +175,7 @@ def test_the_loss_plot_and_the_surface_draw_one_curve_per_contender(qtbot, panel
         assert (xs[-1], ys[-1]) == pytest.approx((track.theta[i], track.theta[j]))
         assert surface.race_lines[kind].opts["pen"].color().getRgb()[:3] == RACE_COLOURS[kind]
     assert n_drawn(loss_plot.race_curves["manual"]) == 0
-    assert [label.text for _, label in loss_plot.legend.items] == [tracks[k].name for k in RACE_KINDS]
+    assert loss_plot.legend.names() == [tracks[k].name for k in RACE_KINDS]
     assert len(surface.race_ends.data) == len(RACE_KINDS)
     # The surface widened to show every path.
     a_lo, a_hi, b_lo, b_hi = surface.grid_range()
@@ -315,7 +316,7 @@ def test_the_manual_trail_joins_the_race_when_ticked(qtbot, panel, plots, doc_ct
     row = board_rows(panel)["manual"]
     assert row[STEPS_COLUMN] == format_value(len(trail)) and row[STATUS_COLUMN] == "reached"
     np.testing.assert_allclose(loss_plot.race_curves["manual"].yData, entry["new_losses"])
-    assert "Your hand" in [label.text for _, label in loss_plot.legend.items]
+    assert "Your hand" in loss_plot.legend.names()
 
 
 def test_the_race_button_waits_for_a_gradient_descent_run(qtbot, panel, doc_ctl):

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QTableWidget
 
 from workbench.fitting import stats
 from workbench.fitting.data import Dataset
+from workbench.fitting.number_text import Numbers
 from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.views.fit_plot import FitPlot
@@ -79,7 +80,7 @@ def test_table_matches_textbook_least_squares(panel, doc_ctl):
     assert report.residual_sd == pytest.approx(sd, rel=1e-12)
     assert report.dof == dof == 11 and report.n_points == 15
     summary = panel.findChild(QLabel, "reportSummary").text()
-    assert f"{r2:.6g}" in summary and f"{adj:.6g}" in summary and "N: 15" in summary
+    assert panel_number(r2) in summary and panel_number(adj) in summary and "N: 15" in summary
     assert "exact least-squares" in panel.findChild(QLabel, "reportHeader").text().lower()
     assert panel.findChild(QLabel, "reportWarnings").isHidden()
 
@@ -186,3 +187,62 @@ def test_the_window_has_the_report_tab_and_the_bands_toggle(make_main_window):
     assert window.fit_plot.show_bands
     window.bands_action.setChecked(False)
     assert not window.fit_plot.show_bands
+
+
+# -- formula models ----------------------------------------------------------------------------------------
+def decay(sigma: bool = False) -> Dataset:
+    x = np.linspace(0.0, 6.0, 30)
+    y = 3.0 * np.exp(-0.7 * x) + 0.5 + 0.02 * np.sin(5.3 * x)
+    return Dataset(x, y, "decay", np.linspace(0.01, 0.03, x.size) if sigma else None, "time", "signal")
+
+
+def solve_formula(qtbot, window) -> None:
+    controller = window.controller
+    controller.set_model("formula", formula="a*exp(-b*x) + c")
+    qtbot.waitUntil(lambda: not controller.formulas.busy, timeout=30_000)
+    controller.show_exact(True)  # Solve (Levenberg–Marquardt)
+    qtbot.waitUntil(lambda: window.document.landmark is not None and not controller.formulas.busy, timeout=30_000)
+
+
+def test_a_formula_before_solve_says_to_press_solve(make_main_window, qtbot):
+    window = make_main_window(dataset=decay())
+    window.controller.set_model("formula", formula="a*exp(-b*x) + c")
+    qtbot.waitUntil(lambda: not window.controller.formulas.busy, timeout=30_000)
+    panel = window.report_panel
+    panel.refresh()
+    assert panel.report is None
+    message = panel.findChild(QLabel, "reportMessage").text()
+    assert "Press Solve (Levenberg–Marquardt) for the formula's statistics" in message
+    assert not panel.findChild(QPushButton, "copyReportButton").isEnabled()
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["plain", "weighted"])
+def test_a_solved_formula_is_reported_one_row_per_parameter(make_main_window, qtbot, weighted):
+    window = make_main_window(dataset=decay(weighted))
+    solve_formula(qtbot, window)
+    panel = window.report_panel
+    fit = window.document.landmark
+    qtbot.waitUntil(lambda: panel.report is fit)  # the landmark arrived: the panel follows at once
+    table = panel.findChild(QTableWidget, "reportTable")
+    names = [table.verticalHeaderItem(i).text() for i in range(table.rowCount())]
+    assert names == ["a", "b", "c"]
+    assert table.horizontalHeaderItem(0).text() == "estimate"
+    np.testing.assert_array_equal(table_values(panel)[:, 0], fit.params)
+    np.testing.assert_array_equal(table_values(panel)[:, 1], fit.standard_errors)
+    assert "Levenberg–Marquardt" in panel.findChild(QLabel, "reportHeader").text()
+    summary = dict(panel.summary_rows())
+    if weighted:
+        assert summary["χ²"] == panel_number(fit.chi_squared)
+        assert summary["reduced χ² (χ²/dof)"] == panel_number(fit.reduced_chi_squared)
+        assert "RMSE (in units of σ)" in summary and "residual SD (in units of σ)" in summary
+        assert "units of σ" in summary["weights 1/σ²"]
+    else:
+        assert "χ²" not in summary and "RMSE" in summary and "weights 1/σ²" not in summary
+    text = panel.as_text()
+    assert "a*exp(-b*x) + c" in text and repr(float(fit.params[1])) in text
+    assert "signal (y) against time (x)" in text
+    assert ("reduced χ²" in text) is weighted
+
+
+def panel_number(value: float) -> str:
+    return Numbers().statistic(value)

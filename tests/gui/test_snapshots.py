@@ -14,6 +14,7 @@ from PySide6.QtTest import QTest
 from session_helpers import session_from_window
 
 from workbench.fitting.data import Dataset
+from workbench.fitting.number_text import Numbers
 from workbench.qt.app_state.document import SNAPSHOT_SLOTS
 
 CTRL, ALT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.AltModifier
@@ -101,7 +102,7 @@ def test_snapshots_are_drawn_dashed_in_their_own_colours_with_losses(window):
     theta = window.document.snapshots["exact"][1]
     assert np.allclose(ys, np.polynomial.polynomial.polyval(xs, theta), rtol=1e-9, atol=1e-9)
     for name, (loss, _theta) in window.document.snapshots.items():
-        assert f"{name} — loss {loss:.6g}" in legend_texts(window)
+        assert f"{name} — loss {Numbers().loss(loss)}" in legend_texts(window)
     ctl.clear_snapshots()
     assert all(len(c.getData()[0] if c.getData()[0] is not None else []) == 0 for c in curves.values())
     assert not any("— loss" in text for text in legend_texts(window))
@@ -127,7 +128,7 @@ def test_new_data_rescores_and_a_new_model_empties(window):
     new_loss, same_theta = doc.snapshots["exact"]
     assert np.array_equal(same_theta, theta) and new_loss != old_loss
     assert new_loss == pytest.approx(numpy_mse(window, theta), rel=1e-12)
-    assert f"exact — loss {new_loss:.6g}" in legend_texts(window)  # the legend follows
+    assert f"exact — loss {Numbers().loss(new_loss)}" in legend_texts(window)  # the legend follows
     ctl.set_degree(4)
     assert doc.snapshots == {}
 
@@ -171,7 +172,7 @@ def test_snapshots_survive_save_and_open(window, make_main_window, tmp_path, qtb
     for name, (loss, theta) in window.document.snapshots.items():
         got_loss, got_theta = fresh.document.snapshots[name]
         assert repr(got_loss) == repr(loss) and np.array_equal(got_theta, theta)
-        assert f"{name} — loss {loss:.6g}" in legend_texts(fresh)
+        assert f"{name} — loss {Numbers().loss(loss)}" in legend_texts(fresh)
     assert session_from_window(fresh).document.snapshots.keys() == set(SNAPSHOT_SLOTS)
 
 

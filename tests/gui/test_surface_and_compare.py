@@ -12,10 +12,11 @@ from wired_views import compare_panel, surface_plot
 
 from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
+from workbench.fitting.number_text import Numbers
 from workbench.fitting.problem import FitProblem
 from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import FitDocument
-from workbench.qt.views.compare_panel import format_gap, format_loss
+from workbench.qt.views.compare_panel import gap_cells
 from workbench.qt.views.contours import contour_segments
 from workbench.qt.views.surface_plot import GRID_EXACT, GRID_NUMERIC, SurfacePlot
 
@@ -260,11 +261,19 @@ def test_contours_of_a_bowl_are_circles():
 
 
 # -- the comparison panel ---------------------------------------------------------------------------
+def format_gap(loss, optimum):
+    return gap_cells(loss, optimum, Numbers())
+
+
+def format_loss(value):
+    return Numbers().loss(value)
+
+
 def test_format_gap():
     assert format_gap(None, 1.0) == ("—", "—")
-    assert format_gap(1.0, 1.0) == ("0", "at optimum")
+    assert format_gap(1.0, 1.0) == ("0", "at the optimum")
     assert format_gap(1.5, 1.0) == ("+0.5", "+50 %")
-    assert format_gap(125.0, 1.0) == ("+124", "125× optimum")
+    assert format_gap(125.0, 1.0) == ("+124", "+12400 %")  # one way of saying it, however far
     assert format_gap(0.5, 0.0) == ("+0.5", "—")
     assert format_gap(0.9, 1.0) == ("-0.1", "-10 %")
     assert format_loss(float("nan")) == "—" and format_loss(0.0123456789) == "0.0123457"
@@ -274,7 +283,7 @@ def test_rows_update_after_a_knob_turn(panel, doc_ctl):
     document, controller = doc_ctl
     assert panel.cell_text("manual", "loss") == "—"
     assert panel.cell_text("exact", "loss") == format_loss(document.exact.loss)
-    assert panel.cell_text("exact", "relative") == "at optimum"
+    assert panel.cell_text("exact", "relative") == "at the optimum"
     assert not panel.restore_button.isEnabled()
     controller.set_knob(1, 2.5)
     assert panel.cell_text("manual", "loss") == format_loss(document.best_manual[0])

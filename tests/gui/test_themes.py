@@ -94,7 +94,8 @@ def test_the_computational_graph_follows_the_theme(make_main_window, qtbot):
     painter = QPainter(image)
     node.paint(painter, None)
     painter.end()
-    assert image.pixelColor(20, 40).lightness() < 80  # a dark box …
+    # A dark box (sampled right of the gradient line's text, which starts with a sign now) …
+    assert image.pixelColor(image.width() - 12, 40).lightness() < 80
     text = [image.pixelColor(x, y).lightness() for x in range(6, 120) for y in range(4, 16)]
     assert max(text) > 170  # … with light text on it
     menu_action(window, "themeLightAction").trigger()

@@ -96,7 +96,7 @@ def test_a_run_records_both_losses_and_the_loss_plot_draws_two_curves(make_main_
     plot = find(window, "lossPlot")
     x, y = plot.val_curve.getData()
     assert x is not None and len(x) == len(steps)
-    names = [label.text for _, label in plot.legend.items]
+    names = plot.legend.names()
     assert names == ["training", "validation", "best validation"]
     best = int(steps[np.argmin(val[:, 1])])
     assert plot.best_step == best and plot.best_label.toPlainText() == f"best validation: step {best}"
@@ -235,3 +235,24 @@ def test_a_split_of_a_single_point_holds_nothing_out_and_says_why(make_main_wind
     assert window.document.validation_problem.x.size == 1  # two points: always one of each
     with pytest.raises(TypeError, match="Split or None"):
         window.controller.set_split(0.2)
+
+
+def test_the_loss_plot_legend_is_compact_and_can_be_hidden(make_main_window, qtbot):
+    window = over_fitting_window(make_main_window, max_steps=200)
+    run_to_end(qtbot, window)
+    plot = find(window, "lossPlot")
+    view = plot.getPlotItem().getViewBox()
+    area = plot.mapFromScene(view.sceneBoundingRect()).boundingRect()
+    legend = plot.legend.geometry()
+    assert plot.legend_shown() and plot.legend.names() == ["training", "validation", "best validation"]
+    assert area.contains(legend)  # in the plot's top right corner, not a row under the axis …
+    assert legend.right() >= area.right() - 8 and legend.top() <= area.top() + 8
+    assert legend.height() <= 0.3 * area.height()  # … and small: a line or two, not a row per entry
+    assert "rgba(" in plot.legend.styleSheet()  # the curves show through it
+    assert plot.legend_action in view.menu.actions()
+    plot.legend_action.trigger()  # the plot's menu hides it …
+    assert not plot.legend_shown()
+    run_to_end(qtbot, window)  # … and a new run does not bring it back
+    assert not plot.legend_shown()
+    plot.legend_action.trigger()
+    assert plot.legend_shown()

@@ -54,7 +54,7 @@ def test_all_views_of_the_solution_describe_one_curve(kind):
     np.testing.assert_allclose(basis.evaluate(fit.coefficients, x), fit.fitted, rtol=0, atol=1e-10)
     np.testing.assert_allclose(basis.to_monomial(fit.coefficients), fit.monomial, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(fit.evaluate(x), fit.fitted, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(fit.residuals, fit.fitted - y, rtol=0, atol=0)
+    np.testing.assert_allclose(fit.residuals, y - fit.fitted, rtol=0, atol=0)  # y − ŷ, as everywhere
     assert fit.rss == pytest.approx(float(np.sum(fit.residuals**2)), rel=1e-15)
     assert fit.rank == 6 and fit.dof == 34 and not fit.is_interpolating
     assert fit.residual_sd == pytest.approx(np.sqrt(fit.rss / 34), rel=1e-15)

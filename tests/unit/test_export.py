@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbench.fitting import atomic, export
+from workbench.fitting import atomic, report_export
 from workbench.fitting.atomic import atomic_write_bytes
 from workbench.fitting.basis import Basis
 from workbench.fitting.export import (
@@ -27,6 +27,10 @@ from workbench.fitting.export import (
     formula_numpy,
     formula_text,
     problem_formula,
+)
+from workbench.fitting.models import MLPModel
+from workbench.fitting.problem import FitProblem
+from workbench.fitting.report_export import (
     problem_report,
     report_csv,
     report_dict,
@@ -34,8 +38,6 @@ from workbench.fitting.export import (
     report_text,
     save_report,
 )
-from workbench.fitting.models import MLPModel
-from workbench.fitting.problem import FitProblem
 from workbench.fitting.stats import fit_report
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
@@ -199,7 +201,7 @@ def test_json_report_matches_an_independent_computation(noisy_cubic):
     x, y = noisy_cubic
     data = json.loads(report_json(problem_report(FitProblem.polynomial(x, y, degree=3))))
     ref = textbook(x, y, 3)
-    assert data["kind"] == export.JSON_KIND and data["version"] == 1 and data["weighted"] is False
+    assert data["kind"] == report_export.JSON_KIND and data["version"] == 1 and data["weighted"] is False
     np.testing.assert_allclose([c["value"] for c in data["coefficients"]], ref["coef"], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose([c["std_error"] for c in data["coefficients"]], ref["se"], rtol=1e-9)
     np.testing.assert_allclose([c["t_value"] for c in data["coefficients"]], ref["coef"] / ref["se"], rtol=1e-8)
@@ -287,7 +289,7 @@ def test_save_report_writes_each_format(tmp_path, noisy_cubic, fmt):
     report = fit_report(*noisy_cubic, 3)
     path = tmp_path / f"report.{fmt}"
     save_report(report, path, fmt)
-    assert path.read_text(encoding="utf-8") == export.report_as(report, fmt)
+    assert path.read_text(encoding="utf-8") == report_export.report_as(report, fmt)
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 

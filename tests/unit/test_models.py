@@ -312,3 +312,22 @@ def test_point_forces_are_minus_the_loss_gradient_with_respect_to_each_predictio
     np.testing.assert_allclose(forces, -numeric, rtol=1e-6, atol=1e-9)
     if kind == "mse":
         np.testing.assert_allclose(forces, -2.0 * (yhat - y) / x.size, rtol=1e-12)
+
+
+@pytest.mark.parametrize("graph_kind", ["fused", "expanded"])
+def test_the_graphs_residual_node_is_data_minus_curve(graph_kind):
+    """The engine's r node holds y − ŷ, the sign every view shows; the loss and its gradient are unchanged."""
+    from workbench.fitting.models import residual_node
+
+    x, y = np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0, 2.0])
+    model = PolynomialModel(degree=1)
+    theta = np.array([0.5, 1.0])
+    graph = model.loss_graph(x, y, Loss(), graph_kind)
+    loss, grad = graph.value_and_grad(theta)
+    prediction = model.predict(theta, x)
+    residual = next(n for n in topological_order(graph.output) if n.label == "r")
+    np.testing.assert_allclose(residual.value, y - prediction)
+    assert loss == pytest.approx(np.mean((y - prediction) ** 2))
+    np.testing.assert_allclose(grad, -2.0 / x.size * np.stack([np.ones_like(x), x]) @ (y - prediction))
+    scaled = residual_node(graph.prediction, y, sigma=np.full(3, 2.0))
+    np.testing.assert_allclose(scaled.value, (y - prediction) / 2.0)

@@ -62,7 +62,7 @@ def test_exact_fit_of_every_sample_matches_numpy_least_squares(path, degree):
     assert exact.rank == degree + 1
     reference = numpy_least_squares(data.x, data.y, degree)
     np.testing.assert_allclose(exact.fitted, reference, rtol=0, atol=1e-10 * scale)
-    np.testing.assert_array_equal(exact.residuals, exact.fitted - data.y)
+    np.testing.assert_array_equal(exact.residuals, data.y - exact.fitted)
     tiny = 1e-24 * scale**2
     assert exact.rss == pytest.approx(float(np.sum((exact.fitted - data.y) ** 2)), rel=1e-12, abs=tiny)
     assert exact.loss == pytest.approx(exact.rss / data.n, rel=1e-12, abs=tiny)  # MSE

@@ -115,3 +115,12 @@ def test_what_cannot_be_a_script_is_refused_with_a_message():
     problem = years_problem("scaled", degree=2)
     with pytest.raises(ExportError, match="not all finite"):
         fit_script(problem, np.array([1.0, np.nan, 0.0]))
+
+
+def test_the_script_labels_its_axes_with_the_data_columns(tmp_path):
+    problem = years_problem("scaled", degree=2)
+    path = tmp_path / "named.py"
+    path.write_text(fit_script(problem, problem.exact.coefficients, "co2", "year", 'CO₂ "ppm"'), encoding="utf-8")
+    script = runpy.run_path(str(path))
+    assert (script["X_NAME"], script["Y_NAME"]) == ("year", 'CO₂ "ppm"')
+    assert runpy.run_path(str(write(tmp_path, problem, problem.exact.coefficients)))["X_NAME"] == "x"

@@ -14,9 +14,9 @@ from high_precision import digits, reference_fit
 from realistic_data import ALL, co2_monthly, co2_with_sigma, engel, gdp_quarterly, longley
 
 from workbench.fitting.basis import BASIS_KINDS
-from workbench.fitting.export import report_dict
 from workbench.fitting.headless import FitRequest, fit_and_report
 from workbench.fitting.problem import FitProblem
+from workbench.fitting.report_export import report_dict
 
 DIGITS = 10.0
 REPORT_DIGITS = 10.8  # the fit report's own standard, kept

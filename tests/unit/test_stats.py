@@ -408,3 +408,19 @@ def test_t_against_scipy_when_available():
             assert t_quantile(p, df) == pytest.approx(scipy_stats.t.ppf(p, df), rel=1e-11)
     for a, b, x in ((0.5, 0.5, 0.2), (5.0, 0.5, 0.97), (40.0, 0.5, 0.6), (2.0, 7.0, 0.3)):
         assert betainc(a, b, x) == pytest.approx(scipy_special.betainc(a, b, x), rel=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_residuals_are_data_minus_curve(weighted):
+    """r = y − ŷ in every report (the table, plots and exports show the same sign)."""
+    rng = np.random.default_rng(3)
+    x = np.linspace(-1.0, 2.0, 25)
+    y = 1.0 + 0.5 * x - x**2 + rng.normal(0.0, 0.1, x.size)
+    weights = 1.0 / rng.uniform(0.05, 0.2, x.size) ** 2 if weighted else None
+    report = fit_report(x, y, 2, weights=weights)
+    np.testing.assert_array_equal(report.residuals, y - report.fitted)
+    exact = solve_exact(x, y, 2, sigma=None if weights is None else 1.0 / np.sqrt(weights))
+    np.testing.assert_array_equal(exact.residuals, y - exact.fitted)
+    lifted = y.copy()
+    lifted[0] += 10.0  # a point far above the curve has a positive residual
+    assert fit_report(x, lifted, 2, weights=weights).residuals[0] > 0

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from realistic_data import co2_monthly, engel, longley
 
+from workbench.fitting import number_text
 from workbench.fitting.basis import Basis
 from workbench.fitting.learning_rates import default_lr
 from workbench.fitting.losses import Loss
@@ -48,7 +49,7 @@ def test_a_tiny_learning_rate_stalls_with_a_hint_about_the_rate():
     assert result.stop_reason is StopReason.STALLED and result.steps == STALL_WINDOW + 1
     assert result.gap > 100 * result.optimum
     hint = stop_hint(result, problem, "gd", 1e-12)
-    assert "learning rate 1e-12 is far below" in hint and f"{default_lr('gd', problem):.3g}" in hint
+    assert "learning rate 1e-12 is far below" in hint and number_text.learning_rate(default_lr("gd", problem)) in hint
     assert "basis" not in hint  # the basis is already the right one
 
 
@@ -143,7 +144,7 @@ def test_the_command_line_says_stalled_gives_the_hint_and_exits_4(tmp_path):
     assert "(stopped: stalled, the loss stopped moving short of the optimum" in result.stdout
     assert "\nhint: The learning rate 1e-12 is far below" in result.stdout
     lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("warning: Stalled after") and "× the optimum" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("warning: Stalled after") and "% above the optimum" in lines[0]
 
 
 def test_a_pickled_problem_carries_its_yardstick_so_a_run_process_does_not_solve_again():

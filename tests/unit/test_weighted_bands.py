@@ -15,8 +15,8 @@ import pytest
 from realistic_data import co2_with_sigma
 
 from workbench.fitting.exact import solve_exact
-from workbench.fitting.export import report_csv, report_dict, report_text
 from workbench.fitting.problem import FitProblem
+from workbench.fitting.report_export import report_csv, report_dict, report_text
 from workbench.fitting.stats import bands, fit_report
 from workbench.fitting.student_t import _t_quantile, t_quantile
 

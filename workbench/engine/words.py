@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -14,12 +15,51 @@ def pretty(label: str) -> str:
     return re.sub(r"\^(-?\d+)", lambda m: m.group(1).translate(SUPERSCRIPT), label)
 
 
-def number(value: float) -> str:
-    """A number to four significant digits (no ``-0``)."""
+FIXED_FROM = -4  # numbers of magnitude 10⁻⁴ …
+FIXED_BELOW = 6  # … up to (not including) 10⁶ are written in fixed notation, the others in scientific
+DASH = "—"  # a number that is not there (NaN)
+
+
+def significant(value: float, digits: int, *, decimal: str = ".", minus: str = "-", sign: bool = False) -> str:
+    """``value`` to ``digits`` significant digits, the workbench's one way of writing a number.
+
+    Fixed notation from 10⁻⁴ up to 10⁶ (``0.000123``, ``1630``), rounded first and without trailing
+    zeros; scientific outside (``8.891722e+13``, ``1.5e-07``); no ``-0``; ``∞`` for infinities and ``—``
+    for NaN.  ``decimal`` and ``minus`` are the separators to write (a locale's); ``sign`` writes a '+'
+    before positive numbers.  ``workbench.fitting.number_text`` builds every readout on this.
+    """
+    if digits < 1:
+        raise ValueError(f"digits must be at least 1, got {digits}")
     value = float(value)
+    if math.isnan(value):
+        return DASH
     if value == 0:
         return "0"
-    return f"{value:.4g}"
+    body = "∞" if math.isinf(value) else _magnitude(abs(value), digits, decimal)
+    if value < 0:
+        return minus + body
+    return ("+" + body) if sign else body
+
+
+def _magnitude(a: float, digits: int, decimal: str) -> str:
+    """A positive finite number to ``digits`` significant digits (rounded first, then laid out)."""
+    rounded = f"{a:.{digits - 1}e}"
+    mantissa, _, exponent_text = rounded.partition("e")
+    exponent = int(exponent_text)
+    if FIXED_FROM <= exponent < FIXED_BELOW:
+        text = _strip_zeros(f"{float(rounded):.{max(0, digits - 1 - exponent)}f}")
+    else:
+        text = _strip_zeros(mantissa) + f"e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+    return text.replace(".", decimal) if decimal != "." else text
+
+
+def _strip_zeros(text: str) -> str:
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def number(value: float) -> str:
+    """A number in the engine's sentences: four significant digits (``significant``)."""
+    return significant(value, 4)
 
 
 def describe(value) -> str:

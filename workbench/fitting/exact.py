@@ -36,7 +36,7 @@ class ExactFit:
     stable_basis: Basis  # Legendre on the data range: where the solve happened
     stable_coefficients: np.ndarray
     fitted: np.ndarray  # ŷ at the data x, in file order, from the stable basis
-    residuals: np.ndarray  # ŷ − y (not divided by σ)
+    residuals: np.ndarray  # y − ŷ (not divided by σ), as everywhere in the workbench
     rss: float  # Σ w·residual² (w = 1/σ², or 1 when unweighted): χ² when weighted
     loss: float  # the chosen loss at this solution (on residuals/σ when weighted)
     rank: int  # numerical rank of the design matrix
@@ -56,7 +56,7 @@ class ExactFit:
     @property
     def r_squared(self) -> float:
         """1 − RSS/TSS (both weighted when weighted); NaN when y does not vary."""
-        y = self.fitted - self.residuals
+        y = self.fitted + self.residuals
         if self.weights is None:
             tss = float(np.sum((y - np.mean(y)) ** 2)) if y.size else 0.0
         else:
@@ -100,7 +100,7 @@ def solve_exact(x, y, degree: int, basis: Basis | None = None, loss: Loss = Loss
     exact_monomial = stable.to_exact_monomial(stable_coefficients, low_part)
     monomial = np.array([float(c) for c in exact_monomial])
     coefficients = basis.from_exact_monomial(exact_monomial)
-    residuals = fitted - y
+    residuals = y - fitted
     scaled = residuals if root_weights is None else residuals * root_weights
     penalised = coefficients[1:] if loss.l2 else None
     return ExactFit(

@@ -191,7 +191,7 @@ def curve_statistics(problem: FitProblem, fitted: np.ndarray) -> dict:
     y = problem.y
     n, dof = y.size, y.size - problem.n_params
     w = np.ones(n) if problem.weights is None else problem.weights
-    rss = float(np.sum(w * (fitted - y) ** 2))
+    rss = float(np.sum(w * (y - fitted) ** 2))
     tss = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
     r_squared = 1.0 - rss / tss if tss > 0 else None
     stats = {

@@ -6,7 +6,9 @@ weights make a Jacobian of N × P numbers a poor trade against gradient descent,
 
 ``ProblemResiduals`` turns a ``FitProblem`` into the residual vector LM minimises the squares of:
 r = (ŷ − y)/σ, followed, with an L2 penalty, by one row √(N·l2)·θ_j per penalised parameter (√l2 for
-SSE), so that the problem's loss is exactly ``scale``·‖r‖² (scale 1/N for MSE, 1 for SSE).
+SSE), so that the problem's loss is exactly ``scale``·‖r‖² (scale 1/N for MSE, 1 for SSE).  This is the
+solver's own vector (its Jacobian is then ∂ŷ/∂θ/σ, the penalty rows +θ_j); every residual shown to people
+is y − ŷ.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ class Loss:
         return self.kind in ("mse", "sse")
 
     def data_term(self, residual: Node, fused: bool = False) -> Node:
-        """The loss of the residual node r = ŷ − y, as engine nodes (so backprop can differentiate it).
+        """The loss of the residual node r = y − ŷ, as engine nodes (so backprop can differentiate it).
 
         ``fused`` computes MSE as one mean-of-squares node instead of a square node and a mean node
         (the same numbers, one node fewer per pass: it is what the fast graph uses).

@@ -39,11 +39,13 @@ def inverse_sigma(sigma, n: int) -> np.ndarray | None:
 
 
 def residual_node(prediction: Node, y, sigma=None) -> Node:
-    """r = ŷ − y, or r·(1/σ) when σ is given: the residual every loss is computed from.
+    """r = y − ŷ, or r·(1/σ) when σ is given: the residual every loss is computed from.
 
-    The scaling is a ``mul`` by a constant node, so ∂L/∂ŷ (each point's pull) flows back through it.
+    The same sign as every residual the workbench shows (table, plots, reports).  The difference sends
+    ŷ the gradient negated, so ∂L/∂ŷ (each point's pull) is what it would be for ŷ − y; the scaling is a
+    ``mul`` by a constant node, and ∂L/∂ŷ flows back through it too.
     """
-    residual = ops.sub(prediction, constant(y, label="y"))
+    residual = ops.sub(constant(y, label="y"), prediction)
     residual.label = "r"
     scale = inverse_sigma(sigma, residual.value.size)
     if scale is None:

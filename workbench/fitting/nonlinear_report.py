@@ -60,6 +60,31 @@ class NonlinearFit:
         return np.interp(x, self.sigma_x, self.sigma_at_x)
 
     @property
+    def chi_squared(self) -> float | None:
+        """Σ((y − ŷ)/σ)² of a weighted fit (None when unweighted), as ``FitReport``'s."""
+        return self.rss if self.weighted else None
+
+    @property
+    def reduced_chi_squared(self) -> float | None:
+        """χ²/dof of a weighted fit: ≈ 1 when the σ describe the scatter (None unweighted or without dof)."""
+        return self.rss / self.dof if self.weighted and self.dof > 0 else None
+
+    @property
+    def residual_units(self) -> str:
+        """What RMSE and residual SD are measured in: "σ" for a weighted fit, "y" otherwise."""
+        return "σ" if self.weighted else "y"
+
+    @property
+    def rmse(self) -> float:
+        """√(RSS/N) (in units of σ when weighted)."""
+        return float(np.sqrt(self.rss / self.n_points)) if self.n_points else float("nan")
+
+    @property
+    def adjusted_r_squared(self) -> float:
+        """1 − (1 − R²)(N − 1)/dof; NaN when dof ≤ 0."""
+        return 1.0 - (1.0 - self.r_squared) * (self.n_points - 1) / self.dof if self.dof > 0 else float("nan")
+
+    @property
     def t_values(self) -> np.ndarray | None:
         """parameter / standard error (None without standard errors)."""
         if self.standard_errors is None:

@@ -4,7 +4,7 @@ The CLI and the desktop app both work through this object, so "the loss", "the g
 optimum" and "the stability limit" mean exactly the same thing everywhere.  Derived facts are computed
 on first use and cached; a problem never changes (build a new one when data or settings change).
 
-With uncertainties σ every one of them is weighted the same way: the loss sees residuals (ŷ − y)/σ (MSE
+With uncertainties σ every one of them is weighted the same way: the loss sees residuals (y − ŷ)/σ (MSE
 becomes χ²/N), the exact optimum is the weighted least-squares one, the Hessian, the surfaces and the
 statistical report are those of the weighted loss.
 
@@ -88,8 +88,8 @@ class FitProblem:
         return None if self._inverse_sigma is None else self._inverse_sigma * self._inverse_sigma
 
     def scaled_residuals(self, prediction) -> np.ndarray:
-        """(ŷ − y)·(1/σ), or ŷ − y when unweighted: exactly what the engine's loss graph sees."""
-        residual = np.asarray(prediction, dtype=np.float64) - self.y
+        """(y − ŷ)·(1/σ), or y − ŷ when unweighted: exactly what the engine's loss graph sees."""
+        residual = self.y - np.asarray(prediction, dtype=np.float64)
         return residual if self._inverse_sigma is None else residual * self._inverse_sigma
 
     @property

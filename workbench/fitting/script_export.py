@@ -43,6 +43,7 @@ import sys
 import numpy as np
 
 TITLE = $title
+X_NAME, Y_NAME = $x_name, $y_name  # the data's column names (axis labels)
 X = $x
 Y = $y
 SIGMA = $sigma
@@ -106,8 +107,8 @@ def plot(save_to=None):
     else:
         axes.errorbar(X, Y, yerr=SIGMA, fmt="o", color="#1f4e9c", markersize=4, capsize=2, label="data, ±sigma")
     axes.plot(grid, curve(grid), color="#c0392b", linewidth=2, label=f"degree-{DEGREE} fit")
-    axes.set_xlabel("x")
-    axes.set_ylabel("y")
+    axes.set_xlabel(X_NAME)
+    axes.set_ylabel(Y_NAME)
     axes.set_title(TITLE)
     axes.legend()
     figure.tight_layout()
@@ -139,8 +140,9 @@ if __name__ == "__main__":
 ''')
 
 
-def fit_script(problem: FitProblem, theta, title: str = "") -> str:
-    """The source of a Python script that reproduces the curve of ``theta`` on ``problem``'s data and plots it.
+def fit_script(problem: FitProblem, theta, title: str = "", x_name: str = "x", y_name: str = "y") -> str:
+    """The source of a Python script that reproduces the curve of ``theta`` on ``problem``'s data and plots it,
+    its axes labelled with the data's column names ``x_name`` and ``y_name``.
 
     Raises ``ExportError`` (a message for the user) for a neural net, no data, or knobs that are not
     finite numbers.
@@ -172,6 +174,8 @@ def fit_script(problem: FitProblem, theta, title: str = "") -> str:
         degree=problem.model.degree,
         subject=subject,
         title=repr(name),
+        x_name=repr(x_name or "x"),
+        y_name=repr(y_name or "y"),
         x=_array(problem.x),
         y=_array(problem.y),
         sigma="None" if problem.sigma is None else _array(problem.sigma),

@@ -17,7 +17,7 @@ has none).
 
 Weights are 1/σ_i² (relative: the overall scale s² is still estimated from the weighted residuals, as the
 reduced χ²): rows of the design and y are multiplied by √w.  Residual SD and RMSE are then in units of σ,
-χ² = Σ((ŷ − y)/σ)², and a new observation at x whose uncertainty is σ_new has the prediction band
+χ² = Σ((y − ŷ)/σ)², and a new observation at x whose uncertainty is σ_new has the prediction band
 ŷ ± t·s·√(σ_new² + h) (h in units of y² now); by default σ_new is interpolated from the data's σ at that x
 (``FitReport.new_point_sigma``).  Only NumPy and the standard library are used.
 """
@@ -72,7 +72,7 @@ class FitReport:
     rank: int  # numerical rank of the (stable) design matrix
     rss: float  # Σ w·residual²
     fitted: np.ndarray  # ŷ at the data x, file order
-    residuals: np.ndarray  # ŷ − y
+    residuals: np.ndarray  # y − ŷ, as everywhere in the workbench
     weighted: bool
     warnings: tuple[str, ...]
     why: str | None  # why ``standard_errors`` is None (None when they exist)
@@ -84,7 +84,7 @@ class FitReport:
 
     @property
     def chi_squared(self) -> float | None:
-        """Σ((ŷ − y)/σ)² of a weighted fit (None when unweighted)."""
+        """Σ((y − ŷ)/σ)² of a weighted fit (None when unweighted)."""
         return self.rss if self.weighted else None
 
     @property
@@ -157,7 +157,7 @@ def fit_report(x, y, degree: int, weights=None, fit: ExactFit | None = None) -> 
             stable = Basis.for_data("legendre", x)
             stable_coefficients, low, fitted, rank = _solve_refined(x, y, stable, degree, root_weights=root_w)
             monomial = np.array([float(c) for c in stable.to_exact_monomial(stable_coefficients, low)])
-        residuals = fitted - y
+        residuals = y - fitted
         rss = float(np.sum(w * residuals**2))
         y_bar = float(np.sum(w * y) / np.sum(w))
         tss = float(np.sum(w * (y - y_bar) ** 2))
@@ -299,10 +299,10 @@ def _new_sigma(report: FitReport, x_new: np.ndarray, sigma_new) -> np.ndarray:
 
 
 def _report_of_fit(fit: ExactFit, x: np.ndarray) -> FitReport:
-    """The report of an exact fit of the data at ``x`` (the fit keeps y only as fitted − residuals)."""
+    """The report of an exact fit of the data at ``x`` (the fit keeps y only as fitted + residuals)."""
     if x.shape != fit.fitted.shape:
         raise ValueError("x must be the data the fit was made from")
-    y = fit.fitted - fit.residuals
+    y = fit.fitted + fit.residuals
     return fit_report(x, y, fit.degree, weights=fit.weights, fit=fit)
 
 

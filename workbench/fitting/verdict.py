@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from . import number_text
 from .learning_rates import default_lr
 from .optimizers import OPTIMIZER_NAMES
 from .training import STOPPED_BY_USER, StopReason, TrainResult
@@ -24,6 +25,7 @@ STOP_WORDS = {
 
 NARROW_VALLEY = 1e3  # a condition number above which the basis, not the optimiser, is the thing to change
 FAR_BELOW = 0.1  # a learning rate below this fraction of the default is the likely cause of slow progress
+NEAR_DIGITS = 10  # significant digits of a loss within 1 % of the optimum
 
 
 def stop_word(reason: StopReason | str) -> str:
@@ -44,7 +46,7 @@ def describe_result(
     them the paragraph still says what happened.  ``hint`` replaces ``stop_hint``'s advice (a caller that
     knows more, such as a formula fit's, which knows the Levenberg–Marquardt landmark).
     """
-    steps = f"{result.steps:,} step{'s' if result.steps != 1 else ''}"
+    steps = number_text.counted(result.steps, "step")
     reason = StopReason(result.stop_reason)
     if reason is StopReason.CONVERGED:
         head = f"Converged after {steps}"
@@ -67,22 +69,29 @@ def describe_result(
 
 
 def where_it_ended(result: TrainResult) -> str:
-    """The final loss beside the optimum: "Loss 4.61, at the optimum." / "Loss 40.2, 8.7× the optimum 4.61."."""
+    """The final loss beside the optimum, the distance always in per cent of it: "Loss 4.61, at the optimum." /
+    "Loss 40.2, 772 % above the optimum 4.61."."""
     loss, optimum = result.loss, result.optimum
     if result.stop_reason is StopReason.DIVERGED:
-        return f"The knobs are back at the last finite values (loss {loss:.6g})."
+        return f"The knobs are back at the last finite values (loss {number_text.loss(loss)})."
     if optimum is None or not math.isfinite(loss):
-        return f"Loss {loss:.6g}."
+        return f"Loss {number_text.loss(loss)}."
     gap = loss - optimum
+    near = NEAR_DIGITS  # close to the optimum, six digits would show the same number twice
     if result.stop_reason is StopReason.CONVERGED:
-        return f"Loss {loss:.10g}, at the optimum (gap {gap:.2g})."
+        return f"Loss {number_text.loss(loss, digits=near)}, at the optimum (gap {number_text.significant(gap, 2)})."
     if optimum <= 1e-12 * abs(loss):
-        return f"Loss {loss:.6g}; the optimum is 0 within rounding (the model can pass through every point)."
-    if optimum > 0 and loss / optimum >= 1.01:
-        return f"Loss {loss:.6g}, {loss / optimum:.4g}× the optimum {optimum:.6g} (gap {gap:.3g})."
+        return (
+            f"Loss {number_text.loss(loss)}; the optimum is 0 within rounding (the model can pass through every point)."
+        )
     if optimum > 0:
-        return f"Loss {loss:.10g}, {gap / optimum:.2g} (relative) above the optimum {optimum:.10g}."
-    return f"Loss {loss:.6g}, {gap:.3g} above the optimum {optimum:.6g}."
+        digits = number_text.LOSS_DIGITS if loss / optimum >= 1.01 else near
+        return (
+            f"Loss {number_text.loss(loss, digits=digits)}, {number_text.percent(gap / optimum)} above the optimum "
+            f"{number_text.loss(optimum, digits=digits)} (gap {number_text.significant(gap, 3)})."
+        )
+    gap_text = number_text.significant(gap, 3)
+    return f"Loss {number_text.loss(loss)}, {gap_text} above the optimum {number_text.loss(optimum)}."
 
 
 def stop_hint(result: TrainResult, problem=None, optimizer: str | None = None, lr: float | None = None) -> str:
@@ -97,7 +106,7 @@ def stop_hint(result: TrainResult, problem=None, optimizer: str | None = None, l
         kind = problem.model.basis.kind
         cond = problem.conditioning.condition_number if problem.conditioning is not None else math.nan
         if kind != "orthonormal" and not cond <= NARROW_VALLEY:
-            number = "infinite" if math.isinf(cond) else f"{cond:.3g}"
+            number = "infinite" if math.isinf(cond) else number_text.significant(cond, 3)
             hints.append(
                 f"The {kind} basis makes the loss a narrow valley (condition number {number}): the orthonormal "
                 "basis (condition number 1) reaches the optimum in a few steps, and conjugate gradient or "
@@ -113,7 +122,10 @@ def stop_hint(result: TrainResult, problem=None, optimizer: str | None = None, l
         suggested = default_lr(optimizer, problem)
         if math.isfinite(suggested) and lr < FAR_BELOW * suggested:
             name = OPTIMIZER_NAMES.get(optimizer, optimizer)
-            hints.append(f"The learning rate {lr:.3g} is far below {name}'s default here: try {suggested:.3g}")
+            hints.append(
+                f"The learning rate {number_text.learning_rate(lr)} is far below {name}'s default here: "
+                f"try {number_text.learning_rate(suggested)}"
+            )
     if reason is StopReason.MAX_STEPS and not hints:
         hints.append("The loss was still falling: allow more steps")
     return ". ".join(hints) + "." if hints else ""
@@ -128,9 +140,10 @@ def _divergence_hint(problem, optimizer: str | None, lr: float | None) -> str:
     if optimizer == "gd":
         relation = "above" if lr > limit else "near"
         return (
-            f"The learning rate {lr:.3g} is {relation} the stability limit {limit:.3g} (2/λ_max): try {suggested:.3g}."
+            f"The learning rate {number_text.learning_rate(lr)} is {relation} the stability limit "
+            f"{number_text.learning_rate(limit)} (2/λ_max): try {number_text.learning_rate(suggested)}."
         )
     return (
-        f"Try a smaller learning rate: {suggested:.3g} is this optimiser's default here "
-        f"(plain GD is stable below {limit:.3g})."
+        f"Try a smaller learning rate: {number_text.learning_rate(suggested)} is this optimiser's default here "
+        f"(plain GD is stable below {number_text.learning_rate(limit)})."
     )

@@ -26,6 +26,7 @@ from workbench.qt.app_state.document import FitDocument
 from workbench.qt.app_state.formula_controller import FormulaController
 from workbench.qt.app_state.rate_follower import RateFollower
 from workbench.qt.app_state.run_controller import RunController
+from workbench.qt.style.number_style import app_numbers
 from workbench.qt.tasks.runner import TaskRunner
 from workbench.state.start import level_knobs, starting_basis
 
@@ -184,7 +185,7 @@ class Controller(QObject):
         if not self.replace_data(dataset, f"Open {os.path.basename(source) or dataset.name or 'data'}"):
             return False
         weights = " with σ weights" if dataset.sigma is not None else ""
-        self.notice.emit("info", f"Opened {source} ({dataset.n:,} points{weights}).")
+        self.notice.emit("info", f"Opened {source} ({app_numbers().counted(dataset.n, 'point')}{weights}).")
         return True
 
     def _edit_data(self, dataset: Dataset, text: str, merge_key: object = None) -> bool:
@@ -351,7 +352,7 @@ class Controller(QObject):
         self.doc.set_overlays(exact=show)
         if show:
             extra = " (degree ≥ points − 1: the curve passes through every point)" if exact.is_interpolating else ""
-            self.notice.emit("info", f"Exact least-squares optimum: loss {exact.loss:.6g}{extra}.")
+            self.notice.emit("info", f"Exact least-squares optimum: loss {app_numbers().loss(exact.loss)}{extra}.")
 
     def newton_step(self) -> None:
         """One Newton step from the current knobs (an undo step): on a quadratic loss it lands on the
@@ -367,7 +368,8 @@ class Controller(QObject):
         if self.set_knobs(step.params, "Newton step"):
             self.notice.emit(
                 "info",
-                f"Newton step: loss {step.start_loss:.6g} → {step.loss:.6g} in one step, using the loss's curvature "
+                f"Newton step: loss {app_numbers().loss(step.start_loss)} → {app_numbers().loss(step.loss)} in one "
+                "step, using the loss's curvature "
                 "(its Hessian), which gradient descent never looks at.",
             )
 
@@ -391,7 +393,7 @@ class Controller(QObject):
         if loss is None:
             self.notice.emit("warning", f"Snapshot “{slot}” not taken: its loss is not a finite number.")
             return False
-        self.notice.emit("info", f"Snapshot “{slot}” taken: loss {loss:.6g}.")
+        self.notice.emit("info", f"Snapshot “{slot}” taken: loss {app_numbers().loss(loss)}.")
         return True
 
     def _snapshot_source(self, slot: str) -> tuple[np.ndarray | None, str]:

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from workbench.fitting.formula import FormulaError
 from workbench.fitting.formula_model import FormulaModel
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.style.number_style import app_numbers
 from workbench.qt.tasks.runner import TaskHandle, TaskRunner
 from workbench.tasks.formula_fit import GuessedStart, GuessStartTask, SolveTask
 
@@ -143,7 +144,9 @@ class FormulaController(QObject):
         self.doc.set_overlays(exact=True)
         word = {"converged": "converged", "stalled": "stopped moving"}.get(fit.stop_reason, fit.stop_reason)
         self._notice.emit(
-            "info", f"Levenberg–Marquardt {word} after {fit.steps} steps: loss {fit.loss:.6g} (shown dashed)."
+            "info",
+            f"Levenberg–Marquardt {word} after {app_numbers().counted(fit.steps, 'step')}: "
+            f"loss {app_numbers().loss(fit.loss)} (shown dashed).",
         )
 
     @Slot(str)

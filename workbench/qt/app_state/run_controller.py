@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from workbench.fitting.training import STOPPED_BY_USER, StopReason, StopRules, TrainResult
 from workbench.fitting.verdict import describe_result, stop_hint
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.style.number_style import app_numbers
 from workbench.qt.tasks.runner import TaskHandle, TaskRunner
 from workbench.state.rate_advice import rate_advice
 from workbench.tasks.gradient_descent import VALIDATION_EVERY, GradientDescentTask, RunOutcome, RunProgress
@@ -169,8 +170,8 @@ class RunController(QObject):
             where = "where it started" if result.steps == 0 else "at the last knobs it reported"
             self._notice.emit(
                 "warning",
-                f"Gradient descent stopped after {result.steps:,} steps: {result.message}. The knobs stay {where} "
-                f"(loss {result.loss:.6g}).",
+                f"Gradient descent stopped after {app_numbers().counted(result.steps, 'step')}: {result.message}. "
+                f"The knobs stay {where} (loss {app_numbers().loss(result.loss)}).",
             )
             return
         problem = None if doc.big and not doc.problem.knows("exact") else doc.problem
@@ -187,21 +188,25 @@ class RunController(QObject):
         s = self.doc.settings
         advice = rate_advice(self.doc)
         limit = advice.limit if advice.limit is not None else float("nan")
+        numbers = app_numbers()
         text = f"Gradient descent diverged ({why}). "
         fix = (
-            f" Run › Use a stable learning rate (Ctrl+L) sets {advice.suggested:.2g}."
+            f" Run › Use a stable learning rate (Ctrl+L) sets {numbers.learning_rate(advice.suggested)}."
             if advice.suggested is not None and advice.suggested < s.lr
             else ""
         )
         if s.optimizer == "gd" and math.isfinite(limit):
             relation = "above" if s.lr > limit else "near"
-            text += f"Learning rate {s.lr:.3g} is {relation} the stability limit {limit:.3g} {advice.words}.{fix} "
+            text += (
+                f"Learning rate {numbers.learning_rate(s.lr)} is {relation} the stability limit "
+                f"{numbers.learning_rate(limit)} {advice.words}.{fix} "
+            )
         elif math.isfinite(limit):
-            text += f"Try a smaller learning rate (plain GD is stable below {limit:.3g}).{fix} "
+            text += f"Try a smaller learning rate (plain GD is stable below {numbers.learning_rate(limit)}).{fix} "
         elif fix:
             text += f"Try a smaller learning rate.{fix} "
         if fix:
             self.stableRateOffered.emit()
         if loss is not None:
-            text += f"Knobs restored to the last finite values (loss {loss:.6g})."
+            text += f"Knobs restored to the last finite values (loss {numbers.loss(loss)})."
         return text.rstrip()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 
+from workbench.qt.style.number_style import app_numbers
+
 # One colour per race entry: the loss-history plot, the loss surface and the scoreboard all use these.
 # Picked to stay apart from each other, from the exact optimum's green and from the viridis surface.
 # "manual" is the orange of the user's own knob trail everywhere in the app.
@@ -55,4 +57,4 @@ def snapshot_pen(name: str, index: int = 0):
 
 def snapshot_label(name: str, loss: float) -> str:
     """The legend entry of a snapshot: its name and loss."""
-    return f"{name} — loss {loss:.6g}"
+    return f"{name} — loss {app_numbers().loss(loss)}"

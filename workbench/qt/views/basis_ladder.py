@@ -18,20 +18,21 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 
 from workbench.fitting.conditioning import LADDER, LADDER_REDUCTION, basis_ladder
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.style.number_style import app_numbers
 from workbench.qt.views.model_panel import BASIS_LABELS
 
 LADDER_POINTS = 5_000
 COLUMNS = ("Basis", "Condition number", "GD steps")
+CONDITION_DIGITS = 3  # as the conditioning lab writes its condition numbers
 
 
 def steps_text(steps: float) -> str:
-    """Steps as a reader wants them: "3", "1,200", "2.4×10⁹", "never" (beyond double precision)."""
+    """Steps as the one number formatter writes them: a count in full ("1,200"), two significant digits
+    from a million ("2.4e+09"), "never" beyond double precision."""
     if not math.isfinite(steps):
         return "never"
-    if steps < 1e6:
-        return f"{int(steps):,}"
-    mantissa, exponent = f"{steps:.1e}".split("e")
-    return f"{mantissa}×10{str(int(exponent)).translate(str.maketrans('-0123456789', '⁻⁰¹²³⁴⁵⁶⁷⁸⁹'))}"
+    numbers = app_numbers()
+    return numbers.count(int(steps)) if steps < 1e6 else numbers.significant(steps, 2)
 
 
 class BasisLadder(QTableWidget):
@@ -53,9 +54,10 @@ class BasisLadder(QTableWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in (1, 2):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        reduction = app_numbers().significant(1 / LADDER_REDUCTION, 1)
         self.setToolTip(
             "The same fit in each basis: λ_max/λ_min of the loss's curvature, and how many plain gradient-descent "
-            f"steps at its default rate shrink the loss gap {1 / LADDER_REDUCTION:.0e} times in the worst case.  "
+            f"steps at its default rate shrink the loss gap {reduction} times in the worst case.  "
             "Orthonormal on your data makes every curvature equal: one or two steps."
         )
         height = self.horizontalHeader().sizeHint().height() + sum(self.sizeHintForRow(r) for r in range(len(LADDER)))
@@ -111,6 +113,5 @@ class BasisLadder(QTableWidget):
 
 
 def _condition_text(value: float) -> str:
-    if not math.isfinite(value):
-        return "∞"
-    return steps_text(value) if value >= 1e6 else f"{value:,.3g}" if value < 1000 else f"{value:,.0f}"
+    """A condition number to three significant digits, as the lab's readouts write it."""
+    return app_numbers().significant(value, CONDITION_DIGITS)

@@ -14,7 +14,10 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from workbench.fitting import number_text
+from workbench.fitting.number_text import Numbers
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.style.number_style import app_numbers
 from workbench.qt.views.redraw import ScheduledRedraw
 from workbench.qt.views.surface_plot import OVERLAY_COLOURS
 
@@ -39,7 +42,7 @@ ROW_TIPS = {
 COLUMN_TIPS = {
     "loss": "The loss (lower is better).",
     "gap": "Loss minus the optimum's loss: how much is left to gain.",
-    "relative": "The gap as a percentage of the optimum's loss (or how many times the optimum's loss).",
+    "relative": "The gap as a percentage of the optimum's loss: how far above the optimum, in per cent.",
 }
 STOP_REASONS = {
     "converged": "converged",
@@ -51,33 +54,18 @@ STOP_REASONS = {
 OPTIMIZER_NAMES = {"gd": "plain GD", "momentum": "momentum", "nesterov": "Nesterov", "adam": "Adam"}
 
 
-def format_loss(value: float | None) -> str:
-    """Six significant figures, or a dash when there is nothing to show."""
-    if value is None or not math.isfinite(value):
-        return DASH
-    return f"{value:.6g}"
+GAP_DIGITS = 3
 
 
-def format_gap(loss: float | None, optimum: float | None) -> tuple[str, str]:
-    """(absolute gap, relative gap) of ``loss`` above ``optimum``, formatted for people."""
+def gap_cells(loss: float | None, optimum: float | None, numbers: Numbers) -> tuple[str, str]:
+    """(absolute gap, gap as a percentage of the optimum) of ``loss`` above ``optimum``, as the one number
+    formatter writes them ("—" when there is nothing to compare)."""
     if loss is None or optimum is None or not (math.isfinite(loss) and math.isfinite(optimum)):
         return DASH, DASH
-    gap = loss - optimum
-    if abs(gap) <= 1e-12 * max(abs(loss), abs(optimum)) or gap == 0:
-        return "0", "at optimum"
-    absolute = f"{gap:+.3g}"
-    if optimum <= 0:
-        return absolute, DASH  # the optimum is a perfect fit: no ratio to speak of
-    relative = gap / optimum
-    if abs(relative) < 1e-4:
-        return absolute, "≈ 0 %"
-    if abs(relative) < 10:
-        return absolute, f"{100 * relative:+.3g} %"
-    return absolute, f"{loss / optimum:.3g}× optimum"
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    relative = numbers.gap_to_optimum(loss, optimum)
+    if relative == number_text.AT_OPTIMUM:
+        return "0", relative
+    return numbers.significant(loss - optimum, GAP_DIGITS, sign=True), relative
 
 
 class ComparisonPanel(QWidget):
@@ -92,6 +80,7 @@ class ComparisonPanel(QWidget):
         self.document = document
         self._cells: dict[tuple[str, str], QLabel] = {}
         self._row_labels: dict[str, _RowName] = {}
+        self.numbers = app_numbers()
         self._build_ui()
         # The rows' numbers: at once after a user's change; during a run at most every ROWS_REFRESH_MS (it
         # changes them ~30 times a second, faster than anyone reads); never while the tab is behind another.
@@ -211,8 +200,8 @@ class ComparisonPanel(QWidget):
 
     # -- rows --------------------------------------------------------------------------------------
     def _fill(self, row: str, loss: float | None, optimum: float | None, details: str) -> None:
-        gap, relative = format_gap(loss, optimum)
-        self._cells[(row, "loss")].setText(format_loss(loss))
+        gap, relative = gap_cells(loss, optimum, self.numbers)
+        self._cells[(row, "loss")].setText(self.numbers.loss(loss))
         self._cells[(row, "gap")].setText(gap)
         self._cells[(row, "relative")].setText(relative)
         self._cells[(row, "details")].setText(details)
@@ -223,26 +212,28 @@ class ComparisonPanel(QWidget):
         if doc.best_manual is None:
             self._fill("manual", None, None, "turn a knob to start")
             return
-        self._fill("manual", doc.best_manual[0], optimum, _plural(doc.manual_moves, "knob move"))
+        self._fill("manual", doc.best_manual[0], optimum, self.numbers.counted(doc.manual_moves, "knob move"))
 
     def _fill_gd(self, optimum: float | None) -> None:
         doc = self.document
         run = doc.last_run
         run_is_current = run is not None  # (the document keeps runs per problem: the last is this one's)
         s = doc.settings
-        optimiser = f"{OPTIMIZER_NAMES.get(s.optimizer, s.optimizer)}, lr {s.lr:g}"
+        numbers = self.numbers
+        optimiser = f"{OPTIMIZER_NAMES.get(s.optimizer, s.optimizer)}, lr {numbers.learning_rate(s.lr)}"
         live = doc.run
         if live is not None:  # the knobs, loss and step of the same report every other view shows
             loss = live.loss if live.theta is not None else doc.loss_value
-            self._fill("gd", loss, optimum, f"running… {live.step:,} steps · {optimiser}")
+            self._fill("gd", loss, optimum, f"running… {numbers.counted(live.step, 'step')} · {optimiser}")
         elif run_is_current:
             r = run.result
-            optimiser = f"{OPTIMIZER_NAMES.get(run.settings.optimizer, run.settings.optimizer)}, lr {run.settings.lr:g}"
+            name = OPTIMIZER_NAMES.get(run.settings.optimizer, run.settings.optimizer)
+            optimiser = f"{name}, lr {numbers.learning_rate(run.settings.lr)}"
             self._fill(
                 "gd",
                 r.loss,
                 optimum,
-                f"{_plural(r.steps, 'step')} · {r.elapsed_s:.2f} s · {optimiser} · "
+                f"{numbers.counted(r.steps, 'step')} · {numbers.significant(r.elapsed_s, 3)} s · {optimiser} · "
                 f"{STOP_REASONS.get(r.stop_reason.value, r.stop_reason.value)}",
             )
         elif doc.gd_trajectory and doc.dataset.n:
@@ -252,7 +243,7 @@ class ComparisonPanel(QWidget):
                 loss = doc.loss_value  # (None while big data's is being computed)
             else:
                 loss = None if doc.big else doc.problem.loss_at(last)
-            self._fill("gd", loss, optimum, f"{_plural(steps, 'single step')} · {optimiser}")
+            self._fill("gd", loss, optimum, f"{numbers.counted(steps, 'single step')} · {optimiser}")
         else:
             self._fill("gd", None, None, "press Run or Step")
 
@@ -264,7 +255,8 @@ class ComparisonPanel(QWidget):
                 self._fill("exact", None, None, "press Solve (Levenberg–Marquardt)")
             else:
                 word = {"converged": "converged", "stalled": "stopped moving"}.get(exact.stop_reason, exact.stop_reason)
-                self._fill("exact", exact.loss, exact.loss, f"{_plural(exact.steps, 'step')} from your knobs · {word}")
+                steps = self.numbers.counted(exact.steps, "step")
+                self._fill("exact", exact.loss, exact.loss, f"{steps} from your knobs · {word}")
             return
         if exact is None and self.document.pending and self.document.problem.is_polynomial:
             self._fill("exact", None, None, "computing…")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVB
 from workbench.fitting.optimizers import OPTIMIZER_NAMES
 from workbench.fitting.sweep import ABOVE_LIMIT, BELOW_LIMIT, FALLBACK_RANGE, SweepPoint, SweepResult, cliff_of
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.style.number_style import app_numbers
 from workbench.qt.views.basis_ladder import BasisLadder
 from workbench.qt.views.sweep_plot import LIMIT_COLOUR, SweepPlot
 
@@ -28,18 +29,12 @@ WARNING_STYLE = "color: #c62828; font-weight: bold;"
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def format_number(value: float, digits: int = 3) -> str:
-    """3 significant digits, as 0.837 or 9.79×10⁻¹³ (powers of ten for very small and very large)."""
-    if value is None or math.isnan(value):
-        return "—"
-    if math.isinf(value):
-        return "∞"
-    if value == 0 or 1e-2 <= abs(value) < 1e4:
-        return f"{float(f'{value:.{digits}g}'):g}"  # 1630, never 1.63e+03
-    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".")
-    power = f"10{str(int(exponent)).translate(_SUPERSCRIPT)}"
-    return power if mantissa == "1" else f"{mantissa}×{power}"
+LAB_DIGITS = 3  # significant digits of the lab's numbers (limits, condition numbers, rates)
+
+
+def format_number(value: float | None, digits: int = LAB_DIGITS) -> str:
+    """A number of the lab, written by the one number formatter (``number_text``) in the user's locale."""
+    return app_numbers().significant(value, digits)
 
 
 def explanation(kind: str, condition_number: float, x_lo: float, x_hi: float, degree: int, distinct_x: int) -> str:
@@ -67,8 +62,8 @@ def explanation(kind: str, condition_number: float, x_lo: float, x_hi: float, de
     if kind == "monomial":
         power = str(degree).translate(_SUPERSCRIPT)
         return (
-            f"Why so slow?  On x from {x_lo:.3g} to {x_hi:.3g} the columns 1, x, …, x{power} rise "
-            f"almost together: nearly parallel.  The loss valley's curvatures {spread}, and a step "
+            f"Why so slow?  On x from {format_number(x_lo)} to {format_number(x_hi)} the columns 1, x, …, "
+            f"x{power} rise almost together: nearly parallel.  The loss valley's curvatures {spread}, and a step "
             f"small enough for the steepest one barely moves along the flattest: about {steps} steps "
             "to converge."
         )
@@ -200,11 +195,11 @@ class ConditioningLab(QWidget):
         font.setPointSizeF(font.pointSizeF() * 0.92)
         self.explanation_label.setFont(font)
 
-        self.scaled_button = QPushButton("Switch to scaled basis", objectName="switchScaledButton")
+        self.scaled_button = QPushButton("Scaled", objectName="switchScaledButton")
         self.scaled_button.setToolTip("Use powers of x scaled to [−1, 1] (the curve stays where it is)")
-        self.legendre_button = QPushButton("Switch to Legendre basis", objectName="switchLegendreButton")
+        self.legendre_button = QPushButton("Legendre", objectName="switchLegendreButton")
         self.legendre_button.setToolTip("Use Legendre polynomials (the curve stays where it is)")
-        self.orthonormal_button = QPushButton("Switch to orthonormal basis", objectName="switchOrthonormalButton")
+        self.orthonormal_button = QPushButton("Orthonormal", objectName="switchOrthonormalButton")
         self.orthonormal_button.setToolTip(
             "Use polynomials orthonormal on your data: every curvature equal, so plain gradient descent lands "
             "on the optimum in a step or two (the curve stays where it is)"
@@ -219,12 +214,18 @@ class ConditioningLab(QWidget):
         self.legendre_button.clicked.connect(self._on_legendre_clicked)
         self.orthonormal_button.clicked.connect(lambda: self.switch_basis("orthonormal"))
         self.sweep_button.clicked.connect(self._on_sweep_clicked)
+        # Short names after one "Switch to basis:", and the sweep button beside the sweep's status: a row of
+        # four long buttons made the lab (and every dock tabbed with it) too wide for the loss history.
         buttons = QHBoxLayout()
-        buttons.addWidget(self.scaled_button)
-        buttons.addWidget(self.legendre_button)
-        buttons.addWidget(self.orthonormal_button)
+        buttons.addWidget(QLabel("Switch to basis:"))
+        for button, kind in (
+            (self.scaled_button, "scaled"),
+            (self.legendre_button, "Legendre"),
+            (self.orthonormal_button, "orthonormal"),
+        ):
+            button.setAccessibleName(f"Switch to {kind} basis")
+            buttons.addWidget(button)
         buttons.addStretch(1)
-        buttons.addWidget(self.sweep_button)
 
         self.sweep_status = QLabel(objectName="sweepStatusLabel")
         self.sweep_status.setWordWrap(True)
@@ -240,7 +241,10 @@ class ConditioningLab(QWidget):
         layout.addWidget(self.ladder)
         layout.addLayout(buttons)
         layout.addWidget(self.plot, 1)
-        layout.addWidget(self.sweep_status)
+        sweep_row = QHBoxLayout()
+        sweep_row.addWidget(self.sweep_status, 1)
+        sweep_row.addWidget(self.sweep_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(sweep_row)
 
     # -- public API --------------------------------------------------------------------------------
     @property
@@ -451,7 +455,7 @@ class ConditioningLab(QWidget):
             )
         else:
             ratio = lr / limit
-            share = f"{100 * ratio:.2g} % of it" if ratio >= 0.01 else f"only {format_number(ratio)} of it"
+            share = f"{app_numbers().percent(ratio)} of it" if ratio >= 0.01 else f"only {format_number(ratio)} of it"
             slow = "" if ratio >= 0.01 else ", but slow"
             self.lr_label.setStyleSheet(f"color: rgb{LIMIT_COLOUR};")
             self.lr_label.setText(f"✓ Your learning rate {shown} is below the limit ({share}): stable{slow}.")
@@ -503,6 +507,6 @@ class ConditioningLab(QWidget):
         else:
             found = f"Diverges above ≈ {format_number(cliff)}"
             if self._limit is not None:
-                found += f" (2/λ_max = {format_number(self._limit)}: ratio {cliff / self._limit:.2f})"
+                found += f" (2/λ_max = {format_number(self._limit)}: ratio {format_number(cliff / self._limit)})"
             found += "."
         self.sweep_status.setText(stopped + found)

@@ -42,22 +42,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.fitting import number_text
 from workbench.fitting.data import Dataset, dataset_from_table
 from workbench.fitting.dates import format_decimal_year, parse_date_text
 from workbench.fitting.generate import GenerateSettings
+from workbench.fitting.number_text import NumberStyle
 from workbench.fitting.table import DataError
 from workbench.fitting.table_reader import read_table
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.dialogs.generate_dialog import GenerateDialog
+from workbench.qt.style.number_style import app_number_style
 from workbench.qt.views.redraw import ScheduledRedraw
 
 X_COLUMN, Y_COLUMN, RESIDUAL_COLUMN = 0, 1, 2
-_HEADERS = ("x", "y", "residual ŷ−y")
-_HEADER_LABELS = ("x", "y", "residual\nŷ−y")  # two lines: fits a narrow dock
+_HEADERS = ("x", "y", "residual y−ŷ")
+_HEADER_LABELS = ("x", "y", "residual\ny−ŷ")  # two lines: fits a narrow dock
 _HEADER_TIPS = (
     "x of each point. Double-click (or F2) to type a new value.",
     "y of each point. Double-click (or F2) to type a new value.",
-    "ŷ − y: the current curve's value minus the point's y (read-only; follows the knobs).",
+    "y − ŷ: the point's y minus the current curve's value there, positive above the curve "
+    "(read-only; follows the knobs). The residual plot shows the same numbers.",
 )
 _DISPLAY_DIGITS = 10  # significant digits shown when the column is wide enough
 _RESIDUAL_DIGITS = 6  # a residual is read at a glance
@@ -80,9 +84,10 @@ def _undo_text() -> str:
 class _NumberDelegate(QStyledItemDelegate):
     """Shows as many significant digits as the column has room for: rounded, never cut off with '…'."""
 
-    def __init__(self, max_digits: int, parent: QObject | None = None):
+    def __init__(self, max_digits: int, style: NumberStyle, parent: QObject | None = None):
         super().__init__(parent)
         self._max_digits = max_digits
+        self._style = style
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # noqa: N802 - Qt API
         super().initStyleOption(option, index)
@@ -94,7 +99,7 @@ class _NumberDelegate(QStyledItemDelegate):
             style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, option.widget) + 1
         )
         for digits in range(self._max_digits, _MIN_DIGITS - 1, -1):
-            text = format(value, f".{digits}g")
+            text = number_text.significant(value, digits, self._style)
             if option.fontMetrics.horizontalAdvance(text) <= room:
                 break
         option.text = text
@@ -109,6 +114,7 @@ class DataTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._doc = document
         self._rows = document.dataset.n
+        self.number_style = app_number_style()
         self._fitted: np.ndarray | None = None  # ŷ at the data x, computed on first paint after a change
         self._residual_repaint = ScheduledRedraw(
             self, self._emit_residuals_changed, min_interval_ms=RESIDUAL_REPAINT_MS
@@ -135,10 +141,10 @@ class DataTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if col == RESIDUAL_COLUMN:
                 value = self.residual(row)
-                return "…" if math.isnan(value) else format(value, f".{_RESIDUAL_DIGITS}g")
+                return "…" if math.isnan(value) else number_text.significant(value, _RESIDUAL_DIGITS, self.number_style)
             if date:
                 return format_decimal_year(self._value(row, col))
-            return format(self._value(row, col), f".{_DISPLAY_DIGITS}g")
+            return number_text.significant(self._value(row, col), _DISPLAY_DIGITS, self.number_style)
         if role == VALUE_ROLE:
             return self.residual(row) if col == RESIDUAL_COLUMN else self._value(row, col)
         if role == DATE_ROLE:
@@ -149,7 +155,7 @@ class DataTableModel(QAbstractTableModel):
             return format_decimal_year(self._value(row, col)) if date else repr(self._value(row, col))
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == RESIDUAL_COLUMN:
-                return f"ŷ − y = {self.residual(row)!r}"
+                return f"y − ŷ = {self.residual(row)!r}"
             value = self._value(row, col)
             if date:
                 return f"{dataset.x_name} = {format_decimal_year(value)} (decimal year {value!r})"
@@ -196,12 +202,12 @@ class DataTableModel(QAbstractTableModel):
         return _READ_ONLY if index.column() == RESIDUAL_COLUMN else _EDITABLE
 
     def residual(self, row: int) -> float:
-        """ŷ − y of point ``row`` at the current knobs (NaN while big data's curve is being computed)."""
+        """y − ŷ of point ``row`` at the current knobs (NaN while big data's curve is being computed)."""
         if self._fitted is None:
             self._fitted = self._doc.fitted()
             if self._fitted is None:
                 return math.nan
-        return float(self._fitted[row] - self._doc.dataset.y[row])
+        return float(self._doc.dataset.y[row] - self._fitted[row])
 
     def _value(self, row: int, col: int) -> float:
         dataset = self._doc.dataset
@@ -292,8 +298,9 @@ class DataPanel(QWidget):
             | QAbstractItemView.EditTrigger.AnyKeyPressed
         )
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self._value_delegate = _NumberDelegate(_DISPLAY_DIGITS, self.table)
-        self._residual_delegate = _NumberDelegate(_RESIDUAL_DIGITS, self.table)
+        style = self.model.number_style
+        self._value_delegate = _NumberDelegate(_DISPLAY_DIGITS, style, self.table)
+        self._residual_delegate = _NumberDelegate(_RESIDUAL_DIGITS, style, self.table)
         self.table.setItemDelegateForColumn(X_COLUMN, self._value_delegate)
         self.table.setItemDelegateForColumn(Y_COLUMN, self._value_delegate)
         self.table.setItemDelegateForColumn(RESIDUAL_COLUMN, self._residual_delegate)
@@ -449,7 +456,7 @@ class DataPanel(QWidget):
                 dataset = before.with_points(pasted.x, pasted.y)
         except DataError as exc:
             return self._refuse_paste(str(exc))
-        points = f"{pasted.n:,} point{'s' if pasted.n != 1 else ''}"
+        points = number_text.counted(pasted.n, "point", self.model.number_style)
         if replace:
             self.dataReplaceRequested.emit(dataset, f"Paste {points}, replacing all")
         else:
@@ -457,7 +464,8 @@ class DataPanel(QWidget):
         if self._doc.dataset is not dataset:
             return False  # refused (and the notice said why)
         self.select_row(0 if replace else before.n)
-        message = f"Pasted {points}" + (" in place of the old data." if replace else f" after point {before.n}.")
+        after = f" after {number_text.point_label(before.n - 1, self.model.number_style)}." if before.n else "."
+        message = f"Pasted {points}" + (" in place of the old data." if replace else after)
         self.noticeRequested.emit("info", " ".join([message, *(f"Note: {n}." for n in loaded.notices)]))
         return True
 
@@ -527,7 +535,7 @@ class DataPanel(QWidget):
 
     def _update_controls(self) -> None:
         n = self._doc.dataset.n
-        self.count_label.setText("No points" if n == 0 else f"{n:,} point{'s' if n != 1 else ''}")
+        self.count_label.setText("No points" if n == 0 else number_text.counted(n, "point", self.model.number_style))
         self.remove_button.setEnabled(self.table.selectionModel().hasSelection())
         self.clear_button.setEnabled(n > 0)
 

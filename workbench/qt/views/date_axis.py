@@ -1,4 +1,5 @@
-"""An x axis that shows numbers, or dates when x holds decimal years read from a column of dates.
+"""Axes whose tick labels are written by the one number formatter (``NumberAxis``), and an x axis that shows
+numbers, or dates when x holds decimal years read from a column of dates (``XAxis``).
 
 pyqtgraph's ``DateAxisItem`` places and labels ticks in seconds since 1970; our x is in decimal years
 (what the polynomial is fitted in).  This axis converts the visible range to seconds, lets
@@ -13,11 +14,29 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QFontMetrics
 
+from workbench.fitting import number_text
 from workbench.fitting.dates import dates_to_decimal_years, decimal_years_to_unix_seconds
+from workbench.qt.style.number_style import app_number_style
 
-__all__ = ["XAxis", "label_axes", "residual_label"]
+__all__ = ["NumberAxis", "XAxis", "label_axes", "number_ticks", "residual_label"]
 
 _FIRST_YEAR, _LAST_YEAR = 1.0, 9999.0  # beyond these a decimal year is no date
+
+
+def number_ticks(values, scale: float, spacing: float) -> list[str]:
+    """Tick labels (pyqtgraph's ``tickStrings``) from the one formatter, in the user's locale: as many
+    decimals as the spacing needs, scientific notation beyond 10⁶ or below 10⁻⁴."""
+    return number_text.ticks([v * scale for v in values], spacing * scale, app_number_style())
+
+
+class NumberAxis(pg.AxisItem):
+    """A plain axis whose tick labels are written by the one number formatter."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
+        """The ticks as ``number_ticks`` writes them (log axes keep pyqtgraph's powers of ten)."""
+        if self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        return number_ticks(values, scale, spacing)
 
 
 class XAxis(pg.DateAxisItem):
@@ -56,9 +75,9 @@ class XAxis(pg.DateAxisItem):
         """Dates for date ticks (``spacing`` is then in seconds, as ``DateAxisItem`` chose it)."""
         date_ticks = getattr(self, "_date_ticks", False)
         if not date_ticks or not values or not all(_FIRST_YEAR <= v <= _LAST_YEAR for v in values):
-            return pg.AxisItem.tickStrings(self, values, scale, spacing)
+            return number_ticks(values, scale, spacing)
         if not any(spec.spacing == spacing for spec in self.zoomLevel.tickSpecs):
-            return pg.AxisItem.tickStrings(self, values, scale, spacing)
+            return number_ticks(values, scale, spacing)
         return super().tickStrings(decimal_years_to_unix_seconds(np.asarray(values)).tolist(), scale, spacing)
 
     def generateDrawSpecs(self, p):  # noqa: N802 - pyqtgraph API

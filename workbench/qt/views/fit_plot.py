@@ -19,7 +19,8 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 from workbench.fitting.stats import bands as stat_bands
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import VALIDATION_COLOUR, snapshot_label, snapshot_pen
-from workbench.qt.views.date_axis import XAxis, label_axes
+from workbench.qt.style.number_style import app_numbers
+from workbench.qt.views.date_axis import NumberAxis, XAxis, label_axes
 from workbench.qt.views.redraw import cache_axes
 
 CURVE_SAMPLES = 600
@@ -121,7 +122,7 @@ class FitPlot(pg.PlotWidget):
     def __init__(self, document: FitDocument, parent=None):
         self.drag_ids = itertools.count(1)
         self.document = document
-        super().__init__(parent, viewBox=_FitViewBox(self), axisItems={"bottom": XAxis()})
+        super().__init__(parent, viewBox=_FitViewBox(self), axisItems={"bottom": XAxis(), "left": NumberAxis("left")})
         self.setObjectName("fitPlot")
         self.setToolTip(
             "Click to add a point · drag a point to move it · right-click or Delete removes it\n"
@@ -162,7 +163,8 @@ class FitPlot(pg.PlotWidget):
         self.force_heads = pg.ScatterPlotItem(size=11, pen=None, brush=pg.mkBrush(230, 120, 0))
         # Named in the legend (it draws no sample) when there are too many points for per-point shapes.
         self.per_point_note = pg.PlotDataItem(
-            pen=None, name=f"residual segments, pulls and squares: not drawn above {PER_POINT_MAX:,} points"
+            pen=None,
+            name=f"residual segments, pulls and squares: not drawn above {app_numbers().count(PER_POINT_MAX)} points",
         )
         self.squares = QGraphicsPathItem()
         self.squares.setPen(pg.mkPen(220, 60, 60, 160, width=1))
@@ -344,7 +346,7 @@ class FitPlot(pg.PlotWidget):
         self._redraw_fit()
 
     def set_show_squares(self, show: bool) -> None:
-        """Show each residual as a square of side |ŷ_i − y_i|: the areas the squared-error loss adds up."""
+        """Show each residual as a square of side |y_i − ŷ_i|: the areas the squared-error loss adds up."""
         self.show_squares = bool(show)
         self._redraw_fit()
 

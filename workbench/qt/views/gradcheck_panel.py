@@ -27,13 +27,16 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.engine.gradcheck import numerical_gradient, relative_error
-from workbench.fitting.models import MLPModel
+from workbench.fitting import number_text
 from workbench.fitting.problem import FitProblem
 from workbench.fitting.sampling import evenly_sampled
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.style.number_style import app_numbers
 
 TOLERANCE = 1e-6  # the issue's bar: backprop and central differences agree to six digits
-TOLERANCE_TEXT = "1e-6"
+TOLERANCE_TEXT = number_text.significant(TOLERANCE, 1)
+GRADIENT_DIGITS = 10  # six digits must agree: the columns show more than that
+ERROR_DIGITS = 2
 MAX_CHECKED = 32  # knobs checked per click (all of a polynomial's; a spread subset of a net's)
 # Central-difference steps (relative, see numerical_gradient).  For a quadratic loss the difference is
 # exact for any step, so a large one keeps rounding small; a curved loss needs a small step, and a kinked
@@ -96,17 +99,9 @@ class GradientCheck:
 
 
 def knob_names(problem: FitProblem) -> list[str]:
-    """k0 … kD for polynomials; W1[i,j], b1[j], …, w_out[j], b_out for the neural net."""
-    model = problem.model
-    if not isinstance(model, MLPModel):
-        return [f"k{i}" for i in range(problem.n_params)]
-    names: list[str] = []
-    for group, shape in zip(model.parameter_names, model.shapes):
-        if not shape:
-            names.append(group)
-        else:
-            names += [f"{group}[{','.join(map(str, idx))}]" for idx in np.ndindex(*shape)]
-    return names
+    """The knobs' names as the knob panel shows them: k0 … kD for polynomials, a formula's own parameter
+    names, W1[i,j], b1[j], …, w_out[j], b_out for the neural net."""
+    return list(problem.model.parameter_labels())
 
 
 def checked_indices(n_params: int, limit: int = MAX_CHECKED) -> np.ndarray:
@@ -298,12 +293,13 @@ class GradientCheckPanel(QWidget):
     def _fill_table(self, result: GradientCheck) -> None:
         self.table.setRowCount(len(result.names))
         digits = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        numbers = app_numbers()
         rows = zip(
             result.names, result.backprop, result.numeric, result.relative, result.noise, result.rounding_limited
         )
         for row, (name, a, n, err, noise, limited) in enumerate(rows):
-            verdict = f"{err:.1e}  {'≈' if limited else '✓' if err < TOLERANCE else '✗'}"
-            cells = (name, f"{a:.10g}", f"{n:.10g}", verdict)
+            verdict = f"{numbers.significant(err, ERROR_DIGITS)}  {'≈' if limited else '✓' if err < TOLERANCE else '✗'}"
+            cells = (name, numbers.gradient(a, GRADIENT_DIGITS), numbers.gradient(n, GRADIENT_DIGITS), verdict)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 align = Qt.AlignmentFlag.AlignLeft if column == 0 else Qt.AlignmentFlag.AlignRight
@@ -315,8 +311,8 @@ class GradientCheckPanel(QWidget):
                     if limited:
                         item.setToolTip(
                             f"They differ by no more than the central difference's rounding noise "
-                            f"(±{noise:.1e}):\nthis gradient is nearly 0 (the knobs are at or next "
-                            "to the optimum), too small to check to six digits here.\n"
+                            f"(±{numbers.significant(noise, ERROR_DIGITS)}):\nthis gradient is nearly 0 (the knobs "
+                            "are at or next to the optimum), too small to check to six digits here.\n"
                             "Move the knobs away from the optimum to check it."
                         )
                 self.table.setItem(row, column, item)
@@ -332,14 +328,12 @@ class GradientCheckPanel(QWidget):
         result = self._result
         if result is None:
             return
-        worst = result.max_error
+        worst = app_numbers().significant(result.max_error, ERROR_DIGITS)
         colour: QColor | None = GOOD if result.passed else BAD
         if result.passed:
-            text = f"max relative error {worst:.1e} ✓ below {TOLERANCE_TEXT}: backprop agrees with central differences."
+            text = f"max relative error {worst} ✓ below {TOLERANCE_TEXT}: backprop agrees with central differences."
         else:
-            text = (
-                f"max relative error {worst:.1e} ✗ above {TOLERANCE_TEXT}: backprop and central differences disagree."
-            )
+            text = f"max relative error {worst} ✗ above {TOLERANCE_TEXT}: backprop and central differences disagree."
         limited = int(np.count_nonzero(result.rounding_limited))
         if limited == result.indices.size:
             text = (

@@ -17,10 +17,13 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainte
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsPolygonItem, QGraphicsScene, QGraphicsView
 
 from workbench.engine import Node, op_info
+from workbench.fitting import number_text
+from workbench.fitting.number_text import PLAIN, NumberStyle
 
 NODE_W, NODE_H, DATA_H = 146, 50, 35  # data-only boxes have no gradient line
 COLUMN_PITCH = NODE_W + 36
 ROW_GAP = 8
+VALUE_DIGITS, MEAN_DIGITS = 5, 3  # significant digits of a value in a box, and of an array's mean
 
 # The tag in a box's corner: the op's symbol and, when the name leaves room, its name in words (ops give
 # their own, see workbench.engine.opinfo; leaves are tagged by their role).
@@ -179,26 +182,27 @@ def _spread(wanted: list[float], sizes: list[float]) -> list[float]:
     return [f + o for f, o in zip(fitted, offsets)]
 
 
-def compact(value) -> str:
+def compact(value, style: NumberStyle = PLAIN, digits: int = VALUE_DIGITS) -> str:
     """A value short enough for a node box: the number, or ``[N] mean m`` for an array."""
     if value is None:
         return "?"
     a = np.asarray(value, dtype=np.float64)
     if a.size == 1:
-        return _number(float(a.reshape(-1)[0]), 5)
+        return number_text.significant(float(a.reshape(-1)[0]), digits, style)
     size = str(a.size) if a.ndim == 1 else "×".join(str(n) for n in a.shape)
-    return f"[{size}] mean {_number(float(a.mean()), 3)}" if a.size else "[0]"
+    if not a.size:
+        return "[0]"
+    with np.errstate(all="ignore"):  # a mean of values that overflow is itself shown as ∞
+        mean = float(a.mean())
+    return f"[{size}] mean {number_text.significant(mean, MEAN_DIGITS, style)}"
 
 
-def _number(v: float, digits: int) -> str:
-    """``digits`` significant digits in as few characters as possible (``1.23e-4``, not ``0.000123``)."""
-    if v == 0 or not np.isfinite(v):
-        return "0" if v == 0 else str(v)
-    if 1e-3 <= abs(v) < 10**digits:
-        return f"{v:.{digits}g}"
-    mantissa, _, exponent = f"{v:.{digits - 1}e}".partition("e")
-    mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
-    return f"{mantissa}e{int(exponent)}"
+def compact_gradient(grad, style: NumberStyle = PLAIN) -> str:
+    """A gradient for a node box: a scalar as the knob panel writes it (signed, four digits), an array's mean."""
+    a = np.asarray(grad, dtype=np.float64)
+    if a.size == 1:
+        return number_text.gradient(float(a.reshape(-1)[0]), style)
+    return compact(a, style)
 
 
 class NodeItem(QGraphicsItem):

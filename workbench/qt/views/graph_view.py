@@ -13,13 +13,16 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from workbench.engine.walk import BACKWARD, FORWARD, IDLE, Walker, WalkEvent, describe, node_names, receivers
+from workbench.fitting import number_text
 from workbench.fitting.models import LossGraph
 from workbench.fitting.problem import FitProblem
-from workbench.fitting.sampling import evenly_sampled
+from workbench.fitting.sampling import even_indices, evenly_sampled
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.style.number_style import app_number_style
 from workbench.qt.views.graph_scene import (
     COLUMN_PITCH,
     EdgeItem,
@@ -27,6 +30,7 @@ from workbench.qt.views.graph_scene import (
     GraphScene,
     NodeItem,
     compact,
+    compact_gradient,
     layout_graph,
 )
 from workbench.qt.views.redraw import on_screen, watch_on_screen
@@ -70,6 +74,9 @@ class GraphView(QWidget):
         self._edges: list[EdgeItem] = []
         self._totals = (0, 0)
         self._dirty = True
+        self._style = app_number_style()
+        self._rows_key: tuple | None = None  # (dataset, split) that ``_rows`` belongs to
+        self._rows = np.empty(0, dtype=np.intp)
 
         self._make_controls()
         self._lay_out()
@@ -88,11 +95,12 @@ class GraphView(QWidget):
         self._screen_watch = watch_on_screen(self, self._on_shown, self._on_hidden)
 
     def _make_controls(self) -> None:
-        self.point_box = QSpinBox()
+        self.point_box = PointBox(self)
         self.point_box.setObjectName("graphPointCombo")
+        # Points are numbered from 1, as in the data table: 0 is the whole batch.
         self.point_box.setSpecialValueText("whole batch")
         self.point_box.setPrefix("point ")
-        self.point_box.setRange(-1, -1)
+        self.point_box.setRange(0, 0)
         self.point_box.setToolTip(
             "Show the loss of the whole batch, or of one data point (numbers you can "
             "check by hand); clicking a point on the plot or in the table picks it"
@@ -172,7 +180,7 @@ class GraphView(QWidget):
             return
         self._point = point
         self.point_box.blockSignals(True)
-        self.point_box.setValue(-1 if point is None else min(point, self.point_box.maximum()))
+        self.point_box.setValue(0 if point is None else min(point + 1, self.point_box.maximum()))
         self.point_box.blockSignals(False)
         self._dirty = True
         self._refresh()
@@ -279,10 +287,10 @@ class GraphView(QWidget):
         problem, theta = self._provider(self.document)
         n = problem.x.size
         self.point_box.blockSignals(True)
-        self.point_box.setRange(-1, n - 1)
+        self.point_box.setRange(0, n)
         if self._point is not None and self._point >= n:
             self._point = None
-        self.point_box.setValue(-1 if self._point is None else self._point)
+        self.point_box.setValue(0 if self._point is None else self._point + 1)
         self.point_box.blockSignals(False)
         self._update_point_info(problem)
         if n == 0:
@@ -386,7 +394,7 @@ class GraphView(QWidget):
         for key, item in self._items.items():
             node = item.node
             value, grad = walker.shown_value(node), walker.shown_grad(node)
-            value_text = "= " + compact(value)
+            value_text = "= " + compact(value, self._style)
             if not node.requires_grad:
                 grad_text, muted = "∂ none (data only)", True
             elif grad is None:
@@ -394,7 +402,7 @@ class GraphView(QWidget):
             elif walker.received(node) == 0:
                 grad_text, muted = "∂ 0  zeroed", event.kind != "zero"
             else:
-                grad_text, muted = "∂ " + compact(grad), False
+                grad_text, muted = "∂ " + compact_gradient(grad, self._style), False
             item.display(value_text, grad_text, muted, highlights.get(key), self._tooltip(node, value, grad))
         active = _active_edges(event)
         for edge in self._edges:
@@ -413,7 +421,7 @@ class GraphView(QWidget):
         phase, position, total = self._position()
         if event is None:
             loss = float(self._graph.output.value)
-            what = "the whole batch" if self._point is None else f"point {self._point}"
+            what = "the whole batch" if self._point is None else self._point_name(self._point)
             self.step_label.hide()
             self.rule_label.setText(f"L = {describe(loss)} for {what}; each knob shows ∂L/∂k. {IDLE_HINT}")
             return
@@ -442,15 +450,40 @@ class GraphView(QWidget):
         return "\n".join(lines)
 
     def _update_point_info(self, problem: FitProblem) -> None:
+        style = self._style
         if self._point is None:
-            self.point_info.setText(f"{problem.x.size} points")
-        else:
-            x, y = problem.x[self._point], problem.y[self._point]
-            self.point_info.setText(f"x = {describe(x)}, y = {describe(y)}")
+            self.point_info.setText(number_text.counted(problem.x.size, "point", style))
+            return
+        x, y = problem.x[self._point], problem.y[self._point]
+        self.point_info.setText(f"x = {number_text.knob(x, style)}, y = {number_text.knob(y, style)}")
+
+    def loss_rows(self) -> np.ndarray:
+        """The data table's (0-based) row of each point of the loss shown: they differ from 0, 1, 2, …
+        when points are held out for validation, or when big data's graph is drawn on a sample."""
+        state = self.document.state
+        key = (state.dataset, state.split)
+        if self._rows_key is None or self._rows_key[0] is not key[0] or self._rows_key[1] != key[1]:
+            rows = np.arange(state.dataset.n)
+            split = state.split_indices()
+            if split is not None:
+                rows = split[0]
+            if self._provider is document_problem and rows.size > SAMPLE_POINTS:
+                rows = rows[even_indices(state.dataset.x[rows], SAMPLE_POINTS)]
+            self._rows_key, self._rows = key, rows
+        return self._rows
+
+    def data_row(self, point: int) -> int:
+        """The data table's (0-based) row of the loss's point ``point``."""
+        rows = self.loss_rows()
+        return int(rows[point]) if 0 <= point < rows.size else point
+
+    def _point_name(self, point: int) -> str:
+        """``point 31``: the data point's number as the table shows it (from 1)."""
+        return number_text.point_label(self.data_row(point), self._style)
 
     @Slot(int)
     def _on_point_box_changed(self, value: int) -> None:
-        self._show_point(None if value < 0 else value)
+        self._show_point(None if value <= 0 else value - 1)
 
     @Slot()
     def _on_fit_clicked(self) -> None:
@@ -467,6 +500,37 @@ class GraphView(QWidget):
         button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
         button.setStyleSheet("QPushButton { padding: 2px 6px; }")
         return button
+
+
+class PointBox(QSpinBox):
+    """Picks the whole batch (0) or the loss's point k (k + 1), shown and typed as the data table numbers
+    that point (from 1), so that "point 31" is row 31 of the table whatever is held out or sampled."""
+
+    def __init__(self, view: GraphView):
+        super().__init__(view)
+        self._view = view
+
+    def textFromValue(self, value: int) -> str:  # noqa: N802 - Qt API
+        if value <= 0:
+            return "0"
+        return str(self._view.data_row(value - 1) + 1)
+
+    def valueFromText(self, text: str) -> int:  # noqa: N802 - Qt API
+        body = text.removeprefix(self.prefix()).strip()
+        try:
+            row = int(body) - 1
+        except ValueError:
+            return self.value()
+        found = np.flatnonzero(self._view.loss_rows() == row)
+        return int(found[0]) + 1 if found.size else self.value()
+
+    def validate(self, text: str, pos: int):  # noqa: D102 - Qt API
+        body = text.removeprefix(self.prefix()).strip()
+        if body == "" or text == self.specialValueText():
+            return QValidator.State.Intermediate, text, pos
+        if not body.isdigit():
+            return QValidator.State.Invalid, text, pos
+        return QValidator.State.Acceptable, text, pos
 
 
 def _role(node, graph: LossGraph) -> str:

@@ -1,7 +1,9 @@
 """The knobs k0..kD: a dial and a number per coefficient, with ∂L/∂k_i beside each.
 
-The gradient bar points the way the knob should turn to lower the loss (−∂L/∂k_i), and its length
-says how hard, relative to the steepest knob.  A knob's range grows when its value nears the end.
+The number beside each knob is the gradient ∂L/∂k_i itself, with its sign (positive: the loss rises as
+the knob rises), exactly as the header, the graph view and the gradient check say.  The arrow beside it
+points the other way, the way to turn the knob that lowers the loss (−∂L/∂k_i), and its length says how
+hard, relative to the steepest knob.  A knob's range grows when its value nears the end.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QPainter, QPolygonF
 from PySide6.QtWidgets import QDial, QGridLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from workbench.fitting import number_text
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.style.number_style import app_number_style
 from workbench.qt.views.widgets import SciSpinBox
 
 DIAL_STEPS = 1000  # integer positions of a dial across its range
@@ -23,6 +27,7 @@ NUDGE_FRACTION = 0.01  # one wheel notch / arrow key: 1% of the range (Shift ×1
 # 21 000 widgets took Qt ten seconds to show.  Nobody turns thousands of knobs by hand; gradient descent
 # trains every weight, and the rest are named in a line under the last row.
 MAX_KNOB_ROWS = 256
+KNOB_HEADER = "knob · value · ∂L/∂k  (the arrow points the way that lowers the loss)"
 _drag_ids = itertools.count(1)  # names each drag of a dial: its turns merge into one undo step
 
 
@@ -89,6 +94,10 @@ class GradientBar(QWidget):
         self._share = float(np.clip(share, -1.0, 1.0)) if math.isfinite(share) else 0.0
         self.update()
 
+    def share(self) -> float:
+        """The signed share drawn: positive points right ('turn the knob up'), negative left."""
+        return self._share
+
     def sizeHint(self):  # noqa: N802 - Qt API
         return QSize(90, 16)
 
@@ -134,18 +143,21 @@ class KnobRow:
         self.spin = SciSpinBox()
         self.spin.setObjectName(f"knobValue{index}")
         self.spin.setRange(-1e300, 1e300)
-        self.spin.setMinimumWidth(88)
-        self.spin.setToolTip(f"Type an exact value for k{index}")
+        self.spin.setToolTip(f"Type an exact value for {self.name}")
         self.bar = GradientBar()
         self.bar.setObjectName(f"knobGradientBar{index}")
         self.grad_label = QLabel("")
         self.grad_label.setObjectName(f"knobGradient{index}")
         self.grad_label.setToolTip(
-            f"∂L/∂k{index} from the backprop engine: the arrow shows which way to turn "
-            "k to lower the loss, and how hard compared with the other knobs"
+            f"∂L/∂{self.name} from the backprop engine (positive: the loss rises as {self.name} rises).\n"
+            f"The arrow points the other way: the way to turn {self.name} to lower the loss, and its "
+            "length how hard, compared with the other knobs"
         )
         self.bar.setToolTip(self.grad_label.toolTip())
-        self.grad_label.setMinimumWidth(84)
+        self.grad_label.setMinimumWidth(
+            self.grad_label.fontMetrics().horizontalAdvance(number_text.widest(number_text.GRADIENT_DIGITS, sign=True))
+            + 4
+        )
         self.grad_label.setFont(_mono())
         for col, widget in enumerate((self.label, self.dial, self.spin, self.bar, self.grad_label)):
             grid.addWidget(widget, row, col)
@@ -168,7 +180,9 @@ class KnobRow:
             self.spin.setSingleStep(self.range * NUDGE_FRACTION)
             self.spin.setValue(value)
             self.bar.set_share(share)
-            self.grad_label.setText(f"{grad:+.3e}" if math.isfinite(grad) else "…")
+            self.grad_label.setText(
+                number_text.gradient(grad, self._panel.number_style) if math.isfinite(grad) else "…"
+            )
         finally:
             self._updating = False
 
@@ -205,6 +219,7 @@ class KnobPanel(QWidget):
         self.rows: list[KnobRow] = []
         self._headers: list[QLabel] = []
         self._names: list[tuple[int, str, str]] = []
+        self.number_style = app_number_style()
         outer = QVBoxLayout(self)
         outer.setContentsMargins(2, 2, 2, 2)
         self.loss_label = QLabel()
@@ -230,7 +245,9 @@ class KnobPanel(QWidget):
         self._grid = QGridLayout(self._grid_host)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setVerticalSpacing(2)
-        header = QLabel("knob          value            which way to turn (−∂L/∂k)")
+        header = self.header = QLabel(KNOB_HEADER)
+        header.setObjectName("knobHeader")
+        header.setWordWrap(True)
         header.setStyleSheet("color: gray")
         scroll = self._scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -311,14 +328,15 @@ class KnobPanel(QWidget):
             for row, value, g in zip(self.rows, theta, grad):
                 share = -g / steepest if steepest > 0 else 0.0
                 row.show_value(float(value), float(g), share)
-            self.loss_label.setText(f"loss {format_loss(loss)}")
+            self.loss_label.setText(f"loss {number_text.loss(loss, self.number_style)}")
         self.formula_label.setText(self._formula())
         self._refresh_best()
 
     @Slot()
     def _refresh_best(self) -> None:
         best = self.document.best_manual
-        self.best_label.setText(f"best by hand: {format_loss(best[0])}" if best else "best by hand: —")
+        shown = number_text.loss(best[0], self.number_style) if best else number_text.DASH
+        self.best_label.setText(f"best by hand: {shown}")
 
     def _formula(self) -> str:
         doc = self.document
@@ -334,7 +352,7 @@ class KnobPanel(QWidget):
             if c == 0 and i:
                 continue
             power = "" if i == 0 else ("·x" if i == 1 else f"·x{_superscript(i)}")
-            terms.append(f"{c:+.4g}{power}")
+            terms.append(number_text.significant(c, 4, self.number_style, sign=True) + power)
         text = " ".join(terms).lstrip("+") or "0"
         basis = doc.state.basis.kind
         note = "" if basis == "monomial" else f"  (knobs are {basis}-basis coefficients)"
@@ -361,15 +379,6 @@ def knob_names(state) -> list[tuple[int, str, str]]:
             header = GROUP_TITLES.get(group) or GROUP_TITLES[group[0]].format(n=group[1:])
         out.append((index, label, header))
     return out
-
-
-def format_loss(value: float) -> str:
-    """Loss for display: enough digits to see small improvements, scientific when tiny or huge."""
-    if not math.isfinite(value):
-        return str(value)
-    if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e6):
-        return f"{value:.5e}"
-    return f"{value:.6f}"
 
 
 def _superscript(n: int) -> str:

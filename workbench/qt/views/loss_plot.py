@@ -6,9 +6,11 @@ ceiling above its starting loss, so one blow-up never squeezes every other curve
 A mini-batch run's loss on each step's batch is drawn faintly behind its loss on all points.
 
 The optimiser race adds one curve per contender, in the race colours shared with the loss surface and
-the scoreboard, named in a legend.  With a train/validation split the newest run's validation loss is a
-second, dashed curve (the held-out points' colour), with a star at its lowest point ("best validation:
-step N"): where it turns up while the training loss still falls, the fit has started to over-fit.
+the scoreboard.  With a train/validation split the newest run's validation loss is a second, dashed
+curve (the held-out points' colour), with a star at its lowest point ("best validation: step N"): where
+it turns up while the training loss still falls, the fit has started to over-fit.  A compact legend
+names them (``plot_legend``: a line or two in the top right corner, where falling losses seldom are, on
+a see-through background); the plot's menu hides it ("Show legend").
 """
 
 from __future__ import annotations
@@ -18,18 +20,20 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QGraphicsItem
 
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import RACE_COLOURS, VALIDATION_COLOUR
+from workbench.qt.style.number_style import app_numbers
+from workbench.qt.views.date_axis import NumberAxis
+from workbench.qt.views.plot_legend import CompactLegend, LegendEntry
 from workbench.state.race import RaceView
 
 RUN_COLORS = [(20, 60, 160), (150, 80, 200), (30, 150, 70), (200, 110, 20), (200, 50, 60)]
 MAX_RUNS_SHOWN = 5
 TINY = 1e-300  # log scale: a loss of exactly 0 is drawn at the bottom, not dropped
 RACE_CEILING = 100.0  # a diverging race contender is drawn at most this many times the starting loss
-LEGEND_ROW = 4  # the plot item's layout: row 3 holds the bottom axis, column 1 the view
 MANUAL_SYMBOLS_UP_TO = 150  # the manual entry's moves get dots while there are few of them
 
 
@@ -53,7 +57,7 @@ class LossHistoryPlot(pg.PlotWidget):
     """Loss per step of the recent gradient-descent runs (newest bold), plus the exact optimum's loss."""
 
     def __init__(self, document: FitDocument, parent=None):
-        super().__init__(parent, viewBox=_DecadeViewBox())
+        super().__init__(parent, viewBox=_DecadeViewBox(), axisItems={"bottom": NumberAxis("bottom")})
         self.setObjectName("lossPlot")
         self.document = document
         item = self.getPlotItem()
@@ -130,12 +134,16 @@ class LossHistoryPlot(pg.PlotWidget):
                 curve.setSymbolSize(5)
             self.addItem(curve)
             self.race_curves[kind] = curve
-        # The legend sits under the step axis, where it never hides a curve, as many entries to a row as
-        # the width allows (a wider legend would widen the plot beyond its dock); it joins the plot's
-        # layout only while there is a race to name.
-        self.legend = pg.LegendItem(labelTextSize="8pt", colCount=1, verSpacing=-8, horSpacing=12)
-        self.legend.setVisible(False)
+        # A row of names over the plot's top right corner (a row per entry under the step axis took half
+        # of a small plot's height); shown while there is a race or a validation curve to name.
+        self.legend = CompactLegend(self.viewport())
         self._legend_names: tuple = ()
+        self.legend_action = QAction("Show legend", self, objectName="lossLegendAction", checkable=True, checked=True)
+        self.legend_action.setToolTip("Show or hide the legend naming the race's and the validation's curves")
+        self.legend_action.toggled.connect(self._on_legend_toggled)
+        view = self.getPlotItem().getViewBox()
+        view.menu.addAction(self.legend_action)
+        view.sigResized.connect(self._place_legend)
         self._race_x_end = 0
         self._steps = np.arange(1, 1025, dtype=np.float64)  # shared x values, grown by doubling
         self.optimum_line = pg.InfiniteLine(
@@ -239,7 +247,7 @@ class LossHistoryPlot(pg.PlotWidget):
         step, loss = int(finite[best, 0]), float(losses[best])
         self.best_marker.setData([step], [loss])
         if step != self.best_step:
-            self.best_label.setText(f"best validation: step {step}")
+            self.best_label.setText(f"best validation: step {app_numbers().count(step)}")
         self.best_step = step
         self.best_label.setPos(step, np.log10(loss))  # the view's y is log10 of the loss
         self.best_label.setVisible(True)
@@ -252,13 +260,13 @@ class LossHistoryPlot(pg.PlotWidget):
             self._val_legend = entries
             self._update_legend(self.document.race)
 
-    def _legend_item(self, key):
-        """The plot item a legend entry names: a race curve, the newest run, the validation curve or star."""
-        if key in self.race_curves:
-            return self.race_curves[key]
+    def _legend_entry(self, key, name: str) -> LegendEntry:
+        """The legend entry of a race contender, the newest run, the validation curve or its best step."""
+        if key in RACE_COLOURS:
+            return LegendEntry(name, RACE_COLOURS[key], "dots" if key == "manual" else "line")
         if isinstance(key, tuple):  # ("training", index of the newest run's curve)
-            return self.curves[key[1]]
-        return self.best_marker if key == "best validation" else self.val_curve
+            return LegendEntry(name, RUN_COLORS[key[1] % len(RUN_COLORS)])
+        return LegendEntry(name, VALIDATION_COLOUR, "star" if key == "best validation" else "dashed")
 
     @Slot()
     def _redraw_optimum(self) -> None:
@@ -298,20 +306,28 @@ class LossHistoryPlot(pg.PlotWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
-        self._fit_legend()
+        self._place_legend()
 
-    def _fit_legend(self) -> None:
-        """One to three legend entries a row, whatever fits the plot's width."""
-        if not getattr(self, "_legend_names", None):  # (pyqtgraph resizes during construction)
+    @Slot()
+    def _place_legend(self) -> None:
+        """Keep the legend in the top right corner of the plot's drawing area."""
+        if "legend" not in self.__dict__:  # (pyqtgraph resizes during construction)
             return
-        font = QFont(self.font())
-        font.setPointSizeF(8.0)
-        metrics = QFontMetrics(font)
-        entry = 40 + max(metrics.horizontalAdvance(name) for _, name in self._legend_names)
-        room = self.width() - self.getPlotItem().getAxis("left").width() - 20
-        columns = int(max(1, min(3, room // entry)))
-        if columns != self.legend.columnCount:
-            self.legend.setColumnCount(columns)
+        view = self.getPlotItem().getViewBox()
+        self.legend.place(self.mapFromScene(view.sceneBoundingRect()).boundingRect())
+
+    @Slot(bool)
+    def _on_legend_toggled(self, shown: bool) -> None:
+        self.legend.setVisible(shown and bool(self._legend_names))
+
+    def legend_shown(self) -> bool:
+        """True when the legend is drawn (there is something to name and the user has not hidden it)."""
+        return not self.legend.isHidden()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().changeEvent(event)
+        if event.type() == event.Type.PaletteChange and "legend" in self.__dict__:
+            self.legend.restyle()  # the theme changed
 
     def _x_values(self, n: int) -> np.ndarray:
         if n > self._steps.size:
@@ -324,17 +340,9 @@ class LossHistoryPlot(pg.PlotWidget):
         if names == self._legend_names:
             return
         self._legend_names = names
-        self.legend.clear()
-        for key, name in names:
-            self.legend.addItem(self._legend_item(key), name)
-        self._fit_legend()
-        layout = self.getPlotItem().layout
-        placed = self.legend.parentLayoutItem() is not None
-        if names and not placed:
-            layout.addItem(self.legend, LEGEND_ROW, 1)
-        elif not names and placed:
-            layout.removeItem(self.legend)
-        self.legend.setVisible(bool(names))
+        self.legend.set_entries(self._legend_entry(key, name) for key, name in names)
+        self._place_legend()
+        self.legend.setVisible(bool(names) and self.legend_action.isChecked())
 
 
 def ceilinged(losses: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ from workbench.fitting.losses import LOSS_NAMES, Loss
 from workbench.fitting.models import MAX_HIDDEN
 from workbench.fitting.optimizers import OPTIMIZER_NAMES
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.style.number_style import app_numbers
 from workbench.qt.views.validation_controls import ValidationControls
 from workbench.qt.views.widgets import LogSpinBox
 from workbench.state.rate_advice import rate_advice
@@ -313,12 +314,14 @@ class ModelPanel(QWidget):
             self.stable_rate_button.setVisible(False)
             return
         above = settings.lr > limit and settings.optimizer == "gd"
-        self.lr_limit_label.setText(f"stable below {limit:.3g} {advice.words}" + ("  ⚠ above!" if above else ""))
+        numbers = app_numbers()
+        shown = numbers.learning_rate(limit)
+        self.lr_limit_label.setText(f"stable below {shown} {advice.words}" + ("  ⚠ above!" if above else ""))
         self.lr_limit_label.setToolTip(advice.tip)
         self.lr_spin.setStyleSheet("QDoubleSpinBox { background: #f7c6c0; color: black; }" if above else "")
         self.stable_rate_button.setVisible(above and advice.suggested is not None)
         if advice.suggested is not None:
-            self.stable_rate_button.setText(f"Use {advice.suggested:.2g}")
+            self.stable_rate_button.setText(f"Use {numbers.learning_rate(advice.suggested)}")
 
     @Slot(int)
     def _on_model_activated(self, index: int):

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from workbench.fitting.race import ALL_RACE_KINDS, RACE_KINDS, RACE_NAMES
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import RACE_COLOURS
+from workbench.qt.style.number_style import app_numbers
 from workbench.state.race import DEFAULT_RACE_STEPS as DEFAULT_STEPS
 from workbench.state.race import RaceView
 
@@ -59,14 +60,12 @@ NOTE = (
 
 
 def format_value(value: float | None, digits: int = 4) -> str:
-    """A number for the scoreboard (``—`` when there is none; counts with thousands separators)."""
+    """A number for the scoreboard, written by the one formatter (``number_text``): counts whole and
+    grouped, other numbers to ``digits`` significant digits, ``—`` when there is none."""
+    numbers = app_numbers()
     if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if math.isinf(value):
-        return "∞"
-    return f"{value:.{digits}g}"
+        return numbers.count(int(value))
+    return numbers.significant(value, digits)
 
 
 def swatch_icon(colour, size: int = 14) -> QIcon:
@@ -312,13 +311,14 @@ class RacePanel(QWidget):
         if table.rowCount() != len(rows):
             table.setRowCount(len(rows))
         for r, track in enumerate(rows):
-            lr = "—" if track.kind in ("manual", "nudge") else format_value(track.lr, 3)
+            numbers = app_numbers()
+            lr = "—" if track.kind in ("manual", "nudge") else numbers.learning_rate(track.lr)
             cells = (
                 track.name,
                 lr,
                 format_value(track.steps_to_target),
                 format_value(track.evaluations_to_target),
-                format_value(track.loss, 4),
+                numbers.loss(track.loss),
                 track.status,
             )
             for c, text in enumerate(cells):
@@ -372,9 +372,10 @@ class RacePanel(QWidget):
             )
             return
         if view.target is not None:
-            text = f"Target: within 1% of the optimum = loss ≤ <b>{format_value(view.target, 6)}</b>"
+            numbers = app_numbers()
+            text = f"Target: within 1% of the optimum = loss ≤ <b>{numbers.loss(view.target)}</b>"
             if view.optimum is not None:
-                text += f" (optimum {format_value(view.optimum, 6)})"
+                text += f" (optimum {numbers.loss(view.optimum)})"
             if not self.document.state.loss.is_squared_error:
                 text += ". For MAE/Huber the “optimum” is the least-squares fit's loss, a landmark, not the minimum"
             self.target_label.setText(text)
@@ -390,7 +391,8 @@ class RacePanel(QWidget):
         if view is None:
             self.status_label.setText("The race was stopped: the data or the model changed." if self._dropped else "")
             return
-        steps = f"{view.step:,} of {view.max_steps:,} steps"
+        numbers = app_numbers()
+        steps = f"{numbers.count(view.step)} of {numbers.counted(view.max_steps, 'step')}"
         if view.running:
             self.status_label.setText(f"Racing… {steps}")
             return
@@ -402,16 +404,16 @@ class RacePanel(QWidget):
         if view.outcome == "stopped":
             head = f"Stopped by you after {steps}."
         elif view.outcome == "step limit":
-            head = f"The race ran the full {view.max_steps:,} steps."
+            head = f"The race ran the full {numbers.counted(view.max_steps, 'step')}."
         else:
-            head = f"Race over after {view.step:,} steps: everyone reached the target or diverged."
+            head = f"Race over after {numbers.counted(view.step, 'step')}: everyone reached the target or diverged."
         if view.target is None:
             best = min(contenders, key=lambda t: t.loss if math.isfinite(t.loss) else math.inf, default=None)
             tail = f"  Lowest final loss: {best.name}." if best is not None else ""
         elif reached:
             winner = min(reached, key=lambda t: t.evaluations_to_target)
             tail = (
-                f"  Fewest loss evaluations: {winner.name} ({winner.evaluations_to_target:,}).  "
+                f"  Fewest loss evaluations: {winner.name} ({numbers.count(winner.evaluations_to_target)}).  "
                 f"{len(reached)} of {len(contenders)} reached the target."
             )
         else:

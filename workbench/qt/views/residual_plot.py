@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QWidget
 
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import VALIDATION_COLOUR
-from workbench.qt.views.date_axis import XAxis, label_axes, residual_label
+from workbench.qt.views.date_axis import NumberAxis, XAxis, label_axes, residual_label
 from workbench.qt.views.redraw import FOLLOW_MS, ScheduledRedraw, cache_axes
 
 POINT_BRUSH = pg.mkBrush(40, 110, 220, 200)
@@ -36,7 +36,7 @@ class ResidualPlot(pg.PlotWidget):
     """Residuals y − ŷ (training points filled, held-out points hollow) and the zero line."""
 
     def __init__(self, document: FitDocument, parent: QWidget | None = None):
-        super().__init__(parent, axisItems={"bottom": XAxis()})
+        super().__init__(parent, axisItems={"bottom": XAxis(), "left": NumberAxis("left")})
         self.setObjectName("residualPlot")
         self.setToolTip(
             "Residuals y − ŷ of the current curve against x (x axis shared with the fit plot).\n"

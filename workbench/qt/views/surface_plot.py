@@ -24,6 +24,7 @@ from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import RACE_COLOURS, rgb_css
 from workbench.qt.tasks.runner import TaskHandle, TaskRunner
 from workbench.qt.views.contours import contour_segments
+from workbench.qt.views.date_axis import NumberAxis
 from workbench.qt.views.redraw import FOLLOW_MS, ScheduledRedraw, cache_axes, on_screen, watch_on_screen
 from workbench.tasks.surface import SurfaceGrid, SurfaceTask
 
@@ -192,7 +193,9 @@ class SurfacePlot(QWidget):
         bar.addWidget(self.status_label, 1)
 
         self.graphics = pg.GraphicsLayoutWidget()
-        self.plot = self.graphics.addPlot(row=0, col=0)
+        self.plot = self.graphics.addPlot(
+            row=0, col=0, axisItems={"bottom": NumberAxis("bottom"), "left": NumberAxis("left")}
+        )
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(0)
         self.plot.addItem(self.image)

@@ -7,14 +7,13 @@ setting); the row itself only shows what the document says, and how many points 
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from workbench.fitting.split import MAX_FRACTION, MAX_SEED, Split
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import VALIDATION_COLOUR, rgb_css
+from workbench.qt.style.number_style import app_numbers
 from workbench.state.runs import MAX_STEPS
 
 DEFAULT_PATIENCE = 200
@@ -58,6 +57,10 @@ class ValidationControls(QWidget):
         self.patience_spin.setKeyboardTracking(False)
         self.patience_spin.setToolTip("Patience: how many steps without a better validation loss end the run")
         self.summary_label = QLabel(objectName="splitSummaryLabel")
+        # Wrapped, never wider than the dock: a long validation loss would otherwise widen the whole
+        # model panel and give its dock a horizontal scroll bar.
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.summary_label.setToolTip(
             "How many points train the knobs and how many are held out, and the "
             "held-out (validation) loss at the current knobs"
@@ -124,10 +127,11 @@ class ValidationControls(QWidget):
             return
         n = doc.dataset.n
         held = split.validation_size(n)
-        text = f"{n - held} train · {held} held out"
+        numbers = app_numbers()
+        text = f"{numbers.count(n - held)} train · {numbers.count(held)} held out"
         loss = doc.validation_loss()
         if loss is not None:
-            value = f"{loss:.4g}" if math.isfinite(loss) else "∞"
+            value = app_numbers().loss(loss)
             text += f" · validation loss <span style='color:{rgb_css(VALIDATION_COLOUR)}'>{value}</span>"
         self.summary_label.setText(text)
 

@@ -1,5 +1,10 @@
 """File › Export and Edit › Copy formula: the fit plot as PNG, SVG or PDF, the report as CSV, JSON or text,
-the data as CSV, the fit as a Python script, and the current curve's formula on the clipboard.
+the data as CSV, the fit as a Python script, and a curve's formula on the clipboard.
+
+Copy formula copies the curve chosen under Edit › Copy formula › Curve (the knobs' curve, the last
+gradient-descent result, or the exact optimum / Levenberg–Marquardt fit) and its notice names it.  The
+report is that of the polynomial's exact fit or of the formula's Levenberg–Marquardt fit, named after
+the data's columns and counting the points held out for validation.
 
 Each export is a method that takes a path (what the tests drive) behind an action that asks for one,
 in the last directory used.  Every file is written atomically (``workbench.fitting.atomic``): an
@@ -14,10 +19,10 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-from workbench.fitting import export
+from workbench.fitting import export, report_export
 from workbench.fitting.atomic import atomic_write_bytes, atomic_write_text
 from workbench.fitting.data import DataError, save_dataset
 from workbench.fitting.script_export import fit_script
@@ -30,6 +35,7 @@ REPORT_FILES = {
     "text": ("text", "Text files (*.txt)", ".txt"),
 }
 FORMULA_NAMES = {"text": "plain text", "latex": "LaTeX", "numpy": "a NumPy expression"}
+FORMULA_CURVES = ("knobs", "gd", "landmark")  # which curve Copy formula copies (see ``curve_name``)
 FIX_PATH = "Choose a folder you can write to, or close the program that holds the file."
 
 
@@ -53,6 +59,7 @@ class ExportActions(QObject):
         self._last_dir = last_dir
         self._remember_dir = remember_dir
         self.actions: dict[str, QAction] = {}
+        self.formula_curve = "knobs"
         add = self._add
         add(
             "png",
@@ -135,10 +142,33 @@ class ExportActions(QObject):
                 text,
                 f"copyFormula{form.capitalize()}Action",
                 shortcut,
-                f"Copy the current curve's formula in your x to the clipboard as {FORMULA_NAMES[form]}, "
-                "every digit kept",
+                f"Copy the formula of the curve chosen under Curve (the knobs' curve unless you chose "
+                f"another) in your x to the clipboard as {FORMULA_NAMES[form]}, every digit kept",
                 lambda f=form: self.copy_formula(f),
             )
+        self._curve_group = QActionGroup(self)
+        for curve, text, name, key in (
+            ("knobs", "Curve: the &knobs' curve", "copyFormulaCurveKnobsAction", "K"),
+            ("gd", "Curve: the last &gradient-descent result", "copyFormulaCurveGdAction", "G"),
+            (
+                "landmark",
+                "Curve: the &exact optimum (or Levenberg–Marquardt fit)",
+                "copyFormulaCurveLandmarkAction",
+                "O",
+            ),
+        ):
+            add(
+                f"curve_{curve}",
+                text,
+                name,
+                f"Ctrl+Shift+F, {key}",
+                "Copy formula copies this curve (the notice says which one was copied)",
+                lambda c=curve: self.set_formula_curve(c),
+            )
+            action = self.actions[f"curve_{curve}"]
+            action.setCheckable(True)
+            action.setChecked(curve == self.formula_curve)
+            self._curve_group.addAction(action)
 
     def _add(self, key, text, name, shortcut, tip, slot) -> None:
         action = QAction(text, self._parent)
@@ -169,6 +199,9 @@ class ExportActions(QObject):
         sub.setToolTipsVisible(True)
         for form in export.FORMULA_FORMS:
             sub.addAction(self.actions[f"formula_{form}"])
+        sub.addSeparator()
+        for curve in FORMULA_CURVES:
+            sub.addAction(self.actions[f"curve_{curve}"])
         return sub
 
     def report_actions(self) -> list[QAction]:
@@ -203,7 +236,7 @@ class ExportActions(QObject):
         if report is None:
             return False
         try:
-            text = export.report_as(report, fmt)
+            text = report_export.report_as(report, fmt, self.report_data())
         except export.ExportError as exc:
             self.notice.emit("error", str(exc))
             return False
@@ -220,24 +253,80 @@ class ExportActions(QObject):
         """Save the current curve and the data as a Python script (NumPy; matplotlib to plot) at ``path``."""
         doc = self.document
         try:
-            text = fit_script(doc.problem, doc.state.theta, doc.dataset.name)
+            data = doc.dataset
+            text = fit_script(doc.problem, doc.state.theta, data.name, data.x_name, data.y_name)
         except export.ExportError as exc:
             self.notice.emit("warning", str(exc))
             return False
         return self._write(path, "the fit as a Python script", lambda: atomic_write_text(path, text))
 
-    def copy_formula(self, form: str) -> bool:
-        """Put the current curve's formula on the clipboard as "text", "latex" or "numpy"."""
+    def set_formula_curve(self, curve: str) -> None:
+        """Choose the curve Copy formula copies: "knobs", "gd" (the last run's result) or "landmark"."""
+        if curve not in FORMULA_CURVES:
+            raise ValueError(f"unknown curve {curve!r}: one of {', '.join(FORMULA_CURVES)}")
+        self.formula_curve = curve
+        self.actions[f"curve_{curve}"].setChecked(True)
+
+    def curve_name(self, curve: str) -> str:
+        """The curve's name in a notice: "the knobs' curve", "the gradient-descent result", "the exact optimum"."""
+        if curve == "knobs":
+            return "the knobs' curve"
+        if curve == "gd":
+            return "the gradient-descent result"
+        return "the Levenberg–Marquardt fit" if self.document.state.model == "formula" else "the exact optimum"
+
+    def _curve_knobs(self, curve: str):
+        """The knobs of ``curve``, or None after a notice saying why there is none."""
         doc = self.document
+        if curve == "knobs":
+            return doc.state.theta
+        if curve == "gd":
+            run = doc.last_run
+            if run is None:
+                self.notice.emit(
+                    "warning",
+                    "There is no gradient-descent result to copy yet: press Run first, or choose another curve "
+                    "under Edit › Copy formula.",
+                )
+                return None
+            return run.result.params
+        landmark = doc.landmark if doc.dataset.n else None
+        if landmark is None:
+            why = (
+                "press Solve (Levenberg–Marquardt) first"
+                if doc.state.model == "formula"
+                else "it needs data points (or is still being computed)"
+            )
+            self.notice.emit("warning", f"Nothing to copy for {self.curve_name(curve)}: {why}.")
+            return None
+        return landmark.coefficients
+
+    def copy_formula(self, form: str, curve: str | None = None) -> bool:
+        """Put a curve's formula on the clipboard as "text", "latex" or "numpy": the curve chosen under
+        Copy formula › Curve (``curve`` overrides it), named in the notice."""
+        doc = self.document
+        curve = curve or self.formula_curve
+        theta = self._curve_knobs(curve)
+        if theta is None:
+            return False
         try:
-            text = export.problem_formula(doc.problem, doc.state.theta, form)
+            text = export.problem_formula(doc.problem, theta, form)
         except export.ExportError as exc:
             self.notice.emit("warning", str(exc))
             return False
         QGuiApplication.clipboard().setText(text)
         shown = text if len(text) <= 90 else text[:87] + "…"
-        self.notice.emit("info", f"Copied the formula as {FORMULA_NAMES[form]}: {shown}")
+        note = ""
+        if curve == "knobs" and doc.show_exact and doc.landmark is not None:
+            note = f" ({self.curve_name('landmark')}, shown dashed, is under Edit › Copy formula › Curve)"
+        self.notice.emit("info", f"Copied {self.curve_name(curve)} as {FORMULA_NAMES[form]}: {shown}{note}")
         return True
+
+    def report_data(self) -> report_export.ReportData:
+        """What the report is of: the data's column names and the points held out for validation."""
+        state = self.document.state
+        split = state.split_indices()
+        return report_export.ReportData.of(state.dataset, 0 if split is None else int(split[1].size))
 
     # -- helpers ------------------------------------------------------------------------------------------------
     def _write(self, path, what: str, write: Callable[[], None]) -> bool:
@@ -257,7 +346,7 @@ class ExportActions(QObject):
             self.notice.emit("info", "The report of these many points is still being computed: try again shortly.")
             return None
         try:
-            return export.problem_report(self.document.problem)
+            return report_export.current_report(doc.problem, doc.landmark)
         except export.ExportError as exc:
             self.notice.emit("warning", f"No report to export: {exc}")
             return None

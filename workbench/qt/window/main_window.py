@@ -378,7 +378,7 @@ class MainWindow(QMainWindow):
             view,
             "Show residual &squares",
             self.fit_plot.set_show_squares,
-            "A square of side |ŷ − y| on each point: the areas squared error adds up",
+            "A square of side |y − ŷ| on each point: the areas squared error adds up",
             "showSquaresAction",
             QKeySequence("Ctrl+Shift+A"),
         )

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMenu
 
 from workbench.qt.app_state.controller import Controller
 from workbench.qt.app_state.document import SNAPSHOT_SLOTS, FitDocument
+from workbench.qt.style.number_style import app_numbers
 
 TAKE_TIPS = {
     "my best knobs": "Keep the best knobs you have found by hand so far as a snapshot",
@@ -92,7 +93,7 @@ class SnapshotMenu(QObject):
         for slot, action in self.restore_actions.items():
             filled = snapshots.get(slot)
             action.setEnabled(filled is not None)
-            action.setText(slot if filled is None else f"{slot}  (loss {filled[0]:.6g})")
+            action.setText(slot if filled is None else f"{slot}  (loss {app_numbers().loss(filled[0])})")
         for action in self._extra_actions:  # (one may be the action being triggered: deleteLater)
             self.restore_menu.removeAction(action)
             action.setObjectName("")
@@ -103,7 +104,7 @@ class SnapshotMenu(QObject):
                 continue
             action = self._add(
                 self.restore_menu,
-                f"{name}  (loss {loss:.6g})",
+                f"{name}  (loss {app_numbers().loss(loss)})",
                 None,
                 f"Set the knobs to the snapshot “{name}” (undoable)",
                 "restoreSnapshotOtherAction",
