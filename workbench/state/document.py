@@ -21,6 +21,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -45,6 +46,9 @@ from .runs import (
     aligned_val_history,
 )
 from .start import starting_basis
+
+if TYPE_CHECKING:  # annotations only: the tasks package builds on this one
+    from workbench.tasks.facts import StateFacts
 
 # Named copies of knobs the user keeps to compare with and go back to.
 SNAPSHOT_SLOTS = ("my best knobs", "GD result", "exact")
@@ -92,14 +96,14 @@ class Document:
         self._validation: tuple[FitProblem, FitProblem | None] | None = None
         self._val_evaluated: tuple[FitState, float | None] | None = None
         self._fitted: tuple[FitState, np.ndarray] | None = None
-        self.start_note: str | None = None
+        self.start_note = None  # a str when new data open in another basis than raw powers (see ``__init__``)
         self.live = False  # True while a running gradient descent's knobs are being shown
         self.run: LiveRun | None = None
         self.show_exact = False
         self.show_manual = False
         self.show_gd = False
         self.snapshots: dict[str, tuple[float, np.ndarray]] = {}  # slot name -> (loss, knobs)
-        self._facts = None  # the last StateFacts taken in (big data)
+        self._facts: StateFacts | None = None  # the last ones taken in (big data)
         self._column_scales: np.ndarray | None = None
         self._manual_best_due = False  # a hand move of big data whose loss is still being computed
 
@@ -176,8 +180,10 @@ class Document:
         """Data + model + loss of the training points, built when first asked for after a change."""
         if self._problem is None:
             prepared, self._prepared = self._prepared, None
-            usable = prepared is not None and prepared[0].same_problem(self._state)
-            self._problem = prepared[1] if usable else self._state.build_problem()
+            if prepared is not None and prepared[0].same_problem(self._state):
+                self._problem = prepared[1]
+            else:
+                self._problem = self._state.build_problem()
         return self._problem
 
     def trouble(self, state: FitState) -> str | None:
@@ -288,7 +294,8 @@ class Document:
         """ŷ at every data x for the current knobs (read-only; once per state: the fit plot, the residual plot
         and the table all ask for it after every change); None while big data's are being computed."""
         if self.big:
-            return self._facts.fitted if self._facts_current() else None
+            facts = self._facts
+            return facts.fitted if facts is not None and self._facts_current() else None
         if self._state.split is None:  # the problem's points are all the points: its memo serves
             return self.problem.predict(self._state.theta)
         cached = self._fitted
@@ -310,7 +317,8 @@ class Document:
         """The loss on the held-out points at the current knobs (a forward pass), or None without any (or
         while big data's is being computed)."""
         if self.big:
-            return self._facts.validation_loss if self._facts_current() else None
+            facts = self._facts
+            return facts.validation_loss if facts is not None and self._facts_current() else None
         cached = self._val_evaluated
         if cached is None or cached[0] is not self._state:
             problem = self.validation_problem
