@@ -21,7 +21,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
@@ -46,9 +46,6 @@ from .runs import (
     aligned_val_history,
 )
 from .start import starting_basis
-
-if TYPE_CHECKING:  # annotations only: the tasks package builds on this one
-    from workbench.tasks.facts import StateFacts
 
 # Named copies of knobs the user keeps to compare with and go back to.
 SNAPSHOT_SLOTS = ("my best knobs", "GD result", "exact")
@@ -103,7 +100,8 @@ class Document:
         self.show_manual = False
         self.show_gd = False
         self.snapshots: dict[str, tuple[float, np.ndarray]] = {}  # slot name -> (loss, knobs)
-        self._facts: StateFacts | None = None  # the last ones taken in (big data)
+        # The last StateFacts taken in (big data); Any: state may not import workbench.tasks, not even for types.
+        self._facts: Any = None
         self._column_scales: np.ndarray | None = None
         self._manual_best_due = False  # a hand move of big data whose loss is still being computed
 
@@ -294,8 +292,7 @@ class Document:
         """ŷ at every data x for the current knobs (read-only; once per state: the fit plot, the residual plot
         and the table all ask for it after every change); None while big data's are being computed."""
         if self.big:
-            facts = self._facts
-            return facts.fitted if facts is not None and self._facts_current() else None
+            return self._facts.fitted if self._facts_current() else None
         if self._state.split is None:  # the problem's points are all the points: its memo serves
             return self.problem.predict(self._state.theta)
         cached = self._fitted
@@ -317,8 +314,7 @@ class Document:
         """The loss on the held-out points at the current knobs (a forward pass), or None without any (or
         while big data's is being computed)."""
         if self.big:
-            facts = self._facts
-            return facts.validation_loss if facts is not None and self._facts_current() else None
+            return self._facts.validation_loss if self._facts_current() else None
         cached = self._val_evaluated
         if cached is None or cached[0] is not self._state:
             problem = self.validation_problem
