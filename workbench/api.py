@@ -151,6 +151,7 @@ def fit(
     _check_choice("loss", loss, LOSS_KINDS)
     problem = _polynomial_problem(x, y, degree, sigma, basis, loss)
     exact = problem.exact
+    assert exact is not None  # a polynomial, and _polynomial_problem refuses no data
     if optimizer == "exact":
         params, value, taken, reason, message = exact.coefficients, exact.loss, 0, "converged", "exact solve"
     else:

@@ -44,10 +44,11 @@ def node_names(graph: Graph) -> dict[int, str]:
             if label and label != info.default_label(node):
                 name = pretty(label)
             else:
-                name = info.name_for(node, [names[id(p)] for p in node.parents])
-                if name is None:
+                derived = info.name_for(node, [names[id(p)] for p in node.parents])
+                if derived is None:
                     sums += 1
-                    name = f"s{sums}"
+                    derived = f"s{sums}"
+                name = derived
         names[id(node)] = name
     return names
 

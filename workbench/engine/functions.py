@@ -11,13 +11,14 @@ without a warning: a formula's model turns that into a message for the user.  Ea
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from .node import Node, as_node
 from .opinfo import OpInfo, register
 
-_QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
+_QUIET: dict[str, Any] = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 
 
 def _elementwise(info: OpInfo, value: Callable, local: Callable, a, **meta) -> Node:

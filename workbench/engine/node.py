@@ -66,17 +66,27 @@ class Node:
 
     @classmethod
     def from_op(
-        cls, op: str, parents: Iterable[Node], forward: ForwardFn, backward: BackwardFn, *, label: str = "", **meta
+        cls,
+        op: str,
+        parents: Iterable[Node],
+        forward: ForwardFn,
+        backward: BackwardFn,
+        *,
+        label: str | Callable[[Node], str] = "",
+        **meta,
     ) -> Node:
-        """Create an op's output node and compute its value at once (eager forward)."""
+        """Create an op's output node and compute its value at once (eager forward).
+
+        ``label`` is a string, or a function of the new node (its parents and meta are set when called).
+        """
         out = cls.__new__(cls)
         out.parents = tuple(parents)
         out.op = op
-        out.label = label or op
         out.requires_grad = any(p.requires_grad for p in out.parents)
         out.forward = forward
         out.backward_fn = backward
         out.meta = meta
+        out.label = (label(out) if callable(label) else label) or op
         forward(out)
         out.grad = _gradient_storage(out.value, out.requires_grad)
         return out

@@ -48,7 +48,7 @@ class OpInfo:
     derivative: str
     formula: Text
     label: Text = ""
-    derived_name: Text | None = None
+    derived_name: str | Callable[[Node, list[str]], str | None] | None = None
     backward_text: Callable[[Any], str] | None = None  # full backward sentence from a RuleContext
     forward_text: Callable[[Any], str] | None = None  # full forward sentence from a RuleContext
     sends_gradient: Callable[[Node], bool] = _always  # False where the output does not depend on the input

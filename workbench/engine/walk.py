@@ -218,7 +218,7 @@ class Walker:
             self._start(FORWARD, forward_events(self.graph, self.names))
             self._values = {id(n): None for n in self.graph.nodes}
             self._grads = {}
-        event = next(self._events)
+        event = next(self._pass_events())
         self._values[id(event.node)] = event.value
         self._record(event, event.node is self.graph.output)
         return event
@@ -226,14 +226,14 @@ class Walker:
     def step_backward(self) -> WalkEvent:
         """Apply the next backward event (finishing an unfinished forward pass first, silently)."""
         if self.phase == FORWARD and not self.finished:
-            for event in self._events:
+            for event in self._pass_events():
                 self._values[id(event.node)] = event.value
         if self.phase != BACKWARD or self.finished:
             self._start(BACKWARD, backward_events(self.graph, self.names))
             self._values = {id(n): n.value for n in self.graph.nodes}
             self._grads = {id(n): None for n in self.graph.nodes}
             self._received = {}
-        event = next(self._events)
+        event = next(self._pass_events())
         if event.kind == "zero":
             for node in event.zeroed:
                 self._grads[id(node)] = np.zeros_like(node.value)
@@ -284,6 +284,12 @@ class Walker:
         if self.phase != BACKWARD:
             return None
         return self._received.get(id(node), 0)
+
+    def _pass_events(self) -> Iterator[WalkEvent]:
+        """The events of the pass under way: one exists whenever the phase is set and not finished."""
+        if self._events is None:
+            raise RuntimeError("no forward or backward pass is under way")
+        return self._events
 
     def _start(self, phase: str, events: Iterator[WalkEvent]) -> None:
         self.phase, self.finished, self.position, self._events = phase, False, 0, events

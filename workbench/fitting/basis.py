@@ -195,6 +195,7 @@ class Basis:
         legendre = _power_to_legendre(power_t)
         if self.kind == "orthonormal":  # k = R·c: the exact product with R's own doubles
             self.check_degree(len(legendre) - 1)
+            assert self.factor is not None  # every orthonormal basis has one (``__post_init__``)
             return upper_multiply_exact(self.factor, legendre)
         return legendre
 
@@ -232,6 +233,7 @@ class Basis:
             return coefficients
         if self.kind == "orthonormal":  # c = R⁻¹·k, exactly
             self.check_degree(len(coefficients) - 1)
+            assert self.factor is not None  # every orthonormal basis has one (``__post_init__``)
             coefficients = upper_solve_exact(self.factor, coefficients)
         power_t = coefficients if self.kind == "scaled" else _legendre_to_power(coefficients)
         # t = (x − centre)/half_width = a + b·x with b = 1/half_width, a = −centre/half_width.

@@ -16,8 +16,11 @@ It leaves its results cached on the ``FitProblem``, so the views do not compute 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
+from .models import PolynomialModel
 from .problem import FitProblem
 
 __all__ = ["DOUBLE_MAX", "numeric_trouble", "range_trouble"]
@@ -31,14 +34,14 @@ def numeric_trouble(problem: FitProblem, theta) -> str | None:
     """Why ``problem`` cannot be computed with at the knobs ``theta`` (a sentence for the user), or None."""
     theta = np.asarray(theta, dtype=np.float64)
     polynomial = problem.is_polynomial and problem.x.size > 0
-    steps = [
+    steps: list[tuple[str, Callable[[], object]]] = [
         ("the width of the data's range", lambda: _finite(_spans(problem))),
         ("the loss and its gradient at these knobs", lambda: _finite(problem.evaluate(theta))),
     ]
     if polynomial:
         steps += [
             ("the curvature of the loss (its Hessian)", lambda: problem.conditioning),
-            ("the exact least-squares fit", lambda: _finite(problem.exact.monomial)),
+            ("the exact least-squares fit", lambda: _finite(_exact_monomial(problem))),
             ("the curve at the data points", lambda: _finite(problem.predict(theta))),
             ("the knobs as coefficients of powers of x", lambda: _finite(problem.monomial_coefficients(theta))),
         ]
@@ -78,6 +81,13 @@ def _spans(problem: FitProblem) -> np.ndarray:
     return SPAN_ROOM * np.array([np.ptp(problem.x), np.ptp(problem.y)])
 
 
+def _exact_monomial(problem: FitProblem) -> np.ndarray:
+    """The exact fit's powers-of-x coefficients (a polynomial with data always has an exact fit)."""
+    exact = problem.exact
+    assert exact is not None
+    return exact.monomial
+
+
 def _finite(value) -> None:
     """Raise FloatingPointError unless every number in ``value`` (arrays, floats, tuples of them) is finite."""
     parts = value if isinstance(value, tuple) else (value,)
@@ -96,9 +106,9 @@ def _explain(problem: FitProblem, what: str) -> str:
         )
     fix = "rescale x and y to numbers nearer 1 (change their units, or subtract an offset)"
     model = problem.model
-    if problem.is_polynomial and model.basis.kind == "monomial" and model.degree > 1:
+    if isinstance(model, PolynomialModel) and model.basis.kind == "monomial" and model.degree > 1:
         fix += ", or choose the Scaled or Legendre basis or a lower degree"
-    elif problem.is_polynomial and model.degree > 1:
+    elif isinstance(model, PolynomialModel) and model.degree > 1:
         fix += ", or choose a lower degree"
     return (
         f"{what} cannot be computed in double precision{where}: the numbers pass about "

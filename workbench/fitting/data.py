@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, SupportsIndex, cast
 
 import numpy as np
 
@@ -49,8 +49,8 @@ def _frozen_points(values: object, what: str) -> np.ndarray:
     """Copy `values` into a read-only finite 1-D float64 array, so no caller can change a dataset later."""
     # A column read for us (see ``dataset_from_table``) is read-only and has no writable view anywhere.
     adopted = any(values is given for given in getattr(_adoptable, "arrays", ()))
-    try:
-        arr = values if adopted else np.array(values, dtype=np.float64)
+    try:  # an adopted value is one of those arrays
+        arr = cast(np.ndarray, values) if adopted else np.array(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise DataError(f"{what} must be numbers ({exc})") from None
     if arr.ndim != 1:
@@ -133,7 +133,7 @@ class Dataset:
             and self._labels == other._labels
             and np.array_equal(self.x, other.x)
             and np.array_equal(self.y, other.y)
-            and (self.sigma is None or np.array_equal(self.sigma, other.sigma))
+            and (self.sigma is None or (other.sigma is not None and np.array_equal(self.sigma, other.sigma)))
         )
 
     def __hash__(self) -> int:
@@ -339,7 +339,7 @@ def _check_column_index(role: str, index: object, path: str | None) -> None:
     try:
         if isinstance(index, bool):  # True would index as 1, or as a mask (an array of the wrong shape)
             raise TypeError
-        operator.index(index)
+        operator.index(cast(SupportsIndex, index))  # the probe: TypeError when it is not one
     except TypeError:
         raise DataError(
             f"the {role} column index {index!r} is not a whole number: give the column's 0-based "

@@ -22,7 +22,7 @@ from .basis import Basis, check_degree
 from .legendre import legendre_columns
 from .losses import Loss
 from .models import inverse_sigma
-from .orthonormal import independent_columns, pivot_floor
+from .orthonormal import independent_columns, pivot_floor, qr_r
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ def _solve_refined(x, y, stable: Basis, degree: int, rounds: int = 3, root_weigh
     norms = np.linalg.norm(design, axis=0)
     norms[norms == 0] = 1.0
     scaled = design / norms
-    r_factor = np.linalg.qr(scaled, mode="r")
+    r_factor = qr_r(scaled)
     independent = independent_columns(r_factor, np.ones(degree + 1), pivot_floor(x.size, degree + 1))
     if len(independent) == degree + 1:
         # Semi-normal equations RᵀR·c = Aᵀy (R from QR, so AᵀA is never formed); the refinement below
@@ -197,8 +197,8 @@ def _solve_refined(x, y, stable: Basis, degree: int, rounds: int = 3, root_weigh
             residual = residual + (f - scaled @ step).astype(wide)
             # ``rounds`` always; more while an ill-conditioned start is still being corrected.
             size = float(np.linalg.norm(step))
-            scale = float(np.linalg.norm((solution * norms).astype(np.float64)))
-            if done + 1 >= rounds and (size >= 0.5 * previous or size <= 4 * np.finfo(float).eps * scale):
+            magnitude = float(np.linalg.norm((solution * norms).astype(np.float64)))
+            if done + 1 >= rounds and (size >= 0.5 * previous or size <= 4 * np.finfo(float).eps * magnitude):
                 break
             previous = size
     hi = solution.astype(np.float64)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .formula_model import FormulaModel
 from .problem import FitProblem
@@ -34,7 +35,7 @@ class ExportError(ValueError):
 
 
 # -- numbers ------------------------------------------------------------------------------------------------
-def _checked(coefficients: Sequence[float]) -> list[float]:
+def _checked(coefficients: ArrayLike) -> list[float]:
     """Plain Python floats (``repr`` of a NumPy scalar would read ``np.float64(…)``), all finite."""
     values = [float(c) for c in np.asarray(coefficients, dtype=np.float64).ravel()]
     if not values:
@@ -65,12 +66,12 @@ def _latex_number(value: float) -> tuple[str, bool]:
 
 
 # -- formulas -----------------------------------------------------------------------------------------------
-def _terms(coefficients: Sequence[float]) -> list[tuple[int, float]]:
+def _terms(coefficients: ArrayLike) -> list[tuple[int, float]]:
     """(power, coefficient) of the non-zero terms, lowest power first."""
     return [(i, c) for i, c in enumerate(_checked(coefficients)) if c != 0.0]
 
 
-def formula_text(coefficients: Sequence[float]) -> str:
+def formula_text(coefficients: ArrayLike) -> str:
     """The polynomial Σ k_i·x^i as readable text: ``y = 1.5 + 2.25·x − 0.5·x^2``."""
     parts: list[str] = []
     for power, c in _terms(coefficients):
@@ -87,7 +88,7 @@ def formula_text(coefficients: Sequence[float]) -> str:
     return "y = " + (" ".join(parts) if parts else "0")
 
 
-def formula_latex(coefficients: Sequence[float]) -> str:
+def formula_latex(coefficients: ArrayLike) -> str:
     """The polynomial in LaTeX: ``y = 1.5 + 2.25x - 0.5x^{2}``, tiny or huge numbers as a\\times 10^{n}."""
     parts: list[str] = []
     for power, c in _terms(coefficients):
@@ -105,21 +106,21 @@ def formula_latex(coefficients: Sequence[float]) -> str:
     return "y = " + (" ".join(parts) if parts else "0")
 
 
-def formula_numpy(coefficients: Sequence[float]) -> str:
+def formula_numpy(coefficients: ArrayLike) -> str:
     """A NumPy expression in ``x`` (needs ``import numpy as np``) that evaluates the polynomial exactly as
     ``np.polynomial.polynomial.polyval`` does with these coefficients: every one is kept, zeros too."""
     values = ", ".join(repr(c) for c in _checked(coefficients))
     return f"np.polynomial.polynomial.polyval(x, [{values}])"
 
 
-FORMATTERS: dict[str, Callable[[Sequence[float]], str]] = {
+FORMATTERS: dict[str, Callable[[ArrayLike], str]] = {
     "text": formula_text,
     "latex": formula_latex,
     "numpy": formula_numpy,
 }
 
 
-def formula(coefficients: Sequence[float], form: str) -> str:
+def formula(coefficients: ArrayLike, form: str) -> str:
     """The polynomial with these powers-of-x coefficients in ``form`` ("text", "latex" or "numpy")."""
     try:
         formatter = FORMATTERS[form]

@@ -42,6 +42,8 @@ class FormulaError(ValueError):
         self.message = message
         self.text = text
         self.position = position
+        self.line: int | None
+        self.column: int | None
         self.line, self.column = _line_and_column(text, position) if position is not None else (None, None)
         super().__init__(str(self))
 
@@ -52,7 +54,7 @@ class FormulaError(ValueError):
 
     def marked(self) -> str:
         """The offending line with a caret under the column (for a monospaced message box or terminal)."""
-        if self.line is None:
+        if self.line is None or self.column is None:
             return ""
         line = self.text.split("\n")[self.line - 1]
         return f"{line}\n{' ' * (self.column - 1)}^"

@@ -19,6 +19,7 @@ numbers, which the optimisers treat as a failed step and ``nonfinite_reason`` pu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from .formula_text import render
 from .losses import Loss
 from .models import LossGraph, residual_node
 
-_QUIET = {"all": "ignore"}
+_QUIET: dict[str, Any] = {"all": "ignore"}
 _BINARY_OPS = {"+": ops.add, "-": ops.sub, "*": ops.mul, "/": ops.div}
 
 
@@ -68,11 +69,12 @@ def fold_constants(tree: Expr) -> Expr:
         if isinstance(argument, Number):
             return _folded(folded, getattr(ops, tree.function)(constant(argument.value)).value)
         return folded
+    assert isinstance(tree, Binary)  # the one kind of node left
     left, right = fold_constants(tree.left), fold_constants(tree.right)
-    folded = Binary(tree.position, tree.op, left, right)
+    binary = Binary(tree.position, tree.op, left, right)
     if isinstance(left, Number) and isinstance(right, Number):
-        return _folded(folded, _apply(tree.op, constant(left.value), right).value)
-    return folded
+        return _folded(binary, _apply(tree.op, constant(left.value), right).value)
+    return binary
 
 
 def _folded(tree: Expr, value) -> Number:
@@ -105,6 +107,7 @@ def build(tree: Expr, x: Node, knobs: dict[str, Node]) -> Node:
         return ops.neg(build(tree.operand, x, knobs))
     if isinstance(tree, Call):
         return getattr(ops, tree.function)(build(tree.argument, x, knobs))
+    assert isinstance(tree, Binary)  # the one kind of node left
     left = build(tree.left, x, knobs)
     if tree.op == "^" and isinstance(tree.right, Number):
         return _apply("^", left, tree.right)

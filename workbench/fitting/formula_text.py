@@ -39,6 +39,7 @@ def _render(tree: Expr, values: dict[str, float], digits: int) -> tuple[str, int
     if isinstance(tree, Negate):
         text, precedence = _render(tree.operand, values, digits)
         return "-" + (text if precedence > _PREFIX else f"({text})"), _PREFIX
+    assert isinstance(tree, Binary)  # the one kind of node left
     return _binary(tree, values, digits)
 
 

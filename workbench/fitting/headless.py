@@ -49,6 +49,7 @@ def fit_and_report(dataset, request: FitRequest) -> dict:
         dataset.x, dataset.y, request.degree, request.basis, Loss(request.loss), sigma=dataset.sigma
     )
     exact = problem.exact
+    assert exact is not None  # a polynomial, and the command line refuses a file without data
     if request.optimizer != "exact" and not np.all(np.isfinite(problem.design_matrix)):
         raise ValueError(
             f"x values up to {np.max(np.abs(dataset.x)):.3g} raised to the power {request.degree} overflow "
@@ -57,6 +58,8 @@ def fit_and_report(dataset, request: FitRequest) -> dict:
     check_batch_size(request.batch_size, dataset.n)
     run = _run(problem, request)
     fitted = run["fitted"]
+    conditioning = problem.conditioning
+    assert conditioning is not None  # a polynomial's
     out = {
         "n_points": int(dataset.n),
         "weighted": dataset.sigma is not None,
@@ -85,8 +88,8 @@ def fit_and_report(dataset, request: FitRequest) -> dict:
         "summary": run["summary"],
         "hint": run["hint"],
         "reached_optimum": run["reached_optimum"],
-        "condition_number": _finite_or_none(problem.conditioning.condition_number),
-        "max_stable_lr": _finite_or_none(problem.conditioning.max_stable_lr),
+        "condition_number": _finite_or_none(conditioning.condition_number),
+        "max_stable_lr": _finite_or_none(conditioning.max_stable_lr),
         "note": "; ".join(
             filter(
                 None,
@@ -129,6 +132,7 @@ def batch_noise_hint(result, batch_size: int) -> str:
 def _run(problem: FitProblem, request: FitRequest) -> dict:
     """The exact solve, or a run of the optimiser from all knobs at 0; the curve it ends on, stably."""
     exact = problem.exact
+    assert exact is not None  # a polynomial with data
     if request.optimizer == "exact":
         return {
             "lr": None,
@@ -211,11 +215,13 @@ def curve_statistics(problem: FitProblem, fitted: np.ndarray) -> dict:
 def _least_squares_statistics(problem: FitProblem) -> dict:
     """Standard errors, covariance and t values of the least-squares fit (None where they do not exist)."""
     report = problem.report if problem.loss.is_squared_error else None
-    none = {"exact_coefficients": problem.exact.monomial, "standard_errors": None, "covariance": None, "t_values": None}
+    exact = problem.exact
+    assert exact is not None  # a polynomial with data
+    none = {"exact_coefficients": exact.monomial, "standard_errors": None, "covariance": None, "t_values": None}
     if report is None:
         why = f"standard errors describe a least-squares fit; this fit minimises {problem.loss.kind.upper()}"
         return {**none, "standard_errors_unavailable": why}
-    if report.standard_errors is None:
+    if report.standard_errors is None or report.covariance is None:  # both exist or neither
         return {**none, "standard_errors_unavailable": report.why}
     return {
         "exact_coefficients": report.coefficients,
@@ -234,6 +240,7 @@ def _bands(problem: FitProblem, request: FitRequest) -> dict:
         out["unavailable"] = f"intervals describe a least-squares fit; this fit minimises {problem.loss.kind.upper()}"
         return out
     report = problem.report
+    assert report is not None  # a polynomial's
     sigma = request.band_sigma
     fitted, c_lo, c_hi, p_lo, p_hi = bands(report, x_new, request.level, sigma_new=sigma)
     out.update(

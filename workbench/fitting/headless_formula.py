@@ -29,7 +29,7 @@ from .headless import (
     curve_statistics,
     finite_list,
 )
-from .least_squares import LM_KIND, LM_NAME, solve_least_squares
+from .least_squares import LM_KIND, LM_NAME, LMTrainer, solve_least_squares
 from .losses import Loss
 from .nonlinear_report import NonlinearFit
 from .optimizers import OPTIMIZER_NAMES
@@ -157,6 +157,7 @@ def start_values(model: FormulaModel, dataset, text: str | None) -> Start:
 def _lm_run(problem: FitProblem, start: Start, request: FormulaRequest) -> dict:
     """Levenberg–Marquardt from the start values: the fit and its own landmark."""
     trainer = problem.trainer(LM_KIND, 0.0, start.values, StopRules(max_steps=request.steps))
+    assert isinstance(trainer, LMTrainer)  # what LM_KIND asks for
     result = trainer.run_to_end()
     fit = trainer.report()
     return {
@@ -271,7 +272,9 @@ def _gap(loss: float, landmark: NonlinearFit | None) -> dict:
 
 def _least_squares_statistics(problem: FitProblem, landmark: NonlinearFit | None) -> dict:
     """Standard errors, t values, covariance and correlation of LM's fit, keyed by parameter name."""
-    names = problem.model.parameter_names
+    model = problem.model
+    assert isinstance(model, FormulaModel)  # the command line's formula fits
+    names = model.parameter_names
     none = {"standard_errors": None, "t_values": None, "covariance": None, "correlation": None}
     if landmark is None:
         why = f"standard errors describe a least-squares fit; this fit minimises {problem.loss.kind.upper()}"

@@ -23,8 +23,9 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from .jacobian import ProblemResiduals
-from .levenberg_marquardt import CONVERGED, MAX_STEPS, STALLED, LevenbergMarquardt, LMSettings
+from .levenberg_marquardt import CONVERGED, MAX_STEPS, STALLED, LevenbergMarquardt, LMSettings, LMStep
 from .nonlinear_report import NonlinearFit, nonlinear_report
+from .stop_signal import StopSignal
 from .training import StepRecord, StopReason, StopRules, TrainResult
 
 LM_KIND = "lm"
@@ -40,7 +41,7 @@ def solve_least_squares(
     problem,
     start,
     settings: LMSettings = LMSettings(),
-    stop_event: threading.Event | None = None,
+    stop_event: StopSignal | None = None,
 ) -> NonlinearFit:
     """Levenberg–Marquardt from ``start`` to the end, and the fit's statistics there.
 
@@ -104,7 +105,7 @@ class LMTrainer:
         problem,
         params,
         rules: StopRules = StopRules(),
-        stop_event: threading.Event | None = None,
+        stop_event: StopSignal | None = None,
         settings: LMSettings | None = None,
     ):
         self.problem = problem
@@ -120,7 +121,9 @@ class LMTrainer:
         self.best_loss, _ = self.residuals.loss_and_gradient(self.solver.r, self.solver.J)
         self.best_params = self.params.copy()
         self.result: TrainResult | None = None
-        self.last_step = None  # the LMStep behind the last record (damping, radius, trials) for a live view
+        self.last_step: LMStep | None = (
+            None  # the LMStep behind the last record (damping, radius, trials) for a live view
+        )
 
     @property
     def evaluations(self) -> int:

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .stop_signal import StopSignal
+
 EPS = np.finfo(np.float64).eps
 ResidualsAndJacobian = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 Residuals = Callable[[np.ndarray], np.ndarray]
@@ -123,7 +125,7 @@ class LevenbergMarquardt:
         start,
         settings: LMSettings = LMSettings(),
         residuals: Residuals | None = None,
-        stop_event: threading.Event | None = None,
+        stop_event: StopSignal | None = None,
         resolution: float = 0.0,
     ):
         self.evaluate = evaluate
@@ -134,9 +136,10 @@ class LevenbergMarquardt:
         self.params = np.array(start, dtype=np.float64)
         if self.params.ndim != 1 or not np.all(np.isfinite(self.params)):
             raise ValueError("the start values must be finite numbers")
-        r, J = self._checked(self.params)
-        if r is None:
+        checked = self._checked(self.params)
+        if checked is None:
             raise ValueError("the residuals or their Jacobian are not finite numbers at the start values")
+        r, J = checked
         self.r, self.J = r, J
         self.sse = float(r @ r)
         self.scale = np.maximum(np.linalg.norm(J, axis=0), 0.0)
@@ -258,10 +261,11 @@ class LevenbergMarquardt:
         millionth of its size in one step: the linear model that chose the step said that parameter
         mattered, and a step that makes the fit stop depending on it (b in 1 − exp(−b·x) sent far out
         on its plateau) leaves LM nothing to steer it back with."""
-        r, J = self._checked(trial)
+        checked = self._checked(trial)
         self.evaluations += 1
-        if r is None:
+        if checked is None:
             return False
+        r, J = checked
         before, after = np.linalg.norm(jacobian_before, axis=0), np.linalg.norm(J, axis=0)
         if np.any(after < COLLAPSE * before):
             return False
@@ -277,11 +281,11 @@ class LevenbergMarquardt:
             return CONVERGED, f"{why}; the gradient vanishes (to rounding)"
         return STALLED, f"{why}, yet the gradient is not small (cos {cosine:.2g}): try other start values"
 
-    def _checked(self, theta: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    def _checked(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         r, J = self.evaluate(theta)
         r, J = np.asarray(r, dtype=np.float64), np.asarray(J, dtype=np.float64)
         if not (np.all(np.isfinite(r)) and np.all(np.isfinite(J))):
-            return None, None
+            return None
         return r, J
 
     # -- to the end ----------------------------------------------------------------------------------

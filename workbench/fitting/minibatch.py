@@ -13,7 +13,6 @@ B = N every batch is the whole data and a step is exactly a full-batch gradient-
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -21,6 +20,7 @@ import numpy as np
 
 from .losses import Loss
 from .optimizers import Optimizer
+from .stop_signal import StopSignal
 from .training import StepRecord, StopRules, Trainer, Yardstick
 
 
@@ -113,7 +113,7 @@ class MiniBatchTrainer(Trainer):
         batch_size: int,
         seed: int = 0,
         rules: StopRules = StopRules(),
-        stop_event: threading.Event | None = None,
+        stop_event: StopSignal | None = None,
         monitor: Callable[[np.ndarray], float] | None = None,
         monitor_every: int = 1,
         yardstick: Yardstick | None = None,

@@ -15,12 +15,21 @@ y − ŷ, as everywhere in the workbench.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from .stats import sigma_profile, t_quantile
 
 HIGH_CORRELATION = 0.9999
+
+
+class CurveModel(Protocol):
+    """What a fit needs of its model: the curve of parameters ``theta`` at any x."""
+
+    def predict(self, theta, x) -> np.ndarray:
+        """ŷ at ``x`` for the parameters ``theta``."""
+        ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,7 +56,7 @@ class NonlinearFit:
     weighted: bool
     warnings: tuple[str, ...]
     why: str | None
-    model: object  # the model, for the curve and its bands at any x
+    model: CurveModel  # the model, for the curve and its bands at any x
     sigma_x: np.ndarray | None = None  # weighted: the distinct data x, ascending …
     sigma_at_x: np.ndarray | None = None  # … and the data's σ there (as ``FitReport``'s: a new point's σ)
 
@@ -205,10 +214,13 @@ def nonlinear_report(
     tss = float(np.sum(w * (y - centre) ** 2))
     r_squared = 1.0 - rss / tss if tss > 0 else float("nan")
     notes: list[str] = []
+    covariance: np.ndarray | None
+    why: str | None
     covariance, why = (None, f"{n} points for {p} parameters leave no degrees of freedom") if dof <= 0 else (None, None)
     if dof > 0:
         covariance, why = covariance_from_jacobian(jacobian, rss / dof)
-    errors = correlation = None
+    errors: np.ndarray | None = None
+    correlation: np.ndarray | None = None
     if covariance is not None:
         errors = np.sqrt(np.maximum(np.diag(covariance), 0.0))
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -26,6 +26,7 @@ import operator
 import re
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import TypedDict
 
 import numpy as np
 
@@ -213,8 +214,16 @@ class Reading:
         return "decimal point" if self.decimal == "." else "decimal comma"
 
 
-POINT_READING = dict(decimal=".", thousands=Form.AMBIGUOUS_COMMA, refused=Form.COMMA)
-COMMA_READING = dict(decimal=",", thousands=Form.AMBIGUOUS_DOT, refused=Form.POINT)
+class Convention(TypedDict):
+    """The fields of a ``Reading`` that make a convention (``Reading(**POINT_READING, chosen=...)``)."""
+
+    decimal: str
+    thousands: Form | None
+    refused: Form
+
+
+POINT_READING = Convention(decimal=".", thousands=Form.AMBIGUOUS_COMMA, refused=Form.COMMA)
+COMMA_READING = Convention(decimal=",", thousands=Form.AMBIGUOUS_DOT, refused=Form.POINT)
 
 
 _CHOOSE = "Choose how this file writes numbers (workbench fit --decimal point or comma; Numbers in File › Open data)"

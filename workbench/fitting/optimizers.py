@@ -110,13 +110,13 @@ class Adam(Optimizer):
         super().__init__(lr)
 
     def reset(self):
-        self.m = None
-        self.v = None
+        self.m: np.ndarray | None = None
+        self.v: np.ndarray | None = None
         self.t = 0
         self.eps_abs = 0.0
 
     def update(self, params, grad, loss=None):
-        if self.m is None:
+        if self.m is None or self.v is None:
             self.m = np.zeros_like(grad)
             self.v = np.zeros_like(grad)
             scale = float(np.max(np.abs(grad))) if grad.size else 0.0

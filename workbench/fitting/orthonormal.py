@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 
@@ -55,7 +56,7 @@ def orthonormal_factor(t: np.ndarray, size: int, sigma=None) -> tuple[float, ...
     full = np.diag(1.0 / np.sqrt(2.0 * np.arange(size) + 1.0))  # dependent columns: the interval's norm
     if independent:
         # The R of a subset of A's columns is the R of the same columns of R (A = Q·R): no second pass.
-        sub = r if len(independent) == size else np.linalg.qr(r[:, independent], mode="r")
+        sub = r if len(independent) == size else qr_r(r[:, independent])
         sub = sub * np.sign(np.diag(sub))[:, None]  # a positive diagonal: φ_j leads with +P_j
         full[np.ix_(independent, independent)] = sub / np.sqrt(t.size)
     return pack_upper(full)
@@ -64,6 +65,11 @@ def orthonormal_factor(t: np.ndarray, size: int, sigma=None) -> tuple[float, ...
 def interval_factor(size: int) -> tuple[float, ...]:
     """R for no data: φ_j = √(2j+1)·P_j, orthonormal on [−1, 1] under the uniform mean."""
     return pack_upper(np.diag(1.0 / np.sqrt(2.0 * np.arange(size) + 1.0)))
+
+
+def qr_r(a: np.ndarray) -> np.ndarray:
+    """R of A = Q·R, upper triangular (``np.linalg.qr(a, mode="r")``, which keeps no Q)."""
+    return cast(np.ndarray, np.linalg.qr(a, mode="r"))  # NumPy's stubs say QRResult for every mode
 
 
 def pivot_floor(rows: int, columns: int) -> float:
@@ -81,7 +87,7 @@ def _chunked_r(t: np.ndarray, size: int, root_v) -> tuple[np.ndarray, np.ndarray
         if root_v is not None:
             block = block * root_v[start : start + CHUNK_ROWS, None]
         squares += np.einsum("ij,ij->j", block, block)
-        r = np.linalg.qr(np.vstack([r, block]), mode="r")
+        r = qr_r(np.vstack([r, block]))
     if r.shape[0] < size:  # fewer points than columns: zero rows (the columns beyond are dependent)
         r = np.vstack([r, np.zeros((size - r.shape[0], size))])
     return r, np.sqrt(squares)
@@ -94,7 +100,7 @@ def independent_columns(r: np.ndarray, norms: np.ndarray, floor: float) -> list[
     for j in range(r.shape[1]):
         if norms[j] <= 0 or len(kept) >= r.shape[0]:  # no data left to tell a new column apart
             continue
-        pivot = np.linalg.qr(r[:, kept + [j]], mode="r")[-1, -1]
+        pivot = qr_r(r[:, kept + [j]])[-1, -1]
         if abs(pivot) > floor * norms[j]:
             kept.append(j)
     return kept

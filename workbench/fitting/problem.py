@@ -33,6 +33,7 @@ from .minibatch import MiniBatchTrainer
 from .models import LossGraph, MLPModel, PolynomialModel, inverse_sigma
 from .optimizers import make_optimizer
 from .stats import FitReport, fit_report
+from .stop_signal import StopSignal
 from .surface import numeric_surface, polynomial_surface, quadratic_surface_at
 from .training import StopRules, Trainer, Yardstick
 
@@ -96,6 +97,13 @@ class FitProblem:
     def is_polynomial(self) -> bool:
         """True for polynomial models (closed-form optimum, quadratic loss surface)."""
         return isinstance(self.model, PolynomialModel)
+
+    @property
+    def polynomial_model(self) -> PolynomialModel:
+        """The model, for callers that have checked ``is_polynomial`` (TypeError for any other model)."""
+        if not isinstance(self.model, PolynomialModel):
+            raise TypeError(f"a {type(self.model).__name__} is not a polynomial model")
+        return self.model
 
     @property
     def n_params(self) -> int:
@@ -206,7 +214,7 @@ class FitProblem:
         key = theta.tobytes()
         memo = self._stable_memo
         if memo is None or memo[0] != key:
-            memo = (key, self.model.basis.convert_split(theta, self.stable_basis))
+            memo = (key, self.polynomial_model.basis.convert_split(theta, self.stable_basis))
             self._stable_memo = memo
         return memo[1]
 
@@ -221,7 +229,7 @@ class FitProblem:
 
     def monomial_coefficients(self, theta) -> np.ndarray:
         """k0..kD as powers of the user's original x (polynomials only)."""
-        return self.model.basis.to_monomial(theta)
+        return self.polynomial_model.basis.to_monomial(theta)
 
     # -- landmarks ------------------------------------------------------------------------------
     @cached_property
@@ -229,7 +237,8 @@ class FitProblem:
         """The least-squares optimum in the model's basis (None for the neural net or no data)."""
         if not self.is_polynomial or self.x.size == 0:
             return None
-        return solve_exact(self.x, self.y, self.model.degree, self.model.basis, self.loss, self.sigma)
+        model = self.polynomial_model
+        return solve_exact(self.x, self.y, model.degree, model.basis, self.loss, self.sigma)
 
     @cached_property
     def report(self) -> FitReport | None:
@@ -241,18 +250,20 @@ class FitProblem:
         if not self.is_polynomial:
             return None
         if self.x.size == 0:
-            return fit_report(self.x, self.y, self.model.degree, weights=self.weights)  # (says why: no data)
+            return fit_report(self.x, self.y, self.polynomial_model.degree, weights=self.weights)  # (says why: no data)
         # The exact optimum is the plain least-squares solution unless a ridge penalty changed it: then the
         # report (of the plain fit) solves its own.  Either way the solve is done once per problem.
         plain = not (self.loss.l2 and self.loss.is_squared_error)
-        return fit_report(self.x, self.y, self.model.degree, weights=self.weights, fit=self.exact if plain else None)
+        degree = self.polynomial_model.degree
+        return fit_report(self.x, self.y, degree, weights=self.weights, fit=self.exact if plain else None)
 
     @cached_property
     def design_matrix(self) -> np.ndarray:
         """Columns φ_i(x) of the polynomial model at the data x (polynomials only)."""
         if not self.is_polynomial:
             raise ValueError("a neural net has no design matrix")
-        return self.model.basis.design_matrix(self.x, self.model.degree)
+        model = self.polynomial_model
+        return model.basis.design_matrix(self.x, model.degree)
 
     @cached_property
     def conditioning(self) -> Conditioning | None:
@@ -337,13 +348,11 @@ class FitProblem:
         if not (self.is_polynomial and self.loss.is_squared_error and self.x.size):
             return None
         value, grad = evaluation
-        return quadratic_surface_at(
-            value, np.asarray(grad, dtype=np.float64), self.hessian, theta, i, j, a_values, b_values
-        )
+        hessian = self.hessian
+        assert hessian is not None  # a squared-error polynomial always has one
+        return quadratic_surface_at(value, np.asarray(grad, dtype=np.float64), hessian, theta, i, j, a_values, b_values)
 
-    def surface(
-        self, theta, i: int, j: int, a_values, b_values, stop: threading.Event | None = None
-    ) -> np.ndarray | None:
+    def surface(self, theta, i: int, j: int, a_values, b_values, stop: StopSignal | None = None) -> np.ndarray | None:
         """Loss over a grid of coefficients i (columns) and j (rows), the others fixed at theta."""
         if self.is_polynomial:
             return polynomial_surface(

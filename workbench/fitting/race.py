@@ -21,6 +21,7 @@ from .learning_rates import adam_lr, curvature_lr
 from .least_squares import LM_KIND, LM_NAME, landmark_loss
 from .optimizers import OPTIMIZER_NAMES
 from .step_size import local_conditioning, step_size_guide
+from .stop_signal import StopSignal
 
 RACE_KINDS = ("gd", "momentum", "nesterov", "adam", "nudge")  # the default line-up of the window's race panel
 ALL_RACE_KINDS = ("gd", "momentum", "nesterov", "adam", "cg", "lbfgs", LM_KIND, "sgd", "nudge")  # what a Race takes
@@ -116,7 +117,7 @@ class Race:
         kinds=RACE_KINDS,
         steps: int = 2000,
         lrs: dict | None = None,
-        stop: threading.Event | None = None,
+        stop: StopSignal | None = None,
         nudge_scale: float | None = None,
         batch_size: int | None = None,
         seed: int = 0,

@@ -123,11 +123,11 @@ def _finite_or_none(value) -> float | None:
 def parameter_rows(report: Report) -> list[dict]:
     """One dict per coefficient or parameter: name, value, std_error, t_value (and power, for polynomials)."""
     ses, ts = report.standard_errors, report.t_values
-    names = report.names if is_formula(report) else [f"k{i}" for i in range(report.degree + 1)]
+    names = report.names if isinstance(report, NonlinearFit) else [f"k{i}" for i in range(report.degree + 1)]
     rows = []
     for i, name in enumerate(names):
-        row = {"name": name}
-        if not is_formula(report):
+        row: dict[str, object] = {"name": name}
+        if not isinstance(report, NonlinearFit):
             row["power"] = i
         row.update(
             value=float(report.coefficients[i]),
@@ -157,7 +157,7 @@ def summary_rows(report: Report) -> list[tuple[str, str, float | int | str | Non
         ("dof", "residual degrees of freedom", int(report.dof)),
         ("n_points", "N", int(report.n_points)),
     ]
-    if is_formula(report):
+    if isinstance(report, NonlinearFit):
         return rows + [
             ("steps", "Levenberg–Marquardt steps", int(report.steps)),
             ("stop_reason", "stopped because", report.stop_reason),
@@ -167,7 +167,7 @@ def summary_rows(report: Report) -> list[tuple[str, str, float | int | str | Non
 
 def fitted_formula(report: Report) -> str:
     """The fitted curve as text, in the user's x, with every digit: ``y = 1.5 + 2.25·x`` or the user's formula."""
-    if is_formula(report):
+    if isinstance(report, NonlinearFit):
         model = report.model
         if isinstance(model, FormulaModel):
             return f"y = {model.with_values(report.params)}"
@@ -179,7 +179,7 @@ def describe_fit(report: Report, data: ReportData = PLAIN_DATA) -> str:
     """The report's first line: what was fitted to which points."""
     points = data.points(report.n_points)
     weighted = report.weighted
-    if is_formula(report):
+    if isinstance(report, NonlinearFit):
         model = report.model
         what = f"y = {model.text}" if isinstance(model, FormulaModel) else "the model"
         fit = "Weighted nonlinear least-squares (weights 1/σ²)" if weighted else "Nonlinear least-squares"
@@ -194,7 +194,7 @@ def describe_fit(report: Report, data: ReportData = PLAIN_DATA) -> str:
 # -- the three formats ---------------------------------------------------------------------------------------
 def report_dict(report: Report, data: ReportData = PLAIN_DATA) -> dict:
     """The report as JSON-ready data (a number that is not finite, or not available, is ``None``)."""
-    nonlinear = is_formula(report)
+    nonlinear = isinstance(report, NonlinearFit)
     covariance = None
     if report.covariance is not None:
         covariance = [[_finite_or_none(v) for v in row] for row in report.covariance]
@@ -214,7 +214,7 @@ def report_dict(report: Report, data: ReportData = PLAIN_DATA) -> dict:
         },
         "residuals_are": "y − ŷ (data minus curve)",
     }
-    if nonlinear:
+    if isinstance(report, NonlinearFit):
         out["formula_model"] = report.model.text if isinstance(report.model, FormulaModel) else None
     else:
         out["coefficients_are"] = "powers of x: y = k0 + k1·x + k2·x^2 + …"
@@ -222,7 +222,7 @@ def report_dict(report: Report, data: ReportData = PLAIN_DATA) -> dict:
     out["residual_units"] = "sigma" if report.weighted else "y"
     out.update({key: value for key, _, value in summary_rows(report)})
     out["covariance"] = covariance
-    if nonlinear:
+    if isinstance(report, NonlinearFit):
         correlation = report.correlation
         out["correlation"] = None if correlation is None else [[_finite_or_none(v) for v in r] for r in correlation]
     out.update(
@@ -232,7 +232,7 @@ def report_dict(report: Report, data: ReportData = PLAIN_DATA) -> dict:
             "warnings": list(report.warnings),
         }
     )
-    if nonlinear:
+    if isinstance(report, NonlinearFit):
         out["formula"] = {"text": fitted_formula(report)}
     else:
         out["formula"] = {form: export.formula(report.coefficients, form) for form in export.FORMULA_FORMS}
@@ -273,7 +273,7 @@ def report_csv(report: Report, data: ReportData = PLAIN_DATA) -> str:
 
 def report_text(report: Report, data: ReportData = PLAIN_DATA) -> str:
     """The report as plain text for people: a coefficient table, the statistics, the notes, the formula."""
-    nonlinear = is_formula(report)
+    nonlinear = isinstance(report, NonlinearFit)
     lines = [describe_fit(report, data)]
     if not nonlinear:
         lines.append("Coefficients of powers of x: y = k0 + k1·x + k2·x^2 + …")
@@ -328,7 +328,7 @@ def save_report(report: Report, path: str | Path, fmt: str, data: ReportData = P
 
 def correlation_of(report: Report) -> np.ndarray | None:
     """The parameters' correlation matrix (None without standard errors)."""
-    if is_formula(report):
+    if isinstance(report, NonlinearFit):
         return report.correlation
     if report.covariance is None or report.standard_errors is None:
         return None

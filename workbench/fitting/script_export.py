@@ -160,7 +160,7 @@ def fit_script(problem: FitProblem, theta, title: str = "", x_name: str = "x", y
     if not np.all(np.isfinite(theta)):
         raise not_finite
     try:
-        legendre = problem.model.basis.convert(theta, stable)
+        legendre = problem.polynomial_model.basis.convert(theta, stable)
         powers = problem.monomial_coefficients(theta)
     except OverflowError:  # an exact coefficient beyond the doubles' range
         raise not_finite from None
@@ -171,7 +171,7 @@ def fit_script(problem: FitProblem, theta, title: str = "", x_name: str = "x", y
     if problem.sigma is not None:
         subject += " (weighted by 1/sigma**2)"
     return _SCRIPT.substitute(
-        degree=problem.model.degree,
+        degree=problem.polynomial_model.degree,
         subject=subject,
         title=repr(name),
         x_name=repr(x_name or "x"),

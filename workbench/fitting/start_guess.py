@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from .formula_model import FormulaModel, build
 SEARCH_POINTS = 120  # data points the search looks at (evenly spread through the data)
 RANDOM_COMBINATIONS = 20_000
 CHUNK_ELEMENTS = 600_000  # candidates × points evaluated at once (memory)
-_QUIET = {"all": "ignore"}
+_QUIET: dict[str, Any] = {"all": "ignore"}
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,8 @@ class _Search:
         self.tried += count
         return best, sse
 
-    def _best_of(self, rows: np.ndarray) -> tuple[np.ndarray, float]:
+    def _best_of(self, rows: np.ndarray) -> tuple[np.ndarray | None, float]:
+        """The row that fits best and its sum of squares (None and inf when no row gives a finite fit)."""
         chunk = max(1, CHUNK_ELEMENTS // max(self.x.size * (len(self.linear) + 1), 1))
         best_row, best_sse = None, np.inf
         for start in range(0, rows.shape[0], chunk):
@@ -184,7 +186,7 @@ class _Search:
                 trial = np.tile(best, (41, 1))
                 trial[:, j] = best[j] * np.geomspace(0.5, 2.0, 41) if best[j] != 0 else np.linspace(-1, 1, 41)
                 candidate, candidate_sse = self._best_of(trial)
-                if candidate_sse < sse:
+                if candidate is not None and candidate_sse < sse:
                     best, sse = candidate, candidate_sse
         return StartGuess(best, sse, self._names(self.linear), self._names(self.others), self.tried, self._explain())
 

@@ -33,6 +33,7 @@ import numpy as np
 from .basis import Basis, check_degree
 from .exact import ExactFit, _solve_refined, solve_exact
 from .legendre import legendre_columns
+from .orthonormal import qr_r
 from .student_t import LARGE_DF, betainc, t_cdf, t_quantile, t_sf
 
 __all__ = [
@@ -315,7 +316,7 @@ def _stable_factor(x, stable: Basis, degree: int, root_w) -> np.ndarray | None:
         design = design * root_w[:, None]
     norms = np.linalg.norm(design, axis=0)
     norms[norms == 0] = 1.0
-    r_factor = np.linalg.qr(design / norms, mode="r")
+    r_factor = qr_r(design / norms)
     diagonal = np.abs(np.diag(r_factor))
     if diagonal.size == 0 or diagonal.min() <= diagonal.max() * np.finfo(float).eps * x.size:
         return None

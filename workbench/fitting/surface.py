@@ -8,12 +8,12 @@ columns are divided by σ (O(N) extra work, no copy of the whole design matrix).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import numpy as np
 
 from .losses import Loss
+from .stop_signal import StopSignal
 
 
 def quadratic_surface(
@@ -87,7 +87,7 @@ def numeric_surface(
     j: int,
     a_values: np.ndarray,
     b_values: np.ndarray,
-    stop: threading.Event | None = None,
+    stop: StopSignal | None = None,
 ) -> np.ndarray | None:
     """Any model and loss: evaluate ``loss_at`` at every grid point (run it off the GUI thread).
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .problem import FitProblem
+from .stop_signal import StopSignal
 from .training import StopReason, StopRules
 
 DEFAULT_STEPS = 200
@@ -101,7 +102,7 @@ def lr_sweep(
     rates: Sequence[float] | np.ndarray,
     optimizer: str = "gd",
     steps: int = DEFAULT_STEPS,
-    stop: threading.Event | None = None,
+    stop: StopSignal | None = None,
     on_result: Callable[[SweepPoint], None] | None = None,
 ) -> SweepResult:
     """One run of ``steps`` steps from ``theta0`` per rate; ``on_result`` sees each point as it finishes.
@@ -129,7 +130,7 @@ def lr_sweep(
 
 
 def _short_run(
-    problem: FitProblem, theta0: np.ndarray, rate: float, optimizer: str, rules: StopRules, stop: threading.Event
+    problem: FitProblem, theta0: np.ndarray, rate: float, optimizer: str, rules: StopRules, stop: StopSignal
 ) -> SweepPoint | None:
     trainer = problem.trainer(optimizer, rate, theta0, rules, stop)
     last = math.nan

@@ -219,7 +219,7 @@ class Table:
         return same_shape and all(
             a.kind == b.kind
             and (a.values is None) == (b.values is None)
-            and (a.values is None or np.array_equal(a.values, b.values, equal_nan=True))
+            and (a.values is None or (b.values is not None and np.array_equal(a.values, b.values, equal_nan=True)))
             for a, b in zip(self.columns, other.columns)
         )
 

@@ -357,7 +357,7 @@ class _Builder:
             date = parse_date(cell)
             if date.micros is not None and parts.zoned is None:
                 parts.zoned = (date.zoned, start + k)
-            if date.micros is not None and date.zoned == parts.zoned[0]:
+            if date.micros is not None and parts.zoned is not None and date.zoned == parts.zoned[0]:
                 micros[k], good[k] = date.micros, True
             elif parts.first_bad is None:
                 parts.first_bad = (start + k, self._date_reason(cell, date, parts))
@@ -371,6 +371,7 @@ class _Builder:
             return "empty cell (every row needs a value in each chosen column)"
         if date.micros is not None:
             has = "has a time zone" if date.zoned else "has no time zone"
+            assert parts.zoned is not None  # the column's first date set it
             line = self._line_of_row(parts.zoned[1])
             return (
                 f"{shown} {has}, unlike the first date of this column (line {line}): give every time in a "

@@ -74,9 +74,11 @@ def select(
     refused: dict[str, np.ndarray | None] = {}
     for role, j in roles:
         column = table.columns[j]
+        assert column.values is not None  # ``_checked_roles`` refused columns of text
         if column.kind == DATE:
             values[role], refused[role] = column.values, None
         else:
+            assert reading is not None  # a number column was chosen
             values[role], refused[role] = apply_reading(column.values, column.masks, reading)
     bad = _structural_rows(table, [j for _, j in roles])
     for role, _ in roles:
@@ -98,7 +100,7 @@ def select(
         notices.append(_skipped_notice(table, skipped, roles))
     else:
         keep = None
-    if "σ" in values:
+    if sigma is not None and "σ" in values:
         _check_sigma(table, values["σ"], keep, sigma, source)
     if reading is not None:
         notices += _reading_notice(table, roles, reading)
@@ -220,6 +222,7 @@ def _first_problem(table: Table, roles, reading: Reading | None, refused, row: i
         column = table.columns[j]
         mask = refused[role]
         if mask is not None and mask[row]:
+            assert reading is not None  # a number column's cell was refused
             text = column.firsts[reading.refused][1]
             return DataError(_refused_reason(text, reading, table), path=source, line=line, column=j + 1)
         if column.first_bad is not None and column.first_bad[0] == row:
@@ -232,6 +235,7 @@ def _refused_reason(text: str, reading: Reading, table: Table) -> str:
     if reading.chosen:
         why = f"the numbers were set to use a {reading.name}"
     else:
+        assert reading.witness is not None  # a refused cell: the cells decided, and one of them is the witness
         row, example, _ = reading.witness
         why = f"this file writes a {reading.name} ({example!r} on line {table.line_of(row)})"
     return f"{text!r} has a decimal {own}, but {why}"
@@ -273,7 +277,9 @@ def _reading_notice(table: Table, roles, reading: Reading) -> list[str]:
         return min(cells, default=None)
 
     if reading.assumed:
-        row, text = first(Form.AMBIGUOUS_DOT, Form.AMBIGUOUS_COMMA)
+        found = first(Form.AMBIGUOUS_DOT, Form.AMBIGUOUS_COMMA)
+        assert found is not None  # a convention is assumed only for ambiguous cells
+        row, text = found
         mark = "." if "." in text else ","
         as_decimal, as_thousands = float(text.replace(",", ".")), int(text.replace(mark, ""))
         value, other = (as_decimal, as_thousands) if mark == reading.decimal else (as_thousands, as_decimal)

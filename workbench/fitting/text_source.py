@@ -27,9 +27,11 @@ MAX_LINE_CHARS = 16 * 1024 * 1024  # a text table has line breaks long before th
 GIVEN_LINES_PER_BLOCK = 20_000
 
 
-def _windows_1252_gaps(error: UnicodeDecodeError) -> tuple[str, int]:
+def _windows_1252_gaps(error: UnicodeError) -> tuple[str, int]:
     """Windows-1252 leaves 0x81, 0x8D, 0x8F, 0x90 and 0x9D unassigned: read them as Latin-1 does
     (control characters, so a cell holding one is not a number), as web browsers do."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error  # a decoding handler: encoding never names it
     return error.object[error.start : error.end].decode("latin-1"), error.end
 
 
@@ -76,7 +78,7 @@ class TextSource:
         self.notices: list[str] = []
         self.exhausted = False  # True once the last line has been handed out
         self.lines_read = 0  # physical lines handed out so far
-        self._decoder = None
+        self._decoder: codecs.IncrementalDecoder | None = None
         self._ascii_so_far = True  # every byte so far was ASCII (and no byte-order mark said UTF-8)
 
     # -- lines --------------------------------------------------------------------------------------
@@ -121,6 +123,7 @@ class TextSource:
     def _given_blocks(self) -> Iterator[list[str]]:
         """Caller-supplied lines: line endings and a leading BOM dropped, handed out in blocks."""
         block: list[str] = []
+        assert self._lines is not None  # without a stream, lines are given (see ``open_text``)
         for k, line in enumerate(self._lines):
             if not isinstance(line, str):
                 raise TypeError(f"line {k + 1} is {type(line).__name__}, expected str")
@@ -146,6 +149,7 @@ class TextSource:
                 "save the data as CSV or plain text",
                 line=self.lines_read + raw.count(b"\n", 0, at) + 1,
             )
+        assert self._decoder is not None  # ``_start`` chose one
         try:
             text = self._decoder.decode(raw, final)
         except UnicodeDecodeError as exc:
@@ -169,6 +173,7 @@ class TextSource:
 
     def _after_bad_byte(self, raw: bytes, exc: UnicodeDecodeError, final: bool) -> str:
         """Switch to Windows-1252 (ASCII so far) or to UTF-8 with "�" for bad bytes, and decode ``raw``."""
+        assert self._decoder is not None  # the one that met the bad byte
         pending = self._decoder.getstate()[0]
         if self.encoding == "UTF-8" and self._ascii_so_far and not pending and raw[: exc.start].isascii():
             self.encoding = "Windows-1252"

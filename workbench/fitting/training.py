@@ -30,6 +30,7 @@ from enum import Enum
 import numpy as np
 
 from .optimizers import Optimizer
+from .stop_signal import StopSignal
 
 STOPPED_BY_USER = "stopped by the user"  # the message of a run the user (or a stop flag) ended
 
@@ -168,7 +169,7 @@ class Trainer:
         optimizer: Optimizer,
         params: np.ndarray,
         rules: StopRules = StopRules(),
-        stop_event: threading.Event | None = None,
+        stop_event: StopSignal | None = None,
         monitor: Callable[[np.ndarray], float] | None = None,
         monitor_every: int = 1,
         yardstick: Yardstick | None = None,

@@ -21,6 +21,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -92,14 +93,15 @@ class Document:
         self._validation: tuple[FitProblem, FitProblem | None] | None = None
         self._val_evaluated: tuple[FitState, float | None] | None = None
         self._fitted: tuple[FitState, np.ndarray] | None = None
-        self.start_note: str | None = None
+        self.start_note = None  # a str when new data open in another basis than raw powers (see ``__init__``)
         self.live = False  # True while a running gradient descent's knobs are being shown
         self.run: LiveRun | None = None
         self.show_exact = False
         self.show_manual = False
         self.show_gd = False
         self.snapshots: dict[str, tuple[float, np.ndarray]] = {}  # slot name -> (loss, knobs)
-        self._facts = None  # the last StateFacts taken in (big data)
+        # The last StateFacts taken in (big data); Any: state may not import workbench.tasks, not even for types.
+        self._facts: Any = None
         self._column_scales: np.ndarray | None = None
         self._manual_best_due = False  # a hand move of big data whose loss is still being computed
 
@@ -176,8 +178,10 @@ class Document:
         """Data + model + loss of the training points, built when first asked for after a change."""
         if self._problem is None:
             prepared, self._prepared = self._prepared, None
-            usable = prepared is not None and prepared[0].same_problem(self._state)
-            self._problem = prepared[1] if usable else self._state.build_problem()
+            if prepared is not None and prepared[0].same_problem(self._state):
+                self._problem = prepared[1]
+            else:
+                self._problem = self._state.build_problem()
         return self._problem
 
     def trouble(self, state: FitState) -> str | None:

@@ -11,6 +11,7 @@ from workbench.fitting.optimizers import OPTIMIZER_KINDS
 from workbench.fitting.split import MAX_SEED
 from workbench.fitting.training import TrainResult
 
+from .fit_state import FitState
 from .race import RaceView
 
 # Run settings the document may hold: what the window's controls can show and set.
@@ -126,7 +127,7 @@ class ProblemRecords:
 class LiveRun:
     """The run in progress: where it started, how it runs, and what it has reported so far."""
 
-    start: object  # the FitState it started from
+    start: FitState  # where it started from
     settings: RunSettings
     losses: GrowingArray = field(default_factory=GrowingArray)
     batch_losses: GrowingArray = field(default_factory=GrowingArray)

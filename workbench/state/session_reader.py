@@ -173,7 +173,8 @@ class SessionReader(RecordsReader):
         if basis.kind == "orthonormal" and version < FACTOR_KEPT and "factor" not in d["basis"]:
             state = self.rebuilt_factor(state)
         self.usable(state)
-        document = Document.restored(state, settings, snapshots=snapshots, overlays=tuple(overlays))
+        shown = (overlays[0], overlays[1], overlays[2])  # exact, manual, GD: the order of OVERLAYS
+        document = Document.restored(state, settings, snapshots=snapshots, overlays=shown)
         document.load_records(
             manual_trail=trail,
             manual_moves=moves,

@@ -70,6 +70,7 @@ class RecordsReader(FieldReader):
                         f"step {e} does not come after step {v[k - 1]}",
                         "list the steps in increasing order, each once",
                     )
+        assert arr is not None  # a step that is no small whole number failed ``integer`` above
         return arr.astype(np.float64)
 
     def val_history(self, v, path: str, history: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:

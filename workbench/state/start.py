@@ -41,7 +41,8 @@ def starting_basis(dataset: Dataset, degree: int) -> tuple[Basis, str | None]:
             raise DataError(f"{trouble}.")
         return scaled, f"The Scaled basis is used for these data: with raw powers of x, {why}."
     cond = FitProblem.polynomial(x, y, degree, "monomial", sigma=sigma).conditioning
-    kappa = cond.condition_number if cond is not None else math.nan
+    assert cond is not None  # a polynomial problem's
+    kappa = cond.condition_number
     if degree >= 1 and np.unique(x).size > degree and not kappa < HOPELESS_CONDITION:
         limit = cond.max_stable_lr
         return scaled, (

@@ -77,7 +77,7 @@ class _News:
     def __init__(self, race: Race):
         self.race = race
         self.since: dict[str, int] = {}
-        self.pending = {c.kind: ([], []) for c in race.contenders}
+        self.pending: dict[str, tuple[list[int], list[np.ndarray]]] = {c.kind: ([], []) for c in race.contenders}
         self.recorded = {c.kind: c.theta for c in race.contenders}
 
     def record(self, step: int) -> None:
@@ -85,11 +85,12 @@ class _News:
         if step % race_path_stride(step):
             return
         for c in self.race.contenders:
-            if c.theta is not self.recorded.get(c.kind):  # the race makes a new array each step it moves
-                self.recorded[c.kind] = c.theta
+            theta = c.theta  # the race gives every contender its start
+            if theta is not None and theta is not self.recorded.get(c.kind):  # a new array each step it moves
+                self.recorded[c.kind] = theta
                 steps, rows = self.pending[c.kind]
                 steps.append(step)
-                rows.append(c.theta)
+                rows.append(theta)
 
     def take(self, manual, elapsed: float, done: bool, stopped: bool) -> RaceProgress:
         """A snapshot of everything since the last one; starts afresh."""
