@@ -20,6 +20,7 @@ from workbench.fitting.models import LossGraph
 from workbench.fitting.problem import FitProblem
 from workbench.fitting.sampling import evenly_sampled
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.style.look import current_look, look_manager
 from workbench.qt.views.graph_scene import (
     COLUMN_PITCH,
     EdgeItem,
@@ -86,6 +87,7 @@ class GraphView(QWidget):
         document.stateChanged.connect(self._schedule)
         # A tab behind another is moved off screen, not hidden: this says when it comes to the front.
         self._screen_watch = watch_on_screen(self, self._on_shown, self._on_hidden)
+        look_manager().changed.connect(self._on_look_changed)
 
     def _make_controls(self) -> None:
         self.point_box = QSpinBox()
@@ -368,7 +370,8 @@ class GraphView(QWidget):
         if self._walker is None or (self.canvas.user_zoomed and not force):
             return
         self.canvas.user_zoomed = False
-        self.canvas.zoom_to(min(MAX_AUTO_ZOOM, max(MIN_AUTO_ZOOM, self.canvas.fit_scale())))
+        scale = current_look().text_scale  # the boxes' text grows with the look's, as all text does
+        self.canvas.zoom_to(min(MAX_AUTO_ZOOM * scale, max(MIN_AUTO_ZOOM * scale, self.canvas.fit_scale())))
         event = self._walker.current
         if event is None:
             for bar in (self.canvas.horizontalScrollBar(), self.canvas.verticalScrollBar()):
@@ -447,6 +450,10 @@ class GraphView(QWidget):
         else:
             x, y = problem.x[self._point], problem.y[self._point]
             self.point_info.setText(f"x = {describe(x)}, y = {describe(y)}")
+
+    @Slot()
+    def _on_look_changed(self) -> None:
+        self._auto_zoom(force=True)
 
     @Slot(int)
     def _on_point_box_changed(self, value: int) -> None:

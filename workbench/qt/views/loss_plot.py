@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import RACE_COLOURS, VALIDATION_COLOUR
+from workbench.qt.style.look import current_look, look_manager
+from workbench.qt.style.plot_look import FIXED_ATTR
 from workbench.state.race import RaceView
 
 RUN_COLORS = [(20, 60, 160), (150, 80, 200), (30, 150, 70), (200, 110, 20), (200, 50, 60)]
@@ -76,6 +78,7 @@ class LossHistoryPlot(pg.PlotWidget):
         self._run_x_end = 0  # the step range last set to follow the newest run
         for i in range(MAX_RUNS_SHOWN):
             curve = pg.PlotDataItem(pen=pg.mkPen(*RUN_COLORS[i % len(RUN_COLORS)], width=1.5), antialias=False)
+            setattr(curve, FIXED_ATTR, True)  # its width follows the look in ``redraw``
             self.addItem(curve)
             self.curves.append(curve)
         # The newest run's validation loss, and a star at its lowest point (created once, setData after).
@@ -127,6 +130,7 @@ class LossHistoryPlot(pg.PlotWidget):
         )
         self.addItem(self.optimum_line)
         document.trailChanged.connect(self.redraw)
+        look_manager().changed.connect(self._on_look_changed)
         document.stateChanged.connect(self._redraw_optimum)
         document.raceChanged.connect(self.redraw_race)
         self.redraw()
@@ -156,7 +160,8 @@ class LossHistoryPlot(pg.PlotWidget):
                 losses = np.maximum(histories[i], TINY)
                 newest = shown[1]
                 color = RUN_COLORS[i % len(RUN_COLORS)]
-                curve.setPen(pg.mkPen(color=(*color, 255 if newest else 110), width=2.5 if newest else 1))
+                width = current_look().line(2.5 if newest else 1)
+                curve.setPen(pg.mkPen(color=(*color, 255 if newest else 110), width=width))
                 curve.setData(self._x_values(losses.size), losses)
             elif drawn is not None:
                 curve.setData([], [])
@@ -243,6 +248,11 @@ class LossHistoryPlot(pg.PlotWidget):
             self.getPlotItem().setXRange(0, end, padding=0.02)
         self._race_x_end = end
         self._update_legend(race)
+
+    @Slot()
+    def _on_look_changed(self) -> None:
+        self._drawn = [None] * MAX_RUNS_SHOWN  # every run's pen again, at the new width
+        self.redraw()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
