@@ -39,6 +39,9 @@ NAMES = {  # objectName: accessible name
     "raceStepsSpin": "Steps of the race",
     "holdOutSpin": "Points held out for validation",
     "patienceSpin": "Steps without improvement before stopping early",
+    "showManualCheck": "Show the best manual fit",
+    "showGdCheck": "Show the gradient-descent result",
+    "showExactCheck": "Show the exact optimum",
 }
 
 
@@ -73,3 +76,13 @@ def _layout_widgets(layout) -> list[QWidget]:
     if layout is None:
         return []
     return [layout.itemAt(i).widget() for i in range(layout.count()) if layout.itemAt(i).widget() is not None]
+
+
+def focus_knobs(window: MainWindow) -> None:
+    """Bring the knobs to the front and put the keyboard on the first one (arrow keys turn it, Tab moves
+    on through the knobs and their value boxes to Run, Step, Solve exactly and Reset)."""
+    dock = window.docks["knobs"]
+    dock.show()
+    dock.raise_()
+    if window.knob_panel.rows:
+        window.knob_panel.rows[0].dial.setFocus()

@@ -47,7 +47,7 @@ from workbench.qt.views.report_panel import ReportPanel
 from workbench.qt.views.residual_plot import ResidualPlot
 from workbench.qt.views.run_controls import RunControls
 from workbench.qt.views.surface_plot import SurfacePlot
-from workbench.qt.window.accessibility import name_for_assistive_technology
+from workbench.qt.window.accessibility import focus_knobs, name_for_assistive_technology
 from workbench.qt.window.docks import build_docks
 from workbench.qt.window.export_actions import ExportActions
 from workbench.qt.window.layout import restore_window_layout, save_window_layout
@@ -273,6 +273,15 @@ class MainWindow(QMainWindow):
         self.layout_presets.add_menu(view)
         self.presentation = PresentationMode(self, self.layout_presets)
         view.addAction(self.presentation.action)
+        self._action(
+            view,
+            "Go to the &knobs",
+            lambda: focus_knobs(self),
+            QKeySequence("Ctrl+K"),
+            "Put the keyboard on the first knob: arrow keys turn it (Shift coarse, Ctrl fine), Tab moves on "
+            "through the knobs to Run, Step, Solve exactly and Reset (Ctrl+K)",
+            "focusKnobsAction",
+        )
         panels = view.addMenu("&Panels")
         panels.setObjectName("panelsMenu")
         for dock in self.docks.values():

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabBar
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QTabBar
 
 from workbench.qt.app_state.preferences import Preferences
 from workbench.qt.window.layout import PREFERENCE as LAYOUT_PREFERENCE
@@ -38,6 +38,11 @@ class Group:
 
     docks: tuple[str, ...]
     share: float = 1.0
+    below: tuple[str, ...] = ()  # docks stacked under this group (across a row: a second row), tabbed together
+
+    def all_docks(self) -> tuple[str, ...]:
+        """Every dock of the group, those stacked below included."""
+        return self.docks + self.below
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ class Preset:
 
     def placed(self) -> list[str]:
         """Every dock this preset places."""
-        return [key for _area, _o, groups in self.groups() for group in groups for key in group.docks]
+        return [key for _area, _o, groups in self.groups() for group in groups for key in group.all_docks()]
 
 
 PRESETS = {
@@ -124,19 +129,20 @@ PRESETS = {
         Preset(
             "everything",
             "&Everything",
-            "Every panel at once, for a big screen: data, model, knobs, loss history, surface and the rest",
+            "Every panel in view at once, for a big screen (1920×1080 and up): data and history, model and "
+            "knobs, and two rows of plots and tools under the fit",
             "Ctrl+L, E",
-            left=(Group(("data", "history")),),
+            left=(Group(("data",), 0.7), Group(("history",), 0.3)),
             right=(Group(("model",), 0.0), Group(("knobs",))),
             bottom=(
-                Group(("loss",), 0.25),
-                Group(("surface",), 0.23),
-                Group(("compare", "race", "report"), 0.27),
-                Group(("graph", "lab", "gradcheck"), 0.25),
+                Group(("loss",), 0.25, below=("graph",)),
+                Group(("surface",), 0.25, below=("lab",)),
+                Group(("compare",), 0.25, below=("race",)),
+                Group(("report",), 0.25, below=("gradcheck",)),
             ),
-            left_width=0.17,
-            right_width=0.24,
-            bottom_height=0.34,
+            left_width=0.16,
+            right_width=0.22,
+            bottom_height=0.46,
             residuals=True,
         ),
     )
@@ -166,11 +172,20 @@ def arrange(window: MainWindow, preset: Preset) -> None:
             for key in group.docks[1:]:
                 window.tabifyDockWidget(front, docks[key])
                 docks[key].show()
+        across = Qt.Orientation.Vertical if orientation == Qt.Orientation.Horizontal else Qt.Orientation.Horizontal
+        for group in (g for g in groups if g.below):  # once the row is whole: each group's slot splits in two
+            under = docks[group.below[0]]
+            window.splitDockWidget(docks[group.docks[0]], under, across)
+            under.show()
+            for key in group.below[1:]:
+                window.tabifyDockWidget(under, docks[key])
+                docks[key].show()
     for key in [key for key in docks if key not in preset.placed()]:  # (none today: every preset places all)
         docks[key].hide()
     for _area, _o, groups in preset.groups():
         for group in groups:
-            docks[group.docks[0]].raise_()
+            for front in (group.docks[0], *group.below[:1]):
+                docks[front].raise_()
     window.residuals_action.setChecked(preset.residuals)
     size_areas(window, preset)
 
@@ -189,7 +204,10 @@ def size_areas(window: MainWindow, preset: Preset) -> None:
                 window.resizeDocks(fronts, _lengths(docks, groups, height, vertical), vertical)
     if preset.bottom:
         fronts = [docks[g.docks[0]] for g in preset.bottom]
-        window.resizeDocks(fronts, [round(preset.bottom_height * height)] * len(fronts), vertical)
+        bottom = round(preset.bottom_height * height)
+        window.resizeDocks(fronts, [bottom] * len(fronts), vertical)
+        for group in (g for g in preset.bottom if g.below):  # two rows: half each
+            window.resizeDocks([docks[group.docks[0]], docks[group.below[0]]], [bottom // 2] * 2, vertical)
         room = width - sum(
             round(s * width) for gs, s in ((preset.left, preset.left_width), (preset.right, preset.right_width)) if gs
         )
@@ -208,10 +226,14 @@ def _lengths(docks: dict[str, QDockWidget], groups: tuple[Group, ...], room: int
     return [asked[g] if g in asked else round(g.share / total * rest) for g in groups]
 
 
-def _hint(docks: dict[str, QDockWidget], group: Group):
-    """What the front dock of ``group`` asks for (its panel's size hint)."""
-    widget = docks[group.docks[0]].widget()
-    return widget.sizeHint() if widget is not None else docks[group.docks[0]].sizeHint()
+def _hint(docks: dict[str, QDockWidget], group: Group) -> QSize:
+    """What the front dock of ``group`` asks for: its panel's size hint (the whole panel, when it scrolls)."""
+    dock = docks[group.docks[0]]
+    widget = dock.widget()
+    if isinstance(widget, QScrollArea) and widget.widget() is not None:
+        frame = 2 * widget.frameWidth()
+        return widget.widget().sizeHint() + QSize(frame, frame)
+    return widget.sizeHint() if widget is not None else dock.sizeHint()
 
 
 class LayoutPresets(QObject):

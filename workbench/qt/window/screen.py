@@ -39,9 +39,10 @@ def keep_inside_screen(window: QMainWindow) -> None:
         window.resize(window.width() - extra_w, window.height() - extra_h)
     frame = window.frameGeometry()
     if not area.contains(frame):
+        # Never above or left of the area, even when the window cannot shrink enough: its title bar stays.
         window.move(
-            min(max(frame.x(), area.x()), area.right() - frame.width() + 1),
-            min(max(frame.y(), area.y()), area.bottom() - frame.height() + 1),
+            max(area.x(), min(frame.x(), area.right() - frame.width() + 1)),
+            max(area.y(), min(frame.y(), area.bottom() - frame.height() + 1)),
         )
 
 
