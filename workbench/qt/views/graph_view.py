@@ -370,8 +370,9 @@ class GraphView(QWidget):
         if self._walker is None or (self.canvas.user_zoomed and not force):
             return
         self.canvas.user_zoomed = False
-        scale = current_look().text_scale  # the boxes' text grows with the look's, as all text does
-        self.canvas.zoom_to(min(MAX_AUTO_ZOOM * scale, max(MIN_AUTO_ZOOM * scale, self.canvas.fit_scale())))
+        # The boxes' text grows with the look's, as all text does (the graph then scrolls rather than shrink).
+        fitted = min(MAX_AUTO_ZOOM, max(MIN_AUTO_ZOOM, self.canvas.fit_scale()))
+        self.canvas.zoom_to(fitted * current_look().text_scale)
         event = self._walker.current
         if event is None:
             for bar in (self.canvas.horizontalScrollBar(), self.canvas.verticalScrollBar()):
