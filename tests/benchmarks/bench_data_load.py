@@ -9,6 +9,9 @@ whole text, its lines and every cell at once: ~9.5× the file's size).
 
 from __future__ import annotations
 
+import bench_setup  # noqa: F401 - first: one BLAS thread, as the app has, before anything loads NumPy
+
+# isort: split
 import argparse
 import subprocess
 import sys

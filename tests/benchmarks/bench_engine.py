@@ -12,6 +12,9 @@ ratios against it.
 
 from __future__ import annotations
 
+import bench_setup  # noqa: F401 - first: one BLAS thread, as the app has, before anything loads NumPy
+
+# isort: split
 import argparse
 import json
 import os
@@ -25,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 
-import workbench  # noqa: F401  (first: it sets one BLAS thread before NumPy loads, as the app does)
 from workbench.fitting.exact import solve_exact
 from workbench.fitting.problem import FitProblem
 

@@ -1,16 +1,18 @@
-"""The window under load: event-loop latency, redraws and worker speed while gradient descent runs.
+"""The window under load: event-loop latency, redraws and the run's speed while gradient descent runs.
 
 Run it directly (it is not a test and pytest does not collect it):
 
     python tests/benchmarks/bench_gui.py            # full run, about a minute
     python tests/benchmarks/bench_gui.py --quick    # 2 s runs, for a smoke check
 
-What it measures, beside the targets of issue 6:
+It runs with one BLAS thread, as the app does (``bench_setup``, imported before NumPy), and prints the load
+average with its figures: the machine is shared.  What it measures, beside the targets of issue 6:
 
 * a run at full speed for 5 s (degree 5, scaled basis, plain GD at 0.9 × the stability limit, no step
-  limit) at N = 10³ and 10⁵: the gaps of a 10 ms QTimer probe (latency = gap − 10 ms: median and 99th
-  percentile), fit-plot repaints per second, and the worker's steps/s as a share of the same trainer
-  running headless (no window, same process, same problem) for the same time;
+  limit) at N = 10³ and 10⁵, from its first report on: the gaps of a 5 ms precise QTimer probe (latency =
+  gap − 5 ms: median and 99th percentile), fit-plot repaints per second, and the run's steps/s (in its
+  compute process) as a share of the same trainer running headless (this process, nothing else running,
+  same problem, same BLAS threads) for the same time;
 * a knob turn at N = 10⁴: ``controller.set_knob`` until the fit plot and the knob panel's loss have
   repainted: within a drag (median of 50 turns back to back) and as single turns (median of 30);
 * the loss surface: a 200×200 closed-form grid (``FitProblem.surface``), the surface view's recompute
@@ -18,100 +20,65 @@ What it measures, beside the targets of issue 6:
   whole turn: every view follows; median of 20 separate changes);
 * start-up: ``workbench`` launched as a new process until its window is exposed (median of 3).
 
-Qt renders offscreen unless a display is set (``DISPLAY=:99`` under Xvfb measures real painting).
+Big data (10⁶ and 10⁷ points), Stop and run start are ``bench_big_data.py``'s.
 """
 
 from __future__ import annotations
 
+import bench_setup  # noqa: F401 - first: one BLAS thread, as the app has, before anything loads NumPy
+
+# isort: split
 import argparse
 import os
 import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 import numpy as np
+from bench_probes import PROBE_MS, LatencyProbe, StallSampler
+from bench_window import (
+    PaintCounter,
+    close_window,
+    facts_ready,
+    make_dataset,
+    open_window,
+    spin,
+    start_app,
+    verdict,
+    wait_until,
+)
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, QTimer  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from workbench.fitting.data import Dataset  # noqa: E402
-from workbench.fitting.training import StopRules  # noqa: E402
-from workbench.qt.app import configure_application  # noqa: E402
-from workbench.qt.views.redraw import FOLLOW_MS  # noqa: E402
-from workbench.qt.views.surface_plot import RECOMPUTE_DELAY_MS  # noqa: E402
-from workbench.qt.window.main_window import MainWindow  # noqa: E402
+from workbench.fitting.training import StopRules
+from workbench.qt.views.redraw import FOLLOW_MS
+from workbench.qt.views.surface_plot import RECOMPUTE_DELAY_MS
+from workbench.qt.window.main_window import MainWindow
 
 DEGREE = 5
-PROBE_MS = 10
 
 
-class PaintCounter(QObject):
-    """Counts paint events of one widget (a redraw is a paint of the fit plot's viewport)."""
-
-    def __init__(self, widget):
-        super().__init__()
-        self.count = 0
-        widget.installEventFilter(self)
-
-    def eventFilter(self, _obj, event) -> bool:  # noqa: N802 - Qt API
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
-
-
-def use_fresh_settings() -> str:
-    """Point QSettings (and XDG_CONFIG_HOME, for the start-up subprocess) at an empty temporary folder.
-
-    Every benchmark then measures the window as built, whatever layout (a dock tab raised, a panel
-    closed) a user's own preferences hold, and never writes into them.  Returns the folder.
-    """
-    folder = tempfile.mkdtemp(prefix="workbench-bench-settings-")
-    os.environ["XDG_CONFIG_HOME"] = folder
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
-        for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
-            QSettings.setPath(fmt, scope, folder)
-    return folder
-
-
-def make_dataset(n: int, seed: int = 0) -> Dataset:
-    rng = np.random.default_rng(seed)
-    x = np.sort(rng.uniform(-3.0, 3.0, n))
-    y = np.sin(x) + 0.1 * rng.standard_normal(n)
-    return Dataset(x, y, f"bench-{n}")
-
-
-def open_window(app: QApplication, n: int) -> MainWindow:
-    window = MainWindow(make_dataset(n))
-    window.show()
-    QTest.qWaitForWindowExposed(window)
+def prepared_window(app: QApplication, n: int) -> MainWindow:
+    """The window on ``n`` points, degree 5 in the scaled basis, plain GD at 0.9 × the stability limit with no
+    step limit, its facts known (big data's come from a compute process)."""
+    window = open_window(make_dataset(n))
     ctl = window.controller
     ctl.set_basis("scaled")
     ctl.set_degree(DEGREE)
-    limit = window.document.problem.conditioning.max_stable_lr
+    wait_until(app, lambda: facts_ready(window), 120, "the facts of the data")
+    limit = window.document.conditioning.max_stable_lr
     ctl.set_run_settings(optimizer="gd", lr=0.9 * limit, max_steps=10**9, tol=0.0)
+    wait_until(app, lambda: facts_ready(window), 120, "the facts of the data")
     app.processEvents()
     return window
 
 
-def close_window(app: QApplication, window: MainWindow) -> None:
-    window.shutdown()
-    window.session_manager.mark_clean()  # no unsaved-changes prompt in a benchmark (edits and settings)
-    window.close()
-    window.deleteLater()
-    app.processEvents()
-
-
 def headless_steps_per_second(window: MainWindow, seconds: float) -> float:
-    """The same trainer the worker drives, in this thread with nothing else to do."""
+    """The trainer a run drives, in this process and thread with nothing else to do (one BLAS thread, as in
+    the compute process)."""
     s = window.document.settings
     problem = window.document.state.build_problem()
     stop = threading.Event()
@@ -124,37 +91,43 @@ def headless_steps_per_second(window: MainWindow, seconds: float) -> float:
     return trainer.steps / (time.perf_counter() - started)
 
 
-def run_under_load(app: QApplication, n: int, seconds: float) -> dict:
-    window = open_window(app, n)
-    headless = headless_steps_per_second(window, seconds)
+def run_under_load(app: QApplication, n: int, seconds: float, headless: bool = True, profile: bool = False) -> dict:
+    """A full-speed run of ``seconds`` on ``n`` points in the window: event-loop latency (a ``PROBE_MS``
+    probe), fit-plot repaints per second, and the run's steps/s (against the same trainer headless); with
+    ``profile``, the window thread's stacks during the longest stall ("stall")."""
+    window = prepared_window(app, n)
+    baseline = headless_steps_per_second(window, seconds) if headless else float("nan")
     painted = PaintCounter(window.fit_plot.viewport())
-    ticks: list[float] = []
-    probe = QTimer(interval=PROBE_MS)
-    probe.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    probe = LatencyProbe(PROBE_MS)
     results = []
     window.controller.runFinished.connect(results.append)
-    loop = QEventLoop()
     window.controller.start_run()
-    started = time.perf_counter()
+    wait_until(app, lambda: window.document.run is None or window.document.run.theta is not None, 30, "a first report")
+    painted.count = 0
     probe.start()
-    # Timer objects, not QTimer.singleShot(ms, callable): those callables are not kept alive here.
-    stopper = QTimer(singleShot=True, interval=int(seconds * 1000))
-    stopper.timeout.connect(window.controller.stop_run)
-    stopper.timeout.connect(loop.quit)
-    stopper.start()
-    loop.exec()
+    sampler = StallSampler(probe) if profile else None
+    if sampler is not None:
+        sampler.start()
+    started = time.perf_counter()
+    spin(app, seconds)
     probe.stop()
+    if sampler is not None:
+        sampler.stop()
     elapsed = time.perf_counter() - started
+    redraws = painted.count
+    window.controller.stop_run()
     result = results[-1]
-    gaps_ms = np.diff(ticks) * 1000.0 - PROBE_MS
+    gaps_ms = probe.latencies_ms()
     close_window(app, window)
     return {
         "n": n,
         "latency_median_ms": float(np.median(gaps_ms)),
         "latency_p99_ms": float(np.percentile(gaps_ms, 99)),
-        "redraws_per_s": painted.count / elapsed,
-        "worker_steps_per_s": result.steps / result.elapsed_s,
-        "headless_steps_per_s": headless,
+        "latency_max_ms": float(gaps_ms.max()),
+        "redraws_per_s": redraws / elapsed,
+        "run_steps_per_s": result.steps / result.elapsed_s,
+        "headless_steps_per_s": baseline,
+        "stall": sampler.longest() if sampler is not None else "",
     }
 
 
@@ -165,7 +138,7 @@ def knob_turn_ms(app: QApplication, n: int, turns: int, gap_ms: int = 0) -> floa
     comparison table and the surface's trails then follow at most every ``FOLLOW_MS``); otherwise
     separate turns, ``gap_ms`` apart, each also redrawing every other view on the same pass or the next.
     """
-    window = open_window(app, n)
+    window = prepared_window(app, n)
     ctl = window.controller
     # The curve (the fit plot) and the loss (the knob panel's number): Qt repaints every changed view of
     # the window in the same pass.  (The loss history has nothing new to show after a knob turn.)
@@ -190,7 +163,7 @@ def knob_turn_ms(app: QApplication, n: int, turns: int, gap_ms: int = 0) -> floa
 
 
 def surface_ms(app: QApplication, repeats: int) -> tuple[float, float]:
-    window = open_window(app, 10_000)
+    window = prepared_window(app, 10_000)
     problem = window.document.problem
     theta = window.document.theta
     a = np.linspace(-2, 2, 200)
@@ -242,7 +215,7 @@ app.processEvents()
 
 def startup_s(repeats: int) -> float:
     times = []
-    env = dict(os.environ, WORKBENCH_NO_RECOVERY="1")
+    env = dict(os.environ, WORKBENCH_NO_RECOVERY="1")  # (BLAS threads and the offscreen platform as here)
     for _ in range(repeats):
         t0 = time.time()
         out = subprocess.run(
@@ -252,35 +225,27 @@ def startup_s(repeats: int) -> float:
     return statistics.median(times)
 
 
-def verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 s runs and fewer repeats")
     args = parser.parse_args()
     seconds = 2.0 if args.quick else 5.0
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    use_fresh_settings()
-    configure_application(app)
-    print(
-        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}, Qt platform {app.platformName()}"
-    )
-    print(f"\nGradient descent at full speed for {seconds:g} s (degree {DEGREE}):")
+    app = start_app()
+    print(header(app))
+    print(f"\nGradient descent at full speed for {seconds:g} s (degree {DEGREE}; {PROBE_MS} ms probe):")
     print(
         f"{'N':>8} {'latency median':>15} {'p99 (≤50 ms)':>14} {'redraws/s (≥25)':>16} "
-        f"{'worker steps/s':>15} {'headless':>10} {'share (≥70%)':>13}"
+        f"{'run steps/s':>12} {'headless':>10} {'share (≥70%)':>13}"
     )
     for n in (1_000, 100_000):
         r = run_under_load(app, n, seconds)
-        share = r["worker_steps_per_s"] / r["headless_steps_per_s"]
+        share = r["run_steps_per_s"] / r["headless_steps_per_s"]
         print(
             f"{n:>8} {r['latency_median_ms']:>12.1f} ms {r['latency_p99_ms']:>8.1f} ms "
             f"{verdict(r['latency_p99_ms'] <= 50):>3} {r['redraws_per_s']:>10.1f} "
-            f"{verdict(r['redraws_per_s'] >= 25):>5} {r['worker_steps_per_s']:>15.0f} "
-            f"{r['headless_steps_per_s']:>10.0f} {share:>8.0%} {verdict(share >= 0.7):>4}"
+            f"{verdict(r['redraws_per_s'] >= 25):>5} {r['run_steps_per_s']:>12.0f} "
+            f"{r['headless_steps_per_s']:>10.0f} {share:>8.0%} {verdict(share >= 0.7):>4}",
+            flush=True,
         )
     turn = knob_turn_ms(app, 10_000, 20 if args.quick else 50)
     single = knob_turn_ms(app, 10_000, 10 if args.quick else 30, gap_ms=3 * FOLLOW_MS)
@@ -296,6 +261,16 @@ def main() -> None:
     )
     start = startup_s(1 if args.quick else 3)
     print(f"Start-up, new process until the window is exposed: {start:.2f} s (target ≤ 1.5 s) {verdict(start <= 1.5)}")
+    print(f"# at the end: {bench_setup.load_average()}")
+
+
+def header(app: QApplication) -> str:
+    """The machine, the versions, the BLAS threads and the load, for the first line of a benchmark."""
+    return (
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, NumPy {np.__version__}, Qt platform {app.platformName()}, "
+        f"{bench_setup.blas_threads()}; {bench_setup.load_average()}"
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ Run it directly (it is not a test and pytest does not collect it):
 
 Each repetition goes through the window's real paths: File › Open data's ``open_path`` on a CSV file
 (read in the background with progress, as a user's big file is), the exact least-squares fit (Run ›
-Solve exactly) and a short gradient-descent run on the worker thread, then File › New session.
+Solve exactly) and a short gradient-descent run in a compute process, then File › New session.
 
 *Closing the data* is File › New session: it empties the undo history.  Replacing the data with other
 data is an edit, and undo keeps the old points so that Ctrl+Z can bring them back: memory that is kept
@@ -21,33 +21,28 @@ fonts and thread pools) to the last ones, against "no growth".
 
 from __future__ import annotations
 
+import bench_setup  # noqa: F401 - first: one BLAS thread, as the app has, before anything loads NumPy
+
+# isort: split
 import argparse
 import ctypes
 import gc
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
+from bench_window import facts_ready, start_app, wait_until
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_gui import use_fresh_settings  # noqa: E402
-from PySide6.QtCore import QEventLoop  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from workbench.fitting.data import Dataset, save_dataset  # noqa: E402
-from workbench.qt.app import configure_application  # noqa: E402
-from workbench.qt.window.main_window import MainWindow  # noqa: E402
-from workbench.qt.window.session_manager import RECOVERY_ENV, SessionManager  # noqa: E402
+from workbench.fitting.data import Dataset, save_dataset
+from workbench.qt.window.main_window import MainWindow
+from workbench.qt.window.session_manager import RECOVERY_ENV
 
 MIB = 1024 * 1024
 RSS_SLACK_MIB = 16.0  # allocator noise: freed memory the C library keeps for reuse
@@ -73,16 +68,6 @@ def rss_mib() -> float:
     raise RuntimeError("no VmRSS in /proc/self/status (this benchmark reads Linux's /proc)")
 
 
-def wait_until(app: QApplication, condition, timeout_s: float, what: str) -> None:
-    """Run the event loop until ``condition()`` holds; fail loudly after ``timeout_s``."""
-    deadline = time.perf_counter() + timeout_s
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise TimeoutError(f"{what} took longer than {timeout_s:g} s")
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-        time.sleep(0.002)
-
-
 def settle(app: QApplication) -> None:
     """Let deferred work finish (0 ms timers, deleteLater, background encoding), then collect."""
     for _ in range(5):
@@ -105,9 +90,9 @@ def repetition(app: QApplication, window: MainWindow, path: Path, n: int, close:
     """Open ``path``, fit it exactly and by a short gradient descent, then close it."""
     ctl, doc = window.controller, window.document
     window.open_path(path)
-    wait_until(app, lambda: doc.dataset.n == n, 120, "opening the file")
-    ctl.show_exact(True)
-    ctl.set_run_settings(optimizer="gd", lr=0.9 * doc.problem.conditioning.max_stable_lr, max_steps=300, tol=0.0)
+    wait_until(app, lambda: doc.dataset.n == n and facts_ready(window), 120, "opening the file")
+    ctl.show_exact(True)  # (big data: the optimum came with the facts, from a compute process)
+    ctl.set_run_settings(optimizer="gd", lr=0.9 * doc.conditioning.max_stable_lr, max_steps=300, tol=0.0)
     finished = []
     ctl.runFinished.connect(finished.append)
     ctl.start_run()
@@ -138,14 +123,12 @@ def main() -> None:
     tracemalloc.start()
     with tempfile.TemporaryDirectory(prefix="workbench-bench-memory-") as tmp:
         os.environ[RECOVERY_ENV] = str(Path(tmp) / "recovery")  # autosave writes here, not the user's folder
-        app = QApplication.instance() or QApplication(sys.argv[:1])
-        use_fresh_settings()
-        configure_application(app)
-        SessionManager.ask_unsaved_changes = lambda self: "discard"  # New session must not open a dialog
+        app = start_app()  # (fresh settings; New session never asks about unsaved changes)
         path = write_csv(Path(tmp), n)
         print(
             f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
-            f"{platform.python_version()}, NumPy {np.__version__}, Qt platform {app.platformName()}"
+            f"{platform.python_version()}, NumPy {np.__version__}, Qt platform {app.platformName()}, "
+            f"{bench_setup.blas_threads()}; {bench_setup.load_average()}"
         )
         print(
             f"# {repeats} × (open {n:,} points from a {path.stat().st_size / MIB:.0f} MiB CSV, exact fit, "

@@ -13,6 +13,9 @@ parser from each file's own statement of it.
 
 from __future__ import annotations
 
+import bench_setup  # noqa: F401 - first: one BLAS thread, as the app has, before anything loads NumPy
+
+# isort: split
 import argparse
 import sys
 import time
@@ -24,7 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the 
 
 from nist_nonlinear import ALL, load, score  # noqa: E402
 
-import workbench  # noqa: E402, F401  (first: it sets one BLAS thread before NumPy loads, as the app does)
 from workbench.fitting.formula_model import FormulaModel  # noqa: E402
 from workbench.fitting.least_squares import solve_least_squares  # noqa: E402
 from workbench.fitting.losses import Loss  # noqa: E402

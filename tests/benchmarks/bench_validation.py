@@ -1,4 +1,4 @@
-"""What a train/validation split costs the gradient-descent worker: steps/s with and without validation.
+"""What a train/validation split costs a gradient-descent run: steps/s with and without validation.
 
 Run it directly (it is not a test and pytest does not collect it):
 
@@ -14,6 +14,9 @@ most 30 % of the steps/s (validating every step cost 13–21 % on a quiet machin
 
 from __future__ import annotations
 
+import bench_setup  # noqa: F401 - first: one BLAS thread, as the app has, before anything loads NumPy
+
+# isort: split
 import argparse
 import time
 
@@ -23,7 +26,7 @@ from workbench.fitting.optimizers import make_optimizer
 from workbench.fitting.problem import FitProblem
 from workbench.fitting.split import Split
 from workbench.fitting.training import StopRules, Trainer
-from workbench.qt.tasks.worker import VALIDATION_EVERY
+from workbench.tasks.gradient_descent import VALIDATION_EVERY
 
 DEGREE = 5
 SIZES = (20, 1_000, 100_000)

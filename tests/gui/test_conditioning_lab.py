@@ -344,3 +344,41 @@ def test_format_number():
     assert format_number(5.01e13) == "5.01×10¹³"
     assert format_number(1e-20) == "10⁻²⁰"
     assert format_number(float("inf")) == "∞"
+
+
+def test_the_basis_ladder_tells_the_story_down_to_an_orthonormal_basis(lab, doc_ctl):
+    document, controller = doc_ctl
+    ladder = lab.ladder
+    rungs = {rung.kind: rung for rung in ladder.rungs}
+    assert list(rungs) == ["monomial", "scaled", "legendre", "orthonormal"]
+    x = document.dataset.x
+    for kind, rung in rungs.items():  # the ladder's κ is the Hessian's, computed independently here
+        eig = hessian_eigenvalues(x, 5, kind)
+        # (eigvalsh of XᵀX knows λ_min to about eps·λ_max: a few 10⁻³ of it at κ ≈ 5·10¹³)
+        rel = 1e-2 if kind == "monomial" else 1e-6
+        assert rung.condition_number == pytest.approx(eig.max() / eig.min(), rel=rel), kind
+    kappas = [rungs[k].condition_number for k in ("monomial", "scaled", "legendre", "orthonormal")]
+    assert kappas == sorted(kappas, reverse=True) and kappas[-1] == pytest.approx(1.0, abs=1e-9)
+    assert rungs["orthonormal"].gd_steps <= 2 and rungs["monomial"].gd_steps > 1e6
+    assert "in use" in ladder.item(0, 0).text() and ladder.item(0, 0).font().bold()
+    controller.set_basis("orthonormal")
+    assert "in use" in ladder.item(3, 0).text() and "in use" not in ladder.item(0, 0).text()
+    assert "orthonormal" in lab.explanation_label.text().lower()
+    assert not lab.orthonormal_button.isEnabled()
+
+
+def test_a_switch_that_changes_little_says_so(qtbot):
+    x = np.linspace(-1.0, 1.0, 30)  # already on [−1, 1]: scaling is the identity here
+    document = FitDocument(Dataset(x, np.sin(3 * x), "unit"))
+    controller = Controller(document)
+    widget = conditioning_lab(document, controller)
+    qtbot.addWidget(widget, before_close_func=lambda w: w.sweeps.shutdown())
+    controller.set_basis("monomial")
+    before = widget.condition_number
+    controller.set_basis("scaled")
+    assert widget.condition_number == pytest.approx(before, rel=1e-6)
+    text = widget.explanation_label.text()
+    assert "changed little" in text and "rounder" not in text
+    controller.set_basis("orthonormal")
+    assert "times rounder" in widget.explanation_label.text()
+    controller.shutdown()

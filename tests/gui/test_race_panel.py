@@ -199,6 +199,30 @@ def test_only_the_ticked_contenders_race(qtbot, panel, plots, doc_ctl):
     assert not panel.race_button.isEnabled()  # nobody to race
 
 
+def test_the_line_search_least_squares_and_stochastic_contenders_race_too(qtbot, panel, plots, doc_ctl):
+    document, controller = doc_ctl
+    loss_plot, surface = plots
+    for kind in RACE_KINDS:
+        panel.checks[kind].setChecked(False)
+    for kind in ("cg", "lbfgs", "lm", "sgd"):
+        assert not panel.checks[kind].isChecked(), "beyond the default line-up, a tick away"
+        panel.checks[kind].setChecked(True)
+    race_to_the_end(qtbot, panel)
+    assert list(document.race.tracks) == ["cg", "lbfgs", "lm", "sgd"]
+    rows = board_rows(panel)
+    assert set(rows) == {"cg", "lbfgs", "lm", "sgd"}
+    optimum = document.exact.loss
+    for kind in ("cg", "lbfgs", "lm"):  # a cubic's least squares: these reach the optimum in a few steps
+        track = document.race.tracks[kind]
+        assert track.losses[track.steps - 1] <= optimum * 1.01 + 1e-12, kind
+        assert n_drawn(loss_plot.race_curves[kind]) > 0 and n_drawn(surface.race_lines[kind]) > 0
+    # SGD's batches: a tenth of the 30 points (the model panel's batch size when one is set).
+    assert document.race.tracks["sgd"].steps > 0
+    controller.set_loss(replace(document.state.loss, kind="mae"))
+    assert not panel.checks["lm"].isEnabled() and "sum of squares" in panel.checks["lm"].toolTip()
+    assert "lm" not in panel.selected_kinds()
+
+
 # -- stopping --------------------------------------------------------------------------------------------
 def test_stop_ends_the_race_at_once_and_keeps_the_scoreboard(qtbot, panel, doc_ctl):
     document, controller = doc_ctl

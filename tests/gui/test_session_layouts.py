@@ -18,7 +18,7 @@ from session_strategies import assert_same
 from workbench.fitting.basis import Basis
 from workbench.qt.window.layout import KEY_SETTING
 from workbench.state.runs import RunSettings
-from workbench.state.session import load_session
+from workbench.state.session import SCHEMA_VERSION, load_session
 
 LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 
@@ -157,7 +157,7 @@ def test_a_session_written_by_the_first_version_opens_exactly_without_its_layout
     doc = window.document
     assert doc.dataset.name == "co2 (old file)" and doc.dataset.x.tolist() == x
     assert doc.state.basis == Basis("scaled", 1958.0, 1967.75) and doc.theta.tolist() == [317.0, 1.75]
-    assert doc.settings == RunSettings("momentum", 0.125, 300, 1e-9, 20)
+    assert doc.settings == RunSettings("momentum", 0.125, 300, 1e-9, 20, lr_chosen=True)  # the rate as saved
     assert doc.state.split.fraction == 0.25 and doc.val_history[0].tolist() == [[2.0, 4.5], [4.0, 3.0]]
     assert [t.tolist() for t in doc.gd_trajectory] == [[317.0, 1.75], [317.5, 1.8]]
     assert doc.last_run.result.steps == 4 and doc.snapshots["my best knobs"][0] == 2.5
@@ -172,7 +172,9 @@ def test_a_session_written_by_the_first_version_opens_exactly_without_its_layout
     again = tmp_path / "saved-again.json"  # saved again: the current format, which opens as it was
     assert window.session_manager.save_to(again)
     saved = json.loads(again.read_text(encoding="utf-8"))
-    assert saved["schema_version"] == 2 and "window_state" not in saved["view"] and "layout" in saved["view"]
+    assert (
+        saved["schema_version"] == SCHEMA_VERSION and "window_state" not in saved["view"] and "layout" in saved["view"]
+    )
     assert_same(load_session(again), session_from_window(window), ignore=("layout",))
 
 

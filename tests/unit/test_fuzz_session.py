@@ -19,7 +19,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from stress_sizes import fuzz, sizes
-from test_session import VALID_TEXT, _paths, _set, as_written, load_or_session_error, sample_session, to_json
+from test_session import (
+    VALID_TEXT,
+    _paths,
+    _set,
+    as_written,
+    formula_sample_session,
+    load_or_session_error,
+    sample_session,
+    to_json,
+)
 
 from workbench.state.session import LoadedSession, SessionError, load_session, session_from_json
 from workbench.state.session_reader import MAX_DEPTH, OVERLAYS
@@ -56,10 +65,15 @@ WRONG_VALUES = [
 ]
 
 
-def test_every_field_with_every_wrong_value_gives_a_session_or_a_clear_error():
-    for path in FIELD_PATHS:
+# The sample as a formula session (its knobs counted by the formula's parameters).
+FORMULA = json.loads(to_json(formula_sample_session()))
+
+
+@pytest.mark.parametrize("valid", [VALID, FORMULA], ids=["polynomial", "formula"])
+def test_every_field_with_every_wrong_value_gives_a_session_or_a_clear_error(valid):
+    for path in list(_paths(valid))[1:]:
         for value in WRONG_VALUES:
-            d = copy.deepcopy(VALID)
+            d = copy.deepcopy(valid)
             _set(list(path), value)(d)
             result = load_or_session_error(json.dumps(d))
             if result is not None:  # the value happened to be valid there: the load reflects it (a whole
@@ -92,6 +106,11 @@ def test_every_field_with_every_wrong_value_gives_a_session_or_a_clear_error():
         (["split", "fraction"], 0.005, r"split\.fraction: 0\.005 is not between 0\.01 and 0\.9"),
         (["split", "fraction"], 0.95, r"split\.fraction: 0\.95 is not between 0\.01 and 0\.9"),
         (["split", "seed"], 2**31, r"split\.seed: 2147483648 is out of range; use a whole number from 0 to 2147483647"),
+        # The batch size and its seed are shown in spin boxes too.
+        (["settings", "batch_size"], 2**31, r"settings\.batch_size: 2147483648 is out of range; use a whole number"),
+        (["settings", "batch_size"], 0, r"settings\.batch_size: 0 is out of range"),
+        (["settings", "seed"], 2**31, r"settings\.seed: 2147483648 is out of range; use a whole number from 0"),
+        (["last_run", "settings", "seed"], -1, r"last_run\.settings\.seed: -1 is out of range"),
     ],
 )
 def test_values_the_window_cannot_show_are_refused_with_the_range(path, value, message):
@@ -111,6 +130,10 @@ def test_values_the_window_cannot_show_are_refused_with_the_range(path, value, m
         (["split", "fraction"], 0.9),
         (["split", "seed"], 2**31 - 1),
         (["settings", "patience"], 10_000_000),
+        (["settings", "batch_size"], 2**31 - 1),
+        (["settings", "batch_size"], 1),
+        (["settings", "seed"], 2**31 - 1),
+        (["settings", "optimizer"], "lm"),
     ],
 )
 def test_the_limits_themselves_are_accepted(path, value):

@@ -87,3 +87,12 @@ def test_the_manual_trail_joins_the_race_as_steps_of_one_evaluation(problem):
     entry = manual_trail_entry(problem, trail, race.target)
     assert entry["steps_to_target"] == 3 and entry["evaluations"] == 3
     np.testing.assert_allclose(entry["new_losses"], [problem.loss_at(t) for t in trail])
+
+
+def test_the_stochastic_contender_uses_the_users_batch_or_a_tenth_of_the_points():
+    from workbench.fitting.race import SGD_BATCH, sgd_batch_size
+
+    assert sgd_batch_size(None, 30) == 3
+    assert sgd_batch_size(None, 5) == 1  # never an empty batch
+    assert sgd_batch_size(None, 10**6) == SGD_BATCH
+    assert sgd_batch_size(7, 30) == 7 and sgd_batch_size(100, 30) == 30  # at most the points there are

@@ -10,14 +10,24 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from session_strategies import assert_same, make_session, run_record, variant
+from session_strategies import (
+    assert_same,
+    bases,
+    batch_histories,
+    formulas,
+    make_session,
+    named_dataset,
+    run_record,
+    variant,
+)
 
 from workbench.fitting.basis import Basis
 from workbench.fitting.computable import numeric_trouble
 from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
+from workbench.fitting.orthonormal import orthonormal_factor
 from workbench.fitting.split import Split
-from workbench.state.runs import RunSettings
+from workbench.state.runs import MAX_BATCH_SEED, MAX_BATCH_SIZE, RUN_OPTIMIZERS, RunSettings
 from workbench.state.session import (
     SCHEMA_VERSION,
     LoadedSession,
@@ -70,11 +80,14 @@ any_vec = (st.integers(0, 6) | st.integers(17, 40)).flatmap(vec)
 # Within what the window's controls can show (runs.MIN_LR…MAX_LR, MAX_STEPS, split 1–90 %).
 run_settings = st.builds(
     RunSettings,
-    st.sampled_from(["gd", "momentum", "nesterov", "adam"]),
+    st.sampled_from(RUN_OPTIMIZERS),
     st.floats(min_value=1e-6, max_value=10.0) | st.sampled_from([1e-6, 10.0]),
     st.integers(1, 10**7),
     st.floats(min_value=0, max_value=1e300),
     st.none() | st.integers(1, 10**7),
+    st.booleans(),
+    st.none() | st.integers(1, MAX_BATCH_SIZE),
+    st.integers(0, MAX_BATCH_SEED),
 )
 splits = st.none() | st.builds(
     Split, st.floats(min_value=0.01, max_value=0.9) | st.sampled_from([0.01, 0.9]), st.integers(0, 2**31 - 1)
@@ -115,15 +128,16 @@ def sessions(draw):
     computable = draw(st.booleans())
     points = moderate_vec if computable else vec
     n_points = draw(st.integers(0, 8) | st.integers(17, 30))
-    dataset = Dataset(draw(points(n_points)), draw(points(n_points)), draw(text), draw(sigmas(n_points)))
-    model = draw(st.sampled_from(["polynomial", "mlp"]))
+    dataset = named_dataset(draw(points(n_points)), draw(points(n_points)), draw(text), draw(sigmas(n_points)), draw)
+    model = draw(st.sampled_from(["polynomial", "mlp", "formula"]))
+    formula = draw(formulas()) if model == "formula" or draw(st.booleans()) else ""
     degree = draw(st.integers(0, 15))
     hidden = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=2)))
-    n = n_params_for(model, degree, hidden)
+    n = n_params_for(model, degree, hidden, formula)
     bound = 1e3 if computable else 1e300
     lo = draw(st.floats(min_value=-bound, max_value=bound))
     hi = draw(st.floats(min_value=-bound, max_value=bound).filter(lambda h: h > lo))
-    basis = Basis(draw(st.sampled_from(["monomial", "scaled", "legendre"])), lo, hi)
+    basis = draw(bases(lo, hi, degree))
     loss = Loss(
         draw(st.sampled_from(["mse", "sse", "mae", "huber"])),
         draw(positive),
@@ -154,6 +168,7 @@ def sessions(draw):
         theta=draw(points(n)),
         model=model,
         hidden=hidden,
+        formula=formula,
         settings=draw(run_settings),
         manual_trail=draw(st.lists(vec(n), max_size=3)),
         manual_moves=draw(st.integers(0, 10**6)),
@@ -165,16 +180,25 @@ def sessions(draw):
         view=draw(st.dictionaries(text, plain_json, max_size=3)),
         split=draw(splits),
         val_history=draw(val_histories(history)),
+        batch_history=batch_histories(draw, history, finite),
         show_exact=draw(st.booleans()),
         show_manual=draw(st.booleans()),
         show_gd=draw(st.booleans()),
     )
 
 
+# A factor of three orthonormal functions (6 numbers: saved as a list) on the sample's points.
+SAMPLE_BASIS = Basis("orthonormal", 0.0, 3.0, orthonormal_factor(np.array([-1.0, -1 / 3, 1 / 3, 1.0]), 3))
+
+
 def sample_session() -> LoadedSession:
+    """A session with every field, short arrays (saved as lists): an orthonormal basis with its factor, a
+    formula kept for going back to it, named columns, mini-batch settings and losses."""
     return make_session(
-        Dataset([0.0, 1.0, 2.0, 3.0], [1.0, -0.0, 1e-300, 4.0], "demo"),
+        Dataset([0.0, 1.0, 2.0, 3.0], [1.0, -0.0, 1e-300, 4.0], "demo", None, "time (s)", "signal"),
         degree=2,
+        basis=SAMPLE_BASIS,
+        formula="a*exp(-b*x)",
         theta=[1.0, 2.0, 3.0],
         manual_trail=[np.ones(3), np.zeros(3)],
         manual_moves=2,
@@ -185,9 +209,24 @@ def sample_session() -> LoadedSession:
         snapshots={"my best knobs": (0.25, np.ones(3)), "exact": (0.125, np.full(3, 0.5))},
         view={"zoom": [1.0, 2.0]},
         show_gd=True,
-        settings=RunSettings(patience=50),
+        settings=RunSettings(patience=50, lr_chosen=True, batch_size=2, seed=11),
         split=Split(0.375, 7),
         val_history=[np.array([[1.0, 3.5], [3.0, 2.5]]), np.empty((0, 2))],
+        batch_history=[np.array([3.5, 2.5]), np.array([])],
+    )
+
+
+def formula_sample_session() -> LoadedSession:
+    """``sample_session`` with its formula as the model: every knob list counted by the formula's parameters."""
+    return variant(
+        sample_session(),
+        model="formula",
+        theta=[1.0, 0.5],
+        manual_trail=[np.ones(2), np.array([1.0, 0.5])],
+        best_manual=(0.25, np.ones(2)),
+        gd_trajectory=[np.full(2, 0.5)],
+        snapshots={"exact": (0.125, np.array([1.5, -0.0]))},
+        show_exact=True,
     )
 
 
@@ -199,12 +238,16 @@ def packed_session() -> LoadedSession:
     y[5] = 5e-324
     losses = np.geomspace(3.0, 1e-3, 30)
     steps = np.arange(1.0, 21.0)
+    sigma = np.full(40, 0.25)
     return make_session(
-        Dataset(x, y, "long", np.full(40, 0.25)),
+        Dataset(x, y, "long", sigma, "year", "level", True),
         degree=3,
+        basis=Basis.for_data("orthonormal", x, sigma),  # as the app builds it: 136 numbers, saved as base64
         theta=[0.5, -0.25, 1e-300, 2.0],
         loss_history=[losses, np.array([2.0, 1.0])],
         val_history=[np.column_stack([steps, losses[:20] * 1.5]), np.empty((0, 2))],
+        batch_history=[losses[:25] * 1.25, np.array([2.5])],
+        settings=RunSettings("lm", batch_size=10**6),
         gd_trajectory=[np.ones(4), np.full(4, 0.5)],
         last_run=run_record(np.full(4, 0.5), 0.01, 30, "max_steps", 0.125, np.zeros(4)),
         view={"fit_view": [-1.0, 1.0, -2.0, 2.0]},
@@ -308,7 +351,7 @@ def test_long_arrays_are_base64_doubles_and_short_ones_lists():
 
     raw = base64.b64decode(d["dataset"]["x"]["float64"])
     assert raw == s.document.dataset.x.astype("<f8").tobytes()  # little-endian doubles, nothing else
-    assert d["schema_version"] == SCHEMA_VERSION == 2
+    assert d["schema_version"] == SCHEMA_VERSION == 3
     assert d["app"]["name"] == "Curve Fitter Workbench"
     back = session_from_json(json.dumps(d))
     assert_same(s, back)
@@ -450,6 +493,14 @@ def _delete(path):
     return mutate
 
 
+def _both(first, second):
+    def mutate(d):
+        first(d)
+        second(d)
+
+    return mutate
+
+
 def _packed(path, values):
     """Write an array at ``path`` as the app writes long ones."""
     import base64
@@ -469,7 +520,7 @@ BAD_CASES = [
     (_set(["degree"], -1), r"degree: -1 is out of range"),
     (_set(["degree"], 2.0), r"degree: expected a whole number"),
     (_set(["basis", "kind"], "chebyshev"), r"basis\.kind: unknown kind 'chebyshev'.*monomial"),
-    (_set(["basis", "lo"], 1.0), r"basis\.hi: interval \[1\.0, 1\.0\] is empty"),
+    (_set(["basis", "lo"], 3.0), r"basis\.hi: interval \[3\.0, 3\.0\] is empty"),
     (_set(["loss", "kind"], "l7"), r"loss\.kind: unknown kind 'l7'.*huber"),
     (_set(["loss", "huber_delta"], 0.0), r"loss\.huber_delta: .*not positive"),
     (_set(["loss", "l2"], -1.0), r"loss\.l2: .*negative"),
@@ -497,6 +548,47 @@ BAD_CASES = [
     (_delete(["last_run", "params"]), r"last_run\.params: missing"),
     (_set(["colour"], "red"), r"colour: unknown field"),
     (_set(["basis", "extra"], 1), r"basis\.extra: unknown field"),
+    # the columns' names and dates
+    (_set(["dataset", "x_name"], 7), r"dataset\.x_name: expected text, found the number 7; write it as a quoted"),
+    (_set(["dataset", "y_name"], " "), r"dataset\.y_name: empty column name; write a name such as \"y\", or remove"),
+    (_set(["dataset", "x_name"], " t "), r"dataset\.x_name: ' t ' has spaces around it; write the name without"),
+    (_set(["dataset", "x_is_date"], "yes"), r"dataset\.x_is_date: expected true or false, found text; write true"),
+    (_set(["dataset", "x_is_date"], 1), r"dataset\.x_is_date: expected true or false, found the number 1"),
+    (_set(["dataset", "x_names"], "t"), r"dataset\.x_names: unknown field; expected only .*x_is_date"),
+    # the orthonormal basis's factor
+    (_set(["basis", "factor"], [1.0, 2.0]), r"basis\.factor: has 2 values, not the m\(m\+1\)/2 .*; restore it"),
+    (_set(["basis", "factor"], [1.0]), r"basis\.factor: holds functions up to degree 0, not 2; lower the degree"),
+    (_set(["basis", "factor"], [1.0, 0.0, 0.0, -1.0, 0.0, 1.0]), r"basis\.factor: .*positive diagonal; restore"),
+    (_set(["basis", "factor"], [5e-324, 0.0, 0.0, 1.0, 0.0, 1.0]), r"basis\.factor: its inverse is beyond double"),
+    (_set(["basis", "factor", 2], "0"), r"basis\.factor\[2\]: expected a number"),
+    (_set(["basis", "factor", 5], 1e999), r"basis\.factor\[5\]: non-finite number inf"),
+    (_set(["basis", "factor"], None), r"basis\.factor: expected a list of numbers, found null"),
+    (_delete(["basis", "factor"]), r"basis\.factor: missing; the orthonormal basis is defined by its factor"),
+    (_set(["basis", "kind"], "legendre"), r"basis\.factor: the legendre basis has no factor; remove factor"),
+    # the formula (kept while the polynomial is shown; the knobs of model "formula")
+    (_set(["formula"], "a*exp(-b*"), r"formula: line 1, col 10: .*; correct the formula in the file"),
+    (_set(["formula"], 3), r"formula: expected text, found the number 3"),
+    (_set(["formula"], "x"), r"formula: the formula has no parameter to fit"),
+    (_set(["formula"], ""), r"formula: the formula is empty"),
+    (_set(["model"], "formula"), r"theta: has 3 values but the model has 2 parameters; save the knobs"),
+    (_both(_set(["model"], "formula"), _delete(["formula"])), r"formula: missing; the model is a formula"),
+    # mini-batches, Levenberg–Marquardt, a typed learning rate
+    (_set(["settings", "optimizer"], "LM"), r"settings\.optimizer: unknown kind 'LM'; choose one of .*lbfgs, lm"),
+    (_set(["settings", "batch_size"], 0), r"settings\.batch_size: 0 is out of range; use a whole number from 1 to"),
+    (_set(["settings", "batch_size"], 2**31), r"settings\.batch_size: 2147483648 is out of range"),
+    (_set(["settings", "batch_size"], None), r"settings\.batch_size: null .*remove batch_size to use every point"),
+    (_set(["settings", "batch_size"], 2.5), r"settings\.batch_size: expected a whole number"),
+    (_set(["settings", "seed"], -1), r"settings\.seed: -1 is out of range; use a whole number from 0 to 2147483647"),
+    (_set(["settings", "seed"], "7"), r"settings\.seed: expected a whole number, found text"),
+    (_set(["settings", "lr_chosen"], "true"), r"settings\.lr_chosen: expected true or false, found text"),
+    (_set(["last_run", "settings", "batch_size"], -3), r"last_run\.settings\.batch_size: -3 is out of range"),
+    (_set(["last_run", "settings", "lr_chosen"], None), r"last_run\.settings\.lr_chosen: expected true or false"),
+    # mini-batch losses, one list per run
+    (_set(["batch_history"], {}), r"batch_history: expected a list, found an object; write it as \[\[\.\.\.\]"),
+    (_set(["batch_history"], [[]]), r"batch_history: has 1 runs but loss_history has 2; give one entry per run"),
+    (_set(["batch_history", 0], [1.0, 2.0, 3.0, 4.0]), r"batch_history\[0\]: has 4 values but loss_history\[0\] has 3"),
+    (_set(["batch_history", 0, 1], "NaN"), r"batch_history\[0\]\[1\]: expected a number"),
+    (_set(["batch_history", 1], [1.0]), r"batch_history\[1\]: has 1 values but loss_history\[1\] has 0; give at"),
     (_delete(["schema_version"]), r"schema_version: missing"),
     (_set(["schema_version"], 0), r"schema_version: schema 0 is not supported"),
     (_set(["schema_version"], "1"), r"schema_version: expected a whole number"),
@@ -534,6 +626,11 @@ PACKED_BAD_CASES = [
     (_packed(["val_history", 0, "steps"], np.arange(20.0, 0.0, -1.0)), r"val_history\[0\]\.steps\[1\]: step 19 does"),
     (_packed(["val_history", 0, "steps"], np.r_[np.arange(1.0, 20.0), np.nan]), r"val_history\[0\]\.steps: step"),
     (_packed(["val_history", 0, "losses"], np.ones(3)), r"val_history\[0\]\.losses: has 3 values but .*steps has 20"),
+    (_packed(["basis", "factor"], np.ones(135)), r"basis\.factor: has 135 values, not the m\(m\+1\)/2"),
+    (_packed(["basis", "factor"], np.r_[np.nan, np.ones(135)]), r"basis\.factor\[0\]: non-finite number nan"),
+    (_set(["basis", "factor"], {"float64": "AAAA"}), r"basis\.factor\.float64: 3 bytes is not a whole number"),
+    (_packed(["batch_history", 0], np.ones(31)), r"batch_history\[0\]: has 31 values but loss_history\[0\] has 30"),
+    (_packed(["batch_history", 0], np.r_[np.ones(20), np.inf]), r"batch_history\[0\]\[20\]: non-finite number inf"),
 ]
 
 
@@ -661,7 +758,7 @@ def test_a_schema_1_session_opens_exactly():
     assert doc.dataset.name == "old" and doc.dataset.x.tolist() == [float(v) for v in range(20)]
     assert doc.state.degree == 1 and doc.state.basis == Basis("scaled", 0.0, 19.0)
     assert doc.theta.tolist() == [0.1, 0.0] and np.signbit(doc.theta[1])
-    assert doc.settings == RunSettings("adam", 0.01, 500, 1e-12)
+    assert doc.settings == RunSettings("adam", 0.01, 500, 1e-12, lr_chosen=True)  # the rate as saved
     assert doc.loss_history[0].tolist() == [float(v) for v in range(30, 0, -1)]
     assert doc.val_history[0][:, 0].tolist() == list(range(1, 21))
     assert doc.last_run.result.params.tolist() == [0.5, 0.25] and doc.last_run.result.stop_reason == "max_steps"

@@ -357,11 +357,11 @@ def test_between_is_called_before_every_piece_and_may_abandon_the_save(tmp_path)
     s = packed_session()
     calls = []
     save_session(s.document, s.view, path, between=lambda: calls.append(1))
-    assert len(calls) == 2 * 6 + 1  # text before each of the 6 long arrays (x, y, σ, a history, steps and
-    # losses of its validation), each array, and the text after the last
+    assert len(calls) == 2 * 8 + 1  # text before each of the 8 long arrays (x, y, σ, the basis's factor, a
+    # history, steps and losses of its validation, its mini-batch losses), each array, and the text after the last
 
     def give_up():
-        if len(calls) > 13 + 5:
+        if len(calls) > 17 + 5:
             raise RuntimeError("enough")
         calls.append(1)
 

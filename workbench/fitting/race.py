@@ -25,6 +25,7 @@ from .step_size import local_conditioning, step_size_guide
 RACE_KINDS = ("gd", "momentum", "nesterov", "adam", "nudge")  # the default line-up of the window's race panel
 ALL_RACE_KINDS = ("gd", "momentum", "nesterov", "adam", "cg", "lbfgs", LM_KIND, "sgd", "nudge")  # what a Race takes
 RACE_NAMES = {**OPTIMIZER_NAMES, "nudge": "Random nudge", LM_KIND: LM_NAME, "sgd": "Stochastic gradient descent"}
+SGD_BATCH = 32  # the largest default batch of the "sgd" contender
 TARGET_FRACTION = 0.01  # "within 1% of the optimum"
 
 
@@ -97,6 +98,14 @@ class RaceSnapshot:
     contenders: tuple[dict, ...]
 
 
+def sgd_batch_size(batch_size: int | None, n_points: int) -> int:
+    """The stochastic contender's batch: ``batch_size`` (at most the points there are), else a tenth of the
+    points, from 1 to ``SGD_BATCH``."""
+    if batch_size is not None:
+        return max(1, min(int(batch_size), n_points))
+    return max(1, min(SGD_BATCH, n_points // 10))
+
+
 class Race:
     """Step several optimisers from the same knobs in lockstep, until all finish or ``stop`` is set."""
 
@@ -114,7 +123,8 @@ class Race:
     ):
         self.problem = problem
         self.theta0 = np.array(theta0, dtype=np.float64)
-        self.batch_size, self.seed = batch_size, seed  # for the "sgd" contender (mini-batch gradient descent)
+        # For the "sgd" contender (mini-batch gradient descent): the user's batch size, else a tenth of the points.
+        self.batch_size, self.seed = sgd_batch_size(batch_size, problem.x.size), seed
         self.max_steps = int(steps)
         self.stop_event = stop or threading.Event()
         exact = problem.exact
@@ -137,7 +147,7 @@ class Race:
 
     def _default_lr(self, kind: str, conditioning: Conditioning | None) -> float:
         if kind == "sgd":
-            guide = step_size_guide(self.problem, self.theta0, self.batch_size or 1, self.seed)
+            guide = step_size_guide(self.problem, self.theta0, self.batch_size, self.seed)
             return guide.suggested if guide is not None and np.isfinite(guide.suggested) else 0.01
         if kind == "adam":
             return adam_lr(self.problem)
@@ -148,9 +158,7 @@ class Race:
             scale = nudge_scale or 0.1 * max(1.0, float(np.max(np.abs(self.theta0))))
             return RandomNudge(self.problem.loss_at, self.theta0, scale)
         if contender.kind == "sgd":
-            return self.problem.trainer(
-                "gd", contender.lr, self.theta0, batch_size=self.batch_size or 1, seed=self.seed
-            )
+            return self.problem.trainer("gd", contender.lr, self.theta0, batch_size=self.batch_size, seed=self.seed)
         return self.problem.trainer(contender.kind, contender.lr, self.theta0)
 
     def advance(self) -> bool:

@@ -41,6 +41,7 @@ from .runs import (
     RunRecord,
     RunSettings,
     SweepRecord,
+    aligned_batch_history,
     aligned_val_history,
 )
 from .start import starting_basis
@@ -164,6 +165,11 @@ class Document:
     race = property(lambda self: self.records.race)
     sweep = property(lambda self: self.records.sweep)
     batch_history = property(lambda self: self.records.batch_history)
+
+    @property
+    def has_earlier_runs(self) -> bool:
+        """True when another problem kept here (earlier data or model, back by undo) has runs."""
+        return any(pid != self.problem_id and r.loss_history for pid, r in self._records.items())
 
     @property
     def problem(self) -> FitProblem:
@@ -675,6 +681,7 @@ class Document:
             loss_history=[np.array(h) for h in records.loss_history],
             val_history=[np.array(h) for h in records.val_history],
             last_run=records.last_run,
+            batch_history=[np.array(h) for h in records.batch_history],
         )
         return copy
 
@@ -688,8 +695,10 @@ class Document:
         loss_history=(),
         val_history=(),
         last_run: RunRecord | None = None,
+        batch_history=(),
     ) -> None:
-        """Set the current problem's records (a session being read: no listener is told)."""
+        """Set the current problem's records (a session being read: no listener is told).  The validation and
+        mini-batch histories are aligned with ``loss_history``: one per run, empty for a run without any."""
         records = self._records_to_write()
         records.manual_trail[:] = [np.array(t, dtype=np.float64) for t in manual_trail]
         records.manual_moves = int(manual_moves)
@@ -699,6 +708,7 @@ class Document:
         records.gd_trajectory[:] = [np.array(t, dtype=np.float64) for t in gd_trajectory]
         records.loss_history[:] = [np.array(h, dtype=np.float64) for h in loss_history]
         records.val_history[:] = aligned_val_history(val_history, len(records.loss_history))
+        records.batch_history[:] = aligned_batch_history(batch_history, len(records.loss_history))
         records.last_run = last_run
 
 

@@ -6,13 +6,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from workbench.fitting.least_squares import LM_KIND
+from workbench.fitting.optimizers import OPTIMIZER_KINDS
+from workbench.fitting.split import MAX_SEED
 from workbench.fitting.training import TrainResult
 
 from .race import RaceView
 
 # Run settings the document may hold: what the window's controls can show and set.
+RUN_OPTIMIZERS = (*OPTIMIZER_KINDS, LM_KIND)  # every optimiser a run may use (Levenberg–Marquardt too)
 MIN_LR, MAX_LR = 1e-300, 10.0  # the smallest: a rate the lab may suggest for raw powers of a far-off x
 MAX_STEPS = 10_000_000  # step limit and early-stopping patience
+MAX_BATCH_SIZE = MAX_SEED  # the most a spin box holds (2³¹ − 1); a batch beyond the points means all of them
+MAX_BATCH_SEED = MAX_SEED
 MAX_TRAJECTORY_KEPT = 20_000  # knob positions kept of a run's path (for drawing on the surface)
 
 
@@ -136,3 +142,10 @@ def aligned_val_history(val_history, runs: int) -> list[np.ndarray]:
     empty array and extra ones are dropped, so run i's validation stays beside ``loss_history[i]``."""
     out = [np.array(h, dtype=np.float64).reshape(-1, 2) for h in list(val_history)[:runs]]
     return out + [np.empty((0, 2)) for _ in range(runs - len(out))]
+
+
+def aligned_batch_history(batch_history, runs: int) -> list[np.ndarray]:
+    """Mini-batch losses as float arrays, one per run: missing runs get an empty array (a run without
+    batches, or a step taken by hand) and extra ones are dropped, so run i's stay beside ``loss_history[i]``."""
+    out = [np.array(h, dtype=np.float64).ravel() for h in list(batch_history)[:runs]]
+    return out + [np.empty(0) for _ in range(runs - len(out))]

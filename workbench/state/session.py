@@ -40,10 +40,12 @@ READ_CHUNK = 8 * 1024 * 1024  # a read reports its progress (and may be stopped)
 
 @dataclass
 class LoadedSession:
-    """A session read from a file: the document it holds and the window's view state."""
+    """A session read from a file: the document it holds, the window's view state, and what the user should
+    know about how it was read (``notices``: e.g. a part an earlier version did not save, rebuilt)."""
 
     document: Document
     view: dict
+    notices: tuple[str, ...] = ()
 
 
 def save_session(
@@ -72,8 +74,7 @@ def session_from_json(text: str | bytes, source: str = "<session>") -> LoadedSes
     """Parse and validate session JSON; anything wrong raises SessionError naming field and fix."""
     if _size_in_bytes(text) > MAX_BYTES:
         raise SessionError(_too_big_text(source))
-    document, view = SessionReader(source).document(_parse_json(text, source))
-    return LoadedSession(document, view)
+    return _read(_parse_json(text, source), source)
 
 
 def load_session(path: str | os.PathLike[str]) -> LoadedSession:
@@ -115,8 +116,13 @@ def read_steps(path: str | os.PathLike[str]) -> Generator[tuple[float, str], Non
     parsed = _parse_json(data, source)
     del data
     yield 0.8, "checking"
-    document, view = SessionReader(source).document(parsed)
-    return LoadedSession(document, view)
+    return _read(parsed, source)
+
+
+def _read(parsed, source: str) -> LoadedSession:
+    reader = SessionReader(source)
+    document, view = reader.document(parsed)
+    return LoadedSession(document, view, tuple(reader.notices))
 
 
 def _parse_json(text: str | bytes, source: str):

@@ -19,7 +19,7 @@ import numpy as np
 from workbench import __version__
 
 from .document import Document
-from .runs import RunSettings, aligned_val_history
+from .runs import RunSettings, aligned_batch_history, aligned_val_history
 from .session_reader import APP, OVERLAYS, SCHEMA_VERSION, SessionError, SessionReader
 
 PACK_ABOVE = 16  # arrays with more values than this are written as base64 doubles
@@ -74,7 +74,8 @@ def _check(data: dict, arrays: _Arrays) -> None:
     # The view is free-form (any depth: the reader refuses deep nesting) and holds no arrays of the writer's.
     probe = unpacked({k: v for k, v in data.items() if k not in ("dataset", "view")})
     probe["view"] = data["view"]
-    probe["dataset"] = {"name": data["dataset"]["name"], "x": [], "y": []}  # points are valid by construction
+    # The points are valid by construction (their names may still hold text no file can).
+    probe["dataset"] = {**{k: v for k, v in data["dataset"].items() if k not in ("x", "y", "sigma")}, "x": [], "y": []}
     SessionReader("the session being saved").document(probe)
 
 
@@ -94,6 +95,25 @@ def _settings(s: RunSettings) -> dict:
     out = {"optimizer": s.optimizer, "lr": float(s.lr), "max_steps": int(s.max_steps), "tol": float(s.tol)}
     if s.patience is not None:  # optional: omitted when early stopping is off
         out["patience"] = int(s.patience)
+    out["lr_chosen"] = bool(s.lr_chosen)
+    if s.batch_size is not None:  # optional: omitted when every step uses every point
+        out["batch_size"] = int(s.batch_size)
+    out["seed"] = int(s.seed)
+    return out
+
+
+def _dataset(dataset, vec) -> dict:
+    points = {"name": dataset.name, "x": vec(dataset.x), "y": vec(dataset.y)}
+    if dataset.sigma is not None:
+        points["sigma"] = vec(dataset.sigma)
+    points.update(x_name=dataset.x_name, y_name=dataset.y_name, x_is_date=bool(dataset.x_is_date))
+    return points
+
+
+def _basis(basis, vec) -> dict:
+    out = {"kind": basis.kind, "lo": float(basis.lo), "hi": float(basis.hi)}
+    if basis.factor is not None:  # the orthonormal basis: R's upper triangle (it defines the basis)
+        out["factor"] = vec(basis.factor)
     return out
 
 
@@ -109,17 +129,18 @@ def _session_dict(document: Document, view: dict, arrays: _Arrays) -> dict:
     for i, rows in enumerate(validation):
         if not np.all((rows[:, 0] == np.round(rows[:, 0])) & (np.abs(rows[:, 0]) < 2**53)):
             raise SessionError(f"the session being saved: val_history[{i}]: step numbers must be whole numbers")
+    batches = [
+        _finite_prefix(b)[: h.size]
+        for b, h in zip(aligned_batch_history(records.batch_history, len(histories)), histories)
+    ]
     run = records.last_run
     best = records.best_manual
-    points = {"name": dataset.name, "x": vec(dataset.x), "y": vec(dataset.y)}
-    if dataset.sigma is not None:
-        points["sigma"] = vec(dataset.sigma)
     out = {
         "schema_version": SCHEMA_VERSION,
         "app": {"name": APP, "version": __version__},
-        "dataset": points,
+        "dataset": _dataset(dataset, vec),
         "degree": int(state.degree),
-        "basis": {"kind": state.basis.kind, "lo": float(state.basis.lo), "hi": float(state.basis.hi)},
+        "basis": _basis(state.basis, vec),
         "loss": {"kind": state.loss.kind, "huber_delta": float(state.loss.huber_delta), "l2": float(state.loss.l2)},
         "model": state.model,
         "hidden": [int(h) for h in state.hidden],
@@ -147,7 +168,10 @@ def _session_dict(document: Document, view: dict, arrays: _Arrays) -> dict:
         },
         "view": {**view, **dict(zip(OVERLAYS, (document.show_exact, document.show_manual, document.show_gd)))},
         "val_history": [{"steps": _steps(rows[:, 0], arrays), "losses": vec(rows[:, 1])} for rows in validation],
+        "batch_history": [vec(b) for b in batches],
     }
+    if state.formula:  # the formula's text (kept while another model is chosen, for going back to it)
+        out["formula"] = state.formula
     if state.split is not None:
         out["split"] = {"fraction": float(state.split.fraction), "seed": int(state.split.seed)}
     return out

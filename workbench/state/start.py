@@ -67,3 +67,28 @@ def _order(value: float) -> str:
         return "infinitely"
     exponent = int(math.floor(math.log10(max(value, 1.0))))
     return "10" + str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def level_knobs(state) -> np.ndarray:
+    """Knobs to start new data from: the flat curve at the data's level (their mean, weighted by 1/σ² when
+    they have σ), never the curve fitted to the previous data.
+
+    A polynomial's knobs draw exactly that flat line, in whatever basis; a neural net keeps its weights
+    (its shape) and moves its output bias so its mean prediction sits at the level; a formula keeps its
+    values (Guess start, which needs the data, follows).
+    """
+    data, theta = state.dataset, np.array(state.theta, dtype=np.float64)
+    if data.n == 0 or state.model == "formula":
+        return theta
+    weights = None if data.sigma is None else 1.0 / np.asarray(data.sigma, dtype=np.float64) ** 2
+    level = float(np.average(data.y, weights=weights))
+    if not math.isfinite(level):
+        return np.zeros_like(theta) if state.model == "polynomial" else theta
+    if state.model == "polynomial":
+        flat = np.zeros(theta.size)
+        flat[0] = level
+        return Basis("monomial").convert(flat, state.basis)
+    mean = float(np.mean(state.build_model().predict(theta, data.x)))  # the net: shift its output bias
+    if math.isfinite(mean):
+        theta[-1] += level - mean
+    return theta

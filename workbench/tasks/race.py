@@ -45,12 +45,22 @@ class RaceTask:
     steps: int
     manual_trail: tuple[np.ndarray, ...] | None = None
     problem_key: Hashable | None = None
+    batch_size: int | None = None  # of the "sgd" contender's mini-batches
+    seed: int = 0
 
     def run(self, context: TaskContext) -> Generator[RaceProgress, None, RaceProgress]:
         """Step the race to its end, reporting when due; the result is the final snapshot."""
         started = time.perf_counter()
         problem = reuse(self.problem_key, self.problem)
-        race = Race(problem, self.theta0, self.kinds, self.steps, stop=StopFlag(context))
+        race = Race(
+            problem,
+            self.theta0,
+            self.kinds,
+            self.steps,
+            stop=StopFlag(context),
+            batch_size=self.batch_size,
+            seed=self.seed,
+        )
         manual = manual_trail_entry(problem, list(self.manual_trail), race.target) if self.manual_trail else None
         news = _News(race)
         for step in race.run():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from workbench.fitting.race import RACE_KINDS, RACE_NAMES
+from workbench.fitting.race import ALL_RACE_KINDS, RACE_NAMES
 from workbench.fitting.sweep import DEFAULT_POINTS, DEFAULT_STEPS, SweepResult, stable_rates
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.tasks.runner import TaskHandle, TaskRunner
@@ -42,13 +42,23 @@ class RaceController(QObject):
 
     def start(self, kinds, steps: int = DEFAULT_RACE_STEPS, include_manual: bool = False) -> bool:
         """Race ``kinds`` from the current knobs for at most ``steps`` rounds (False if that cannot start)."""
-        kinds = tuple(k for k in RACE_KINDS if k in set(kinds))
+        kinds = tuple(k for k in ALL_RACE_KINDS if k in set(kinds))
         doc = self.doc
         if self.running or doc.dataset.n == 0 or not (kinds or include_manual):
             return False
         trail = tuple(doc.manual_trail) if include_manual and doc.manual_trail else None
         theta = doc.state.theta.copy()
-        task = RaceTask(doc.problem, theta, kinds, int(steps), trail, problem_key=doc.problem_key)
+        settings = doc.settings
+        task = RaceTask(
+            doc.problem,
+            theta,
+            kinds,
+            int(steps),
+            trail,
+            problem_key=doc.problem_key,
+            batch_size=settings.batch_size,
+            seed=settings.seed,
+        )
         self._view = doc.begin_race(kinds, RACE_NAMES, theta, steps)
         self.last_error = ""
         self.stopped_by_edit = False

@@ -24,9 +24,10 @@ from workbench.fitting.newton import newton_step
 from workbench.fitting.split import Split
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.app_state.formula_controller import FormulaController
+from workbench.qt.app_state.rate_follower import RateFollower
 from workbench.qt.app_state.run_controller import RunController
 from workbench.qt.tasks.runner import TaskRunner
-from workbench.state.start import starting_basis
+from workbench.state.start import level_knobs, starting_basis
 
 DEFAULT_FORMULA = "a*exp(-b*x) + c"  # the formula a first switch to "Formula" starts from
 
@@ -42,6 +43,8 @@ class Controller(QObject):
         self.runner = runner if runner is not None else TaskRunner(self)
         self.runs = RunController(document, self.runner, self.notice, self)
         self.formulas = FormulaController(document, self.runner, self, self)
+        self.rates = RateFollower(document, self)
+        self.rates.follow()  # the document starts with the rate its data call for
         self.runningChanged = self.runs.runningChanged
         self.runFinished = self.runs.runFinished
         self._drag_ids = itertools.count(1)
@@ -119,16 +122,20 @@ class Controller(QObject):
         if self.doc.dataset.n:
             self._edit_data(Dataset(np.empty(0), np.empty(0), self.doc.dataset.name), "Clear data")
 
-    def replace_data(self, dataset: Dataset, text: str = "Replace data") -> bool:
-        """New data (a generated set, an opened file); the scaled bases follow its x range.
+    def replace_data(self, dataset: Dataset, text: str = "Replace data", fresh: bool = True) -> bool:
+        """New data (a generated set, an opened file, a paste); the scaled bases follow its x range.
 
-        Data that raw powers of x cannot hold (x near 1e300, say) switch the monomial basis to Scaled,
-        with a notice; data no basis can compute with are refused (False), and nothing changes.
+        ``fresh`` data (not more of the same points) start from the flat curve at their own level, never
+        the previous data's curve (``level_knobs``); a formula's start is guessed from them.  Data that raw
+        powers of x cannot hold (x near 1e300, say) switch the monomial basis to Scaled, with a notice;
+        data no basis can compute with are refused (False), and nothing changes.
         """
         self.stop_run()
         state = self.doc.state
         basis = basis_for(state.basis.kind, replace(state, dataset=dataset)) if dataset.n else state.basis
         new = replace(state, dataset=dataset, basis=basis, theta=self._converted(state, basis))
+        if fresh:
+            new = replace(new, theta=level_knobs(new))
         if state.model == "polynomial" and basis.kind == "monomial" and dataset.n:
             try:
                 start, note = starting_basis(dataset, state.degree)
@@ -138,8 +145,14 @@ class Controller(QObject):
                 return False
             if start.kind != "monomial":  # raw powers cannot hold these data, or leave GD hopeless
                 new = replace(new, basis=start, theta=self._converted(state, start))
+                if fresh:
+                    new = replace(new, theta=level_knobs(new))
                 self.notice.emit("info", f"{text}: {note}")
-        return self._apply(new, text, model=True)
+        if not self._apply(new, text, model=True):
+            return False
+        if fresh and new.model == "formula" and dataset.n:
+            self.formulas.guess_start()
+        return True
 
     @staticmethod
     def _converted(state, basis: Basis) -> np.ndarray:
@@ -263,8 +276,20 @@ class Controller(QObject):
         self._apply(replace(state, split=split), text, model=True)
 
     def set_run_settings(self, **changes) -> None:
-        """Optimiser, learning rate, step limit, early-stopping patience (take effect at the next run)."""
+        """Optimiser, learning rate, step limit, early-stopping patience (take effect at the next run).
+
+        A learning rate given here is the user's choice: it stays until "Use a stable rate"; without one,
+        a new optimiser or batch size brings the rate its data call for."""
+        if "lr" in changes:
+            changes.setdefault("lr_chosen", True)
         self.doc.set_settings(replace(self.doc.settings, **changes))
+        if {"optimizer", "batch_size", "seed"} & set(changes):
+            self.rates.follow()
+
+    def use_stable_rate(self) -> None:
+        """Set the learning rate the data call for (below the stability limit), and follow the data again."""
+        if not self.rates.use_stable():
+            self.notice.emit("info", "There is no stability limit to go by here (no data, or the neural net).")
 
     # -- knobs ------------------------------------------------------------------------------------
     def new_drag_id(self) -> int:

@@ -77,6 +77,7 @@ class FitDocument(QObject, Document):
         # QObject's __init__ passes the keywords it does not know on to Document's (cooperative inheritance).
         super().__init__(parent, dataset=dataset, degree=degree, optimizer=optimizer)
         self.undo_stack = QUndoStack(self)
+        self.opening = False  # True while an opened session replaces this document
         self._signals = {
             "data": self.dataChanged,
             "split": self.splitChanged,
@@ -118,4 +119,8 @@ class FitDocument(QObject, Document):
         """Become ``other`` (an opened session): a new starting point, so the undo history is emptied (undoing
         "into" the previous document would mix two documents' trails and snapshots)."""
         self.undo_stack.clear()
-        super().replace_with(other)
+        self.opening = True  # listeners keep what the session holds (the learning rate does not follow)
+        try:
+            super().replace_with(other)
+        finally:
+            self.opening = False

@@ -124,6 +124,7 @@ class FormulaController(QObject):
         if state.model != "formula" or state.formula != guess.formula:
             return  # the formula changed meanwhile: this guess is for another
         if self._controller().set_knobs(guess.params, "Guess start"):
+            self._controller().rates.follow()  # (a formula's curvature depends on where its knobs are)
             self._notice.emit("info", f"Guess start: {guess.explanation}")
 
     @Slot(str)

@@ -20,6 +20,7 @@ from workbench.fitting.training import STOPPED_BY_USER, StopReason, StopRules, T
 from workbench.fitting.verdict import describe_result, stop_hint
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.tasks.runner import TaskHandle, TaskRunner
+from workbench.state.rate_advice import rate_advice
 from workbench.tasks.gradient_descent import VALIDATION_EVERY, GradientDescentTask, RunOutcome, RunProgress
 
 
@@ -28,6 +29,7 @@ class RunController(QObject):
 
     runningChanged = Signal(bool)
     runFinished = Signal(object)  # TrainResult, after the document has been updated
+    stableRateOffered = Signal()  # the next notice (a divergence) comes with "Use a stable rate"
 
     def __init__(self, document: FitDocument, runner: TaskRunner, notice: Signal, parent: QObject | None = None):
         super().__init__(parent)
@@ -104,8 +106,20 @@ class RunController(QObject):
         self.stop()
         doc, s = self.doc, self.doc.settings
         before = doc.state
-        trainer = doc.problem.trainer(s.optimizer, s.lr, before.theta, StopRules(max_steps=1))
-        record = trainer.step()
+        try:
+            # On mini-batches each press draws another batch (the seed moves on with the steps taken here).
+            trainer = doc.problem.trainer(
+                s.optimizer,
+                s.lr,
+                before.theta,
+                StopRules(max_steps=1),
+                batch_size=s.batch_size,
+                seed=s.seed + len(doc.loss_history),
+            )
+            record = trainer.step()
+        except ValueError as exc:  # (settings that cannot step here, e.g. Levenberg–Marquardt on batches)
+            self._notice.emit("warning", f"No step: {exc}.")
+            return
         stepped = replace(before, theta=record.params)
         if not np.all(np.isfinite(record.params)) or doc.trouble(stepped) is not None:
             self._notice.emit("warning", self.divergence_text("the step overflowed"))
@@ -169,19 +183,25 @@ class RunController(QObject):
         self._notice.emit(level, text)
 
     def divergence_text(self, why: str, loss: float | None = None) -> str:
-        """Why a run diverged and what to do about it, in the user's terms."""
+        """Why a run diverged and what to do about it, in the user's terms (and the one-click fix offered)."""
         s = self.doc.settings
-        cond = self.doc.problem.conditioning
-        limit = cond.max_stable_lr if cond is not None else float("nan")
+        advice = rate_advice(self.doc)
+        limit = advice.limit if advice.limit is not None else float("nan")
         text = f"Gradient descent diverged ({why}). "
+        fix = (
+            f" Run › Use a stable learning rate (Ctrl+L) sets {advice.suggested:.2g}."
+            if advice.suggested is not None and advice.suggested < s.lr
+            else ""
+        )
         if s.optimizer == "gd" and math.isfinite(limit):
             relation = "above" if s.lr > limit else "near"
-            text += (
-                f"Learning rate {s.lr:.3g} is {relation} the stability limit {limit:.3g} (2/λ_max); "
-                f"try {0.9 * limit:.3g} or less. "
-            )
+            text += f"Learning rate {s.lr:.3g} is {relation} the stability limit {limit:.3g} {advice.words}.{fix} "
         elif math.isfinite(limit):
-            text += f"Try a smaller learning rate (plain GD is stable below {limit:.3g}). "
+            text += f"Try a smaller learning rate (plain GD is stable below {limit:.3g}).{fix} "
+        elif fix:
+            text += f"Try a smaller learning rate.{fix} "
+        if fix:
+            self.stableRateOffered.emit()
         if loss is not None:
             text += f"Knobs restored to the last finite values (loss {loss:.6g})."
-        return text
+        return text.rstrip()

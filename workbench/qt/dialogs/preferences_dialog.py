@@ -58,7 +58,7 @@ class PreferencesDialog(QDialog):
         note.setWordWrap(True)
         self.reset_layout_button = QPushButton("Reset window layout", objectName="resetLayoutButton")
         self.reset_layout_button.setToolTip(
-            "Put every panel back where the current layout preset places it (View › Layout › Reset layout, Ctrl+L, R)"
+            "Put every panel back where the current layout preset places it (View › Layout › Reset layout, Ctrl+D, R)"
         )
         self.reset_layout_button.clicked.connect(self._on_reset_layout_clicked)
         form = QFormLayout()

@@ -12,6 +12,10 @@ RACE_COLOURS = {
     "momentum": (220, 30, 40),  # red
     "nesterov": (0, 190, 215),  # cyan
     "adam": (225, 60, 200),  # magenta
+    "cg": (140, 90, 30),  # brown
+    "lbfgs": (110, 150, 0),  # olive
+    "lm": (20, 20, 20),  # near black: the least-squares method
+    "sgd": (120, 120, 220),  # lavender: noisy plain descent
     "nudge": (110, 110, 110),  # grey: the blind baseline
     "manual": (230, 140, 20),  # orange: your hand
 }

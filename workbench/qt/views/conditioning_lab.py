@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVB
 from workbench.fitting.optimizers import OPTIMIZER_NAMES
 from workbench.fitting.sweep import ABOVE_LIMIT, BELOW_LIMIT, FALLBACK_RANGE, SweepPoint, SweepResult, cliff_of
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.views.basis_ladder import BasisLadder
 from workbench.qt.views.sweep_plot import LIMIT_COLOUR, SweepPlot
 
 WARNING_STYLE = "color: #c62828; font-weight: bold;"
@@ -71,15 +72,38 @@ def explanation(kind: str, condition_number: float, x_lo: float, x_hi: float, de
             f"small enough for the steepest one barely moves along the flattest: about {steps} steps "
             "to converge."
         )
-    what = (
-        "Powers of t = x scaled to [−1, 1]"
-        if kind == "scaled"
-        else "Legendre polynomials, nearly orthogonal on the data,"
-    )
+    if kind == "orthonormal":
+        return (
+            "Polynomials orthonormal on your data: every direction of the valley has the same curvature "
+            f"(condition number {format_number(condition_number, 3)}), so one step at the rate 1/λ lands on "
+            "the optimum."
+        )
+    what = "Powers of t = x scaled to [−1, 1]" if kind == "scaled" else "Legendre polynomials"
+    if decades >= 3:  # honest: still a narrow valley in this basis
+        return (
+            f"{what} still leave the curvatures {spread}: at degree {degree} the functions look alike on "
+            f"these points, and plain gradient descent needs about {steps} steps.  The orthonormal basis "
+            "brings the condition number to 1."
+        )
     return (
         f"{what} keep the columns apart: the curvatures {spread}, so one learning rate suits every "
         f"direction (about {steps} steps to converge)."
     )
+
+
+def switch_outcome(before: float, after: float) -> str:
+    """One sentence on what the last basis switch did to the condition number (truthfully: it may not help)."""
+    if not (math.isfinite(before) and math.isfinite(after)) or after <= 0:
+        return f"The switch changed the condition number from {format_number(before)} to {format_number(after)}."
+    ratio = before / after
+    if ratio >= 2:
+        return f"The switch made the valley {format_number(ratio, 2)} times rounder."
+    if ratio > 0.5:
+        return (
+            f"The switch changed little (condition number {format_number(before)} → {format_number(after)}): "
+            "x already lies near [−1, 1], or the degree itself makes the functions alike."
+        )
+    return f"The switch made the valley {format_number(1 / ratio, 2)} times narrower."
 
 
 FULL_EXPLANATION = (
@@ -180,6 +204,12 @@ class ConditioningLab(QWidget):
         self.scaled_button.setToolTip("Use powers of x scaled to [−1, 1] (the curve stays where it is)")
         self.legendre_button = QPushButton("Switch to Legendre basis", objectName="switchLegendreButton")
         self.legendre_button.setToolTip("Use Legendre polynomials (the curve stays where it is)")
+        self.orthonormal_button = QPushButton("Switch to orthonormal basis", objectName="switchOrthonormalButton")
+        self.orthonormal_button.setToolTip(
+            "Use polynomials orthonormal on your data: every curvature equal, so plain gradient descent lands "
+            "on the optimum in a step or two (the curve stays where it is)"
+        )
+        self.ladder = BasisLadder(self.document)
         self.sweep_button = QPushButton("Sweep learning rates", objectName="sweepButton")
         self.sweep_button.setToolTip(
             "Many short runs from the current knobs over a log grid of learning rates, "
@@ -187,10 +217,12 @@ class ConditioningLab(QWidget):
         )
         self.scaled_button.clicked.connect(self._on_scaled_clicked)
         self.legendre_button.clicked.connect(self._on_legendre_clicked)
+        self.orthonormal_button.clicked.connect(lambda: self.switch_basis("orthonormal"))
         self.sweep_button.clicked.connect(self._on_sweep_clicked)
         buttons = QHBoxLayout()
         buttons.addWidget(self.scaled_button)
         buttons.addWidget(self.legendre_button)
+        buttons.addWidget(self.orthonormal_button)
         buttons.addStretch(1)
         buttons.addWidget(self.sweep_button)
 
@@ -205,6 +237,7 @@ class ConditioningLab(QWidget):
         layout.addLayout(numbers)
         layout.addWidget(self.lr_label)
         layout.addWidget(self.explanation_label)
+        layout.addWidget(self.ladder)
         layout.addLayout(buttons)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.sweep_status)
@@ -368,13 +401,15 @@ class ConditioningLab(QWidget):
                 text = f"{format_number(self._drop[0])} → {format_number(self._drop[1])}"
             self.condition_label.setText(text)
             x = document.dataset.x
-            self.explanation_label.setText(
-                explanation(
-                    kind, self._condition, float(x.min()), float(x.max()), document.state.degree, int(np.unique(x).size)
-                )
+            text = explanation(
+                kind, self._condition, float(x.min()), float(x.max()), document.state.degree, int(np.unique(x).size)
             )
+            if self._drop is not None:
+                text = f"{switch_outcome(*self._drop)}  {text}"
+            self.explanation_label.setText(text)
         self.scaled_button.setEnabled(polynomial and has_data and kind != "scaled")
         self.legendre_button.setEnabled(polynomial and has_data and kind != "legendre")
+        self.orthonormal_button.setEnabled(polynomial and has_data and kind != "orthonormal")
         self.sweep_button.setEnabled(has_data or self.sweep_running)
         self._show_lr_relation()
 

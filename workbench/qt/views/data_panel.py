@@ -266,7 +266,8 @@ class DataPanel(QWidget):
     pointAddRequested = Signal(float, float)
     pointsRemoveRequested = Signal(list)  # row indices
     clearRequested = Signal()
-    dataReplaceRequested = Signal(object, str)  # a Dataset, and the undo step's name
+    dataReplaceRequested = Signal(object, str)  # a Dataset (new data), and the undo step's name
+    dataExtendRequested = Signal(object, str)  # the data with points pasted after them, and the step's name
     noticeRequested = Signal(str, str)  # level, message (what a paste did or why it did not)
 
     def __init__(self, document: FitDocument, parent: QWidget | None = None):
@@ -449,7 +450,10 @@ class DataPanel(QWidget):
         except DataError as exc:
             return self._refuse_paste(str(exc))
         points = f"{pasted.n:,} point{'s' if pasted.n != 1 else ''}"
-        self.dataReplaceRequested.emit(dataset, f"Paste {points}" + (", replacing all" if replace else ""))
+        if replace:
+            self.dataReplaceRequested.emit(dataset, f"Paste {points}, replacing all")
+        else:
+            self.dataExtendRequested.emit(dataset, f"Paste {points}")
         if self._doc.dataset is not dataset:
             return False  # refused (and the notice said why)
         self.select_row(0 if replace else before.n)

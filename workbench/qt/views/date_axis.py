@@ -44,7 +44,9 @@ class XAxis(pg.DateAxisItem):
 
     def tickValues(self, min_val, max_val, size):  # noqa: N802 - pyqtgraph API
         """Ticks in decimal years: chosen in seconds by ``DateAxisItem`` (numbers: ``AxisItem``'s)."""
-        if not self.dates or not (_FIRST_YEAR <= min_val < max_val <= _LAST_YEAR):
+        # (tickStrings follows this choice: ``DateAxisItem`` labels only the ticks it chose itself)
+        self._date_ticks = self.dates and _FIRST_YEAR <= min_val < max_val <= _LAST_YEAR
+        if not self._date_ticks:
             return pg.AxisItem.tickValues(self, min_val, max_val, size)
         start, stop = decimal_years_to_unix_seconds(np.array([min_val, max_val])).tolist()
         levels = super().tickValues(start, stop, size)
@@ -52,7 +54,8 @@ class XAxis(pg.DateAxisItem):
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
         """Dates for date ticks (``spacing`` is then in seconds, as ``DateAxisItem`` chose it)."""
-        if not self.dates or not values or not all(_FIRST_YEAR <= v <= _LAST_YEAR for v in values):
+        date_ticks = getattr(self, "_date_ticks", False)
+        if not date_ticks or not values or not all(_FIRST_YEAR <= v <= _LAST_YEAR for v in values):
             return pg.AxisItem.tickStrings(self, values, scale, spacing)
         if not any(spec.spacing == spacing for spec in self.zoomLevel.tickSpecs):
             return pg.AxisItem.tickStrings(self, values, scale, spacing)

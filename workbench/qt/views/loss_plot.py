@@ -1,5 +1,10 @@
 """The loss-history plot: loss against step on a log scale, one curve per run, drawn live.
 
+The runs are those of the current problem (data, model, loss): new data or a new model starts a clean
+history, with a note saying so, and undo brings the earlier runs back.  A diverging run is drawn up to a
+ceiling above its starting loss, so one blow-up never squeezes every other curve into the axis's floor.
+A mini-batch run's loss on each step's batch is drawn faintly behind its loss on all points.
+
 The optimiser race adds one curve per contender, in the race colours shared with the loss surface and
 the scoreboard, named in a legend.  With a train/validation split the newest run's validation loss is a
 second, dashed curve (the held-out points' colour), with a star at its lowest point ("best validation:
@@ -81,6 +86,17 @@ class LossHistoryPlot(pg.PlotWidget):
             setattr(curve, FIXED_ATTR, True)  # its width follows the look in ``redraw``
             self.addItem(curve)
             self.curves.append(curve)
+        # The newest mini-batch run's loss on each step's batch: noisy, so faint and behind its curve.
+        self.batch_curve = pg.PlotDataItem(
+            pen=pg.mkPen(*RUN_COLORS[0], 70, width=1), antialias=False, skipFiniteCheck=True
+        )
+        self.batch_curve.setZValue(-1)
+        self.addItem(self.batch_curve)
+        self._batch_drawn: tuple | None = None
+        # Said when the current problem has no runs yet (in the view's middle, whatever the ranges).
+        self.empty_note = pg.TextItem(anchor=(0.5, 0.5), color=(110, 110, 110))
+        self.addItem(self.empty_note, ignoreBounds=True)
+        self.getPlotItem().getViewBox().sigRangeChanged.connect(self._place_empty_note)
         # The newest run's validation loss, and a star at its lowest point (created once, setData after).
         self.val_curve = pg.PlotDataItem(
             pen=pg.mkPen(*VALIDATION_COLOUR, width=2.5, style=Qt.PenStyle.DashLine),
@@ -131,7 +147,7 @@ class LossHistoryPlot(pg.PlotWidget):
         self.addItem(self.optimum_line)
         document.trailChanged.connect(self.redraw)
         look_manager().changed.connect(self._on_look_changed)
-        document.stateChanged.connect(self._redraw_optimum)
+        document.stateChanged.connect(self.redraw)  # (cheap when only the knobs moved: nothing is redrawn)
         document.raceChanged.connect(self.redraw_race)
         self.redraw()
         self.redraw_race()
@@ -157,7 +173,7 @@ class LossHistoryPlot(pg.PlotWidget):
                 continue  # the same history (a knob turn also says the trail changed): nothing to redo
             self._drawn[i] = shown
             if shown is not None:
-                losses = np.maximum(histories[i], TINY)
+                losses = ceilinged(histories[i])
                 newest = shown[1]
                 color = RUN_COLORS[i % len(RUN_COLORS)]
                 width = current_look().line(2.5 if newest else 1)
@@ -165,8 +181,46 @@ class LossHistoryPlot(pg.PlotWidget):
                 curve.setData(self._x_values(losses.size), losses)
             elif drawn is not None:
                 curve.setData([], [])
+        self._redraw_batches(histories)
         self._redraw_validation(len(histories) - 1)
         self._redraw_optimum()
+        self._show_empty_note(not histories)
+
+    def _redraw_batches(self, histories) -> None:
+        """The newest run's mini-batch losses, if it ran on batches."""
+        doc = self.document
+        batches = doc.batch_history[-1] if histories and len(doc.batch_history) == len(doc.loss_history) else None
+        shown = None if batches is None or not batches.size else (id(batches), batches.size)
+        if shown == self._batch_drawn:
+            return
+        self._batch_drawn = shown
+        if shown is None:
+            self.batch_curve.setData([], [])
+            return
+        colour = RUN_COLORS[(len(histories) - 1) % len(RUN_COLORS)]
+        self.batch_curve.setPen(pg.mkPen(*colour, 70, width=1))
+        self.batch_curve.setData(self._x_values(batches.size), ceilinged(batches))
+
+    def _show_empty_note(self, empty: bool) -> None:
+        doc = self.document
+        race = doc.race
+        empty = empty and (race is None or not race.tracks)
+        if empty:
+            text = (
+                "No gradient-descent runs on this data and model yet"
+                + (": the history starts afresh (Undo brings back the earlier runs)" if doc.has_earlier_runs else "")
+                + "."
+                if doc.dataset.n
+                else "Add data points, then run gradient descent."
+            )
+            if text != self.empty_note.toPlainText():
+                self.empty_note.setText(text)
+            self._place_empty_note()
+        self.empty_note.setVisible(empty)
+
+    def _place_empty_note(self, *_) -> None:
+        (x0, x1), (y0, y1) = self.getPlotItem().getViewBox().viewRange()
+        self.empty_note.setPos((x0 + x1) / 2, (y0 + y1) / 2)
 
     def _redraw_validation(self, newest: int) -> None:
         """The newest run's validation losses (finite ones: a NaN has no place on a log axis) and the star."""
@@ -233,10 +287,7 @@ class LossHistoryPlot(pg.PlotWidget):
             if track is None or track.steps == 0:
                 curve.setData([], [])
                 continue
-            losses = track.losses
-            start = losses[0] if np.isfinite(losses[0]) and losses[0] > 0 else 1.0
-            # log10 of an overflowing loss warns; a diverging run is drawn up to a ceiling instead.
-            drawn = np.clip(np.nan_to_num(losses, nan=np.inf, posinf=np.inf), TINY, RACE_CEILING * start)
+            drawn = ceilinged(track.losses)
             longest = max(longest, drawn.size)
             if kind == "manual":
                 curve.setSymbol("o" if drawn.size <= MANUAL_SYMBOLS_UP_TO else None)
@@ -248,6 +299,7 @@ class LossHistoryPlot(pg.PlotWidget):
             self.getPlotItem().setXRange(0, end, padding=0.02)
         self._race_x_end = end
         self._update_legend(race)
+        self._show_empty_note(not self.document.loss_history)
 
     @Slot()
     def _on_look_changed(self) -> None:
@@ -293,6 +345,15 @@ class LossHistoryPlot(pg.PlotWidget):
         elif not names and placed:
             layout.removeItem(self.legend)
         self.legend.setVisible(bool(names))
+
+
+def ceilinged(losses: np.ndarray) -> np.ndarray:
+    """Losses as drawn on the log axis: at least ``TINY`` (a loss of 0 sits on the floor), and at most
+    ``RACE_CEILING`` times the first (log10 of an overflowing loss warns, and one diverging run would
+    otherwise stretch the axis over dozens of decades)."""
+    losses = np.asarray(losses, dtype=np.float64)
+    start = losses[0] if losses.size and np.isfinite(losses[0]) and losses[0] > 0 else 1.0
+    return np.clip(np.nan_to_num(losses, nan=np.inf, posinf=np.inf), TINY, RACE_CEILING * start)
 
 
 def _round_up(n: int) -> int:

@@ -23,11 +23,10 @@ from workbench.fitting.least_squares import LM_KIND, LM_NAME
 from workbench.fitting.losses import LOSS_NAMES, Loss
 from workbench.fitting.models import MAX_HIDDEN
 from workbench.fitting.optimizers import OPTIMIZER_NAMES
-from workbench.fitting.sampling import evenly_sampled
-from workbench.fitting.step_size import step_size_guide
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.views.validation_controls import ValidationControls
 from workbench.qt.views.widgets import LogSpinBox
+from workbench.state.rate_advice import rate_advice
 from workbench.state.runs import MAX_LR, MAX_STEPS, MIN_LR
 
 BASIS_LABELS = {
@@ -37,7 +36,6 @@ BASIS_LABELS = {
     "orthonormal": "Orthonormal on the data",
 }
 OPTIMIZER_LABELS = {**OPTIMIZER_NAMES, LM_KIND: LM_NAME}
-GUIDE_POINTS = 20_000  # the learning-rate guide of a formula or of batches is judged on this many points
 SLOWEST_STEPS_PER_S = 2.0
 
 
@@ -58,6 +56,7 @@ class ModelPanel(QWidget):
     modelRequested = Signal(str, object)  # "polynomial", "mlp" or "formula", and the hidden sizes (None: keep)
     formulaRequested = Signal(str)  # a formula typed in
     guessStartRequested = Signal()
+    stableRateRequested = Signal()  # "Use a stable rate": the suggested rate, following the data again
     degreeRequested = Signal(int)
     basisRequested = Signal(str)
     lossRequested = Signal(object)  # a Loss
@@ -140,6 +139,14 @@ class ModelPanel(QWidget):
             "Plain gradient descent is stable only below 2/λ_max, where λ_max is the "
             "largest curvature (Hessian eigenvalue) of the loss"
         )
+        self.lr_limit_label.setWordWrap(True)
+        self.stable_rate_button = QPushButton("Use a stable rate", objectName="stableRateButton")
+        self.stable_rate_button.setToolTip(
+            "Set the learning rate the data call for, below the stability limit, and let it follow the "
+            "data again (Run › Use a stable learning rate)"
+        )
+        self.stable_rate_button.setVisible(False)
+        self.stable_rate_button.clicked.connect(self.stableRateRequested)
         self.steps_spin = QSpinBox(objectName="stepsSpin", minimum=1, maximum=MAX_STEPS)
         self.steps_spin.setSingleStep(1000)
         self.steps_spin.setToolTip("Stop after this many steps (a run also stops when the loss stops changing)")
@@ -165,7 +172,10 @@ class ModelPanel(QWidget):
         batch_row.addWidget(self.seed_spin)
         form.addRow("Batch", batch_row)
         form.addRow("Learning rate", self.lr_spin)
-        form.addRow("", self.lr_limit_label)
+        limit_row = QHBoxLayout()
+        limit_row.addWidget(self.lr_limit_label, 1)
+        limit_row.addWidget(self.stable_rate_button)
+        form.addRow("", limit_row)
         form.addRow("Step limit", self.steps_spin)
         speed_row = QHBoxLayout()
         speed_row.addWidget(self.speed_slider, 1)
@@ -254,36 +264,21 @@ class ModelPanel(QWidget):
     def _show_stability(self) -> None:
         doc = self.document
         settings = doc.settings
-        limit, words, tip = self._stability_limit()
+        advice = rate_advice(doc)
+        limit = advice.limit
         if limit is None or not math.isfinite(limit):
             self.lr_limit_label.setText("")
             self.lr_limit_label.setToolTip("")
             self.lr_spin.setStyleSheet("")
+            self.stable_rate_button.setVisible(False)
             return
         above = settings.lr > limit and settings.optimizer == "gd"
-        self.lr_limit_label.setText(f"stable below {limit:.3g} {words}" + ("  ⚠ above!" if above else ""))
-        self.lr_limit_label.setToolTip(tip)
+        self.lr_limit_label.setText(f"stable below {limit:.3g} {advice.words}" + ("  ⚠ above!" if above else ""))
+        self.lr_limit_label.setToolTip(advice.tip)
         self.lr_spin.setStyleSheet("QDoubleSpinBox { background: #f7c6c0; color: black; }" if above else "")
-
-    def _stability_limit(self) -> tuple[float | None, str, str]:
-        """(plain gradient descent's largest stable rate, how it was found, a sentence on it)."""
-        doc = self.document
-        batch = doc.settings.batch_size
-        if doc.state.model == "polynomial" and batch is None:
-            cond = doc.conditioning  # (None without data, or while big data's is computed)
-            tip = "Plain gradient descent is stable only below 2/λ_max, λ_max the loss's largest curvature"
-            return (None if cond is None else cond.max_stable_lr), "(2/λ_max)", tip
-        if doc.dataset.n == 0 or doc.state.model == "mlp" or doc.big:
-            return None, "", ""
-        sample = evenly_sampled(doc.problem, GUIDE_POINTS)
-        try:
-            guide = step_size_guide(sample, doc.state.theta, batch, doc.settings.seed)
-        except ValueError:
-            return None, "", ""
-        if guide is None:
-            return None, "", ""
-        words = f"(batches of {guide.batch_size})" if guide.batch_size < guide.n_points else "(here)"
-        return guide.batch_limit, words, guide.text
+        self.stable_rate_button.setVisible(above and advice.suggested is not None)
+        if advice.suggested is not None:
+            self.stable_rate_button.setText(f"Use {advice.suggested:.2g}")
 
     @Slot(int)
     def _on_model_activated(self, index: int):

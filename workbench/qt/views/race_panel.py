@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.fitting.race import RACE_KINDS, RACE_NAMES
+from workbench.fitting.race import ALL_RACE_KINDS, RACE_KINDS, RACE_NAMES
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import RACE_COLOURS
 from workbench.state.race import DEFAULT_RACE_STEPS as DEFAULT_STEPS
@@ -77,6 +77,12 @@ def swatch_icon(colour, size: int = 14) -> QIcon:
 
 
 # -- the panel -------------------------------------------------------------------------------------------
+LM_TIP = (
+    "Levenberg–Marquardt: the least-squares method (MSE or SSE losses), between gradient descent and "
+    "Gauss–Newton, solving a small linear system each step"
+)
+
+
 class RacePanel(QWidget):
     """Pick contenders, race them from the current knobs, and read the scoreboard."""
 
@@ -105,11 +111,11 @@ class RacePanel(QWidget):
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(2)
-        for n, kind in enumerate((*RACE_KINDS, "manual")):
+        for n, kind in enumerate((*ALL_RACE_KINDS, "manual")):
             text = "include my manual trail" if kind == "manual" else RACE_NAMES[kind]
             check = QCheckBox(text, objectName=f"raceCheck_{kind}")
             check.setIcon(swatch_icon(RACE_COLOURS[kind]))
-            check.setChecked(kind != "manual")
+            check.setChecked(kind in RACE_KINDS)  # the default line-up; the others are a tick away
             check.toggled.connect(self._update_enabled)
             self.checks[kind] = check
             grid.addWidget(check, n // 2, n % 2)
@@ -121,6 +127,22 @@ class RacePanel(QWidget):
                 "Nesterov momentum: takes the gradient a step ahead, where the momentum is carrying the knobs",
             ),
             ("adam", "Adam: a step size of its own for each knob, from running averages of its gradients"),
+            (
+                "cg",
+                "Conjugate gradient: each step searches along a direction that does not undo the previous "
+                "ones, with a line search for its length",
+            ),
+            (
+                "lbfgs",
+                "L-BFGS: builds a picture of the loss's curvature from its last steps and jumps towards the "
+                "bottom, with a line search",
+            ),
+            ("lm", LM_TIP),
+            (
+                "sgd",
+                "Stochastic gradient descent: each step's gradient from a few points drawn at random "
+                "(the model panel's batch size, else a tenth of the points): noisy but cheap",
+            ),
         ):
             self.checks[kind].setToolTip(tip)
         self.checks["nudge"].setToolTip("Turn one knob a little at random; keep it if the loss dropped, else undo")
@@ -203,7 +225,8 @@ class RacePanel(QWidget):
 
     def selected_kinds(self) -> tuple[str, ...]:
         """The ticked optimisers, in race order."""
-        return tuple(k for k in RACE_KINDS if self.checks[k].isChecked())
+        squares = self.document.state.loss.kind in ("mse", "sse")  # Levenberg–Marquardt needs a sum of squares
+        return tuple(k for k in ALL_RACE_KINDS if self.checks[k].isChecked() and (squares or k != "lm"))
 
     def start_race(self) -> bool:
         """Race the ticked contenders from the current knobs (False if nothing could start)."""
@@ -264,6 +287,12 @@ class RacePanel(QWidget):
             self.race_button.setToolTip(why)
         for check in self.checks.values():
             check.setEnabled(not running)
+        # Levenberg–Marquardt minimises a sum of squares: no entry for the MAE or Huber losses.
+        squares = self.document.state.loss.kind in ("mse", "sse")
+        self.checks["lm"].setEnabled(not running and squares)
+        self.checks["lm"].setToolTip(
+            LM_TIP if squares else "Levenberg–Marquardt minimises a sum of squares: choose the MSE or SSE loss"
+        )
         self.checks["manual"].setEnabled(not running and has_trail)
         self.checks["manual"].setToolTip(
             "Your own knob moves join the race: each move is a step and one loss evaluation"

@@ -38,8 +38,18 @@ RUN_RECOMPUTE_MS = 125  # while gradient descent runs, at most ~8 a second (the 
 MAX_TRAIL_POINTS = 1000  # drawn per trail (a wide antialiased path: its cost grows with the points)
 MAX_RACE_POINTS = 1000  # per race contender (the document already keeps its paths thinned)
 RACE_REACH = 2.0  # race paths widen the surface at most this far beyond the knobs and optimum
-RACE_DEPTH = ("nudge", "momentum", "adam", "nesterov", "gd")  # race paths, bottom to top
-RACE_SHORT_NAMES = {"gd": "GD", "momentum": "momentum", "nesterov": "Nesterov", "adam": "Adam", "nudge": "nudge"}
+RACE_DEPTH = ("nudge", "sgd", "momentum", "adam", "nesterov", "cg", "lbfgs", "lm", "gd")  # race paths, bottom to top
+RACE_SHORT_NAMES = {
+    "gd": "GD",
+    "momentum": "momentum",
+    "nesterov": "Nesterov",
+    "adam": "Adam",
+    "cg": "CG",
+    "lbfgs": "L-BFGS",
+    "lm": "LM",
+    "sgd": "SGD",
+    "nudge": "nudge",
+}
 COLOUR_SPAN_DECADES = 8.0  # the colour scale never spans more than this many decades
 EDGE_MARGIN = 0.02  # a marker this close to the edge (fraction of the range) triggers a re-range
 

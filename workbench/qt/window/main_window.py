@@ -8,9 +8,11 @@ from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -81,6 +83,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.setAcceptDrops(True)  # a data file dropped anywhere on the window opens (see dropEvent)
         self.controller.notice.connect(self._on_notice)
+        self.controller.runs.stableRateOffered.connect(self._offer_stable_rate)
+        self.notice_fix_button.clicked.connect(self._apply_notice_fix)
         self.controller.runningChanged.connect(self._on_running_changed)
         self.document.stateChanged.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
@@ -108,10 +112,18 @@ class MainWindow(QMainWindow):
         self.notice_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.notice_label.setCursor(Qt.CursorShape.PointingHandCursor)
         self.notice_label.setToolTip("Click to dismiss")
-        self.notice_label.mousePressEvent = lambda _ev: self.notice_label.setVisible(False)
+        self.notice_label.mousePressEvent = lambda _ev: self._hide_notice()
         self._notice_timer = QTimer(self, singleShot=True, interval=NOTICE_SECONDS * 1000)
         self._notice_timer.timeout.connect(self._hide_notice)
-        layout.addWidget(self.notice_label)
+        # A notice that comes with a fix (a divergence: "Use a stable rate") shows it as a button beside it.
+        self.notice_fix_button = QPushButton("Use a stable rate", objectName="noticeFixButton")
+        self.notice_fix_button.setToolTip("Set the learning rate the data call for (Run › Use a stable learning rate)")
+        self.notice_fix_button.setVisible(False)
+        self._fix_offered = False
+        notice_row = QHBoxLayout()
+        notice_row.addWidget(self.notice_label, 1)
+        notice_row.addWidget(self.notice_fix_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addLayout(notice_row)
         # The residual plot under the fit plot (about a quarter of the height), sharing its x axis.
         self.residual_plot = ResidualPlot(doc)
         self.residual_plot.link_x(self.fit_plot)
@@ -256,6 +268,23 @@ class MainWindow(QMainWindow):
             QKeySequence("F9"),
             "Show the least-squares optimum",
             "solveAction",
+        )
+        self._action(
+            run,
+            "&Newton step",
+            ctl.newton_step,
+            QKeySequence("Ctrl+F10"),
+            "One step of Newton's method: the loss's curvature says where its bottom is "
+            "(one step lands on the least-squares optimum of a polynomial)",
+            "newtonStepAction",
+        )
+        self._action(
+            run,
+            "Use a stable &learning rate",
+            ctl.use_stable_rate,
+            QKeySequence("Ctrl+L"),
+            "The learning rate the data call for, below the stability limit; it follows the data again",
+            "stableRateAction",
         )
         self._action(run, "Reset &knobs", ctl.reset_knobs, QKeySequence("Ctrl+R"), "All knobs back to 0", "resetAction")
         self._action(
@@ -649,11 +678,23 @@ class MainWindow(QMainWindow):
             )
             self.notice_label.setText(("⚠ " if level == "warning" else "✖ ") + message)
             self.notice_label.setVisible(True)
+            self.notice_fix_button.setVisible(self._fix_offered)
             self._notice_timer.start()
+        self._fix_offered = False
 
     @Slot()
     def _hide_notice(self) -> None:
         self.notice_label.setVisible(False)
+        self.notice_fix_button.setVisible(False)
+
+    @Slot()
+    def _offer_stable_rate(self) -> None:
+        self._fix_offered = True
+
+    @Slot()
+    def _apply_notice_fix(self) -> None:
+        self._hide_notice()
+        self.controller.use_stable_rate()
 
     @Slot(bool)
     def _on_running_changed(self, running: bool) -> None:

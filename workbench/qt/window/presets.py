@@ -80,6 +80,7 @@ class Preset:
         return [key for _area, _o, groups in self.groups() for group in groups for key in group.all_docks()]
 
 
+# Chords on Ctrl+D (the docks): Ctrl+L alone is Run › Use a stable learning rate.
 PRESETS = {
     p.key: p
     for p in (
@@ -88,7 +89,7 @@ PRESETS = {
             "&Lesson",
             "The story of a lesson: the fit, the knobs with their gradients and the run buttons, the loss "
             "history and the loss surface; every other panel a tab behind them",
-            "Ctrl+L, L",
+            "Ctrl+D, L",
             right=(Group(("knobs", "model", "data", "history")),),
             bottom=(
                 Group(("loss", "compare", "race", "report"), 0.5),
@@ -103,7 +104,7 @@ PRESETS = {
             "backprop",
             "&Backprop",
             "The computational graph large, beside the knobs, with the gradient check and the fit above",
-            "Ctrl+L, B",
+            "Ctrl+D, B",
             right=(Group(("knobs", "model", "data", "history")),),
             bottom=(
                 Group(("graph", "gradcheck", "lab", "race", "report"), 0.68),
@@ -116,7 +117,7 @@ PRESETS = {
             "mydata",
             "&My data",
             "Your data: the table, the fit report, the fit with its residuals; the knobs and model a tab away",
-            "Ctrl+L, M",
+            "Ctrl+D, M",
             left=(Group(("data", "history", "compare")),),
             right=(Group(("report", "knobs", "model")),),
             bottom=(Group(("loss", "surface", "graph", "lab", "race", "gradcheck")),),
@@ -131,7 +132,7 @@ PRESETS = {
             "&Everything",
             "Every panel in view at once, for a big screen (1920×1080 and up): data and history, model and "
             "knobs, and two rows of plots and tools under the fit",
-            "Ctrl+L, E",
+            "Ctrl+D, E",
             left=(Group(("data",), 0.7), Group(("history",), 0.3)),
             right=(Group(("model",), 0.0), Group(("knobs",))),
             bottom=(
@@ -262,9 +263,9 @@ class LayoutPresets(QObject):
             self.actions[preset.key] = action
         self.reset_action = QAction("&Reset layout", self)
         self.reset_action.setObjectName("resetLayoutAction")
-        self.reset_action.setShortcut(QKeySequence("Ctrl+L, R"))
+        self.reset_action.setShortcut(QKeySequence("Ctrl+D, R"))
         tip = "Put every panel back where the current layout preset places it, and forget the remembered layout"
-        self.reset_action.setToolTip(f"{tip} (Ctrl+L, R)")
+        self.reset_action.setToolTip(f"{tip} (Ctrl+D, R)")
         self.reset_action.setStatusTip(tip)
         self.reset_action.triggered.connect(lambda _checked=False: self.reset())
         self._show_current()

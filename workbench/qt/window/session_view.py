@@ -88,13 +88,25 @@ def read_view(view: dict, source: str) -> dict:
 
 def open_in_window(window: MainWindow, loaded: LoadedSession, source: str = "the session") -> list[str]:
     """Make the window show a read session; raises SessionError (and changes nothing) if its view state is
-    invalid.  Returns what of the window's layout was not restored, and why (the document opens anyway)."""
+    invalid.  Returns what the user should know: how the reader took a session of an earlier version, and
+    what of the window's layout was not restored, and why (the document opens anyway)."""
     view = read_view(loaded.view, source)
     window.controller.stop_run()
     window.race_controller.stop()
     window.sweep_controller.stop()
+    window.controller.formulas.shutdown()  # a guess or a solve of the old document must not land on the new one
     window.document.replace_with(loaded.document)
-    return apply_view(window, view)
+    warnings = [*loaded.notices, *apply_view(window, view)]
+    solve_landmark_again(window)
+    return warnings
+
+
+def solve_landmark_again(window: MainWindow) -> None:
+    """A formula's landmark (its Levenberg–Marquardt fit) is not kept in a session: when the session showed it,
+    solve it again from the saved knobs, so that the ghost curve comes back (its notice says when it has)."""
+    document = window.document
+    if document.state.model == "formula" and document.show_exact and document.dataset.n:
+        window.controller.show_exact(True)
 
 
 def apply_view(window: MainWindow, view: dict) -> list[str]:

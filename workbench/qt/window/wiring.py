@@ -60,6 +60,7 @@ def wire_data_panel(data: DataPanel, ctl: Controller) -> None:
     data.pointsRemoveRequested.connect(ctl.remove_points)
     data.clearRequested.connect(ctl.clear_data)
     data.dataReplaceRequested.connect(ctl.replace_data)
+    data.dataExtendRequested.connect(lambda dataset, text: ctl.replace_data(dataset, text, fresh=False))
     data.noticeRequested.connect(ctl.notice)
     data.model.cellEditRequested.connect(ctl.edit_cell)
 
@@ -74,6 +75,7 @@ def wire_model_panel(model: ModelPanel, ctl: Controller) -> None:
     model.modelRequested.connect(ctl.set_model)
     model.formulaRequested.connect(ctl.formulas.set_formula)
     model.guessStartRequested.connect(ctl.formulas.guess_start)
+    model.stableRateRequested.connect(ctl.use_stable_rate)
     model.degreeRequested.connect(ctl.set_degree)
     model.basisRequested.connect(ctl.set_basis)
     model.lossRequested.connect(ctl.set_loss)

@@ -1,0 +1,109 @@
+"""The basis ladder in the conditioning lab: the same fit in each basis, monomial → scaled → Legendre →
+orthonormal, with its condition number and the steps plain gradient descent needs at its default rate
+(``fitting.conditioning.basis_ladder``).  The basis in use is marked; the curve is the same on every rung.
+
+Computed on at most ``LADDER_POINTS`` training points spread evenly in x (the conditioning of a polynomial
+fit depends on where the points lie, not on how many there are).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from workbench.fitting.conditioning import LADDER, LADDER_REDUCTION, basis_ladder
+from workbench.fitting.sampling import even_indices
+from workbench.qt.app_state.document import FitDocument
+from workbench.qt.views.model_panel import BASIS_LABELS
+
+LADDER_POINTS = 20_000
+COLUMNS = ("Basis", "Condition number", "GD steps")
+
+
+def steps_text(steps: float) -> str:
+    """Steps as a reader wants them: "3", "1,200", "2.4×10⁹", "never" (beyond double precision)."""
+    if not math.isfinite(steps):
+        return "never"
+    if steps < 1e6:
+        return f"{int(steps):,}"
+    mantissa, exponent = f"{steps:.1e}".split("e")
+    return f"{mantissa}×10{str(int(exponent)).translate(str.maketrans('-0123456789', '⁻⁰¹²³⁴⁵⁶⁷⁸⁹'))}"
+
+
+class BasisLadder(QTableWidget):
+    """One row per basis: its condition number and gradient descent's steps; the basis in use in bold."""
+
+    def __init__(self, document: FitDocument, parent=None):
+        super().__init__(len(LADDER), len(COLUMNS), parent)
+        self.setObjectName("basisLadder")
+        self.setAccessibleName("Basis ladder: condition number and gradient-descent steps for each basis")
+        self.document = document
+        self.rungs = ()
+        self._key = None
+        self.setHorizontalHeaderLabels(list(COLUMNS))
+        self.verticalHeader().setVisible(False)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.setToolTip(
+            "The same fit in each basis: λ_max/λ_min of the loss's curvature, and how many plain gradient-descent "
+            f"steps at its default rate shrink the loss gap {1 / LADDER_REDUCTION:.0e} times in the worst case.  "
+            "Orthonormal on your data makes every curvature equal: one or two steps."
+        )
+        height = self.horizontalHeader().sizeHint().height() + sum(self.sizeHintForRow(r) for r in range(len(LADDER)))
+        self.setFixedHeight(height + 2 * self.frameWidth() + 2)
+        document.stateChanged.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the ladder when data, degree, loss or split changed (not for a knob turn)."""
+        doc = self.document
+        state = doc.state
+        key = (state.dataset, state.degree, state.loss, state.split, state.model, state.basis.kind)
+        if self._key is not None and key[0] is self._key[0] and key[1:] == self._key[1:]:
+            return
+        self._key = key
+        self.rungs = ()
+        if state.model == "polynomial" and doc.dataset.n:
+            problem = doc.problem
+            index = even_indices(problem.x, LADDER_POINTS)
+            sigma = None if problem.sigma is None else problem.sigma[index]
+            try:
+                with np.errstate(all="ignore"):
+                    self.rungs = basis_ladder(problem.x[index], state.degree, sigma, state.loss)
+            except (ValueError, np.linalg.LinAlgError):
+                self.rungs = ()
+        self._show(state.basis.kind)
+
+    def _show(self, current: str) -> None:
+        rungs = {rung.kind: rung for rung in self.rungs}
+        for row, kind in enumerate(LADDER):
+            rung = rungs.get(kind)
+            cells = (
+                BASIS_LABELS[kind] + ("  ◀ in use" if kind == current else ""),
+                "—" if rung is None else _condition_text(rung.condition_number),
+                "—" if rung is None else steps_text(rung.gd_steps),
+            )
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if kind == current:
+                    font = QFont(item.font())
+                    font.setBold(True)
+                    item.setFont(font)
+                self.setItem(row, column, item)
+
+
+def _condition_text(value: float) -> str:
+    if not math.isfinite(value):
+        return "∞"
+    return steps_text(value) if value >= 1e6 else f"{value:,.3g}" if value < 1000 else f"{value:,.0f}"
