@@ -9,7 +9,7 @@ import json
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QRegion
-from PySide6.QtWidgets import QDockWidget, QTabBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QPushButton, QScrollArea, QTabBar, QWidget
 
 from workbench.qt.app_state.preferences import LAYOUT_PRESETS, Preferences
 from workbench.qt.window.layout import PREFERENCE as LAYOUT_PREFERENCE
@@ -137,13 +137,67 @@ def test_presentation_mode_switched_on_in_a_running_window_still_fits(make_main_
     assert not elided_tabs(window), elided_tabs(window)
 
 
+@pytest.mark.parametrize("presentation", [False, True], ids=["usual", "presentation"])
 @pytest.mark.parametrize("key", [key for key in PRESETS if key != "everything"])
-def test_no_preset_cuts_a_tab_title_on_a_laptop(make_main_window, qtbot, key):
+def test_no_preset_cuts_a_tab_title_on_a_projector(make_main_window, laptop_screen, qtbot, key, presentation):
+    laptop_screen(1280, 720)
+    Preferences().set("presentation", presentation)
     window = make_main_window()
-    window.layout_presets.apply(key)
+    window.layout_presets.apply(key)  # a preset chosen while presentation mode stays on
     settle(qtbot, window)
+    assert window.presentation.on == presentation
     assert tab_bars_on_screen(window)
     assert not elided_tabs(window), elided_tabs(window)
+
+
+def cut_buttons(panel: QWidget) -> list[str]:
+    """The buttons of ``panel`` narrower than their text asks for (their text is cut)."""
+    return [
+        f"{button.text()!r}: {button.width()} px for {button.sizeHint().width()}"
+        for button in panel.findChildren(QPushButton)
+        if button.isVisible() and button.width() < button.sizeHint().width()
+    ]
+
+
+@pytest.mark.parametrize("presentation", [False, True], ids=["usual", "presentation"])
+def test_the_graph_and_the_lab_cut_no_button_and_never_scroll_sideways(
+    make_main_window, laptop_screen, qtbot, presentation
+):
+    laptop_screen(1280, 720)
+    Preferences().set("presentation", presentation)
+    window = make_main_window()
+    for key, dock, panel in (
+        ("backprop", "graph", window.graph_view),
+        ("lesson", "lab", window.conditioning_lab),
+        ("mydata", "lab", window.conditioning_lab),
+    ):
+        window.layout_presets.apply(key)
+        window.docks[dock].raise_()
+        settle(qtbot, window)
+        qtbot.waitUntil(lambda panel=panel: panel.isVisible())
+        assert not cut_buttons(panel), (key, cut_buttons(panel))
+        area = window.docks[dock].widget()
+        assert isinstance(area, QScrollArea)
+        assert not area.horizontalScrollBar().isVisible(), (key, panel.minimumSizeHint(), area.viewport().size())
+    ladder = window.conditioning_lab.ladder  # every rung of the basis ladder in view, at any text size
+    assert ladder.viewport().height() >= ladder.verticalHeader().length() > 0
+    assert not ladder.horizontalScrollBar().isVisible()
+
+
+@pytest.mark.parametrize("presentation", [False, True], ids=["usual", "presentation"])
+def test_the_empty_loss_history_note_wraps_inside_a_narrow_plot(make_main_window, laptop_screen, qtbot, presentation):
+    laptop_screen(1280, 720)
+    Preferences().set("presentation", presentation)
+    window = make_main_window()
+    window.layout_presets.apply("backprop")  # the loss history beside the graph: narrow
+    window.docks["loss"].raise_()
+    settle(qtbot, window)
+    plot = window.loss_plot
+    note, view_box = plot.empty_note, plot.getPlotItem().getViewBox()
+    assert note.isVisible()
+    qtbot.waitUntil(lambda: view_box.width() > 0)
+    shown = note.mapRectToItem(view_box, note.boundingRect())
+    assert view_box.boundingRect().contains(shown), (shown, view_box.boundingRect())
 
 
 def test_the_window_opens_at_the_screens_available_size(make_main_window, laptop_screen):

@@ -15,12 +15,13 @@ import math
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from workbench.fitting.optimizers import OPTIMIZER_NAMES
 from workbench.fitting.sweep import ABOVE_LIMIT, BELOW_LIMIT, FALLBACK_RANGE, SweepPoint, SweepResult, cliff_of
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.views.basis_ladder import BasisLadder
+from workbench.qt.views.flow_layout import FlowLayout
 from workbench.qt.views.sweep_plot import LIMIT_COLOUR, SweepPlot
 
 WARNING_STYLE = "color: #c62828; font-weight: bold;"
@@ -182,14 +183,16 @@ class ConditioningLab(QWidget):
             font = label.font()
             font.setBold(True)
             label.setFont(font)
-        numbers = QGridLayout()
-        numbers.setHorizontalSpacing(6)
-        numbers.addWidget(limit_name, 0, 0)
-        numbers.addWidget(self.limit_label, 0, 1)
-        numbers.addWidget(condition_name, 0, 3)
-        numbers.addWidget(self.condition_label, 0, 4)
-        numbers.setColumnMinimumWidth(2, 16)
-        numbers.setColumnStretch(5, 1)
+        # Flowing rows: in a narrow dock (or with presentation mode's text) they wrap, never scroll sideways.
+        numbers = FlowLayout(spacing=16)
+        for name, value in ((limit_name, self.limit_label), (condition_name, self.condition_label)):
+            pair = QWidget()
+            pair_layout = QHBoxLayout(pair)
+            pair_layout.setContentsMargins(0, 0, 0, 0)
+            pair_layout.setSpacing(6)
+            pair_layout.addWidget(name)
+            pair_layout.addWidget(value)
+            numbers.addWidget(pair)
 
         self.lr_label = QLabel(objectName="learningRateWarningLabel")
         self.lr_label.setWordWrap(True)
@@ -219,12 +222,9 @@ class ConditioningLab(QWidget):
         self.legendre_button.clicked.connect(self._on_legendre_clicked)
         self.orthonormal_button.clicked.connect(lambda: self.switch_basis("orthonormal"))
         self.sweep_button.clicked.connect(self._on_sweep_clicked)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.scaled_button)
-        buttons.addWidget(self.legendre_button)
-        buttons.addWidget(self.orthonormal_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.sweep_button)
+        buttons = FlowLayout()
+        for button in (self.scaled_button, self.legendre_button, self.orthonormal_button, self.sweep_button):
+            buttons.addWidget(button)
 
         self.sweep_status = QLabel(objectName="sweepStatusLabel")
         self.sweep_status.setWordWrap(True)

@@ -21,6 +21,7 @@ from workbench.fitting.problem import FitProblem
 from workbench.fitting.sampling import evenly_sampled
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.look import current_look, look_manager
+from workbench.qt.views.flow_layout import FlowLayout
 from workbench.qt.views.graph_scene import (
     COLUMN_PITCH,
     EdgeItem,
@@ -131,11 +132,9 @@ class GraphView(QWidget):
         self.rule_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
     def _lay_out(self) -> None:
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
+        bar = FlowLayout()  # wraps in a narrow dock (or with presentation mode's text): no button is cut
         bar.addWidget(self.point_box)
-        self.point_info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        bar.addWidget(self.point_info, 1)
+        bar.addWidget(self.point_info)
         for button in (self.forward_button, self.backward_button, self.run_button, self.reset_button, self.fit_button):
             bar.addWidget(button)
         rule_row = QHBoxLayout()

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics, QTextOption
 from PySide6.QtWidgets import QGraphicsItem
 
 from workbench.qt.app_state.document import FitDocument
@@ -33,6 +33,7 @@ TINY = 1e-300  # log scale: a loss of exactly 0 is drawn at the bottom, not drop
 RACE_CEILING = 100.0  # a diverging race contender is drawn at most this many times the starting loss
 LEGEND_ROW = 4  # the plot item's layout: row 3 holds the bottom axis, column 1 the view
 MANUAL_SYMBOLS_UP_TO = 150  # the manual entry's moves get dots while there are few of them
+NOTE_MARGIN, NOTE_MIN_WIDTH = 12, 80  # px: the empty note's margin either side, and its narrowest wrap
 
 
 class _DecadeViewBox(pg.ViewBox):
@@ -96,7 +97,10 @@ class LossHistoryPlot(pg.PlotWidget):
         # Said when the current problem has no runs yet (in the view's middle, whatever the ranges).
         self.empty_note = pg.TextItem(anchor=(0.5, 0.5), color=(110, 110, 110))
         self.addItem(self.empty_note, ignoreBounds=True)
+        # Wrapped to the plot's width, centred: a narrow dock (or presentation mode's big text) cuts no word.
+        self.empty_note.textItem.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignCenter))
         self.getPlotItem().getViewBox().sigRangeChanged.connect(self._place_empty_note)
+        self.getPlotItem().getViewBox().sigResized.connect(self._place_empty_note)
         # The newest run's validation loss, and a star at its lowest point (created once, setData after).
         self.val_curve = pg.PlotDataItem(
             pen=pg.mkPen(*VALIDATION_COLOUR, width=2.5, style=Qt.PenStyle.DashLine),
@@ -219,7 +223,10 @@ class LossHistoryPlot(pg.PlotWidget):
         self.empty_note.setVisible(empty)
 
     def _place_empty_note(self, *_) -> None:
-        (x0, x1), (y0, y1) = self.getPlotItem().getViewBox().viewRange()
+        view_box = self.getPlotItem().getViewBox()
+        if view_box.width() > 0:
+            self.empty_note.setTextWidth(max(NOTE_MIN_WIDTH, view_box.width() - 2 * NOTE_MARGIN))
+        (x0, x1), (y0, y1) = view_box.viewRange()
         self.empty_note.setPos((x0 + x1) / 2, (y0 + y1) / 2)
 
     def _redraw_validation(self, newest: int) -> None:

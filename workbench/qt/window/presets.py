@@ -119,8 +119,9 @@ PRESETS = {
             "Your data: the table, the fit report, the fit with its residuals; the knobs and model a tab away",
             "Ctrl+D, M",
             left=(Group(("data", "history", "compare")),),
-            right=(Group(("report", "knobs", "model")),),
-            bottom=(Group(("loss", "surface", "graph", "lab", "race", "gradcheck")),),
+            # The bottom row is only as wide as the fit: four short tab titles, even at presentation size.
+            right=(Group(("report", "knobs", "model", "race", "gradcheck")),),
+            bottom=(Group(("loss", "surface", "graph", "lab")),),
             left_width=0.24,
             right_width=0.3,
             bottom_height=0.26,
