@@ -200,6 +200,22 @@ def test_the_empty_loss_history_note_wraps_inside_a_narrow_plot(make_main_window
     assert view_box.boundingRect().contains(shown), (shown, view_box.boundingRect())
 
 
+@pytest.mark.parametrize("presentation", [False, True], ids=["usual", "presentation"])
+def test_the_knobs_grow_when_their_formula_takes_a_second_line(make_main_window, laptop_screen, qtbot, presentation):
+    laptop_screen(1920, 1080)  # the tall Lesson: the knobs sized to what they ask, the comparison under them
+    Preferences().set("presentation", presentation)
+    window = make_main_window()
+    settle(qtbot, window)
+    assert not problems_with_primary_controls(window), problems_with_primary_controls(window)
+    for i, value in enumerate((0.02757063, 3.259477, -0.1978306, -4.917934, 0.2410708, 1.582232)):
+        window.controller.set_knob(i, value)  # a formula as long as a fit's
+    panel = window.docks["knobs"].widget()
+    qtbot.wait(800)  # the knob panel redraws its formula a few times a second
+    qtbot.waitUntil(lambda: panel.height() >= panel.sizeHint().height(), timeout=3000)  # all it asks for
+    assert not problems_with_primary_controls(window), problems_with_primary_controls(window)
+    assert not window.knob_panel._scroll.verticalScrollBar().isVisible()
+
+
 def test_the_window_opens_at_the_screens_available_size(make_main_window, laptop_screen):
     laptop_screen(1600, 1000)
     window = make_main_window()

@@ -29,6 +29,7 @@ LEFT, RIGHT, BOTTOM = (
 )
 PRESET_PREFERENCE = "window/preset"
 TALL_WINDOW = 900  # from this height the Lesson has room for the comparison under the knobs
+REGROW_DELAY_MS = 200
 
 
 @dataclass(frozen=True)
@@ -270,6 +271,43 @@ class LayoutPresets(QObject):
         self.reset_action.setStatusTip(tip)
         self.reset_action.triggered.connect(lambda _checked=False: self.reset())
         self._show_current()
+        # A group sized to what its panel asks (share 0) grows again when the panel asks for more: the knobs'
+        # formula wrapping onto a second line after a run, bigger text.  Checked a few times a second at most.
+        self._regrow_timer = QTimer(self, singleShot=True, interval=REGROW_DELAY_MS)
+        self._regrow_timer.timeout.connect(self.regrow)
+        self._regrown: dict[tuple[Group, ...], dict[str, int]] = {}
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.LayoutRequest and not self._regrow_timer.isActive():
+            self._regrow_timer.start()
+        return False
+
+    def regrow(self) -> None:
+        """Give each share-0 group of a side area the height its panel asks for, where it has less."""
+        window = self._window
+        if not window.isVisible():
+            return
+        docks, preset = window.docks, PRESETS[self._current].fitted(window.height())
+        for groups in (preset.left, preset.right):  # (stacked groups: the bottom row's are side by side)
+            short = {
+                g.docks[0]: _hint(docks, g).height()
+                for g in groups
+                if g.share == 0
+                and docks[g.docks[0]].isVisible()
+                and _hint(docks, g).height() > docks[g.docks[0]].widget().height()
+            }
+            if short and short != self._regrown.get(groups):  # (once per new ask: the room may be too small)
+                self._regrown[groups] = short
+                fronts = [docks[g.docks[0]] for g in groups]
+                # The area keeps its height: what the short groups gain, the others give, in proportion.
+                now = [dock.height() for dock in fronts]
+                title = [dock.height() - dock.widget().height() for dock in fronts]
+                wanted = [short[g.docks[0]] + t if g.docks[0] in short else h for g, h, t in zip(groups, now, title)]
+                give = sum(wanted) - sum(now)
+                others = sum(h for g, h in zip(groups, now) if g.docks[0] not in short) or 1
+                lengths = [w if g.docks[0] in short else round(w - give * w / others) for g, w in zip(groups, wanted)]
+                window.resizeDocks(fronts, lengths, Qt.Orientation.Vertical)
 
     @property
     def current(self) -> str:
