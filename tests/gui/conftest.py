@@ -85,9 +85,39 @@ def isolated_settings(tmp_path, qapp, monkeypatch):
     palette = qapp.palette()
     yield folder
     qapp.setPalette(palette)
+    reset_look(qapp)
     hints = qapp.styleHints()
     if hasattr(hints, "unsetColorScheme"):
         hints.unsetColorScheme()
+
+
+def reset_look(qapp) -> None:
+    """The usual text size and no presentation mode: the application font is process-wide."""
+    from workbench.qt.style.look import look_manager
+
+    manager = look_manager(qapp)
+    manager.set_presentation(False)
+    manager.set_text_size(100)
+
+
+LAPTOP_SCREEN = (1366, 768)  # the available screen every GUI test's window opens on, unless it says otherwise
+
+
+@pytest.fixture(autouse=True)
+def laptop_screen(monkeypatch):
+    """Windows open as on a 1366×768 laptop (the offscreen platform's own screen is 800×800).
+
+    ``laptop_screen(width, height)`` emulates another available screen size for the windows made after.
+    """
+    from PySide6.QtCore import QRect
+
+    from workbench.qt.window import screen
+
+    def emulate(width: int, height: int) -> None:
+        monkeypatch.setattr(screen, "available_geometry", lambda window=None: QRect(0, 0, width, height))
+
+    emulate(*LAPTOP_SCREEN)
+    return emulate
 
 
 @pytest.fixture(autouse=True)

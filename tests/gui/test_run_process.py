@@ -77,7 +77,7 @@ def test_stop_is_immediate_even_when_the_process_cannot_answer_and_the_process_i
         started = time.perf_counter()
         window.controller.stop_run()
         took = time.perf_counter() - started
-        assert not window.controller.running and window.model_panel.run_button.text() == "Run gradient descent"
+        assert not window.controller.running and window.run_controls.run_button.text() == "Run gradient descent"
         assert took < 0.05
         np.testing.assert_array_equal(window.document.theta, shown)  # the knobs on screen are the result
         qtbot.waitUntil(lambda: not alive(process.pid), timeout=ABANDON_MS + 1000)  # abandoned: ended

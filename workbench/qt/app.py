@@ -15,7 +15,7 @@ from workbench import __version__
 from workbench.desktop import APP_ID, ORGANIZATION_DOMAIN
 from workbench.fitting.data import DataError
 from workbench.paths import default_sample
-from workbench.qt.app_state.preferences import apply_saved_theme
+from workbench.qt.app_state.preferences import apply_saved_look, apply_saved_theme
 from workbench.qt.binding_check import binding_fault
 from workbench.qt.style.icons import app_icon
 from workbench.qt.window.main_window import MainWindow, is_big_file, load_initial_dataset
@@ -55,8 +55,8 @@ def release_big_blocks_promptly() -> None:
 
 
 def configure_application(app: QApplication) -> None:
-    """Names for QSettings, the app icon, the saved theme (palette, style sheet, pyqtgraph's colours), and
-    a GIL fair to the GUI thread.
+    """Names for QSettings, the app icon, the saved theme (palette, style sheet, pyqtgraph's colours), the
+    saved look (text size, presentation mode), and a GIL fair to the GUI thread.
 
     A worker thread computing in Python (the learning-rate sweep, the optimiser race; gradient descent
     has a process of its own) holds the GIL; each time the GUI thread comes back from Qt it waits
@@ -70,6 +70,7 @@ def configure_application(app: QApplication) -> None:
     app.setWindowIcon(app_icon())
     pg.setConfigOptions(antialias=True)
     apply_saved_theme(app)  # after the names: the preference lives in QSettings
+    apply_saved_look(app)  # the text size and presentation mode, before any window is built
 
 
 def create_main_window(argv: list[str]) -> MainWindow:

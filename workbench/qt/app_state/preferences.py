@@ -18,7 +18,10 @@ from PySide6.QtWidgets import QApplication
 
 from workbench.fitting.basis import MAX_DEGREE
 from workbench.fitting.optimizers import OPTIMIZER_KINDS
+from workbench.qt.style.look import MAX_TEXT_SIZE, MIN_TEXT_SIZE, LookManager, look_manager
 from workbench.qt.style.themes import THEMES, ThemeManager, theme_manager
+
+LAYOUT_PRESETS = ("lesson", "backprop", "mydata", "everything")  # View › Layout (window/presets.py)
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
@@ -41,6 +44,15 @@ def _whole_number(lo: int, hi: int) -> Callable[[Any], int]:
         return number
 
     return parse
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text not in ("true", "false"):
+        raise ValueError(f"{value!r} is not true or false")
+    return text == "true"
 
 
 def _directory(value: Any) -> str:
@@ -81,6 +93,9 @@ PREFERENCES = {
         Preference("defaultOptimizer", "gd", _choice(OPTIMIZER_KINDS), "Default optimiser"),
         Preference("lastDirectory", "", _directory, "Last folder"),
         Preference("window/layout", "", _text, "Window geometry and dock layout (sealed)"),
+        Preference("window/preset", "lesson", _choice(LAYOUT_PRESETS), "Layout preset"),
+        Preference("presentation", False, _flag, "Presentation mode"),
+        Preference("textSize", 100, _whole_number(MIN_TEXT_SIZE, MAX_TEXT_SIZE), "Text size (%)"),
     )
 }
 
@@ -148,6 +163,16 @@ class Preferences:
         if folder.is_dir():
             self.set("lastDirectory", str(folder))
 
+    @property
+    def text_size(self) -> int:
+        """Text size in percent of the system's font (independent of the screen's DPI)."""
+        return self.get("textSize")
+
+    @property
+    def presentation(self) -> bool:
+        """Presentation mode: bigger text, lines and markers, a colour-blind-safe palette."""
+        return self.get("presentation")
+
     def document_defaults(self) -> dict[str, Any]:
         """Keyword arguments for a new ``FitDocument``: its degree and optimiser."""
         return {"degree": self.default_degree, "optimizer": self.default_optimizer}
@@ -165,3 +190,13 @@ def set_theme(theme: str) -> None:
     """Save ``theme`` as the preference and apply it at once (ValueError, and no change, for an unknown one)."""
     Preferences().set("theme", theme)
     theme_manager().set_preference(theme)
+
+
+# -- the look (text size and presentation mode), saved and applied ------------------------------------------
+def apply_saved_look(app: QApplication | None = None) -> LookManager:
+    """Apply the text size and presentation mode stored in the preferences (at start-up)."""
+    manager = look_manager(app)
+    prefs = Preferences()
+    manager.set_text_size(prefs.text_size)
+    manager.set_presentation(prefs.presentation)
+    return manager

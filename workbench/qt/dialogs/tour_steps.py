@@ -109,7 +109,7 @@ STEPS = (
         "Press <b>Run gradient descent</b> (F5): the engine does what you did, thousands of times a second — "
         "a forward pass, a backward pass, every knob turned a little against its gradient. Watch the knobs, "
         "the curve, the loss history and the loss surface move live.",
-        lambda w: [w.model_panel.run_button],
+        lambda w: [w.run_controls.run_button],
         lambda w, p: w.document.last_run is not p.last_run and not w.controller.running,
         "Waiting for a gradient-descent run to finish…",
         "Run it for me",

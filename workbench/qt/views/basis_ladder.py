@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
@@ -22,7 +22,7 @@ from workbench.qt.style.number_style import app_numbers
 from workbench.qt.views.model_panel import BASIS_LABELS
 
 LADDER_POINTS = 5_000
-COLUMNS = ("Basis", "Condition number", "GD steps")
+COLUMNS = ("Basis", "Condition\nnumber", "GD\nsteps")  # two-line headers: the numbers' columns stay narrow
 CONDITION_DIGITS = 3  # as the conditioning lab writes its condition numbers
 
 
@@ -51,7 +51,8 @@ class BasisLadder(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # basis names wrap when it is narrow
+        self.setWordWrap(True)
         for column in (1, 2):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         reduction = app_numbers().significant(1 / LADDER_REDUCTION, 1)
@@ -60,8 +61,6 @@ class BasisLadder(QTableWidget):
             f"steps at its default rate shrink the loss gap {reduction} times in the worst case.  "
             "Orthonormal on your data makes every curvature equal: one or two steps."
         )
-        height = self.horizontalHeader().sizeHint().height() + sum(self.sizeHintForRow(r) for r in range(len(LADDER)))
-        self.setFixedHeight(height + 2 * self.frameWidth() + 2)
         document.stateChanged.connect(self.refresh)
         self.refresh()
 
@@ -110,6 +109,25 @@ class BasisLadder(QTableWidget):
                     font.setBold(True)
                     item.setFont(font)
                 self.setItem(row, column, item)
+        self._fit_height()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            # Once the header and the cells have the new font too: the rows again (the bold one takes the new
+            # size), then the height.
+            QTimer.singleShot(0, self, lambda: self._show(self.document.state.basis.kind))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_height()  # the names wrap onto fewer or more lines
+
+    def _fit_height(self) -> None:
+        """Every rung in view, no scroll bar: as tall as its rows, measured with their text (and font)."""
+        self.resizeRowsToContents()
+        height = self.horizontalHeader().sizeHint().height() + self.verticalHeader().length()
+        self.setFixedHeight(height + 2 * self.frameWidth() + 2)
 
 
 def _condition_text(value: float) -> str:

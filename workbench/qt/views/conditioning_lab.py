@@ -15,13 +15,14 @@ import math
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from workbench.fitting.optimizers import OPTIMIZER_NAMES
 from workbench.fitting.sweep import ABOVE_LIMIT, BELOW_LIMIT, FALLBACK_RANGE, SweepPoint, SweepResult, cliff_of
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.number_style import app_numbers
 from workbench.qt.views.basis_ladder import BasisLadder
+from workbench.qt.views.flow_layout import FlowLayout
 from workbench.qt.views.sweep_plot import LIMIT_COLOUR, SweepPlot
 
 WARNING_STYLE = "color: #c62828; font-weight: bold;"
@@ -177,14 +178,16 @@ class ConditioningLab(QWidget):
             font = label.font()
             font.setBold(True)
             label.setFont(font)
-        numbers = QGridLayout()
-        numbers.setHorizontalSpacing(6)
-        numbers.addWidget(limit_name, 0, 0)
-        numbers.addWidget(self.limit_label, 0, 1)
-        numbers.addWidget(condition_name, 0, 3)
-        numbers.addWidget(self.condition_label, 0, 4)
-        numbers.setColumnMinimumWidth(2, 16)
-        numbers.setColumnStretch(5, 1)
+        # Flowing rows: in a narrow dock (or with presentation mode's text) they wrap, never scroll sideways.
+        numbers = FlowLayout(spacing=16)
+        for name, value in ((limit_name, self.limit_label), (condition_name, self.condition_label)):
+            pair = QWidget()
+            pair_layout = QHBoxLayout(pair)
+            pair_layout.setContentsMargins(0, 0, 0, 0)
+            pair_layout.setSpacing(6)
+            pair_layout.addWidget(name)
+            pair_layout.addWidget(value)
+            numbers.addWidget(pair)
 
         self.lr_label = QLabel(objectName="learningRateWarningLabel")
         self.lr_label.setWordWrap(True)
@@ -215,8 +218,9 @@ class ConditioningLab(QWidget):
         self.orthonormal_button.clicked.connect(lambda: self.switch_basis("orthonormal"))
         self.sweep_button.clicked.connect(self._on_sweep_clicked)
         # Short names after one "Switch to basis:", and the sweep button beside the sweep's status: a row of
-        # four long buttons made the lab (and every dock tabbed with it) too wide for the loss history.
-        buttons = QHBoxLayout()
+        # four long buttons made the lab (and every dock tabbed with it) too wide for the loss history.  The
+        # row wraps when the dock is narrow or the text is big.
+        buttons = FlowLayout()
         buttons.addWidget(QLabel("Switch to basis:"))
         for button, kind in (
             (self.scaled_button, "scaled"),
@@ -225,7 +229,6 @@ class ConditioningLab(QWidget):
         ):
             button.setAccessibleName(f"Switch to {kind} basis")
             buttons.addWidget(button)
-        buttons.addStretch(1)
 
         self.sweep_status = QLabel(objectName="sweepStatusLabel")
         self.sweep_status.setWordWrap(True)

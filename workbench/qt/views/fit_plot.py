@@ -19,7 +19,9 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 from workbench.fitting.stats import bands as stat_bands
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import VALIDATION_COLOUR, snapshot_label, snapshot_pen
+from workbench.qt.style.look import current_look, look_manager
 from workbench.qt.style.number_style import app_numbers
+from workbench.qt.style.plot_look import FIXED_ATTR
 from workbench.qt.views.date_axis import NumberAxis, XAxis, label_axes
 from workbench.qt.views.redraw import cache_axes
 
@@ -206,10 +208,42 @@ class FitPlot(pg.PlotWidget):
         document.snapshotsChanged.connect(self._redraw_snapshots)
         document.factsChanged.connect(self._redraw_overlays)  # big data: the optimum and report arrive later
         item.getViewBox().sigXRangeChanged.connect(self._redraw_snapshots)
-        self._draw_points()
+        self._point_brush = POINT_BRUSH
+        look_manager().changed.connect(self.apply_look)
+        self.apply_look()  # (draws the points)
         self.reframe()
         self._redraw_fit()
         self._redraw_overlays()
+
+    @Slot()
+    def apply_look(self) -> None:
+        """Colours from the look's palette; line widths and marker sizes from its scale (presentation mode).
+
+        Every ghost curve keeps a line style of its own (dashed, dash-dotted, dotted), so it is told apart
+        by shape as well as by colour.
+        """
+        look = current_look()
+
+        def pen(role: str, width: float, alpha: int = 255, style=Qt.PenStyle.SolidLine):
+            return pg.mkPen(*getattr(look.palette, role), alpha, width=look.line(width), style=style)
+
+        self.residuals.setPen(pen("residual", 1, 170))
+        self.exact_curve.setPen(pen("exact", 2.5, style=Qt.PenStyle.DashLine))
+        self.manual_curve.setPen(pen("manual", 2, style=Qt.PenStyle.DashDotLine))
+        self.gd_curve.setPen(pen("gd", 2, style=Qt.PenStyle.DotLine))
+        self.curve.setPen(pen("curve", 3))
+        self.force_shafts.setPen(pen("pull", 2.5))
+        self.force_heads.setBrush(pg.mkBrush(*look.palette.pull))
+        self.force_heads.setSize(look.marker(11))
+        self.squares.setPen(pen("residual", 1, 160))
+        self.squares.setBrush(pg.mkBrush(*look.palette.residual, 45))
+        self._point_brush = pg.mkBrush(*look.palette.points, 220)
+        self.points.setSize(look.marker(10))
+        self.selected_marker.setSize(look.marker(11))
+        lines = (self.residuals, self.exact_curve, self.manual_curve, self.gd_curve, self.curve, self.force_shafts)
+        for item in (*lines, self.force_heads, self.points, self.selected_marker):
+            setattr(item, FIXED_ATTR, True)  # (the generic restyle of plot_look.py leaves them be)
+        self._draw_points()
 
     # -- view ---------------------------------------------------------------------------------------
     def reframe(self) -> None:
@@ -267,11 +301,11 @@ class FitPlot(pg.PlotWidget):
         data = self.document.dataset
         if self._draw_cloud(data):
             return
-        brushes, pens = POINT_BRUSH, POINT_PEN
+        brushes, pens = self._point_brush, POINT_PEN
         split = self.document.state.split_indices()
         held_out = split[1] if split is not None and split[1].size else None
         if held_out is not None or (self.selected is not None and self.selected < data.n):
-            brushes = np.full(data.n, POINT_BRUSH, dtype=object)
+            brushes = np.full(data.n, self._point_brush, dtype=object)
             if held_out is not None:
                 brushes[held_out] = HELD_OUT_BRUSH
                 pens = np.full(data.n, POINT_PEN, dtype=object)

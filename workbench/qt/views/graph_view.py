@@ -22,7 +22,9 @@ from workbench.fitting.models import LossGraph
 from workbench.fitting.problem import FitProblem
 from workbench.fitting.sampling import even_indices, evenly_sampled
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.style.look import current_look, look_manager
 from workbench.qt.style.number_style import app_number_style
+from workbench.qt.views.flow_layout import FlowLayout
 from workbench.qt.views.graph_scene import (
     COLUMN_PITCH,
     EdgeItem,
@@ -93,6 +95,7 @@ class GraphView(QWidget):
         document.stateChanged.connect(self._schedule)
         # A tab behind another is moved off screen, not hidden: this says when it comes to the front.
         self._screen_watch = watch_on_screen(self, self._on_shown, self._on_hidden)
+        look_manager().changed.connect(self._on_look_changed)
 
     def _make_controls(self) -> None:
         self.point_box = PointBox(self)
@@ -137,11 +140,9 @@ class GraphView(QWidget):
         self.rule_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
     def _lay_out(self) -> None:
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
+        bar = FlowLayout()  # wraps in a narrow dock (or with presentation mode's text): no button is cut
         bar.addWidget(self.point_box)
-        self.point_info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        bar.addWidget(self.point_info, 1)
+        bar.addWidget(self.point_info)
         for button in (self.forward_button, self.backward_button, self.run_button, self.reset_button, self.fit_button):
             bar.addWidget(button)
         rule_row = QHBoxLayout()
@@ -376,7 +377,9 @@ class GraphView(QWidget):
         if self._walker is None or (self.canvas.user_zoomed and not force):
             return
         self.canvas.user_zoomed = False
-        self.canvas.zoom_to(min(MAX_AUTO_ZOOM, max(MIN_AUTO_ZOOM, self.canvas.fit_scale())))
+        # The boxes' text grows with the look's, as all text does (the graph then scrolls rather than shrink).
+        fitted = min(MAX_AUTO_ZOOM, max(MIN_AUTO_ZOOM, self.canvas.fit_scale()))
+        self.canvas.zoom_to(fitted * current_look().text_scale)
         event = self._walker.current
         if event is None:
             for bar in (self.canvas.horizontalScrollBar(), self.canvas.verticalScrollBar()):
@@ -480,6 +483,10 @@ class GraphView(QWidget):
     def _point_name(self, point: int) -> str:
         """``point 31``: the data point's number as the table shows it (from 1)."""
         return number_text.point_label(self.data_row(point), self._style)
+
+    @Slot()
+    def _on_look_changed(self) -> None:
+        self._auto_zoom(force=True)
 
     @Slot(int)
     def _on_point_box_changed(self, value: int) -> None:

@@ -12,12 +12,13 @@ import itertools
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QPainter, QPolygonF
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QDial, QGridLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from workbench.fitting import number_text
 from workbench.qt.app_state.document import FitDocument
+from workbench.qt.style.look import base_points, current_look, look_manager, scaled_font
 from workbench.qt.style.number_style import app_number_style
 from workbench.qt.views.widgets import SciSpinBox
 
@@ -28,6 +29,8 @@ NUDGE_FRACTION = 0.01  # one wheel notch / arrow key: 1% of the range (Shift ×1
 # trains every weight, and the rest are named in a line under the last row.
 MAX_KNOB_ROWS = 256
 KNOB_HEADER = "knob · value · ∂L/∂k  (the arrow points the way that lowers the loss)"
+ROWS_WITHOUT_SCROLLING = 6  # every knob of a degree-5 polynomial shows at once
+MIN_DIAL, MAX_DIAL = 44, 72  # a dial's side in pixels: at least, and at most when the dock has room
 _drag_ids = itertools.count(1)  # names each drag of a dial: its turns merge into one undo step
 
 
@@ -80,13 +83,17 @@ class KnobDial(QDial):
 
 
 class GradientBar(QWidget):
-    """A horizontal arrow: direction −∂L/∂k (the way to turn), length |∂L/∂k| relative to the largest."""
+    """A horizontal arrow: direction −∂L/∂k (the way to turn), length |∂L/∂k| relative to the largest.
+
+    The two directions differ in more than colour: "turn up" is a solid arrow pointing right, "turn down"
+    a hollow one pointing left, in the look's two direction colours (blue and orange, never red and green).
+    """
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._share = 0.0
         self.setMinimumSize(44, 14)
-        self.setMaximumWidth(90)
+        self.setMaximumWidth(160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_share(self, share: float) -> None:
@@ -99,25 +106,33 @@ class GradientBar(QWidget):
         return self._share
 
     def sizeHint(self):  # noqa: N802 - Qt API
-        return QSize(90, 16)
+        return QSize(90, max(16, self.fontMetrics().height()))
 
     def paintEvent(self, _ev):  # noqa: N802 - Qt API
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        look = current_look()
         w, h = self.width(), self.height()
         mid = w / 2
         painter.setPen(QColor(150, 150, 150))
         painter.drawLine(int(mid), 1, int(mid), h - 1)
         length = self._share * (mid - 6)
         if abs(length) >= 1:
-            color = QColor(30, 150, 70) if length > 0 else QColor(200, 70, 40)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(color)
+            up = length > 0
+            colour = look.colour("turn_up" if up else "turn_down")
             top, bar_h = h * 0.3, h * 0.4
-            painter.drawRect(QRectF(min(mid, mid + length), top, abs(length), bar_h))
             tip = mid + length
-            head = 5 if length > 0 else -5
-            painter.drawPolygon(QPolygonF([QPointF(tip, 1), QPointF(tip + head, h / 2), QPointF(tip, h - 1)]))
+            head = 5 if up else -5
+            body = QRectF(min(mid, tip), top, abs(length), bar_h)
+            arrow = QPolygonF([QPointF(tip, 1), QPointF(tip + head, h / 2), QPointF(tip, h - 1)])
+            if up:  # solid
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(colour)
+            else:  # hollow: an outline, so that the direction reads without colour too
+                painter.setPen(QPen(colour, max(1.5, look.line(1.5))))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(body)
+            painter.drawPolygon(arrow)
         painter.end()
 
 
@@ -132,18 +147,19 @@ class KnobRow:
         self._drag_id = None
         self._updating = False
         self.label = QLabel(self.name)
-        self.label.setFont(_bold())
         self.dial = KnobDial()
         self.dial.setObjectName(f"knob{index}")
         self.dial.setRange(-DIAL_STEPS // 2, DIAL_STEPS // 2)
         self.dial.setNotchesVisible(True)
         self.dial.setWrapping(False)
-        self.dial.setFixedSize(44, 44)
         self.dial.setToolTip(f"Turn {self.name}: drag, mouse wheel or arrow keys (Shift coarse, Ctrl fine)")
+        self.dial.setAccessibleName(f"Knob {self.name}")
         self.spin = SciSpinBox()
         self.spin.setObjectName(f"knobValue{index}")
         self.spin.setRange(-1e300, 1e300)
         self.spin.setToolTip(f"Type an exact value for {self.name}")
+        self.spin.setAccessibleName(f"Value of {self.name}")
+        self.spin.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # the arrow takes the room
         self.bar = GradientBar()
         self.bar.setObjectName(f"knobGradientBar{index}")
         self.grad_label = QLabel("")
@@ -154,11 +170,9 @@ class KnobRow:
             "length how hard, compared with the other knobs"
         )
         self.bar.setToolTip(self.grad_label.toolTip())
-        self.grad_label.setMinimumWidth(
-            self.grad_label.fontMetrics().horizontalAdvance(number_text.widest(number_text.GRADIENT_DIGITS, sign=True))
-            + 4
-        )
-        self.grad_label.setFont(_mono())
+        self.bar.setAccessibleName(f"Which way to turn {self.name}")
+        self.grad_label.setAccessibleName(f"Gradient of the loss with respect to {self.name}")
+        self.apply_look()
         for col, widget in enumerate((self.label, self.dial, self.spin, self.bar, self.grad_label)):
             grid.addWidget(widget, row, col)
         self.dial.sliderPressed.connect(self._on_dial_pressed)
@@ -169,6 +183,21 @@ class KnobRow:
 
     def widgets(self):
         return (self.label, self.dial, self.spin, self.bar, self.grad_label)
+
+    def apply_look(self) -> None:
+        """Fonts and sizes from the look: the knob's name bold, the gradient in digits that line up."""
+        look = current_look()
+        self.label.setFont(scaled_font(base_points(), bold=True))
+        self.grad_label.setFont(scaled_font(base_points(), family="monospace"))
+        widest = number_text.widest(number_text.GRADIENT_DIGITS, sign=True)
+        self.grad_label.setMinimumWidth(self.grad_label.fontMetrics().horizontalAdvance(widest) + 8)
+        self.spin.setMinimumWidth(self.spin.fontMetrics().horizontalAdvance("−0.000000e+00") + 24)
+        self.set_dial_size(dial_size(look))
+
+    def set_dial_size(self, side: int) -> None:
+        """Draw the dial ``side`` pixels wide and high."""
+        if self.dial.width() != side or self.dial.minimumWidth() != side:
+            self.dial.setFixedSize(side, side)
 
     def show_value(self, value: float, grad: float, share: float) -> None:
         """Display a knob value and its gradient (never re-emits as a user edit)."""
@@ -225,10 +254,6 @@ class KnobPanel(QWidget):
         self.loss_label = QLabel()
         self.loss_label.setObjectName("lossLabel")
         self.loss_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = QFont()
-        font.setPointSize(22)
-        font.setBold(True)
-        self.loss_label.setFont(font)
         self.loss_label.setToolTip("The current loss: how far the curve is from the points (lower is better)")
         self.best_label = QLabel()
         self.best_label.setObjectName("bestManualLabel")
@@ -260,7 +285,51 @@ class KnobPanel(QWidget):
         document.factsChanged.connect(self.refresh)
         document.modelChanged.connect(self._rebuild)
         document.trailChanged.connect(self._refresh_best)
+        look_manager().changed.connect(self.apply_look)
+        self._grow_timer = QTimer(self, singleShot=True, interval=0)  # once the layout has settled
+        self._grow_timer.timeout.connect(self._grow_dials)
         self._rebuild()
+        self.apply_look()
+
+    @Slot()
+    def apply_look(self) -> None:
+        """The loss readout big, every row at the look's sizes, and room for every row of a small model."""
+        self.loss_label.setFont(scaled_font(22, bold=True))
+        for row in self.rows:
+            row.apply_look()
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """Room for up to ``ROWS_WITHOUT_SCROLLING`` knob rows at the smallest dial size (a degree-5 polynomial
+        never scrolls), and for a row's whole width; more rows than that scroll."""
+        shown = self.rows[:ROWS_WITHOUT_SCROLLING]
+        spacing = self._grid.verticalSpacing()
+        row_height = max([dial_size(current_look())] + [r.spin.sizeHint().height() for r in shown])
+        headers = sum(h.sizeHint().height() + spacing for h in self._headers[: len(shown)])
+        rows_height = len(shown) * (row_height + spacing) + headers
+        frame = 2 * self._scroll.frameWidth()
+        bar = self._scroll.verticalScrollBar().sizeHint().width() if len(self.rows) > len(shown) else 0
+        for row in self.rows:  # measure the width at the smallest dials
+            row.set_dial_size(dial_size(current_look()))
+        self._grid.activate()
+        self._scroll.setMinimumHeight(rows_height + frame)
+        self._scroll.setMinimumWidth(self._grid_host.sizeHint().width() + frame + bar)
+        self._grow_timer.start()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """Bigger dials when the dock has room for them (a classroom sees them from afar)."""
+        super().resizeEvent(event)
+        self._grow_timer.start()
+
+    @Slot()
+    def _grow_dials(self) -> None:
+        if not self.rows or len(self.rows) > ROWS_WITHOUT_SCROLLING:
+            return
+        spacing = self._grid.verticalSpacing()
+        room = (self._scroll.viewport().height() - spacing * len(self.rows)) // len(self.rows)
+        side = max(dial_size(current_look()), min(round(MAX_DIAL * current_look().text_scale ** 0.5), room - 2))
+        for row in self.rows:
+            row.set_dial_size(side)
 
     @Slot()
     def _rebuild(self) -> None:
@@ -283,6 +352,7 @@ class KnobPanel(QWidget):
         self._grid.setVerticalSpacing(2)
         self._fill_grid(names)
         self._scroll.setWidget(self._grid_host)
+        self._fit_rows()
         self.refresh()
 
     def _fill_grid(self, names: list[tuple[int, str, str]]) -> None:
@@ -308,7 +378,11 @@ class KnobPanel(QWidget):
             more.setToolTip(f"The first {MAX_KNOB_ROWS} knobs are shown")
             self._grid.addWidget(more, grid_row, 0, 1, 5)
             grid_row += 1
-        self._grid.setRowStretch(grid_row, 1)
+        if len(self.rows) <= ROWS_WITHOUT_SCROLLING:  # few rows: spread them over the room there is
+            for row in range(grid_row):
+                self._grid.setRowStretch(row, 1)
+        else:
+            self._grid.setRowStretch(grid_row, 1)
 
     @Slot()
     def refresh(self) -> None:
@@ -381,17 +455,10 @@ def knob_names(state) -> list[tuple[int, str, str]]:
     return out
 
 
+def dial_size(look) -> int:
+    """The smallest size of a knob's dial: bigger with the text, though not as much bigger."""
+    return round(MIN_DIAL * max(1.0, look.text_scale**0.5))
+
+
 def _superscript(n: int) -> str:
     return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
-
-
-def _bold() -> QFont:
-    font = QFont()
-    font.setBold(True)
-    return font
-
-
-def _mono() -> QFont:
-    font = QFont("monospace")
-    font.setStyleHint(QFont.StyleHint.Monospace)
-    return font

@@ -20,12 +20,14 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QTextOption
 from PySide6.QtWidgets import QGraphicsItem
 
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import RACE_COLOURS, VALIDATION_COLOUR
+from workbench.qt.style.look import current_look, look_manager
 from workbench.qt.style.number_style import app_numbers
+from workbench.qt.style.plot_look import FIXED_ATTR
 from workbench.qt.views.date_axis import NumberAxis
 from workbench.qt.views.plot_legend import CompactLegend, LegendEntry
 from workbench.state.race import RaceView
@@ -35,6 +37,7 @@ MAX_RUNS_SHOWN = 5
 TINY = 1e-300  # log scale: a loss of exactly 0 is drawn at the bottom, not dropped
 RACE_CEILING = 100.0  # a diverging race contender is drawn at most this many times the starting loss
 MANUAL_SYMBOLS_UP_TO = 150  # the manual entry's moves get dots while there are few of them
+NOTE_MARGIN, NOTE_MIN_WIDTH = 12, 80  # px: the empty note's margin either side, and its narrowest wrap
 
 
 class _DecadeViewBox(pg.ViewBox):
@@ -85,6 +88,7 @@ class LossHistoryPlot(pg.PlotWidget):
         self._run_x_end = 0  # the step range last set to follow the newest run
         for i in range(MAX_RUNS_SHOWN):
             curve = pg.PlotDataItem(pen=pg.mkPen(*RUN_COLORS[i % len(RUN_COLORS)], width=1.5), antialias=False)
+            setattr(curve, FIXED_ATTR, True)  # its width follows the look in ``redraw``
             self.addItem(curve)
             self.curves.append(curve)
         # The newest mini-batch run's loss on each step's batch: noisy, so faint and behind its curve.
@@ -97,7 +101,10 @@ class LossHistoryPlot(pg.PlotWidget):
         # Said when the current problem has no runs yet (in the view's middle, whatever the ranges).
         self.empty_note = pg.TextItem(anchor=(0.5, 0.5), color=(110, 110, 110))
         self.addItem(self.empty_note, ignoreBounds=True)
+        # Wrapped to the plot's width, centred: a narrow dock (or presentation mode's big text) cuts no word.
+        self.empty_note.textItem.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignCenter))
         self.getPlotItem().getViewBox().sigRangeChanged.connect(self._place_empty_note)
+        self.getPlotItem().getViewBox().sigResized.connect(self._place_empty_note)
         # The newest run's validation loss, and a star at its lowest point (created once, setData after).
         self.val_curve = pg.PlotDataItem(
             pen=pg.mkPen(*VALIDATION_COLOUR, width=2.5, style=Qt.PenStyle.DashLine),
@@ -151,6 +158,7 @@ class LossHistoryPlot(pg.PlotWidget):
         )
         self.addItem(self.optimum_line)
         document.trailChanged.connect(self.redraw)
+        look_manager().changed.connect(self._on_look_changed)
         document.stateChanged.connect(self.redraw)  # (cheap when only the knobs moved: nothing is redrawn)
         document.raceChanged.connect(self.redraw_race)
         self.redraw()
@@ -180,7 +188,8 @@ class LossHistoryPlot(pg.PlotWidget):
                 losses = ceilinged(histories[i])
                 newest = shown[1]
                 color = RUN_COLORS[i % len(RUN_COLORS)]
-                curve.setPen(pg.mkPen(color=(*color, 255 if newest else 110), width=2.5 if newest else 1))
+                width = current_look().line(2.5 if newest else 1)
+                curve.setPen(pg.mkPen(color=(*color, 255 if newest else 110), width=width))
                 curve.setData(self._x_values(losses.size), losses)
             elif drawn is not None:
                 curve.setData([], [])
@@ -222,7 +231,10 @@ class LossHistoryPlot(pg.PlotWidget):
         self.empty_note.setVisible(empty)
 
     def _place_empty_note(self, *_) -> None:
-        (x0, x1), (y0, y1) = self.getPlotItem().getViewBox().viewRange()
+        view_box = self.getPlotItem().getViewBox()
+        if view_box.width() > 0:
+            self.empty_note.setTextWidth(max(NOTE_MIN_WIDTH, view_box.width() - 2 * NOTE_MARGIN))
+        (x0, x1), (y0, y1) = view_box.viewRange()
         self.empty_note.setPos((x0 + x1) / 2, (y0 + y1) / 2)
 
     def _redraw_validation(self, newest: int) -> None:
@@ -303,6 +315,11 @@ class LossHistoryPlot(pg.PlotWidget):
         self._race_x_end = end
         self._update_legend(race)
         self._show_empty_note(not self.document.loss_history)
+
+    @Slot()
+    def _on_look_changed(self) -> None:
+        self._drawn = [None] * MAX_RUNS_SHOWN  # every run's pen again, at the new width
+        self.redraw()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)

@@ -1,4 +1,4 @@
-"""Model and run controls: degree, basis, loss, optimiser, learning rate, step limit, speed, actions."""
+"""Model and run settings: degree, basis, loss, optimiser, learning rate, step limit, speed, validation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -50,7 +49,7 @@ def speed_to_delay(position: int) -> float:
 
 
 class ModelPanel(QWidget):
-    """The controls that define the model and how gradient descent runs, and the four action buttons.
+    """The controls that define the model and how gradient descent runs (the run buttons: ``RunControls``).
 
     Every control only asks (the signals below); what the document then says is what the controls show.
     """
@@ -64,10 +63,6 @@ class ModelPanel(QWidget):
     lossRequested = Signal(object)  # a Loss
     settingsRequested = Signal(dict)  # run settings to change: optimizer, lr, max_steps
     speedRequested = Signal(float)  # pause after each step, seconds (0: full speed)
-    runToggled = Signal()  # Run, or Stop while running
-    stepRequested = Signal()
-    exactToggled = Signal(bool)
-    resetRequested = Signal()
 
     def __init__(self, document: FitDocument, parent=None):
         super().__init__(parent)
@@ -190,28 +185,10 @@ class ModelPanel(QWidget):
         self.validation = ValidationControls(document)
         form.addRow("Validation", self.validation)
 
-        self.run_button = QPushButton("Run gradient descent", objectName="runButton")
-        self.run_button.setToolTip(
-            "Let gradient descent turn the knobs from where they are now (F5); press again to stop"
-        )
-        self.run_button.setMinimumHeight(34)
-        self.step_button = QPushButton("Step", objectName="stepButton")
-        self.step_button.setToolTip("Exactly one forward pass, one backward pass and one update (F10)")
-        self.solve_button = QPushButton("Solve exactly", objectName="solveButton")
-        self.solve_button.setToolTip("Show the least-squares optimum as a ghost curve, with its loss (F9)")
-        self.solve_button.setCheckable(True)
-        self.reset_button = QPushButton("Reset", objectName="resetButton")
-        self.reset_button.setToolTip("Put every knob back at 0 (undoable)")
-        buttons = QGridLayout()
-        buttons.addWidget(self.run_button, 0, 0, 1, 3)
-        buttons.addWidget(self.step_button, 1, 0)
-        buttons.addWidget(self.solve_button, 1, 1)
-        buttons.addWidget(self.reset_button, 1, 2)
-
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(form)
-        layout.addLayout(buttons)
+        layout.addStretch(1)  # the form at the top, however tall the dock
         self._form = form
 
         self.degree_spin.valueChanged.connect(self._on_degree_changed)
@@ -227,10 +204,6 @@ class ModelPanel(QWidget):
         self.guess_button.clicked.connect(self.guessStartRequested)
         self.batch_spin.valueChanged.connect(self._on_batch_changed)
         self.seed_spin.valueChanged.connect(self._on_seed_changed)
-        self.run_button.clicked.connect(self.runToggled)
-        self.step_button.clicked.connect(self.stepRequested)
-        self.solve_button.toggled.connect(self.exactToggled)
-        self.reset_button.clicked.connect(self.resetRequested)
         # Not stateChanged: it fires on every knob move (~30 times a second during a run), and each
         # refresh would reset the text of a box the user is typing in.  Knobs show nowhere here.
         document.dataChanged.connect(self.refresh)
@@ -239,7 +212,6 @@ class ModelPanel(QWidget):
         document.overlaysChanged.connect(self.refresh)
         document.factsChanged.connect(self._show_stability)
         document.knobsChanged.connect(self._on_knobs_changed)
-        document.runChanged.connect(self._on_running_changed)
         self._on_speed_changed(self.speed_slider.value())
         self.refresh()
 
@@ -254,7 +226,6 @@ class ModelPanel(QWidget):
             self.optimizer_combo,
             self.lr_spin,
             self.steps_spin,
-            self.solve_button,
             self.model_combo,
             self.hidden_spin,
             self.batch_spin,
@@ -278,16 +249,6 @@ class ModelPanel(QWidget):
             ):
                 self._form.setRowVisible(row, shown)
                 row.setEnabled(shown)
-            self.solve_button.setEnabled(not net)
-            self.solve_button.setText("Solve (Levenberg–Marquardt)" if formula else "Solve exactly")
-            self.solve_button.setToolTip(
-                "Fit the formula with Levenberg–Marquardt from the current knobs and show it as a ghost curve, "
-                "with its loss and statistics (F9)"
-                if formula
-                else "Show the least-squares optimum as a ghost curve, with its loss (F9)"
-                if not net
-                else "The neural net has no closed-form optimum"
-            )
             self.batch_spin.setMaximum(max(self.document.dataset.n, 1))
             self.batch_spin.setValue(settings.batch_size or 0)
             self.seed_spin.setValue(settings.seed)
@@ -296,7 +257,6 @@ class ModelPanel(QWidget):
             self.optimizer_combo.setCurrentIndex(self.optimizer_combo.findData(settings.optimizer))
             self.lr_spin.setValue(settings.lr)
             self.steps_spin.setValue(settings.max_steps)
-            self.solve_button.setChecked(self.document.show_exact)
         finally:
             for w in widgets:
                 w.blockSignals(False)
@@ -386,7 +346,3 @@ class ModelPanel(QWidget):
         # A formula's guide is local (its curvature moves with the knobs): follow it, but not during a run.
         if self.document.state.model == "formula" and not self.document.running:
             self._show_stability()
-
-    @Slot()
-    def _on_running_changed(self):
-        self.run_button.setText("Stop" if self.document.running else "Run gradient descent")

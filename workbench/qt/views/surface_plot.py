@@ -22,6 +22,8 @@ from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QSt
 
 from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import RACE_COLOURS, rgb_css
+from workbench.qt.style.look import base_points, current_look, look_manager, scaled_font
+from workbench.qt.style.plot_look import FIXED_ATTR
 from workbench.qt.tasks.runner import TaskHandle, TaskRunner
 from workbench.qt.views.contours import contour_segments
 from workbench.qt.views.date_axis import NumberAxis
@@ -220,6 +222,7 @@ class SurfacePlot(QWidget):
             connect="pairs", pen=pg.mkPen(255, 255, 255, 110, width=1), antialias=False
         )  # thousands of short segments: cheap beats smooth
         self.contours.setZValue(1)
+        setattr(self.contours, FIXED_ATTR, True)  # a texture, not a line to follow: thin in presentation too
         # As a pixmap: the knob's dot moves at every turn and a run's payload, the contours only with the
         # grid, and a repaint under the dot replayed all their segments (~1 ms).
         self.contours.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -278,10 +281,8 @@ class SurfacePlot(QWidget):
         self.legend = QLabel(objectName="surfaceLegend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)
-        small = QFont(self.font())
-        small.setPointSizeF(self.font().pointSizeF() * 0.9)
-        self.legend.setFont(small)
-        self.status_label.setFont(small)
+        self._apply_look()
+        look_manager().changed.connect(self._apply_look)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -290,20 +291,27 @@ class SurfacePlot(QWidget):
         layout.addWidget(self.legend)
         self._update_legend()
 
+    @Slot()
+    def _apply_look(self) -> None:
+        """The legend and status line a little smaller than the text around them, at the Preferences' text
+        size but not presentation mode's: it explains the markers to the front row, and at 1.6× it would take
+        the plot's room in a 1280-pixel-wide window."""
+        look = current_look()
+        small = scaled_font(base_points() * 0.9 * look.text_size / 100 / look.text_scale)
+        self.legend.setFont(small)
+        self.status_label.setFont(small)
+
     def _style_plot(self) -> None:
         plot = self.plot
         plot.setMouseEnabled(x=False, y=False)  # the range follows the knobs; a click picks knobs
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.getViewBox().setDefaultPadding(0.0)
-        tick_font = QFont(self.font())
-        tick_font.setPointSizeF(self.font().pointSizeF())
-        label_font = QFont(tick_font)
-        label_font.setPointSizeF(tick_font.pointSizeF() + 2)
+        # Bold axis labels (the knobs' names); their size, and the ticks', follow the look (plot_look.py).
+        label_font = QFont(self.font())
         label_font.setBold(True)
         bar_label = self.colour_bar.getAxis("left")  # where a vertical ColorBarItem puts its label
         for axis in (plot.getAxis("bottom"), plot.getAxis("left"), self.colour_bar.axis, bar_label):
-            axis.setStyle(tickFont=tick_font)
             axis.label.setFont(label_font)  # (an HTML font-size style hides pyqtgraph's bottom label)
             axis.enableAutoSIPrefix(False)  # "k0 (×0.001)" would only confuse
         bar_label.setLabel("log₁₀ loss")

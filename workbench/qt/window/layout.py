@@ -22,15 +22,14 @@ import re
 import secrets
 import struct
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, qVersion
+from PySide6.QtCore import QByteArray, QSettings, qVersion
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from workbench.qt.app_state.preferences import Preferences
 
-LAYOUT_VERSION = 2  # bump when the docks change their meaning (a saved layout then no longer applies)
+LAYOUT_VERSION = 3  # bump when the docks change their meaning (a saved layout then no longer applies)
 _STATE_MARKER = 0xFF  # QMainWindow::saveState begins with this marker, then the version it was given
 _GEOMETRY_MAGIC = 0x1D9D0CB  # QWidget::saveGeometry begins with this magic number
-_DEFAULT_LAYOUT = "workbenchDefaultLayout"  # dynamic property holding the layout as built
 PREFERENCE = "window/layout"  # where the layout of the last window closed is remembered (sealed JSON)
 KEY_SETTING = "window/layoutKey"  # this user's secret that seals layouts (64 hex digits)
 
@@ -120,10 +119,9 @@ def _well_formed(state: bytes, geometry: bytes) -> bool:
 def restore_window_layout(window: QMainWindow, prefs: Preferences | None = None) -> bool:
     """Put the window back as it was left; True when a saved dock layout was applied.
 
-    Call once, after the docks exist.  The layout as built is kept first, for ``reset_window_layout``.
+    Call once, after the docks exist and a layout preset has placed them (what stays when nothing applies).
     """
     prefs = prefs or Preferences()
-    window.setProperty(_DEFAULT_LAYOUT, window.saveState(LAYOUT_VERSION))
     text = prefs.get(PREFERENCE)
     if not text:
         return False
@@ -141,21 +139,3 @@ def save_window_layout(window: QMainWindow, prefs: Preferences | None = None) ->
     prefs = prefs or Preferences()
     prefs.set(PREFERENCE, json.dumps(seal(window)))
     prefs.sync()
-
-
-def reset_window_layout(window: QMainWindow, prefs: Preferences | None = None) -> bool:
-    """Every dock back where the window first put it (on the next turn of the event loop), and the saved
-    layout forgotten; False when the window never recorded its first layout."""
-    prefs = prefs or Preferences()
-    prefs.remove(PREFERENCE)
-    default = window.property(_DEFAULT_LAYOUT)
-    if not isinstance(default, QByteArray) or default.isEmpty():
-        return False
-    # Restoring over tab groups that differ from the saved ones leaves the old QTabBars on screen
-    # (Qt 6.11).  Untab every dock first and restore on the next turn of the event loop, once Qt has
-    # dissolved the old groups.
-    for dock in window.findChildren(QDockWidget):
-        window.removeDockWidget(dock)
-        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-    QTimer.singleShot(0, window, lambda: window.restoreState(default, LAYOUT_VERSION))
-    return True

@@ -7,16 +7,13 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
-    QUndoView,
     QVBoxLayout,
     QWidget,
 )
@@ -50,9 +47,15 @@ from workbench.qt.views.model_panel import ModelPanel
 from workbench.qt.views.race_panel import RacePanel
 from workbench.qt.views.report_panel import ReportPanel
 from workbench.qt.views.residual_plot import ResidualPlot
+from workbench.qt.views.run_controls import RunControls
 from workbench.qt.views.surface_plot import SurfacePlot
+from workbench.qt.window.accessibility import focus_knobs, name_for_assistive_technology
+from workbench.qt.window.docks import build_docks
 from workbench.qt.window.export_actions import ExportActions
 from workbench.qt.window.layout import restore_window_layout, save_window_layout
+from workbench.qt.window.presentation import PresentationMode
+from workbench.qt.window.presets import LayoutPresets, never_elide_tab_titles
+from workbench.qt.window.screen import fit_to_screen, keep_inside_screen_when_shown
 from workbench.qt.window.session_manager import SessionManager
 from workbench.qt.window.snapshots import SnapshotMenu
 from workbench.qt.window.wiring import wire_views
@@ -88,9 +91,12 @@ class MainWindow(QMainWindow):
         self.session_manager.modifiedChanged.connect(self._update_title)
         self.session_manager.pathChanged.connect(self._update_title)
         self._update_title()
-        self.resize(1340, 720)
+        fit_to_screen(self)  # the screen's available room: a 1366×768 laptop or a projector has none to spare
+        self.layout_presets.apply("lesson" if self.presentation.on else self.layout_presets.current)
         restore_window_layout(self)  # geometry and docks as the user left them (after every dock exists)
+        never_elide_tab_titles(self)
         theme_manager().restyle(self)  # the plots in the theme's colours
+        self.presentation.restyle()  # … and at the text size, line widths and palette of the look
         self.statusBar().showMessage("Click on the plot to add points, turn the knobs, then run gradient descent.")
 
     # -- construction -----------------------------------------------------------------------------
@@ -133,6 +139,7 @@ class MainWindow(QMainWindow):
 
         self.data_panel = DataPanel(doc)
         self.knob_panel = KnobPanel(doc)
+        self.run_controls = RunControls(doc)
         self.model_panel = ModelPanel(doc)
         self.loss_plot = LossHistoryPlot(doc)
         self.surface_plot = SurfacePlot(doc, self.runner)
@@ -143,79 +150,8 @@ class MainWindow(QMainWindow):
         self.race_panel = RacePanel(doc)
         self.report_panel = ReportPanel(doc)
         wire_views(self)  # every view's requests to the controllers, in one place
-
-        model_scroll = _scrolling(self.model_panel)
-        self.docks = {
-            "data": self._dock("Data", "dataDock", self.data_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
-            "model": self._dock(
-                "Model and gradient descent", "modelDock", model_scroll, Qt.DockWidgetArea.RightDockWidgetArea
-            ),
-            "knobs": self._dock("Knobs", "knobDock", self.knob_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-            "loss": self._dock("Loss history", "lossDock", self.loss_plot, Qt.DockWidgetArea.BottomDockWidgetArea),
-            "surface": self._dock(
-                "Loss surface", "surfaceDock", self.surface_plot, Qt.DockWidgetArea.BottomDockWidgetArea
-            ),
-            "compare": self._dock(
-                "Manual vs gradient descent", "compareDock", self.compare_panel, Qt.DockWidgetArea.BottomDockWidgetArea
-            ),
-            # Tabs beside the comparison and the surface (placed by tabifyDockWidget below).
-            "graph": self._dock("Computational graph", "graphDock", self.graph_view, None),
-            "lab": self._dock("Conditioning lab", "conditioningDock", self.conditioning_lab, None),
-            "race": self._dock("Optimiser race", "raceDock", _scrolling(self.race_panel), None),
-            "gradcheck": self._dock("Gradient check", "gradCheckDock", self.gradcheck_panel, None),
-            "report": self._dock("Fit report", "reportDock", self.report_panel, None),
-            "history": self._dock("History", "historyDock", self._history_view(), None),
-        }
-        # Right column (full height): model controls above the knobs.  Bottom row, under the plot and
-        # the data table: loss history, loss surface, comparison.  Fits a 1366×768 screen.
-        self.splitDockWidget(self.docks["model"], self.docks["knobs"], Qt.Orientation.Vertical)
-        self.splitDockWidget(self.docks["loss"], self.docks["surface"], Qt.Orientation.Horizontal)
-        self.splitDockWidget(self.docks["surface"], self.docks["compare"], Qt.Orientation.Horizontal)
-
-        # The graph view shares the comparison's place as a tab: one click away, no space taken.
-        self.tabifyDockWidget(self.docks["compare"], self.docks["graph"])
-        self.tabifyDockWidget(self.docks["compare"], self.docks["lab"])
-        self.tabifyDockWidget(self.docks["compare"], self.docks["race"])
-        self.tabifyDockWidget(self.docks["compare"], self.docks["gradcheck"])
-        self.tabifyDockWidget(self.docks["compare"], self.docks["report"])
-        # The undo timeline shares the data table's place: click a row to go back to that step.
-        self.tabifyDockWidget(self.docks["data"], self.docks["history"])
-        self.docks["data"].raise_()
-        for name in ("compare", "loss", "surface"):
-            self.docks[name].raise_()
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.resizeDocks([self.docks["data"], self.docks["knobs"]], [250, 370], Qt.Orientation.Horizontal)
-        self.resizeDocks(
-            [self.docks["loss"], self.docks["surface"], self.docks["compare"]],
-            [330, 330, 400],
-            Qt.Orientation.Horizontal,
-        )
-        self.resizeDocks([self.docks["loss"]], [250], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["model"], self.docks["knobs"]], [345, 375], Qt.Orientation.Vertical)
-
-    def _history_view(self) -> QUndoView:
-        """Undo as a timeline: every data edit, knob drag, run, reset and model change is one row."""
-        view = QUndoView(self.document.undo_stack)
-        view.setObjectName("historyView")
-        view.setEmptyLabel("Opened")
-        view.setToolTip("Every undoable step, oldest first: click a step to go back (or forward) to it")
-        # A click moves the stack directly; during a run that would pull the document from under it.
-        self.controller.runningChanged.connect(lambda running: view.setEnabled(not running))
-        return view
-
-    def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-            | QDockWidget.DockWidgetFeature.DockWidgetClosable
-        )
-        if area is not None:
-            self.addDockWidget(area, dock)
-        return dock
+        self.docks = build_docks(self)  # placed by a layout preset (presets.py) once the menus exist
+        name_for_assistive_technology(self)
 
     def _build_menus(self) -> None:
         ctl, stack = self.controller, self.document.undo_stack
@@ -361,8 +297,24 @@ class MainWindow(QMainWindow):
         )
 
         view = menu.addMenu("&View")
+        view.setToolTipsVisible(True)
+        self.layout_presets = LayoutPresets(self)
+        self.layout_presets.add_menu(view)
+        self.presentation = PresentationMode(self, self.layout_presets)
+        view.addAction(self.presentation.action)
+        self._action(
+            view,
+            "Go to the &knobs",
+            lambda: focus_knobs(self),
+            QKeySequence("Ctrl+K"),
+            "Put the keyboard on the first knob: arrow keys turn it (Shift coarse, Ctrl fine), Tab moves on "
+            "through the knobs to Run, Step, Solve exactly and Reset (Ctrl+K)",
+            "focusKnobsAction",
+        )
+        panels = view.addMenu("&Panels")
+        panels.setObjectName("panelsMenu")
         for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
+            panels.addAction(dock.toggleViewAction())
         view.addSeparator()
         self.forces_action = self._toggle(
             view,
@@ -779,6 +731,15 @@ class MainWindow(QMainWindow):
         self.surface_plot.shutdown()
         self.runner.shutdown()
 
+    _framed = False  # shown once: the window manager's frame is known
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """The first time: make sure the frame, title bar included, fits the screen's available area."""
+        super().showEvent(event)
+        if not self._framed:
+            self._framed = True
+            keep_inside_screen_when_shown(self)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         """Ask about unsaved changes (Cancel keeps the window open), then stop background work and close.
 
@@ -816,14 +777,6 @@ class MainWindow(QMainWindow):
             dialog.load()
             dialog.show()
         return dialog
-
-
-def _scrolling(widget: QWidget) -> QScrollArea:
-    """``widget`` in a scroll area, for panels taller than their dock on a small screen."""
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setWidget(widget)
-    return area
 
 
 def is_big_file(path) -> bool:

@@ -1,8 +1,9 @@
 """The window's part of a session (its view state) and opening a read session in the window.
 
 The document is saved and read by ``workbench.state.session``; around it a session keeps the window's view
-state, as plain JSON values: the dock layout and window geometry (sealed: ``layout_blob``), the View toggles
-and the fit plot's visible range.  Keys a view leaves out keep the window's current setting, so a session
+state, as plain JSON values: the dock layout and window geometry (sealed: ``layout_blob``), the layout
+preset it was in (applied afresh when the sealed layout cannot be), the View toggles and the fit plot's
+visible range.  Keys a view leaves out keep the window's current setting, so a session
 written by hand or by the command line opens fine.  Opening replaces the document whole (``replace_with``:
 the undo history starts afresh) after every check has passed, so a refused session changes nothing.
 """
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from workbench.state.session import LoadedSession, SessionError
 
 from .layout import restore, seal
+from .presets import PRESETS
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -32,7 +34,11 @@ def view_state(window: MainWindow, extra: dict | None = None) -> dict:
     """The window's part of a session, as plain JSON values (``extra`` is added, e.g. what file a recovery
     copy belongs to)."""
     (x0, x1), (y0, y1) = window.fit_plot.getPlotItem().getViewBox().viewRange()
-    view = {"layout": seal(window), **{key: getattr(window, action).isChecked() for key, action in TOGGLES.items()}}
+    view = {
+        "layout": seal(window),
+        "preset": window.layout_presets.current,
+        **{key: getattr(window, action).isChecked() for key, action in TOGGLES.items()},
+    }
     if all(math.isfinite(v) for v in (x0, x1, y0, y1)):
         view["fit_view"] = [float(x0), float(x1), float(y0), float(y1)]
     return {**view, **(extra or {})}
@@ -50,6 +56,11 @@ def read_view(view: dict, source: str) -> dict:
             if type(view[key]) is not bool:
                 fail(key, f"expected true or false, found {view[key]!r}", "write true or false, or remove it")
             out[key] = view[key]
+    if "preset" in view:
+        if not isinstance(view["preset"], str):
+            fail("preset", f"expected the name of a layout preset, found {view['preset']!r}", "remove it")
+        if view["preset"] in PRESETS:  # (a newer app's preset is ignored: the window keeps its own)
+            out["preset"] = view["preset"]
     if "layout" in view:
         out["layout"] = view["layout"]  # checked when applied: a bad one is ignored, never refused
     elif any(key in view for key in LEGACY_LAYOUT):
@@ -101,12 +112,17 @@ def solve_landmark_again(window: MainWindow) -> None:
 def apply_view(window: MainWindow, view: dict) -> list[str]:
     """Restore layout, toggles and the fit plot's range from a checked view (``read_view``'s)."""
     warnings = []
-    if "layout" in view:
-        why = restore(view["layout"], window)
-        if why:
-            warnings.append(f"{why}, so it was not restored; the panels stay where they are")
+    why = restore(view["layout"], window) if "layout" in view else "no layout"
+    if "layout" in view and why:
+        where = "they are" if "preset" not in view else "its layout preset puts them"
+        warnings.append(f"{why}, so it was not restored; the panels stay where {where}")
     elif view.get("legacy_layout"):
         warnings.append("the window layout in the file comes from an earlier version and was not restored")
+    if "preset" in view:  # the session's preset: its layout as saved, or the preset itself when that is lost
+        if why:
+            window.layout_presets.apply(view["preset"])
+        else:
+            window.layout_presets.mark(view["preset"])
     for key, action in TOGGLES.items():
         if key in view:
             getattr(window, action).setChecked(view[key])

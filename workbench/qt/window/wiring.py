@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from workbench.qt.views.knob_panel import KnobPanel
     from workbench.qt.views.model_panel import ModelPanel
     from workbench.qt.views.race_panel import RacePanel
+    from workbench.qt.views.run_controls import RunControls
     from workbench.qt.views.surface_plot import SurfacePlot
 
     from .main_window import MainWindow
@@ -34,6 +35,7 @@ def wire_views(window: MainWindow) -> None:
     wire_data_panel(window.data_panel, ctl)
     wire_knob_panel(window.knob_panel, ctl)
     wire_model_panel(window.model_panel, ctl)
+    wire_run_controls(window.run_controls, ctl)
     wire_surface(window.surface_plot, ctl)
     wire_compare_panel(window.compare_panel, ctl)
     wire_lab(window.conditioning_lab, ctl, window.sweep_controller)
@@ -69,7 +71,7 @@ def wire_knob_panel(knobs: KnobPanel, ctl: Controller) -> None:
 
 
 def wire_model_panel(model: ModelPanel, ctl: Controller) -> None:
-    """Model, basis, loss, run settings, speed, and the four action buttons."""
+    """Model, basis, loss, run settings and speed."""
     model.modelRequested.connect(ctl.set_model)
     model.formulaRequested.connect(ctl.formulas.set_formula)
     model.guessStartRequested.connect(ctl.formulas.guess_start)
@@ -79,13 +81,17 @@ def wire_model_panel(model: ModelPanel, ctl: Controller) -> None:
     model.lossRequested.connect(ctl.set_loss)
     model.settingsRequested.connect(lambda changes: ctl.set_run_settings(**changes))
     model.speedRequested.connect(ctl.set_speed)
-    model.runToggled.connect(ctl.toggle_run)
-    model.stepRequested.connect(ctl.step_once)
-    model.exactToggled.connect(ctl.show_exact)
-    model.resetRequested.connect(ctl.reset_knobs)
     model.validation.splitRequested.connect(ctl.set_split)
     model.validation.settingsRequested.connect(lambda changes: ctl.set_run_settings(**changes))
     ctl.set_speed(speed_to_delay(model.speed_slider.value()))  # the pace the slider shows from the start
+
+
+def wire_run_controls(buttons: RunControls, ctl: Controller) -> None:
+    """Run (or Stop), Step, Solve exactly and Reset."""
+    buttons.runToggled.connect(ctl.toggle_run)
+    buttons.stepRequested.connect(ctl.step_once)
+    buttons.exactToggled.connect(ctl.show_exact)
+    buttons.resetRequested.connect(ctl.reset_knobs)
 
 
 def wire_surface(surface: SurfacePlot, ctl: Controller) -> None:
