@@ -17,7 +17,8 @@ def test_no_file_holds_a_merge_conflict_marker():
         parts = path.relative_to(ROOT).parts
         if any(part.startswith(".") or part in {"build", "dist", "__pycache__"} for part in parts):
             continue
-        if path.is_file() and (path.suffix in TEXT_SUFFIXES or path.name == "run") and path.stat().st_size < 5_000_000:
-            if MARKER.search(path.read_text(encoding="utf-8", errors="replace")):
-                found.append(str(path.relative_to(ROOT)))
+        if not (path.is_file() and path.suffix in TEXT_SUFFIXES and path.stat().st_size < 5_000_000):
+            continue
+        if MARKER.search(path.read_text(encoding="utf-8", errors="replace")):
+            found.append(str(path.relative_to(ROOT)))
     assert found == []
