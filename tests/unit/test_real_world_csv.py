@@ -380,3 +380,12 @@ def test_saved_names_read_back(tmp_path):
     assert again.x.tolist() == [0.5, 1.5] and again.sigma.tolist() == [0.1, 0.2]
     save_dataset(Dataset([1.0], [2.0], "d", None, "1990", "2020-01-01"), tmp_path / "n.csv")
     assert (tmp_path / "n.csv").read_text().splitlines()[0] == "x,y"  # names that would read as data
+
+
+def test_a_semicolon_line_of_thousands_is_two_numbers_not_four_cells(tmp_path):
+    """Split at commas, '1,000,000;1,000' gives more columns of numbers ('1', '000', '000') but leaves the
+    text '000;1' between them: the separator that leaves no such cell is the file's."""
+    path = tmp_path / "one.csv"
+    path.write_bytes(b"1,000,000;1,000\n2,000,000;2,500\n")
+    data = read_dataset(path).dataset
+    assert data.x.tolist() == [1_000_000.0, 2_000_000.0] and data.y.tolist() == [1000.0, 2500.0]

@@ -70,9 +70,10 @@ def _unquoted(line: str) -> str:
 
 def sniff_delimiter(lines: list[str]) -> str:
     """Of tab, ';', ',' and whitespace, the separator that splits every sampled line into the same number
-    (≥ 2) of cells and gives the most columns of numbers or dates, then the most characters read as
-    numbers, then the fewest text cells ('1,000 2,5' is two numbers, not '1', '000 2' and '5'); ties go
-    in that order.  If none splits them evenly (a ragged row early on), the first of tab, ';' and ','
+    (≥ 2) of cells and leaves no data cell that is neither a number nor a date ('1,000,000;1,000' is two
+    numbers, not '1', '000', '000;1' and '000'), then gives the most columns of numbers or dates, then the
+    most characters read as numbers, then the fewest text cells ('1,000 2,5' is two numbers, not '1',
+    '000 2' and '5'); ties go in that order.  If none splits them evenly (a ragged row early on), the first of tab, ';' and ','
     found on the first line, else whitespace."""
     first = _unquoted(lines[0])
     best, best_score = None, None
@@ -89,7 +90,8 @@ def sniff_delimiter(lines: list[str]) -> str:
             for j in range(len(rows[0]))
         )
         covered = sum(len(c) for row, row_kinds in zip(rows, kinds) for c, k in zip(row, row_kinds) if k != TEXT)
-        score = (numeric, covered, -sum(row.count(TEXT) for row in kinds))
+        clean = not any(TEXT in row for row in body)  # every data cell a number, date or empty
+        score = (clean, numeric, covered, -sum(row.count(TEXT) for row in kinds))
         if best_score is None or score > best_score:
             best, best_score = delimiter, score
     if best is not None:
