@@ -73,8 +73,8 @@ def sniff_delimiter(lines: list[str]) -> str:
     (≥ 2) of cells and leaves no data cell that is neither a number nor a date ('1,000,000;1,000' is two
     numbers, not '1', '000', '000;1' and '000'), then gives the most columns of numbers or dates, then the
     most characters read as numbers, then the fewest text cells ('1,000 2,5' is two numbers, not '1',
-    '000 2' and '5'); ties go in that order.  If none splits them evenly (a ragged row early on), the first of tab, ';' and ','
-    found on the first line, else whitespace."""
+    '000 2' and '5'); ties go in that order.  If none splits them evenly (a ragged row early on), the first
+    of tab, ';' and ',' found on the first line, else whitespace."""
     first = _unquoted(lines[0])
     best, best_score = None, None
     for delimiter in ("\t", ";", ",", " "):
