@@ -100,8 +100,12 @@ def wavy(n: int = 40) -> Dataset:
 
 
 @pytest.fixture
-def window(make_main_window):
+def window(make_main_window, qtbot):
     w = make_main_window(dataset=wavy())
+    toggle = action(w, "showResidualsAction")
+    if not toggle.isChecked():  # the Lesson preset leaves the residual plot out: View › Residuals shows it
+        toggle.trigger()
+    qtbot.waitUntil(w.residual_plot.isVisible)
     w.controller.set_degree(3)
     w.controller.show_exact(True)
     w.controller.set_knobs(w.document.exact.coefficients, "exact knobs")
@@ -174,6 +178,8 @@ def test_a_million_points_are_downsampled_and_redrawn_cheaply(make_main_window, 
     rng = np.random.default_rng(5)
     x = rng.uniform(0.0, 10.0, 1_000_000)
     w = make_main_window(dataset=Dataset(x, np.sin(x) + rng.normal(0, 0.1, x.size), "big"))
+    action(w, "showResidualsAction").setChecked(True)
+    qtbot.waitUntil(w.residual_plot.isVisible)
     # Big data: the residuals come with the facts a compute process computes; "computing…" meanwhile.
     qtbot.waitUntil(lambda: w.document.fitted() is not None, timeout=30_000)
     w.residual_plot.flush()

@@ -106,7 +106,7 @@ class GradientBar(QWidget):
         return self._share
 
     def sizeHint(self):  # noqa: N802 - Qt API
-        return QSize(90, max(16, self.fontMetrics().height()))
+        return QSize(60, max(16, self.fontMetrics().height()))  # it expands into whatever room the row has
 
     def paintEvent(self, _ev):  # noqa: N802 - Qt API
         painter = QPainter(self)
@@ -313,7 +313,8 @@ class KnobPanel(QWidget):
             row.set_dial_size(dial_size(current_look()))
         self._grid.activate()
         self._scroll.setMinimumHeight(rows_height + frame)
-        self._scroll.setMinimumWidth(self._grid_host.sizeHint().width() + frame + bar)
+        # the least each column needs (the gradient arrow takes what is left): a dock is never forced wider
+        self._scroll.setMinimumWidth(self._grid_host.minimumSizeHint().width() + frame + bar)
         self._grow_timer.start()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
