@@ -97,7 +97,18 @@ def test_step_is_recorded_in_the_loss_history(make_main_window, qtbot):
     before = len(doc.loss_history)
     window.controller.step_once()
     assert len(doc.loss_history) == before + 1 and doc.loss_history[-1].size == 1
-    assert len(window.loss_plot.curves[0].getData()[0]) == 1
+    curve = window.loss_plot.curves[0]
+    assert len(curve.getData()[0]) == 1 and curve.opts["symbol"] == "o"  # one step: a dot, not an empty line
+    losses = [doc.loss_history[-1][0]]
+    for _ in range(6):  # presses one after another: one line that grows (five presses once blanked the plot)
+        losses.append(doc.problem.loss_at(doc.theta))
+        window.controller.step_once()
+    assert len(doc.loss_history) == before + 1
+    np.testing.assert_allclose(doc.loss_history[-1], losses, rtol=1e-12)
+    assert len(curve.getOriginalDataset()[0]) == 7 and curve.opts["symbol"] is None
+    window.controller.set_knob(0, float(doc.theta[0]) + 1.0)  # turned by hand in between: a new entry
+    window.controller.step_once()
+    assert len(doc.loss_history) == before + 2 and doc.loss_history[-1].size == 1
 
 
 def test_best_by_hand_follows_undo(make_main_window, qtbot):

@@ -552,9 +552,22 @@ class Document:
         """One step of gradient descent taken by hand (Step): an undo step, on the history and the path."""
         records = self._records_to_write()
         self.apply(replace(before, theta=np.array(record.params)), "Gradient descent step", before=before)
-        records.gd_trajectory.extend([record.params_before, record.params])
-        records.loss_history.append(np.array([record.loss]))
-        records.val_history.append(np.empty((0, 2)))
+        history, entry = records.loss_history, records.stepping_entry
+        go_on = (
+            entry is not None
+            and entry == len(history) - 1
+            and bool(records.gd_trajectory)
+            and np.array_equal(records.gd_trajectory[-1], record.params_before)
+        )
+        if go_on:  # presses of Step one after another are one line on the loss history, as a run is
+            assert entry is not None
+            history[entry] = np.append(history[entry], record.loss)
+            records.gd_trajectory.append(record.params)
+        else:
+            records.gd_trajectory.extend([record.params_before, record.params])
+            history.append(np.array([record.loss]))
+            records.val_history.append(np.empty((0, 2)))
+            records.stepping_entry = len(history) - 1
         self._notify("trail")
 
     # -- the race -------------------------------------------------------------------------------------------

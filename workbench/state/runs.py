@@ -121,6 +121,7 @@ class ProblemRecords:
     sweep: SweepRecord | None = None
     solution: object | None = None  # a formula's Levenberg–Marquardt fit (``NonlinearFit``), once solved
     batch_history: list[np.ndarray] = field(default_factory=list)  # per run: mini-batch losses (empty: none)
+    stepping_entry: int | None = None  # the loss-history entry that presses of Step extend (None: a new one)
 
 
 @dataclass

@@ -108,14 +108,14 @@ class RunController(QObject):
         doc, s = self.doc, self.doc.settings
         before = doc.state
         try:
-            # On mini-batches each press draws another batch (the seed moves on with the steps taken here).
+            # On mini-batches each press draws another batch (the seed moves on with every step on the path).
             trainer = doc.problem.trainer(
                 s.optimizer,
                 s.lr,
                 before.theta,
                 StopRules(max_steps=1),
                 batch_size=s.batch_size,
-                seed=s.seed + len(doc.loss_history),
+                seed=s.seed + len(doc.gd_trajectory),
             )
             record = trainer.step()
         except ValueError as exc:  # (settings that cannot step here, e.g. Levenberg–Marquardt on batches)

@@ -190,6 +190,12 @@ class LossHistoryPlot(pg.PlotWidget):
                 color = RUN_COLORS[i % len(RUN_COLORS)]
                 width = current_look().line(2.5 if newest else 1)
                 curve.setPen(pg.mkPen(color=(*color, 255 if newest else 110), width=width))
+                if losses.size == 1:  # a single Step: a dot, since a line of one point draws nothing
+                    curve.setSymbol("o")
+                    curve.setSymbolBrush(pg.mkBrush(*color))
+                    curve.setSymbolPen(pg.mkPen(color))
+                else:
+                    curve.setSymbol(None)
                 curve.setData(self._x_values(losses.size), losses)
             elif drawn is not None:
                 curve.setData([], [])
