@@ -162,3 +162,16 @@ def test_a_pickled_problem_carries_its_yardstick_so_a_run_process_does_not_solve
     result = restored.trainer("gd", 0.5, np.zeros(5)).run_to_end()
     assert result.stop_reason is StopReason.CONVERGED and "exact" not in restored.__dict__
     assert result.loss == pytest.approx(problem.exact.loss, rel=1e-12)
+
+
+def test_a_step_limit_reached_at_the_optimum_says_it_once_and_gives_no_advice():
+    """The walkthrough's first run ended 5e-8 % above the optimum at the step limit, with a warning that said
+    "Reached the step limit (10,000 steps): reached the step limit of 10000" and asked for more steps."""
+    there = TrainResult(
+        np.zeros(2), 1.0 + 5e-10, 10_000, StopReason.MAX_STEPS, 1e-9, "reached the step limit of 10000", 1.0
+    )
+    text = describe_result(there)
+    assert text.startswith("Reached the step limit (10,000 steps). Loss") and "10000" not in text
+    assert stop_hint(there) == ""
+    short = TrainResult(np.zeros(2), 1.5, 10_000, StopReason.MAX_STEPS, 1e-3, "reached the step limit of 10000", 1.0)
+    assert "allow more steps" in stop_hint(short)  # still falling, far above: the advice stays

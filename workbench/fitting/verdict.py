@@ -26,6 +26,7 @@ STOP_WORDS = {
 NARROW_VALLEY = 1e3  # a condition number above which the basis, not the optimiser, is the thing to change
 FAR_BELOW = 0.1  # a learning rate below this fraction of the default is the likely cause of slow progress
 NEAR_DIGITS = 10  # significant digits of a loss within 1 % of the optimum
+THERE = 1e-6  # a run that ends this close to the optimum (relative) needs no advice, whatever stopped it
 
 
 def stop_word(reason: StopReason | str) -> str:
@@ -61,6 +62,8 @@ def describe_result(
     else:
         head = f"Stopped after {steps}"
     why = result.message if result.message and result.message != STOPPED_BY_USER else ""
+    if reason is StopReason.MAX_STEPS and why.startswith("reached the step limit"):
+        why = ""  # the head says so already, with the count written as every other count is
     text = head + (f": {why}." if why else ".")
     text += f" {where_it_ended(result)}"
     if hint is None:
@@ -94,6 +97,14 @@ def where_it_ended(result: TrainResult) -> str:
     return f"Loss {number_text.loss(loss)}, {gap_text} above the optimum {number_text.loss(optimum)}."
 
 
+def at_the_optimum(result: TrainResult) -> bool:
+    """True when the run ended within ``THERE`` (relative) of a known optimum, however it stopped."""
+    loss, optimum = result.loss, result.optimum
+    if optimum is None or not math.isfinite(loss) or not math.isfinite(optimum):
+        return False
+    return loss - optimum <= THERE * max(abs(optimum), 1e-300)
+
+
 def stop_hint(result: TrainResult, problem=None, optimizer: str | None = None, lr: float | None = None) -> str:
     """What to change when a run fell short of the optimum or diverged ("" when there is nothing to say)."""
     reason = StopReason(result.stop_reason)
@@ -101,6 +112,8 @@ def stop_hint(result: TrainResult, problem=None, optimizer: str | None = None, l
         return ""
     if reason is StopReason.DIVERGED:
         return _divergence_hint(problem, optimizer, lr)
+    if at_the_optimum(result):
+        return ""
     hints = []
     if problem is not None and problem.is_polynomial and problem.x.size:
         kind = problem.model.basis.kind
