@@ -136,3 +136,23 @@ def test_undo_returns_from_a_formula_to_the_polynomial_and_its_knobs(make_main_w
         doc.undo_stack.undo()
     assert doc.state.model == poly[0]
     np.testing.assert_array_equal(doc.state.theta, poly[1])
+
+
+def test_a_formulas_words_are_a_formulas(make_main_window, qtbot):
+    """The landmark of a formula is its Levenberg–Marquardt fit, the lab says what it cannot do for a formula,
+    and Guess start says its name once (the walkthrough found neural-net words and "Guess start: Guess start:")."""
+    window = make_main_window(dataset=decay_data())
+    notices: list[str] = []
+    window.controller.notice.connect(lambda _level, text: notices.append(text))
+    window.controller.set_model("formula", formula="a*exp(-b*x) + c")
+    wait_idle(qtbot, window)
+    window.controller.formulas.guess_start()
+    qtbot.waitUntil(lambda: any("Guess start" in text for text in notices), timeout=20_000)
+    assert not any(text.count("Guess start") > 1 for text in notices), notices
+    window.docks["lab"].raise_()
+    qtbot.waitUntil(lambda: "formula" in window.findChild(QLabel, "stabilityLimitLabel").text())
+    assert "neural" not in window.findChild(QLabel, "conditionNumberLabel").text()
+    window.controller.show_exact(True)
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: "Levenberg–Marquardt fit" in [name for _, name in window.fit_plot._legend_items])
+    assert "exact optimum" not in [name for _, name in window.fit_plot._legend_items]

@@ -126,7 +126,7 @@ class FormulaController(QObject):
             return  # the formula changed meanwhile: this guess is for another
         if self._controller().set_knobs(guess.params, "Guess start"):
             self._controller().rates.follow()  # (a formula's curvature depends on where its knobs are)
-            self._notice.emit("info", f"Guess start: {guess.explanation}")
+            self._notice.emit("info", guess.explanation)  # (it begins "Guess start:")
 
     @Slot(str)
     def _on_guess_failed(self, why: str) -> None:

@@ -389,10 +389,11 @@ class ConditioningLab(QWidget):
             self.condition_label.setText("computing…")
             self.explanation_label.setText("The Hessian of these many points is being computed in the background.")
         elif not polynomial:
-            self.limit_label.setText("not available for the neural net")
-            self.condition_label.setText("not available for the neural net")
+            model = "a formula" if document.state.model == "formula" else "the neural net"
+            self.limit_label.setText(f"not available for {model}")
+            self.condition_label.setText(f"not available for {model}")
             self.explanation_label.setText(
-                "The neural net's loss is not a quadratic bowl: its curvature "
+                f"The loss of {model} is not a quadratic bowl: its curvature "
                 "changes from place to place, so there is no single limit.  "
                 "The sweep still shows where training blows up."
             )

@@ -548,12 +548,16 @@ class FitPlot(pg.PlotWidget):
                 shown.append(item)
         if self.per_point_hidden():
             shown.append(self.per_point_note)
-        if shown == self._legend_items:
+        # The landmark of a formula is its Levenberg–Marquardt fit, not an exact optimum.
+        landmark = "Levenberg–Marquardt fit" if self.document.state.model == "formula" else "exact optimum"
+        self.exact_curve.opts["name"] = landmark
+        entries = [(item, item.name()) for item in shown]
+        if entries == self._legend_items:
             return  # rebuilding a legend re-lays it out: not on every knob move
-        self._legend_items = shown
+        self._legend_items = entries
         self.legend.clear()
-        for item in shown:
-            self.legend.addItem(item, item.name())
+        for item, name in entries:
+            self.legend.addItem(item, name)
 
     @Slot()
     def _on_view_x_range_changed(self, *_):

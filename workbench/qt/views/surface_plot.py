@@ -330,7 +330,9 @@ class SurfacePlot(QWidget):
             return f'<span style="color: rgb({r},{g},{b}); font-size: large;">{glyph}</span>'
 
         exact = "exact optimum"
-        if not self.document.state.loss.is_squared_error:
+        if self.document.state.model == "formula":
+            exact = "Levenberg–Marquardt fit"
+        elif not self.document.state.loss.is_squared_error:
             exact = "least-squares optimum"
         text = (
             f"{swatch('current', '●')} current knobs &nbsp;&nbsp; {swatch('exact', '★')} {exact} "
@@ -574,7 +576,9 @@ class SurfacePlot(QWidget):
             task, "process", name="loss-surface", on_finished=self._on_grid_computed, on_failed=self._on_grid_failed
         )
         self._job.start()
-        kind = "neural-net" if not doc.problem.is_polynomial else doc.state.loss.kind
+        kind = (
+            doc.state.loss.kind if doc.problem.is_polynomial else {"mlp": "neural-net"}.get(doc.state.model, "formula")
+        )
         self.status_label.setText(f"computing the {kind} surface…")
 
     def _cancel_job(self) -> None:
