@@ -161,3 +161,16 @@ def test_the_window_writes_numbers_in_the_users_locale(make_main_window, german)
     box.lineEdit().setText("2,25")  # typed the German way
     box.interpretText()
     assert window.document.theta[0] == 2.25
+
+
+def test_the_knob_panels_formula_spaces_its_signs_as_operators(window, qtbot):
+    """'y = 3.1 − 0.68·x + 0.25·x²', never '+2.757·x -0.6789·x²' (found in the walkthrough)."""
+    import re
+
+    window.controller.set_basis("monomial")
+    window.controller.set_knobs(np.array([3.1, -0.68, 0.25]), "signs")
+    text = window.findChild(QLabel, "formulaLabel").text()
+    assert text.startswith("y = 3.1 − 0.68·x + 0.25·x²"), text
+    assert not re.search(r"\s[-−+]\d", text), text
+    window.controller.set_knobs(np.array([-3.1, 0.0, 0.25]), "leading minus")
+    assert window.findChild(QLabel, "formulaLabel").text().startswith("y = −3.1 + 0.25·x²")

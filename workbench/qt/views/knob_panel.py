@@ -422,13 +422,18 @@ class KnobPanel(QWidget):
         if doc.state.model == "formula":
             return f"y = {doc.problem.model.with_values(doc.state.theta, digits=4)}"
         coefficients = doc.problem.monomial_coefficients(doc.state.theta)
-        terms = []
+        text = ""
         for i, c in enumerate(coefficients):
             if c == 0 and i:
                 continue
             power = "" if i == 0 else ("·x" if i == 1 else f"·x{_superscript(i)}")
-            terms.append(number_text.significant(c, 4, self.number_style, sign=True) + power)
-        text = " ".join(terms).lstrip("+") or "0"
+            size = number_text.significant(abs(c), 4, self.number_style) + power
+            negative = c < 0 or (c == 0 and math.copysign(1.0, c) < 0)
+            if not text:
+                text = ("−" if negative else "") + size
+            else:  # "3.1 − 0.68·x²": the sign is the operator between terms, spaced as one
+                text += (" − " if negative else " + ") + size
+        text = text or "0"
         basis = doc.state.basis.kind
         note = "" if basis == "monomial" else f"  (knobs are {basis}-basis coefficients)"
         return f"y = {text}{note}"
