@@ -50,13 +50,13 @@ class XOrder:
 
     # -- one point's difference ----------------------------------------------------------------------------------
     def _derived(self, x: np.ndarray) -> tuple[np.ndarray | None, np.ndarray] | None:
-        old = self._x
-        if old is None or old.size < 2 or abs(x.size - old.size) > 1:
+        old, last_sorted = self._x, self._sorted
+        if old is None or last_sorted is None or old.size < 2 or abs(x.size - old.size) > 1:
             return None
         if x.size == old.size:
             changed = np.flatnonzero(_bits(x) != _bits(old))
             if changed.size == 0:
-                return self._order, self._sorted if self._order is not None else x
+                return self._order, last_sorted if self._order is not None else x
             if changed.size > 1:
                 return None
             i = int(changed[0])
@@ -66,11 +66,10 @@ class XOrder:
             added = self._removed_index(old, x)
             if added is None:
                 return None
-            order, ordered = self._order, self._sorted
-            assert ordered is not None
+            order = self._order
             if order is not None:
                 order = order + (order >= added)  # the indices from the new point's on move up by one
-            return self._with(order, ordered, added, x)
+            return self._with(order, last_sorted, added, x)
         removed = self._removed_index(x, old)
         if removed is None:
             return None
