@@ -67,9 +67,14 @@ def test_the_lab_tells_the_distinct_x_of_the_data_it_shows(qtbot):
         lab = conditioning_lab(document, controller)
         qtbot.addWidget(lab)
         assert lab._x_facts.get(document.dataset, lambda: None) == (1.0, 3.0, 3)
-        controller.add_point(4.0, 1.0)
+        controller.add_point(4.0, 1.0)  # still in x order: counted without a sort
         lab._on_facts_changed()
         assert lab._x_facts.get(document.dataset, lambda: None) == (1.0, 4.0, 4)
+        controller.add_point(0.5, 1.0)  # out of order now
+        controller.add_point(-0.0, 1.0)
+        controller.add_point(0.0, 1.0)  # the same x as −0.0
+        lab._on_facts_changed()
+        assert lab._x_facts.get(document.dataset, lambda: None) == (-0.0, 4.0, 6)
     finally:
         controller.shutdown()
 
