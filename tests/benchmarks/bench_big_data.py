@@ -108,7 +108,7 @@ def section_million(app: QApplication, repeats: int, seconds: float, profile: bo
     stalls.row("model polynomial → net → polynomial", values)
     ctl.set_run_settings(optimizer="gd", lr=0.9 * doc.conditioning.max_stable_lr, max_steps=10**9, tol=0.0)
     wait_until(app, known, 120, "the facts")
-    button = window.model_panel.run_button
+    button = window.run_controls.run_button
     starts, stops = [], []
     for _ in range(repeats):
         started = lambda: doc.run is not None and doc.run.theta is not None  # noqa: E731
@@ -207,7 +207,7 @@ def section_ten_million(app: QApplication, n: int, how: str, profile: bool, tmp:
     stalls.row("Solve exactly (show the optimum)", [stalls.measure(lambda: ctl.show_exact(True), known)])
     ctl.set_run_settings(optimizer="gd", lr=0.9 * doc.conditioning.max_stable_lr, max_steps=10**9, tol=0.0)
     wait_until(app, known, 120, "the facts")
-    button = window.model_panel.run_button
+    button = window.run_controls.run_button
     run_pids: list[int] = []
     before_run = {pid: memory_mib(pid) for pid in compute_pids(window)}
     for pid in before_run:

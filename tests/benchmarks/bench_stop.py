@@ -67,7 +67,7 @@ class RunClock:
 
     def __init__(self, window: MainWindow):
         self.window = window
-        self.button = window.model_panel.run_button
+        self.button = window.run_controls.run_button
         self._paints = PaintCounter(self.button)
         self._clicked = 0.0
         self.first_report_at: float | None = None

@@ -127,7 +127,7 @@ def facts_ready(window: MainWindow) -> bool:
 
 def run_button_idle(window: MainWindow) -> bool:
     """True when the Run button says Run again (no run in progress)."""
-    return not window.document.running and window.model_panel.run_button.text() == "Run gradient descent"
+    return not window.document.running and window.run_controls.run_button.text() == "Run gradient descent"
 
 
 def memory_mib(pid: int | str = "self") -> dict[str, float]:

@@ -3,6 +3,7 @@ driven in-process as the runner's inline mode drives them; the problem a task ca
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import threading
@@ -158,6 +159,91 @@ def test_a_paused_run_stops_at_once():
     _reports, outcome = drive(gd_task(steps=10), context)
     assert time.perf_counter() - started < 2.0
     assert outcome.result.stop_reason is StopReason.STOPPED and outcome.result.message == STOPPED_BY_USER
+
+
+class CountingProblem(FitProblem):
+    """Counts the passes over the data (loss and gradient, forward only, stable loss) made for it."""
+
+    def __init__(self, inner: FitProblem):
+        super().__init__(inner.x, inner.y, inner.model, inner.loss)
+        self.passes = 0
+
+    def value_and_grad(self, theta):
+        self.passes += 1
+        return super().value_and_grad(theta)
+
+    def loss_at(self, theta):
+        self.passes += 1
+        return super().loss_at(theta)
+
+    def true_loss(self, theta):
+        self.passes += 1
+        return super().true_loss(theta)
+
+
+def drive_until_stopped(task, reports_before_stop: int):
+    """Run ``task`` as the runner does and stop it right after its n-th report: (reports, outcome, passes made
+    after the stop)."""
+    context = TaskContext(interval=0.0)
+    steps = task.run(context)
+    reports, passes_at_stop = [], None
+    try:
+        while True:
+            reports.append(next(steps))
+            context.sent()
+            context.acknowledge()
+            if len(reports) == reports_before_stop:
+                context.stop()
+                passes_at_stop = task.problem.passes
+    except StopIteration as end:
+        return reports, end.value, task.problem.passes - passes_at_stop
+
+
+@pytest.mark.parametrize("optimizer, reports", [("gd", 5), ("momentum", 5), ("adam", 5), ("lm", 1)])
+def test_a_stopped_run_returns_at_once_with_the_exact_loss_of_the_knobs_it_keeps(optimizer, reports):
+    p = CountingProblem(problem())
+    task = gd_task(p, steps=10_000, optimizer=optimizer)  # (Levenberg–Marquardt solves this in a few steps)
+    reports, outcome, passes_after_stop = drive_until_stopped(task, reports)
+    result = outcome.result
+    assert passes_after_stop == 0  # no evaluation of the end: the window keeps its last report anyway
+    assert result.stop_reason is StopReason.STOPPED and result.message == STOPPED_BY_USER
+    assert result.steps == len(reports) and np.all(np.isfinite(result.params)) and math.isfinite(result.loss)
+    assert result.loss == pytest.approx(problem().loss_at(result.params), rel=1e-12)  # the loss of what is kept
+    assert result.loss <= min(r.loss for r in reports)  # the best knobs seen, never worse than one shown
+    np.testing.assert_array_equal(outcome.tail.theta, result.params)
+    assert outcome.tail.loss == result.loss
+
+
+def test_a_diverging_run_stopped_keeps_finite_knobs_and_their_loss():
+    p = CountingProblem(problem())
+    task = GradientDescentTask(p, "gd", 50 * p.conditioning.max_stable_lr, np.zeros(6), StopRules(max_steps=10_000))
+    _reports, outcome, passes_after_stop = drive_until_stopped(task, 3)
+    result = outcome.result
+    assert passes_after_stop == 0 and result.stop_reason is StopReason.STOPPED
+    np.testing.assert_array_equal(result.params, np.zeros(6))  # the start was the best it saw
+    assert result.loss == pytest.approx(problem().loss_at(np.zeros(6)), rel=1e-12)
+
+
+def test_a_run_stopped_before_its_first_step_ends_at_its_start_with_the_loss_there():
+    p = CountingProblem(problem())
+    start = np.full(6, 0.25)
+    task = GradientDescentTask(p, "gd", 0.9 * p.conditioning.max_stable_lr, start, StopRules(max_steps=100))
+    context = TaskContext()
+    context.stop()
+    reports, outcome = drive(task, context)
+    result = outcome.result
+    assert reports == [] and result.steps == 0 and np.array_equal(result.params, start)
+    assert result.stop_reason is StopReason.STOPPED and result.message == STOPPED_BY_USER
+    assert result.loss == pytest.approx(problem().loss_at(start), rel=1e-12)
+    assert p.passes == 1  # one forward pass, for a finite record
+
+
+def test_a_run_that_reaches_its_step_limit_still_evaluates_its_end_exactly():
+    p = problem()
+    _reports, outcome = drive(gd_task(p, steps=37, optimizer="momentum"))
+    result = outcome.result
+    assert result.stop_reason is StopReason.MAX_STEPS and result.steps == 37
+    assert result.loss == pytest.approx(p.true_loss(result.params), rel=1e-12)  # the stable loss of the end
 
 
 def test_a_shorter_pace_takes_effect_in_the_middle_of_a_pause():

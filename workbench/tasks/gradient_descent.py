@@ -3,7 +3,8 @@
 The loop is the core's ``Trainer``; this module adds what a live run needs: reports of the latest knobs with
 the losses, validation losses and path since the previous report, at most one in flight (``TaskContext``),
 the user's pause after each step, and a final ``TrainResult`` that is always a finite record, even when the
-run fails on its first step.
+run fails on its first step.  A stopped run returns as soon as the step in progress ends, with no pass of
+its own over the data (``_stopped_record``).
 
 A run normally computes in a process of its own (see ``workbench.tasks.worker_process``): the engine is
 NumPy driven from Python and holds the GIL for most of a step, and so does the window while it draws, so on
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from workbench.fitting.problem import FitProblem
-from workbench.fitting.training import StopReason, StopRules, TrainResult
+from workbench.fitting.training import STOPPED_BY_USER, StopReason, StopRules, TrainResult
 
 from .context import TaskContext
 from .problem_cache import reuse
@@ -99,6 +100,8 @@ def _steps(task: GradientDescentTask, context: TaskContext, report: _Report, sta
         trainer = _trainer(task, problem, validation, StopFlag(context))
     except (ValueError, ArithmeticError) as exc:
         return _start_record(problem, task.theta0, started, f"the run could not start ({exc})"), None
+    if context.stopped:  # stopped before the first step: no pass over the data but the loss at the start
+        return _start_record(problem, task.theta0, started, STOPPED_BY_USER), None
     record = None
     try:
         for record in trainer.run():
@@ -111,6 +114,12 @@ def _steps(task: GradientDescentTask, context: TaskContext, report: _Report, sta
                 )
             if context.pause_s > 0:
                 context.pause()
+            if context.stopped:
+                # Leave before the trainer's own ending, which evaluates the end afresh (a forward and backward
+                # pass and the stable loss, about 0.1 s at 10⁶ points): the window keeps the knobs it was last
+                # shown, and ends a process that takes longer than ``ABANDON_MS`` to return (the next run
+                # then starts in a fresh one).
+                return _stopped_record(problem, trainer, task.theta0, started), None
         failure = ""
     except Exception as exc:  # noqa: BLE001 - the run ends with the best knobs it found, and says why
         failure = f"the run failed ({type(exc).__name__}: {exc})"
@@ -143,6 +152,29 @@ def _trainer(task: GradientDescentTask, problem: FitProblem, validation: FitProb
         task.validation_every,
         batch_size=batch,
         seed=task.seed,
+    )
+
+
+def _stopped_record(problem: FitProblem, trainer, theta0, started: float) -> TrainResult:
+    """A run the user stopped ends at the best knobs its steps started from, with the loss computed there.
+
+    No pass of its own over the data: every step computed the loss at its starting knobs, and the trainer
+    remembers the lowest finite one (Levenberg–Marquardt: the knobs it is at, which it computed too).  So the
+    record is exact and finite, and a diverging run is never left at non-finite knobs.  (The loss is the
+    engine's, as in the reports, not recomputed in a stable basis.)
+    """
+    best_loss = float(trainer.best_loss)
+    if not np.isfinite(best_loss):  # no finite loss seen: the start, with the loss there
+        return _start_record(problem, theta0, started, STOPPED_BY_USER)
+    return TrainResult(
+        np.array(trainer.best_params, dtype=np.float64),
+        best_loss,
+        trainer.steps,
+        StopReason.STOPPED,
+        time.perf_counter() - started,
+        STOPPED_BY_USER,
+        getattr(getattr(trainer, "yardstick", None), "optimum", None),
+        int(trainer.evaluations),
     )
 
 

@@ -23,6 +23,7 @@ from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.number_style import app_numbers
 from workbench.qt.views.basis_ladder import BasisLadder
 from workbench.qt.views.flow_layout import FlowLayout
+from workbench.qt.views.per_dataset import PerDataset
 from workbench.qt.views.sweep_plot import LIMIT_COLOUR, SweepPlot
 
 WARNING_STYLE = "color: #c62828; font-weight: bold;"
@@ -117,6 +118,13 @@ FULL_EXPLANATION = (
 
 
 # -- the view -------------------------------------------------------------------------------------------
+def _x_facts(x: np.ndarray) -> tuple[float, float, int]:
+    """Smallest and largest x, and how many distinct x there are (what the explanation tells)."""
+    if x.size and not np.any(x[1:] < x[:-1]):  # in order already, as many files are: no sort needed
+        return float(x[0]), float(x[-1]), int(np.count_nonzero(x[1:] != x[:-1])) + 1
+    return float(x.min()), float(x.max()), int(np.unique(x).size)
+
+
 def _problem_key(document: FitDocument) -> tuple:
     s = document.state
     return (s.dataset, s.degree, s.basis, s.loss, s.split)
@@ -145,6 +153,7 @@ class ConditioningLab(QWidget):
         self._seen: tuple[tuple, float | None] | None = None  # (problem key, condition number) last shown
         self._announced = None  # the last sweep whose end was announced (sweepFinished)
         self._numbers_for = None  # (FitState, RunSettings) the numbers were last computed for
+        self._x_facts: PerDataset[tuple[float, float, int]] = PerDataset()  # the data's x range, distinct x
 
         self._build_ui()
         document.stateChanged.connect(self._on_document_changed)
@@ -408,10 +417,11 @@ class ConditioningLab(QWidget):
             if self._drop is not None:
                 text = f"{format_number(self._drop[0])} → {format_number(self._drop[1])}"
             self.condition_label.setText(text)
-            x = document.dataset.x
-            text = explanation(
-                kind, self._condition, float(x.min()), float(x.max()), document.state.degree, int(np.unique(x).size)
-            )
+            # Once per dataset, not on every arrival of big data's facts: counting distinct x sorts them all
+            # (0.2 s at 10⁷ points).
+            data = document.dataset
+            x_lo, x_hi, distinct = self._x_facts.get(data, lambda: _x_facts(data.x))
+            text = explanation(kind, self._condition, x_lo, x_hi, document.state.degree, distinct)
             if self._drop is not None:
                 text = f"{switch_outcome(*self._drop)}  {text}"
             self.explanation_label.setText(text)

@@ -24,6 +24,7 @@ from workbench.qt.style.number_style import app_numbers
 from workbench.qt.style.plot_look import FIXED_ATTR
 from workbench.qt.views.date_axis import NumberAxis, XAxis, label_axes
 from workbench.qt.views.redraw import cache_axes
+from workbench.qt.views.x_order import XOrder
 
 CURVE_SAMPLES = 600
 POINT_BRUSH = pg.mkBrush(40, 110, 220, 220)
@@ -338,6 +339,7 @@ class FitPlot(pg.PlotWidget):
             # of symbols cost pyqtgraph ~1 ms of Python per paint; the cloud itself changes seldom.
             item.scatter.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._cloud_key: tuple | None = None
+        self._cloud_orders = (XOrder(), XOrder())  # the x order of each cloud's points (clip-to-view needs it)
 
     def _draw_cloud(self, data) -> bool:
         """Above ``LARGE_N`` points, draw them as clouds instead of one interactive symbol each.
@@ -353,14 +355,15 @@ class FitPlot(pg.PlotWidget):
             self._cloud_key = (data, split) if large else None
             held_out = self.document.state.split_indices()[1] if split is not None else np.empty(0, np.intp)
             train = np.setdiff1d(np.arange(data.n), held_out, assume_unique=True) if held_out.size else None
-            for item, idx in ((self.cloud, train), (self.held_out_cloud, held_out)):
+            for item, idx, x_order in zip((self.cloud, self.held_out_cloud), (train, held_out), self._cloud_orders):
                 if not large or (idx is not None and not idx.size):
                     item.setData([], [])
+                    x_order.forget()
                     continue
                 x, y = (data.x, data.y) if idx is None else (data.x[idx], data.y[idx])
-                if np.any(x[1:] < x[:-1]):
-                    order = np.argsort(x, kind="stable")
-                    x, y = x[order], y[order]
+                order, x = x_order.of(x)  # a point added or moved: the last order, updated (no sort)
+                if order is not None:
+                    y = y[order]
                 item.setData(x, y)
             if large:
                 self.points.setData(x=[], y=[])

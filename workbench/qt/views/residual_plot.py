@@ -22,6 +22,7 @@ from workbench.qt.app_state.document import FitDocument
 from workbench.qt.style.colours import VALIDATION_COLOUR
 from workbench.qt.views.date_axis import NumberAxis, XAxis, label_axes, residual_label
 from workbench.qt.views.redraw import FOLLOW_MS, ScheduledRedraw, cache_axes
+from workbench.qt.views.x_order import XOrder
 
 POINT_BRUSH = pg.mkBrush(40, 110, 220, 200)
 HELD_OUT_PEN = pg.mkPen(*VALIDATION_COLOUR, width=1.5)
@@ -45,6 +46,7 @@ class ResidualPlot(pg.PlotWidget):
         )
         self.document = document
         self._key: tuple | None = None  # (dataset, split) the index arrays below belong to
+        self._x_order = XOrder()  # derives the next dataset's order from this one's after a one-point edit
         self._order = self._train = self._held_out = np.empty(0, dtype=np.intp)
         self._train_x = self._held_out_x = np.empty(0)
         self._stale = True
@@ -139,14 +141,18 @@ class ResidualPlot(pg.PlotWidget):
         if self._key is not None and self._key[0] is state.dataset and self._key[1] == state.split:
             return
         x = state.dataset.x
-        self._order = np.argsort(x, kind="stable")
-        held = np.zeros(x.size, dtype=bool)
+        order, x_sorted = self._x_order.of(x)  # a point added or moved: the last order, updated (no sort)
+        self._order = np.arange(x.size) if order is None else order
         split = state.split_indices()
-        if split is not None:
+        if split is None:
+            self._train, self._held_out = self._order, np.empty(0, dtype=np.intp)
+            self._train_x, self._held_out_x = x_sorted, np.empty(0)
+        else:
+            held = np.zeros(x.size, dtype=bool)
             held[split[1]] = True
-        in_order = held[self._order]
-        self._train, self._held_out = self._order[~in_order], self._order[in_order]
-        self._train_x, self._held_out_x = x[self._train], x[self._held_out]  # fixed until data or split change
+            in_order = held[self._order]
+            self._train, self._held_out = self._order[~in_order], self._order[in_order]
+            self._train_x, self._held_out_x = x[self._train], x[self._held_out]  # fixed until data or split change
         self._key = (state.dataset, state.split)
 
     def residuals(self) -> tuple[np.ndarray, np.ndarray]:
@@ -174,6 +180,7 @@ class ResidualPlot(pg.PlotWidget):
             self.held_out_points.setData([], [])
             self._drawn = ()
             self._key = None  # the index arrays below belong to data that is gone: let them go
+            self._x_order.forget()
             self._order = self._train = self._held_out = np.empty(0, dtype=np.intp)
             self._train_x = self._held_out_x = np.empty(0)
             return
