@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QTableWidget
 
 from workbench.fitting.data import Dataset
 from workbench.fitting.least_squares import solve_least_squares
@@ -152,6 +152,8 @@ def test_a_formulas_words_are_a_formulas(make_main_window, qtbot):
     window.docks["lab"].raise_()
     qtbot.waitUntil(lambda: "formula" in window.findChild(QLabel, "stabilityLimitLabel").text())
     assert "neural" not in window.findChild(QLabel, "conditionNumberLabel").text()
+    ladder = window.findChild(QTableWidget, "basisLadder")
+    assert not any("in use" in ladder.item(row, 0).text() for row in range(ladder.rowCount()))  # no basis
     window.controller.show_exact(True)
     wait_idle(qtbot, window)
     qtbot.waitUntil(lambda: "Levenberg–Marquardt fit" in [name for _, name in window.fit_plot._legend_items])

@@ -238,7 +238,9 @@ class ThemeManager(QObject):
         scheme = self.scheme
         colours = PLOT_COLOURS[scheme]
         pg.setConfigOptions(background=colours.background, foreground=colours.text)
-        self._app.setPalette(build_palette(scheme))
+        palette = build_palette(scheme)
+        if self._app.palette() != palette:  # (setting it again would send every widget a palette change)
+            self._app.setPalette(palette)
         sheet = style_sheet(scheme)
         if self._app.styleSheet() != sheet:
             self._app.setStyleSheet(sheet)

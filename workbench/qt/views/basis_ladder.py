@@ -89,7 +89,7 @@ class BasisLadder(QTableWidget):
                     self.rungs = basis_ladder(problem.x[index], state.degree, sigma, state.loss)
             except (ValueError, np.linalg.LinAlgError):
                 self.rungs = ()
-        self._show(state.basis.kind)
+        self._show(state.basis.kind if state.model == "polynomial" else "")  # a basis is in use by polynomials only
 
     def _show(self, current: str) -> None:
         rungs = {rung.kind: rung for rung in self.rungs}
