@@ -327,23 +327,7 @@ def format_text(report: dict) -> str:
     lines += _coefficient_table(report)
     lines.append(f"loss         {report['loss']:.10g}")
     lines.append(f"exact loss   {report['exact_loss']:.10g}  (gap {report['gap']:.3g})")
-    if report["r_squared"] is not None:
-        adjusted = report["adjusted_r_squared"]
-        lines.append(
-            f"R²           {report['r_squared']:.10g}"
-            + (f"  (adjusted {adjusted:.10g})" if adjusted is not None else "")
-        )
-    sd = report["residual_sd"]
-    lines.append(
-        f"residual SD  {'—' if sd is None else f'{sd:.10g}'}{unit}  (RMSE {report['rmse']:.10g}{unit}, "
-        f"{report['dof']} degrees of freedom)"
-    )
-    if weighted:
-        reduced = report["reduced_chi_squared"]
-        lines.append(
-            f"χ²           {report['chi_squared']:.10g}"
-            + (f"  (reduced χ² {reduced:.6g})" if reduced is not None else "")
-        )
+    lines += fit_statistics_lines(report, unit, weighted)
     if report["max_stable_lr"] is not None:
         condition = report["condition_number"]
         lines.append(
@@ -361,6 +345,30 @@ def format_text(report: dict) -> str:
     if report["note"]:
         lines.append(f"note: {report['note']}")
     return "\n".join(lines)
+
+
+def fit_statistics_lines(report: dict, unit: str, weighted: bool) -> list[str]:
+    """R² (and adjusted), residual SD with RMSE and degrees of freedom, and χ² when weighted: the lines the
+    polynomial's and the formula's text reports share."""
+    lines = []
+    if report["r_squared"] is not None:
+        adjusted = report["adjusted_r_squared"]
+        lines.append(
+            f"R²           {report['r_squared']:.10g}"
+            + (f"  (adjusted {adjusted:.10g})" if adjusted is not None else "")
+        )
+    sd = report["residual_sd"]
+    lines.append(
+        f"residual SD  {'—' if sd is None else f'{sd:.10g}'}{unit}  (RMSE {report['rmse']:.10g}{unit}, "
+        f"{report['dof']} degrees of freedom)"
+    )
+    if weighted:
+        reduced = report["reduced_chi_squared"]
+        lines.append(
+            f"χ²           {report['chi_squared']:.10g}"
+            + (f"  (reduced χ² {reduced:.6g})" if reduced is not None else "")
+        )
+    return lines
 
 
 def batch_words(report: dict) -> str:

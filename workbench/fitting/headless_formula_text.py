@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .headless import band_lines, batch_words
+from .headless import band_lines, batch_words, fit_statistics_lines
 from .least_squares import LM_KIND, LM_NAME
 from .optimizers import OPTIMIZER_NAMES
 
@@ -35,23 +35,7 @@ def format_formula_text(report: dict) -> str:
         lines.append(
             f"optimum      {report['landmark_loss']:.10g}  ({LM_NAME} from the same start; gap {report['gap']:.3g})"
         )
-    if report["r_squared"] is not None:
-        adjusted = report["adjusted_r_squared"]
-        lines.append(
-            f"R²           {report['r_squared']:.10g}"
-            + (f"  (adjusted {adjusted:.10g})" if adjusted is not None else "")
-        )
-    sd = report["residual_sd"]
-    lines.append(
-        f"residual SD  {'—' if sd is None else f'{sd:.10g}'}{unit}  (RMSE {report['rmse']:.10g}{unit}, "
-        f"{report['dof']} degrees of freedom)"
-    )
-    if weighted:
-        reduced = report["reduced_chi_squared"]
-        lines.append(
-            f"χ²           {report['chi_squared']:.10g}"
-            + (f"  (reduced χ² {reduced:.6g})" if reduced is not None else "")
-        )
+    lines += fit_statistics_lines(report, unit, weighted)
     if report["optimizer"] != LM_KIND and report["max_stable_lr"] is not None:
         lines.append(f"stability    at the start values plain GD is stable below lr {report['max_stable_lr']:.4g}")
     lines.append(
