@@ -225,3 +225,23 @@ def test_the_theme_chords_switch_the_theme_from_the_keyboard(make_main_window):
     QTest.keyClick(window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
     QTest.keyClick(window, Qt.Key.Key_S)
     assert Preferences().theme == "system"
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_pressed_toggle_looks_pressed_in_every_theme(make_main_window, qtbot, theme):
+    """Solve exactly is a toggle: a second press hides the landmark, so its pressed state must show (in the
+    dark theme Fusion's sunken shade was the button's own colour)."""
+    window = make_main_window()
+    menu_action(window, f"theme{theme.title()}Action").trigger()
+    button = window.run_controls.solve_button
+
+    def mean_lightness() -> float:
+        qtbot.wait(20)
+        image = button.grab().toImage()
+        colours = [image.pixelColor(x, y) for x in range(4, image.width() - 4, 3) for y in (image.height() // 2,)]
+        return sum(c.lightnessF() for c in colours) / len(colours)
+
+    up = mean_lightness()
+    button.setChecked(True)
+    down = mean_lightness()
+    assert abs(up - down) > 0.06, (up, down)
