@@ -84,7 +84,8 @@ def isolated_settings(tmp_path, qapp, monkeypatch):
             QSettings.setPath(fmt, scope, folder)
     palette = qapp.palette()
     yield folder
-    qapp.setPalette(palette)
+    if qapp.palette() != palette:  # (setting it anyway sends every widget still alive a palette change)
+        qapp.setPalette(palette)
     reset_look(qapp)
     hints = qapp.styleHints()
     if hasattr(hints, "unsetColorScheme"):
