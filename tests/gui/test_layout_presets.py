@@ -216,6 +216,25 @@ def test_the_knobs_grow_when_their_formula_takes_a_second_line(make_main_window,
     assert not window.knob_panel._scroll.verticalScrollBar().isVisible()
 
 
+@pytest.mark.parametrize("presentation", [False, True], ids=["usual", "presentation"])
+@pytest.mark.parametrize("screen", SMALL_SCREENS, ids=lambda size: "x".join(map(str, size)))
+def test_a_wrapped_formula_on_a_small_screen_shrinks_the_dials_rather_than_scroll(
+    make_main_window, laptop_screen, qtbot, presentation, screen
+):
+    """1366×768 in presentation mode after a run: the knob panel cannot grow, so the dials give up height
+    (a scroll bar there hid part of k5 and squeezed the gradient column)."""
+    laptop_screen(*screen)
+    Preferences().set("presentation", presentation)
+    window = make_main_window()
+    settle(qtbot, window)
+    for i, value in enumerate((0.02757063, 3.259477, -0.1978306, -4.917934, 0.2410708, 1.582232)):
+        window.controller.set_knob(i, value)
+    qtbot.wait(800)
+    bar = window.knob_panel._scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: not bar.isVisible(), timeout=3000)
+    assert not problems_with_primary_controls(window), problems_with_primary_controls(window)
+
+
 def test_the_window_opens_at_the_screens_available_size(make_main_window, laptop_screen):
     laptop_screen(1600, 1000)
     window = make_main_window()

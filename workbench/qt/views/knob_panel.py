@@ -288,6 +288,8 @@ class KnobPanel(QWidget):
         look_manager().changed.connect(self.apply_look)
         self._grow_timer = QTimer(self, singleShot=True, interval=0)  # once the layout has settled
         self._grow_timer.timeout.connect(self._grow_dials)
+        # The formula wrapping onto another line takes height from the knobs: fit the dials again.
+        scroll.verticalScrollBar().rangeChanged.connect(lambda *_: self._grow_timer.start())
         self._rebuild()
         self.apply_look()
 
@@ -328,7 +330,8 @@ class KnobPanel(QWidget):
             return
         spacing = self._grid.verticalSpacing()
         room = (self._scroll.viewport().height() - spacing * len(self.rows)) // len(self.rows)
-        side = max(dial_size(current_look()), min(round(MAX_DIAL * current_look().text_scale ** 0.5), room - 2))
+        # Never smaller than MIN_DIAL, and smaller than the look's size rather than hide k5 behind a scroll bar
+        side = max(MIN_DIAL, min(round(MAX_DIAL * current_look().text_scale ** 0.5), room - 2))
         for row in self.rows:
             row.set_dial_size(side)
 
