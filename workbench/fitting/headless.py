@@ -241,23 +241,28 @@ def _bands(problem: FitProblem, request: FitRequest) -> dict:
         return out
     report = problem.report
     assert report is not None  # a polynomial's
-    sigma = request.band_sigma
-    fitted, c_lo, c_hi, p_lo, p_hi = bands(report, x_new, request.level, sigma_new=sigma)
-    out.update(
-        {
-            "fitted": finite_list(fitted),
-            "confidence_low": finite_list(c_lo),
-            "confidence_high": finite_list(c_hi),
-            "prediction_low": finite_list(p_lo),
-            "prediction_high": finite_list(p_hi),
-        }
-    )
-    if problem.is_weighted:
-        new_sigma = report.new_point_sigma(x_new) if sigma is None else np.full(x_new.shape, sigma)
+    intervals = bands(report, x_new, request.level, sigma_new=request.band_sigma)
+    out.update(band_entries(report, x_new, intervals, problem.is_weighted, request.band_sigma))
+    return out
+
+
+def band_entries(fit, x_new: np.ndarray, intervals, weighted: bool, sigma: float | None) -> dict:
+    """The JSON entries of ``intervals`` (fitted, confidence and prediction limits) of ``fit`` (a polynomial's
+    ``FitReport`` or a formula's ``NonlinearFit``): the new point's σ when weighted, and why any are missing."""
+    fitted, c_lo, c_hi, p_lo, p_hi = intervals
+    out: dict = {
+        "fitted": finite_list(fitted),
+        "confidence_low": finite_list(c_lo),
+        "confidence_high": finite_list(c_hi),
+        "prediction_low": finite_list(p_lo),
+        "prediction_high": finite_list(p_hi),
+    }
+    if weighted:
+        new_sigma = fit.new_point_sigma(x_new) if sigma is None else np.full(x_new.shape, sigma)
         out["prediction_sigma"] = finite_list(new_sigma)
         out["prediction_sigma_from"] = "interpolated from the data" if sigma is None else "given"
-    if report.why:
-        out["unavailable"] = report.why
+    if fit.why:
+        out["unavailable"] = fit.why
     return out
 
 

@@ -24,6 +24,7 @@ from .chosen_rate import chosen_rate
 from .formula_model import FormulaModel, nonfinite_reason
 from .headless import (
     DEFAULT_TOL,
+    band_entries,
     batch_noise_hint,
     check_batch_size,
     curve_statistics,
@@ -298,23 +299,8 @@ def _bands(problem: FitProblem, landmark: NonlinearFit | None, request: FormulaR
         out["unavailable"] = f"intervals describe a least-squares fit; this fit minimises {problem.loss.kind.upper()}"
         return out
     with np.errstate(all="ignore"):
-        fitted, c_lo, c_hi, p_lo, p_hi = landmark.bands(x_new, request.level, sigma_new=request.band_sigma)
-    out.update(
-        {
-            "fitted": finite_list(fitted),
-            "confidence_low": finite_list(c_lo),
-            "confidence_high": finite_list(c_hi),
-            "prediction_low": finite_list(p_lo),
-            "prediction_high": finite_list(p_hi),
-        }
-    )
-    if problem.is_weighted:
-        sigma = request.band_sigma
-        new_sigma = landmark.new_point_sigma(x_new) if sigma is None else np.full(x_new.shape, sigma)
-        out["prediction_sigma"] = finite_list(new_sigma)
-        out["prediction_sigma_from"] = "interpolated from the data" if sigma is None else "given"
-    if landmark.why:
-        out["unavailable"] = landmark.why
+        intervals = landmark.bands(x_new, request.level, sigma_new=request.band_sigma)
+    out.update(band_entries(landmark, x_new, intervals, problem.is_weighted, request.band_sigma))
     return out
 
 
