@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .stats import sigma_profile, t_quantile
+from .stats import WeightedScatter, sigma_profile, t_quantile
 
 HIGH_CORRELATION = 0.9999
 
@@ -33,7 +33,7 @@ class CurveModel(Protocol):
 
 
 @dataclass(frozen=True, eq=False)
-class NonlinearFit:
+class NonlinearFit(WeightedScatter):
     """A nonlinear least-squares fit and its statistics (arrays read-only)."""
 
     names: tuple[str, ...]
@@ -67,21 +67,6 @@ class NonlinearFit:
         if self.sigma_x is None or self.sigma_at_x is None:
             return np.ones_like(x)
         return np.interp(x, self.sigma_x, self.sigma_at_x)
-
-    @property
-    def chi_squared(self) -> float | None:
-        """Σ((y − ŷ)/σ)² of a weighted fit (None when unweighted), as ``FitReport``'s."""
-        return self.rss if self.weighted else None
-
-    @property
-    def reduced_chi_squared(self) -> float | None:
-        """χ²/dof of a weighted fit: ≈ 1 when the σ describe the scatter (None unweighted or without dof)."""
-        return self.rss / self.dof if self.weighted and self.dof > 0 else None
-
-    @property
-    def residual_units(self) -> str:
-        """What RMSE and residual SD are measured in: "σ" for a weighted fit, "y" otherwise."""
-        return "σ" if self.weighted else "y"
 
     @property
     def rmse(self) -> float:

@@ -56,8 +56,32 @@ HIGH_CORRELATION = 0.9999
 
 
 # -- the report --------------------------------------------------------------------------------------------
+class WeightedScatter:
+    """What a fit's RSS says once it knows whether it was weighted: χ², reduced χ² and the units of its
+    scatter (shared by ``FitReport`` and ``nonlinear_report.NonlinearFit``, which hold rss, dof, weighted)."""
+
+    rss: float
+    dof: int
+    weighted: bool
+
+    @property
+    def chi_squared(self) -> float | None:
+        """Σ((y − ŷ)/σ)² of a weighted fit (None when unweighted)."""
+        return self.rss if self.weighted else None
+
+    @property
+    def reduced_chi_squared(self) -> float | None:
+        """χ²/dof of a weighted fit: ≈ 1 when the σ describe the scatter (None unweighted or without dof)."""
+        return self.rss / self.dof if self.weighted and self.dof > 0 else None
+
+    @property
+    def residual_units(self) -> str:
+        """What RMSE and residual SD are measured in: "σ" for a weighted fit, "y" otherwise."""
+        return "σ" if self.weighted else "y"
+
+
 @dataclass(frozen=True, eq=False)
-class FitReport:
+class FitReport(WeightedScatter):
     """A least-squares polynomial fit with its statistics (arrays are read-only)."""
 
     degree: int
@@ -82,21 +106,6 @@ class FitReport:
     stable_factor: np.ndarray | None  # L with Cov_stable = σ²·L·Lᵀ
     sigma_x: np.ndarray | None = None  # weighted: the distinct data x, ascending …
     sigma_at_x: np.ndarray | None = None  # … and the data's σ there (mean over repeated x)
-
-    @property
-    def chi_squared(self) -> float | None:
-        """Σ((y − ŷ)/σ)² of a weighted fit (None when unweighted)."""
-        return self.rss if self.weighted else None
-
-    @property
-    def reduced_chi_squared(self) -> float | None:
-        """χ²/dof of a weighted fit: ≈ 1 when the σ describe the scatter (None unweighted or without dof)."""
-        return self.rss / self.dof if self.weighted and self.dof > 0 else None
-
-    @property
-    def residual_units(self) -> str:
-        """What RMSE and residual SD are measured in: "σ" for a weighted fit, "y" otherwise."""
-        return "σ" if self.weighted else "y"
 
     def new_point_sigma(self, x) -> np.ndarray:
         """σ of a new observation at ``x``, by default: the data's σ interpolated linearly in x (held
