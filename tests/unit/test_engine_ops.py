@@ -435,3 +435,19 @@ def test_check_gradient_notices_a_wrong_gradient():
     assert check_gradient(wrong, np.array([1.0, -2.0])) > 0.1
     numeric = numerical_gradient(lambda v: float(np.sum(v**3)), np.array([1.0, 2.0]))
     assert np.max(relative_error(3 * np.array([1.0, 4.0]), numeric)) < 1e-8
+
+
+def test_check_gradient_forgives_rounding_but_not_a_wrong_tiny_gradient():
+    """Entries of 1e-7 beside an f of 7 (cos at float32's ε, which hypothesis once drew): the central
+    difference carries ~1e-9 of rounding there, which is no error of the gradient; a wrong sign is."""
+    weights = np.linspace(0.5, 1.5, 7)
+    theta = np.full(7, 1.1920929e-07)
+
+    def right(t):
+        return float(np.sum(weights * np.cos(t))), -weights * np.sin(t)
+
+    def wrong_sign(t):
+        return float(np.sum(weights * np.cos(t))), weights * np.sin(t)
+
+    assert check_gradient(right, theta) < TOLERANCE
+    assert check_gradient(wrong_sign, theta) > 0.1

@@ -52,11 +52,16 @@ def check_gradient(
     Each element is judged relative to its own size, but never finer than 1e-3 of the largest element
     or the central difference's rounding noise: a difference of f values carries rounding error of the
     size of f, so an entry that nearly cancels (1e-4 beside entries of 1) cannot be checked to six of its
-    own digits.  Errors in small entries still show, measured against the gradient's scale.
+    own digits.  Errors in small entries still show, measured against the gradient's scale, and the
+    part of a difference within that rounding noise is not counted.
     ``floor`` is passed to ``numerical_gradient`` (0: steps relative to each |x_i|).
     """
     _, analytic = f_and_grad(np.array(x, dtype=np.float64))
     numeric, noise = numerical_gradient(lambda v: f_and_grad(v)[0], x, eps, return_noise=True, floor=floor)
     largest = float(np.max(np.abs(analytic), initial=0.0))
     resolvable = np.maximum(noise, max(1e-8, 1e-3 * largest))
-    return float(np.max(relative_error(analytic, numeric, resolvable), initial=0.0))
+    # The part of a difference that the rounding of f alone can make is no error of the gradient: an
+    # entry of 1e-7 beside an f of 7 can only be checked to a few digits, not to six.
+    unexplained = np.maximum(np.abs(analytic - numeric) - noise, 0.0)
+    scale = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), resolvable)
+    return float(np.max(unexplained / scale, initial=0.0))
