@@ -1,4 +1,5 @@
-"""`workbench fit FILE`, end to end: each test runs `python -m workbench fit ...` in a subprocess.
+"""`workbench fit FILE`: each test runs the command in this process through ``cli_runner.run_fit``, which
+captures it as a process would be (test_cli_runner.py holds that to what `python -m workbench fit` prints).
 
 Results are checked against independent NumPy computations (polyval, polyfit, lstsq), never against the
 fitting code the command itself uses.  That the headless fit imports no Qt is checked in test_layering.py.
@@ -10,11 +11,11 @@ import json
 import math
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runner import run_fit
 
 OPTIMIZERS = ("gd", "momentum", "nesterov", "adam", "cg", "lbfgs", "exact")
 BASES = ("monomial", "scaled", "legendre", "orthonormal")
@@ -38,13 +39,6 @@ REQUIRED_KEYS = {
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-
-
-def run_fit(*args) -> subprocess.CompletedProcess:
-    """`python -m workbench fit ARGS` with captured text output."""
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", "fit", *map(str, args)], capture_output=True, text=True, timeout=120
-    )
 
 
 def run_json(*args, expect: int | tuple[int, ...] = 0) -> dict:

@@ -1,6 +1,7 @@
-"""`workbench fit` on files as users bring them, end to end in a subprocess: text and date columns beside
-the chosen ones, dates as x, --skip-bad-rows, decimal commas with thousands dots, tab-separated text,
-Windows-1252, standard input ('-'), and a file too big for the memory allowed.
+"""`workbench fit` on files as users bring them: text and date columns beside the chosen ones, dates as x,
+--skip-bad-rows, decimal commas with thousands dots, tab-separated text, Windows-1252, standard input ('-'),
+and a file too big for the memory allowed.  The command runs in this process (``cli_runner.run_fit``), except
+where only a process shows it: standard input through a real pipe, and a memory limit.
 
 Expected values come from the text written (``float`` of a canonical form, ``datetime`` arithmetic) and
 plain ``numpy.linalg.lstsq``, never from the reader or fitting code under test.
@@ -17,24 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runner import run_fit, run_fit_process
 
 
-def run_fit(*args, stdin: bytes | None = None, **kwargs) -> subprocess.CompletedProcess:
-    """`python -m workbench fit ARGS` with captured output (bytes in, text out)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "workbench", "fit", *map(str, args)],
-        input=stdin,
-        capture_output=True,
-        timeout=120,
-        **kwargs,
-    )
-    result.stdout, result.stderr = result.stdout.decode(), result.stderr.decode()
-    return result
-
-
-def fit_json(*args, stdin: bytes | None = None) -> tuple[dict, list[str]]:
+def fit_json(*args, stdin: bytes | None = None, run=run_fit) -> tuple[dict, list[str]]:
     """Run an exact degree-1 fit with --json: exit 0, one JSON object; returns it and the stderr lines."""
-    result = run_fit(*args, "--degree", "1", "--optimizer", "exact", "--json", stdin=stdin)
+    result = run(*args, "--degree", "1", "--optimizer", "exact", "--json", stdin=stdin)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stdout.strip().splitlines()
@@ -148,7 +137,8 @@ def test_tab_separated_text_with_decimal_commas(tmp_path):
 
 
 def test_standard_input(tmp_path):
-    report, notes = fit_json("-", stdin="x\ty\n0,5\t1\n1,5\t2,5\n2\t2\n".encode("cp1252"))
+    # Through a real pipe once; the rest reads the same bytes from a stand-in for sys.stdin.
+    report, notes = fit_json("-", stdin="x\ty\n0,5\t1\n1,5\t2,5\n2\t2\n".encode("cp1252"), run=run_fit_process)
     assert_fitted(report, [0.5, 1.5, 2.0], [1.0, 2.5, 2.0])
     assert report["file"] == "-"
     line = bad_input(run_fit("-", stdin=b"x,y\n1,2\n3,oops\n"))
@@ -179,7 +169,7 @@ def test_a_file_too_big_for_the_memory_allowed_is_one_error_line(tmp_path):
     def limited():
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    result = run_fit(path, preexec_fn=limited, env=env)
+    result = run_fit_process(path, preexec_fn=limited, env=env)
     # Exit 1, as for memory running out anywhere else: the file is not wrong, the machine is too small.
     assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
     assert result.stdout == "" and "Traceback" not in result.stderr

@@ -1,4 +1,6 @@
-"""`workbench fit FILE --model EXPR`, end to end: each test runs `python -m workbench fit ...` in a subprocess.
+"""`workbench fit FILE --model EXPR`: each test runs the command in this process through ``cli_runner.run_fit``
+(captured as a process would be; test_cli_runner.py holds it to `python -m workbench fit`), except the one that
+marks a bad formula through a real process.
 
 The numbers are checked against an independent Gauss–Newton fit written out here in NumPy (the model's
 Jacobian by hand, the covariance s²·(JᵀJ)⁻¹), against NIST's certified values, or against each other
@@ -9,12 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runner import run_fit, run_fit_process
 from nist_nonlinear import ALL, load, score
 
 DECAY = "a*exp(-b*x) + c"
@@ -22,13 +23,6 @@ GRADIENT_OPTIMIZERS = ("gd", "momentum", "nesterov", "adam", "cg", "lbfgs")
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-def run_fit(*args) -> subprocess.CompletedProcess:
-    """`python -m workbench fit ARGS` with captured text output."""
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", "fit", *map(str, args)], capture_output=True, text=True, timeout=120
-    )
-
-
 def run_json(*args, expect: int | tuple[int, ...] = 0) -> dict:
     """Run with --json; check the exit code and that stdout is exactly one JSON object; return it."""
     result = run_fit(*args, "--json")
@@ -43,9 +37,10 @@ def run_json(*args, expect: int | tuple[int, ...] = 0) -> dict:
     return report
 
 
-def bad_input(*args) -> str:
-    """Exit 2, nothing on stdout, exactly one 'error: ' line on stderr and no traceback; returns that line."""
-    result = run_fit(*args)
+def refused(*args, run=run_fit) -> str:
+    """Run ``workbench fit ARGS`` (in this process unless ``run`` says otherwise) and check what a refusal
+    must be: exit 2, nothing on stdout, exactly one 'error: ' line and no traceback; returns that line."""
+    result = run(*args)
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
@@ -53,26 +48,6 @@ def bad_input(*args) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ")
     return lines[0]
-
-
-@pytest.fixture
-def refused(capsys):
-    """``refused(*args)``: run ``workbench fit ARGS`` in this process (the refusals are many, and each is
-    decided before any fitting: a process apiece would mostly time NumPy's import) and check what a
-    refusal must be: exit 2, nothing on stdout, one 'error: ' line; returns that line."""
-
-    def run(*args) -> str:
-        from workbench.cli import fit_command
-
-        code = fit_command([str(a) for a in args])
-        out, err = capsys.readouterr()
-        assert code == 2, (code, out, err)
-        assert out == "" and "Traceback" not in err
-        lines = err.splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: "), err
-        return lines[0]
-
-    return run
 
 
 def write_csv(path: Path, x, y, sigma=None) -> Path:
@@ -261,14 +236,14 @@ def test_guess_start_says_what_it_guessed_and_why(decay):
         ("", "error: --model: the formula is empty"),
     ],
 )
-def test_a_bad_formula_is_one_line_that_marks_where(decay, refused, formula, expected):
+def test_a_bad_formula_is_one_line_that_marks_where(decay, formula, expected):
     path, *_ = decay
     assert refused(path, "--model", formula).startswith(expected)
 
 
 def test_the_command_itself_marks_where_a_formula_is_wrong(decay):
     path, *_ = decay
-    line = bad_input(path, "--model", "a*exp(-b*x")
+    line = refused(path, "--model", "a*exp(-b*x", run=run_fit_process)  # through `python -m workbench fit`
     assert line == "error: --model: line 1, col 11: missing ')' for the '(' at col 6"
 
 
@@ -294,12 +269,12 @@ def test_the_command_itself_marks_where_a_formula_is_wrong(decay):
         (("--loss", "mae"), "error: --loss mae: Levenberg–Marquardt minimises squared errors"),
     ],
 )
-def test_bad_start_values_and_options_that_mean_nothing_with_a_formula_are_refused(decay, refused, args, expected):
+def test_bad_start_values_and_options_that_mean_nothing_with_a_formula_are_refused(decay, args, expected):
     path, *_ = decay
     assert refused(path, "--model", DECAY, *args).startswith(expected)
 
 
-def test_a_formula_whose_values_are_never_finite_cannot_be_guessed_a_start(tmp_path, refused):
+def test_a_formula_whose_values_are_never_finite_cannot_be_guessed_a_start(tmp_path):
     path = write_csv(tmp_path / "zero.csv", [0.0, 1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0])
     line = refused(path, "--model", "a*log(x) + b")
     assert "Guess start found no values where the formula is a finite number" in line and "--start" in line
@@ -313,7 +288,7 @@ def test_a_formula_whose_values_are_never_finite_cannot_be_guessed_a_start(tmp_p
         (("--optimizer", "exact", "--batch-size", "4"), "error: --batch-size is for gradient methods: the exact"),
     ],
 )
-def test_formula_options_without_a_formula_are_refused(decay, refused, args, expected):
+def test_formula_options_without_a_formula_are_refused(decay, args, expected):
     path, *_ = decay
     assert refused(path, *args).startswith(expected)
 

@@ -1,7 +1,8 @@
 """`workbench fit`: the complete --json (standard errors, covariance, t values, adjusted R², dof, RMSE, χ²,
 --bands) checked against independent NumPy computations on x near 0, and the faults a command meets — a
 full disk, a closed pipe, Ctrl+C, too little memory — each one line and an exit code, never a traceback.
-Every case runs the command in a subprocess."""
+The --json cases run the command in this process (``cli_runner.run_fit``); the faults run it as a real
+process, the only place they happen."""
 
 from __future__ import annotations
 
@@ -17,13 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runner import fit_command_line, run_fit
 
 T_975_20 = 2.0859634472658364  # Student t, 97.5 %, 20 degrees of freedom
 T_95_20 = 1.7247182429207868  # 95 %, 20 degrees of freedom
-
-
-def command(*args) -> list[str]:
-    return [sys.executable, "-m", "workbench", "fit", *map(str, args)]
 
 
 def child_defaults() -> None:
@@ -43,7 +41,7 @@ def sample(tmp_path) -> tuple[Path, np.ndarray, np.ndarray]:
 
 
 def fit_json(*args) -> dict:
-    result = subprocess.run(command(*args, "--json"), capture_output=True, text=True, timeout=120)
+    result = run_fit(*args, "--json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -117,16 +115,16 @@ def test_a_negative_first_band_value_and_bad_band_values(sample):
     path, _, _ = sample
     assert fit_json(path, "--degree", "2", "--bands=-0.5,0.5")["bands"]["x"] == [-0.5, 0.5]
     for bad, word in (("1,abc", "abc"), ("1,,2", "''"), ("inf", "finite")):
-        result = subprocess.run(command(path, "--bands", bad), capture_output=True, text=True)
+        result = run_fit(path, "--bands", bad)
         assert result.returncode == 2 and result.stdout == "" and word in result.stderr
         assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("error: --bands")
-    result = subprocess.run(command(path, "--level", "95"), capture_output=True, text=True)
+    result = run_fit(path, "--level", "95")
     assert result.returncode == 2 and "--level" in result.stderr
 
 
 def test_statistics_of_a_non_least_squares_loss_say_why_they_are_missing(sample):
     path, _, _ = sample
-    result = subprocess.run(command(path, "--loss", "mae", "--bands", "0", "--json"), capture_output=True, text=True)
+    result = run_fit(path, "--loss", "mae", "--bands", "0", "--json")
     out = json.loads(result.stdout)
     assert out["standard_errors"] is None and out["covariance"] is None and out["t_values"] is None
     assert "MAE" in out["standard_errors_unavailable"] and "MAE" in out["bands"]["unavailable"]
@@ -134,7 +132,7 @@ def test_statistics_of_a_non_least_squares_loss_say_why_they_are_missing(sample)
 
 def test_plain_output_prints_the_coefficient_table_with_standard_errors(sample):
     path, _, _ = sample
-    result = subprocess.run(command(path, "--degree", "2"), capture_output=True, text=True)
+    result = run_fit(path, "--degree", "2")
     out = fit_json(path, "--degree", "2")
     rows = re.findall(r"^\s*k(\d)\s+(\S+)\s+(\S+)\s+(\S+)$", result.stdout, re.M)
     assert [int(r[0]) for r in rows] == [0, 1, 2]
@@ -158,7 +156,7 @@ def test_a_full_disk_is_one_error_line_and_exit_1(sample, json_output):
     path, _, _ = sample
     with open("/dev/full", "w") as full:
         result = subprocess.run(
-            command(path, *(["--json"] if json_output else [])), stdout=full, stderr=subprocess.PIPE, text=True
+            fit_command_line(path, *(["--json"] if json_output else [])), stdout=full, stderr=subprocess.PIPE, text=True
         )
     assert result.returncode == 1
     assert_one_error_line(result.stderr, "cannot write the output", "No space left on device")
@@ -166,7 +164,9 @@ def test_a_full_disk_is_one_error_line_and_exit_1(sample, json_output):
 
 def test_a_closed_pipe_is_one_error_line_and_exit_1(sample):
     path, _, _ = sample
-    process = subprocess.Popen(command(path, "--json"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        fit_command_line(path, "--json"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     process.stdout.close()  # the reader is gone before the command writes anything
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 1
@@ -196,7 +196,7 @@ def test_ctrl_c_says_interrupted_and_exits_130(sample, library, settle_s):
     """Interrupted as NumPy loads (the command's own start-up) and in the middle of a long run."""
     path, _, _ = sample
     process = subprocess.Popen(
-        command(path, "--basis", "monomial", "--tol", "0", "--steps", "1000000000"),
+        fit_command_line(path, "--basis", "monomial", "--tol", "0", "--steps", "1000000000"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -232,7 +232,7 @@ def test_out_of_memory_is_one_line_and_exit_1(tmp_path):
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     result = subprocess.run(
-        command(path, "--degree", "15"), capture_output=True, text=True, preexec_fn=limited, timeout=300
+        fit_command_line(path, "--degree", "15"), capture_output=True, text=True, preexec_fn=limited, timeout=300
     )
     assert result.returncode == 1 and result.stdout == ""
     assert_one_error_line(result.stderr, "out of memory")
