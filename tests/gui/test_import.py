@@ -351,17 +351,17 @@ def test_a_big_file_loads_in_the_background_with_progress_as_one_undo_step(
     path, x, y = big_csv
     window = make_main_window()
     steps = window.document.undo_stack.count()
-    # Hold the reader after its first progress report until the GUI thread has shown it: proof that the
-    # window handles events while the file is being read, however busy the machine is.
+    # Hold the reader after the first fraction it reports (the task's first progress report, sent at once)
+    # until the GUI thread has shown it: proof that the window handles events while the file is being read,
+    # however busy the machine is.  (The wait is bounded; a gate that is never opened would fail below.)
     gate, real_read = threading.Event(), table_read.read_table_steps
+    held: list[bool] = []
 
     def gated_read(file, *, progress):
-        def report(fraction):
-            progress(fraction)
-            if fraction == 0.0:
-                gate.wait(10)
-
-        return real_read(file, progress=report)
+        steps = real_read(file, progress=progress)
+        yield next(steps)
+        held.append(gate.wait(10))
+        return (yield from steps)
 
     monkeypatch.setattr(table_read, "read_table_steps", gated_read)
     fractions: list[float] = []
@@ -383,7 +383,7 @@ def test_a_big_file_loads_in_the_background_with_progress_as_one_undo_step(
     with qtbot.waitSignal(window.file_loader.loaded, timeout=60_000):
         assert window.open_path(path) is True
         assert window.file_loader.loading and window.document.dataset.n != BIG_ROWS
-    assert seen_mid_load == [True]
+    assert seen_mid_load == [True] and held == [True]
     assert all(0 <= f <= 1 for f in fractions) and fractions == sorted(fractions)
     data = window.document.dataset
     assert np.array_equal(data.x, x) and np.array_equal(data.y, y)

@@ -143,8 +143,11 @@ def restyle_plots(root: QWidget, scheme: str) -> int:
 def _restyle_item(item, colours: PlotColours) -> None:
     text = QColor(*colours.text)
     if isinstance(item, pg.AxisItem):
-        item.setPen(pg.mkPen(colours.axis))
-        item.setTextPen(pg.mkPen(text))
+        # (Only when they differ: each set re-renders the axis label, and a window has dozens of axes.)
+        if item.pen().color() != QColor(*colours.axis):
+            item.setPen(pg.mkPen(colours.axis))
+        if item.textPen().color() != text:
+            item.setTextPen(pg.mkPen(text))
     elif isinstance(item, pg.LegendItem):
         item.setLabelTextColor(text)
         for _sample, label in item.items:

@@ -32,7 +32,7 @@ from workbench.qt.dialogs.import_dialog import ImportDialog
 from workbench.qt.dialogs.preferences_dialog import PreferencesDialog
 from workbench.qt.dialogs.tour import QuickTour
 from workbench.qt.style.icons import app_icon
-from workbench.qt.style.themes import build_theme_menu, theme_manager
+from workbench.qt.style.themes import build_theme_menu
 from workbench.qt.tasks.load_worker import BACKGROUND_LOAD_BYTES, LoadProgress, TableLoader
 from workbench.qt.tasks.runner import TaskRunner
 from workbench.qt.views.compare_panel import ComparisonPanel
@@ -95,8 +95,7 @@ class MainWindow(QMainWindow):
         self.layout_presets.apply("lesson" if self.presentation.on else self.layout_presets.current)
         restore_window_layout(self)  # geometry and docks as the user left them (after every dock exists)
         never_elide_tab_titles(self)
-        theme_manager().restyle(self)  # the plots in the theme's colours
-        self.presentation.restyle()  # … and at the text size, line widths and palette of the look
+        self.presentation.restyle()  # the plots in the theme's colours, at the look's text size and widths
         self.statusBar().showMessage("Click on the plot to add points, turn the knobs, then run gradient descent.")
 
     # -- construction -----------------------------------------------------------------------------
