@@ -52,6 +52,13 @@ def choose(combo: QComboBox, column: int | None) -> None:
     combo.setCurrentIndex(index)
 
 
+def record_notices(window) -> list[tuple[str, str]]:
+    """Every (level, text) notice the window's controller gives from now on."""
+    seen: list[tuple[str, str]] = []
+    window.controller.notice.connect(lambda level, text: seen.append((level, text)))
+    return seen
+
+
 def unchanged(window, dataset, steps: int) -> bool:
     return window.document.dataset is dataset and window.document.undo_stack.count() == steps
 
@@ -125,27 +132,30 @@ BAD_FILES = {
 }
 
 
-@pytest.mark.parametrize("case", [*BAD_FILES, "missing"])
-def test_a_bad_file_shows_where_in_the_dialog_and_changes_nothing(qtbot, open_dialog, tmp_path, case):
-    if case == "missing":
-        path, sigma, detail = tmp_path / "missing.csv", None, "cannot read the file"
-    else:
-        content, sigma, detail = BAD_FILES[case]
-        path = write(tmp_path, f"{case}.csv", content)
-    window, dialog = open_dialog(path)
-    before, steps = window.document.dataset, window.document.undo_stack.count()
-    if sigma is not None:
-        choose(find(dialog, "importSigmaCombo"), sigma)
-    error = find(dialog, "importErrorLabel")
-    assert error.isVisible()
-    assert str(path) in error.text() and detail in error.text(), error.text()
-    assert not find(dialog, "importOpenButton", QPushButton).isEnabled()
-    assert dialog.dataset() is None
-    dialog.accept()  # Return key / a stray accept: still refused
-    assert dialog.isVisible()
-    qtbot.mouseClick(find(dialog, "importCancelButton", QPushButton), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.import_dialog is None)
-    assert unchanged(window, before, steps)
+def test_a_bad_file_shows_where_in_the_dialog_and_changes_nothing(qtbot, open_dialog, make_main_window, tmp_path):
+    """Every kind of bad file, one after another in one window: each is refused in the dialog with the
+    file and the place named, and the window's data and undo history stay as they were."""
+    window = make_main_window()
+    for case in [*BAD_FILES, "missing"]:
+        if case == "missing":
+            path, sigma, detail = tmp_path / "missing.csv", None, "cannot read the file"
+        else:
+            content, sigma, detail = BAD_FILES[case]
+            path = write(tmp_path, f"{case}.csv", content)
+        before, steps = window.document.dataset, window.document.undo_stack.count()
+        _, dialog = open_dialog(path, window)
+        if sigma is not None:
+            choose(find(dialog, "importSigmaCombo"), sigma)
+        error = find(dialog, "importErrorLabel")
+        assert error.isVisible(), case
+        assert str(path) in error.text() and detail in error.text(), (case, error.text())
+        assert not find(dialog, "importOpenButton", QPushButton).isEnabled(), case
+        assert dialog.dataset() is None, case
+        dialog.accept()  # Return key / a stray accept: still refused
+        assert dialog.isVisible(), case
+        qtbot.mouseClick(find(dialog, "importCancelButton", QPushButton), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.import_dialog is None)
+        assert unchanged(window, before, steps), case
 
 
 def test_a_bad_sigma_is_fixed_by_choosing_no_sigma(open_dialog, tmp_path):
@@ -165,18 +175,19 @@ def test_choosing_one_column_twice_is_refused_until_changed(open_dialog, tmp_pat
     assert not find(dialog, "importOpenButton", QPushButton).isEnabled()
 
 
-@pytest.mark.parametrize("name", ["missing.csv", "ragged.csv"])
-def test_opening_a_bad_file_directly_names_file_and_line_and_changes_nothing(qtbot, make_main_window, tmp_path, name):
+def test_opening_a_bad_file_directly_names_file_and_line_and_changes_nothing(make_main_window, tmp_path):
     window = make_main_window()
-    path = tmp_path / name
-    if name == "ragged.csv":
-        write(tmp_path, name, BAD_FILES["ragged"][0])
-    before, steps = window.document.dataset, window.document.undo_stack.count()
-    assert window.open_path(path) is False
-    notice = find(window, "noticeLabel")
-    assert notice.isVisible() and name in notice.text()
-    assert ("line 3" in notice.text()) == (name == "ragged.csv")
-    assert unchanged(window, before, steps)
+    write(tmp_path, "ragged.csv", BAD_FILES["ragged"][0])
+    notices = record_notices(window)
+    for name in ("missing.csv", "ragged.csv"):
+        before, steps, said = window.document.dataset, window.document.undo_stack.count(), len(notices)
+        assert window.open_path(tmp_path / name) is False, name
+        assert len(notices) == said + 1, (name, notices[said:])
+        notice = find(window, "noticeLabel")
+        assert notice.text().endswith(notices[-1][1]), (name, notice.text())
+        assert notice.isVisible() and name in notice.text(), (name, notice.text())
+        assert ("line 3" in notice.text()) == (name == "ragged.csv"), (name, notice.text())
+        assert unchanged(window, before, steps), name
 
 
 # -- drag and drop --------------------------------------------------------------------------------
@@ -294,14 +305,15 @@ def test_ctrl_v_in_the_table_appends_the_pasted_points_as_one_undo_step(qtbot, m
     assert window.document.dataset is before
 
 
-@pytest.mark.parametrize("text", ["1,2\n3,4\n", "1 2\n3   4\n", "a;b\n1;2\n3;4\n"])
-def test_paste_button_reads_comma_space_and_semicolon_text(qtbot, make_main_window, text):
+def test_paste_button_reads_comma_space_and_semicolon_text(qtbot, make_main_window):
     window = make_main_window()
-    before = window.document.dataset
-    QApplication.clipboard().setText(text)
-    qtbot.mouseClick(find(window, "pastePointsButton", QPushButton), Qt.MouseButton.LeftButton)
-    assert np.array_equal(window.document.dataset.x[before.n :], [1.0, 3.0])
-    assert np.array_equal(window.document.dataset.y[before.n :], [2.0, 4.0])
+    for text in ("1,2\n3,4\n", "1 2\n3   4\n", "a;b\n1;2\n3;4\n"):
+        before = window.document.dataset
+        QApplication.clipboard().setText(text)
+        qtbot.mouseClick(find(window, "pastePointsButton", QPushButton), Qt.MouseButton.LeftButton)
+        assert window.document.dataset.n == before.n + 2, text
+        assert np.array_equal(window.document.dataset.x[before.n :], [1.0, 3.0]), text
+        assert np.array_equal(window.document.dataset.y[before.n :], [2.0, 4.0]), text
 
 
 def test_paste_replacing_all_points_from_the_edit_menu(make_main_window):
@@ -312,23 +324,28 @@ def test_paste_replacing_all_points_from_the_edit_menu(make_main_window):
     assert window.document.undo_stack.undoText() == "Paste 2 points, replacing all"
 
 
-@pytest.mark.parametrize(
-    "text, detail",
-    [
-        ("1\t2\n3\tabc\n", "line 2, column 2"),
-        ("1,2,3\n4,5,6\n", "3 columns"),
-        ("   \n", "no text"),
-        ("1,2\n3\n", "line 2"),
-    ],
-)
-def test_bad_pasted_text_changes_nothing_and_says_where(make_main_window, text, detail):
+BAD_PASTES = [
+    ("1\t2\n3\tabc\n", "line 2, column 2"),
+    ("1,2,3\n4,5,6\n", "3 columns"),
+    ("   \n", "no text"),
+    ("1,2\n3\n", "line 2"),
+]
+
+
+def test_bad_pasted_text_changes_nothing_and_says_where(make_main_window):
+    """Every kind of bad text pasted, one after another in one window: each gives its own notice naming
+    what is wrong, and the data and undo history stay as they were."""
     window = make_main_window()
-    before, steps = window.document.dataset, window.document.undo_stack.count()
-    QApplication.clipboard().setText(text)
-    window.findChild(type(window.undo_action), "pastePointsAction").trigger()
-    notice = find(window, "noticeLabel")
-    assert notice.isVisible() and "Nothing pasted" in notice.text() and detail in notice.text(), notice.text()
-    assert unchanged(window, before, steps)
+    notices = record_notices(window)
+    for text, detail in BAD_PASTES:
+        before, steps, said = window.document.dataset, window.document.undo_stack.count(), len(notices)
+        QApplication.clipboard().setText(text)
+        window.findChild(type(window.undo_action), "pastePointsAction").trigger()
+        assert len(notices) == said + 1, (text, notices[said:])
+        notice = find(window, "noticeLabel")
+        assert notice.isVisible() and notice.text().endswith(notices[-1][1]), (text, notice.text())
+        assert "Nothing pasted" in notice.text() and detail in notice.text(), (text, notice.text())
+        assert unchanged(window, before, steps), text
 
 
 # -- big files --------------------------------------------------------------------------------------
