@@ -66,16 +66,32 @@ def save_dialog_returns(monkeypatch, path) -> None:
 
 
 # -- round trip ---------------------------------------------------------------------------------------------
-# No shrinking: each example builds two windows, and shrinking would take minutes; a failure prints the
-# example as drawn (every field small already).
-@settings(
-    max_examples=6,
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+def round_trip_settings(examples: int) -> settings:
+    """No shrinking: each example builds two windows, and shrinking would take minutes; a failure prints the
+    example as drawn (every field small already)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+@round_trip_settings(3)
 @given(session=window_sessions())
 def test_save_then_open_in_a_fresh_window_restores_everything(make_main_window, tmp_path, session, qtbot):
+    save_then_open_in_a_fresh_window(make_main_window, tmp_path, session, qtbot)
+
+
+@pytest.mark.slow
+@round_trip_settings(40)
+@given(session=window_sessions())
+def test_save_then_open_in_a_fresh_window_restores_everything_long(make_main_window, tmp_path, session, qtbot):
+    save_then_open_in_a_fresh_window(make_main_window, tmp_path, session, qtbot)
+
+
+def save_then_open_in_a_fresh_window(make_main_window, tmp_path, session, qtbot) -> None:
+    """The session shown in one window, saved, and opened in a fresh one: everything comes back."""
     source = make_main_window()
     # Offscreen, a window is clamped to the 800×800 screen but no smaller than its minimum size: start
     # there, so that the fresh window gets the same size back (the position moves by the frame offset).
@@ -191,52 +207,57 @@ def _overflow(d):
     d["theta"] = [1e300] * len(d["theta"])
 
 
-@pytest.mark.parametrize(
-    "damage, message",
-    [
-        (_newer, "saved by a newer version of Curve Fitter Workbench"),
-        (_bad_degree, "degree: 99 is out of range"),
-        (_bad_view, "view.show_bands: expected true or false"),
-        (_bad_points, "dataset.x.float64: not valid base64 text"),
-        (_overflow, "theta and dataset: the loss and its gradient at these knobs cannot be computed"),
-        ("truncated", "not valid JSON"),
-        ("missing", "cannot read the file"),
-    ],
-)
-def test_a_bad_session_changes_nothing(make_main_window, tmp_path, monkeypatch, damage, message):
+BAD_SESSIONS = [
+    (_newer, "saved by a newer version of Curve Fitter Workbench"),
+    (_bad_degree, "degree: 99 is out of range"),
+    (_bad_view, "view.show_bands: expected true or false"),
+    (_bad_points, "dataset.x.float64: not valid base64 text"),
+    (_overflow, "theta and dataset: the loss and its gradient at these knobs cannot be computed"),
+    ("truncated", "not valid JSON"),
+    ("missing", "cannot read the file"),
+]
+
+
+def test_a_bad_session_changes_nothing(make_main_window, tmp_path, monkeypatch):
+    """Every kind of bad session, one after another in one window with unsaved changes: each is refused
+    with its own error naming the file and what is wrong, before anything is asked or changed."""
     window = make_main_window()
     asked = answer_unsaved(monkeypatch, "discard")
     good = tmp_path / "good.json"
     window.session_manager.save_to(good)
     text = json.dumps(_valid(window))
     edit_a_little(window)
-    path = tmp_path / "bad.json"
-    if damage == "truncated":
-        path.write_text(text[: len(text) // 2], encoding="utf-8")
-    elif damage != "missing":
-        d = json.loads(text)
-        damage(d)
-        path.write_text(json.dumps(d), encoding="utf-8")
     doc = window.document
-    before = (
-        doc.dataset,
-        doc.theta,
-        doc.undo_stack.count(),
-        window.windowTitle(),
-        doc.state,
-        window.session_manager.path,
-        window.session_manager.recent_files(),
-    )
     seen = record_notices(window)
+    for damage, message in BAD_SESSIONS:
+        case = getattr(damage, "__name__", damage)
+        path = tmp_path / f"bad-{case}.json"
+        if damage == "truncated":
+            path.write_text(text[: len(text) // 2], encoding="utf-8")
+        elif damage != "missing":
+            d = json.loads(text)
+            damage(d)
+            path.write_text(json.dumps(d), encoding="utf-8")
+        before = (
+            doc.dataset,
+            doc.theta,
+            doc.undo_stack.count(),
+            window.windowTitle(),
+            doc.state,
+            window.session_manager.path,
+            window.session_manager.recent_files(),
+        )
+        said = len(seen)
 
-    assert not window.session_manager.open_path(path)
+        assert not window.session_manager.open_path(path), case
 
-    assert seen and seen[-1][0] == "error" and message in seen[-1][1] and str(path) in seen[-1][1]
-    assert window.notice_label.isVisible() and message in window.notice_label.text()
-    assert doc.dataset is before[0] and np.array_equal(doc.theta, before[1])
-    assert (doc.undo_stack.count(), window.windowTitle(), doc.state) == before[2:5]
-    assert (window.session_manager.path, window.session_manager.recent_files()) == before[5:]
-    assert window.session_manager.modified and not asked  # refused before asking to save anything
+        assert len(seen) == said + 1 and seen[-1][0] == "error", (case, seen[said:])
+        assert message in seen[-1][1] and str(path) in seen[-1][1], (case, seen[-1][1])
+        assert window.notice_label.isVisible() and message in window.notice_label.text(), case
+        assert doc.dataset is before[0] and np.array_equal(doc.theta, before[1]), case
+        assert (doc.undo_stack.count(), window.windowTitle(), doc.state) == before[2:5], case
+        assert (window.session_manager.path, window.session_manager.recent_files()) == before[5:], case
+        assert window.session_manager.modified and not asked, case  # refused before asking to save anything
 
 
 # -- crash-safe saving ----------------------------------------------------------------------------------------
