@@ -164,8 +164,16 @@ def accessible_name(widget: QWidget) -> str:
     return interface.text(QAccessible.Text.Name).strip() if interface is not None else ""
 
 
+def build_every_panel(window) -> None:
+    """The panels a preset keeps behind tabs are built when first shown: build them all, as a user who
+    opened every tab would."""
+    for panel in window.lazy_panels.values():
+        panel.content()
+
+
 def test_every_control_plot_and_table_has_an_accessible_name(make_main_window):
     window = make_main_window()
+    build_every_panel(window)
     dialog = window.show_preferences()
     window.show_tour()
     tops = {window, dialog}
@@ -182,6 +190,7 @@ def test_every_control_plot_and_table_has_an_accessible_name(make_main_window):
 
 def test_knobs_value_boxes_plots_tables_and_the_slider_are_named_for_what_they_are(make_main_window):
     window = make_main_window()
+    build_every_panel(window)
     names = {}
     for object_name in EXPLICITLY_NAMED:
         widget = window.findChild(QWidget, object_name)

@@ -115,8 +115,9 @@ def window(make_main_window, qtbot):
 # -- the residual plot --------------------------------------------------------------------------------------
 def test_residual_plot_sits_under_the_fit_plot_with_a_quarter_of_the_height(window):
     splitter = window.findChild(QSplitter, "plotSplitter")
-    residual = window.findChild(ResidualPlot, "residualPlot")
-    assert splitter.widget(0) is window.fit_plot and splitter.widget(1) is residual
+    residual = window.residual_plot
+    assert isinstance(residual, ResidualPlot) and residual.parentWidget() is window.lazy_panels["residuals"]
+    assert splitter.widget(0) is window.fit_plot and splitter.widget(1) is window.lazy_panels["residuals"]
     assert splitter.orientation() == Qt.Orientation.Vertical
     fit_h, res_h = splitter.sizes()
     assert 0.15 < res_h / (fit_h + res_h) < 0.35

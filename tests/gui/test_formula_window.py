@@ -150,7 +150,7 @@ def test_a_formulas_words_are_a_formulas(make_main_window, qtbot):
     qtbot.waitUntil(lambda: any("Guess start" in text for text in notices), timeout=20_000)
     assert not any(text.count("Guess start") > 1 for text in notices), notices
     window.docks["lab"].raise_()
-    qtbot.waitUntil(lambda: "formula" in window.findChild(QLabel, "stabilityLimitLabel").text())
+    qtbot.waitUntil(lambda: "formula" in window.conditioning_lab.limit_label.text())
     assert "neural" not in window.findChild(QLabel, "conditionNumberLabel").text()
     ladder = window.findChild(QTableWidget, "basisLadder")
     assert not any("in use" in ladder.item(row, 0).text() for row in range(ladder.rowCount()))  # no basis

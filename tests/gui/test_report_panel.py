@@ -181,7 +181,8 @@ def test_bands_hidden_when_unavailable(qtbot, doc_ctl):
 
 def test_the_window_has_the_report_tab_and_the_bands_toggle(make_main_window):
     window = make_main_window()
-    assert window.docks["report"].widget() is window.report_panel
+    assert window.docks["report"].widget() is window.lazy_panels["report"]
+    assert window.report_panel.parentWidget() is window.lazy_panels["report"]
     assert window.report_panel.report is not None
     window.bands_action.setChecked(True)
     assert window.fit_plot.show_bands

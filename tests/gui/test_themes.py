@@ -34,6 +34,10 @@ def wcag_contrast(a, b) -> float:
 
 
 def plots(window) -> list[pg.GraphicsView]:
+    """Every plot of the window, the panels behind tabs built now (after any theme change: they are
+    styled as they are built)."""
+    for panel in window.lazy_panels.values():
+        panel.content()
     views = window.findChildren(pg.GraphicsView)
     assert len(views) >= 4, "the fit, residual, loss and surface plots at least"
     return views

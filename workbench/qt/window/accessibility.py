@@ -48,10 +48,16 @@ NAMES = {  # objectName: accessible name
 def name_for_assistive_technology(window: MainWindow) -> None:
     """Give the window's plots, tables, slider and readouts their names, and form controls their labels."""
     window.surface_plot.graphics.setObjectName("surfaceGraphics")
+    name_widgets(window)
+
+
+def name_widgets(root: QWidget) -> None:
+    """Name the plots, tables, slider and readouts in ``root`` (a window, or a panel built later), and give
+    its form controls their labels."""
     for name, text in NAMES.items():
-        for widget in window.findChildren(QWidget, name):
+        for widget in [*root.findChildren(QWidget, name), *([root] if root.objectName() == name else [])]:
             widget.setAccessibleName(text)
-    for form in window.findChildren(QFormLayout):
+    for form in root.findChildren(QFormLayout):
         name_by_labels(form)
 
 

@@ -55,10 +55,10 @@ def build_docks(window: MainWindow) -> dict[str, QDockWidget]:
         "surface": window.surface_plot,
         "compare": scrolling(window.compare_panel),
         "graph": scrolling(window.graph_view),
-        "lab": scrolling(window.conditioning_lab),
-        "race": scrolling(window.race_panel),
+        "lab": window.lazy_panels["lab"],
+        "race": window.lazy_panels["race"],
         "gradcheck": scrolling(window.gradcheck_panel),
-        "report": window.report_panel,
+        "report": window.lazy_panels["report"],
     }
     return {key: make_dock(window, DOCKS[key], widget) for key, widget in contents.items()}
 

@@ -49,16 +49,17 @@ from workbench.qt.views.report_panel import ReportPanel
 from workbench.qt.views.residual_plot import ResidualPlot
 from workbench.qt.views.run_controls import RunControls
 from workbench.qt.views.surface_plot import SurfacePlot
-from workbench.qt.window.accessibility import focus_knobs, name_for_assistive_technology
-from workbench.qt.window.docks import build_docks
+from workbench.qt.window.accessibility import focus_knobs, name_for_assistive_technology, name_widgets
+from workbench.qt.window.docks import build_docks, scrolling
 from workbench.qt.window.export_actions import ExportActions
 from workbench.qt.window.layout import restore_window_layout, save_window_layout
+from workbench.qt.window.lazy_panel import LazyPanel
 from workbench.qt.window.presentation import PresentationMode
 from workbench.qt.window.presets import LayoutPresets, never_elide_tab_titles
 from workbench.qt.window.screen import fit_to_screen, keep_inside_screen_when_shown
 from workbench.qt.window.session_manager import SessionManager
 from workbench.qt.window.snapshots import SnapshotMenu
-from workbench.qt.window.wiring import wire_views
+from workbench.qt.window.wiring import wire_lab, wire_race_panel, wire_views
 
 NOTICE_SECONDS = 12
 
@@ -123,12 +124,18 @@ class MainWindow(QMainWindow):
         notice_row.addWidget(self.notice_label, 1)
         notice_row.addWidget(self.notice_fix_button, 0, Qt.AlignmentFlag.AlignVCenter)
         layout.addLayout(notice_row)
-        # The residual plot under the fit plot (about a quarter of the height), sharing its x axis.
-        self.residual_plot = ResidualPlot(doc)
-        self.residual_plot.link_x(self.fit_plot)
+        # The residual plot under the fit plot (about a quarter of the height), sharing its x axis.  It and
+        # the panels a preset puts behind tabs are built when first shown (lazy_panel.py).
+        self._lazy_views: dict[str, QWidget] = {}
+        self.lazy_panels = {
+            "residuals": self._lazy("residuals", "residualPanel", self._make_residual_plot),
+            "lab": self._lazy("lab", "labPanel", self._make_lab, scroll=True),
+            "race": self._lazy("race", "racePanel", self._make_race_panel, scroll=True),
+            "report": self._lazy("report", "reportPanelHolder", self._make_report_panel),
+        }
         self.plot_splitter = QSplitter(Qt.Orientation.Vertical, objectName="plotSplitter")
         self.plot_splitter.addWidget(self.fit_plot)
-        self.plot_splitter.addWidget(self.residual_plot)
+        self.plot_splitter.addWidget(self.lazy_panels["residuals"])
         self.plot_splitter.setChildrenCollapsible(False)
         self.plot_splitter.setStretchFactor(0, 3)
         self.plot_splitter.setStretchFactor(1, 1)
@@ -144,13 +151,67 @@ class MainWindow(QMainWindow):
         self.surface_plot = SurfacePlot(doc, self.runner)
         self.compare_panel = ComparisonPanel(doc)
         self.graph_view = GraphView(doc)
-        self.conditioning_lab = ConditioningLab(doc)
         self.gradcheck_panel = GradientCheckPanel(doc)
-        self.race_panel = RacePanel(doc)
-        self.report_panel = ReportPanel(doc)
         wire_views(self)  # every view's requests to the controllers, in one place
         self.docks = build_docks(self)  # placed by a layout preset (presets.py) once the menus exist
         name_for_assistive_technology(self)
+
+    def _lazy(self, key: str, name: str, make, scroll: bool = False) -> LazyPanel:
+        """A panel whose view ``make()`` builds when first shown; the view is then wired, named and styled
+        as if it had been built with the window."""
+
+        def build() -> QWidget:
+            view = make()
+            self._lazy_views[key] = view
+            name_widgets(view)
+            self.presentation.restyle_new(view)
+            return scrolling(view) if scroll else view
+
+        return LazyPanel(build, name)
+
+    def _lazy_view(self, key: str) -> QWidget:
+        self.lazy_panels[key].content()
+        return self._lazy_views[key]
+
+    def _make_residual_plot(self) -> ResidualPlot:
+        plot = ResidualPlot(self.document)
+        plot.link_x(self.fit_plot)
+        return plot
+
+    def _make_lab(self) -> ConditioningLab:
+        lab = ConditioningLab(self.document)
+        wire_lab(lab, self.controller, self.sweep_controller)
+        return lab
+
+    def _make_race_panel(self) -> RacePanel:
+        panel = RacePanel(self.document)
+        wire_race_panel(panel, self.race_controller)
+        return panel
+
+    def _make_report_panel(self) -> ReportPanel:
+        panel = ReportPanel(self.document)
+        panel.add_export_button(self.exports.report_actions())
+        return panel
+
+    @property
+    def residual_plot(self) -> ResidualPlot:
+        """The residual plot under the fit plot (built on first use)."""
+        return self._lazy_view("residuals")  # type: ignore[return-value]
+
+    @property
+    def conditioning_lab(self) -> ConditioningLab:
+        """The conditioning lab (built on first use)."""
+        return self._lazy_view("lab")  # type: ignore[return-value]
+
+    @property
+    def race_panel(self) -> RacePanel:
+        """The optimiser race (built on first use)."""
+        return self._lazy_view("race")  # type: ignore[return-value]
+
+    @property
+    def report_panel(self) -> ReportPanel:
+        """The fit report (built on first use)."""
+        return self._lazy_view("report")  # type: ignore[return-value]
 
     def _build_menus(self) -> None:
         ctl, stack = self.controller, self.document.undo_stack
@@ -177,7 +238,6 @@ class MainWindow(QMainWindow):
         self.exports = ExportActions(self.document, self.fit_plot, self, self._last_dir, self._remember_dir)
         self.exports.notice.connect(self._on_notice)
         self.exports.add_export_menu(file_menu)
-        self.report_panel.add_export_button(self.exports.report_actions())
         file_menu.addSeparator()
         # Not StandardKey.Quit: it is empty on Windows (and on some Linux desktops).
         self._action(file_menu, "&Quit", self.close, QKeySequence("Ctrl+Q"), "Close the window", "quitAction")
@@ -344,7 +404,7 @@ class MainWindow(QMainWindow):
         self.residuals_action = self._toggle(
             view,
             "Show &residual plot",
-            self.residual_plot.setVisible,
+            self.lazy_panels["residuals"].setVisible,
             "Residuals y − ŷ of the current curve in a plot under the fit plot, sharing its x axis",
             "showResidualsAction",
             QKeySequence("Ctrl+Shift+R"),

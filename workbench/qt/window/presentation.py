@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
 from workbench.qt.app_state.preferences import Preferences
 from workbench.qt.style.look import Look, look_manager
 from workbench.qt.style.plot_look import restyle_plots_for_look
-from workbench.qt.style.themes import theme_manager
+from workbench.qt.style.themes import restyle_plots, theme_manager
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -82,6 +82,11 @@ class PresentationMode(QObject):
         restyle_plots_for_look(self._window, look_manager().look)
         theme_manager().restyle(self._window)
         size_dock_titles(self._window)
+
+    def restyle_new(self, widget: QWidget) -> None:
+        """Give the plots of a panel built after the window (lazy_panel.py) the look and theme in effect."""
+        restyle_plots_for_look(widget, look_manager().look)
+        restyle_plots(widget, theme_manager().scheme)
 
     @Slot()
     def _schedule_restyle(self) -> None:
