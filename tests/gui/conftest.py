@@ -158,6 +158,12 @@ def collect_qt_garbage(qapp, frozen_baseline):
     Left for the interpreter's final collection (pytest runs gc at exit), a cycle holding a wrapper of
     a widget Qt has already deleted segfaults the whole run after every test has passed.
     """
+    from PySide6.QtCore import QCoreApplication, QEvent
+
     yield
     qapp.processEvents()
+    # The windows pytest-qt closed are deleted now (deleteLater waits for an event loop, which the next
+    # test would only run after building its own window): a process-wide change of palette or style sheet
+    # made then reached every widget of the closed windows too, and once crashed a worker doing so.
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     gc.collect()
