@@ -21,6 +21,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QSplitter, QToolButton
+from window_parts import action
 
 from workbench.fitting import atomic
 from workbench.fitting.data import Dataset, load_dataset
@@ -71,12 +72,6 @@ def dialog(monkeypatch):
     stand_in = SaveDialog()
     monkeypatch.setattr(QFileDialog, "getSaveFileName", stand_in)
     return stand_in
-
-
-def action(window, name: str) -> QAction:
-    found = window.findChild(QAction, name)
-    assert found is not None, f"no action named {name!r}"
-    return found
 
 
 def notice_text(window) -> str:

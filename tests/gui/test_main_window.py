@@ -14,6 +14,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
+from window_parts import find, loss_on_label, numpy_mse
 
 from workbench.fitting.data import load_dataset
 from workbench.fitting.problem import FitProblem
@@ -26,13 +27,6 @@ EDIT = Qt.ItemDataRole.EditRole
 
 
 # -- helpers ------------------------------------------------------------------------------------------
-def find(window, name: str) -> QWidget:
-    """The widget with this objectName (the tests' contract with the window)."""
-    widget = window.findChild(QWidget, name)
-    assert widget is not None, f"no widget named {name!r}"
-    return widget
-
-
 def view_box(plot):
     return plot.getPlotItem().getViewBox()
 
@@ -59,24 +53,10 @@ def drag(viewport: QWidget, path: list[QPoint]) -> None:
     QTest.mouseRelease(viewport, LEFT, NO_MOD, path[-1])
 
 
-def loss_on_label(window) -> float:
-    """The number shown by lossLabel ("loss 0.123456")."""
-    text = find(window, "lossLabel").text()
-    assert text.startswith("loss "), text
-    return float(text.split()[-1])
-
-
 def monomial_design(window) -> np.ndarray:
     assert window.document.state.basis.kind == "monomial"
     data = window.document.dataset
     return np.vander(data.x, window.document.state.theta.size, increasing=True)
-
-
-def numpy_mse(window, theta=None) -> float:
-    """MSE of the monomial polynomial at the document's knobs, by plain NumPy (not the engine)."""
-    theta = window.document.theta if theta is None else theta
-    residual = monomial_design(window) @ theta - window.document.dataset.y
-    return float(np.mean(residual**2))
 
 
 def engine(window) -> FitProblem:

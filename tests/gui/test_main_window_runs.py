@@ -20,6 +20,7 @@ import pytest
 from case_notes import case
 from PySide6.QtCore import QPointF, Qt, QTimer, QtMsgType
 from PySide6.QtWidgets import QApplication, QWidget
+from window_parts import find, loss_on_label, numpy_mse
 
 LEFT = Qt.MouseButton.LeftButton
 RUN_TEXT = "Run gradient descent"
@@ -28,25 +29,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 # -- helpers ------------------------------------------------------------------------------------------
-def find(window, name: str) -> QWidget:
-    """The widget with this objectName (the tests' contract with the window)."""
-    widget = window.findChild(QWidget, name)
-    assert widget is not None, f"no widget named {name!r}"
-    return widget
-
-
-def numpy_mse(window, theta=None) -> float:
-    """MSE of the monomial polynomial at the knobs, by plain NumPy (not the engine)."""
-    assert window.document.state.basis.kind == "monomial"
-    data = window.document.dataset
-    theta = window.document.theta if theta is None else theta
-    return float(np.mean((np.vander(data.x, theta.size, increasing=True) @ theta - data.y) ** 2))
-
-
-def loss_on_label(window) -> float:
-    return float(find(window, "lossLabel").text().split()[-1])
-
-
 def run_progressed(window) -> bool:
     """The run has reported knobs past its start (its first report is the start itself, at step 1)."""
     history = window.document.loss_history

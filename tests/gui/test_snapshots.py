@@ -13,26 +13,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtTest import QTest
 from session_helpers import session_from_window
+from window_parts import action, numpy_mse
 
 from workbench.fitting.data import Dataset
 from workbench.fitting.number_text import Numbers
 from workbench.qt.app_state.document import SNAPSHOT_SLOTS
 
 CTRL, ALT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.AltModifier
-
-
-def numpy_mse(window, theta) -> float:
-    """MSE of the monomial polynomial ``theta`` on the window's points, by plain NumPy."""
-    data = window.document.dataset
-    assert window.document.state.basis.kind == "monomial"
-    design = np.vander(data.x, len(theta), increasing=True)
-    return float(np.mean((design @ theta - data.y) ** 2))
-
-
-def action(window, name: str) -> QAction:
-    found = window.findChild(QAction, name)
-    assert found is not None, f"no action named {name!r}"
-    return found
 
 
 def legend_texts(window) -> list[str]:

@@ -11,9 +11,10 @@ import pyqtgraph as pg
 import pytest
 from case_notes import case
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QImage, QPainter, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from window_parts import action
 
 from workbench.qt.app_state.preferences import Preferences, set_theme
 from workbench.qt.style.icons import ICON_SIZES
@@ -44,12 +45,6 @@ def axes(view) -> list[pg.AxisItem]:
     return [item for item in view.scene().items() if isinstance(item, pg.AxisItem)]
 
 
-def menu_action(window, name: str) -> QAction:
-    action = window.findChild(QAction, name)
-    assert action is not None, name
-    return action
-
-
 def background_pixel(view):
     """The colour actually painted in the view box's top-left corner (inside the plot, off any curve)."""
     item = view.getPlotItem() if hasattr(view, "getPlotItem") else None
@@ -68,7 +63,7 @@ def test_switching_the_theme_restyles_the_palette_the_plots_the_graph_and_the_cu
     with case("palette, plot backgrounds and axes"):
         light_window = window.palette().color(QPalette.ColorRole.Window)
         light_axis = axes(window.fit_plot)[0].textPen().color()
-        menu_action(window, "themeDarkAction").trigger()
+        action(window, "themeDarkAction").trigger()
         dark_window = window.palette().color(QPalette.ColorRole.Window)
         assert light_window.lightness() > 180 > 80 > dark_window.lightness()
         assert window.palette().color(QPalette.ColorRole.Text).lightness() > 180
@@ -78,7 +73,7 @@ def test_switching_the_theme_restyles_the_palette_the_plots_the_graph_and_the_cu
                 assert axis.textPen().color() != light_axis
                 assert axis.pen().color().lightness() > 120  # the grid is drawn with this pen
         assert background_pixel(window.fit_plot).lightness() < 60
-        menu_action(window, "themeLightAction").trigger()
+        action(window, "themeLightAction").trigger()
         assert window.fit_plot.backgroundBrush().color().getRgb()[:3] == PLOT_COLOURS["light"].background
         assert background_pixel(window.fit_plot).lightness() > 240
 
@@ -88,7 +83,7 @@ def test_switching_the_theme_restyles_the_palette_the_plots_the_graph_and_the_cu
         window.docks["graph"].raise_()
         qtbot.waitUntil(lambda: any(isinstance(item, NodeItem) for item in scene.items()))  # drawn when shown
         assert canvas.backgroundBrush().color().lightness() > 240 and scene.colours is GRAPH_COLOURS["light"]
-        menu_action(window, "themeDarkAction").trigger()
+        action(window, "themeDarkAction").trigger()
         assert canvas.backgroundBrush().color().lightness() < 60 and scene.colours is GRAPH_COLOURS["dark"]
         edge = next(item for item in scene.items() if isinstance(item, EdgeItem))
         assert edge.pen().color() == QColor(GRAPH_COLOURS["dark"].edge)  # edges restyled, not only new ones
@@ -102,7 +97,7 @@ def test_switching_the_theme_restyles_the_palette_the_plots_the_graph_and_the_cu
         assert image.pixelColor(image.width() - 12, 40).lightness() < 80
         text = [image.pixelColor(x, y).lightness() for x in range(6, 120) for y in range(4, 16)]
         assert max(text) > 170  # … with light text on it
-        menu_action(window, "themeLightAction").trigger()
+        action(window, "themeLightAction").trigger()
         assert canvas.backgroundBrush().color().lightness() > 240 and scene.colours is GRAPH_COLOURS["light"]
 
     with case("a dark curve's halo"):
@@ -167,7 +162,7 @@ def test_in_both_themes_text_is_readable_the_plots_take_the_themes_colours_and_a
             shots[theme] = QImage(str(path))
             assert not shots[theme].isNull()
         with case(f"{theme}: a pressed toggle"):
-            menu_action(window, f"theme{theme.title()}Action").trigger()
+            action(window, f"theme{theme.title()}Action").trigger()
             up = mean_lightness()
             button.setChecked(True)
             down = mean_lightness()
@@ -190,14 +185,14 @@ def test_in_both_themes_text_is_readable_the_plots_take_the_themes_colours_and_a
 
 def test_the_theme_survives_a_new_window(make_main_window):
     first = make_main_window()
-    menu_action(first, "themeDarkAction").trigger()
+    action(first, "themeDarkAction").trigger()
     assert Preferences().theme == "dark"
     first.close()
     QApplication.instance().setPalette(QPalette())  # as a fresh launch would start
     second = make_main_window()
     assert second.palette().color(QPalette.ColorRole.Window).lightness() < 80
     assert second.fit_plot.backgroundBrush().color().getRgb()[:3] == PLOT_COLOURS["dark"].background
-    assert menu_action(second, "themeDarkAction").isChecked()
+    assert action(second, "themeDarkAction").isChecked()
 
 
 def test_the_theme_follows_the_keyboard_the_system_when_asked_and_the_menus_ticks(make_main_window):
@@ -218,7 +213,7 @@ def test_the_theme_follows_the_keyboard_the_system_when_asked_and_the_menus_tick
     hints = QGuiApplication.styleHints()
     with case("system follows the system's colour scheme"):
         assert theme_manager().preference == "system"
-        assert menu_action(window, "themeSystemAction").isChecked()
+        assert action(window, "themeSystemAction").isChecked()
         hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
         assert theme_manager().scheme == "dark"
         assert window.palette().color(QPalette.ColorRole.Window).lightness() < 80
@@ -227,7 +222,7 @@ def test_the_theme_follows_the_keyboard_the_system_when_asked_and_the_menus_tick
         assert window.palette().color(QPalette.ColorRole.Window).lightness() > 180
         assert window.fit_plot.backgroundBrush().color().getRgb()[:3] == PLOT_COLOURS["light"].background
     with case("a chosen theme ignores the system"):
-        menu_action(window, "themeLightAction").trigger()
+        action(window, "themeLightAction").trigger()
         hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
         assert window.palette().color(QPalette.ColorRole.Window).lightness() > 180
         assert theme_manager().scheme == "light"

@@ -9,19 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from case_notes import case
-from PySide6.QtWidgets import QWidget
+from window_parts import find
 
 from workbench.fitting.data import Dataset
 from workbench.fitting.split import Split
 from workbench.fitting.training import StopReason
 
 HOLD_OUT_3_OF_8 = Split(0.375, 0)
-
-
-def find(window, name: str) -> QWidget:
-    widget = window.findChild(QWidget, name)
-    assert widget is not None, f"no widget named {name!r}"
-    return widget
 
 
 def over_fitting_data() -> Dataset:
