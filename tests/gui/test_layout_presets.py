@@ -11,6 +11,7 @@ from case_notes import case
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QRegion
 from PySide6.QtWidgets import QDockWidget, QPushButton, QScrollArea, QTabBar, QWidget
+from window_parts import record_notices
 
 from workbench.qt.app_state.preferences import LAYOUT_PRESETS, Preferences
 from workbench.qt.window.layout import PREFERENCE as LAYOUT_PREFERENCE
@@ -364,8 +365,7 @@ def test_the_preset_is_remembered_between_launches_and_kept_by_sessions(make_mai
     with case("the next launch"):
         assert second.layout_presets.current == "backprop" and second.layout_presets.actions["backprop"].isChecked()
         assert {"graph", "knobs"} <= in_front(second)
-    notices = []
-    second.controller.notice.connect(lambda level, text: notices.append((level, text)))
+    notices = record_notices(second)
     for preset, path in odd.items():
         with case(f"a session whose preset is {preset}"):
             notices.clear()

@@ -15,6 +15,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 from session_helpers import LAYOUT_SPOILS, session_from_window, spoiled_layout
 from session_strategies import assert_same
+from window_parts import record_notices
 
 from workbench.fitting.basis import Basis
 from workbench.qt.window.layout import KEY_SETTING
@@ -27,12 +28,6 @@ LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 def as_built(window) -> tuple:
     """Where the loss dock is and whether the surface dock shows: what the test sessions change."""
     return window.dockWidgetArea(window.docks["loss"]), window.docks["surface"].isVisible()
-
-
-def record_notices(window) -> list[tuple[str, str]]:
-    seen: list[tuple[str, str]] = []
-    window.controller.notice.connect(lambda level, text: seen.append((level, text)))
-    return seen
 
 
 def rearranged_session(make_main_window, tmp_path):

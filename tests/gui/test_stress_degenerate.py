@@ -18,6 +18,7 @@ import pytest
 from case_notes import case
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 from stress_helpers import assert_finite_knobs, render_every_view
+from window_parts import record_notices
 
 from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
@@ -153,8 +154,7 @@ def test_degenerate_data_gives_a_message_or_a_sane_result_in_every_view(qtbot, m
     """Data a fit can be computed with (rescaled where raw powers cannot hold it): every action, every view."""
     x, y = CASES[case]
     window = make_main_window()
-    notices: list[tuple[str, str]] = []
-    window.controller.notice.connect(lambda level, text: notices.append((level, text)))
+    notices = record_notices(window)
 
     opened = window.controller.replace_data(Dataset(x, y, case), f"Open {case}")
 
@@ -179,8 +179,7 @@ def test_data_beyond_double_precision_is_refused_whole_or_point_by_point_and_not
     in one window: each refusal leaves the document as it was, which is checked) or added, moved, typed point
     by point and knob by knob: refused with a message, nothing changed, every view still drawn."""
     window = make_main_window()
-    notices: list[tuple[str, str]] = []
-    window.controller.notice.connect(lambda level, text: notices.append((level, text)))
+    notices = record_notices(window)
     before = document_view(window)
 
     for name in sorted(REFUSED):

@@ -35,3 +35,10 @@ def numpy_mse(window, theta=None) -> float:
     data = window.document.dataset
     theta = window.document.theta if theta is None else theta
     return float(np.mean((np.vander(data.x, len(theta), increasing=True) @ theta - data.y) ** 2))
+
+
+def record_notices(window) -> list[tuple[str, str]]:
+    """A list that collects every notice the window's controller gives from now on, as (level, text)."""
+    seen: list[tuple[str, str]] = []
+    window.controller.notice.connect(lambda level, text: seen.append((level, text)))
+    return seen
