@@ -16,10 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from case_notes import case
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QSplitter, QToolButton
+from window_parts import action
 
 from workbench.fitting import atomic
 from workbench.fitting.data import Dataset, load_dataset
@@ -72,15 +74,17 @@ def dialog(monkeypatch):
     return stand_in
 
 
-def action(window, name: str) -> QAction:
-    found = window.findChild(QAction, name)
-    assert found is not None, f"no action named {name!r}"
-    return found
-
-
 def notice_text(window) -> str:
     label = window.findChild(QLabel, "noticeLabel")
     return label.text() if label.isVisible() else ""
+
+
+def dismiss_notice(qtbot, window) -> None:
+    """Click the notice away, as a user does (what a later case finds there is then its own)."""
+    label = window.findChild(QLabel, "noticeLabel")
+    if label.isVisible():
+        qtbot.mouseClick(label, Qt.MouseButton.LeftButton)
+    assert notice_text(window) == ""
 
 
 def textbook(x, y, degree):
@@ -113,66 +117,64 @@ def window(make_main_window, qtbot):
 
 
 # -- the residual plot --------------------------------------------------------------------------------------
-def test_residual_plot_sits_under_the_fit_plot_with_a_quarter_of_the_height(window):
-    splitter = window.findChild(QSplitter, "plotSplitter")
-    residual = window.residual_plot
-    assert isinstance(residual, ResidualPlot) and residual.parentWidget() is window.lazy_panels["residuals"]
-    assert splitter.widget(0) is window.fit_plot and splitter.widget(1) is window.lazy_panels["residuals"]
-    assert splitter.orientation() == Qt.Orientation.Vertical
-    fit_h, res_h = splitter.sizes()
-    assert 0.15 < res_h / (fit_h + res_h) < 0.35
-    assert residual.toolTip()
+def test_the_residual_plot_sits_under_the_fit_shows_y_minus_the_curve_and_follows_it(window, qtbot):
+    """Under the fit plot with a quarter of the height; y minus the curve, following the knobs; View ›
+    Residuals hides it (no redraw meanwhile) and shows it again up to date; held-out points drawn apart; its x
+    axis linked to the fit plot's, pixel column for pixel column (last: the narrower view leaves points out).
+    One window, each case where the last left it."""
+    with case("under the fit plot"):
+        splitter = window.findChild(QSplitter, "plotSplitter")
+        residual = window.residual_plot
+        assert isinstance(residual, ResidualPlot) and residual.parentWidget() is window.lazy_panels["residuals"]
+        assert splitter.widget(0) is window.fit_plot and splitter.widget(1) is window.lazy_panels["residuals"]
+        assert splitter.orientation() == Qt.Orientation.Vertical
+        fit_h, res_h = splitter.sizes()
+        assert 0.15 < res_h / (fit_h + res_h) < 0.35
+        assert residual.toolTip()
 
+    with case("y minus the curve"):
+        residual = window.residual_plot
+        data = window.document.dataset
+        monomial = window.document.problem.monomial_coefficients(window.document.state.theta)
+        x, r = residual.residuals()
+        order = np.argsort(data.x)
+        np.testing.assert_array_equal(x, data.x[order])
+        np.testing.assert_allclose(r, (data.y - np.polynomial.polynomial.polyval(data.x, monomial))[order], atol=1e-9)
+        drawn_x, drawn_r = residual.points.getData()
+        np.testing.assert_array_equal(drawn_r, r)
+        window.controller.set_knob(0, float(window.document.state.theta[0]) + 0.5)  # the curve up by 0.5
+        qtbot.waitUntil(lambda: np.allclose(residual.points.getData()[1], r - 0.5, atol=1e-9))  # on the next turn
 
-def test_residuals_are_y_minus_the_curve_and_follow_the_knobs(window, qtbot):
-    residual = window.residual_plot
-    data = window.document.dataset
-    monomial = window.document.problem.monomial_coefficients(window.document.state.theta)
-    x, r = residual.residuals()
-    order = np.argsort(data.x)
-    np.testing.assert_array_equal(x, data.x[order])
-    np.testing.assert_allclose(r, (data.y - np.polynomial.polynomial.polyval(data.x, monomial))[order], atol=1e-9)
-    drawn_x, drawn_r = residual.points.getData()
-    np.testing.assert_array_equal(drawn_r, r)
-    window.controller.set_knob(0, float(window.document.state.theta[0]) + 0.5)  # the curve up by 0.5
-    qtbot.waitUntil(lambda: np.allclose(residual.points.getData()[1], r - 0.5, atol=1e-9))  # on the next turn
+    with case("View › Residuals"):
+        toggle = action(window, "showResidualsAction")
+        assert toggle.isChecked() and residual.isVisible()
+        assert toggle.shortcut() == QKeySequence("Ctrl+Shift+R") and toggle.toolTip() and toggle.statusTip()
+        toggle.trigger()
+        assert not residual.isVisible()
+        window.controller.set_knob(1, 2.0)  # hidden: no redraw …
+        toggle.trigger()
+        assert residual.isVisible()
+        np.testing.assert_array_equal(residual.points.getData()[1], residual.residuals()[1])  # … until shown
 
+    with case("held-out points"):
+        window.controller.set_split(Split(0.25, seed=3))
+        train, held_out = window.document.state.split_indices()
+        residual.flush()  # (drawn on the next turn of the event loop)
+        assert residual.points.getData()[0].size == train.size
+        assert residual.held_out_points.getData()[0].size == held_out.size
+        np.testing.assert_array_equal(
+            np.sort(residual.held_out_points.getData()[0]), np.sort(window.document.dataset.x[held_out])
+        )
 
-def test_residual_x_axis_is_linked_to_the_fit_plot(window, qtbot):
-    window.fit_plot.getPlotItem().getViewBox().setXRange(0.25, 1.75, padding=0)
-    qtbot.waitUntil(lambda: np.allclose(window.residual_plot.getPlotItem().getViewBox().viewRange()[0], [0.25, 1.75]))
-    window.residual_plot.getPlotItem().getViewBox().setXRange(-1.0, 0.5, padding=0)
-    qtbot.waitUntil(lambda: np.allclose(window.fit_plot.getPlotItem().getViewBox().viewRange()[0], [-1.0, 0.5]))
-    fit_axis = window.fit_plot.getPlotItem().getAxis("left").geometry().width()
-    res_axis = window.residual_plot.getPlotItem().getAxis("left").geometry().width()
-    assert res_axis == pytest.approx(fit_axis, abs=1)  # one x, one pixel column in both plots
-
-
-def test_view_menu_toggles_the_residual_plot(window, qtbot):
-    toggle = action(window, "showResidualsAction")
-    assert toggle.isChecked() and window.residual_plot.isVisible()
-    assert toggle.shortcut() == QKeySequence("Ctrl+Shift+R") and toggle.toolTip() and toggle.statusTip()
-    toggle.trigger()
-    assert not window.residual_plot.isVisible()
-    window.controller.set_knob(1, 2.0)  # hidden: no redraw …
-    toggle.trigger()
-    assert window.residual_plot.isVisible()
-    np.testing.assert_array_equal(
-        window.residual_plot.points.getData()[1],  # … until shown again
-        window.residual_plot.residuals()[1],
-    )
-
-
-def test_held_out_points_are_drawn_apart(window):
-    window.controller.set_split(Split(0.25, seed=3))
-    train, held_out = window.document.state.split_indices()
-    residual = window.residual_plot
-    residual.flush()  # (drawn on the next turn of the event loop)
-    assert residual.points.getData()[0].size == train.size
-    assert residual.held_out_points.getData()[0].size == held_out.size
-    np.testing.assert_array_equal(
-        np.sort(residual.held_out_points.getData()[0]), np.sort(window.document.dataset.x[held_out])
-    )
+    with case("the x axis linked"):
+        fit_view, residual_view = window.fit_plot.getPlotItem().getViewBox(), residual.getPlotItem().getViewBox()
+        fit_view.setXRange(0.25, 1.75, padding=0)
+        qtbot.waitUntil(lambda: np.allclose(residual_view.viewRange()[0], [0.25, 1.75]))
+        residual_view.setXRange(-1.0, 0.5, padding=0)
+        qtbot.waitUntil(lambda: np.allclose(fit_view.viewRange()[0], [-1.0, 0.5]))
+        fit_axis = window.fit_plot.getPlotItem().getAxis("left").geometry().width()
+        res_axis = residual.getPlotItem().getAxis("left").geometry().width()
+        assert res_axis == pytest.approx(fit_axis, abs=1)  # one x, one pixel column in both plots
 
 
 def test_a_million_points_are_downsampled_and_redrawn_cheaply(make_main_window, qtbot):
@@ -189,120 +191,179 @@ def test_a_million_points_are_downsampled_and_redrawn_cheaply(make_main_window, 
     assert np.all(np.diff(shown_x) >= 0)  # sorted, as clip-to-view needs
 
 
-# -- pictures -----------------------------------------------------------------------------------------------
-def test_png_export_decodes_at_print_resolution(window, dialog, out):
-    dialog.answer = out / "picture"  # no suffix typed: .png is added
-    action(window, "exportPngAction").trigger()
-    path = out / "picture.png"
-    image = QImage()
-    assert image.load(str(path)) and not image.isNull()
-    plot = window.fit_plot
-    assert image.width() >= PNG_MIN_WIDTH
-    assert image.width() / image.height() == pytest.approx(plot.width() / plot.height(), rel=0.03)
-    assert dialog.calls[0][1].endswith("wavy-fit.png")
-    assert "Saved the fit plot" in window.statusBar().currentMessage()
-    assert [p.name for p in out.iterdir()] == ["picture.png"]
+# -- exports ------------------------------------------------------------------------------------------------
+def test_every_export_is_on_its_menus_and_reads_back_as_written(window, dialog, out):
+    """File › Export and Edit › Copy formula are complete, every entry described, no shortcut taken twice,
+    and the report panel's button offers the same; then, one after another in one window, the PNG decodes at
+    print resolution, the SVG parses with the whole curve in it, the report matches a textbook fit, the data
+    CSV reimports to the same numbers, and each dialog starts in the last folder used."""
+    with case("the menus"):
+        export_menu = window.findChild(QMenu, "exportMenu")
+        names = [a.objectName() for a in export_menu.actions() if not a.isSeparator()]
+        assert names == list(EXPORT_ACTIONS)
+        copy_menu = window.findChild(QMenu, "copyFormulaMenu")
+        copy_names = [a.objectName() for a in copy_menu.actions() if not a.isSeparator()]
+        assert copy_names == [*COPY_ACTIONS, *CURVE_ACTIONS]
+        for name in (*EXPORT_ACTIONS, *COPY_ACTIONS, *CURVE_ACTIONS, "showResidualsAction"):
+            a = action(window, name)
+            assert a.text() and a.toolTip() and a.statusTip(), name
 
+    with case("the shortcuts"):
+        ours = {
+            name: action(window, name).shortcut()
+            for name in (*EXPORT_ACTIONS, *COPY_ACTIONS, *CURVE_ACTIONS, "showResidualsAction")
+        }
+        ours = {name: key for name, key in ours.items() if not key.isEmpty()}
+        assert len(set(k.toString() for k in ours.values())) == len(ours)
+        for other in window.findChildren(QAction):
+            if other.objectName() in ours:
+                continue
+            for key in other.shortcuts():
+                assert key not in ours.values(), f"{other.objectName()} also uses {key.toString()}"
 
-def test_svg_export_parses_and_contains_the_curve(window, dialog, tmp_path):
-    window.fit_plot.reframe()
-    dialog.answer = tmp_path / "fit.svg"
-    action(window, "exportSvgAction").trigger()
-    root = ET.parse(tmp_path / "fit.svg").getroot()
-    ns = {"svg": "http://www.w3.org/2000/svg"}
-    assert root.tag == "{http://www.w3.org/2000/svg}svg"
-    width, height = (float(v) for v in root.get("viewBox").split()[2:])
-    parents = {child: parent for parent in root.iter() for child in parent}
-    curves = [p for p in root.iter("{http://www.w3.org/2000/svg}path") if parents[p].get("stroke") == CURVE_STROKE]
-    assert curves, "the current curve is not in the SVG"
-    pairs = np.array([[float(a), float(b)] for a, b in re.findall(r"(-?[\d.e+-]+),(-?[\d.e+-]+)", curves[0].get("d"))])
-    assert len(pairs) >= CURVE_SAMPLES - 2  # every sample of the curve
-    assert parents[curves[0]].get("transform") is None  # in document pixels (portable strokes)
-    inside = (pairs[:, 0] >= -1) & (pairs[:, 0] <= width + 1)
-    assert inside.mean() > 0.9
-    assert not [p for p in root.iter("{http://www.w3.org/2000/svg}path") if p.get("d", "x").strip() == ""]
-    clipped = [g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("clip-path")]
-    assert any(parents[curves[0]] in list(g) for g in clipped)  # clipped to the plot area
-    assert root.find("svg:title", ns).text == "Fit plot — wavy"
-    assert height > 0
+    with case("the report panel's export button"):
+        button = window.report_panel.findChild(QToolButton, "exportReportButton")
+        names = [a.objectName() for a in button.menu().actions()]
+        assert names == ["exportReportCsvAction", "exportReportJsonAction", "exportReportTextAction", *COPY_ACTIONS]
+        assert button.toolTip()
 
+    with case("PNG"):
+        folder = out / "png"
+        folder.mkdir()
+        dialog.answer = folder / "picture"  # no suffix typed: .png is added
+        action(window, "exportPngAction").trigger()
+        path = folder / "picture.png"
+        image = QImage()
+        assert image.load(str(path)) and not image.isNull()
+        plot = window.fit_plot
+        assert image.width() >= PNG_MIN_WIDTH
+        assert image.width() / image.height() == pytest.approx(plot.width() / plot.height(), rel=0.03)
+        assert dialog.calls[-1][1].endswith("wavy-fit.png")
+        assert "Saved the fit plot" in window.statusBar().currentMessage()
+        assert [p.name for p in folder.iterdir()] == ["picture.png"]
 
-# -- the report -----------------------------------------------------------------------------------------------
-def test_report_exports_match_an_independent_fit(window, dialog, tmp_path):
-    data = window.document.dataset
-    coef, se, r2, rmse, dof = textbook(np.asarray(data.x), np.asarray(data.y), 3)
-    for name, fmt in (
-        ("exportReportJsonAction", "json"),
-        ("exportReportCsvAction", "csv"),
-        ("exportReportTextAction", "txt"),
-    ):
-        dialog.answer = tmp_path / f"report.{fmt}"
-        action(window, name).trigger()
-    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    np.testing.assert_allclose([c["value"] for c in report["coefficients"]], coef, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose([c["std_error"] for c in report["coefficients"]], se, rtol=1e-9)
-    assert report["r_squared"] == pytest.approx(r2, rel=1e-12)
-    assert report["rmse"] == pytest.approx(rmse, rel=1e-12)
-    assert report["dof"] == dof and report["n_points"] == data.n
-    with open(tmp_path / "report.csv", newline="", encoding="utf-8") as f:
-        rows = {row["quantity"]: row for row in csv.DictReader(f)}
-    assert [float(rows[f"k{i}"]["value"]) for i in range(4)] == [c["value"] for c in report["coefficients"]]
-    assert float(rows["r_squared"]["value"]) == report["r_squared"]
-    text = (tmp_path / "report.txt").read_text(encoding="utf-8")
-    assert "R²:" in text and "k3" in text and "residual degrees of freedom: 36" in text
+    with case("SVG"):
+        window.fit_plot.reframe()
+        dialog.answer = out / "fit.svg"
+        action(window, "exportSvgAction").trigger()
+        root = ET.parse(out / "fit.svg").getroot()
+        ns = {"svg": "http://www.w3.org/2000/svg"}
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        width, height = (float(v) for v in root.get("viewBox").split()[2:])
+        parents = {child: parent for parent in root.iter() for child in parent}
+        paths = list(root.iter("{http://www.w3.org/2000/svg}path"))
+        curves = [p for p in paths if parents[p].get("stroke") == CURVE_STROKE]
+        assert curves, "the current curve is not in the SVG"
+        pairs = np.array(
+            [[float(a), float(b)] for a, b in re.findall(r"(-?[\d.e+-]+),(-?[\d.e+-]+)", curves[0].get("d"))]
+        )
+        assert len(pairs) >= CURVE_SAMPLES - 2  # every sample of the curve
+        assert parents[curves[0]].get("transform") is None  # in document pixels (portable strokes)
+        inside = (pairs[:, 0] >= -1) & (pairs[:, 0] <= width + 1)
+        assert inside.mean() > 0.9
+        assert not [p for p in paths if p.get("d", "x").strip() == ""]
+        clipped = [g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("clip-path")]
+        assert any(parents[curves[0]] in list(g) for g in clipped)  # clipped to the plot area
+        assert root.find("svg:title", ns).text == "Fit plot — wavy"
+        assert height > 0
 
+    with case("the report"):
+        data = window.document.dataset
+        coef, se, r2, rmse, dof = textbook(np.asarray(data.x), np.asarray(data.y), 3)
+        for name, fmt in (
+            ("exportReportJsonAction", "json"),
+            ("exportReportCsvAction", "csv"),
+            ("exportReportTextAction", "txt"),
+        ):
+            dialog.answer = out / f"report.{fmt}"
+            action(window, name).trigger()
+        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+        np.testing.assert_allclose([c["value"] for c in report["coefficients"]], coef, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose([c["std_error"] for c in report["coefficients"]], se, rtol=1e-9)
+        assert report["r_squared"] == pytest.approx(r2, rel=1e-12)
+        assert report["rmse"] == pytest.approx(rmse, rel=1e-12)
+        assert report["dof"] == dof and report["n_points"] == data.n
+        with open(out / "report.csv", newline="", encoding="utf-8") as f:
+            rows = {row["quantity"]: row for row in csv.DictReader(f)}
+        assert [float(rows[f"k{i}"]["value"]) for i in range(4)] == [c["value"] for c in report["coefficients"]]
+        assert float(rows["r_squared"]["value"]) == report["r_squared"]
+        text = (out / "report.txt").read_text(encoding="utf-8")
+        assert "R²:" in text and "k3" in text and "residual degrees of freedom: 36" in text
 
-def test_report_panel_export_button_offers_the_same_actions(window):
-    button = window.report_panel.findChild(QToolButton, "exportReportButton")
-    names = [a.objectName() for a in button.menu().actions()]
-    assert names == ["exportReportCsvAction", "exportReportJsonAction", "exportReportTextAction", *COPY_ACTIONS]
-    assert button.toolTip()
+    with case("the data as CSV"):
+        window.controller.add_point(0.1 + 0.2, 1 / 3)  # numbers with long decimal expansions
+        dialog.answer = out / "points.csv"
+        action(window, "saveDataAction").trigger()
+        back = load_dataset(out / "points.csv")
+        np.testing.assert_array_equal(back.x, window.document.dataset.x)
+        np.testing.assert_array_equal(back.y, window.document.dataset.y)
+        assert "Saved 41 points" in window.statusBar().currentMessage()
 
-
-# -- the data -------------------------------------------------------------------------------------------------
-def test_data_csv_reimports_to_the_same_numbers(window, dialog, tmp_path):
-    window.controller.add_point(0.1 + 0.2, 1 / 3)  # numbers with long decimal expansions
-    dialog.answer = tmp_path / "points.csv"
-    action(window, "saveDataAction").trigger()
-    back = load_dataset(tmp_path / "points.csv")
-    np.testing.assert_array_equal(back.x, window.document.dataset.x)
-    np.testing.assert_array_equal(back.y, window.document.dataset.y)
-    assert "Saved 41 points" in window.statusBar().currentMessage()
+    with case("the last folder used"):
+        folder = out / "exports"
+        folder.mkdir()
+        dialog.answer = folder / "a.json"
+        action(window, "exportReportJsonAction").trigger()
+        dialog.answer = ""  # cancelled: nothing written
+        action(window, "exportPngAction").trigger()
+        assert Path(dialog.calls[-1][1]).parent == folder
+        assert sorted(p.name for p in folder.iterdir()) == ["a.json"]
 
 
 # -- the formula ----------------------------------------------------------------------------------------------
-def test_copy_formula_in_each_form(window, qtbot):
-    clipboard = QGuiApplication.clipboard()
-    monomial = window.document.problem.monomial_coefficients(window.document.state.theta)
-    clipboard.clear()
-    QTest.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    plain = clipboard.text()
-    assert plain.startswith("y = ") and "·x^3" in plain
-    assert repr(float(monomial[3])).rstrip("0").rstrip(".") in plain
-    action(window, "copyFormulaLatexAction").trigger()
-    latex = clipboard.text()
-    assert latex.startswith("y = ") and "x^{3}" in latex and "·" not in latex
-    action(window, "copyFormulaNumpyAction").trigger()
-    expression = clipboard.text()
-    x = np.asarray(window.document.dataset.x)
-    value = eval(expression, {"__builtins__": {}, "np": np}, {"x": x})  # noqa: S307 - our own output
-    np.testing.assert_array_equal(value, np.polynomial.polynomial.polyval(x, monomial))
-    np.testing.assert_allclose(value, window.document.fitted(), rtol=1e-9, atol=1e-9)
-    # The exact optimum is shown dashed: the notice names the curve copied and where the other one is.
-    message = window.statusBar().currentMessage()
-    assert "Copied the knobs' curve" in message and "the exact optimum, shown dashed" in message
+def test_copy_formula_copies_each_form_of_the_curve_chosen_and_names_it_and_the_net_has_none(window, dialog, qtbot):
+    """Edit › Copy formula as plain text, LaTeX and NumPy (each checked by evaluating or reading it), the notice
+    naming the curve copied and where the other one is; with the knobs at zero (y = 0) the exact optimum is one
+    choice away, and with no run yet the GD curve copies nothing and says why.  Last, the neural net has no
+    formula and no report, and says so before asking where to save."""
+    with case("each form"):
+        clipboard = QGuiApplication.clipboard()
+        monomial = window.document.problem.monomial_coefficients(window.document.state.theta)
+        clipboard.clear()
+        QTest.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        plain = clipboard.text()
+        assert plain.startswith("y = ") and "·x^3" in plain
+        assert repr(float(monomial[3])).rstrip("0").rstrip(".") in plain
+        action(window, "copyFormulaLatexAction").trigger()
+        latex = clipboard.text()
+        assert latex.startswith("y = ") and "x^{3}" in latex and "·" not in latex
+        action(window, "copyFormulaNumpyAction").trigger()
+        expression = clipboard.text()
+        x = np.asarray(window.document.dataset.x)
+        value = eval(expression, {"__builtins__": {}, "np": np}, {"x": x})  # noqa: S307 - our own output
+        np.testing.assert_array_equal(value, np.polynomial.polynomial.polyval(x, monomial))
+        np.testing.assert_allclose(value, window.document.fitted(), rtol=1e-9, atol=1e-9)
+        # The exact optimum is shown dashed: the notice names the curve copied and where the other one is.
+        message = window.statusBar().currentMessage()
+        assert "Copied the knobs' curve" in message and "the exact optimum, shown dashed" in message
 
+    with case("the curve chosen"):
+        window.controller.set_knobs(np.zeros(4), "zero knobs")  # (degree 3, the exact optimum shown)
+        action(window, "copyFormulaTextAction").trigger()
+        assert clipboard.text() == "y = 0"
+        assert "Copied the knobs' curve" in window.statusBar().currentMessage()
+        action(window, "copyFormulaCurveLandmarkAction").trigger()
+        assert action(window, "copyFormulaCurveLandmarkAction").isChecked()
+        assert not action(window, "copyFormulaCurveKnobsAction").isChecked()
+        action(window, "copyFormulaTextAction").trigger()
+        assert clipboard.text() == formula_text(window.document.exact.monomial)
+        assert "Copied the exact optimum as plain text" in window.statusBar().currentMessage()
+        action(window, "copyFormulaCurveGdAction").trigger()
+        clipboard.setText("untouched")
+        action(window, "copyFormulaTextAction").trigger()  # no run yet: nothing copied, and why
+        assert clipboard.text() == "untouched" and "press Run first" in notice_text(window)
 
-def test_the_neural_net_has_no_formula_and_no_report(window, dialog):
-    window.controller.set_model("mlp")
-    clipboard = QGuiApplication.clipboard()
-    clipboard.setText("untouched")
-    action(window, "copyFormulaTextAction").trigger()
-    assert clipboard.text() == "untouched"
-    assert "neural net has no formula" in notice_text(window)
-    action(window, "exportReportJsonAction").trigger()
-    assert dialog.calls == []  # said why before asking where
-    assert "no statistical report" in notice_text(window)
+    with case("the neural net"):
+        action(window, "copyFormulaCurveKnobsAction").trigger()  # back to the knobs' curve, as at the start
+        dismiss_notice(qtbot, window)
+        window.controller.set_model("mlp")
+        clipboard.setText("untouched")
+        action(window, "copyFormulaTextAction").trigger()
+        assert clipboard.text() == "untouched"
+        assert "neural net has no formula" in notice_text(window)
+        action(window, "exportReportJsonAction").trigger()
+        assert dialog.calls == []  # said why before asking where
+        assert "no statistical report" in notice_text(window)
 
 
 # -- errors ---------------------------------------------------------------------------------------------------
@@ -315,93 +376,35 @@ def test_no_points_no_export_and_no_dialog(make_main_window, dialog):
     assert dialog.calls == []
 
 
-def test_unwritable_folder_gives_a_notice_and_no_file(window, dialog, tmp_path):
-    target = tmp_path / "no such folder" / "fit.png"
-    dialog.answer = target
-    action(window, "exportPngAction").trigger()
-    message = notice_text(window)
-    assert "Could not save the fit plot" in message and str(target) in message and "Choose a folder" in message
-    assert not target.parent.exists()
-
-
-@pytest.mark.parametrize(
-    "name, suffix", [("exportSvgAction", "svg"), ("exportReportJsonAction", "json"), ("saveDataAction", "csv")]
-)
-def test_a_failed_write_keeps_the_old_file_whole(window, dialog, out, monkeypatch, name, suffix):
-    target = out / f"old.{suffix}"
-    target.write_text("the previous file", encoding="utf-8")
-    dialog.answer = target
+def test_a_failed_export_says_why_and_keeps_the_old_file_whole(window, dialog, out, monkeypatch, qtbot):
+    """An unwritable folder gives a notice naming the file and what to do, and no file; a write that fails
+    (a full disk) keeps the old SVG, report or data file whole and says why.  The notice is dismissed (a click)
+    before each case, so each one's notice is its own."""
+    with case("an unwritable folder"):
+        target = out / "no such folder" / "fit.png"
+        dialog.answer = target
+        action(window, "exportPngAction").trigger()
+        message = notice_text(window)
+        assert "Could not save the fit plot" in message and str(target) in message and "Choose a folder" in message
+        assert not target.parent.exists()
 
     def full_disk(*_args, **_kwargs):
         raise OSError(28, "No space left on device")
 
-    with monkeypatch.context() as patch:  # (not monkeypatch.undo: that undoes conftest's patches too)
-        patch.setattr(atomic.os, "replace", full_disk)
-        action(window, name).trigger()
-    assert target.read_text(encoding="utf-8") == "the previous file"
-    assert [p.name for p in out.iterdir()] == ["old." + suffix]
-    assert "No space left on device" in notice_text(window)
-
-
-def test_dialogs_start_in_the_last_directory_used(window, dialog, tmp_path):
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    dialog.answer = folder / "a.json"
-    action(window, "exportReportJsonAction").trigger()
-    dialog.answer = ""  # cancelled: nothing written
-    action(window, "exportPngAction").trigger()
-    assert Path(dialog.calls[1][1]).parent == folder
-    assert sorted(p.name for p in folder.iterdir()) == ["a.json"]
-
-
-# -- menus ----------------------------------------------------------------------------------------------------
-def test_export_and_copy_menus_are_complete(window):
-    export_menu = window.findChild(QMenu, "exportMenu")
-    names = [a.objectName() for a in export_menu.actions() if not a.isSeparator()]
-    assert names == list(EXPORT_ACTIONS)
-    copy_menu = window.findChild(QMenu, "copyFormulaMenu")
-    copy_names = [a.objectName() for a in copy_menu.actions() if not a.isSeparator()]
-    assert copy_names == [*COPY_ACTIONS, *CURVE_ACTIONS]
-    for name in (*EXPORT_ACTIONS, *COPY_ACTIONS, *CURVE_ACTIONS, "showResidualsAction"):
-        a = action(window, name)
-        assert a.text() and a.toolTip() and a.statusTip(), name
-
-
-def test_new_shortcuts_collide_with_no_other_action(window):
-    ours = {
-        name: action(window, name).shortcut()
-        for name in (*EXPORT_ACTIONS, *COPY_ACTIONS, *CURVE_ACTIONS, "showResidualsAction")
-    }
-    ours = {name: key for name, key in ours.items() if not key.isEmpty()}
-    assert len(set(k.toString() for k in ours.values())) == len(ours)
-    for other in window.findChildren(QAction):
-        if other.objectName() in ours:
-            continue
-        for key in other.shortcuts():
-            assert key not in ours.values(), f"{other.objectName()} also uses {key.toString()}"
-
-
-def test_copy_formula_copies_the_curve_chosen_and_names_it(make_main_window):
-    """Knobs at zero (y = 0) and the exact optimum shown: the optimum is one choice away, and the notice
-    always says which curve was copied."""
-    window = make_main_window(dataset=wavy())
-    window.controller.set_degree(3)
-    window.controller.set_knobs(np.zeros(4), "zero knobs")
-    window.controller.show_exact(True)
-    clipboard = QGuiApplication.clipboard()
-    action(window, "copyFormulaTextAction").trigger()
-    assert clipboard.text() == "y = 0"
-    assert "Copied the knobs' curve" in window.statusBar().currentMessage()
-    action(window, "copyFormulaCurveLandmarkAction").trigger()
-    assert action(window, "copyFormulaCurveLandmarkAction").isChecked()
-    assert not action(window, "copyFormulaCurveKnobsAction").isChecked()
-    action(window, "copyFormulaTextAction").trigger()
-    assert clipboard.text() == formula_text(window.document.exact.monomial)
-    assert "Copied the exact optimum as plain text" in window.statusBar().currentMessage()
-    action(window, "copyFormulaCurveGdAction").trigger()
-    clipboard.setText("untouched")
-    action(window, "copyFormulaTextAction").trigger()  # no run yet: nothing copied, and why
-    assert clipboard.text() == "untouched" and "press Run first" in notice_text(window)
+    for name, suffix in (("exportSvgAction", "svg"), ("exportReportJsonAction", "json"), ("saveDataAction", "csv")):
+        with case(f"a full disk under {name}"):
+            dismiss_notice(qtbot, window)
+            folder = out / suffix
+            folder.mkdir()
+            target = folder / f"old.{suffix}"
+            target.write_text("the previous file", encoding="utf-8")
+            dialog.answer = target
+            with monkeypatch.context() as patch:  # (not monkeypatch.undo: that undoes conftest's patches too)
+                patch.setattr(atomic.os, "replace", full_disk)
+                action(window, name).trigger()
+            assert target.read_text(encoding="utf-8") == "the previous file"
+            assert [p.name for p in folder.iterdir()] == ["old." + suffix]
+            assert "No space left on device" in notice_text(window)
 
 
 def test_report_exports_name_the_columns_and_count_held_out_points(make_main_window, dialog, tmp_path):

@@ -13,6 +13,7 @@ import weakref
 
 import numpy as np
 import pytest
+from case_notes import case
 from PySide6.QtWidgets import QWidget
 
 from workbench.fitting.data import Dataset, save_dataset
@@ -66,21 +67,136 @@ def test_scheduled_redraw_coalesces_paces_and_waits_until_shown(qtbot):
     assert redraw.flush(force=True) and len(calls) == 4 and not redraw.pending
 
 
-# -- views behind another dock tab ----------------------------------------------------------------------------
-def test_a_dock_tab_behind_another_computes_nothing_until_raised(make_main_window, qtbot):
+# -- the sample's window: views off screen, redraws, runs and file reads -----------------------------------------
+def test_the_sample_window_computes_only_what_shows_and_lets_every_finished_task_go(
+    make_main_window, qtbot, monkeypatch, tmp_path
+):
+    """One window of the sample, each case where the last left it (the layout put back, the knobs reset, the
+    speed full): a dock tab behind another computes nothing until raised; a closed surface computes no grid
+    and catches up when shown; panning redraws the curve, not the points; the residual plot keeps its range
+    for small moves; a knob turn leaves the loss histories alone; a run's payloads bring the engine's loss and
+    gradient; finished runs, and files read in the background, let their tasks and workers go."""
     window = make_main_window()
-    graph = window.graph_view
-    assert graph.isVisible() and not on_screen(graph)  # Qt moves a tab behind off screen, never hides it
-    assert on_screen(window.loss_plot)  # the Lesson's loss history is in front
-    with qtbot.assertNotEmitted(graph.redrawn, wait=200):
-        window.controller.set_knob(1, 0.7)
-        window.controller.set_degree(3)
-    with qtbot.waitSignal(graph.redrawn, timeout=5000):
-        window.docks["graph"].raise_()
-    assert on_screen(graph)
-    np.testing.assert_allclose(graph.knob_gradients(), window.document.evaluation()[1], rtol=1e-9, atol=1e-12)
+    ctl, doc, plot = window.controller, window.document, window.fit_plot
+
+    with case("a dock tab behind another"):
+        graph = window.graph_view
+        assert graph.isVisible() and not on_screen(graph)  # Qt moves a tab behind off screen, never hides it
+        assert on_screen(window.loss_plot)  # the Lesson's loss history is in front
+        with qtbot.assertNotEmitted(graph.redrawn, wait=200):
+            ctl.set_knob(1, 0.7)
+            ctl.set_degree(3)
+        with qtbot.waitSignal(graph.redrawn, timeout=5000):
+            window.docks["graph"].raise_()
+        assert on_screen(graph)
+        np.testing.assert_allclose(graph.knob_gradients(), doc.evaluation()[1], rtol=1e-9, atol=1e-12)
+        window.layout_presets.apply("lesson")  # (the graph behind its tab again)
+        doc.undo_stack.undo()
+        doc.undo_stack.undo()
+        assert doc.state.degree == 5 and not np.any(doc.theta)  # degree 5 and the knobs at zero again
+
+    with case("a closed surface"):
+        surface, dock = window.surface_plot, window.docks["surface"]
+        count = surface.recompute_count
+        dock.hide()
+        ctl.set_knob(2, 1.5)  # the other knobs moved: the grid is out of date
+        qtbot.wait(200)
+        assert surface.recompute_count == count
+        dock.show()
+        dock.raise_()  # (shown again, it may come back behind another tab of its group)
+        qtbot.waitUntil(lambda: surface.recompute_count > count, timeout=5000)
+        ctl.reset_knobs()
+
+    with case("panning"):
+        calls = []
+        real = plot._draw_per_point
+        with monkeypatch.context() as patch:  # (not monkeypatch.undo: that undoes conftest's patches too)
+            patch.setattr(plot, "_draw_per_point", lambda: calls.append(1) or real())
+            view = plot.getPlotItem().getViewBox()
+            (x0, x1), _ = view.viewRange()
+            before = plot.curve.getData()[0].copy()
+            view.setXRange(x0 + 0.3, x1 + 0.3, padding=0)
+            qtbot.waitUntil(lambda: not np.array_equal(plot.curve.getData()[0], before))  # the curve follows …
+            assert calls == []  # … the points do not
+            window.forces_action.setChecked(True)
+            calls.clear()
+            view.setXRange(x0, x1, padding=0)
+            assert calls  # the pulls' length is a share of the view: they follow it
+        window.forces_action.setChecked(False)
+
+    with case("the residual plot's range"):
+        window.residuals_action.setChecked(True)  # (the Lesson leaves it out)
+        view = window.residual_plot.getPlotItem().getViewBox()
+        theta = doc.theta
+        residuals = window.residual_plot
+        ctl.set_knob(0, float(theta[0]) + 0.01)
+        residuals.flush()  # (drawn on the next turn of the event loop)
+        before = view.viewRange()[1]
+        ctl.set_knob(0, float(theta[0]) + 0.02)  # a small move: the axis stays put
+        residuals.flush()
+        assert view.viewRange()[1] == before
+        ctl.set_knob(0, float(theta[0]) + 50.0)  # the residuals leave it: the range follows
+        residuals.flush()
+        lo, hi = view.viewRange()[1]
+        _, r = window.residual_plot.residuals()
+        assert lo <= r.min() and r.max() <= hi
+        window.residuals_action.setChecked(False)
+        ctl.reset_knobs()
+
+    with case("a knob turn and the loss histories"):
+        run_to_end(qtbot, window)
+        curve = window.loss_plot.curves[0]
+        data = curve.xData
+        ctl.set_knob(1, 0.25)
+        assert curve.xData is data
+        ctl.reset_knobs()
+
+    with case("a run's payloads"):
+        checked = []
+
+        def check():
+            if doc.live:
+                loss, grad = doc.evaluation()
+                fresh_loss, fresh_grad = doc.problem.value_and_grad(doc.theta)
+                checked.append(
+                    np.isclose(loss, fresh_loss, rtol=1e-12) and np.allclose(grad, fresh_grad, rtol=1e-9, atol=1e-15)
+                )
+
+        doc.knobsChanged.connect(check)
+        ctl.set_speed(0.002)  # a few dozen payloads
+        run_to_end(qtbot, window, steps=400)
+        doc.knobsChanged.disconnect(check)
+        ctl.set_speed(0.0)  # full speed, as the window opened
+        assert len(checked) >= 3 and all(checked)
+        trail = np.array(doc.gd_trajectory)
+        np.testing.assert_array_equal(trail[-1], doc.last_run.result.params)  # the trail ends where the run did
+
+    with case("finished runs"):
+        tasks = []
+        window.runner.started_task = lambda handle: tasks.append(weakref.ref(handle.task))
+        run_to_end(qtbot, window)
+        ctl.start_run()
+        ctl.stop_run()  # stopped by the user, finalised at once
+        qtbot.waitUntil(lambda: not window.runner.live, timeout=5000)
+        qtbot.wait(50)
+        assert len(tasks) == 2
+        assert alive(TaskHandle) == 0
+        assert all(ref() is None for ref in tasks)  # nothing keeps a finished run's task (and its problem copy)
+
+    with case("a file read in the background"):  # last: it replaces the data
+        data = points(60_000, seed=4)
+        path = tmp_path / "big.csv"
+        save_dataset(data, path)
+        assert path.stat().st_size >= BACKGROUND_LOAD_BYTES
+        for _ in range(2):
+            ctl.clear_data()
+            window.open_path(path)
+            qtbot.waitUntil(lambda: doc.dataset.n == data.n, timeout=30_000)
+        qtbot.wait(50)
+        assert alive(ReadTableTask) == 0 and not window.file_loader.handles()
 
 
+# -- views behind another dock tab ----------------------------------------------------------------------------
 def test_the_report_of_big_data_waits_for_its_tab(make_main_window, qtbot):
     window = make_main_window(dataset=points(MAX_EAGER_POINTS + 1))
     panel = window.report_panel
@@ -89,19 +205,6 @@ def test_the_report_of_big_data_waits_for_its_tab(make_main_window, qtbot):
     window.docks["report"].raise_()
     qtbot.waitUntil(lambda: panel.report is not None, timeout=20_000)
     assert panel.report.n_points == MAX_EAGER_POINTS + 1
-
-
-def test_a_closed_surface_computes_no_grid_and_catches_up_when_shown(make_main_window, qtbot):
-    window = make_main_window()
-    surface, dock = window.surface_plot, window.docks["surface"]
-    count = surface.recompute_count
-    dock.hide()
-    window.controller.set_knob(2, 1.5)  # the other knobs moved: the grid is out of date
-    qtbot.wait(200)
-    assert surface.recompute_count == count
-    dock.show()
-    dock.raise_()  # (shown again, it may come back behind another tab of its group)
-    qtbot.waitUntil(lambda: surface.recompute_count > count, timeout=5000)
 
 
 # -- the fit plot at large N -----------------------------------------------------------------------------------
@@ -130,104 +233,7 @@ def test_per_point_shapes_stop_at_a_point_count_and_the_legend_says_so(make_main
         assert f"{PER_POINT_MAX:,}" in note[0]
 
 
-def test_panning_redraws_the_curve_not_the_points(make_main_window, qtbot, monkeypatch):
-    window = make_main_window()
-    plot = window.fit_plot
-    calls = []
-    real = plot._draw_per_point
-    monkeypatch.setattr(plot, "_draw_per_point", lambda: calls.append(1) or real())
-    view = plot.getPlotItem().getViewBox()
-    (x0, x1), _ = view.viewRange()
-    before = plot.curve.getData()[0].copy()
-    view.setXRange(x0 + 0.3, x1 + 0.3, padding=0)
-    qtbot.waitUntil(lambda: not np.array_equal(plot.curve.getData()[0], before))  # the curve follows …
-    assert calls == []  # … the points do not
-    window.forces_action.setChecked(True)
-    calls.clear()
-    view.setXRange(x0, x1, padding=0)
-    assert calls  # the pulls' length is a share of the view: they follow it
-
-
-def test_the_residual_plot_keeps_its_range_for_small_moves(make_main_window):
-    window = make_main_window()
-    window.residuals_action.setChecked(True)  # (the Lesson leaves it out)
-    view = window.residual_plot.getPlotItem().getViewBox()
-    theta = window.document.theta
-    residuals = window.residual_plot
-    window.controller.set_knob(0, float(theta[0]) + 0.01)
-    residuals.flush()  # (drawn on the next turn of the event loop)
-    before = view.viewRange()[1]
-    window.controller.set_knob(0, float(theta[0]) + 0.02)  # a small move: the axis stays put
-    residuals.flush()
-    assert view.viewRange()[1] == before
-    window.controller.set_knob(0, float(theta[0]) + 50.0)  # the residuals leave it: the range follows
-    residuals.flush()
-    lo, hi = view.viewRange()[1]
-    _, r = window.residual_plot.residuals()
-    assert lo <= r.min() and r.max() <= hi
-
-
-def test_a_knob_turn_leaves_the_loss_histories_alone(make_main_window, qtbot):
-    window = make_main_window()
-    run_to_end(qtbot, window)
-    curve = window.loss_plot.curves[0]
-    data = curve.xData
-    window.controller.set_knob(1, 0.25)
-    assert curve.xData is data
-
-
-# -- a run's payloads ------------------------------------------------------------------------------------------
-def test_live_payloads_bring_the_engines_loss_and_gradient(make_main_window, qtbot):
-    window = make_main_window()
-    doc, ctl = window.document, window.controller
-    checked = []
-
-    def check():
-        if doc.live:
-            loss, grad = doc.evaluation()
-            fresh_loss, fresh_grad = doc.problem.value_and_grad(doc.theta)
-            checked.append(
-                np.isclose(loss, fresh_loss, rtol=1e-12) and np.allclose(grad, fresh_grad, rtol=1e-9, atol=1e-15)
-            )
-
-    doc.knobsChanged.connect(check)
-    ctl.set_speed(0.002)  # a few dozen payloads
-    run_to_end(qtbot, window, steps=400)
-    doc.knobsChanged.disconnect(check)
-    assert len(checked) >= 3 and all(checked)
-    trail = np.array(doc.gd_trajectory)
-    np.testing.assert_array_equal(trail[-1], doc.last_run.result.params)  # the trail ends where the run did
-
-
 # -- memory ----------------------------------------------------------------------------------------------------
 def alive(kind) -> int:
     gc.collect()
     return sum(isinstance(o, kind) for o in gc.get_objects())
-
-
-def test_finished_runs_let_their_tasks_go(make_main_window, qtbot):
-    window = make_main_window()
-    tasks = []
-    window.runner.started_task = lambda handle: tasks.append(weakref.ref(handle.task))
-    run_to_end(qtbot, window)
-    window.controller.start_run()
-    window.controller.stop_run()  # stopped by the user, finalised at once
-    qtbot.waitUntil(lambda: not window.runner.live, timeout=5000)
-    qtbot.wait(50)
-    assert len(tasks) == 2
-    assert alive(TaskHandle) == 0
-    assert all(ref() is None for ref in tasks)  # nothing keeps a finished run's task (and its problem copy)
-
-
-def test_a_file_read_in_the_background_lets_its_worker_go(make_main_window, qtbot, tmp_path):
-    data = points(60_000, seed=4)
-    path = tmp_path / "big.csv"
-    save_dataset(data, path)
-    assert path.stat().st_size >= BACKGROUND_LOAD_BYTES
-    window = make_main_window()
-    for _ in range(2):
-        window.controller.clear_data()
-        window.open_path(path)
-        qtbot.waitUntil(lambda: window.document.dataset.n == data.n, timeout=30_000)
-    qtbot.wait(50)
-    assert alive(ReadTableTask) == 0 and not window.file_loader.handles()

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from case_notes import case
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
@@ -165,68 +166,6 @@ def test_a_corrupt_default_degree_still_gives_a_working_window(make_main_window)
     assert window.document.settings.optimizer == "gd"
 
 
-# -- the dialog --------------------------------------------------------------------------------------------
-def open_dialog(qtbot, window) -> PreferencesDialog:
-    """Edit › Preferences… by its keyboard shortcut (Ctrl+,), as a user opens it."""
-    QTest.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
-    dialog = window.findChild(PreferencesDialog, "preferencesDialog")
-    assert dialog is not None
-    qtbot.waitUntil(dialog.isVisible)
-    return dialog
-
-
-def dialog_button(dialog, which) -> QPushButton:
-    return dialog.findChild(QDialogButtonBox, "preferencesButtons").button(which)
-
-
-def test_ok_saves_the_dialogs_choices_and_applies_the_theme(qtbot, make_main_window):
-    window = make_main_window()
-    dialog = open_dialog(qtbot, window)
-    assert not dialog.isModal()  # the window stays usable beside it
-    dialog.findChild(QComboBox, "themeCombo").setCurrentIndex(2)
-    dialog.findChild(QSpinBox, "defaultDegreeSpin").setValue(2)
-    combo = dialog.findChild(QComboBox, "defaultOptimizerCombo")
-    combo.setCurrentIndex(combo.findData("nesterov"))
-    qtbot.mouseClick(dialog_button(dialog, QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
-    assert not dialog.isVisible()
-    prefs = Preferences()
-    assert (prefs.theme, prefs.default_degree, prefs.default_optimizer) == ("dark", 2, "nesterov")
-    assert window.palette().color(QPalette.ColorRole.Window).lightness() < 80
-    assert window.document.state.degree == 5  # the open fit keeps its own degree
-
-
-def test_cancel_changes_nothing(qtbot, make_main_window):
-    window = make_main_window()
-    dialog = open_dialog(qtbot, window)
-    dialog.findChild(QComboBox, "themeCombo").setCurrentIndex(2)
-    dialog.findChild(QSpinBox, "defaultDegreeSpin").setValue(1)
-    qtbot.mouseClick(dialog_button(dialog, QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
-    assert raw_settings().value("theme") is None and raw_settings().value("defaultDegree") is None
-    assert window.palette().color(QPalette.ColorRole.Window).lightness() > 180
-
-
-def test_restore_defaults_fills_in_the_originals_and_ok_saves_them(qtbot, make_main_window):
-    Preferences().set("defaultDegree", 1)
-    Preferences().set("theme", "light")
-    window = make_main_window()
-    dialog = open_dialog(qtbot, window)
-    assert dialog.findChild(QSpinBox, "defaultDegreeSpin").value() == 1
-    qtbot.mouseClick(dialog_button(dialog, QDialogButtonBox.StandardButton.RestoreDefaults), Qt.MouseButton.LeftButton)
-    assert dialog.findChild(QSpinBox, "defaultDegreeSpin").value() == 5
-    assert dialog.findChild(QComboBox, "themeCombo").currentData() == "system"
-    assert Preferences().default_degree == 1  # not saved yet
-    dialog.accept()
-    assert (Preferences().default_degree, Preferences().theme) == (5, "system")
-
-
-def test_the_degree_spin_offers_every_degree_the_model_accepts(qtbot, make_main_window):
-    dialog = open_dialog(qtbot, make_main_window())
-    spin = dialog.findChild(QSpinBox, "defaultDegreeSpin")
-    assert (spin.minimum(), spin.maximum()) == (0, MAX_DEGREE)
-    combo = dialog.findChild(QComboBox, "defaultOptimizerCombo")
-    assert [combo.itemData(i) for i in range(combo.count())] == list(OPTIMIZER_KINDS)
-
-
 # -- window layout -----------------------------------------------------------------------------------------
 def rearrange(window) -> None:
     """Close the loss dock, move the knobs to the left, and make a second tab group."""
@@ -255,75 +194,139 @@ def store_layout(sealed) -> None:
     raw_settings().sync()
 
 
-def test_the_dock_layout_survives_a_new_launch(qtbot, make_main_window):
+# -- the dialog --------------------------------------------------------------------------------------------
+def open_dialog(qtbot, window) -> PreferencesDialog:
+    """Edit › Preferences… by its keyboard shortcut (Ctrl+,), as a user opens it."""
+    QTest.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.findChild(PreferencesDialog, "preferencesDialog")
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible)
+    return dialog
+
+
+def dialog_button(dialog, which) -> QPushButton:
+    return dialog.findChild(QDialogButtonBox, "preferencesButtons").button(which)
+
+
+# A floating dock is a window of its own, and the offscreen platform says it cannot raise windows.
+@pytest.mark.qt_log_ignore(*OFFSCREEN_NOISE)
+def test_the_dialog_cancels_saves_restores_defaults_and_resets_the_window_layout(qtbot, make_main_window):
+    """Edit › Preferences…, opened again and again in one window as a user does: it offers every degree and
+    optimiser the model accepts; Cancel changes nothing; OK saves its choices and applies the theme (the open
+    fit keeps its degree); Restore defaults fills in the originals, saved only by OK; Reset window layout
+    puts every dock back and leaves no stale tab bar."""
+    window = make_main_window()
+    tabs_as_built = tab_bars_on_screen(window)
+    with case("the choices offered"):
+        dialog = open_dialog(qtbot, window)
+        spin = dialog.findChild(QSpinBox, "defaultDegreeSpin")
+        assert (spin.minimum(), spin.maximum()) == (0, MAX_DEGREE)
+        combo = dialog.findChild(QComboBox, "defaultOptimizerCombo")
+        assert [combo.itemData(i) for i in range(combo.count())] == list(OPTIMIZER_KINDS)
+    with case("cancel"):
+        dialog.findChild(QComboBox, "themeCombo").setCurrentIndex(2)
+        dialog.findChild(QSpinBox, "defaultDegreeSpin").setValue(1)
+        qtbot.mouseClick(dialog_button(dialog, QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+        assert raw_settings().value("theme") is None and raw_settings().value("defaultDegree") is None
+        assert window.palette().color(QPalette.ColorRole.Window).lightness() > 180
+    with case("ok"):
+        dialog = open_dialog(qtbot, window)
+        assert not dialog.isModal()  # the window stays usable beside it
+        dialog.findChild(QComboBox, "themeCombo").setCurrentIndex(2)
+        dialog.findChild(QSpinBox, "defaultDegreeSpin").setValue(2)
+        combo = dialog.findChild(QComboBox, "defaultOptimizerCombo")
+        combo.setCurrentIndex(combo.findData("nesterov"))
+        qtbot.mouseClick(dialog_button(dialog, QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+        assert not dialog.isVisible()
+        prefs = Preferences()
+        assert (prefs.theme, prefs.default_degree, prefs.default_optimizer) == ("dark", 2, "nesterov")
+        assert window.palette().color(QPalette.ColorRole.Window).lightness() < 80
+        assert window.document.state.degree == 5  # the open fit keeps its own degree
+    with case("restore defaults"):
+        dialog = open_dialog(qtbot, window)
+        assert dialog.findChild(QSpinBox, "defaultDegreeSpin").value() == 2  # the saved choice
+        qtbot.mouseClick(
+            dialog_button(dialog, QDialogButtonBox.StandardButton.RestoreDefaults), Qt.MouseButton.LeftButton
+        )
+        assert dialog.findChild(QSpinBox, "defaultDegreeSpin").value() == 5
+        assert dialog.findChild(QComboBox, "themeCombo").currentData() == "system"
+        assert Preferences().default_degree == 2  # not saved yet
+        dialog.accept()
+        assert (Preferences().default_degree, Preferences().theme) == (5, "system")
+    with case("reset window layout"):
+        rearrange(window)
+        window.docks["gradcheck"].setFloating(True)
+        dialog = open_dialog(qtbot, window)
+        qtbot.mouseClick(dialog.findChild(QPushButton, "resetLayoutButton"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.docks["loss"].isVisible())
+        assert window.dockWidgetArea(window.docks["knobs"]) == Qt.DockWidgetArea.RightDockWidgetArea
+        assert not window.docks["gradcheck"].isFloating()
+        assert window.docks["report"] in window.tabifiedDockWidgets(window.docks["compare"])
+        qtbot.waitUntil(lambda: tab_bars_on_screen(window) == tabs_as_built)  # no stale tab bar left behind
+        assert Preferences().get(PREFERENCE) == ""
+
+
+def all_settings() -> dict:
+    """Every stored setting, to be written again as it was (``restore_settings``)."""
+    settings = raw_settings()
+    return {key: settings.value(key) for key in settings.allKeys()}
+
+
+def restore_settings(stored: dict) -> None:
+    """The settings file back to exactly ``stored``: nothing a later window wrote is left."""
+    settings = raw_settings()
+    settings.clear()
+    for key, value in stored.items():
+        settings.setValue(key, value)
+    settings.sync()
+
+
+def test_the_dock_layout_survives_a_new_launch_unless_it_is_old_or_broken(qtbot, make_main_window):
+    """A layout rearranged and saved at close is sealed; the next launch restores it and keeps the sealing key.
+    Spoiled in any way (every damage we know, another user's key, the unsealed layout of an earlier version),
+    it is ignored: the window opens as built, every dock with its widget.  Each launch starts from the
+    settings the first window left, restored exactly."""
     first = make_main_window()
     rearrange(first)
     first.close()
     sealed = stored_layout()
     assert sealed["layout_version"] == LAYOUT_VERSION and sealed["docks"] == dock_names(first)
     assert set(sealed) == {"state", "geometry", "hmac_sha256", "qt", "layout_version", "docks"}
-    second = make_main_window()
-    assert not second.docks["loss"].isVisible()
-    assert second.dockWidgetArea(second.docks["knobs"]) == Qt.DockWidgetArea.LeftDockWidgetArea
-    assert second.docks["report"] in second.tabifiedDockWidgets(second.docks["surface"])
-
-
-# A floating dock is a window of its own, and the offscreen platform says it cannot raise windows.
-@pytest.mark.qt_log_ignore(*OFFSCREEN_NOISE)
-def test_reset_window_layout_puts_every_dock_back(qtbot, make_main_window):
-    window = make_main_window()
-    tabs_as_built = tab_bars_on_screen(window)
-    rearrange(window)
-    window.docks["gradcheck"].setFloating(True)
-    dialog = open_dialog(qtbot, window)
-    qtbot.mouseClick(dialog.findChild(QPushButton, "resetLayoutButton"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.docks["loss"].isVisible())
-    assert window.dockWidgetArea(window.docks["knobs"]) == Qt.DockWidgetArea.RightDockWidgetArea
-    assert not window.docks["gradcheck"].isFloating()
-    assert window.docks["report"] in window.tabifiedDockWidgets(window.docks["compare"])
-    qtbot.waitUntil(lambda: tab_bars_on_screen(window) == tabs_as_built)  # no stale tab bar left behind
-    assert Preferences().get(PREFERENCE) == ""
-
-
-@pytest.mark.parametrize("spoil", [*LAYOUT_SPOILS, "another-users-key", "unsealed-from-an-earlier-version"])
-def test_an_old_or_broken_layout_is_ignored(qtbot, make_main_window, spoil):
-    first = make_main_window()
-    rearrange(first)
-    first.close()
-    sealed = stored_layout()
-    if spoil == "another-users-key":  # the same file read by another user (or on another computer)
-        raw_settings().setValue(KEY_SETTING, "0" * 64)
-    elif spoil == "unsealed-from-an-earlier-version":
-        raw_settings().remove(PREFERENCE)
-        state = base64.b64decode(sealed["state"])
-        for key, value in [("window/state", QByteArray(state)), ("window/layoutVersion", 1)]:
-            raw_settings().setValue(key, value)
-    else:
-        store_layout(spoiled_layout(sealed, spoil))
-    window = make_main_window()
-    assert window.docks["loss"].isVisible()  # the layout as built
-    assert window.dockWidgetArea(window.docks["knobs"]) == Qt.DockWidgetArea.RightDockWidgetArea
-    assert all(dock.widget() is not None for dock in window.findChildren(QDockWidget))
-
-
-def test_a_window_never_shown_saves_no_layout(make_main_window):
-    window = make_main_window(show=False)
-    window.close()
-    assert Preferences().get(PREFERENCE) == ""
-
-
-def test_the_sealing_key_is_made_once_and_kept(make_main_window):
-    first = make_main_window()
-    first.close()
     key = raw_settings().value(KEY_SETTING)
     assert isinstance(key, str) and len(key) == 64 and int(key, 16) >= 0
-    second = make_main_window()
-    second.close()
-    assert raw_settings().value(KEY_SETTING) == key
+    as_left = all_settings()
+
+    with case("the layout intact"):
+        second = make_main_window()
+        assert not second.docks["loss"].isVisible()
+        assert second.dockWidgetArea(second.docks["knobs"]) == Qt.DockWidgetArea.LeftDockWidgetArea
+        assert second.docks["report"] in second.tabifiedDockWidgets(second.docks["surface"])
+        second.close()
+        assert raw_settings().value(KEY_SETTING) == key  # the sealing key is made once and kept
+
+    for spoil in [*LAYOUT_SPOILS, "another-users-key", "unsealed-from-an-earlier-version"]:
+        with case(f"the layout spoiled: {spoil}"):
+            restore_settings(as_left)
+            if spoil == "another-users-key":  # the same file read by another user (or on another computer)
+                raw_settings().setValue(KEY_SETTING, "0" * 64)
+            elif spoil == "unsealed-from-an-earlier-version":
+                raw_settings().remove(PREFERENCE)
+                state = base64.b64decode(sealed["state"])
+                for setting, value in [("window/state", QByteArray(state)), ("window/layoutVersion", 1)]:
+                    raw_settings().setValue(setting, value)
+            else:
+                store_layout(spoiled_layout(sealed, spoil))
+            window = make_main_window()
+            assert window.docks["loss"].isVisible()  # the layout as built
+            assert window.dockWidgetArea(window.docks["knobs"]) == Qt.DockWidgetArea.RightDockWidgetArea
+            assert all(dock.widget() is not None for dock in window.findChildren(QDockWidget))
+            window.close()
 
 
-def test_dock_names_lists_every_dock(make_main_window):
+def test_a_window_never_shown_names_every_dock_and_saves_no_layout(make_main_window):
     window = make_main_window(show=False)
     names = dock_names(window).split(",")
     assert {"dataDock", "knobDock", "modelDock", "compareDock"} <= set(names)
     assert names == sorted(names)
+    window.close()
+    assert Preferences().get(PREFERENCE) == ""

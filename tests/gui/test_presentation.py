@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 import pytest
+from case_notes import case
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QDockWidget, QSpinBox, QTabBar
@@ -50,51 +51,71 @@ def data_lines(window) -> dict[str, float]:
     return widths
 
 
-def test_presentation_mode_makes_text_lines_and_markers_bigger(make_main_window, qtbot):
+def test_presentation_mode_is_big_colour_blind_safe_and_undone_and_multiplies_the_text_size(make_main_window, qtbot):
+    """In one window: presentation mode, switched on, makes text 1.6× bigger, lines thick, markers and the
+    graph's boxes big, and the lesson layout; it uses a colour-blind-safe palette with the ghost curves apart
+    by line style; switched off, nothing stays big.  Left, it puts back the preset chosen before it.  And it
+    multiplies the text size rather than replacing it."""
     window = make_main_window()
-    window.controller.set_run_settings(max_steps=5)
-    with qtbot.waitSignal(window.controller.runFinished, timeout=10_000):
-        window.controller.start_run()  # a run's curve in the loss history
-    before_text, before_points = text_sizes(window), window.fit_plot.points.opts["size"]
-    action = window.findChild(type(window.presentation.action), "presentationAction")
-    assert action is window.presentation.action and action.isCheckable() and not action.isChecked()
+    with case("bigger"):
+        window.controller.set_run_settings(max_steps=5)
+        with qtbot.waitSignal(window.controller.runFinished, timeout=10_000):
+            window.controller.start_run()  # a run's curve in the loss history
+        before_text, before_points = text_sizes(window), window.fit_plot.points.opts["size"]
+        action = window.findChild(type(window.presentation.action), "presentationAction")
+        assert action is window.presentation.action and action.isCheckable() and not action.isChecked()
 
-    action.trigger()
-    qtbot.wait(10)
+        action.trigger()
+        qtbot.wait(10)
 
-    after = text_sizes(window)
-    for what, size in after.items():
-        assert size >= TEXT * before_text[what] - 0.01, (what, before_text[what], size)
-    for what, width in data_lines(window).items():
-        assert width >= PRESENTATION_MIN_LINE, (what, width)
-    assert window.fit_plot.points.opts["size"] >= 1.5 * before_points
-    # The graph's boxes: zoomed 1.6× beyond what the usual look shows in a view of this size.
-    canvas = window.graph_view.canvas
-    usual = min(MAX_AUTO_ZOOM, max(MIN_AUTO_ZOOM, canvas.fit_scale()))
-    assert canvas.transform().m11() >= TEXT * usual - 1e-9
-    # Qt draws a dock's title in the dock's own font only when it differs from its class's default.
-    assert window.docks["knobs"].font() != QApplication.font("QDockWidget")
-    assert window.layout_presets.current == "lesson"
-    assert Preferences().presentation
+        after = text_sizes(window)
+        for what, size in after.items():
+            assert size >= TEXT * before_text[what] - 0.01, (what, before_text[what], size)
+        for what, width in data_lines(window).items():
+            assert width >= PRESENTATION_MIN_LINE, (what, width)
+        assert window.fit_plot.points.opts["size"] >= 1.5 * before_points
+        # The graph's boxes: zoomed 1.6× beyond what the usual look shows in a view of this size.
+        canvas = window.graph_view.canvas
+        usual = min(MAX_AUTO_ZOOM, max(MIN_AUTO_ZOOM, canvas.fit_scale()))
+        assert canvas.transform().m11() >= TEXT * usual - 1e-9
+        # Qt draws a dock's title in the dock's own font only when it differs from its class's default.
+        assert window.docks["knobs"].font() != QApplication.font("QDockWidget")
+        assert window.layout_presets.current == "lesson"
+        assert Preferences().presentation
 
-    action.trigger()  # and back: nothing stays big
-    qtbot.wait(10)
-    assert text_sizes(window) == pytest.approx(before_text, rel=0.01)
-    assert window.fit_plot.points.opts["size"] == before_points
-    assert not Preferences().presentation
+    with case("a colour-blind-safe palette"):
+        pen = pg.mkPen(window.fit_plot.curve.opts["pen"])
+        assert pen.color().getRgb()[:3] == COLOUR_BLIND_SAFE.curve
+        assert pg.mkPen(window.fit_plot.exact_curve.opts["pen"]).color().getRgb()[:3] == COLOUR_BLIND_SAFE.exact
+        # The ghost curves differ in line style too, not by colour alone.
+        styles = {
+            pg.mkPen(getattr(window.fit_plot, n).opts["pen"]).style()
+            for n in ("exact_curve", "manual_curve", "gd_curve")
+        }
+        assert len(styles) == 3
 
+    with case("switched off"):
+        action.trigger()  # and back: nothing stays big
+        qtbot.wait(10)
+        assert text_sizes(window) == pytest.approx(before_text, rel=0.01)
+        assert window.fit_plot.points.opts["size"] == before_points
+        assert not Preferences().presentation
 
-def test_presentation_mode_uses_a_colour_blind_safe_palette(make_main_window):
-    window = make_main_window()
-    window.presentation.set_on(True)
-    pen = pg.mkPen(window.fit_plot.curve.opts["pen"])
-    assert pen.color().getRgb()[:3] == COLOUR_BLIND_SAFE.curve
-    assert pg.mkPen(window.fit_plot.exact_curve.opts["pen"]).color().getRgb()[:3] == COLOUR_BLIND_SAFE.exact
-    # The ghost curves differ in line style too, not by colour alone.
-    styles = {
-        pg.mkPen(getattr(window.fit_plot, n).opts["pen"]).style() for n in ("exact_curve", "manual_curve", "gd_curve")
-    }
-    assert len(styles) == 3
+    with case("the preset before"):
+        window.layout_presets.apply("mydata")
+        window.presentation.set_on(True)
+        assert window.layout_presets.current == "lesson"
+        window.presentation.set_on(False)
+        assert window.layout_presets.current == "mydata"
+        assert window.residual_plot.isVisible()
+
+    with case("times the text size"):
+        base = points(look_manager().base_font)
+        look_manager().set_text_size(125)
+        window.presentation.set_on(True)
+        assert points(QApplication.font()) == pytest.approx(base * 1.25 * TEXT)
+        for dock in window.findChildren(QDockWidget):
+            assert points(dock.font()) == pytest.approx(base * 1.25 * TEXT), dock.objectName()
 
 
 def render(bar: GradientBar, share: float) -> QImage:
@@ -142,63 +163,46 @@ def test_the_presentation_preference_is_remembered(make_main_window, qtbot):
     assert second.layout_presets.current == "lesson"
 
 
-def test_leaving_presentation_mode_puts_back_the_preset_before(make_main_window, qtbot):
-    window = make_main_window()
-    window.layout_presets.apply("mydata")
-    window.presentation.set_on(True)
-    assert window.layout_presets.current == "lesson"
-    window.presentation.set_on(False)
-    assert window.layout_presets.current == "mydata"
-    assert window.residual_plot.isVisible()
-
-
 def open_preferences(qtbot, window):
     dialog = window.show_preferences()
     qtbot.waitExposed(dialog)
     return dialog, dialog.findChild(QSpinBox, "textSizeSpin")
 
 
-def test_the_text_size_applies_live_and_persists(make_main_window, qtbot):
+def test_the_text_size_applies_live_cancel_puts_it_back_and_ok_keeps_it(make_main_window, qtbot):
+    """The text size in the Preferences dialog applies at once, while the dialog is open; Cancel puts it back
+    and saves nothing; OK saves it, and the next launch opens with it."""
     window = make_main_window()
-    base = points(look_manager().base_font)
-    dialog, spin = open_preferences(qtbot, window)
-    assert spin.value() == 100
+    with case("cancel"):
+        base = points(QApplication.font())
+        dialog, spin = open_preferences(qtbot, window)
+        spin.setValue(200)
+        assert points(QApplication.font()) == pytest.approx(2 * base)
+        qtbot.mouseClick(
+            dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton
+        )
+        assert points(QApplication.font()) == pytest.approx(base)
+        assert Preferences().text_size == 100
 
-    spin.setValue(150)  # applies while the dialog is open, before OK
+    with case("ok"):
+        base = points(look_manager().base_font)
+        dialog, spin = open_preferences(qtbot, window)
+        assert spin.value() == 100
 
-    assert points(QApplication.font()) == pytest.approx(1.5 * base)
-    assert points(window.knob_panel.rows[0].spin.font()) == pytest.approx(1.5 * base)
-    assert points(window.knob_panel.loss_label.font()) == pytest.approx(1.5 * 22)
-    assert points(window.fit_plot.getPlotItem().getAxis("left").style["tickFont"]) == pytest.approx(1.5 * base)
-    qtbot.mouseClick(
-        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
-    )
-    assert Preferences().text_size == 150
-    window.close()
-    look_manager().set_text_size(100)  # as a fresh start would be, before the preference is read
+        spin.setValue(150)  # applies while the dialog is open, before OK
 
-    again = make_main_window()
-    assert points(QApplication.font()) == pytest.approx(1.5 * base)
-    assert points(again.knob_panel.loss_label.font()) == pytest.approx(1.5 * 22)
+        assert points(QApplication.font()) == pytest.approx(1.5 * base)
+        assert points(window.knob_panel.rows[0].spin.font()) == pytest.approx(1.5 * base)
+        assert points(window.knob_panel.loss_label.font()) == pytest.approx(1.5 * 22)
+        assert points(window.fit_plot.getPlotItem().getAxis("left").style["tickFont"]) == pytest.approx(1.5 * base)
+        qtbot.mouseClick(
+            dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
+        )
+        assert Preferences().text_size == 150
+        window.close()
+        look_manager().set_text_size(100)  # as a fresh start would be, before the preference is read
 
-
-def test_cancel_puts_the_text_size_back(make_main_window, qtbot):
-    window = make_main_window()
-    base = points(QApplication.font())
-    dialog, spin = open_preferences(qtbot, window)
-    spin.setValue(200)
-    assert points(QApplication.font()) == pytest.approx(2 * base)
-    qtbot.mouseClick(
-        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton
-    )
-    assert points(QApplication.font()) == pytest.approx(base)
-    assert Preferences().text_size == 100
-
-
-def test_text_size_and_presentation_multiply(make_main_window):
-    window = make_main_window()
-    base = points(look_manager().base_font)
-    look_manager().set_text_size(125)
-    window.presentation.set_on(True)
-    assert points(QApplication.font()) == pytest.approx(base * 1.25 * TEXT)
-    assert all(points(dock.font()) == pytest.approx(base * 1.25 * TEXT) for dock in window.findChildren(QDockWidget))
+    with case("the next launch"):
+        again = make_main_window()
+        assert points(QApplication.font()) == pytest.approx(1.5 * base)
+        assert points(again.knob_panel.loss_label.font()) == pytest.approx(1.5 * 22)

@@ -10,10 +10,12 @@ import os
 import time
 
 import pytest
+from case_notes import case
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 from session_helpers import LAYOUT_SPOILS, session_from_window, spoiled_layout
 from session_strategies import assert_same
+from window_parts import record_notices
 
 from workbench.fitting.basis import Basis
 from workbench.qt.window.layout import KEY_SETTING
@@ -26,12 +28,6 @@ LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 def as_built(window) -> tuple:
     """Where the loss dock is and whether the surface dock shows: what the test sessions change."""
     return window.dockWidgetArea(window.docks["loss"]), window.docks["surface"].isVisible()
-
-
-def record_notices(window) -> list[tuple[str, str]]:
-    seen: list[tuple[str, str]] = []
-    window.controller.notice.connect(lambda level, text: seen.append((level, text)))
-    return seen
 
 
 def rearranged_session(make_main_window, tmp_path):
@@ -58,48 +54,59 @@ def aged(path, seconds: float):
 
 
 # -- layouts ---------------------------------------------------------------------------------------------------
-def test_an_intact_layout_is_restored(make_main_window, tmp_path, qtbot):
+def test_a_session_opens_with_its_layout_only_when_the_layout_is_intact(make_main_window, tmp_path, qtbot):
+    """One window saves a session with its docks moved; a second, as built, opens copies of it in turn (as a
+    user opens one file after another).  A damaged or foreign layout is ignored with one warning and the
+    session opens exactly; a session without a layout opens without a warning; an intact layout is restored
+    (last: it moves the docks)."""
     path = rearranged_session(make_main_window, tmp_path)
-    fresh = make_main_window()
-    seen = record_notices(fresh)
-    assert fresh.session_manager.open_path(path)
-    qtbot.waitUntil(lambda: fresh.docks["surface"].isHidden())
-    assert fresh.dockWidgetArea(fresh.docks["loss"]) == LEFT
-    assert [level for level, _ in seen] == ["info"]
-
-
-@pytest.mark.parametrize("spoil", [*LAYOUT_SPOILS, "another-users-key"])
-def test_a_damaged_or_foreign_layout_is_ignored_and_the_session_opens(make_main_window, tmp_path, qtbot, spoil):
-    path = rearranged_session(make_main_window, tmp_path)
-    if spoil == "another-users-key":  # the file opened by another user, or on another computer
-        QSettings().setValue(KEY_SETTING, "f" * 64)
-    else:
-        rewrite(path, lambda d: d["view"].update(layout=spoiled_layout(d["view"]["layout"], spoil)))
     fresh = make_main_window()
     built = as_built(fresh)
     assert built[0] != LEFT and built[1]
     seen = record_notices(fresh)
 
-    assert fresh.session_manager.open_path(path)
+    for spoil in [*LAYOUT_SPOILS, "another-users-key"]:
+        with case(f"the layout spoiled: {spoil}"):
+            spoiled = tmp_path / f"{spoil}.json"
+            spoiled.write_bytes(path.read_bytes())
+            key = QSettings().value(KEY_SETTING)
+            if spoil == "another-users-key":  # the file opened by another user, or on another computer
+                QSettings().setValue(KEY_SETTING, "f" * 64)
+            else:
+                rewrite(
+                    spoiled, lambda d, spoil=spoil: d["view"].update(layout=spoiled_layout(d["view"]["layout"], spoil))
+                )
+            seen.clear()
 
-    assert_same(load_session(path), session_from_window(fresh), ignore=("layout",))  # the document: exactly
-    warnings = [text for level, text in seen if level == "warning"]
-    assert len(warnings) == 1, seen
-    assert warnings[0].startswith(f"{path}: the saved window layout") and "so it was not restored" in warnings[0]
-    qtbot.wait(20)
-    assert as_built(fresh) == built
-    assert not fresh.session_manager.modified and fresh.session_manager.path == path
+            assert fresh.session_manager.open_path(spoiled)
 
+            QSettings().setValue(KEY_SETTING, key)  # (the next cases are this user's again)
+            assert_same(load_session(spoiled), session_from_window(fresh), ignore=("layout",))  # the document
+            warnings = [text for level, text in seen if level == "warning"]
+            assert len(warnings) == 1, seen
+            assert (
+                warnings[0].startswith(f"{spoiled}: the saved window layout")
+                and "so it was not restored" in warnings[0]
+            )
+            qtbot.wait(20)
+            assert as_built(fresh) == built
+            assert not fresh.session_manager.modified and fresh.session_manager.path == spoiled
 
-def test_a_session_without_a_layout_opens_without_a_warning(make_main_window, tmp_path):
-    path = rearranged_session(make_main_window, tmp_path)
-    rewrite(path, lambda d: d["view"].pop("layout"))
-    fresh = make_main_window()
-    built = as_built(fresh)
-    seen = record_notices(fresh)
-    assert fresh.session_manager.open_path(path)
-    assert [level for level, _ in seen] == ["info"]
-    assert as_built(fresh) == built
+    with case("no layout"):
+        bare = tmp_path / "no-layout.json"
+        bare.write_bytes(path.read_bytes())
+        rewrite(bare, lambda d: d["view"].pop("layout"))
+        seen.clear()
+        assert fresh.session_manager.open_path(bare)
+        assert [level for level, _ in seen] == ["info"]
+        assert as_built(fresh) == built
+
+    with case("the layout intact"):
+        seen.clear()
+        assert fresh.session_manager.open_path(path)
+        qtbot.waitUntil(lambda: fresh.docks["surface"].isHidden())
+        assert fresh.dockWidgetArea(fresh.docks["loss"]) == LEFT
+        assert [level for level, _ in seen] == ["info"]
 
 
 # -- sessions written by earlier versions -----------------------------------------------------------------------
@@ -184,10 +191,10 @@ def test_ctrl_s_on_a_session_opened_through_a_symlink_writes_the_target_and_keep
     folder = tmp_path / "course"
     folder.mkdir()
     target = folder / "lesson.json"
-    assert make_main_window().session_manager.save_to(target)
+    window = make_main_window()
+    assert window.session_manager.save_to(target)
     link = tmp_path / "today.json"
     link.symlink_to(target)
-    window = make_main_window()
     assert window.session_manager.open_path(link)
     window.controller.set_knob(0, 0.625)
 
@@ -200,28 +207,26 @@ def test_ctrl_s_on_a_session_opened_through_a_symlink_writes_the_target_and_keep
     assert sorted(p.name for p in tmp_path.iterdir() if not p.is_dir()) == ["today.json"]
 
 
-def test_saving_removes_what_a_killed_save_left_and_leaves_a_save_in_progress(make_main_window, tmp_path):
+def test_saves_and_autosaves_remove_what_a_killed_one_left_and_leave_a_save_in_progress(make_main_window, tmp_path):
     window = make_main_window()
-    path = tmp_path / "work.json"
-    assert window.session_manager.save_to(path)
-    stale = tmp_path / ".work.json.0123456789ab.tmp"
-    stale.write_bytes(b'{"schema_version":2,' + b"A" * 1_000_000)  # the first MB of a killed save
-    aged(stale, 3600)
-    in_progress = tmp_path / ".work.json.fedcba987654.tmp"
-    in_progress.write_bytes(b'{"schema_version":2,')
-    window.controller.set_knob(0, 0.25)
-    assert window.session_manager.save()
-    assert not stale.exists() and in_progress.exists()
-    assert load_session(path).document.theta[0] == 0.25
-
-
-def test_autosave_removes_what_a_killed_autosave_left(make_main_window):
-    window = make_main_window()
-    recovery = window.session_manager.recovery_path
-    recovery.parent.mkdir(parents=True, exist_ok=True)
-    stale = recovery.parent / ".recovery.json.00aa00aa00aa.tmp"
-    stale.write_bytes(b"{" * 1000)
-    aged(stale, 3600)
-    window.controller.set_knob(0, 0.5)
-    assert window.session_manager.write_recovery()
-    assert recovery.is_file() and not stale.exists()
+    with case("a save"):
+        path = tmp_path / "work.json"
+        assert window.session_manager.save_to(path)
+        stale = tmp_path / ".work.json.0123456789ab.tmp"
+        stale.write_bytes(b'{"schema_version":2,' + b"A" * 1_000_000)  # the first MB of a killed save
+        aged(stale, 3600)
+        in_progress = tmp_path / ".work.json.fedcba987654.tmp"
+        in_progress.write_bytes(b'{"schema_version":2,')
+        window.controller.set_knob(0, 0.25)
+        assert window.session_manager.save()
+        assert not stale.exists() and in_progress.exists()
+        assert load_session(path).document.theta[0] == 0.25
+    with case("an autosave"):
+        recovery = window.session_manager.recovery_path
+        recovery.parent.mkdir(parents=True, exist_ok=True)
+        stale = recovery.parent / ".recovery.json.00aa00aa00aa.tmp"
+        stale.write_bytes(b"{" * 1000)
+        aged(stale, 3600)
+        window.controller.set_knob(0, 0.5)
+        assert window.session_manager.write_recovery()
+        assert recovery.is_file() and not stale.exists()

@@ -15,8 +15,10 @@ import time
 
 import numpy as np
 import pytest
+from case_notes import case
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 from stress_helpers import assert_finite_knobs, render_every_view
+from window_parts import record_notices
 
 from workbench.fitting.data import Dataset
 from workbench.fitting.losses import Loss
@@ -135,34 +137,32 @@ def document_view(window) -> tuple:
     return (doc.dataset, doc.state, doc.undo_stack.count(), doc.undo_stack.index(), window.windowTitle())
 
 
-# Cases much like another one run in the long version only (each case takes a second or two).
-LONG_ONLY = {"two points at one x", "x 1e300, y 1e-300", "x 1e-300, y 1e300"}
+# Cases much like another one run in the long version only (each case takes a second or two).  Refused data
+# all run by default: refusals change nothing, so they share one window and take a fraction of a second each.
+LONG_ONLY = {"two points at one x", "x 1e300, y 1e-300"}
 
 
 @pytest.mark.parametrize(
-    "case", [pytest.param(case, marks=pytest.mark.slow) if case in LONG_ONLY else case for case in CASES]
+    "case",
+    [
+        pytest.param(case, marks=pytest.mark.slow) if case in LONG_ONLY else case
+        for case in CASES
+        if case not in REFUSED
+    ],
 )
 def test_degenerate_data_gives_a_message_or_a_sane_result_in_every_view(qtbot, make_main_window, case):
+    """Data a fit can be computed with (rescaled where raw powers cannot hold it): every action, every view."""
     x, y = CASES[case]
     window = make_main_window()
-    notices: list[tuple[str, str]] = []
-    window.controller.notice.connect(lambda level, text: notices.append((level, text)))
-    before = document_view(window)
+    notices = record_notices(window)
 
     opened = window.controller.replace_data(Dataset(x, y, case), f"Open {case}")
 
-    if case in REFUSED:
-        assert not opened and document_view(window) == before
-        level, text = notices[-1]
-        assert level == "error" and "cannot be computed in double precision" in text and "rescale" in text, text
-        render_every_view(window, qtbot)  # the sample is still there, drawn as before
-        return
-    else:
-        assert opened and window.document.dataset.name == case
-        kind = window.document.state.basis.kind
-        assert kind == ("scaled" if case in RESCALED else "monomial"), kind
-        if case in RESCALED:
-            assert any("Scaled basis is used" in text for _, text in notices), notices
+    assert opened and window.document.dataset.name == case
+    kind = window.document.state.basis.kind
+    assert kind == ("scaled" if case in RESCALED else "monomial"), kind
+    if case in RESCALED:
+        assert any("Scaled basis is used" in text for _, text in notices), notices
     exercise_everything(qtbot, window)
     render_every_view(window, qtbot)
 
@@ -172,6 +172,38 @@ def test_degenerate_data_gives_a_message_or_a_sane_result_in_every_view(qtbot, m
     if not x:
         assert any("no data points" in text for _, text in notices), notices
     window.close()
+
+
+def test_data_beyond_double_precision_is_refused_whole_or_point_by_point_and_nothing_changes(qtbot, make_main_window):
+    """Data no fit can be computed with in double precision, opened whole (every such case, one after another
+    in one window: each refusal leaves the document as it was, which is checked) or added, moved, typed point
+    by point and knob by knob: refused with a message, nothing changed, every view still drawn."""
+    window = make_main_window()
+    notices = record_notices(window)
+    before = document_view(window)
+
+    for name in sorted(REFUSED):
+        with case(f"opening {name}"):
+            x, y = CASES[name]
+            notices.clear()
+            opened = window.controller.replace_data(Dataset(x, y, name), f"Open {name}")
+            assert not opened and document_view(window) == before
+            level, text = notices[-1]
+            assert level == "error" and "cannot be computed in double precision" in text and "rescale" in text, text
+            render_every_view(window, qtbot)  # the sample is still there, drawn as before
+
+    with case("point by point"):
+        notices.clear()
+        ctl = window.controller
+        ctl.add_point(1.0, 1e300)  # its square overflows the mean squared error
+        ctl.move_point(0, 1e300, 1.0)  # x^5 overflows in the monomial basis
+        assert not ctl.edit_cell(1, 1, "-1e300")
+        knob = window.findChild(QWidget, "knobValue5")
+        knob.setValue(1e300)  # typed: a knob that makes the loss overflow
+        assert document_view(window) == before
+        assert len(notices) == 4 and all("was not done" in text for _, text in notices), notices
+        assert knob.value() == window.document.theta[5] == 0.0  # the refused value is not left on show
+        render_every_view(window, qtbot)
 
 
 @pytest.mark.parametrize(
@@ -192,23 +224,6 @@ def test_extreme_data_at_launch_opens_rescaled_or_falls_back_to_the_sample(qtbot
     else:
         assert window.document.dataset.name == "extreme" and window.document.state.basis.kind == "scaled"
         assert "The Scaled basis is used for these data" in message, message
-    render_every_view(window, qtbot)
-
-
-def test_points_beyond_double_precision_are_refused_one_by_one(qtbot, make_main_window):
-    window = make_main_window()
-    notices: list[str] = []
-    window.controller.notice.connect(lambda level, text: notices.append(text))
-    before = document_view(window)
-    ctl = window.controller
-    ctl.add_point(1.0, 1e300)  # its square overflows the mean squared error
-    ctl.move_point(0, 1e300, 1.0)  # x^5 overflows in the monomial basis
-    assert not ctl.edit_cell(1, 1, "-1e300")
-    knob = window.findChild(QWidget, "knobValue5")
-    knob.setValue(1e300)  # typed: a knob that makes the loss overflow
-    assert document_view(window) == before
-    assert len(notices) == 4 and all("was not done" in text for text in notices), notices
-    assert knob.value() == window.document.theta[5] == 0.0  # the refused value is not left on show
     render_every_view(window, qtbot)
 
 
