@@ -162,8 +162,8 @@ def collect_qt_garbage(qapp, frozen_baseline):
 
     yield
     qapp.processEvents()
+    gc.collect()  # while the widgets live: a wrapper collected after its scene's items were freed segfaults
     # The windows pytest-qt closed are deleted now (deleteLater waits for an event loop, which the next
     # test would only run after building its own window): a process-wide change of palette or style sheet
     # made then reached every widget of the closed windows too, and once crashed a worker doing so.
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-    gc.collect()
