@@ -14,8 +14,9 @@ import sys
 
 import numpy as np
 import pytest
-from PySide6.QtGui import QAction, QImage
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QLabel
+from window_parts import action
 
 from workbench.fitting.data import Dataset
 
@@ -48,12 +49,6 @@ def window(make_main_window):
     w.controller.set_degree(7)
     w.controller.set_knobs(w.document.exact.coefficients, "exact knobs")
     return w
-
-
-def action(window, name: str) -> QAction:
-    found = window.findChild(QAction, name)
-    assert found is not None, f"no action named {name!r}"
-    return found
 
 
 def notice_text(window) -> str:

@@ -17,6 +17,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QPushButton, QWidget
+from window_parts import record_notices
 
 from workbench.qt.tasks.load_worker import BACKGROUND_LOAD_BYTES
 from workbench.qt.window.main_window import MainWindow
@@ -50,13 +51,6 @@ def choose(combo: QComboBox, column: int | None) -> None:
     index = combo.findData(column)
     assert index >= 0, f"{combo.objectName()} has no column {column}"
     combo.setCurrentIndex(index)
-
-
-def record_notices(window) -> list[tuple[str, str]]:
-    """Every (level, text) notice the window's controller gives from now on."""
-    seen: list[tuple[str, str]] = []
-    window.controller.notice.connect(lambda level, text: seen.append((level, text)))
-    return seen
 
 
 def unchanged(window, dataset, steps: int) -> bool:

@@ -18,6 +18,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QProgressDialog, QPushButton
 from session_helpers import session_from_window
 from session_strategies import assert_same
+from window_parts import record_notices
 
 from workbench.fitting.data import Dataset
 from workbench.qt.window import session_manager as manager_module
@@ -30,10 +31,6 @@ PACE_S = 0.03  # a slow disk: each piece of a read (or a whole write) waits this
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
-def record_notices(window) -> list[tuple[str, str]]:
-    seen: list[tuple[str, str]] = []
-    window.controller.notice.connect(lambda level, text: seen.append((level, text)))
-    return seen
 
 
 def fingerprint(window) -> tuple:

@@ -10,6 +10,7 @@ import json
 import numpy as np
 from session_helpers import session_from_window
 from session_strategies import assert_same
+from window_parts import record_notices
 
 from workbench.fitting.data import Dataset
 from workbench.state.session import load_session
@@ -21,12 +22,6 @@ def decay_data(n: int = 60) -> Dataset:
     x = np.linspace(0.0, 10.0, n)
     y = 3.0 * np.exp(-0.4 * x) + 0.5 + 0.02 * np.random.default_rng(1).standard_normal(n)
     return Dataset(x, y, "decay", None, "time (s)", "level")
-
-
-def record_notices(window) -> list[tuple[str, str]]:
-    seen: list[tuple[str, str]] = []
-    window.controller.notice.connect(lambda level, text: seen.append((level, text)))
-    return seen
 
 
 def idle(window) -> bool:

@@ -20,6 +20,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
 from session_helpers import session_from_window, session_text, show_session
 from session_strategies import assert_same, window_sessions
+from window_parts import action, record_notices
 
 from workbench.fitting.data import Dataset
 from workbench.qt.window import session_manager as manager_module
@@ -30,16 +31,6 @@ TITLE = " — Curve Fitter Workbench"
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
-def record_notices(window) -> list[tuple[str, str]]:
-    seen: list[tuple[str, str]] = []
-    window.controller.notice.connect(lambda level, text: seen.append((level, text)))
-    return seen
-
-
-def action(window, name: str) -> QAction:
-    found = window.findChild(QAction, name)
-    assert found is not None, f"no action named {name!r}"
-    return found
 
 
 def edit_a_little(window) -> None:
