@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QDockWidget, QVBoxLayout, QWidget
 
-from workbench.qt.views.redraw import on_screen
+from workbench.qt.views.redraw import watch_on_screen
 
 
 class LazyPanel(QWidget):
@@ -23,8 +23,9 @@ class LazyPanel(QWidget):
     asked for.
 
     In a dock that is a tab behind another, the panel counts as shown but sits off screen (Qt moves it
-    away): it is built when its tab is raised (the dock's ``visibilityChanged``), not when the window is
-    shown.  Anywhere else it is built when it is shown.
+    away): it is built once its dock's tab is raised and Qt has put it in place (checked on the next turn
+    of the event loop: while a preset re-arranges the docks each tab is in front for a moment on the way).
+    Anywhere else it is built as it is shown, before it is painted.
     """
 
     built = Signal(QWidget)  # the content, just made and put in place
@@ -34,9 +35,7 @@ class LazyPanel(QWidget):
         self.setObjectName(object_name)
         self._build: Callable[[], QWidget] | None = build
         self._content: QWidget | None = None
-        self._dock: QDockWidget | None = None
-        self._check = QTimer(self, singleShot=True, interval=0)  # after Qt has put a shown tab in place
-        self._check.timeout.connect(self._build_if_on_screen)
+        self._watch = watch_on_screen(self, self.content)  # shown on screen, or its dock's tab raised
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
 
@@ -56,45 +55,18 @@ class LazyPanel(QWidget):
             # parent would be): whoever asked for it, or is about to paint it, sees it in place.
             self._content.setVisible(True)
             self.layout().activate()
-            self._follow_dock(None)
+            self.removeEventFilter(self._watch)  # nothing left to watch for
             self.built.emit(self._content)
         return self._content
 
     def showEvent(self, event: QShowEvent) -> None:
-        """Shown outside a dock: built now.  In a dock: built if it is on screen once Qt has placed it, and
-        from then on whenever the dock's tab is raised."""
-        if self._content is None:
-            dock = self._enclosing_dock()
-            self._follow_dock(dock)
-            if dock is None:
-                self.content()
-            else:
-                self._check.start()
+        """Shown outside a dock (the residual plot under the fit): built now, before it is painted."""
+        if self._content is None and not self._in_a_dock():
+            self.content()
         super().showEvent(event)
 
-    def _enclosing_dock(self) -> QDockWidget | None:
+    def _in_a_dock(self) -> bool:
         parent = self.parentWidget()
         while parent is not None and not isinstance(parent, QDockWidget):
             parent = parent.parentWidget()
-        return parent
-
-    def _follow_dock(self, dock: QDockWidget | None) -> None:
-        if dock is self._dock:
-            return
-        if self._dock is not None:
-            self._dock.visibilityChanged.disconnect(self._on_dock_visibility)
-        self._dock = dock
-        if dock is not None:
-            dock.visibilityChanged.connect(self._on_dock_visibility)
-
-    @Slot(bool)
-    def _on_dock_visibility(self, visible: bool) -> None:
-        # Checked on the next turn, not built at once: while a preset re-arranges the docks, each tab is
-        # in front for a moment on the way.
-        if visible and self._content is None:
-            self._check.start()
-
-    @Slot()
-    def _build_if_on_screen(self) -> None:
-        if self._content is None and on_screen(self):
-            self.content()
+        return parent is not None
