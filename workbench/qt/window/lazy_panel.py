@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QDockWidget, QVBoxLayout, QWidget
 
@@ -51,6 +51,17 @@ class LazyPanel(QWidget):
             assert build is not None  # (a build that asks for its own panel would recurse)
             self._content = build()
             self.layout().addWidget(self._content)
+            # Qt appends a widget new to the window at the end of the Tab chain: put it where its holder is.
+            chain, widget = [], self._content
+            while widget is self._content or self._content.isAncestorOf(widget):
+                chain.append(widget)
+                widget = widget.nextInFocusChain()
+            previous = self.previousInFocusChain()  # (setTabOrder ignores widgets that take no focus)
+            while previous.focusPolicy() == Qt.FocusPolicy.NoFocus and previous is not self.window():
+                previous = previous.previousInFocusChain()
+            for widget in (w for w in chain if w.focusPolicy() != Qt.FocusPolicy.NoFocus):
+                QWidget.setTabOrder(previous, widget)
+                previous = widget
             # Shown and laid out now, not on a later turn of the event loop (as a widget added to a shown
             # parent would be): whoever asked for it, or is about to paint it, sees it in place.
             self._content.setVisible(True)
