@@ -55,7 +55,7 @@ def build_docks(window: MainWindow) -> dict[str, QDockWidget]:
         "surface": window.surface_plot,
         "compare": scrolling(window.compare_panel),
         "graph": scrolling(window.graph_view),
-        "lab": window.lazy_panels["lab"],
+        "lab": scrolling(window.conditioning_lab),
         "race": window.lazy_panels["race"],
         "gradcheck": scrolling(window.gradcheck_panel),
         "report": window.lazy_panels["report"],

@@ -1,8 +1,8 @@
 """Panels built the first time they are shown (or asked for): a panel behind a tab costs nothing at start.
 
-A window of the Lesson shows the fit, the knobs, the loss and the surface; the lab, the race, the report
-and the residual plot wait behind tabs or a menu toggle.  Building their plots and tables took about a
-quarter of the time the window took to open.  A ``LazyPanel`` stands in their place (in a dock, in the
+A window of the Lesson shows the fit, the knobs, the loss and the surface; the race, the report and the
+residual plot wait behind tabs or a menu toggle.  Building their plots and tables took about a fifth of
+the time the window took to open.  A ``LazyPanel`` stands in their place (in a dock, in the
 plot splitter) and builds its content when it is first shown, or when code asks for it: the content
 always draws the document as it is then, so it shows the same as if it had been there from the start.
 """
@@ -24,8 +24,10 @@ class LazyPanel(QWidget):
 
     In a dock that is a tab behind another, the panel counts as shown but sits off screen (Qt moves it
     away): it is built once its dock's tab is raised and Qt has put it in place (checked on the next turn
-    of the event loop: while a preset re-arranges the docks each tab is in front for a moment on the way).
-    Anywhere else it is built as it is shown, before it is painted.
+    of the event loop: while a preset re-arranges the docks each tab is in front for a moment on the way),
+    so the first time a tab is raised it may show empty for one frame.  Anywhere else it is built as it is
+    shown, before it is painted.  A view that must have watched the document before it is first shown
+    (the lab: how a basis switch changed the condition number) is not one for a ``LazyPanel``.
     """
 
     built = Signal(QWidget)  # the content, just made and put in place

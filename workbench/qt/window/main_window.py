@@ -59,7 +59,7 @@ from workbench.qt.window.presets import LayoutPresets, never_elide_tab_titles
 from workbench.qt.window.screen import fit_to_screen, keep_inside_screen_when_shown
 from workbench.qt.window.session_manager import SessionManager
 from workbench.qt.window.snapshots import SnapshotMenu
-from workbench.qt.window.wiring import wire_lab, wire_race_panel, wire_views
+from workbench.qt.window.wiring import wire_race_panel, wire_views
 
 NOTICE_SECONDS = 12
 
@@ -129,8 +129,7 @@ class MainWindow(QMainWindow):
         self._lazy_views: dict[str, QWidget] = {}
         self.lazy_panels = {
             "residuals": self._lazy("residuals", "residualPanel", self._make_residual_plot),
-            "lab": self._lazy("lab", "labPanel", self._make_lab, scroll=True),
-            "race": self._lazy("race", "racePanel", self._make_race_panel, scroll=True),
+            "race": self._lazy("race", "racePanelHolder", self._make_race_panel, scroll=True),
             "report": self._lazy("report", "reportPanelHolder", self._make_report_panel),
         }
         self.plot_splitter = QSplitter(Qt.Orientation.Vertical, objectName="plotSplitter")
@@ -151,6 +150,9 @@ class MainWindow(QMainWindow):
         self.surface_plot = SurfacePlot(doc, self.runner)
         self.compare_panel = ComparisonPanel(doc)
         self.graph_view = GraphView(doc)
+        # (Not built when first shown: it shows how a basis switch changed the condition number, so it
+        # must have seen the problem before the switch.)
+        self.conditioning_lab = ConditioningLab(doc)
         self.gradcheck_panel = GradientCheckPanel(doc)
         wire_views(self)  # every view's requests to the controllers, in one place
         self.docks = build_docks(self)  # placed by a layout preset (presets.py) once the menus exist
@@ -178,11 +180,6 @@ class MainWindow(QMainWindow):
         plot.link_x(self.fit_plot)
         return plot
 
-    def _make_lab(self) -> ConditioningLab:
-        lab = ConditioningLab(self.document)
-        wire_lab(lab, self.controller, self.sweep_controller)
-        return lab
-
     def _make_race_panel(self) -> RacePanel:
         panel = RacePanel(self.document)
         wire_race_panel(panel, self.race_controller)
@@ -197,11 +194,6 @@ class MainWindow(QMainWindow):
     def residual_plot(self) -> ResidualPlot:
         """The residual plot under the fit plot (built on first use)."""
         return self._lazy_view("residuals")  # type: ignore[return-value]
-
-    @property
-    def conditioning_lab(self) -> ConditioningLab:
-        """The conditioning lab (built on first use)."""
-        return self._lazy_view("lab")  # type: ignore[return-value]
 
     @property
     def race_panel(self) -> RacePanel:

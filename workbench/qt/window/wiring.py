@@ -38,7 +38,8 @@ def wire_views(window: MainWindow) -> None:
     wire_run_controls(window.run_controls, ctl)
     wire_surface(window.surface_plot, ctl)
     wire_compare_panel(window.compare_panel, ctl)
-    # (The lab and the race panel are wired as they are built: see MainWindow._lazy.)
+    wire_lab(window.conditioning_lab, ctl, window.sweep_controller)
+    # (The race panel is wired as it is built: see MainWindow._lazy.)
     # A point selected in one view is highlighted in the others.
     window.fit_plot.pointSelected.connect(window.data_panel.select_row)
     window.fit_plot.pointSelected.connect(window.graph_view.set_point)
