@@ -46,6 +46,14 @@ def on_screen(widget: QWidget) -> bool:
     return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size()).intersects(window.rect())
 
 
+def enclosing_dock(widget: QWidget) -> QDockWidget | None:
+    """The dock ``widget`` lives in (None outside any dock)."""
+    parent = widget.parentWidget()
+    while parent is not None and not isinstance(parent, QDockWidget):
+        parent = parent.parentWidget()
+    return parent
+
+
 def cache_axes(plot_item, names=("left", "bottom")) -> None:
     """Keep the named axes of a pyqtgraph ``PlotItem`` as pixmaps, redrawn only when their ticks change.
 
@@ -73,9 +81,7 @@ class OnScreenWatch(QObject):
 
     def attach(self) -> None:
         """Follow the dock the view now lives in (docks are assigned after a view is built)."""
-        parent = self._view.parentWidget()
-        while parent is not None and not isinstance(parent, QDockWidget):
-            parent = parent.parentWidget()
+        parent = enclosing_dock(self._view)
         if parent is self._dock:
             return
         if self._dock is not None:

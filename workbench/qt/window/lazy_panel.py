@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QDockWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from workbench.qt.views.redraw import watch_on_screen
+from workbench.qt.views.redraw import enclosing_dock, watch_on_screen
 
 
 class LazyPanel(QWidget):
@@ -29,8 +29,6 @@ class LazyPanel(QWidget):
     shown, before it is painted.  A view that must have watched the document before it is first shown
     (the lab: how a basis switch changed the condition number) is not one for a ``LazyPanel``.
     """
-
-    built = Signal(QWidget)  # the content, just made and put in place
 
     def __init__(self, build: Callable[[], QWidget], object_name: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -53,33 +51,33 @@ class LazyPanel(QWidget):
             assert build is not None  # (a build that asks for its own panel would recurse)
             self._content = build()
             self.layout().addWidget(self._content)
-            # Qt appends a widget new to the window at the end of the Tab chain: put it where its holder is.
-            chain, widget = [], self._content
-            while widget is self._content or self._content.isAncestorOf(widget):
-                chain.append(widget)
-                widget = widget.nextInFocusChain()
-            previous = self.previousInFocusChain()  # (setTabOrder ignores widgets that take no focus)
-            while previous.focusPolicy() == Qt.FocusPolicy.NoFocus and previous is not self.window():
-                previous = previous.previousInFocusChain()
-            for widget in (w for w in chain if w.focusPolicy() != Qt.FocusPolicy.NoFocus):
-                QWidget.setTabOrder(previous, widget)
-                previous = widget
+            self._take_my_place_in_the_tab_chain()
             # Shown and laid out now, not on a later turn of the event loop (as a widget added to a shown
             # parent would be): whoever asked for it, or is about to paint it, sees it in place.
             self._content.setVisible(True)
             self.layout().activate()
             self.removeEventFilter(self._watch)  # nothing left to watch for
-            self.built.emit(self._content)
         return self._content
 
     def showEvent(self, event: QShowEvent) -> None:
         """Shown outside a dock (the residual plot under the fit): built now, before it is painted."""
-        if self._content is None and not self._in_a_dock():
+        if self._content is None and enclosing_dock(self) is None:
             self.content()
         super().showEvent(event)
 
-    def _in_a_dock(self) -> bool:
-        parent = self.parentWidget()
-        while parent is not None and not isinstance(parent, QDockWidget):
-            parent = parent.parentWidget()
-        return parent is not None
+    def _take_my_place_in_the_tab_chain(self) -> None:
+        """Qt appends a widget new to the window at the end of the Tab chain: move the content's focusable
+        widgets to where the holder is (after the last widget before it that takes focus: setTabOrder
+        ignores widgets that take none)."""
+        content = self._content
+        assert content is not None
+        chain, widget = [], content
+        while widget is content or content.isAncestorOf(widget):
+            chain.append(widget)
+            widget = widget.nextInFocusChain()
+        previous = self.previousInFocusChain()
+        while previous.focusPolicy() == Qt.FocusPolicy.NoFocus and previous is not self.window():
+            previous = previous.previousInFocusChain()
+        for widget in (w for w in chain if w.focusPolicy() != Qt.FocusPolicy.NoFocus):
+            QWidget.setTabOrder(previous, widget)
+            previous = widget
